@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE hazard_extensions;
+DROP TABLE hazard_events;
+DROP FUNCTION hazard_events_refuse_change();
+DROP TABLE hazards;
+DROP TABLE hazard_number_counters;
+DROP TABLE inspections;
+DROP TABLE users;
+DROP TABLE enterprises;

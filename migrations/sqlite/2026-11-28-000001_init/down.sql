@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE hazard_extensions;
+DROP TRIGGER hazard_events_no_delete;
+DROP TRIGGER hazard_events_no_update;
+DROP TABLE hazard_events;
+DROP TABLE hazards;
+DROP TABLE hazard_number_counters;
+DROP TABLE inspections;
+DROP TABLE users;
+DROP TABLE enterprises;

@@ -1,0 +1,276 @@
+//! Authentication: argon2id password hashes, the JWTs the service issues and
+//! strictly validates, and the `Caller` extractor every protected handler
+//! takes. Role checks are plain functions on `Caller`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::hazard::Role;
+use crate::error::AppError;
+use crate::settings::AuthSettings;
+use crate::state::AppState;
+
+/// Passwords shorter than this are refused.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longer inputs are refused before hashing, so nobody can make the server
+/// hash megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+pub fn hash_password(password: &SecretString) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+/// Verifies against a stored PHC string. An unknown user is checked against
+/// a fixed hash so both paths take the same time.
+pub fn verify_password(password: &SecretString, stored_hash: Option<&str>) -> bool {
+    static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let (hash, known_user) = match stored_hash {
+        Some(hash) => (hash, true),
+        None => {
+            let dummy = DUMMY_HASH.get_or_init(|| {
+                hash_password(&SecretString::from("no such user, no such password"))
+                    .unwrap_or_default()
+            });
+            (dummy.as_str(), false)
+        }
+    };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let matches = Argon2::default()
+        .verify_password(password.expose_secret().as_bytes(), &parsed)
+        .is_ok();
+    matches && known_user
+}
+
+pub fn check_password_strength(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid(
+            "password",
+            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_id: Option<Uuid>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// Issues and validates tokens. HS256 only: a token naming any other
+/// algorithm, `none` included, is refused.
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl_secs: u64,
+}
+
+impl TokenService {
+    pub fn new(settings: &AuthSettings, secret: &SecretString) -> TokenService {
+        let key = secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = settings.leeway_secs;
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        TokenService {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl_secs: settings.token_ttl_secs,
+        }
+    }
+
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        enterprise_id: Option<Uuid>,
+    ) -> Result<String, AppError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            role,
+            enterprise_id,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + i64::try_from(self.ttl_secs).unwrap_or(i64::MAX / 2),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a token: {e}")))
+    }
+
+    pub fn validate(&self, token: &str) -> Result<Claims, AppError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "token refused");
+                AppError::Unauthorized("the access token is invalid or expired")
+            })?;
+        let claims = data.claims;
+        // An enterprise token must name its enterprise, and only it may.
+        if (claims.role == Role::Enterprise) != claims.enterprise_id.is_some() {
+            return Err(AppError::Unauthorized(
+                "the access token is invalid or expired",
+            ));
+        }
+        Ok(claims)
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub role: Role,
+    /// Set exactly when `role` is `Enterprise`.
+    pub enterprise_id: Option<Uuid>,
+}
+
+impl Caller {
+    /// Refuses with `403` unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "the {} role may not {what}",
+                self.role
+            )))
+        }
+    }
+
+    /// The enterprise an enterprise contact is confined to; `None` for the
+    /// park's own roles, who see every enterprise.
+    pub fn scope(&self) -> Option<Uuid> {
+        self.enterprise_id
+    }
+
+    /// Whether the caller may see data of `enterprise_id` at all. Callers who
+    /// may not get `404`, never `403`: another enterprise's data does not
+    /// exist for them.
+    pub fn can_see_enterprise(&self, enterprise_id: Uuid) -> bool {
+        self.enterprise_id.is_none_or(|own| own == enterprise_id)
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Caller, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(caller_from_request(req))
+    }
+}
+
+fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state not configured")))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(AppError::Unauthorized(
+            "an Authorization: Bearer token is required",
+        ))?;
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("the Authorization header is malformed"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::Unauthorized(
+            "the Authorization header must be 'Bearer <token>'",
+        ))?;
+    let claims = state.tokens.validate(token)?;
+    Ok(Caller {
+        user_id: claims.sub,
+        role: claims.role,
+        enterprise_id: claims.enterprise_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> AuthSettings {
+        AuthSettings {
+            jwt_secret: SecretString::from("x".repeat(40)),
+            require_explicit_secret: false,
+            issuer: "iss".into(),
+            audience: "aud".into(),
+            token_ttl_secs: 60,
+            leeway_secs: 0,
+        }
+    }
+
+    #[test]
+    fn a_token_round_trips_and_another_key_is_refused() {
+        let s = settings();
+        let service = TokenService::new(&s, &s.jwt_secret);
+        let id = Uuid::new_v4();
+        let token = service.issue(id, Role::Expert, None).unwrap();
+        assert_eq!(service.validate(&token).unwrap().sub, id);
+        let other = TokenService::new(&s, &SecretString::from("y".repeat(40)));
+        assert!(other.validate(&token).is_err());
+    }
+
+    #[test]
+    fn passwords_verify_only_with_the_right_text() {
+        let hash = hash_password(&SecretString::from("correct horse")).unwrap();
+        assert!(verify_password(
+            &SecretString::from("correct horse"),
+            Some(&hash)
+        ));
+        assert!(!verify_password(
+            &SecretString::from("wrong horse"),
+            Some(&hash)
+        ));
+        assert!(!verify_password(&SecretString::from("correct horse"), None));
+    }
+}

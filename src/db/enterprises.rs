@@ -1,0 +1,124 @@
+//! Enterprises of the park.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::enterprises;
+use super::DbConnection;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = enterprises)]
+pub struct Enterprise {
+    pub id: String,
+    pub name: String,
+    pub credit_code: String,
+    pub status: String,
+    /// JSON array of addresses.
+    pub contact_emails: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = enterprises)]
+pub struct NewEnterprise<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub credit_code: &'a str,
+    pub status: &'a str,
+    pub contact_emails: &'a str,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = enterprises)]
+pub struct EnterpriseChanges {
+    pub name: Option<String>,
+    pub credit_code: Option<String>,
+    pub status: Option<String>,
+    pub contact_emails: Option<String>,
+}
+
+fn unique_credit_code(error: diesel::result::Error) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+            "an enterprise with this unified social credit code is already registered",
+        ),
+        other => other.into(),
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, enterprise: &NewEnterprise) -> Result<(), AppError> {
+    diesel::insert_into(enterprises::table)
+        .values(enterprise)
+        .execute(conn)
+        .map_err(unique_credit_code)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Enterprise>, AppError> {
+    Ok(enterprises::table
+        .find(id)
+        .select(Enterprise::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(enterprises::table.find(id))).get_result(conn)?)
+}
+
+pub struct EnterpriseFilter {
+    /// Confines the list to one enterprise (an enterprise contact's own).
+    pub only: Option<String>,
+    pub status: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &EnterpriseFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Enterprise>, AppError> {
+    let mut query = enterprises::table
+        .select(Enterprise::as_select())
+        .order(enterprises::id.asc())
+        .into_boxed();
+    if let Some(only) = &filter.only {
+        query = query.filter(enterprises::id.eq(only.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(enterprises::status.eq(status.clone()));
+    }
+    if let Some(after) = after {
+        query = query.filter(enterprises::id.gt(after.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: &str,
+    expected_version: i64,
+    changes: &EnterpriseChanges,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let updated = diesel::update(
+        enterprises::table
+            .filter(enterprises::id.eq(id))
+            .filter(enterprises::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        enterprises::version.eq(expected_version + 1),
+        enterprises::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map_err(unique_credit_code)?;
+    Ok(updated == 1)
+}

@@ -1,0 +1,309 @@
+//! Hazards, their append-only event history, extension requests, and the
+//! per-year counter behind the human-readable numbers.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{hazard_events, hazard_extensions, hazards};
+use super::DbConnection;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
+#[diesel(table_name = hazards, treat_none_as_null = true)]
+pub struct Hazard {
+    pub id: String,
+    pub number: String,
+    pub found_year: i32,
+    pub enterprise_id: String,
+    pub source: String,
+    pub checking_enterprise_id: Option<String>,
+    pub inspection_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub category: String,
+    pub specialty: Option<String>,
+    pub level: String,
+    pub major_basis_code: Option<i32>,
+    pub listing_ordering_body: Option<String>,
+    pub listing_listed_on: Option<NaiveDate>,
+    pub found_at: NaiveDateTime,
+    pub found_by: String,
+    pub deadline: NaiveDate,
+    pub state: String,
+    pub version: i64,
+    pub plan_measures: Option<String>,
+    pub plan_responsible_person: Option<String>,
+    pub plan_funds_fen: Option<i64>,
+    pub plan_contingency: Option<String>,
+    pub planned_at: Option<NaiveDateTime>,
+    pub planned_by: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub voided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = hazard_events)]
+pub struct HazardEvent {
+    pub id: String,
+    pub hazard_id: String,
+    pub seq: i32,
+    pub action: String,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub note: Option<String>,
+    /// JSON object with what the action carried (plan, deadlines, …).
+    pub details: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = hazard_extensions, treat_none_as_null = true)]
+pub struct Extension {
+    pub id: String,
+    pub hazard_id: String,
+    pub requested_deadline: NaiveDate,
+    pub previous_deadline: NaiveDate,
+    pub reason: String,
+    pub state: String,
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub granted_deadline: Option<NaiveDate>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct NextSeq {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    last_seq: i32,
+}
+
+/// Takes the next sequence number of `year`. The upsert holds the counter
+/// row's lock until the surrounding transaction ends, so concurrent
+/// creations get distinct, increasing numbers on both backends.
+pub fn next_number_in_year(conn: &mut DbConnection, year: i32) -> Result<i32, AppError> {
+    const UPSERT: &str = "INSERT INTO hazard_number_counters (year, last_seq) VALUES ({year}, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_seq = hazard_number_counters.last_seq + 1 \
+         RETURNING last_seq";
+    let (pg_sql, sqlite_sql) = (
+        UPSERT.replace("{year}", "$1"),
+        UPSERT.replace("{year}", "?"),
+    );
+    let row: NextSeq = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(pg_sql)
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .get_result(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sqlite_sql)
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .get_result(c)?,
+    };
+    Ok(row.last_seq)
+}
+
+pub fn insert(conn: &mut DbConnection, hazard: &Hazard) -> Result<(), AppError> {
+    diesel::insert_into(hazards::table)
+        .values(hazard)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Hazard>, AppError> {
+    Ok(hazards::table
+        .find(id)
+        .select(Hazard::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes `hazard` back if nobody changed it since `expected_version`.
+pub fn update(
+    conn: &mut DbConnection,
+    hazard: &Hazard,
+    expected_version: i64,
+) -> Result<bool, AppError> {
+    let updated = diesel::update(
+        hazards::table
+            .filter(hazards::id.eq(&hazard.id))
+            .filter(hazards::version.eq(expected_version)),
+    )
+    .set(hazard)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct HazardFilter {
+    /// Confines the list to one enterprise (an enterprise contact's own).
+    pub only_enterprise: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub state: Option<String>,
+    pub level: Option<String>,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub specialty: Option<String>,
+    pub inspection_id: Option<String>,
+    pub found_year: Option<i32>,
+    /// `(true, today)`: only hazards overdue on the park-local date `today`
+    /// (not yet submitted and the deadline day has ended); `(false, today)`:
+    /// only those that are not.
+    pub overdue: Option<(bool, NaiveDate)>,
+    /// Lower-cased LIKE pattern over number, title, description, location.
+    pub text: Option<String>,
+}
+
+/// The states in which a passed deadline makes a hazard overdue.
+const OVERDUE_STATES: [&str; 2] = ["reported", "rectifying"];
+
+/// Newest first: ids are time-ordered (UUIDv7), so the cursor is the last id.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &HazardFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Hazard>, AppError> {
+    use super::sql::lower;
+    let mut query = hazards::table
+        .select(Hazard::as_select())
+        .order(hazards::id.desc())
+        .into_boxed();
+    if let Some(v) = &filter.only_enterprise {
+        query = query.filter(hazards::enterprise_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.enterprise_id {
+        query = query.filter(hazards::enterprise_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.state {
+        query = query.filter(hazards::state.eq(v.clone()));
+    }
+    if let Some(v) = &filter.level {
+        query = query.filter(hazards::level.eq(v.clone()));
+    }
+    if let Some(v) = &filter.source {
+        query = query.filter(hazards::source.eq(v.clone()));
+    }
+    if let Some(v) = &filter.category {
+        query = query.filter(hazards::category.eq(v.clone()));
+    }
+    if let Some(v) = &filter.specialty {
+        query = query.filter(hazards::specialty.eq(v.clone()));
+    }
+    if let Some(v) = &filter.inspection_id {
+        query = query.filter(hazards::inspection_id.eq(v.clone()));
+    }
+    if let Some(v) = filter.found_year {
+        query = query.filter(hazards::found_year.eq(v));
+    }
+    match filter.overdue {
+        Some((true, today)) => {
+            query = query
+                .filter(hazards::state.eq_any(OVERDUE_STATES))
+                .filter(hazards::deadline.lt(today));
+        }
+        Some((false, today)) => {
+            query = query.filter(
+                hazards::state
+                    .ne_all(OVERDUE_STATES)
+                    .or(hazards::deadline.ge(today)),
+            );
+        }
+        None => {}
+    }
+    if let Some(pattern) = &filter.text {
+        query = query.filter(
+            lower(hazards::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(hazards::description)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(hazards::location).like(pattern.clone()).escape('\\'))
+                .or(lower(hazards::number).like(pattern.clone()).escape('\\')),
+        );
+    }
+    if let Some(before) = before {
+        query = query.filter(hazards::id.lt(before.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}
+
+/// The sequence number and time of the hazard's latest event.
+pub fn last_event(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+) -> Result<Option<(i32, NaiveDateTime)>, AppError> {
+    Ok(hazard_events::table
+        .filter(hazard_events::hazard_id.eq(hazard_id))
+        .order(hazard_events::seq.desc())
+        .select((hazard_events::seq, hazard_events::occurred_at))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn append_event(conn: &mut DbConnection, event: &HazardEvent) -> Result<(), AppError> {
+    diesel::insert_into(hazard_events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+    after_seq: Option<i32>,
+    limit: i64,
+) -> Result<Vec<HazardEvent>, AppError> {
+    let mut query = hazard_events::table
+        .filter(hazard_events::hazard_id.eq(hazard_id))
+        .select(HazardEvent::as_select())
+        .order(hazard_events::seq.asc())
+        .into_boxed();
+    if let Some(after) = after_seq {
+        query = query.filter(hazard_events::seq.gt(after));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}
+
+pub fn insert_extension(conn: &mut DbConnection, extension: &Extension) -> Result<(), AppError> {
+    diesel::insert_into(hazard_extensions::table)
+        .values(extension)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_extension(conn: &mut DbConnection, extension: &Extension) -> Result<(), AppError> {
+    diesel::update(hazard_extensions::table.filter(hazard_extensions::id.eq(&extension.id)))
+        .set(extension)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn extensions(conn: &mut DbConnection, hazard_id: &str) -> Result<Vec<Extension>, AppError> {
+    Ok(hazard_extensions::table
+        .filter(hazard_extensions::hazard_id.eq(hazard_id))
+        .select(Extension::as_select())
+        .order((
+            hazard_extensions::requested_at.asc(),
+            hazard_extensions::id.asc(),
+        ))
+        .load(conn)?)
+}
+
+pub fn pending_extension(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+) -> Result<Option<Extension>, AppError> {
+    Ok(hazard_extensions::table
+        .filter(hazard_extensions::hazard_id.eq(hazard_id))
+        .filter(hazard_extensions::state.eq("pending"))
+        .select(Extension::as_select())
+        .first(conn)
+        .optional()?)
+}

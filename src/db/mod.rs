@@ -1,0 +1,340 @@
+//! Storage: the one connection type that speaks SQLite or PostgreSQL, the
+//! pool, embedded migrations, and the helpers every query goes through
+//! (`Db::run` off the async workers, `write_transaction` for changes).
+//! Backend-specific SQL is confined to a few `match` blocks in this folder.
+
+pub mod enterprises;
+pub mod hazards;
+pub mod idempotency;
+pub mod inspections;
+pub mod schema;
+pub mod users;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+use crate::settings::DatabaseSettings;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
+
+/// A connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// A parsed database URL. The scheme alone picks the backend: anything else
+/// is refused, so a typo never silently becomes an empty database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                bail!("database.url {url:?} names no file: use sqlite://data/hazards.sqlite3");
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+        bail!(
+            "database.url has the unsupported scheme {scheme:?}: use sqlite://PATH or postgres://user@host:port/db"
+        )
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+/// Opens connections for the pool, with the per-backend session settings.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_wal: bool,
+    sqlite_busy_timeout_ms: u32,
+    connect_timeout_secs: u64,
+}
+
+impl ConnectionManager {
+    fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                let journal = if self.sqlite_wal { "WAL" } else { "DELETE" };
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = {journal}; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.sqlite_busy_timeout_ms
+                ))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let url = with_connect_timeout(url, self.connect_timeout_secs);
+                let mut conn = diesel::PgConnection::establish(&url)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+        }
+    }
+}
+
+/// libpq waits forever for an unreachable server unless told otherwise.
+fn with_connect_timeout(url: &str, secs: u64) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={}", secs.max(1))
+}
+
+impl diesel::r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManagerStatus;
+        match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        {
+            TransactionManagerStatus::InError => true,
+            TransactionManagerStatus::Valid(_) => in_transaction(conn),
+        }
+    }
+}
+
+pub type Pool = diesel::r2d2::Pool<ConnectionManager>;
+
+/// The application's handle on the database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Builds the pool. Connections are opened lazily, so a database that is
+    /// down at start shows up in `/readyz`, not as a crash loop.
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        let url = DatabaseUrl::parse(&settings.url)?;
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating the folder {}", parent.display()))?;
+            }
+        }
+        let manager = ConnectionManager {
+            url: url.clone(),
+            sqlite_wal: settings.sqlite_wal,
+            sqlite_busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+            connect_timeout_secs: settings.connect_timeout_secs,
+        };
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
+            .idle_timeout(Some(Duration::from_secs(settings.idle_timeout_secs.max(1))))
+            .test_on_check_out(false)
+            .build_unchecked(manager);
+        Ok(Db { pool, url })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Takes a connection, blocking the calling thread. For the command line
+    /// and start-up; request handlers use [`Db::run`].
+    pub fn get(&self) -> Result<diesel::r2d2::PooledConnection<ConnectionManager>, AppError> {
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection available");
+            AppError::Unavailable
+        })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, so no
+    /// diesel call ever stalls an async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Applies every pending migration of the backend in use.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.get().map_err(|_| {
+            anyhow::anyhow!("cannot reach the {} database", self.url.backend_name())
+        })?;
+        run_migrations(&mut conn)
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Runs `f` in a transaction that takes the write lock up front. On SQLite a
+/// deferred transaction that reads and then writes can fail with "database
+/// is locked" without waiting; `BEGIN IMMEDIATE` queues behind the
+/// `busy_timeout` instead.
+pub fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
+    // Called inside a transaction already: join it.
+    if in_transaction(conn) {
+        return f(conn);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            if let Err(e) =
+                <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+            {
+                // diesel leaves the transaction open when COMMIT itself fails.
+                let _ =
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                return Err(e.into());
+            }
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback_error) =
+                <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
+            {
+                tracing::error!(error = %rollback_error, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn in_transaction(conn: &mut DbConnection) -> bool {
+    use diesel::connection::TransactionManagerStatus;
+    match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
+        TransactionManagerStatus::InError => false,
+    }
+}
+
+/// True when the database answers a trivial query.
+pub fn ping(conn: &mut DbConnection) -> Result<(), AppError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Portable SQL functions.
+pub mod sql {
+    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
+pub fn like_pattern(needle: &str) -> String {
+    let mut escaped = String::with_capacity(needle.len() + 2);
+    escaped.push('%');
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped.push('%');
+    escaped
+}
+
+pub fn now_utc() -> chrono::NaiveDateTime {
+    // Microsecond precision is what both backends store.
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.sqlite3").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/x.sqlite3"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/ht/x.sqlite3").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/ht/x.sqlite3"))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h:5432/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("data/x.sqlite3").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn connect_timeout_is_added_once() {
+        assert_eq!(
+            with_connect_timeout("postgres://h/db", 3),
+            "postgres://h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=disable", 3),
+            "postgres://h/db?sslmode=disable&connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?connect_timeout=9", 3),
+            "postgres://h/db?connect_timeout=9"
+        );
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

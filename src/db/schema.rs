@@ -1,0 +1,149 @@
+//! The database schema shared by both backends, written in the portable
+//! subset of SQL types that `diesel::MultiConnection` supports.
+
+diesel::table! {
+    enterprises (id) {
+        id -> Text,
+        name -> Text,
+        credit_code -> Text,
+        status -> Text,
+        contact_emails -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        enterprise_id -> Nullable<Text>,
+        password_hash -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> Text,
+        source -> Text,
+        enterprise_id -> Text,
+        checking_enterprise_id -> Nullable<Text>,
+        inspected_on -> Date,
+        inspectors -> Text,
+        notes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hazard_number_counters (year) {
+        year -> Integer,
+        last_seq -> Integer,
+    }
+}
+
+diesel::table! {
+    hazards (id) {
+        id -> Text,
+        number -> Text,
+        found_year -> Integer,
+        enterprise_id -> Text,
+        source -> Text,
+        checking_enterprise_id -> Nullable<Text>,
+        inspection_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        location -> Text,
+        category -> Text,
+        specialty -> Nullable<Text>,
+        level -> Text,
+        major_basis_code -> Nullable<Integer>,
+        listing_ordering_body -> Nullable<Text>,
+        listing_listed_on -> Nullable<Date>,
+        found_at -> Timestamp,
+        found_by -> Text,
+        deadline -> Date,
+        state -> Text,
+        version -> BigInt,
+        plan_measures -> Nullable<Text>,
+        plan_responsible_person -> Nullable<Text>,
+        plan_funds_fen -> Nullable<BigInt>,
+        plan_contingency -> Nullable<Text>,
+        planned_at -> Nullable<Timestamp>,
+        planned_by -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        voided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hazard_events (id) {
+        id -> Text,
+        hazard_id -> Text,
+        seq -> Integer,
+        action -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        note -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    hazard_extensions (id) {
+        id -> Text,
+        hazard_id -> Text,
+        requested_deadline -> Date,
+        previous_deadline -> Date,
+        reason -> Text,
+        state -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        granted_deadline -> Nullable<Date>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(hazard_events -> hazards (hazard_id));
+diesel::joinable!(hazard_extensions -> hazards (hazard_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    enterprises,
+    users,
+    inspections,
+    hazard_number_counters,
+    hazards,
+    hazard_events,
+    hazard_extensions,
+    idempotency_keys,
+);

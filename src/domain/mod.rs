@@ -1,0 +1,9 @@
+//! The domain: hazard states and transitions, enterprise identity, the
+//! national major-hazard criteria and the values users type in. No actix,
+//! no diesel: everything here is plain data and pure rules.
+
+pub mod credit_code;
+pub mod criteria;
+pub mod email;
+pub mod enterprise;
+pub mod hazard;

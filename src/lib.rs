@@ -1,0 +1,19 @@
+//! The hazard tracker: a REST service that tracks hidden safety hazards in a
+//! chemical-industry park from discovery to closure.
+//!
+//! Layout: `domain` holds the rules (no I/O), `db` the storage, `lifecycle`
+//! the transactions that change hazards, `routes` the HTTP surface, `auth`
+//! tokens and passwords, `startup` the server, `cli` the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod lifecycle;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,542 @@
+//! Drives a hazard through its lifecycle: checks a command against the
+//! domain rules, then writes the changed hazard and its one event in one
+//! transaction. Every handler that changes a hazard comes through here.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
+use crate::db::{enterprises, inspections, write_transaction, DbConnection};
+use crate::domain::hazard::{
+    self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan, Role,
+    TransitionContext, TransitionError,
+};
+use crate::error::AppError;
+
+/// A validated request to report a hazard.
+#[derive(Debug, Clone)]
+pub struct NewHazard {
+    pub enterprise_id: Uuid,
+    pub source: CheckSource,
+    pub checking_enterprise_id: Option<Uuid>,
+    pub inspection_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub category: String,
+    pub specialty: Option<String>,
+    pub level: HazardLevel,
+    pub major_basis_code: Option<i32>,
+    pub listing_ordering_body: Option<String>,
+    pub listing_listed_on: Option<NaiveDate>,
+    pub found_at: NaiveDateTime,
+    /// The calendar year of `found_at` in the park's time zone.
+    pub found_year: i32,
+    pub deadline: NaiveDate,
+}
+
+/// What the clock says, read once per request so every check agrees.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub utc: NaiveDateTime,
+    /// Today in the park's time zone.
+    pub park_today: NaiveDate,
+}
+
+pub fn report_hazard(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: NewHazard,
+    now: Now,
+) -> Result<Hazard, AppError> {
+    write_transaction(conn, |conn| {
+        if !enterprises::exists(conn, &new.enterprise_id.to_string())? {
+            return Err(AppError::invalid("enterprise_id", "no such enterprise"));
+        }
+        if let Some(checking) = new.checking_enterprise_id {
+            if !enterprises::exists(conn, &checking.to_string())? {
+                return Err(AppError::invalid(
+                    "checking_enterprise_id",
+                    "no such enterprise",
+                ));
+            }
+        }
+        if let Some(inspection_id) = new.inspection_id {
+            let inspection = inspections::find(conn, &inspection_id.to_string())?
+                .filter(|i| caller.can_see_enterprise(parse_id(&i.enterprise_id)))
+                .ok_or_else(|| AppError::invalid("inspection_id", "no such inspection"))?;
+            if inspection.enterprise_id != new.enterprise_id.to_string() {
+                return Err(AppError::invalid(
+                    "inspection_id",
+                    "the inspection checked another enterprise",
+                ));
+            }
+            if inspection.source != new.source.as_str() {
+                return Err(AppError::invalid(
+                    "inspection_id",
+                    format!(
+                        "the inspection is a {} check, not {}",
+                        inspection.source, new.source
+                    ),
+                ));
+            }
+        }
+        let seq = store::next_number_in_year(conn, new.found_year)?;
+        let hazard = Hazard {
+            id: Uuid::now_v7().to_string(),
+            number: format!("YH-{}-{seq:06}", new.found_year),
+            found_year: new.found_year,
+            enterprise_id: new.enterprise_id.to_string(),
+            source: new.source.as_str().to_owned(),
+            checking_enterprise_id: new.checking_enterprise_id.map(|id| id.to_string()),
+            inspection_id: new.inspection_id.map(|id| id.to_string()),
+            title: new.title,
+            description: new.description,
+            location: new.location,
+            category: new.category,
+            specialty: new.specialty,
+            level: new.level.as_str().to_owned(),
+            major_basis_code: new.major_basis_code,
+            listing_ordering_body: new.listing_ordering_body,
+            listing_listed_on: new.listing_listed_on,
+            found_at: new.found_at,
+            found_by: caller.user_id.to_string(),
+            deadline: new.deadline,
+            state: HazardState::Reported.as_str().to_owned(),
+            version: 1,
+            plan_measures: None,
+            plan_responsible_person: None,
+            plan_funds_fen: None,
+            plan_contingency: None,
+            planned_at: None,
+            planned_by: None,
+            submitted_at: None,
+            closed_at: None,
+            voided_at: None,
+            created_at: now.utc,
+            updated_at: now.utc,
+        };
+        store::insert(conn, &hazard)?;
+        store::append_event(
+            conn,
+            &HazardEvent {
+                id: Uuid::now_v7().to_string(),
+                hazard_id: hazard.id.clone(),
+                seq: 1,
+                action: "report".to_owned(),
+                actor_id: caller.user_id.to_string(),
+                actor_role: caller.role.as_str().to_owned(),
+                from_state: None,
+                to_state: hazard.state.clone(),
+                occurred_at: hazard.found_at,
+                recorded_at: now.utc,
+                note: None,
+                details: json!({
+                    "number": hazard.number,
+                    "level": hazard.level,
+                    "source": hazard.source,
+                    "deadline": hazard.deadline,
+                })
+                .to_string(),
+            },
+        )?;
+        Ok(hazard)
+    })
+}
+
+/// The 五到位 plan as the client sent it.
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    pub measures: Option<String>,
+    pub responsible_person: Option<String>,
+    pub funds_fen: Option<i64>,
+    pub deadline: Option<NaiveDate>,
+    pub contingency_plan: Option<String>,
+}
+
+/// One change to a hazard's lifecycle.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Plan(PlanInput),
+    Submit {
+        notes: Option<String>,
+    },
+    Accept {
+        notes: Option<String>,
+    },
+    Reject {
+        reason: String,
+    },
+    Void {
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    RequestExtension {
+        requested_deadline: NaiveDate,
+        reason: String,
+    },
+    ApproveExtension {
+        extension_id: Uuid,
+        granted_deadline: Option<NaiveDate>,
+        note: Option<String>,
+    },
+    RefuseExtension {
+        extension_id: Uuid,
+        note: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> HazardAction {
+        match self {
+            Command::Plan(_) => HazardAction::Plan,
+            Command::Submit { .. } => HazardAction::Submit,
+            Command::Accept { .. } => HazardAction::Accept,
+            Command::Reject { .. } => HazardAction::Reject,
+            Command::Void { .. } => HazardAction::Void,
+            Command::Reopen { .. } => HazardAction::Reopen,
+            Command::RequestExtension { .. } => HazardAction::RequestExtension,
+            Command::ApproveExtension { .. } => HazardAction::ApproveExtension,
+            Command::RefuseExtension { .. } => HazardAction::RefuseExtension,
+        }
+    }
+}
+
+/// Preconditions the client stated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Preconditions {
+    /// The version from `If-Match`; stale → `412`.
+    pub if_match: Option<i64>,
+    /// When it really happened; defaults to now.
+    pub occurred_at: Option<NaiveDateTime>,
+}
+
+/// The outcome of a command: the hazard as it now is, and the extension the
+/// command created or decided, if any.
+pub struct Applied {
+    pub hazard: Hazard,
+    pub extension: Option<Extension>,
+}
+
+pub fn parse_id(text: &str) -> Uuid {
+    Uuid::parse_str(text).unwrap_or(Uuid::nil())
+}
+
+/// Loads a hazard the caller may see; another enterprise's is not found.
+pub fn visible_hazard(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Hazard, AppError> {
+    store::find(conn, &id.to_string())?
+        .filter(|h| caller.can_see_enterprise(parse_id(&h.enterprise_id)))
+        .ok_or(AppError::NotFound("hazard"))
+}
+
+fn parse_stored<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, AppError> {
+    text.parse()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored {what} {text:?} is not valid")))
+}
+
+pub fn apply(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    hazard_id: Uuid,
+    command: Command,
+    preconditions: Preconditions,
+    now: Now,
+) -> Result<Applied, AppError> {
+    write_transaction(conn, |conn| {
+        let mut hazard = visible_hazard(conn, caller, hazard_id)?;
+        if preconditions.if_match.is_some_and(|v| v != hazard.version) {
+            return Err(AppError::PreconditionFailed);
+        }
+        let state: HazardState = parse_stored(&hazard.state, "state")?;
+        let ctx = TransitionContext {
+            role: caller.role,
+            level: parse_stored(&hazard.level, "level")?,
+            source: parse_stored(&hazard.source, "source")?,
+        };
+        let action = command.action();
+        let next = rules::transition(state, action, ctx).map_err(|e| match e {
+            TransitionError::Forbidden => AppError::forbidden(e.explain(state, action, ctx)),
+            TransitionError::NotAllowedInState => {
+                AppError::InvalidTransition(e.explain(state, action, ctx))
+            }
+        })?;
+
+        let (last_seq, last_occurred) = store::last_event(conn, &hazard.id)?.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("hazard {} has no history", hazard.id))
+        })?;
+        let occurred_at = preconditions.occurred_at.unwrap_or(now.utc);
+        if occurred_at > now.utc {
+            return Err(AppError::invalid(
+                "occurred_at",
+                "must not be in the future",
+            ));
+        }
+        if occurred_at < last_occurred {
+            return Err(AppError::invalid(
+                "occurred_at",
+                format!("must not be before the previous event ({last_occurred} UTC)"),
+            ));
+        }
+
+        let mut note = None;
+        let mut details = serde_json::Map::new();
+        let mut extension = None;
+        match command {
+            Command::Plan(plan) => {
+                let level = ctx.level;
+                let effective_deadline = plan.deadline.unwrap_or(hazard.deadline);
+                let missing = rules::missing_plan_fields(
+                    level,
+                    &RectificationPlan {
+                        measures: plan.measures.as_deref(),
+                        responsible_person: plan.responsible_person.as_deref(),
+                        funds: plan.funds_fen,
+                        // A major hazard's plan states its time limit itself.
+                        deadline: match level {
+                            HazardLevel::Major => plan.deadline,
+                            HazardLevel::General => Some(effective_deadline),
+                        },
+                        contingency_plan: plan.contingency_plan.as_deref(),
+                    },
+                );
+                if !missing.is_empty() {
+                    let errors = missing
+                        .iter()
+                        .map(|field| {
+                            let message = if level == HazardLevel::Major {
+                                "a major hazard's plan needs all five of 五到位 (措施, 责任人, 资金, 时限, 预案)"
+                            } else {
+                                "is required"
+                            };
+                            ((*field).to_owned(), message.to_owned())
+                        })
+                        .collect();
+                    return Err(AppError::invalid_fields(errors));
+                }
+                if effective_deadline < hazard.found_at.date() {
+                    return Err(AppError::invalid(
+                        "deadline",
+                        "must not be before the day the hazard was found",
+                    ));
+                }
+                if caller.role == Role::Enterprise && effective_deadline > hazard.deadline {
+                    return Err(AppError::invalid(
+                        "deadline",
+                        format!(
+                            "must not be later than the current deadline {}; request an extension instead",
+                            hazard.deadline
+                        ),
+                    ));
+                }
+                details.insert("previous_deadline".into(), json!(hazard.deadline));
+                hazard.plan_measures = plan.measures;
+                hazard.plan_responsible_person = plan.responsible_person;
+                hazard.plan_funds_fen = plan.funds_fen;
+                hazard.plan_contingency = plan.contingency_plan;
+                hazard.deadline = effective_deadline;
+                hazard.planned_at = Some(occurred_at);
+                hazard.planned_by = Some(caller.user_id.to_string());
+                details.insert(
+                    "plan".into(),
+                    json!({
+                        "measures": hazard.plan_measures,
+                        "responsible_person": hazard.plan_responsible_person,
+                        "funds_fen": hazard.plan_funds_fen,
+                        "deadline": hazard.deadline,
+                        "contingency_plan": hazard.plan_contingency,
+                    }),
+                );
+            }
+            Command::Submit { notes } => {
+                hazard.submitted_at = Some(occurred_at);
+                details.insert("deadline".into(), json!(hazard.deadline));
+                note = notes;
+            }
+            Command::Accept { notes } => {
+                hazard.closed_at = Some(occurred_at);
+                note = notes;
+                withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
+            }
+            Command::Reject { reason } => {
+                hazard.submitted_at = None;
+                note = Some(reason);
+            }
+            Command::Void { reason } => {
+                hazard.voided_at = Some(occurred_at);
+                note = Some(reason);
+                withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was voided")?;
+            }
+            Command::Reopen { reason } => {
+                hazard.closed_at = None;
+                hazard.submitted_at = None;
+                note = Some(reason);
+            }
+            Command::RequestExtension {
+                requested_deadline,
+                reason,
+            } => {
+                if requested_deadline <= hazard.deadline {
+                    return Err(AppError::invalid(
+                        "requested_deadline",
+                        format!(
+                            "must be later than the current deadline {}",
+                            hazard.deadline
+                        ),
+                    ));
+                }
+                if store::pending_extension(conn, &hazard.id)?.is_some() {
+                    return Err(AppError::conflict(
+                        "an extension request for this hazard is already pending a decision",
+                    ));
+                }
+                let request = Extension {
+                    id: Uuid::now_v7().to_string(),
+                    hazard_id: hazard.id.clone(),
+                    requested_deadline,
+                    previous_deadline: hazard.deadline,
+                    reason: reason.clone(),
+                    state: "pending".to_owned(),
+                    requested_by: caller.user_id.to_string(),
+                    requested_at: occurred_at,
+                    decided_by: None,
+                    decided_at: None,
+                    granted_deadline: None,
+                    decision_note: None,
+                };
+                store::insert_extension(conn, &request)?;
+                details.insert("extension_id".into(), json!(request.id));
+                details.insert("requested_deadline".into(), json!(requested_deadline));
+                note = Some(reason);
+                extension = Some(request);
+            }
+            Command::ApproveExtension {
+                extension_id,
+                granted_deadline,
+                note: decision,
+            } => {
+                let mut request = pending_extension_named(conn, &hazard.id, extension_id)?;
+                let granted = granted_deadline.unwrap_or(request.requested_deadline);
+                if granted <= hazard.deadline {
+                    return Err(AppError::invalid(
+                        "granted_deadline",
+                        format!(
+                            "must be later than the current deadline {}",
+                            hazard.deadline
+                        ),
+                    ));
+                }
+                details.insert("extension_id".into(), json!(request.id));
+                details.insert("previous_deadline".into(), json!(hazard.deadline));
+                details.insert("granted_deadline".into(), json!(granted));
+                request.state = "approved".to_owned();
+                request.decided_by = Some(caller.user_id.to_string());
+                request.decided_at = Some(occurred_at);
+                request.granted_deadline = Some(granted);
+                request.decision_note = decision.clone();
+                store::update_extension(conn, &request)?;
+                hazard.deadline = granted;
+                note = decision;
+                extension = Some(request);
+            }
+            Command::RefuseExtension {
+                extension_id,
+                note: decision,
+            } => {
+                let mut request = pending_extension_named(conn, &hazard.id, extension_id)?;
+                details.insert("extension_id".into(), json!(request.id));
+                request.state = "refused".to_owned();
+                request.decided_by = Some(caller.user_id.to_string());
+                request.decided_at = Some(occurred_at);
+                request.decision_note = decision.clone();
+                store::update_extension(conn, &request)?;
+                note = decision;
+                extension = Some(request);
+            }
+        }
+
+        let expected_version = hazard.version;
+        hazard.state = next.as_str().to_owned();
+        hazard.version += 1;
+        hazard.updated_at = now.utc;
+        if !store::update(conn, &hazard, expected_version)? {
+            return Err(AppError::conflict(
+                "the hazard was changed concurrently; reload it and retry",
+            ));
+        }
+        store::append_event(
+            conn,
+            &HazardEvent {
+                id: Uuid::now_v7().to_string(),
+                hazard_id: hazard.id.clone(),
+                seq: last_seq + 1,
+                action: action_event_name(action).to_owned(),
+                actor_id: caller.user_id.to_string(),
+                actor_role: caller.role.as_str().to_owned(),
+                from_state: Some(state.as_str().to_owned()),
+                to_state: hazard.state.clone(),
+                occurred_at,
+                recorded_at: now.utc,
+                note,
+                details: serde_json::Value::Object(details).to_string(),
+            },
+        )?;
+        Ok(Applied { hazard, extension })
+    })
+}
+
+/// The name an action has in the event history.
+pub fn action_event_name(action: HazardAction) -> &'static str {
+    match action {
+        HazardAction::Plan => "plan",
+        HazardAction::Submit => "submit",
+        HazardAction::Accept => "accept",
+        HazardAction::Reject => "reject",
+        HazardAction::Void => "void",
+        HazardAction::Reopen => "reopen",
+        HazardAction::RequestExtension => "extension_requested",
+        HazardAction::ApproveExtension => "extension_approved",
+        HazardAction::RefuseExtension => "extension_refused",
+    }
+}
+
+fn pending_extension_named(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+    extension_id: Uuid,
+) -> Result<Extension, AppError> {
+    let all = store::extensions(conn, hazard_id)?;
+    let request = all
+        .into_iter()
+        .find(|e| e.id == extension_id.to_string())
+        .ok_or(AppError::NotFound("extension request"))?;
+    if request.state != "pending" {
+        return Err(AppError::conflict(format!(
+            "the extension request was already {}",
+            request.state
+        )));
+    }
+    Ok(request)
+}
+
+fn withdraw_pending_extension(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+    now: NaiveDateTime,
+    why: &str,
+) -> Result<(), AppError> {
+    if let Some(mut request) = store::pending_extension(conn, hazard_id)? {
+        request.state = "withdrawn".to_owned();
+        request.decided_at = Some(now);
+        request.decision_note = Some(why.to_owned());
+        store::update_extension(conn, &request)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The OpenAPI 3.1 document, generated from the handlers and types, served
+//! at `/openapi.json` with an interactive page at `/docs`.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{auth, enterprises, hazards, health, inspections, reference, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hazard tracker",
+        description = "Tracks hidden safety hazards (隐患) in a chemical-industry park from discovery to closure. \
+            Errors are application/problem+json (RFC 9457) with a stable `code`.",
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        auth::issue_token,
+        auth::me,
+        users::create_user,
+        users::list_users,
+        users::get_user,
+        users::update_user,
+        enterprises::create_enterprise,
+        enterprises::list_enterprises,
+        enterprises::get_enterprise,
+        enterprises::update_enterprise,
+        inspections::create_inspection,
+        inspections::list_inspections,
+        inspections::get_inspection,
+        hazards::create_hazard,
+        hazards::list_hazards,
+        hazards::get_hazard,
+        hazards::list_events,
+        hazards::plan,
+        hazards::submit,
+        hazards::accept,
+        hazards::reject,
+        hazards::void,
+        hazards::reopen,
+        hazards::list_extensions,
+        hazards::request_extension,
+        hazards::approve_extension,
+        hazards::refuse_extension,
+        reference::major_hazard_criteria,
+        reference::vocabularies,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Tokens"),
+        (name = "users", description = "Local accounts (admin)"),
+        (name = "enterprises", description = "Enterprises of the park"),
+        (name = "inspections", description = "Inspections by the five kinds of check"),
+        (name = "hazards", description = "Hazards and their lifecycle"),
+        (name = "reference", description = "Criteria and vocabularies"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

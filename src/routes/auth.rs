@@ -1,0 +1,100 @@
+//! Signing in and asking who one is.
+
+use actix_web::{web, HttpResponse};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{verify_password, Caller, MAX_PASSWORD_BYTES};
+use crate::db::users;
+use crate::error::AppError;
+use crate::routes::users::UserView;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+const BAD_CREDENTIALS: &str = "the email or password is wrong, or the account is disabled";
+
+/// Exchanges an email and password for an access token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
+    let TokenRequest { email, password } = body.into_inner();
+    if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::Unauthorized(BAD_CREDENTIALS));
+    }
+    let email = email.trim().to_lowercase();
+    let user = state
+        .db
+        .run(move |conn| users::find_by_email(conn, &email))
+        .await?;
+    // Hashing is slow on purpose: keep it off the async workers.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password: SecretString = password;
+    let verified = web::block(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("verifying a password: {e}")))?;
+    let user = match user {
+        Some(user) if verified && user.active => user,
+        _ => return Err(AppError::Unauthorized(BAD_CREDENTIALS)),
+    };
+    let view = UserView::try_from(user)?;
+    let token = state.tokens.issue(view.id, view.role, view.enterprise_id)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: state.tokens.ttl_secs(),
+        }))
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let id = caller.user_id.to_string();
+    let user = state
+        .db
+        .run(move |conn| users::find(conn, &id))
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::Unauthorized(
+            "the account behind this token no longer exists or is disabled",
+        ))?;
+    Ok(HttpResponse::Ok().json(UserView::try_from(user)?))
+}

@@ -1,0 +1,315 @@
+//! Enterprises: registration with a checked credit code, status, contacts.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::enterprises::{
+    self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
+};
+use crate::db::write_transaction;
+use crate::domain::credit_code::CreditCode;
+use crate::domain::email::Email;
+use crate::domain::enterprise::EnterpriseStatus;
+use crate::domain::hazard::Role;
+use crate::error::{AppError, FieldErrors};
+use crate::routes::{
+    create_idempotently, decode_cursor, if_match_version, required_text, with_etag, Created, Page,
+    Paginated,
+};
+use crate::state::AppState;
+
+const MAX_CONTACT_EMAILS: usize = 20;
+const READERS: [Role; 5] = [
+    Role::Admin,
+    Role::Supervisor,
+    Role::Expert,
+    Role::Viewer,
+    Role::Enterprise,
+];
+const WRITERS: [Role; 2] = [Role::Admin, Role::Supervisor];
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseView {
+    pub id: Uuid,
+    pub name: String,
+    /// 统一社会信用代码 (GB 32100-2015).
+    pub credit_code: String,
+    pub status: EnterpriseStatus,
+    pub contact_emails: Vec<String>,
+    /// Four-colour risk grade from the latest assessment; `null` until the
+    /// enterprise has been assessed.
+    pub grade: Option<String>,
+    pub last_assessed_on: Option<NaiveDate>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Enterprise> for EnterpriseView {
+    type Error = AppError;
+
+    fn try_from(e: Enterprise) -> Result<EnterpriseView, AppError> {
+        let corrupt = |what: &str| {
+            AppError::Internal(anyhow::anyhow!("enterprise {} has a bad {what}", e.id))
+        };
+        Ok(EnterpriseView {
+            id: Uuid::parse_str(&e.id).map_err(|_| corrupt("id"))?,
+            status: e.status.parse().map_err(|_| corrupt("status"))?,
+            contact_emails: serde_json::from_str(&e.contact_emails)
+                .map_err(|_| corrupt("contact_emails"))?,
+            name: e.name,
+            credit_code: e.credit_code,
+            grade: None,
+            last_assessed_on: None,
+            version: e.version,
+            created_at: e.created_at.and_utc(),
+            updated_at: e.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEnterprise {
+    pub name: String,
+    /// 18 characters; the check character is verified.
+    pub credit_code: String,
+    pub status: EnterpriseStatus,
+    #[serde(default)]
+    pub contact_emails: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEnterprise {
+    pub name: Option<String>,
+    pub credit_code: Option<String>,
+    pub status: Option<EnterpriseStatus>,
+    pub contact_emails: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListEnterprisesQuery {
+    pub status: Option<EnterpriseStatus>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn parse_credit_code(input: &str) -> Result<CreditCode, AppError> {
+    CreditCode::parse(input).map_err(|e| AppError::invalid("credit_code", e.to_string()))
+}
+
+fn parse_contact_emails(input: &[String]) -> Result<String, AppError> {
+    if input.len() > MAX_CONTACT_EMAILS {
+        return Err(AppError::invalid(
+            "contact_emails",
+            format!("at most {MAX_CONTACT_EMAILS} addresses"),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    let mut emails = Vec::with_capacity(input.len());
+    for (i, raw) in input.iter().enumerate() {
+        match Email::parse(raw) {
+            Ok(email) if !emails.contains(&email) => emails.push(email),
+            Ok(_) => {}
+            Err(message) => {
+                errors.insert(format!("contact_emails[{i}]"), message.to_owned());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    serde_json::to_string(&emails).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Registers an enterprise (admin, supervisor).
+#[utoipa::path(
+    post,
+    path = "/api/v1/enterprises",
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = CreateEnterprise,
+    responses(
+        (status = 201, body = EnterpriseView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_enterprise(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<CreateEnterprise>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&WRITERS, "register enterprises")?;
+    let body = body.into_inner();
+    let name = required_text("name", &body.name, 200)?;
+    let credit_code = parse_credit_code(&body.credit_code)?;
+    let contact_emails = parse_contact_emails(&body.contact_emails)?;
+    let status = body.status;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let id = Uuid::now_v7().to_string();
+        let now = crate::db::now_utc();
+        enterprises::insert(
+            conn,
+            &NewEnterprise {
+                id: &id,
+                name: &name,
+                credit_code: credit_code.as_str(),
+                status: status.as_str(),
+                contact_emails: &contact_emails,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let view = EnterpriseView::try_from(
+            enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?,
+        )?;
+        Created::new(
+            &view,
+            format!("/api/v1/enterprises/{id}"),
+            Some(view.version),
+        )
+    })
+    .await
+}
+
+/// Lists enterprises; an enterprise contact sees only its own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises",
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(ListEnterprisesQuery),
+    responses((status = 200, body = Paginated<EnterpriseView>))
+)]
+pub async fn list_enterprises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListEnterprisesQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "read enterprises")?;
+    let page = Page::new(query.limit)?;
+    let after = decode_cursor(query.cursor.as_deref())?;
+    let filter = EnterpriseFilter {
+        only: caller.scope().map(|id| id.to_string()),
+        status: query.status.map(|s| s.as_str().to_owned()),
+    };
+    let rows = state
+        .db
+        .run(move |conn| enterprises::list(conn, &filter, after.as_deref(), page.fetch()))
+        .await?;
+    let views = rows
+        .into_iter()
+        .map(EnterpriseView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(page.finish(views, |e| e.id.to_string(), |e| e)))
+}
+
+/// One enterprise; another enterprise's is `404` to an enterprise contact.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{id}",
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "read enterprises")?;
+    let id = path.into_inner();
+    if !caller.can_see_enterprise(id) {
+        return Err(AppError::NotFound("enterprise"));
+    }
+    let row = state
+        .db
+        .run(move |conn| enterprises::find(conn, &id.to_string()))
+        .await?
+        .ok_or(AppError::NotFound("enterprise"))?;
+    let view = EnterpriseView::try_from(row)?;
+    Ok(with_etag(StatusCode::OK, view.version, &view))
+}
+
+/// Changes an enterprise (admin, supervisor); honours `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/enterprises/{id}",
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateEnterprise,
+    responses(
+        (status = 200, body = EnterpriseView),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn update_enterprise(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<UpdateEnterprise>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&WRITERS, "change enterprises")?;
+    let if_match = if_match_version(&req)?;
+    let body = body.into_inner();
+    let changes = EnterpriseChanges {
+        name: body
+            .name
+            .as_deref()
+            .map(|n| required_text("name", n, 200))
+            .transpose()?,
+        credit_code: body
+            .credit_code
+            .as_deref()
+            .map(|c| parse_credit_code(c).map(|code| code.as_str().to_owned()))
+            .transpose()?,
+        status: body.status.map(|s| s.as_str().to_owned()),
+        contact_emails: body
+            .contact_emails
+            .as_deref()
+            .map(parse_contact_emails)
+            .transpose()?,
+    };
+    let id = path.into_inner().to_string();
+    let row = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current =
+                    enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
+                if if_match.is_some_and(|v| v != current.version) {
+                    return Err(AppError::PreconditionFailed);
+                }
+                if !enterprises::update(conn, &id, current.version, &changes, crate::db::now_utc())?
+                {
+                    return Err(AppError::conflict(
+                        "the enterprise was changed concurrently; reload and retry",
+                    ));
+                }
+                enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))
+            })
+        })
+        .await?;
+    let view = EnterpriseView::try_from(row)?;
+    Ok(with_etag(StatusCode::OK, view.version, &view))
+}

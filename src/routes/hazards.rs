@@ -1,0 +1,1031 @@
+//! Hazards: reporting, reading, listing, and every lifecycle action. The
+//! rules live in `domain::hazard` and the transaction in `lifecycle`; this
+//! module turns HTTP into commands and hazards into JSON.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
+use crate::db::like_pattern;
+use crate::domain::criteria::is_major_basis_code;
+use crate::domain::hazard::{
+    allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, Role, TransitionContext,
+};
+use crate::error::{AppError, FieldErrors};
+use crate::lifecycle::{self, parse_id, Command, NewHazard, PlanInput, Preconditions};
+use crate::routes::inspections::check_source_rules;
+use crate::routes::{
+    create_idempotently, decode_cursor, if_match_version, optional_text, required_text, with_etag,
+    Created, Page, Paginated,
+};
+use crate::state::{AppState, Park};
+
+const READERS: [Role; 4] = [
+    Role::Admin,
+    Role::Supervisor,
+    Role::Expert,
+    Role::Enterprise,
+];
+const MAX_TEXT: usize = 10_000;
+const MAX_LINE: usize = 200;
+/// Funds above this (in yuan) are taken for a typing error.
+const MAX_FUNDS_YUAN: f64 = 1.0e11;
+
+/// 挂牌督办: the hazard is listed for official supervision.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisedListing {
+    /// The body that ordered the listing (挂牌督办单位).
+    pub ordering_body: String,
+    pub listed_on: Option<NaiveDate>,
+}
+
+/// The 五到位 rectification plan.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanView {
+    /// 措施
+    pub measures: Option<String>,
+    /// 责任人
+    pub responsible_person: Option<String>,
+    /// 资金, in yuan.
+    pub funds: Option<f64>,
+    /// 时限: the hazard's deadline.
+    pub deadline: NaiveDate,
+    /// 预案
+    pub contingency_plan: Option<String>,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub planned_by: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HazardView {
+    pub id: Uuid,
+    /// `YH-<year>-<6 digits>`, unique and increasing within a year.
+    pub number: String,
+    pub enterprise_id: Uuid,
+    pub source: CheckSource,
+    pub checking_enterprise_id: Option<Uuid>,
+    pub inspection_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub category: String,
+    pub specialty: Option<String>,
+    pub level: HazardLevel,
+    /// Item 1–20 of the national criteria, for major hazards.
+    pub major_basis_code: Option<i32>,
+    pub supervised_listing: Option<SupervisedListing>,
+    pub found_at: DateTime<Utc>,
+    pub found_by: Uuid,
+    /// The last day for rectification, in park time.
+    pub deadline: NaiveDate,
+    pub state: HazardState,
+    /// Not yet submitted and the deadline day has ended (park time).
+    pub overdue: bool,
+    /// Changes with every change; also the `ETag`.
+    pub version: i64,
+    pub plan: Option<PlanView>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    /// What the caller may do next.
+    pub allowed_actions: Vec<HazardAction>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn corrupt(id: &str, what: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("hazard {id} has a bad stored {what}"))
+}
+
+impl HazardView {
+    pub fn build(
+        h: Hazard,
+        caller: &Caller,
+        park_today: NaiveDate,
+    ) -> Result<HazardView, AppError> {
+        let state: HazardState = h.state.parse().map_err(|_| corrupt(&h.id, "state"))?;
+        let level: HazardLevel = h.level.parse().map_err(|_| corrupt(&h.id, "level"))?;
+        let source: CheckSource = h.source.parse().map_err(|_| corrupt(&h.id, "source"))?;
+        let plan = h.planned_at.map(|planned_at| PlanView {
+            measures: h.plan_measures.clone(),
+            responsible_person: h.plan_responsible_person.clone(),
+            funds: h.plan_funds_fen.map(|fen| fen as f64 / 100.0),
+            deadline: h.deadline,
+            contingency_plan: h.plan_contingency.clone(),
+            planned_at: Some(planned_at.and_utc()),
+            planned_by: h.planned_by.as_deref().map(parse_id),
+        });
+        Ok(HazardView {
+            id: parse_id(&h.id),
+            number: h.number,
+            enterprise_id: parse_id(&h.enterprise_id),
+            source,
+            checking_enterprise_id: h.checking_enterprise_id.as_deref().map(parse_id),
+            inspection_id: h.inspection_id.as_deref().map(parse_id),
+            title: h.title,
+            description: h.description,
+            location: h.location,
+            category: h.category,
+            specialty: h.specialty,
+            level,
+            major_basis_code: h.major_basis_code,
+            supervised_listing: h
+                .listing_ordering_body
+                .map(|ordering_body| SupervisedListing {
+                    ordering_body,
+                    listed_on: h.listing_listed_on,
+                }),
+            found_at: h.found_at.and_utc(),
+            found_by: parse_id(&h.found_by),
+            deadline: h.deadline,
+            state,
+            overdue: state.counts_toward_overdue() && h.deadline < park_today,
+            version: h.version,
+            plan,
+            submitted_at: h.submitted_at.map(|t| t.and_utc()),
+            closed_at: h.closed_at.map(|t| t.and_utc()),
+            voided_at: h.voided_at.map(|t| t.and_utc()),
+            allowed_actions: allowed_actions(
+                state,
+                TransitionContext {
+                    role: caller.role,
+                    level,
+                    source,
+                },
+            ),
+            created_at: h.created_at.and_utc(),
+            updated_at: h.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHazard {
+    pub enterprise_id: Uuid,
+    pub source: CheckSource,
+    /// Required for `mutual_check`: the enterprise that found it.
+    pub checking_enterprise_id: Option<Uuid>,
+    /// The inspection that found it; same enterprise and source.
+    pub inspection_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    /// Location or risk point.
+    pub location: String,
+    /// A category code (or label) from `/reference/vocabularies`.
+    pub category: String,
+    /// A specialty code (or label) from `/reference/vocabularies`.
+    pub specialty: Option<String>,
+    pub level: HazardLevel,
+    /// Required for `major`, refused for `general`: item 1–20 of the criteria.
+    pub major_basis_code: Option<i32>,
+    /// Only for major hazards.
+    pub supervised_listing: Option<SupervisedListing>,
+    /// When it was found; default now, never in the future. Paper records
+    /// can be entered with their real dates.
+    pub found_at: Option<DateTime<Utc>>,
+    /// Last day for rectification (park time), not before the day found.
+    pub deadline: NaiveDate,
+}
+
+impl CreateHazard {
+    fn validate(&self, park: &Park, now: &lifecycle::Now) -> Result<NewHazard, AppError> {
+        let mut errors = FieldErrors::new();
+        let mut field = |name: &str, result: Result<(), String>| {
+            if let Err(message) = result {
+                errors.insert(name.to_owned(), message);
+            }
+        };
+        let text = |name: &str, value: &str, max: usize| required_text(name, value, max);
+        let title = text("title", &self.title, MAX_LINE);
+        let description = text("description", &self.description, MAX_TEXT);
+        let location = text("location", &self.location, MAX_LINE);
+        for (name, result) in [
+            ("title", &title),
+            ("description", &description),
+            ("location", &location),
+        ] {
+            field(name, result.as_ref().map(|_| ()).map_err(error_message));
+        }
+        let category = park.category_code(&self.category).map(str::to_owned);
+        if category.is_none() {
+            let codes: Vec<&str> = park.categories.iter().map(|c| c.code.as_str()).collect();
+            field(
+                "category",
+                Err(format!("must be one of {}", codes.join(", "))),
+            );
+        }
+        let specialty = match self
+            .specialty
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(input) => {
+                let code = park.specialty_code(input).map(str::to_owned);
+                if code.is_none() {
+                    let codes: Vec<&str> =
+                        park.specialties.iter().map(|c| c.code.as_str()).collect();
+                    field(
+                        "specialty",
+                        Err(format!("must be one of {}", codes.join(", "))),
+                    );
+                }
+                code
+            }
+        };
+        match (self.level, self.major_basis_code) {
+            (HazardLevel::Major, None) => field(
+                "major_basis_code",
+                Err(
+                    "a major hazard must cite its basis: an item 1–20 of the national criteria"
+                        .into(),
+                ),
+            ),
+            (HazardLevel::Major, Some(code)) if !is_major_basis_code(code) => field(
+                "major_basis_code",
+                Err("must be an item number 1–20 of the national criteria".into()),
+            ),
+            (HazardLevel::General, Some(_)) => {
+                field("major_basis_code", Err("is only for major hazards".into()))
+            }
+            _ => {}
+        }
+        let listing = match &self.supervised_listing {
+            Some(_) if self.level != HazardLevel::Major => {
+                field(
+                    "supervised_listing",
+                    Err("only a major hazard is listed for supervision (挂牌督办)".into()),
+                );
+                None
+            }
+            Some(listing) => match required_text(
+                "supervised_listing.ordering_body",
+                &listing.ordering_body,
+                MAX_LINE,
+            ) {
+                Ok(body) => Some((body, listing.listed_on)),
+                Err(e) => {
+                    field("supervised_listing.ordering_body", Err(error_message(&e)));
+                    None
+                }
+            },
+            None => None,
+        };
+        let found_at = self.found_at.map_or(now.utc, |t| t.naive_utc());
+        if found_at > now.utc {
+            field("found_at", Err("must not be in the future".into()));
+        }
+        let found_on = park.local_date(found_at);
+        if self.deadline < found_on {
+            field(
+                "deadline",
+                Err(format!(
+                    "must not be before the day the hazard was found ({found_on})"
+                )),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(errors));
+        }
+        let (listing_ordering_body, listing_listed_on) = listing.unzip();
+        Ok(NewHazard {
+            enterprise_id: self.enterprise_id,
+            source: self.source,
+            checking_enterprise_id: self.checking_enterprise_id,
+            inspection_id: self.inspection_id,
+            title: title?,
+            description: description?,
+            location: location?,
+            category: category.unwrap_or_default(),
+            specialty,
+            level: self.level,
+            major_basis_code: self.major_basis_code,
+            listing_ordering_body,
+            listing_listed_on: listing_listed_on.flatten(),
+            found_at,
+            found_year: chrono::Datelike::year(&found_on),
+            deadline: self.deadline,
+        })
+    }
+}
+
+fn error_message(error: &AppError) -> String {
+    match error {
+        AppError::Validation { errors, detail } => errors
+            .values()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| detail.clone()),
+        other => other.to_string(),
+    }
+}
+
+/// Reports a hazard. Enterprise contacts report their own self-checks.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hazards",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = CreateHazard,
+    responses(
+        (status = 201, body = HazardView, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_hazard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<CreateHazard>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "report hazards")?;
+    let body = body.into_inner();
+    check_source_rules(
+        &caller,
+        body.source,
+        body.enterprise_id,
+        body.checking_enterprise_id,
+    )?;
+    let now = state.park.now();
+    let new = body.validate(&state.park, &now)?;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let hazard = lifecycle::report_hazard(conn, &caller, new, now)?;
+        let view = HazardView::build(hazard, &caller, now.park_today)?;
+        Created::new(
+            &view,
+            format!("/api/v1/hazards/{}", view.id),
+            Some(view.version),
+        )
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListHazardsQuery {
+    pub state: Option<HazardState>,
+    pub level: Option<HazardLevel>,
+    pub source: Option<CheckSource>,
+    pub enterprise_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub specialty: Option<String>,
+    pub inspection_id: Option<Uuid>,
+    /// `true`: only overdue hazards; `false`: only those not overdue.
+    pub overdue: Option<bool>,
+    /// The year found, in park time.
+    pub found_year: Option<i32>,
+    /// Text in the number, title, description or location.
+    pub q: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists hazards, newest first; an enterprise contact sees its own only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(ListHazardsQuery),
+    responses(
+        (status = 200, body = Paginated<HazardView>),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_hazards(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListHazardsQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "list hazards")?;
+    let query = query.into_inner();
+    let page = Page::new(query.limit)?;
+    let before = decode_cursor(query.cursor.as_deref())?;
+    let now = state.park.now();
+    let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if text.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::invalid("q", "must be at most 100 characters"));
+    }
+    let category = match query.category.as_deref() {
+        Some(c) => Some(state.park.category_code(c).unwrap_or(c).to_owned()),
+        None => None,
+    };
+    let specialty = match query.specialty.as_deref() {
+        Some(s) => Some(state.park.specialty_code(s).unwrap_or(s).to_owned()),
+        None => None,
+    };
+    let filter = HazardFilter {
+        only_enterprise: caller.scope().map(|id| id.to_string()),
+        enterprise_id: query.enterprise_id.map(|id| id.to_string()),
+        state: query.state.map(|s| s.as_str().to_owned()),
+        level: query.level.map(|l| l.as_str().to_owned()),
+        source: query.source.map(|s| s.as_str().to_owned()),
+        category,
+        specialty,
+        inspection_id: query.inspection_id.map(|id| id.to_string()),
+        found_year: query.found_year,
+        overdue: query.overdue.map(|overdue| (overdue, now.park_today)),
+        text: text.map(like_pattern),
+    };
+    let rows = state
+        .db
+        .run(move |conn| store::list(conn, &filter, before.as_deref(), page.fetch()))
+        .await?;
+    let views = rows
+        .into_iter()
+        .map(|h| HazardView::build(h, &caller, now.park_today))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(page.finish(views, |h| h.id.to_string(), |h| h)))
+}
+
+/// One hazard with its plan, `overdue` and `version` (also the `ETag`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards/{id}",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = HazardView, headers(("ETag" = String))),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_hazard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "read hazards")?;
+    let id = path.into_inner();
+    let hazard = state
+        .db
+        .run(move |conn| lifecycle::visible_hazard(conn, &caller, id))
+        .await?;
+    let view = HazardView::build(hazard, &caller, state.park.now().park_today)?;
+    Ok(with_etag(StatusCode::OK, view.version, &view))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub id: Uuid,
+    pub hazard_id: Uuid,
+    /// 1 for the report, then one more per change.
+    pub seq: i32,
+    /// `report`, `plan`, `submit`, `accept`, `reject`, `void`, `reopen`,
+    /// `extension_requested`, `extension_approved`, `extension_refused`.
+    pub action: String,
+    pub actor_id: Uuid,
+    pub actor_role: Role,
+    pub from_state: Option<HazardState>,
+    pub to_state: HazardState,
+    /// When it happened (may be earlier than `recorded_at` for paper records).
+    pub occurred_at: DateTime<Utc>,
+    /// When the service recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub note: Option<String>,
+    /// What the action carried: plan, deadlines, extension ids.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl TryFrom<HazardEvent> for EventView {
+    type Error = AppError;
+
+    fn try_from(e: HazardEvent) -> Result<EventView, AppError> {
+        let bad =
+            |what: &str| AppError::Internal(anyhow::anyhow!("event {} has a bad {what}", e.id));
+        Ok(EventView {
+            id: parse_id(&e.id),
+            hazard_id: parse_id(&e.hazard_id),
+            seq: e.seq,
+            actor_id: parse_id(&e.actor_id),
+            actor_role: e.actor_role.parse().map_err(|_| bad("actor_role"))?,
+            from_state: e
+                .from_state
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| bad("from_state"))?,
+            to_state: e.to_state.parse().map_err(|_| bad("to_state"))?,
+            occurred_at: e.occurred_at.and_utc(),
+            recorded_at: e.recorded_at.and_utc(),
+            details: serde_json::from_str(&e.details).map_err(|_| bad("details"))?,
+            action: e.action,
+            note: e.note,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The hazard's append-only history, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards/{id}/events",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), PageQuery),
+    responses(
+        (status = 200, body = Paginated<EventView>),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "read hazards")?;
+    let page = Page::new(query.limit)?;
+    let after = decode_cursor(query.cursor.as_deref())?
+        .map(|c| {
+            c.parse::<i32>()
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor this service issued"))
+        })
+        .transpose()?;
+    let id = path.into_inner();
+    let rows = state
+        .db
+        .run(move |conn| {
+            let hazard = lifecycle::visible_hazard(conn, &caller, id)?;
+            store::events(conn, &hazard.id, after, page.fetch())
+        })
+        .await?;
+    let views = rows
+        .into_iter()
+        .map(EventView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(page.finish(views, |e| e.seq.to_string(), |e| e)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExtensionView {
+    pub id: Uuid,
+    pub hazard_id: Uuid,
+    pub requested_deadline: NaiveDate,
+    pub previous_deadline: NaiveDate,
+    pub reason: String,
+    /// `pending`, `approved`, `refused`, or `withdrawn` (the hazard was
+    /// closed or voided before a decision).
+    pub state: String,
+    pub requested_by: Uuid,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub granted_deadline: Option<NaiveDate>,
+    pub decision_note: Option<String>,
+}
+
+impl From<Extension> for ExtensionView {
+    fn from(e: Extension) -> ExtensionView {
+        ExtensionView {
+            id: parse_id(&e.id),
+            hazard_id: parse_id(&e.hazard_id),
+            requested_deadline: e.requested_deadline,
+            previous_deadline: e.previous_deadline,
+            reason: e.reason,
+            state: e.state,
+            requested_by: parse_id(&e.requested_by),
+            requested_at: e.requested_at.and_utc(),
+            decided_by: e.decided_by.as_deref().map(parse_id),
+            decided_at: e.decided_at.map(|t| t.and_utc()),
+            granted_deadline: e.granted_deadline,
+            decision_note: e.decision_note,
+        }
+    }
+}
+
+/// The hazard's extension requests and their decisions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards/{id}/extensions",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Paginated<ExtensionView>),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_extensions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "read hazards")?;
+    let id = path.into_inner();
+    let rows = state
+        .db
+        .run(move |conn| {
+            let hazard = lifecycle::visible_hazard(conn, &caller, id)?;
+            store::extensions(conn, &hazard.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items: rows
+            .into_iter()
+            .map(ExtensionView::from)
+            .collect::<Vec<_>>(),
+        next_cursor: None,
+    }))
+}
+
+/// The 五到位 plan. A major hazard's plan needs all five.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// 措施
+    pub measures: Option<String>,
+    /// 责任人
+    pub responsible_person: Option<String>,
+    /// 资金, in yuan (up to two decimals).
+    pub funds: Option<f64>,
+    /// 时限. An enterprise contact may not move it later: that is an
+    /// extension request.
+    pub deadline: Option<NaiveDate>,
+    /// 预案
+    pub contingency_plan: Option<String>,
+    /// When it happened; default now.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotesRequest {
+    pub notes: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Why; required.
+    pub reason: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRequest {
+    /// Later than the current deadline.
+    pub requested_deadline: NaiveDate,
+    pub reason: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveExtension {
+    /// Grant another date than the one requested.
+    pub granted_deadline: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseExtension {
+    pub note: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// Runs one lifecycle command and answers with the hazard as it now is.
+async fn run_command(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    hazard_id: Uuid,
+    command: Command,
+    occurred_at: Option<DateTime<Utc>>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "change hazards")?;
+    let preconditions = Preconditions {
+        if_match: if_match_version(&req)?,
+        occurred_at: occurred_at.map(|t| t.naive_utc()),
+    };
+    let now = state.park.now();
+    let applied = state
+        .db
+        .run(move |conn| lifecycle::apply(conn, &caller, hazard_id, command, preconditions, now))
+        .await?;
+    let view = HazardView::build(applied.hazard, &caller, now.park_today)?;
+    Ok(with_etag(StatusCode::OK, view.version, &view))
+}
+
+fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {
+    let Some(yuan) = funds else { return Ok(None) };
+    if !yuan.is_finite() || !(0.0..=MAX_FUNDS_YUAN).contains(&yuan) {
+        return Err(AppError::invalid(
+            "funds",
+            "must be an amount in yuan from 0",
+        ));
+    }
+    let fen = (yuan * 100.0).round();
+    if (yuan * 100.0 - fen).abs() > 1e-6 {
+        return Err(AppError::invalid(
+            "funds",
+            "must have at most two decimals (fen)",
+        ));
+    }
+    // In range by the check above.
+    Ok(Some(fen as i64))
+}
+
+/// Documents a lifecycle action handler: they all answer alike.
+macro_rules! hazard_action {
+    ($path:literal, $body:ty, $doc:literal, $handler:item) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "hazards",
+            security(("bearer" = [])),
+            params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag read; stale → 412")),
+            request_body = $body,
+            responses(
+                (status = 200, body = HazardView, headers(("ETag" = String))),
+                (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 412, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+            )
+        )]
+        $handler
+    };
+}
+
+hazard_action!(
+    "/api/v1/hazards/{id}/plan",
+    PlanRequest,
+    "Sets the 五到位 plan: reported → rectifying.",
+    pub async fn plan(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<PlanRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let command = Command::Plan(PlanInput {
+            measures: optional_text("measures", body.measures.as_deref(), MAX_TEXT)?,
+            responsible_person: optional_text(
+                "responsible_person",
+                body.responsible_person.as_deref(),
+                MAX_LINE,
+            )?,
+            funds_fen: funds_in_fen(body.funds)?,
+            deadline: body.deadline,
+            contingency_plan: optional_text(
+                "contingency_plan",
+                body.contingency_plan.as_deref(),
+                MAX_TEXT,
+            )?,
+        });
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            command,
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/submit",
+    NotesRequest,
+    "Reports the rectification done: rectifying → pending_acceptance.",
+    pub async fn submit(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<NotesRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            Command::Submit { notes },
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/accept",
+    NotesRequest,
+    "Accepts the rectification (验收): pending_acceptance → closed.",
+    pub async fn accept(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<NotesRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            Command::Accept { notes },
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/reject",
+    ReasonRequest,
+    "Sends it back: pending_acceptance → rectifying.",
+    pub async fn reject(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<ReasonRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            Command::Reject { reason },
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/void",
+    ReasonRequest,
+    "Voids a false report or duplicate (supervisor).",
+    pub async fn void(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<ReasonRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            Command::Void { reason },
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/reopen",
+    ReasonRequest,
+    "Reopens a closed hazard found not fixed (supervisor).",
+    pub async fn reopen(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<Uuid>,
+        body: web::Json<ReasonRequest>,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.into_inner();
+        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
+        run_command(
+            state,
+            req,
+            caller,
+            path.into_inner(),
+            Command::Reopen { reason },
+            body.occurred_at,
+        )
+        .await
+    }
+);
+
+/// Asks for a later deadline (enterprise contact).
+#[utoipa::path(
+    post,
+    path = "/api/v1/hazards/{id}/extensions",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header), ("If-Match" = Option<String>, Header)),
+    request_body = ExtensionRequest,
+    responses(
+        (status = 201, body = ExtensionView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn request_extension(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<ExtensionRequest>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&READERS, "change hazards")?;
+    let body = body.into_inner();
+    let reason = required_text("reason", &body.reason, MAX_TEXT)?;
+    let preconditions = Preconditions {
+        if_match: if_match_version(&req)?,
+        occurred_at: body.occurred_at.map(|t| t.naive_utc()),
+    };
+    let command = Command::RequestExtension {
+        requested_deadline: body.requested_deadline,
+        reason,
+    };
+    let hazard_id = path.into_inner();
+    let now = state.park.now();
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let applied = lifecycle::apply(conn, &caller, hazard_id, command, preconditions, now)?;
+        let extension = applied
+            .extension
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no extension was recorded")))?;
+        let view = ExtensionView::from(extension);
+        Created::new(
+            &view,
+            format!("/api/v1/hazards/{hazard_id}/extensions"),
+            None,
+        )
+    })
+    .await
+}
+
+hazard_action!(
+    "/api/v1/hazards/{id}/extensions/{ext_id}/approve",
+    ApproveExtension,
+    "Approves a pending extension: the deadline moves (supervisor).",
+    pub async fn approve_extension(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<(Uuid, Uuid)>,
+        body: web::Json<ApproveExtension>,
+    ) -> Result<HttpResponse, AppError> {
+        let (hazard_id, extension_id) = path.into_inner();
+        let body = body.into_inner();
+        let command = Command::ApproveExtension {
+            extension_id,
+            granted_deadline: body.granted_deadline,
+            note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
+        };
+        run_command(state, req, caller, hazard_id, command, body.occurred_at).await
+    }
+);
+
+hazard_action!(
+    "/api/v1/hazards/{id}/extensions/{ext_id}/refuse",
+    RefuseExtension,
+    "Refuses a pending extension (supervisor).",
+    pub async fn refuse_extension(
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        caller: Caller,
+        path: web::Path<(Uuid, Uuid)>,
+        body: web::Json<RefuseExtension>,
+    ) -> Result<HttpResponse, AppError> {
+        let (hazard_id, extension_id) = path.into_inner();
+        let body = body.into_inner();
+        let command = Command::RefuseExtension {
+            extension_id,
+            note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
+        };
+        run_command(state, req, caller, hazard_id, command, body.occurred_at).await
+    }
+);

@@ -1,0 +1,451 @@
+//! HTTP: every route is registered here, in one `configure`. Handlers
+//! extract, authorize, call the domain and storage, and shape the response.
+//! This module also owns what all handlers share: pagination, ETags,
+//! idempotent creation, and problem+json for actix's own errors.
+
+pub mod auth;
+pub mod enterprises;
+pub mod hazards;
+pub mod health;
+pub mod inspections;
+pub mod reference;
+pub mod users;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, Resource};
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::db::{idempotency, write_transaction, DbConnection};
+use crate::error::{problem_response, AppError};
+use crate::state::AppState;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// Registers every route. `max_body_bytes` bounds JSON bodies.
+pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(json_config(max_body_bytes))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            AppError::bad_request(format!("invalid query string: {err}")).into()
+        }))
+        .app_data(
+            web::PathConfig::default().error_handler(|_, _| AppError::NotFound("resource").into()),
+        )
+        .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
+        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/auth/token", "POST").route(web::post().to(auth::issue_token)))
+                .service(resource("/auth/me", "GET").route(web::get().to(auth::me)))
+                .service(
+                    resource("/users", "GET, POST")
+                        .route(web::get().to(users::list_users))
+                        .route(web::post().to(users::create_user)),
+                )
+                .service(
+                    resource("/users/{id}", "GET, PATCH")
+                        .route(web::get().to(users::get_user))
+                        .route(web::patch().to(users::update_user)),
+                )
+                .service(
+                    resource("/enterprises", "GET, POST")
+                        .route(web::get().to(enterprises::list_enterprises))
+                        .route(web::post().to(enterprises::create_enterprise)),
+                )
+                .service(
+                    resource("/enterprises/{id}", "GET, PATCH")
+                        .route(web::get().to(enterprises::get_enterprise))
+                        .route(web::patch().to(enterprises::update_enterprise)),
+                )
+                .service(
+                    resource("/inspections", "GET, POST")
+                        .route(web::get().to(inspections::list_inspections))
+                        .route(web::post().to(inspections::create_inspection)),
+                )
+                .service(
+                    resource("/inspections/{id}", "GET")
+                        .route(web::get().to(inspections::get_inspection)),
+                )
+                .service(
+                    resource("/hazards", "GET, POST")
+                        .route(web::get().to(hazards::list_hazards))
+                        .route(web::post().to(hazards::create_hazard)),
+                )
+                .service(resource("/hazards/{id}", "GET").route(web::get().to(hazards::get_hazard)))
+                .service(
+                    resource("/hazards/{id}/events", "GET")
+                        .route(web::get().to(hazards::list_events)),
+                )
+                .service(
+                    resource("/hazards/{id}/plan", "POST").route(web::post().to(hazards::plan)),
+                )
+                .service(
+                    resource("/hazards/{id}/submit", "POST").route(web::post().to(hazards::submit)),
+                )
+                .service(
+                    resource("/hazards/{id}/accept", "POST").route(web::post().to(hazards::accept)),
+                )
+                .service(
+                    resource("/hazards/{id}/reject", "POST").route(web::post().to(hazards::reject)),
+                )
+                .service(
+                    resource("/hazards/{id}/void", "POST").route(web::post().to(hazards::void)),
+                )
+                .service(
+                    resource("/hazards/{id}/reopen", "POST").route(web::post().to(hazards::reopen)),
+                )
+                .service(
+                    resource("/hazards/{id}/extensions", "GET, POST")
+                        .route(web::get().to(hazards::list_extensions))
+                        .route(web::post().to(hazards::request_extension)),
+                )
+                .service(
+                    resource("/hazards/{id}/extensions/{ext_id}/approve", "POST")
+                        .route(web::post().to(hazards::approve_extension)),
+                )
+                .service(
+                    resource("/hazards/{id}/extensions/{ext_id}/refuse", "POST")
+                        .route(web::post().to(hazards::refuse_extension)),
+                )
+                .service(
+                    resource("/reference/major-hazard-criteria", "GET")
+                        .route(web::get().to(reference::major_hazard_criteria)),
+                )
+                .service(
+                    resource("/reference/vocabularies", "GET")
+                        .route(web::get().to(reference::vocabularies)),
+                ),
+        );
+}
+
+/// A resource whose other methods answer `405` with `Allow`.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        let mut response = problem_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this resource allows {allow}"),
+            None,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    }))
+}
+
+/// The answer for paths no route matches.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    problem_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no resource at {}", req.path()),
+        None,
+    )
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| json_error(err, limit).into())
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            AppError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"))
+        }
+        E::ContentType => {
+            AppError::UnsupportedMediaType("the request body must be application/json".into())
+        }
+        E::Deserialize(e) if e.is_data() => AppError::Validation {
+            detail: format!("the request body does not match the schema: {e}"),
+            errors: Default::default(),
+        },
+        E::Deserialize(e) => {
+            AppError::bad_request(format!("the request body is not valid JSON: {e}"))
+        }
+        other => AppError::bad_request(format!("the request body could not be read: {other}")),
+    }
+}
+
+/// `?limit=&cursor=` as every list takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+}
+
+impl Page {
+    pub fn new(limit: Option<u32>) -> Result<Page, AppError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok(Page {
+            limit: i64::from(limit),
+        })
+    }
+
+    /// One row more than the page, to learn whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+
+    /// Cuts the extra row off and makes the cursor from the last kept one.
+    pub fn finish<R, T>(
+        &self,
+        mut rows: Vec<R>,
+        cursor_of: impl Fn(&R) -> String,
+        shape: impl FnMut(R) -> T,
+    ) -> Paginated<T> {
+        let has_more = rows.len() as i64 > self.limit;
+        rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        let next_cursor = if has_more {
+            rows.last().map(|r| encode_cursor(&cursor_of(r)))
+        } else {
+            None
+        };
+        Paginated {
+            items: rows.into_iter().map(shape).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn encode_cursor(position: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
+}
+
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>, AppError> {
+    cursor
+        .map(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .filter(|s| !s.is_empty() && s.len() <= 64)
+                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this service issued"))
+        })
+        .transpose()
+}
+
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header names: `None` when absent or `*`.
+/// A value that names no version of ours can never match.
+pub fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, AppError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::PreconditionFailed)?
+        .trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.trim_start_matches("W/").trim_matches('"');
+    tag.parse::<i64>()
+        .map(Some)
+        .map_err(|_| AppError::PreconditionFailed)
+}
+
+/// A JSON response with the resource's `ETag`.
+pub fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// What a creating handler produced, in a form that can be stored and
+/// replayed for a retried request.
+pub struct Created {
+    pub body: serde_json::Value,
+    pub location: String,
+    pub version: Option<i64>,
+}
+
+impl Created {
+    pub fn new<T: Serialize>(
+        body: &T,
+        location: String,
+        version: Option<i64>,
+    ) -> Result<Created, AppError> {
+        let body = serde_json::to_value(body).map_err(|e| AppError::Internal(e.into()))?;
+        Ok(Created {
+            body,
+            location,
+            version,
+        })
+    }
+
+    fn into_response(self, replayed: bool) -> HttpResponse {
+        let mut builder = HttpResponse::Created();
+        builder.insert_header((header::LOCATION, self.location));
+        if let Some(version) = self.version {
+            builder.insert_header((header::ETAG, etag(version)));
+        }
+        if replayed {
+            builder.insert_header(("Idempotent-Replayed", "true"));
+        }
+        builder.json(self.body)
+    }
+}
+
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            AppError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Runs a creating request once per `Idempotency-Key`: a retry with the
+/// same body replays the first response; with another body it is `422`.
+/// The stored response is written in the same transaction as the creation.
+pub async fn create_idempotently<B, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    body: &B,
+    create: F,
+) -> Result<HttpResponse, AppError>
+where
+    B: Serialize,
+    F: FnOnce(&mut DbConnection) -> Result<Created, AppError> + Send + 'static,
+{
+    let key = idempotency_key(req)?;
+    let fingerprint = {
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str());
+        hasher.update(b" ");
+        hasher.update(req.path());
+        hasher.update(b"\n");
+        hasher.update(serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?);
+        hex(&hasher.finalize())
+    };
+    let user_id = caller.user_id.to_string();
+    let now = crate::db::now_utc();
+    let (created, replayed) = state
+        .db
+        .run(move |conn| {
+            let Some(key) = key else {
+                return write_transaction(conn, create).map(|created| (created, false));
+            };
+            if let Some(stored) = idempotency::find(conn, &user_id, &key)? {
+                return replay(stored, &fingerprint);
+            }
+            let outcome = write_transaction(conn, |conn| {
+                let created = create(conn)?;
+                let stored = idempotency::StoredResponse {
+                    user_id: user_id.clone(),
+                    idempotency_key: key.clone(),
+                    request_fingerprint: fingerprint.clone(),
+                    response_status: 201,
+                    response_body: created.body.to_string(),
+                    location: Some(created.location.clone()),
+                    created_at: now,
+                };
+                if !idempotency::insert(conn, &stored)? {
+                    return Err(AppError::IdempotencyRace);
+                }
+                Ok(created)
+            });
+            match outcome {
+                Ok(created) => Ok((created, false)),
+                // Another request with this key committed first: answer as it did.
+                Err(AppError::IdempotencyRace) => match idempotency::find(conn, &user_id, &key)? {
+                    Some(stored) => replay(stored, &fingerprint),
+                    None => Err(AppError::IdempotencyRace),
+                },
+                Err(other) => Err(other),
+            }
+        })
+        .await?;
+    Ok(created.into_response(replayed))
+}
+
+fn replay(
+    stored: idempotency::StoredResponse,
+    fingerprint: &str,
+) -> Result<(Created, bool), AppError> {
+    if stored.request_fingerprint != fingerprint {
+        return Err(AppError::IdempotencyMismatch(
+            "this Idempotency-Key was used for a different request; use a new key".into(),
+        ));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&stored.response_body).map_err(|e| AppError::Internal(e.into()))?;
+    let version = body.get("version").and_then(serde_json::Value::as_i64);
+    Ok((
+        Created {
+            body,
+            location: stored.location.unwrap_or_default(),
+            version,
+        },
+        true,
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// Trims a required text field; blank is a validation error.
+pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::invalid(field, "must not be blank"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Trims an optional text field; blank becomes absent.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => required_text(field, v, max_chars).map(Some),
+    }
+}

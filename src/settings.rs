@@ -1,0 +1,214 @@
+//! Configuration: `config/default.toml`, then `config/$HT_ENV.toml`, then
+//! `HT__SECTION__KEY` environment variables (and `DATABASE_URL`). Owns the
+//! typed settings, their validation, and the development JWT secret that a
+//! first start generates.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::db::DatabaseUrl;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    pub park: ParkSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub public_base_url: String,
+    pub client_request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub sqlite_wal: bool,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub require_explicit_secret: bool,
+    pub issuer: String,
+    pub audience: String,
+    pub token_ttl_secs: u64,
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ParkSettings {
+    pub timezone: String,
+    pub categories: Vec<CodeLabel>,
+    pub specialties: Vec<CodeLabel>,
+}
+
+/// One entry of a configurable list: a stable code and its Chinese label.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct CodeLabel {
+    pub code: String,
+    pub label: String,
+}
+
+impl ParkSettings {
+    pub fn time_zone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone.parse::<chrono_tz::Tz>().map_err(|e| {
+            anyhow::anyhow!("park.timezone {:?} is not a time zone: {e}", self.timezone)
+        })
+    }
+}
+
+/// Where the configuration files live: `HT_CONFIG_DIR`, else `./config`.
+pub fn config_dir() -> PathBuf {
+    std::env::var_os("HT_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("config"))
+}
+
+impl Settings {
+    /// Reads the layered configuration from `dir` and the environment.
+    pub fn load_from(dir: &Path) -> anyhow::Result<Settings> {
+        let environment = std::env::var("HT_ENV").unwrap_or_else(|_| "development".into());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(
+                config::File::from(dir.join(format!("{environment}.toml"))).required(false),
+            );
+        // DATABASE_URL is the convention most tools share; the service's own
+        // HT__DATABASE__URL, added after it, wins when both are set.
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("HT")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration has a missing or mistyped value")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Reads the configuration from [`config_dir`].
+    pub fn load() -> anyhow::Result<Settings> {
+        Self::load_from(&config_dir())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        DatabaseUrl::parse(&self.database.url)?;
+        self.park.time_zone()?;
+        if self.server.max_body_bytes == 0 {
+            bail!("server.max_body_bytes must be positive");
+        }
+        if self.database.pool_size == 0 {
+            bail!("database.pool_size must be positive");
+        }
+        if self.park.categories.is_empty() {
+            bail!("park.categories must list at least one category");
+        }
+        Ok(())
+    }
+}
+
+const MIN_SECRET_BYTES: usize = 32;
+const GENERATED_SECRET_FILE: &str = "jwt-secret";
+
+impl AuthSettings {
+    /// The signing secret: the configured one, or in development a generated
+    /// one kept in the data folder so tokens survive a restart.
+    pub fn resolve_secret(&self, data_dir: &Path) -> anyhow::Result<SecretString> {
+        let configured = self.jwt_secret.expose_secret();
+        if !configured.is_empty() {
+            if configured.len() < MIN_SECRET_BYTES {
+                bail!("auth.jwt_secret must be at least {MIN_SECRET_BYTES} bytes long");
+            }
+            return Ok(self.jwt_secret.clone());
+        }
+        if self.require_explicit_secret {
+            bail!(
+                "auth.jwt_secret is not set, and this profile requires an explicit secret: \
+                 set HT__AUTH__JWT_SECRET to at least {MIN_SECRET_BYTES} random bytes"
+            );
+        }
+        let path = data_dir.join(GENERATED_SECRET_FILE);
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let existing = existing.trim();
+            if existing.len() >= MIN_SECRET_BYTES {
+                return Ok(SecretString::from(existing.to_owned()));
+            }
+        }
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data folder {}", data_dir.display()))?;
+        let secret = generate_secret();
+        write_private_file(&path, &secret)
+            .with_context(|| format!("writing {}", path.display()))?;
+        tracing::warn!(
+            path = %path.display(),
+            "no auth.jwt_secret configured: generated one for development; set HT__AUTH__JWT_SECRET in production"
+        );
+        Ok(SecretString::from(secret))
+    }
+}
+
+fn generate_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}

@@ -1,0 +1,151 @@
+//! Builds the HTTP server from `Settings`: the pool, migrations, the token
+//! service, middleware, routes, `/openapi.json` and `/docs`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenService;
+use crate::db::Db;
+use crate::error::{problem_response, PROBLEM_JSON};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::{AppState, Park};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, and binds; the server runs once awaited.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let state = build_state(settings)?;
+        let migrations = state.db.migrate().context("migrating the database")?;
+        for name in &migrations {
+            tracing::info!(migration = %name, "applied migration");
+        }
+        let listener = TcpListener::bind(&state.settings.server.bind)
+            .with_context(|| format!("binding {}", state.settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        tracing::info!(
+            port,
+            backend = state.db.url().backend_name(),
+            "hazard tracker listening"
+        );
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The shared state, without binding anything (also used by the CLI).
+pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database)?;
+    let secret = settings.auth.resolve_secret(&settings.storage.data_dir)?;
+    let tokens = Arc::new(TokenService::new(&settings.auth, &secret));
+    let park = Arc::new(Park::from_settings(&settings.park)?);
+    Ok(AppState {
+        db,
+        tokens,
+        park,
+        settings: Arc::new(settings),
+    })
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let max_body = settings.server.max_body_bytes;
+    let openapi = ApiDoc::openapi();
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap(TracingLogger::default())
+            .configure(|cfg| routes::configure(cfg, max_body))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .finish()
+                }),
+            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .default_service(web::to(routes::not_found))
+    })
+    .client_request_timeout(Duration::from_secs(
+        settings.server.client_request_timeout_secs,
+    ))
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}
+
+/// Any error response that is not problem+json yet (actix's own: payload
+/// errors, panics caught by the runtime, …) is rewritten as one.
+fn problem_for_bare_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, original) = res.into_parts();
+    let code = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_lowercase()
+        .replace([' ', '-'], "_");
+    let detail = if status.is_server_error() {
+        "an internal error occurred; it has been logged".to_owned()
+    } else {
+        format!(
+            "the request was refused: {}",
+            status.canonical_reason().unwrap_or("error")
+        )
+    };
+    let mut problem = problem_response(status, &code, detail, None);
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let response = ServiceResponse::new(req, problem).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
+}

@@ -1,0 +1,66 @@
+//! What every request handler shares: the database, the token service and
+//! the park's configured vocabularies and clock.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone};
+
+use crate::auth::TokenService;
+use crate::db::Db;
+use crate::lifecycle::Now;
+use crate::settings::{CodeLabel, ParkSettings, Settings};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    pub park: Arc<Park>,
+    pub settings: Arc<Settings>,
+}
+
+/// The park's time zone and vocabularies.
+#[derive(Debug, Clone)]
+pub struct Park {
+    pub time_zone: chrono_tz::Tz,
+    pub categories: Vec<CodeLabel>,
+    pub specialties: Vec<CodeLabel>,
+}
+
+impl Park {
+    pub fn from_settings(settings: &ParkSettings) -> anyhow::Result<Park> {
+        Ok(Park {
+            time_zone: settings.time_zone()?,
+            categories: settings.categories.clone(),
+            specialties: settings.specialties.clone(),
+        })
+    }
+
+    pub fn now(&self) -> Now {
+        let utc = crate::db::now_utc();
+        Now {
+            utc,
+            park_today: self.local_date(utc),
+        }
+    }
+
+    /// The park-local calendar date of a UTC instant.
+    pub fn local_date(&self, utc: chrono::NaiveDateTime) -> NaiveDate {
+        self.time_zone.from_utc_datetime(&utc).date_naive()
+    }
+
+    /// Finds a category by code or by label; returns the code.
+    pub fn category_code(&self, input: &str) -> Option<&str> {
+        lookup(&self.categories, input)
+    }
+
+    pub fn specialty_code(&self, input: &str) -> Option<&str> {
+        lookup(&self.specialties, input)
+    }
+}
+
+fn lookup<'a>(list: &'a [CodeLabel], input: &str) -> Option<&'a str> {
+    let input = input.trim();
+    list.iter()
+        .find(|entry| entry.code == input || entry.label == input)
+        .map(|entry| entry.code.as_str())
+}
