@@ -1,0 +1,210 @@
+//! A hazard through its whole life, by the roles PRODUCT.md names.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{full_plan, general_hazard, major_hazard, TestApp};
+
+backend_tests!(
+    general_hazard_from_report_to_closure,
+    major_hazard_needs_basis_plan_and_supervisor
+);
+
+async fn general_hazard_from_report_to_closure(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    let year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y")
+        .to_string();
+    assert_eq!(hazard["number"], json!(format!("YH-{year}-000001")));
+    assert_eq!(hazard["state"], "reported");
+    assert_eq!(hazard["version"], 1);
+    assert_eq!(hazard["overdue"], false);
+
+    let planned = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .json(&json!({"measures": "更换报警器", "responsible_person": "李四"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(planned.json["state"], "rectifying");
+    assert_eq!(planned.json["plan"]["measures"], "更换报警器");
+    assert_eq!(planned.header("etag"), Some("\"2\""));
+
+    let submitted = app
+        .post(&format!("/api/v1/hazards/{id}/submit"))
+        .token(&park.contact_a)
+        .json(&json!({"notes": "已更换并校验"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(submitted.json["state"], "pending_acceptance");
+    assert!(submitted.json["submitted_at"].is_string());
+
+    let closed = app
+        .post(&format!("/api/v1/hazards/{id}/accept"))
+        .token(&park.expert)
+        .json(&json!({"notes": "现场验收合格"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(closed.json["state"], "closed");
+    assert_eq!(closed.json["version"], 4);
+    assert!(closed.json["closed_at"].is_string());
+    assert_eq!(
+        closed.json["allowed_actions"],
+        json!([]),
+        "an expert can do nothing more with a closed hazard"
+    );
+
+    let events = app
+        .get(&format!("/api/v1/hazards/{id}/events"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    let items = events.json["items"].as_array().unwrap();
+    let steps: Vec<(String, String)> = items
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["to_state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("report".to_owned(), "reported".to_owned()),
+            ("plan".to_owned(), "rectifying".to_owned()),
+            ("submit".to_owned(), "pending_acceptance".to_owned()),
+            ("accept".to_owned(), "closed".to_owned()),
+        ]
+    );
+    assert_eq!(items[0]["from_state"], json!(null));
+    assert_eq!(items[3]["from_state"], "pending_acceptance");
+    assert_eq!(items[3]["note"], "现场验收合格");
+    assert_eq!(items[1]["actor_role"], "enterprise");
+    let seqs: Vec<i64> = items.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+
+    // A supervisor reopens it: the history goes on, nothing is rewritten.
+    let reopened = app
+        .post(&format!("/api/v1/hazards/{id}/reopen"))
+        .token(&park.supervisor)
+        .json(&json!({"reason": "复查发现报警器再次失效"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(reopened.json["state"], "rectifying");
+    assert_eq!(reopened.json["closed_at"], json!(null));
+    let events = app
+        .get(&format!("/api/v1/hazards/{id}/events"))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(events.json["items"].as_array().unwrap().len(), 5);
+}
+
+async fn major_hazard_needs_basis_plan_and_supervisor(app: TestApp) {
+    let park = app.park().await;
+    let mut without_basis = major_hazard(park.enterprise_a);
+    without_basis
+        .as_object_mut()
+        .unwrap()
+        .remove("major_basis_code");
+    let refused = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&without_basis)
+        .send()
+        .await
+        .expect_problem(422);
+    assert!(
+        refused.json["errors"]["major_basis_code"].is_string(),
+        "{}",
+        refused.text
+    );
+
+    let mut out_of_range = major_hazard(park.enterprise_a);
+    out_of_range["major_basis_code"] = json!(21);
+    app.post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&out_of_range)
+        .send()
+        .await
+        .expect_problem(422);
+
+    let hazard = app
+        .report(&park.expert, major_hazard(park.enterprise_a))
+        .await;
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    assert_eq!(hazard["major_basis_code"], 12);
+
+    // 五到位: a plan missing funds and the contingency plan is refused.
+    let partial = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .json(&json!({"measures": "更换", "responsible_person": "张工", "deadline": crate::helpers::days_from_today(5)}))
+        .send()
+        .await
+        .expect_problem(422);
+    assert!(
+        partial.json["errors"]["funds"].is_string(),
+        "{}",
+        partial.text
+    );
+    assert!(
+        partial.json["errors"]["contingency_plan"].is_string(),
+        "{}",
+        partial.text
+    );
+    let unchanged = app
+        .get(&format!("/api/v1/hazards/{id}"))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(unchanged.json["state"], "reported");
+    assert_eq!(unchanged.json["version"], 1);
+
+    let planned = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .json(&full_plan())
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(planned.json["plan"]["funds"], 12500.5);
+    app.post(&format!("/api/v1/hazards/{id}/submit"))
+        .token(&park.contact_a)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect(200);
+
+    // Neither the expert nor the enterprise may accept a major hazard.
+    for token in [&park.expert, &park.contact_a] {
+        app.post(&format!("/api/v1/hazards/{id}/accept"))
+            .token(token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect_problem(403);
+    }
+    let closed = app
+        .post(&format!("/api/v1/hazards/{id}/accept"))
+        .token(&park.supervisor)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(closed.json["state"], "closed");
+}
