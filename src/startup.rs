@@ -5,12 +5,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::dev::Service;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::HttpMessage;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use tracing_actix_web::TracingLogger;
+use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -89,6 +91,23 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap_fn(|req, srv| {
+                // Echo the id of the request's log span so a client report
+                // can be matched with the logs.
+                let request_id = req.extensions().get::<RequestId>().copied();
+                let call = srv.call(req);
+                async move {
+                    let mut response = call.await?;
+                    if let Some(id) = request_id {
+                        if let Ok(value) = header::HeaderValue::from_str(&id.to_string()) {
+                            response
+                                .headers_mut()
+                                .insert(header::HeaderName::from_static("x-request-id"), value);
+                        }
+                    }
+                    Ok(response)
+                }
+            })
             .wrap(TracingLogger::default())
             .configure(|cfg| routes::configure(cfg, max_body))
             .route(

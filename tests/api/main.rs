@@ -3,4 +3,6 @@
 
 mod helpers;
 
+mod cli;
 mod lifecycle;
+mod operations;

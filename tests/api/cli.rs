@@ -1,0 +1,179 @@
+//! The binary itself: `migrate`, `user add`, and the production profile's
+//! refusal to start without a secret.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hazard-tracker"));
+    command
+        .env(
+            "HT_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env_remove("HT_ENV")
+        .env_remove("DATABASE_URL")
+        .env("HT__LOG__LEVEL", "warn");
+    command
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("ht-cli-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn migrate_then_user_add_creates_a_user_that_can_be_found() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}/ht.sqlite3", dir.0.display());
+    let migrate = binary()
+        .args(["migrate"])
+        .env("HT__DATABASE__URL", &url)
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("applied 1 migration"));
+
+    let mut add = binary()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "Admin@Park.example.cn",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .env("HT__DATABASE__URL", &url)
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin password\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: uuid::Uuid = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("prints the new user's id");
+
+    let settings = {
+        let mut s = hazard_tracker::settings::Settings::load_from(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config"
+        )))
+        .unwrap();
+        s.database.url = url.clone();
+        s
+    };
+    let db = hazard_tracker::db::Db::connect(&settings.database).unwrap();
+    let mut conn = db.get().unwrap();
+    let user = hazard_tracker::db::users::find_by_email(&mut conn, "admin@park.example.cn")
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.id, id.to_string());
+    assert_eq!(user.role, "admin");
+    assert!(
+        user.password_hash.starts_with("$argon2id$"),
+        "argon2id, never the password itself"
+    );
+
+    // The same email again is refused, and so is a weak password.
+    for (email, password) in [
+        ("admin@park.example.cn", "another long password"),
+        ("x@park.example.cn", "short"),
+    ] {
+        let mut again = binary()
+            .args([
+                "user",
+                "add",
+                "--email",
+                email,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ])
+            .env("HT__DATABASE__URL", &url)
+            .env("HT__STORAGE__DATA_DIR", &dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        again
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let out = again.wait_with_output().unwrap();
+        assert!(
+            !out.status.success(),
+            "{email} with {password:?} was accepted"
+        );
+    }
+}
+
+#[test]
+fn production_refuses_to_start_without_a_secret() {
+    let dir = TempDir::new();
+    let out = binary()
+        .args(["serve"])
+        .env("HT_ENV", "production")
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__SERVER__BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HT__AUTH__JWT_SECRET"),
+        "says what to set: {stderr}"
+    );
+    assert!(
+        !dir.0.join("jwt-secret").exists(),
+        "nothing is generated in production"
+    );
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_with_a_message() {
+    let out = binary()
+        .args(["migrate"])
+        .env("HT__DATABASE__URL", "mysql://root@127.0.0.1/ht")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported scheme"), "{stderr}");
+}

@@ -1,0 +1,174 @@
+//! What an operator relies on: probes, the OpenAPI document and docs page,
+//! request ids, migrations that revert and re-apply cleanly, and `503`
+//! instead of a hang when no database connection can be had.
+
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+use diesel_migrations::MigrationHarness;
+use hazard_tracker::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{spawn_app_with, Backend, TestApp};
+
+backend_tests!(
+    probes_and_documents,
+    migrations_revert_and_reapply,
+    criteria_and_vocabularies
+);
+
+async fn probes_and_documents(app: TestApp) {
+    let health = app.get("/healthz").send().await.expect(200);
+    assert_eq!(health.json["status"], "ok");
+    let ready = app.get("/readyz").send().await.expect(200);
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgresql",
+    };
+    assert_eq!(ready.json["database"], backend);
+    assert!(
+        ready
+            .header("x-request-id")
+            .is_some_and(|id| !id.is_empty()),
+        "every response names its request"
+    );
+
+    let openapi = app.get("/openapi.json").send().await.expect(200);
+    assert!(openapi.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/hazards",
+        "/api/v1/hazards/{id}/accept",
+        "/api/v1/auth/token",
+        "/api/v1/enterprises/{id}",
+    ] {
+        assert!(
+            openapi.json["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
+    }
+    assert!(openapi.json["components"]["schemas"]["Problem"].is_object());
+
+    let docs = app.get("/docs/").send().await.expect(200);
+    assert!(
+        docs.text.to_lowercase().contains("swagger"),
+        "the docs page is served locally"
+    );
+    assert!(
+        !docs.text.contains("cdn."),
+        "no CDN: the docs page works offline"
+    );
+}
+
+async fn criteria_and_vocabularies(app: TestApp) {
+    let park = app.park().await;
+    let criteria = app
+        .get("/api/v1/reference/major-hazard-criteria")
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    let items = criteria.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    assert_eq!(items[0]["code"], 1);
+    let shipped: serde_json::Value =
+        serde_json::from_str(include_str!("../../reference/major-hazard-criteria.json")).unwrap();
+    assert_eq!(criteria.json["items"], shipped["items"]);
+
+    let vocabularies = app
+        .get("/api/v1/reference/vocabularies")
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert!(vocabularies.json["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["label"] == "管理缺陷"));
+    assert_eq!(vocabularies.json["sources"].as_array().unwrap().len(), 5);
+
+    // A label is accepted where a code is, and stored as the code.
+    let mut body = crate::helpers::general_hazard(park.enterprise_a);
+    body["category"] = json!("人的不安全行为");
+    body["specialty"] = json!("电气");
+    let hazard = app.report(&park.expert, body).await;
+    assert_eq!(hazard["category"], "unsafe_behavior");
+    assert_eq!(hazard["specialty"], "electrical");
+}
+
+#[derive(QueryableByName, PartialEq, Eq, Debug)]
+struct SchemaLine {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+fn schema(conn: &mut DbConnection) -> Vec<SchemaLine> {
+    let query = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') AS line FROM sqlite_master \
+             WHERE tbl_name != '__diesel_schema_migrations' ORDER BY type, name"
+        }
+        DbConnection::Postgresql(_) => {
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable AS line \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND table_name NOT LIKE '__diesel%' ORDER BY table_name, ordinal_position"
+        }
+    };
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(query).load(c).unwrap(),
+        DbConnection::Postgresql(c) => diesel::sql_query(query).load(c).unwrap(),
+    }
+}
+
+async fn migrations_revert_and_reapply(app: TestApp) {
+    let mut conn = app.state.db.get().unwrap();
+    let before = schema(&mut conn);
+    assert!(
+        before.iter().any(|l| l.line.contains("hazard_events")),
+        "{before:?}"
+    );
+    match &mut *conn {
+        DbConnection::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).unwrap();
+        }
+        DbConnection::Postgresql(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
+        }
+    }
+    let left = schema(&mut conn);
+    assert!(left.is_empty(), "down.sql leaves nothing behind: {left:?}");
+    hazard_tracker::db::run_migrations(&mut conn).unwrap();
+    assert_eq!(
+        schema(&mut conn),
+        before,
+        "re-applying gives the same schema"
+    );
+}
+
+async fn pool_exhaustion_answers_503(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.database.pool_size = 1;
+        settings.database.connect_timeout_secs = 1;
+    })
+    .await;
+    let held = app.state.db.get().unwrap();
+    let started = std::time::Instant::now();
+    let reply = app.get("/readyz").send().await.expect_problem(503);
+    assert!(reply.header("retry-after").is_some());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "no hang"
+    );
+    drop(held);
+    app.get("/readyz").send().await.expect(200);
+}
+
+#[actix_web::test]
+async fn pool_exhaustion_answers_503_on_sqlite() {
+    pool_exhaustion_answers_503(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn pool_exhaustion_answers_503_on_postgres() {
+    pool_exhaustion_answers_503(Backend::Postgres).await;
+}
