@@ -2,6 +2,10 @@
 //! strictly validates, and the `Caller` extractor every protected handler
 //! takes. Role checks are plain functions on `Caller`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -14,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::db::{users, Db};
 use crate::domain::hazard::Role;
 use crate::error::AppError;
 use crate::settings::AuthSettings;
@@ -198,16 +203,21 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Caller, AppError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Caller, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(caller_from_request(req))
+        let validated = caller_from_token(req);
+        Box::pin(async move {
+            let (state, caller) = validated?;
+            state.accounts.confirm(&state.db, caller).await
+        })
     }
 }
 
-fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
+fn caller_from_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller), AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state not configured")))?;
     let value = req
         .headers()
@@ -227,11 +237,76 @@ fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
             "the Authorization header must be 'Bearer <token>'",
         ))?;
     let claims = state.tokens.validate(token)?;
-    Ok(Caller {
+    let caller = Caller {
         user_id: claims.sub,
         role: claims.role,
         enterprise_id: claims.enterprise_id,
-    })
+    };
+    Ok((state, caller))
+}
+
+/// How long a confirmed account is trusted before the database is asked
+/// again: disabling a user or changing their role takes effect within this.
+const ACCOUNT_RECHECK: Duration = Duration::from_secs(10);
+
+/// Confirms that a token's account still exists, is active, and still has
+/// the role and enterprise the token claims. Remembers answers briefly so
+/// a busy dashboard does not cost a query per request.
+#[derive(Default)]
+pub struct AccountCheck {
+    confirmed: Mutex<HashMap<Uuid, (Instant, Caller)>>,
+}
+
+impl AccountCheck {
+    pub async fn confirm(&self, db: &Db, caller: Caller) -> Result<Caller, AppError> {
+        let fresh = self
+            .confirmed
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&caller.user_id).copied())
+            .filter(|(at, _)| at.elapsed() < ACCOUNT_RECHECK)
+            .map(|(_, current)| current);
+        let current = match fresh {
+            Some(current) => Some(current),
+            None => {
+                let id = caller.user_id.to_string();
+                let user = db.run(move |conn| users::find(conn, &id)).await?;
+                let current = user.filter(|u| u.active).and_then(|u| {
+                    Some(Caller {
+                        user_id: caller.user_id,
+                        role: u.role.parse().ok()?,
+                        enterprise_id: u
+                            .enterprise_id
+                            .as_deref()
+                            .and_then(|e| Uuid::parse_str(e).ok()),
+                    })
+                });
+                if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
+                    if map.len() > 100_000 {
+                        map.clear();
+                    }
+                    map.insert(caller.user_id, (Instant::now(), current));
+                }
+                current
+            }
+        };
+        match current {
+            Some(current) if current == caller => Ok(caller),
+            Some(_) => Err(AppError::Unauthorized(
+                "the account changed since this token was issued; sign in again",
+            )),
+            None => Err(AppError::Unauthorized(
+                "the account behind this token no longer exists or is disabled",
+            )),
+        }
+    }
+
+    /// Forgets an account at once (after it was changed here).
+    pub fn forget(&self, user_id: Uuid) {
+        if let Ok(mut map) = self.confirmed.lock() {
+            map.remove(&user_id);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,4 +16,5 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod supervision;
 pub mod telemetry;

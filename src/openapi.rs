@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, enterprises, hazards, health, inspections, reference, users};
+use crate::routes::{auth, enterprises, grading, hazards, health, inspections, reference, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,12 @@ use crate::routes::{auth, enterprises, hazards, health, inspections, reference, 
         enterprises::list_enterprises,
         enterprises::get_enterprise,
         enterprises::update_enterprise,
+        grading::create_assessment,
+        grading::list_assessments,
+        grading::due,
+        grading::grade_counts,
+        grading::list_events,
+        grading::direct_red_triggers,
         inspections::create_inspection,
         inspections::list_inspections,
         inspections::get_inspection,
@@ -51,6 +57,7 @@ use crate::routes::{auth, enterprises, hazards, health, inspections, reference, 
         (name = "auth", description = "Tokens"),
         (name = "users", description = "Local accounts (admin)"),
         (name = "enterprises", description = "Enterprises of the park"),
+        (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
         (name = "hazards", description = "Hazards and their lifecycle"),
         (name = "reference", description = "Criteria and vocabularies"),

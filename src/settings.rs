@@ -10,6 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::db::DatabaseUrl;
+use crate::domain::grading::{
+    score_to_centi, Grade, SupervisionIntervals, Thresholds, MAX_REASSESSMENT_DAYS,
+};
+use crate::domain::hazard::CheckSource;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -19,6 +23,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub park: ParkSettings,
+    pub grading: GradingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +78,80 @@ pub struct ParkSettings {
     pub timezone: String,
     pub categories: Vec<CodeLabel>,
     pub specialties: Vec<CodeLabel>,
+}
+
+/// Risk grading and differentiated supervision.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GradingSettings {
+    /// Names the threshold set; stored with every assessment graded by it.
+    pub thresholds_version: String,
+    pub red_below: f64,
+    pub orange_below: f64,
+    pub yellow_below: f64,
+    /// Situations that make an enterprise red whatever its score.
+    pub direct_red_triggers: Vec<CodeLabel>,
+    /// An enterprise with more overdue hazards than this is flagged for a
+    /// grade review (as is one with an open major hazard).
+    pub review_overdue_hazards: u32,
+    /// Inspections of these sources count as the park's supervision visits.
+    pub supervision_sources: Vec<String>,
+    pub intervals: GradeIntervals,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct GradeIntervals {
+    pub red: SupervisionIntervals,
+    pub orange: SupervisionIntervals,
+    pub yellow: SupervisionIntervals,
+    pub blue: SupervisionIntervals,
+}
+
+impl GradeIntervals {
+    pub fn of(&self, grade: Grade) -> SupervisionIntervals {
+        match grade {
+            Grade::Red => self.red,
+            Grade::Orange => self.orange,
+            Grade::Yellow => self.yellow,
+            Grade::Blue => self.blue,
+        }
+    }
+}
+
+impl GradingSettings {
+    pub fn thresholds(&self) -> anyhow::Result<Thresholds> {
+        let centi = |name: &str, points: f64| {
+            score_to_centi(points).map_err(|m| anyhow::anyhow!("grading.{name} {m}"))
+        };
+        let thresholds = Thresholds {
+            version: self.thresholds_version.clone(),
+            red_below: centi("red_below", self.red_below)?,
+            orange_below: centi("orange_below", self.orange_below)?,
+            yellow_below: centi("yellow_below", self.yellow_below)?,
+        };
+        thresholds.check().map_err(|m| anyhow::anyhow!(m))?;
+        Ok(thresholds)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.thresholds()?;
+        for grade in Grade::ALL {
+            let every = self.intervals.of(grade);
+            if every.inspection_interval_days == 0 || every.reassessment_interval_days == 0 {
+                bail!("grading.intervals.{grade}: intervals must be at least one day");
+            }
+            if every.reassessment_interval_days > MAX_REASSESSMENT_DAYS {
+                bail!(
+                    "grading.intervals.{grade}.reassessment_interval_days must be at most {MAX_REASSESSMENT_DAYS} (3 years)"
+                );
+            }
+        }
+        for source in &self.supervision_sources {
+            source.parse::<CheckSource>().map_err(|_| {
+                anyhow::anyhow!("grading.supervision_sources: unknown source {source:?}")
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// One entry of a configurable list: a stable code and its Chinese label.
@@ -140,6 +219,7 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("database.pool_size must be positive");
         }
+        self.grading.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

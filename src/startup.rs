@@ -76,6 +76,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         db,
         tokens,
+        accounts: Arc::default(),
         park,
         settings: Arc::new(settings),
     })

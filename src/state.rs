@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
 
-use crate::auth::TokenService;
+use crate::auth::{AccountCheck, TokenService};
 use crate::db::Db;
 use crate::lifecycle::Now;
 use crate::settings::{CodeLabel, ParkSettings, Settings};
@@ -14,6 +14,8 @@ use crate::settings::{CodeLabel, ParkSettings, Settings};
 pub struct AppState {
     pub db: Db,
     pub tokens: Arc<TokenService>,
+    /// Confirms tokens against the accounts they name.
+    pub accounts: Arc<AccountCheck>,
     pub park: Arc<Park>,
     pub settings: Arc<Settings>,
 }

@@ -77,6 +77,8 @@ pub struct EnterpriseFilter {
     /// Confines the list to one enterprise (an enterprise contact's own).
     pub only: Option<String>,
     pub status: Option<String>,
+    /// Confines the list to these ids (a grade filter, worked out first).
+    pub among: Option<Vec<String>>,
 }
 
 pub fn list(
@@ -94,6 +96,9 @@ pub fn list(
     }
     if let Some(status) = &filter.status {
         query = query.filter(enterprises::status.eq(status.clone()));
+    }
+    if let Some(ids) = &filter.among {
+        query = query.filter(enterprises::id.eq_any(ids.clone()));
     }
     if let Some(after) = after {
         query = query.filter(enterprises::id.gt(after.to_owned()));
@@ -121,4 +126,28 @@ pub fn update(
     .execute(conn)
     .map_err(unique_credit_code)?;
     Ok(updated == 1)
+}
+
+/// Ids of the enterprises registered on or before `day`.
+pub fn registered_by(
+    conn: &mut DbConnection,
+    day: chrono::NaiveDate,
+) -> Result<Vec<String>, AppError> {
+    let end = day
+        .succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN);
+    Ok(enterprises::table
+        .filter(enterprises::created_at.lt(end))
+        .select(enterprises::id)
+        .load(conn)?)
+}
+
+/// Every enterprise that is not closed, by name.
+pub fn all_active(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> {
+    Ok(enterprises::table
+        .filter(enterprises::status.ne("closed"))
+        .select(Enterprise::as_select())
+        .order(enterprises::name.asc())
+        .load(conn)?)
 }

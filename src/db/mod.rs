@@ -4,6 +4,7 @@
 //! Backend-specific SQL is confined to a few `match` blocks in this folder.
 
 pub mod enterprises;
+pub mod grading;
 pub mod hazards;
 pub mod idempotency;
 pub mod inspections;

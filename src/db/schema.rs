@@ -133,6 +133,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enterprise_assessments (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        score_centi -> Integer,
+        direct_red_triggers -> Text,
+        grade -> Text,
+        thresholds_version -> Text,
+        thresholds -> Text,
+        assessed_on -> Date,
+        assessor -> Text,
+        notes -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enterprise_events (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        seq -> Integer,
+        action -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        note -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(hazard_events -> hazards (hazard_id));
 diesel::joinable!(hazard_extensions -> hazards (hazard_id));
@@ -146,4 +178,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazard_events,
     hazard_extensions,
     idempotency_keys,
+    enterprise_assessments,
+    enterprise_events,
 );

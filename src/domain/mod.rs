@@ -6,4 +6,5 @@ pub mod credit_code;
 pub mod criteria;
 pub mod email;
 pub mod enterprise;
+pub mod grading;
 pub mod hazard;

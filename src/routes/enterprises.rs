@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -14,13 +15,16 @@ use crate::db::write_transaction;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
+use crate::domain::grading::Grade;
 use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
+use crate::lifecycle::parse_id;
 use crate::routes::{
     create_idempotently, decode_cursor, if_match_version, required_text, with_etag, Created, Page,
     Paginated,
 };
 use crate::state::AppState;
+use crate::supervision::{self, record_enterprise_event, Standing};
 
 const MAX_CONTACT_EMAILS: usize = 20;
 const READERS: [Role; 5] = [
@@ -40,22 +44,38 @@ pub struct EnterpriseView {
     pub credit_code: String,
     pub status: EnterpriseStatus,
     pub contact_emails: Vec<String>,
-    /// Four-colour risk grade from the latest assessment; `null` until the
-    /// enterprise has been assessed.
-    pub grade: Option<String>,
+    /// Four-colour risk grade from the assessment in force on `grade_as_of`;
+    /// `null` when the enterprise had not been assessed by then.
+    pub grade: Option<Grade>,
+    /// `assessed`, or `not_assessed` when `grade` is `null`.
+    pub grade_status: &'static str,
+    /// The day the grade is read for (today unless `?as_of=` was given).
+    pub grade_as_of: NaiveDate,
     pub last_assessed_on: Option<NaiveDate>,
+    pub current_assessment_id: Option<Uuid>,
+    /// An open major hazard, or more overdue hazards than configured: the
+    /// grade deserves a review (it changes only through an assessment).
+    pub review_suggested: bool,
+    pub review_reasons: Vec<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<Enterprise> for EnterpriseView {
-    type Error = AppError;
-
-    fn try_from(e: Enterprise) -> Result<EnterpriseView, AppError> {
+impl EnterpriseView {
+    pub fn build(
+        e: Enterprise,
+        standing: Option<&Standing>,
+        as_of: NaiveDate,
+    ) -> Result<EnterpriseView, AppError> {
         let corrupt = |what: &str| {
             AppError::Internal(anyhow::anyhow!("enterprise {} has a bad {what}", e.id))
         };
+        let assessment = standing.and_then(|s| s.assessment.as_ref());
+        let grade = standing.and_then(Standing::grade);
+        let review_reasons = standing
+            .map(|s| s.review_reasons.clone())
+            .unwrap_or_default();
         Ok(EnterpriseView {
             id: Uuid::parse_str(&e.id).map_err(|_| corrupt("id"))?,
             status: e.status.parse().map_err(|_| corrupt("status"))?,
@@ -63,8 +83,17 @@ impl TryFrom<Enterprise> for EnterpriseView {
                 .map_err(|_| corrupt("contact_emails"))?,
             name: e.name,
             credit_code: e.credit_code,
-            grade: None,
-            last_assessed_on: None,
+            grade,
+            grade_status: if grade.is_some() {
+                "assessed"
+            } else {
+                "not_assessed"
+            },
+            grade_as_of: as_of,
+            last_assessed_on: assessment.map(|a| a.assessed_on),
+            current_assessment_id: assessment.map(|a| parse_id(&a.id)),
+            review_suggested: !review_reasons.is_empty(),
+            review_reasons,
             version: e.version,
             created_at: e.created_at.and_utc(),
             updated_at: e.updated_at.and_utc(),
@@ -96,6 +125,10 @@ pub struct UpdateEnterprise {
 #[serde(deny_unknown_fields)]
 pub struct ListEnterprisesQuery {
     pub status: Option<EnterpriseStatus>,
+    /// Only enterprises of this grade on `as_of`.
+    pub grade: Option<Grade>,
+    /// Read grades as of this day (default today, park time).
+    pub as_of: Option<NaiveDate>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -156,6 +189,7 @@ pub async fn create_enterprise(
     let credit_code = parse_credit_code(&body.credit_code)?;
     let contact_emails = parse_contact_emails(&body.contact_emails)?;
     let status = body.status;
+    let today = state.park.now().park_today;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let id = Uuid::now_v7().to_string();
         let now = crate::db::now_utc();
@@ -172,9 +206,10 @@ pub async fn create_enterprise(
                 updated_at: now,
             },
         )?;
-        let view = EnterpriseView::try_from(
-            enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?,
-        )?;
+        let details = json!({"name": name, "credit_code": credit_code.as_str(), "status": status});
+        record_enterprise_event(conn, &id, &caller, "registered", now, None, details)?;
+        let row = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
+        let view = EnterpriseView::build(row, None, today)?;
         Created::new(
             &view,
             format!("/api/v1/enterprises/{id}"),
@@ -201,17 +236,42 @@ pub async fn list_enterprises(
     caller.require(&READERS, "read enterprises")?;
     let page = Page::new(query.limit)?;
     let after = decode_cursor(query.cursor.as_deref())?;
-    let filter = EnterpriseFilter {
-        only: caller.scope().map(|id| id.to_string()),
-        status: query.status.map(|s| s.as_str().to_owned()),
-    };
-    let rows = state
+    let today = state.park.now().park_today;
+    let as_of = query.as_of.unwrap_or(today);
+    let (only, status, grade) = (
+        caller.scope().map(|id| id.to_string()),
+        query.status,
+        query.grade,
+    );
+    let grading = state.settings.grading.clone();
+    let (rows, standings) = state
         .db
-        .run(move |conn| enterprises::list(conn, &filter, after.as_deref(), page.fetch()))
+        .run(move |conn| {
+            let standings = supervision::standings(conn, &grading, as_of, today, only.as_deref())?;
+            let among = grade.map(|wanted| {
+                standings
+                    .iter()
+                    .filter(|(_, s)| s.grade() == Some(wanted))
+                    .map(|(id, _)| id.clone())
+                    .collect::<Vec<_>>()
+            });
+            let filter = EnterpriseFilter {
+                only,
+                status: status.map(|s| s.as_str().to_owned()),
+                among,
+            };
+            Ok((
+                enterprises::list(conn, &filter, after.as_deref(), page.fetch())?,
+                standings,
+            ))
+        })
         .await?;
     let views = rows
         .into_iter()
-        .map(EnterpriseView::try_from)
+        .map(|e| {
+            let standing = standings.get(&e.id);
+            EnterpriseView::build(e, standing, as_of)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(page.finish(views, |e| e.id.to_string(), |e| e)))
 }
@@ -222,7 +282,7 @@ pub async fn list_enterprises(
     path = "/api/v1/enterprises/{id}",
     tag = "enterprises",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), AsOfQuery),
     responses(
         (status = 200, body = EnterpriseView, headers(("ETag" = String))),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
@@ -232,19 +292,43 @@ pub async fn get_enterprise(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
+    query: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&READERS, "read enterprises")?;
     let id = path.into_inner();
     if !caller.can_see_enterprise(id) {
         return Err(AppError::NotFound("enterprise"));
     }
-    let row = state
-        .db
-        .run(move |conn| enterprises::find(conn, &id.to_string()))
-        .await?
-        .ok_or(AppError::NotFound("enterprise"))?;
-    let view = EnterpriseView::try_from(row)?;
+    let today = state.park.now().park_today;
+    let as_of = query.as_of.unwrap_or(today);
+    let view = load_view(&state, id, as_of, today).await?;
     Ok(with_etag(StatusCode::OK, view.version, &view))
+}
+
+async fn load_view(
+    state: &AppState,
+    id: Uuid,
+    as_of: NaiveDate,
+    today: NaiveDate,
+) -> Result<EnterpriseView, AppError> {
+    let grading = state.settings.grading.clone();
+    let (row, standing) = state
+        .db
+        .run(move |conn| {
+            let id = id.to_string();
+            let row = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
+            let mut standings = supervision::standings(conn, &grading, as_of, today, Some(&id))?;
+            Ok((row, standings.remove(&id)))
+        })
+        .await?;
+    EnterpriseView::build(row, standing.as_ref(), as_of)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AsOfQuery {
+    /// Read the grade as of this day (default today, park time).
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Changes an enterprise (admin, supervisor); honours `If-Match`.
@@ -290,8 +374,9 @@ pub async fn update_enterprise(
             .map(parse_contact_emails)
             .transpose()?,
     };
-    let id = path.into_inner().to_string();
-    let row = state
+    let enterprise_id = path.into_inner();
+    let id = enterprise_id.to_string();
+    state
         .db
         .run(move |conn| {
             write_transaction(conn, |conn| {
@@ -300,16 +385,23 @@ pub async fn update_enterprise(
                 if if_match.is_some_and(|v| v != current.version) {
                     return Err(AppError::PreconditionFailed);
                 }
-                if !enterprises::update(conn, &id, current.version, &changes, crate::db::now_utc())?
-                {
+                let now = crate::db::now_utc();
+                if !enterprises::update(conn, &id, current.version, &changes, now)? {
                     return Err(AppError::conflict(
                         "the enterprise was changed concurrently; reload and retry",
                     ));
                 }
-                enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))
+                let details = json!({
+                    "name": changes.name,
+                    "credit_code": changes.credit_code,
+                    "status": changes.status,
+                    "contact_emails": changes.contact_emails,
+                });
+                record_enterprise_event(conn, &id, &caller, "updated", now, None, details)
             })
         })
         .await?;
-    let view = EnterpriseView::try_from(row)?;
+    let today = state.park.now().park_today;
+    let view = load_view(&state, enterprise_id, today, today).await?;
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod enterprises;
+pub mod grading;
 pub mod hazards;
 pub mod health;
 pub mod inspections;
@@ -54,6 +55,25 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                     resource("/enterprises", "GET, POST")
                         .route(web::get().to(enterprises::list_enterprises))
                         .route(web::post().to(enterprises::create_enterprise)),
+                )
+                // Fixed paths before `/enterprises/{id}`, which would take them.
+                .service(resource("/enterprises/due", "GET").route(web::get().to(grading::due)))
+                .service(
+                    resource("/enterprises/grade-counts", "GET")
+                        .route(web::get().to(grading::grade_counts)),
+                )
+                .service(
+                    resource("/enterprises/{id}/assessments", "GET, POST")
+                        .route(web::get().to(grading::list_assessments))
+                        .route(web::post().to(grading::create_assessment)),
+                )
+                .service(
+                    resource("/enterprises/{id}/events", "GET")
+                        .route(web::get().to(grading::list_events)),
+                )
+                .service(
+                    resource("/reference/direct-red-triggers", "GET")
+                        .route(web::get().to(grading::direct_red_triggers)),
                 )
                 .service(
                     resource("/enterprises/{id}", "GET, PATCH")

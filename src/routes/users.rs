@@ -232,6 +232,7 @@ pub async fn get_user(
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let view = UserView::try_from(user)?;
+    state.accounts.forget(view.id);
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }
 
@@ -327,5 +328,6 @@ pub async fn update_user(
         })
         .await?;
     let view = UserView::try_from(user)?;
+    state.accounts.forget(view.id);
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }

@@ -99,6 +99,19 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settin
     }
 }
 
+/// A second instance on the same database as `first` (the database stays
+/// with `first`), configured by `customize`.
+pub async fn spawn_app_sharing(first: &TestApp, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let url = first.state.settings.database.url.clone();
+    let mut second = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.database.url = url;
+        customize(settings);
+    })
+    .await;
+    second.backend = first.backend;
+    second
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);

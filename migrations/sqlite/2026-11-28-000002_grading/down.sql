@@ -1,0 +1,8 @@
+DROP INDEX hazards_enterprise_state;
+DROP INDEX inspections_enterprise_source_date;
+DROP TRIGGER enterprise_events_no_delete;
+DROP TRIGGER enterprise_events_no_update;
+DROP TRIGGER enterprise_assessments_no_delete;
+DROP TRIGGER enterprise_assessments_no_update;
+DROP TABLE enterprise_events;
+DROP TABLE enterprise_assessments;
