@@ -20,8 +20,8 @@ use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::lifecycle::parse_id;
 use crate::routes::{
-    create_idempotently, decode_cursor, if_match_version, required_text, with_etag, Created, Page,
-    Paginated,
+    create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
+    Page, Paginated,
 };
 use crate::state::AppState;
 use crate::supervision::{self, record_enterprise_event, Standing};
@@ -235,7 +235,7 @@ pub async fn list_enterprises(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&READERS, "read enterprises")?;
     let page = Page::new(query.limit)?;
-    let after = decode_cursor(query.cursor.as_deref())?;
+    let after = decode_id_cursor(query.cursor.as_deref())?;
     let today = state.park.now().park_today;
     let as_of = query.as_of.unwrap_or(today);
     let (only, status, grade) = (

@@ -403,12 +403,7 @@ pub async fn list_events(
         return Err(AppError::NotFound("enterprise"));
     }
     let page = Page::new(query.limit)?;
-    let after = decode_cursor(query.cursor.as_deref())?
-        .map(|c| {
-            c.parse::<i32>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor this service issued"))
-        })
-        .transpose()?;
+    let after = decode_cursor::<i32>(query.cursor.as_deref())?;
     let rows = state
         .db
         .run(move |conn| {

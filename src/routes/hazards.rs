@@ -19,8 +19,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::lifecycle::{self, parse_id, Command, NewHazard, PlanInput, Preconditions};
 use crate::routes::inspections::check_source_rules;
 use crate::routes::{
-    create_idempotently, decode_cursor, if_match_version, optional_text, required_text, with_etag,
-    Created, Page, Paginated,
+    create_idempotently, decode_cursor, decode_id_cursor, if_match_version, optional_text,
+    required_text, with_etag, Created, Page, Paginated,
 };
 use crate::state::{AppState, Park};
 
@@ -410,7 +410,7 @@ pub async fn list_hazards(
     caller.require(&READERS, "list hazards")?;
     let query = query.into_inner();
     let page = Page::new(query.limit)?;
-    let before = decode_cursor(query.cursor.as_deref())?;
+    let before = decode_id_cursor(query.cursor.as_deref())?;
     let now = state.park.now();
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|q| q.chars().count() > 100) {
@@ -554,12 +554,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&READERS, "read hazards")?;
     let page = Page::new(query.limit)?;
-    let after = decode_cursor(query.cursor.as_deref())?
-        .map(|c| {
-            c.parse::<i32>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor this service issued"))
-        })
-        .transpose()?;
+    let after = decode_cursor::<i32>(query.cursor.as_deref())?;
     let id = path.into_inner();
     let rows = state
         .db

@@ -13,7 +13,7 @@ use crate::domain::hazard::{CheckSource, Role};
 use crate::error::AppError;
 use crate::lifecycle::parse_id;
 use crate::routes::{
-    create_idempotently, decode_cursor, required_text, with_etag, Created, Page, Paginated,
+    create_idempotently, decode_id_cursor, required_text, with_etag, Created, Page, Paginated,
 };
 use crate::state::AppState;
 
@@ -223,7 +223,7 @@ pub async fn list_inspections(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&READERS, "read inspections")?;
     let page = Page::new(query.limit)?;
-    let before = decode_cursor(query.cursor.as_deref())?;
+    let before = decode_id_cursor(query.cursor.as_deref())?;
     let enterprise_id = match (caller.scope(), query.enterprise_id) {
         // Asking for another enterprise's inspections finds none.
         (Some(own), Some(asked)) if own != asked => {

@@ -251,17 +251,24 @@ pub fn encode_cursor(position: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
 }
 
-pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>, AppError> {
+/// Reads a cursor back into the position type of its list (an id or a
+/// sequence number); anything this service could not have issued is `422`.
+pub fn decode_cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<T>, AppError> {
     cursor
         .map(|c| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(c)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .filter(|s| !s.is_empty() && s.len() <= 64)
+                .and_then(|s| s.parse::<T>().ok())
                 .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this service issued"))
         })
         .transpose()
+}
+
+/// A cursor holding a row id, as text for the query.
+pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<String>, AppError> {
+    Ok(decode_cursor::<uuid::Uuid>(cursor)?.map(|id| id.to_string()))
 }
 
 pub fn etag(version: i64) -> String {

@@ -14,8 +14,8 @@ use crate::domain::email::Email;
 use crate::domain::hazard::Role;
 use crate::error::AppError;
 use crate::routes::{
-    create_idempotently, decode_cursor, if_match_version, required_text, with_etag, Created, Page,
-    Paginated,
+    create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
+    Page, Paginated,
 };
 use crate::state::AppState;
 
@@ -195,7 +195,7 @@ pub async fn list_users(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin], "manage users")?;
     let page = Page::new(query.limit)?;
-    let after = decode_cursor(query.cursor.as_deref())?;
+    let after = decode_id_cursor(query.cursor.as_deref())?;
     let rows = state
         .db
         .run(move |conn| users::list(conn, after.as_deref(), page.fetch()))

@@ -1,8 +1,14 @@
 //! Integration tests through the real HTTP app. Every test runs twice: on a
 //! fresh SQLite file and on a fresh PostgreSQL database.
 
+// A failed unwrap is a failed test, with its line: exactly what tests want.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod cli;
+mod grading;
 mod lifecycle;
 mod operations;
+mod robustness;
+mod security;
