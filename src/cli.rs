@@ -11,6 +11,8 @@ use crate::auth::{check_password_strength, hash_password};
 use crate::db::{enterprises, users, write_transaction};
 use crate::domain::email::Email;
 use crate::domain::hazard::Role;
+use crate::report::render::{render, ReportFormat};
+use crate::report::{self, Period, Vocabulary};
 use crate::settings::Settings;
 use crate::startup::{build_state, Application};
 
@@ -35,6 +37,56 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Produce a report.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The yearly report (PRODUCT.md §6).
+    Yearly {
+        year: i32,
+        /// json, csv, xlsx or md.
+        #[arg(long, default_value = "md")]
+        format: ReportFormat,
+        /// The figures as they stood at the end of this day.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// The quarterly statistics.
+    Quarterly {
+        year: i32,
+        quarter: u32,
+        #[arg(long, default_value = "md")]
+        format: ReportFormat,
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Load the 2024 demo park (reproduces the published figures) into an
+    /// empty database.
+    Load {
+        /// Generate this many hazards instead of the published number
+        /// (benchmarks); the other figures stay as published.
+        #[arg(long)]
+        hazards: Option<usize>,
     },
 }
 
@@ -100,7 +152,78 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             println!("{id}");
         }
+        Command::Report { command } => run_report(settings, command)?,
+        Command::Demo {
+            command: DemoCommand::Load { hazards },
+        } => load_demo(settings, hazards)?,
     }
+    Ok(())
+}
+
+fn run_report(settings: Settings, command: ReportCommand) -> anyhow::Result<()> {
+    let (period, format, as_of, output) = match command {
+        ReportCommand::Yearly {
+            year,
+            format,
+            as_of,
+            output,
+        } => (
+            Period::year(year).ok_or_else(|| anyhow::anyhow!("the year must be 2000–2100"))?,
+            format,
+            as_of,
+            output,
+        ),
+        ReportCommand::Quarterly {
+            year,
+            quarter,
+            format,
+            as_of,
+            output,
+        } => (
+            Period::quarter(year, quarter)
+                .ok_or_else(|| anyhow::anyhow!("the quarter must be 1–4 of 2000–2100"))?,
+            format,
+            as_of,
+            output,
+        ),
+    };
+    let state = build_state(settings)?;
+    state.db.migrate()?;
+    let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let park = &state.park;
+    let vocabulary = Vocabulary {
+        categories: &park.categories,
+        specialties: &park.specialties,
+        time_zone: park.time_zone,
+    };
+    let report =
+        report::build(&mut conn, period, as_of, &vocabulary).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = render(&report, format).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(())
+}
+
+fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
+    let state = build_state(settings)?;
+    state.db.migrate()?;
+    let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = std::time::Instant::now();
+    let loaded = crate::demo::load_scaled(&mut conn, &state.settings, hazards)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "loaded the demo park in {:.1?}: {} enterprises ({} graded), {} inspections, {} hazards, {} events",
+        started.elapsed(),
+        loaded.enterprises,
+        loaded.graded,
+        loaded.inspections,
+        loaded.hazards,
+        loaded.events
+    );
     Ok(())
 }
 

@@ -7,14 +7,20 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod domain;
+pub mod email;
 pub mod error;
+pub mod escalation;
 pub mod lifecycle;
 pub mod openapi;
+pub mod report;
 pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod supervision;
 pub mod telemetry;

@@ -7,13 +7,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::db::attachments::{self as evidence_store, Attachment};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
+use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::{
     self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan, Role,
     TransitionContext, TransitionError,
 };
 use crate::error::AppError;
+use crate::escalation::Escalation;
 
 /// A validated request to report a hazard.
 #[derive(Debug, Clone)]
@@ -43,6 +46,14 @@ pub struct Now {
     pub utc: NaiveDateTime,
     /// Today in the park's time zone.
     pub park_today: NaiveDate,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Now {
+    /// The park-local calendar day of a UTC instant.
+    pub fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
+        chrono::TimeZone::from_utc_datetime(&self.time_zone, &utc).date_naive()
+    }
 }
 
 pub fn report_hazard(
@@ -50,6 +61,7 @@ pub fn report_hazard(
     caller: &Caller,
     new: NewHazard,
     now: Now,
+    escalation: &Escalation,
 ) -> Result<Hazard, AppError> {
     write_transaction(conn, |conn| {
         if !enterprises::exists(conn, &new.enterprise_id.to_string())? {
@@ -117,6 +129,11 @@ pub fn report_hazard(
             voided_at: None,
             created_at: now.utc,
             updated_at: now.utc,
+            evidence_before: 0,
+            evidence_after: 0,
+            found_month: i32::try_from(chrono::Datelike::month(&now.local_date(new.found_at)))
+                .unwrap_or(0),
+            closed_on_time: None,
         };
         store::insert(conn, &hazard)?;
         store::append_event(
@@ -142,6 +159,7 @@ pub fn report_hazard(
                 .to_string(),
             },
         )?;
+        escalation.on_reported(conn, &hazard, now.utc)?;
         Ok(hazard)
     })
 }
@@ -162,6 +180,8 @@ pub enum Command {
     Plan(PlanInput),
     Submit {
         notes: Option<String>,
+        /// The park's policy: general hazards, too, need an `after` file.
+        after_evidence_for_general: bool,
     },
     Accept {
         notes: Option<String>,
@@ -249,9 +269,11 @@ pub fn apply(
     command: Command,
     preconditions: Preconditions,
     now: Now,
+    escalation: &Escalation,
 ) -> Result<Applied, AppError> {
     write_transaction(conn, |conn| {
         let mut hazard = visible_hazard(conn, caller, hazard_id)?;
+        let previous_deadline = hazard.deadline;
         if preconditions.if_match.is_some_and(|v| v != hazard.version) {
             return Err(AppError::PreconditionFailed);
         }
@@ -355,13 +377,33 @@ pub fn apply(
                     }),
                 );
             }
-            Command::Submit { notes } => {
+            Command::Submit {
+                notes,
+                after_evidence_for_general,
+            } => {
+                if evidence::after_evidence_required(ctx.level, after_evidence_for_general)
+                    && hazard.evidence_after == 0
+                {
+                    return Err(AppError::invalid(
+                        "evidence",
+                        format!(
+                            "a {} hazard is submitted for acceptance only with at least one \"after\" evidence file (a photo or document of the rectification): upload it first",
+                            ctx.level
+                        ),
+                    ));
+                }
                 hazard.submitted_at = Some(occurred_at);
                 details.insert("deadline".into(), json!(hazard.deadline));
                 note = notes;
             }
             Command::Accept { notes } => {
                 hazard.closed_at = Some(occurred_at);
+                // 按期整改: submitted by the end of the (extended) deadline day.
+                hazard.closed_on_time = Some(
+                    hazard
+                        .submitted_at
+                        .is_some_and(|at| now.local_date(at) <= hazard.deadline),
+                );
                 note = notes;
                 withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
             }
@@ -376,6 +418,7 @@ pub fn apply(
             }
             Command::Reopen { reason } => {
                 hazard.closed_at = None;
+                hazard.closed_on_time = None;
                 hazard.submitted_at = None;
                 note = Some(reason);
             }
@@ -488,6 +531,7 @@ pub fn apply(
                 details: serde_json::Value::Object(details).to_string(),
             },
         )?;
+        escalation.on_changed(conn, &hazard, previous_deadline, now.utc)?;
         Ok(Applied { hazard, extension })
     })
 }
@@ -539,4 +583,243 @@ fn withdraw_pending_extension(
         store::update_extension(conn, &request)?;
     }
     Ok(())
+}
+
+/// An evidence file whose bytes have been received and checked, about to
+/// become part of a hazard's record.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub phase: EvidencePhase,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub content_type: String,
+    pub file_name: String,
+    pub caption: Option<String>,
+}
+
+/// What an evidence change left behind: the hazard as it now is (counts and
+/// version moved) and the file added or removed.
+#[derive(Debug, Clone)]
+pub struct EvidenceChange {
+    pub hazard: Hazard,
+    pub attachment: Attachment,
+}
+
+/// Attaches evidence to a hazard: the row, the hazard's counter and version,
+/// and an `evidence_added` event, in one transaction. Storing the bytes is
+/// the caller's part (see `routes::attachments`), inside the same
+/// transaction.
+pub fn add_evidence(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    hazard_id: Uuid,
+    new: NewEvidence,
+    max_hazard_bytes: u64,
+    preconditions: Preconditions,
+    now: Now,
+) -> Result<EvidenceChange, AppError> {
+    write_transaction(conn, |conn| {
+        refuse_viewers(caller)?;
+        let mut hazard = lock_visible_hazard(conn, caller, hazard_id)?;
+        if preconditions.if_match.is_some_and(|v| v != hazard.version) {
+            return Err(AppError::PreconditionFailed);
+        }
+        ensure_evidence_may_change(&hazard)?;
+        let held = evidence_store::bytes_of_hazard(conn, &hazard.id)?;
+        if held.saturating_add(new.size_bytes) > max_hazard_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {max_hazard_bytes} bytes"
+            )));
+        }
+        let attachment = Attachment {
+            id: Uuid::now_v7().to_string(),
+            hazard_id: hazard.id.clone(),
+            phase: new.phase.as_str().to_owned(),
+            sha256: new.sha256,
+            size_bytes: i64::try_from(new.size_bytes)
+                .map_err(|_| AppError::PayloadTooLarge("the file is too large".into()))?,
+            content_type: new.content_type,
+            file_name: new.file_name,
+            caption: new.caption,
+            uploaded_by: caller.user_id.to_string(),
+            uploaded_at: now.utc,
+        };
+        evidence_store::insert(conn, &attachment)?;
+        match new.phase {
+            EvidencePhase::Before => hazard.evidence_before += 1,
+            EvidencePhase::After => hazard.evidence_after += 1,
+        }
+        let occurred_at = preconditions.occurred_at;
+        record_evidence_change(
+            conn,
+            caller,
+            hazard,
+            attachment,
+            "evidence_added",
+            occurred_at,
+            now,
+        )
+    })
+}
+
+/// Removes an evidence file from its hazard (its uploader, or supervision,
+/// while the hazard is not closed or voided): the row goes, the counter and
+/// version move, and an `evidence_removed` event keeps what it was. Whether
+/// the bytes themselves can go is decided afterwards, under the content lock.
+pub fn remove_evidence(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    attachment_id: Uuid,
+    now: Now,
+) -> Result<EvidenceChange, AppError> {
+    write_transaction(conn, |conn| {
+        refuse_viewers(caller)?;
+        let not_found = AppError::NotFound("attachment");
+        let Some(attachment) = evidence_store::find(conn, &attachment_id.to_string())? else {
+            return Err(not_found);
+        };
+        let mut hazard = lock_visible_hazard(conn, caller, parse_id(&attachment.hazard_id))
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("attachment"),
+                other => other,
+            })?;
+        if !evidence::may_remove(
+            caller.role,
+            attachment.uploaded_by == caller.user_id.to_string(),
+        ) {
+            return Err(AppError::forbidden(
+                "only the uploader, a supervisor or an admin may remove an evidence file",
+            ));
+        }
+        ensure_evidence_may_change(&hazard)?;
+        // Another request may have removed it while this one waited.
+        if !evidence_store::delete(conn, &attachment.id)? {
+            return Err(not_found);
+        }
+        let phase: EvidencePhase = parse_stored(&attachment.phase, "evidence phase")?;
+        match phase {
+            EvidencePhase::Before => hazard.evidence_before = (hazard.evidence_before - 1).max(0),
+            EvidencePhase::After => hazard.evidence_after = (hazard.evidence_after - 1).max(0),
+        }
+        record_evidence_change(
+            conn,
+            caller,
+            hazard,
+            attachment,
+            "evidence_removed",
+            None,
+            now,
+        )
+    })
+}
+
+fn refuse_viewers(caller: &Caller) -> Result<(), AppError> {
+    if caller.role == Role::Viewer {
+        return Err(AppError::forbidden(
+            "the viewer role may not read or change evidence files",
+        ));
+    }
+    Ok(())
+}
+
+/// Loads a hazard the caller may see and holds its row until the
+/// transaction ends, so concurrent evidence changes queue rather than fail.
+fn lock_visible_hazard(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Hazard, AppError> {
+    // Checked before locking: another enterprise's row is not even locked.
+    visible_hazard(conn, caller, id)?;
+    if !store::lock(conn, &id.to_string())? {
+        return Err(AppError::NotFound("hazard"));
+    }
+    visible_hazard(conn, caller, id)
+}
+
+/// Refuses (`409`) to change the evidence of a closed or voided hazard.
+pub fn ensure_evidence_may_change(hazard: &Hazard) -> Result<(), AppError> {
+    let state: HazardState = parse_stored(&hazard.state, "state")?;
+    if evidence::evidence_may_change(state) {
+        Ok(())
+    } else {
+        Err(AppError::conflict(format!(
+            "the hazard is {state}: its evidence files can no longer change"
+        )))
+    }
+}
+
+/// Writes the hazard's new counts and version and the event; the state
+/// stays as it is (`from_state` = `to_state`). `occurred_at`, when given,
+/// is checked as for any change: not in the future, not before the
+/// previous lifecycle step.
+fn record_evidence_change(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    mut hazard: Hazard,
+    attachment: Attachment,
+    action: &str,
+    occurred_at: Option<NaiveDateTime>,
+    now: Now,
+) -> Result<EvidenceChange, AppError> {
+    let (last_seq, last_step) = store::last_event(conn, &hazard.id)?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("hazard {} has no history", hazard.id))
+    })?;
+    let occurred_at = match occurred_at {
+        Some(at) if at > now.utc => {
+            return Err(AppError::invalid(
+                "occurred_at",
+                "must not be in the future",
+            ));
+        }
+        Some(at) if at < last_step => {
+            return Err(AppError::invalid(
+                "occurred_at",
+                format!("must not be before the previous event ({last_step} UTC)"),
+            ));
+        }
+        Some(at) => at,
+        // Never before the last step, even if this clock is behind the
+        // instance that recorded it.
+        None => now.utc.max(last_step),
+    };
+    let expected_version = hazard.version;
+    hazard.version += 1;
+    hazard.updated_at = now.utc;
+    if !store::update(conn, &hazard, expected_version)? {
+        return Err(AppError::conflict(
+            "the hazard was changed concurrently; reload it and retry",
+        ));
+    }
+    store::append_event(
+        conn,
+        &HazardEvent {
+            id: Uuid::now_v7().to_string(),
+            hazard_id: hazard.id.clone(),
+            seq: last_seq + 1,
+            action: action.to_owned(),
+            actor_id: caller.user_id.to_string(),
+            actor_role: caller.role.as_str().to_owned(),
+            from_state: Some(hazard.state.clone()),
+            to_state: hazard.state.clone(),
+            occurred_at,
+            recorded_at: now.utc,
+            note: None,
+            details: json!({
+                "attachment_id": attachment.id,
+                "phase": attachment.phase,
+                "sha256": attachment.sha256,
+                "size_bytes": attachment.size_bytes,
+                "content_type": attachment.content_type,
+                "file_name": attachment.file_name,
+                "caption": attachment.caption,
+                "evidence": {
+                    "before": hazard.evidence_before,
+                    "after": hazard.evidence_after,
+                },
+            })
+            .to_string(),
+        },
+    )?;
+    Ok(EvidenceChange { hazard, attachment })
 }

@@ -4,7 +4,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, enterprises, grading, hazards, health, inspections, reference, users};
+use crate::routes::{
+    attachments, auth, enterprises, grading, hazards, health, inspections, notifications,
+    reference, stats, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +52,14 @@ use crate::routes::{auth, enterprises, grading, hazards, health, inspections, re
         hazards::request_extension,
         hazards::approve_extension,
         hazards::refuse_extension,
+        attachments::upload_attachment,
+        attachments::list_attachments,
+        attachments::download_attachment,
+        attachments::delete_attachment,
+        notifications::list_notifications,
+        stats::overview,
+        stats::yearly,
+        stats::quarterly,
         reference::major_hazard_criteria,
         reference::vocabularies,
     ),
@@ -60,6 +71,9 @@ use crate::routes::{auth, enterprises, grading, hazards, health, inspections, re
         (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
         (name = "hazards", description = "Hazards and their lifecycle"),
+        (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
+        (name = "stats", description = "Dashboard figures and the yearly and quarterly reports"),
+        (name = "notifications", description = "The escalation outbox (admin)"),
         (name = "reference", description = "Criteria and vocabularies"),
         (name = "operations", description = "Probes"),
     )

@@ -20,10 +20,13 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub storage: StorageSettings,
+    pub attachments: AttachmentSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub park: ParkSettings,
     pub grading: GradingSettings,
+    pub smtp: SmtpSettings,
+    pub escalation: EscalationSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +51,69 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorageSettings {
     pub data_dir: PathBuf,
+    /// Where evidence files are kept: `local` (under `data_dir`) or `s3`.
+    pub backend: StorageBackend,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
+}
+
+/// An S3-compatible object store, for several instances sharing evidence.
+/// Empty values fall back to the standard `AWS_*` environment variables.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Empty for AWS itself; e.g. `http://127.0.0.1:9000` for MinIO.
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Key prefix inside the bucket, e.g. `hazard-tracker/`.
+    pub prefix: String,
+    /// Allow a plain-HTTP endpoint (a store on the same host or network).
+    pub allow_http: bool,
+    /// `https://BUCKET.endpoint/key` instead of `https://endpoint/BUCKET/key`.
+    pub virtual_hosted_style: bool,
+}
+
+impl StorageSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.backend == StorageBackend::S3 && self.s3.bucket.trim().is_empty() {
+            bail!("storage.backend is \"s3\" but storage.s3.bucket is empty");
+        }
+        Ok(())
+    }
+}
+
+/// Evidence files: limits and the policy that needs them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttachmentSettings {
+    /// Largest single file, in bytes (larger -> 413 while it streams in).
+    pub max_file_bytes: u64,
+    /// Most bytes of evidence one hazard may hold.
+    pub max_hazard_bytes: u64,
+    /// Media types accepted, as detected from the bytes themselves.
+    pub allowed_types: Vec<String>,
+    /// A general hazard, too, needs an `after` file before it is submitted
+    /// for acceptance (a major one always does).
+    pub require_after_for_general: bool,
+}
+
+impl AttachmentSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_file_bytes == 0 || self.max_hazard_bytes < self.max_file_bytes {
+            bail!("attachments.max_file_bytes must be positive and at most attachments.max_hazard_bytes");
+        }
+        if self.allowed_types.is_empty() {
+            bail!("attachments.allowed_types must list at least one media type");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +144,115 @@ pub struct ParkSettings {
     pub timezone: String,
     pub categories: Vec<CodeLabel>,
     pub specialties: Vec<CodeLabel>,
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`
+    /// (TLS), `smtp://host:25` (plain, for a local relay). Empty: mails are
+    /// written to `outbox_dir` instead (and still recorded).
+    pub url: SecretString,
+    /// The From header.
+    pub from: String,
+    /// Seconds one send may take, connection included.
+    pub timeout_secs: u64,
+    /// Folder for mails when no SMTP server is configured.
+    pub outbox_dir: PathBuf,
+}
+
+/// The escalation policy and the outbox workers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EscalationSettings {
+    /// Run the scanner and sender inside `serve`.
+    pub enabled: bool,
+    /// Seconds between scanner and sender runs; also the first retry delay.
+    pub interval_secs: u64,
+    /// Cap of the doubling retry delay, in seconds.
+    pub max_backoff_secs: u64,
+    /// Attempts before a message is given up as `dead`.
+    pub max_attempts: u32,
+    /// Seconds a claimed message stays reserved for its worker.
+    pub lease_secs: u64,
+    /// Messages claimed per run.
+    pub batch_size: u32,
+    /// Link to a hazard in mails; `{base}` is `server.public_base_url`,
+    /// `{id}` the hazard id.
+    pub hazard_link: String,
+    /// Fixed address lists, named in rules as `list:NAME`.
+    pub lists: std::collections::BTreeMap<String, Vec<String>>,
+    pub rules: Vec<EscalationRule>,
+}
+
+/// When a rule fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleTrigger {
+    /// A major hazard is reported: at once.
+    MajorReported,
+    /// `days` before the deadline day, while not yet submitted.
+    BeforeDeadline,
+    /// `days` after the deadline day ended (0: the day after the deadline).
+    Overdue,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EscalationRule {
+    /// Stable name, shown in the outbox.
+    pub code: String,
+    /// The mail's headline.
+    pub title: String,
+    pub when: RuleTrigger,
+    #[serde(default)]
+    pub days: u32,
+    /// `enterprise_contacts`, `role:<role>`, `list:<name>`, or an address.
+    pub recipients: Vec<String>,
+}
+
+impl EscalationSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.interval_secs == 0
+            || self.max_attempts == 0
+            || self.lease_secs == 0
+            || self.batch_size == 0
+        {
+            bail!("escalation: interval_secs, max_attempts, lease_secs and batch_size must be positive");
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for rule in &self.rules {
+            if !codes.insert(rule.code.as_str()) {
+                bail!("escalation.rules: the code {:?} is used twice", rule.code);
+            }
+            for recipient in &rule.recipients {
+                if let Some(list) = recipient.strip_prefix("list:") {
+                    if !self.lists.contains_key(list) {
+                        bail!(
+                            "escalation.rules.{}: no list named {list:?} in escalation.lists",
+                            rule.code
+                        );
+                    }
+                } else if let Some(role) = recipient.strip_prefix("role:") {
+                    role.parse::<crate::domain::hazard::Role>().map_err(|_| {
+                        anyhow::anyhow!("escalation.rules.{}: unknown role {role:?}", rule.code)
+                    })?;
+                } else if recipient != "enterprise_contacts" {
+                    crate::domain::email::Email::parse(recipient).map_err(|m| {
+                        anyhow::anyhow!(
+                            "escalation.rules.{}: recipient {recipient:?} {m}",
+                            rule.code
+                        )
+                    })?;
+                }
+            }
+        }
+        for (name, addresses) in &self.lists {
+            for address in addresses {
+                crate::domain::email::Email::parse(address)
+                    .map_err(|m| anyhow::anyhow!("escalation.lists.{name}: {address:?} {m}"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Risk grading and differentiated supervision.
@@ -212,6 +387,8 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         DatabaseUrl::parse(&self.database.url)?;
+        self.storage.validate()?;
+        self.attachments.validate()?;
         self.park.time_zone()?;
         if self.server.max_body_bytes == 0 {
             bail!("server.max_body_bytes must be positive");
@@ -220,6 +397,7 @@ impl Settings {
             bail!("database.pool_size must be positive");
         }
         self.grading.validate()?;
+        self.escalation.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

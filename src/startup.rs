@@ -17,8 +17,11 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenService;
+use crate::clock::SystemClock;
 use crate::db::Db;
+use crate::email::Mailer;
 use crate::error::{problem_response, PROBLEM_JSON};
+use crate::escalation::{self, Escalation};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::settings::Settings;
@@ -62,8 +65,37 @@ impl Application {
         &self.state
     }
 
+    /// Serves until the server stops (SIGTERM or SIGINT: requests in flight
+    /// finish first), with the outbox workers alongside; on the way out
+    /// this instance's outbox leases are given back so another instance
+    /// can send those messages at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = escalation::worker_name();
+        let workers = self
+            .state
+            .settings
+            .escalation
+            .enabled
+            .then(|| escalation::spawn_workers(self.state.clone(), worker.clone()));
+        if workers.is_some() {
+            tracing::info!(worker = %worker, mail = %self.state.mailer.describe(), "outbox workers started");
+        }
+        let served = self.server.await;
+        if let Some(workers) = workers {
+            workers.abort();
+            let owner = worker.clone();
+            let now = self.state.clock.now();
+            match self
+                .state
+                .db
+                .run(move |conn| crate::db::outbox::release_leases(conn, &owner, now))
+                .await
+            {
+                Ok(released) => tracing::info!(released, "outbox leases released"),
+                Err(error) => tracing::warn!(%error, "could not release outbox leases"),
+            }
+        }
+        served
     }
 }
 
@@ -73,11 +105,19 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let secret = settings.auth.resolve_secret(&settings.storage.data_dir)?;
     let tokens = Arc::new(TokenService::new(&settings.auth, &secret));
     let park = Arc::new(Park::from_settings(&settings.park)?);
+    let evidence = Arc::new(crate::storage::EvidenceStore::open(&settings.storage)?);
+    let escalation = Arc::new(Escalation::new(&settings)?);
+    let mailer = Arc::new(Mailer::from_settings(&settings.smtp)?);
     Ok(AppState {
         db,
         tokens,
         accounts: Arc::default(),
         park,
+        evidence,
+        escalation,
+        mailer,
+        clock: Arc::new(SystemClock),
+        figures: Arc::default(),
         settings: Arc::new(settings),
     })
 }

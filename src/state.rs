@@ -6,8 +6,12 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone};
 
 use crate::auth::{AccountCheck, TokenService};
+use crate::clock::Clock;
 use crate::db::Db;
+use crate::email::Mailer;
+use crate::escalation::Escalation;
 use crate::lifecycle::Now;
+use crate::routes::stats::FiguresCache;
 use crate::settings::{CodeLabel, ParkSettings, Settings};
 
 #[derive(Clone)]
@@ -17,7 +21,16 @@ pub struct AppState {
     /// Confirms tokens against the accounts they name.
     pub accounts: Arc<AccountCheck>,
     pub park: Arc<Park>,
+    /// Where evidence files are received and kept.
+    pub evidence: Arc<crate::storage::EvidenceStore>,
     pub settings: Arc<Settings>,
+    /// The escalation policy, applied inside hazard transactions.
+    pub escalation: Arc<Escalation>,
+    pub mailer: Arc<Mailer>,
+    /// The time the background workers act on.
+    pub clock: Arc<dyn Clock>,
+    /// Dashboard figures and reports, kept until the data changes.
+    pub figures: Arc<FiguresCache>,
 }
 
 /// The park's time zone and vocabularies.
@@ -42,6 +55,7 @@ impl Park {
         Now {
             utc,
             park_today: self.local_date(utc),
+            time_zone: self.time_zone,
         }
     }
 

@@ -43,6 +43,13 @@ pub struct Hazard {
     pub voided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Evidence files attached, by phase; kept with the rows they count.
+    pub evidence_before: i32,
+    pub evidence_after: i32,
+    /// The park-local month `found_at` falls in.
+    pub found_month: i32,
+    /// Set at acceptance: submitted by the end of the deadline day.
+    pub closed_on_time: Option<bool>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -121,6 +128,17 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Hazard>, AppErro
         .select(Hazard::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Takes the hazard's row lock for the rest of the transaction, so changes
+/// that must not fail on a concurrent one (evidence uploads from several
+/// phones at once) queue instead of answering `409`. On SQLite the
+/// immediate transaction holds the lock already. False: no such hazard.
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+    let locked = diesel::update(hazards::table.filter(hazards::id.eq(id)))
+        .set(hazards::version.eq(hazards::version))
+        .execute(conn)?;
+    Ok(locked == 1)
 }
 
 /// Writes `hazard` back if nobody changed it since `expected_version`.
@@ -234,17 +252,35 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
-/// The sequence number and time of the hazard's latest event.
+/// Events that attach or remove an evidence file: they record a file, not
+/// a step of the lifecycle.
+pub const EVIDENCE_ACTIONS: [&str; 2] = ["evidence_added", "evidence_removed"];
+
+/// The sequence number of the hazard's latest event, and the time of its
+/// latest lifecycle step, which a new event may not precede. Evidence events
+/// are left out of the latter: a clerk entering a paper ledger may attach
+/// its scans today and then enter the steps with their earlier dates.
 pub fn last_event(
     conn: &mut DbConnection,
     hazard_id: &str,
 ) -> Result<Option<(i32, NaiveDateTime)>, AppError> {
-    Ok(hazard_events::table
+    let last_seq: Option<i32> = hazard_events::table
         .filter(hazard_events::hazard_id.eq(hazard_id))
         .order(hazard_events::seq.desc())
-        .select((hazard_events::seq, hazard_events::occurred_at))
+        .select(hazard_events::seq)
         .first(conn)
-        .optional()?)
+        .optional()?;
+    let Some(last_seq) = last_seq else {
+        return Ok(None);
+    };
+    let last_step: Option<NaiveDateTime> = hazard_events::table
+        .filter(hazard_events::hazard_id.eq(hazard_id))
+        .filter(hazard_events::action.ne_all(EVIDENCE_ACTIONS))
+        .order(hazard_events::seq.desc())
+        .select(hazard_events::occurred_at)
+        .first(conn)
+        .optional()?;
+    Ok(last_step.map(|occurred_at| (last_seq, occurred_at)))
 }
 
 pub fn append_event(conn: &mut DbConnection, event: &HazardEvent) -> Result<(), AppError> {

@@ -3,12 +3,15 @@
 //! (`Db::run` off the async workers, `write_transaction` for changes).
 //! Backend-specific SQL is confined to a few `match` blocks in this folder.
 
+pub mod attachments;
 pub mod enterprises;
 pub mod grading;
 pub mod hazards;
 pub mod idempotency;
 pub mod inspections;
+pub mod outbox;
 pub mod schema;
+pub mod stats;
 pub mod users;
 
 use std::path::PathBuf;

@@ -84,6 +84,25 @@ diesel::table! {
         voided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        evidence_before -> Integer,
+        evidence_after -> Integer,
+        found_month -> Integer,
+        closed_on_time -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        hazard_id -> Text,
+        phase -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        caption -> Nullable<Text>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -165,9 +184,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        dedup_key -> Text,
+        hazard_id -> Nullable<Text>,
+        rule -> Text,
+        deadline -> Nullable<Date>,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(hazard_events -> hazards (hazard_id));
 diesel::joinable!(hazard_extensions -> hazards (hazard_id));
+diesel::joinable!(attachments -> hazards (hazard_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
@@ -177,7 +220,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazards,
     hazard_events,
     hazard_extensions,
+    attachments,
     idempotency_keys,
     enterprise_assessments,
     enterprise_events,
+    outbox,
 );

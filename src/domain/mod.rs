@@ -6,5 +6,6 @@ pub mod credit_code;
 pub mod criteria;
 pub mod email;
 pub mod enterprise;
+pub mod evidence;
 pub mod grading;
 pub mod hazard;

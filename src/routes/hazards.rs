@@ -94,8 +94,19 @@ pub struct HazardView {
     pub voided_at: Option<DateTime<Utc>>,
     /// What the caller may do next.
     pub allowed_actions: Vec<HazardAction>,
+    /// How many evidence files are attached, by phase.
+    pub evidence: EvidenceCounts,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Evidence files attached to a hazard, by phase.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct EvidenceCounts {
+    /// The hazard as found.
+    pub before: i32,
+    /// The rectification done.
+    pub after: i32,
 }
 
 fn corrupt(id: &str, what: &str) -> AppError {
@@ -158,6 +169,10 @@ impl HazardView {
                     source,
                 },
             ),
+            evidence: EvidenceCounts {
+                before: h.evidence_before,
+                after: h.evidence_after,
+            },
             created_at: h.created_at.and_utc(),
             updated_at: h.updated_at.and_utc(),
         })
@@ -357,8 +372,9 @@ pub async fn create_hazard(
     )?;
     let now = state.park.now();
     let new = body.validate(&state.park, &now)?;
+    let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let hazard = lifecycle::report_hazard(conn, &caller, new, now)?;
+        let hazard = lifecycle::report_hazard(conn, &caller, new, now, &escalation)?;
         let view = HazardView::build(hazard, &caller, now.park_today)?;
         Created::new(
             &view,
@@ -482,7 +498,8 @@ pub struct EventView {
     /// 1 for the report, then one more per change.
     pub seq: i32,
     /// `report`, `plan`, `submit`, `accept`, `reject`, `void`, `reopen`,
-    /// `extension_requested`, `extension_approved`, `extension_refused`.
+    /// `extension_requested`, `extension_approved`, `extension_refused`,
+    /// `evidence_added`, `evidence_removed` (state unchanged).
     pub action: String,
     pub actor_id: Uuid,
     pub actor_role: Role,
@@ -493,7 +510,9 @@ pub struct EventView {
     /// When the service recorded it.
     pub recorded_at: DateTime<Utc>,
     pub note: Option<String>,
-    /// What the action carried: plan, deadlines, extension ids.
+    /// What the action carried: plan, deadlines, extension ids; for
+    /// evidence, the file (`attachment_id`, `phase`, `sha256`, …) and the
+    /// new `evidence` counts.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
@@ -716,9 +735,20 @@ async fn run_command(
         occurred_at: occurred_at.map(|t| t.naive_utc()),
     };
     let now = state.park.now();
+    let escalation = state.escalation.clone();
     let applied = state
         .db
-        .run(move |conn| lifecycle::apply(conn, &caller, hazard_id, command, preconditions, now))
+        .run(move |conn| {
+            lifecycle::apply(
+                conn,
+                &caller,
+                hazard_id,
+                command,
+                preconditions,
+                now,
+                &escalation,
+            )
+        })
         .await?;
     let view = HazardView::build(applied.hazard, &caller, now.park_today)?;
     Ok(with_etag(StatusCode::OK, view.version, &view))
@@ -809,7 +839,7 @@ hazard_action!(
 hazard_action!(
     "/api/v1/hazards/{id}/submit",
     NotesRequest,
-    "Reports the rectification done: rectifying → pending_acceptance.",
+    "Reports the rectification done: rectifying → pending_acceptance. A major hazard (and a general one, if configured) needs an `after` evidence file first (422).",
     pub async fn submit(
         state: web::Data<AppState>,
         req: HttpRequest,
@@ -819,12 +849,16 @@ hazard_action!(
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
+        let command = Command::Submit {
+            notes,
+            after_evidence_for_general: state.settings.attachments.require_after_for_general,
+        };
         run_command(
             state,
             req,
             caller,
             path.into_inner(),
-            Command::Submit { notes },
+            command,
             body.occurred_at,
         )
         .await
@@ -967,8 +1001,17 @@ pub async fn request_extension(
     };
     let hazard_id = path.into_inner();
     let now = state.park.now();
+    let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let applied = lifecycle::apply(conn, &caller, hazard_id, command, preconditions, now)?;
+        let applied = lifecycle::apply(
+            conn,
+            &caller,
+            hazard_id,
+            command,
+            preconditions,
+            now,
+            &escalation,
+        )?;
         let extension = applied
             .extension
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no extension was recorded")))?;

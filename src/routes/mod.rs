@@ -3,13 +3,16 @@
 //! This module also owns what all handlers share: pagination, ETags,
 //! idempotent creation, and problem+json for actix's own errors.
 
+pub mod attachments;
 pub mod auth;
 pub mod enterprises;
 pub mod grading;
 pub mod hazards;
 pub mod health;
 pub mod inspections;
+pub mod notifications;
 pub mod reference;
+pub mod stats;
 pub mod users;
 
 use actix_web::http::{header, StatusCode};
@@ -100,6 +103,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         .route(web::get().to(hazards::list_events)),
                 )
                 .service(
+                    resource("/hazards/{id}/attachments", "GET, POST")
+                        .route(web::get().to(attachments::list_attachments))
+                        .route(web::post().to(attachments::upload_attachment)),
+                )
+                .service(
+                    resource("/attachments/{id}", "GET, DELETE")
+                        .route(web::get().to(attachments::download_attachment))
+                        .route(web::delete().to(attachments::delete_attachment)),
+                )
+                .service(
                     resource("/hazards/{id}/plan", "POST").route(web::post().to(hazards::plan)),
                 )
                 .service(
@@ -133,6 +146,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(
                     resource("/reference/major-hazard-criteria", "GET")
                         .route(web::get().to(reference::major_hazard_criteria)),
+                )
+                .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
+                .service(
+                    resource("/reports/yearly/{year}", "GET").route(web::get().to(stats::yearly)),
+                )
+                .service(
+                    resource("/reports/quarterly/{year}/{quarter}", "GET")
+                        .route(web::get().to(stats::quarterly)),
+                )
+                .service(
+                    resource("/notifications", "GET")
+                        .route(web::get().to(notifications::list_notifications)),
                 )
                 .service(
                     resource("/reference/vocabularies", "GET")

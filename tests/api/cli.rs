@@ -48,7 +48,15 @@ fn migrate_then_user_add_creates_a_user_that_can_be_found() {
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("applied 1 migration"));
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    assert!(
+        String::from_utf8_lossy(&migrate.stdout)
+            .contains(&format!("applied {migrations} migration(s)")),
+        "{}",
+        String::from_utf8_lossy(&migrate.stdout)
+    );
 
     let mut add = binary()
         .args([

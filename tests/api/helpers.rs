@@ -81,6 +81,9 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settin
     settings.database.pool_size = 6;
     settings.storage.data_dir = data_dir.clone();
     settings.auth.jwt_secret = SecretString::from(JWT_SECRET);
+    settings.smtp.outbox_dir = data_dir.join("outbox");
+    // Tests drive the outbox workers themselves, with their own clock.
+    settings.escalation.enabled = false;
     customize(&mut settings);
     let app = Application::build(settings).expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());

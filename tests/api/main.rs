@@ -6,9 +6,13 @@
 
 mod helpers;
 
+mod attachments;
 mod cli;
+mod escalation;
 mod grading;
 mod lifecycle;
 mod operations;
+mod reports;
 mod robustness;
 mod security;
+mod smtp;

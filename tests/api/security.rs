@@ -732,6 +732,15 @@ async fn contact_signs_off_only_its_own_general_self_checks(app: TestApp) {
     body["source"] = json!("self_check");
     let major = app.report(&park.contact_a, body).await;
     let major_id = id_of(&major);
+    // A major hazard is submitted with proof of its rectification.
+    crate::attachments::attach(
+        &app,
+        &park.contact_a,
+        &major_id,
+        "after",
+        crate::attachments::jpeg(2, 1000),
+    )
+    .await;
     plan_and_submit(&app, &major_id, &park.contact_a, full_plan()).await;
     app.post(&format!("/api/v1/hazards/{major_id}/accept"))
         .token(&park.contact_a)

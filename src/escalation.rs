@@ -1,0 +1,510 @@
+//! Escalations by email (PRODUCT.md §5): the configured policy, the
+//! messages it puts in the outbox (in the transaction of the change that
+//! causes them, or from the periodic scanner for deadline rules), and the
+//! workers that claim and send them with retries.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::hazards::Hazard;
+use crate::db::outbox::{self, OutboxMessage, Outcome};
+use crate::db::schema::{enterprises, hazards, outbox as outbox_table, users};
+use crate::db::{write_transaction, DbConnection};
+use crate::email::{Mail, Mailer, SendError};
+use crate::error::AppError;
+use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings};
+use crate::state::AppState;
+
+const TEXT_TEMPLATE: &str = include_str!("../templates/escalation.txt");
+const HTML_TEMPLATE: &str = include_str!("../templates/escalation.html");
+
+/// The policy, ready to apply.
+pub struct Escalation {
+    settings: EscalationSettings,
+    link: String,
+    time_zone: chrono_tz::Tz,
+    templates: minijinja::Environment<'static>,
+}
+
+impl Escalation {
+    pub fn new(settings: &Settings) -> anyhow::Result<Escalation> {
+        let mut templates = minijinja::Environment::new();
+        templates.add_template("escalation.txt", TEXT_TEMPLATE)?;
+        // The .html name turns on HTML escaping of every value.
+        templates.add_template("escalation.html", HTML_TEMPLATE)?;
+        Ok(Escalation {
+            settings: settings.escalation.clone(),
+            link: settings.escalation.hazard_link.replace(
+                "{base}",
+                settings.server.public_base_url.trim_end_matches('/'),
+            ),
+            time_zone: settings.park.time_zone()?,
+            templates,
+        })
+    }
+
+    pub fn settings(&self) -> &EscalationSettings {
+        &self.settings
+    }
+
+    fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
+        self.time_zone.from_utc_datetime(&utc).date_naive()
+    }
+
+    /// A hazard was just reported: rules that fire at once (a major hazard
+    /// reaches the supervisors) are queued in the same transaction.
+    pub fn on_reported(
+        &self,
+        conn: &mut DbConnection,
+        hazard: &Hazard,
+        now: NaiveDateTime,
+    ) -> Result<(), AppError> {
+        if hazard.level != "major" {
+            return Ok(());
+        }
+        for rule in self
+            .settings
+            .rules
+            .iter()
+            .filter(|r| r.when == RuleTrigger::MajorReported)
+        {
+            self.queue(
+                conn,
+                hazard,
+                rule,
+                format!("{}:{}", hazard.id, rule.code),
+                None,
+                "pending",
+                None,
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A hazard changed: closing or voiding cancels what still waits for it;
+    /// a moved deadline cancels the messages of the old one (the scanner
+    /// then fires the rules again for the new deadline).
+    pub fn on_changed(
+        &self,
+        conn: &mut DbConnection,
+        hazard: &Hazard,
+        previous_deadline: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Result<(), AppError> {
+        if hazard.state == "closed" || hazard.state == "voided" {
+            outbox::cancel_pending(
+                conn,
+                &hazard.id,
+                None,
+                &format!("the hazard was {}", hazard.state),
+                now,
+            )?;
+        } else if hazard.deadline != previous_deadline {
+            outbox::cancel_pending(
+                conn,
+                &hazard.id,
+                Some(hazard.deadline),
+                "the deadline was moved",
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Queues the deadline rules whose time has come, once per (hazard,
+    /// rule, deadline). Returns how many messages were queued.
+    pub fn scan(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+        let today = self.local_date(now);
+        let mut timed: Vec<&EscalationRule> = self
+            .settings
+            .rules
+            .iter()
+            .filter(|r| r.when != RuleTrigger::MajorReported)
+            .collect();
+        // Highest overdue level first, so a lower level whose moment passed
+        // while the service was down is recorded as superseded, not sent late.
+        timed.sort_by_key(|r| std::cmp::Reverse((r.when == RuleTrigger::Overdue, r.days)));
+        let mut queued = 0;
+        for rule in &timed {
+            let due = write_transaction(conn, |conn| {
+                let mut candidates = hazards::table
+                    .filter(hazards::state.eq_any(["reported", "rectifying"]))
+                    .filter(not(exists(
+                        outbox_table::table
+                            .filter(outbox_table::hazard_id.eq(hazards::id.nullable()))
+                            .filter(outbox_table::rule.eq(&rule.code))
+                            .filter(outbox_table::deadline.eq(hazards::deadline.nullable())),
+                    )))
+                    .select(Hazard::as_select())
+                    .order(hazards::deadline.asc())
+                    .limit(1000)
+                    .into_boxed();
+                let days = chrono::Days::new(u64::from(rule.days));
+                candidates = match rule.when {
+                    // From `days` before the deadline day until it ends.
+                    RuleTrigger::BeforeDeadline => candidates
+                        .filter(hazards::deadline.ge(today))
+                        .filter(hazards::deadline.le(today + days)),
+                    // From `days` after the deadline day ended.
+                    RuleTrigger::Overdue => candidates.filter(hazards::deadline.lt(today - days)),
+                    RuleTrigger::MajorReported => return Ok(0),
+                };
+                let mut count = 0;
+                for hazard in candidates.load::<Hazard>(conn)? {
+                    let key = format!("{}:{}:{}", hazard.id, rule.code, hazard.deadline);
+                    let superseded_by = self.higher_overdue_rule(rule, hazard.deadline, today);
+                    let (state, note) = match superseded_by {
+                        Some(higher) => {
+                            ("cancelled", Some(format!("superseded by {}", higher.code)))
+                        }
+                        None => ("pending", None),
+                    };
+                    if self.queue(
+                        conn,
+                        &hazard,
+                        rule,
+                        key,
+                        Some(hazard.deadline),
+                        state,
+                        note,
+                        now,
+                    )? && state == "pending"
+                    {
+                        count += 1;
+                    }
+                }
+                Ok(count)
+            })?;
+            queued += due;
+        }
+        Ok(queued)
+    }
+
+    fn higher_overdue_rule(
+        &self,
+        rule: &EscalationRule,
+        deadline: NaiveDate,
+        today: NaiveDate,
+    ) -> Option<&EscalationRule> {
+        if rule.when != RuleTrigger::Overdue {
+            return None;
+        }
+        self.settings
+            .rules
+            .iter()
+            .filter(|r| r.when == RuleTrigger::Overdue && r.days > rule.days)
+            .find(|r| deadline < today - chrono::Days::new(u64::from(r.days)))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one message, described field by field"
+    )]
+    fn queue(
+        &self,
+        conn: &mut DbConnection,
+        hazard: &Hazard,
+        rule: &EscalationRule,
+        dedup_key: String,
+        deadline: Option<NaiveDate>,
+        state: &str,
+        note: Option<String>,
+        now: NaiveDateTime,
+    ) -> Result<bool, AppError> {
+        let recipients = self.recipients(conn, hazard, rule)?;
+        let content = self.render(conn, hazard, rule, now)?;
+        let (state, note) = if recipients.is_empty() && state == "pending" {
+            (
+                "dead",
+                Some("no recipients: check the rule and the enterprise's contacts".to_owned()),
+            )
+        } else {
+            (state, note)
+        };
+        outbox::enqueue(
+            conn,
+            &OutboxMessage {
+                id: Uuid::now_v7().to_string(),
+                dedup_key,
+                hazard_id: Some(hazard.id.clone()),
+                rule: rule.code.clone(),
+                deadline,
+                recipients: serde_json::to_string(&recipients)
+                    .map_err(|e| AppError::Internal(e.into()))?,
+                subject: content.subject,
+                body_text: content.text,
+                body_html: content.html,
+                state: state.to_owned(),
+                attempts: 0,
+                next_attempt_at: now,
+                lease_owner: None,
+                lease_until: None,
+                last_error: note,
+                created_at: now,
+                sent_at: None,
+                updated_at: now,
+            },
+        )
+    }
+
+    fn recipients(
+        &self,
+        conn: &mut DbConnection,
+        hazard: &Hazard,
+        rule: &EscalationRule,
+    ) -> Result<Vec<String>, AppError> {
+        let mut to = BTreeSet::new();
+        for recipient in &rule.recipients {
+            if recipient == "enterprise_contacts" {
+                let listed: String = enterprises::table
+                    .find(&hazard.enterprise_id)
+                    .select(enterprises::contact_emails)
+                    .first(conn)?;
+                to.extend(serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default());
+                let contacts: Vec<String> = users::table
+                    .filter(users::enterprise_id.eq(&hazard.enterprise_id))
+                    .filter(users::role.eq("enterprise"))
+                    .filter(users::active.eq(true))
+                    .select(users::email)
+                    .load(conn)?;
+                to.extend(contacts);
+            } else if let Some(role) = recipient.strip_prefix("role:") {
+                let people: Vec<String> = users::table
+                    .filter(users::role.eq(role))
+                    .filter(users::active.eq(true))
+                    .select(users::email)
+                    .load(conn)?;
+                to.extend(people);
+            } else if let Some(list) = recipient.strip_prefix("list:") {
+                to.extend(self.settings.lists.get(list).cloned().unwrap_or_default());
+            } else {
+                to.insert(recipient.clone());
+            }
+        }
+        Ok(to.into_iter().collect())
+    }
+
+    fn render(
+        &self,
+        conn: &mut DbConnection,
+        hazard: &Hazard,
+        rule: &EscalationRule,
+        now: NaiveDateTime,
+    ) -> Result<Content, AppError> {
+        let enterprise: String = enterprises::table
+            .find(&hazard.enterprise_id)
+            .select(enterprises::name)
+            .first(conn)?;
+        let today = self.local_date(now);
+        let days_overdue = (today - hazard.deadline).num_days().max(0);
+        let context = MailContext {
+            title: rule.title.clone(),
+            rule: rule.code.clone(),
+            number: hazard.number.clone(),
+            enterprise: enterprise.clone(),
+            hazard_title: hazard.title.clone(),
+            level: if hazard.level == "major" {
+                "重大隐患"
+            } else {
+                "一般隐患"
+            },
+            level_code: hazard.level.clone(),
+            major_basis_code: hazard.major_basis_code,
+            location: hazard.location.clone(),
+            deadline: hazard.deadline.to_string(),
+            days_overdue,
+            days_left: (days_overdue == 0).then(|| (hazard.deadline - today).num_days()),
+            state: state_label(&hazard.state),
+            who_must_act: match &hazard.plan_responsible_person {
+                Some(person) => format!("{enterprise}(责任人:{person})"),
+                None => enterprise.clone(),
+            },
+            link: self.link.replace("{id}", &hazard.id),
+        };
+        let render = |name: &str| {
+            self.templates
+                .get_template(name)
+                .and_then(|t| t.render(&context))
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {name}: {e}")))
+        };
+        Ok(Content {
+            subject: format!(
+                "【{}】{} {} {}",
+                rule.title, hazard.number, enterprise, hazard.title
+            ),
+            text: render("escalation.txt")?,
+            html: render("escalation.html")?,
+        })
+    }
+}
+
+struct Content {
+    subject: String,
+    text: String,
+    html: String,
+}
+
+#[derive(Serialize)]
+struct MailContext {
+    title: String,
+    rule: String,
+    number: String,
+    enterprise: String,
+    hazard_title: String,
+    level: &'static str,
+    level_code: String,
+    major_basis_code: Option<i32>,
+    location: String,
+    deadline: String,
+    days_overdue: i64,
+    days_left: Option<i64>,
+    state: &'static str,
+    who_must_act: String,
+    link: String,
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "reported" => "已登记,待制定整改方案",
+        "rectifying" => "整改中",
+        "pending_acceptance" => "待验收",
+        "closed" => "已销号",
+        "voided" => "已作废",
+        _ => "未知",
+    }
+}
+
+/// What one run of the sender did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: usize,
+    pub failed: usize,
+    pub dead: usize,
+}
+
+/// Claims due messages for `worker` and sends them.
+pub async fn deliver_due(
+    state: &AppState,
+    mailer: &Mailer,
+    worker: &str,
+    now: NaiveDateTime,
+) -> Result<Delivery, AppError> {
+    let settings = state.escalation.settings().clone();
+    let lease_until =
+        now + chrono::Duration::seconds(i64::try_from(settings.lease_secs).unwrap_or(i64::MAX / 4));
+    let owner = worker.to_owned();
+    let claimed = state
+        .db
+        .run(move |conn| {
+            outbox::claim(
+                conn,
+                &owner,
+                now,
+                lease_until,
+                i64::from(settings.batch_size),
+            )
+        })
+        .await?;
+    let mut delivery = Delivery::default();
+    for message in claimed {
+        let mail = Mail {
+            message_id: format!("<outbox-{}@hazard-tracker>", message.id),
+            to: serde_json::from_str(&message.recipients).unwrap_or_default(),
+            subject: message.subject.clone(),
+            text: message.body_text.clone(),
+            html: message.body_html.clone(),
+        };
+        let outcome = match mailer.send(&mail).await {
+            Ok(()) => {
+                delivery.sent += 1;
+                Outcome::Sent
+            }
+            Err(SendError::Permanent(error)) => {
+                delivery.dead += 1;
+                Outcome::Dead { error }
+            }
+            Err(SendError::Transient(error))
+                if message.attempts + 1
+                    >= i32::try_from(settings.max_attempts).unwrap_or(i32::MAX) =>
+            {
+                delivery.dead += 1;
+                Outcome::Dead {
+                    error: format!("gave up after {} attempts: {error}", message.attempts + 1),
+                }
+            }
+            Err(SendError::Transient(error)) => {
+                delivery.failed += 1;
+                Outcome::Failed {
+                    error,
+                    retry_at: now + backoff(&settings, message.attempts),
+                }
+            }
+        };
+        if let Outcome::Failed { error, .. } | Outcome::Dead { error } = &outcome {
+            tracing::warn!(outbox_id = %message.id, rule = %message.rule, error = %error, "mail not delivered");
+        }
+        let (owner, id) = (worker.to_owned(), message.id.clone());
+        let recorded = state
+            .db
+            .run(move |conn| outbox::record_attempt(conn, &id, &owner, &outcome, now))
+            .await?;
+        if !recorded {
+            tracing::warn!(outbox_id = %message.id, "lease lost before the attempt was recorded");
+        }
+    }
+    Ok(delivery)
+}
+
+/// The wait before the next attempt: the interval, doubled per failed
+/// attempt, capped.
+fn backoff(settings: &EscalationSettings, failed_attempts: i32) -> chrono::Duration {
+    let exponent = u32::try_from(failed_attempts).unwrap_or(0).min(20);
+    let secs = settings
+        .interval_secs
+        .saturating_mul(1u64 << exponent)
+        .min(settings.max_backoff_secs);
+    chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 4))
+}
+
+/// A name for this process's sender, unique across instances.
+pub fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
+    format!("{host}-{}-{}", std::process::id(), Uuid::new_v4().simple())
+}
+
+/// Runs the scanner and the sender every `interval_secs` until the process
+/// stops; on shutdown the caller releases this worker's leases.
+pub fn spawn_workers(state: AppState, worker: String) -> actix_web::rt::task::JoinHandle<()> {
+    let interval = Duration::from_secs(state.escalation.settings().interval_secs.max(1));
+    actix_web::rt::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = state.clock.now();
+            let escalation = state.escalation.clone();
+            match state.db.run(move |conn| escalation.scan(conn, now)).await {
+                Ok(0) => {}
+                Ok(queued) => tracing::info!(queued, "escalations queued"),
+                Err(error) => tracing::warn!(%error, "escalation scan failed"),
+            }
+            match deliver_due(&state, &state.mailer, &worker, state.clock.now()).await {
+                Ok(d) if d == Delivery::default() => {}
+                Ok(d) => tracing::info!(
+                    sent = d.sent,
+                    failed = d.failed,
+                    dead = d.dead,
+                    "outbox delivery"
+                ),
+                Err(error) => tracing::warn!(%error, "outbox delivery failed"),
+            }
+        }
+    })
+}

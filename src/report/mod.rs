@@ -1,0 +1,364 @@
+//! The yearly and quarterly figures for the park's Responsible Care report
+//! and the statutory quarterly statistics: what was found in the period,
+//! what was rectified and how fast, by every cut the report uses — read from
+//! the hazards as they are, or as they stood on a given day.
+
+pub mod render;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate, TimeZone};
+use serde::Serialize;
+
+use crate::db::stats::{self, GroupFilter, HazardGroup};
+use crate::db::DbConnection;
+use crate::domain::hazard::{CheckSource, HazardLevel};
+use crate::error::AppError;
+use crate::settings::CodeLabel;
+use crate::supervision::{self, GradeCounts};
+
+/// The stretch of time a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Period {
+    pub year: i32,
+    /// 1–4 for a quarterly report.
+    pub quarter: Option<u32>,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+impl Period {
+    pub fn year(year: i32) -> Option<Period> {
+        Period::months(year, None, 1, 12)
+    }
+
+    pub fn quarter(year: i32, quarter: u32) -> Option<Period> {
+        if !(1..=4).contains(&quarter) {
+            return None;
+        }
+        let first = (quarter - 1) * 3 + 1;
+        Period::months(year, Some(quarter), first, first + 2)
+    }
+
+    fn months(year: i32, quarter: Option<u32>, first: u32, last: u32) -> Option<Period> {
+        if !(2000..=2100).contains(&year) {
+            return None;
+        }
+        let first_day = NaiveDate::from_ymd_opt(year, first, 1)?;
+        let last_day = if last == 12 {
+            NaiveDate::from_ymd_opt(year, 12, 31)?
+        } else {
+            NaiveDate::from_ymd_opt(year, last + 1, 1)?.pred_opt()?
+        };
+        Some(Period {
+            year,
+            quarter,
+            first_day,
+            last_day,
+        })
+    }
+
+    fn month_range(&self) -> (u32, u32) {
+        (self.first_day.month(), self.last_day.month())
+    }
+
+    pub fn label_zh(&self) -> String {
+        match self.quarter {
+            Some(q) => format!("{}年第{}季度", self.year, q),
+            None => format!("{}年", self.year),
+        }
+    }
+}
+
+/// Found and closed counts of one slice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Tally {
+    pub found: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub open: i64,
+}
+
+impl Tally {
+    fn add(&mut self, group: &HazardGroup) {
+        self.found += group.hazards;
+        if group.state == "closed" {
+            self.closed += group.hazards;
+            if group.on_time == 1 {
+                self.closed_on_time += group.hazards;
+            }
+        } else {
+            self.open += group.hazards;
+        }
+    }
+}
+
+/// One row of a breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Slice {
+    /// A stable code (`self_check`, `major`, a category or specialty code,
+    /// a month `1`–`12`, an enterprise id).
+    pub key: String,
+    /// What the report prints.
+    pub label: String,
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub period: Period,
+    /// The figures as they stood at the end of this day (park time), read
+    /// from the event history; `null`: as they are now.
+    pub as_of: Option<NaiveDate>,
+    /// Hazards found in the period, voided ones excluded.
+    pub found: i64,
+    /// Of those, closed (销号).
+    pub closed: i64,
+    /// Of those, submitted by the end of the (extended) deadline day and accepted.
+    pub closed_on_time: i64,
+    pub still_open: i64,
+    /// Found in the period and voided as false or duplicate: not counted as found.
+    pub voided: i64,
+    /// closed / found, in percent with two decimals; 100 when nothing was found.
+    pub rectification_rate: f64,
+    pub on_time_rate: f64,
+    pub major_found: i64,
+    pub major_closed: i64,
+    pub by_source: Vec<Slice>,
+    pub by_level: Vec<Slice>,
+    pub by_category: Vec<Slice>,
+    pub by_specialty: Vec<Slice>,
+    pub by_month: Vec<Slice>,
+    pub by_enterprise: Vec<Slice>,
+    /// Inspections per kind of check with their date in the period.
+    pub inspections_by_source: Vec<InspectionCount>,
+    /// Enterprises per grade at the end of the period (or on `as_of`, if earlier).
+    pub enterprises_by_grade: GradeCounts,
+    pub grades_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct InspectionCount {
+    pub source: String,
+    pub label: String,
+    pub inspections: i64,
+}
+
+/// What a report needs to know besides the database.
+pub struct Vocabulary<'a> {
+    pub categories: &'a [CodeLabel],
+    pub specialties: &'a [CodeLabel],
+    pub time_zone: chrono_tz::Tz,
+}
+
+fn label_of(list: &[CodeLabel], code: &str) -> String {
+    list.iter()
+        .find(|c| c.code == code)
+        .map_or_else(|| code.to_owned(), |c| c.label.clone())
+}
+
+pub fn percent(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        return 100.0;
+    }
+    (part as f64 * 10_000.0 / whole as f64).round() / 100.0
+}
+
+/// Builds the report of `period`, now or as it stood at the end of `as_of`.
+pub fn build(
+    conn: &mut DbConnection,
+    period: Period,
+    as_of: Option<NaiveDate>,
+    vocabulary: &Vocabulary,
+) -> Result<Report, AppError> {
+    let (first_month, last_month) = period.month_range();
+    let filter = GroupFilter {
+        found_year: Some(period.year),
+        months: period
+            .quarter
+            .map(|_| (first_month as i32, last_month as i32)),
+        enterprise_id: None,
+    };
+    let groups = match as_of {
+        None => stats::hazard_groups(conn, &filter)?,
+        Some(day) => {
+            let end_local = day
+                .succ_opt()
+                .unwrap_or(day)
+                .and_time(chrono::NaiveTime::MIN);
+            let end_utc = vocabulary
+                .time_zone
+                .from_local_datetime(&end_local)
+                .earliest()
+                .map_or(end_local, |t| t.naive_utc());
+            stats::hazard_groups_as_of(conn, &filter, end_utc)?
+        }
+    };
+    let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
+
+    let mut voided = 0;
+    let mut total = Tally::default();
+    let mut major = Tally::default();
+    let mut by_source: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_level: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_specialty: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_month: BTreeMap<i32, Tally> = BTreeMap::new();
+    let mut by_enterprise: BTreeMap<String, Tally> = BTreeMap::new();
+    for group in &groups {
+        if group.state == "voided" {
+            voided += group.hazards;
+            continue;
+        }
+        total.add(group);
+        if group.level == "major" {
+            major.add(group);
+        }
+        by_source
+            .entry(group.source.clone())
+            .or_default()
+            .add(group);
+        by_level.entry(group.level.clone()).or_default().add(group);
+        by_category
+            .entry(group.category.clone())
+            .or_default()
+            .add(group);
+        by_specialty
+            .entry(
+                group
+                    .specialty
+                    .clone()
+                    .unwrap_or_else(|| "unspecified".to_owned()),
+            )
+            .or_default()
+            .add(group);
+        by_month.entry(group.found_month).or_default().add(group);
+        by_enterprise
+            .entry(group.enterprise_id.clone())
+            .or_default()
+            .add(group);
+    }
+
+    let take = |map: &mut BTreeMap<String, Tally>, key: &str| map.remove(key).unwrap_or_default();
+    let sources = CheckSource::ALL
+        .iter()
+        .map(|s| Slice {
+            key: s.as_str().to_owned(),
+            label: s.label_zh().to_owned(),
+            tally: take(&mut by_source, s.as_str()),
+        })
+        .collect();
+    let levels = HazardLevel::ALL
+        .iter()
+        .map(|l| Slice {
+            key: l.as_str().to_owned(),
+            label: if *l == HazardLevel::Major {
+                "重大隐患"
+            } else {
+                "一般隐患"
+            }
+            .to_owned(),
+            tally: take(&mut by_level, l.as_str()),
+        })
+        .collect();
+    let mut categories: Vec<Slice> = vocabulary
+        .categories
+        .iter()
+        .map(|c| Slice {
+            key: c.code.clone(),
+            label: c.label.clone(),
+            tally: take(&mut by_category, &c.code),
+        })
+        .collect();
+    // Codes no longer configured still count.
+    categories.extend(by_category.into_iter().map(|(k, t)| Slice {
+        label: k.clone(),
+        key: k,
+        tally: t,
+    }));
+    let mut specialties: Vec<Slice> = vocabulary
+        .specialties
+        .iter()
+        .map(|c| Slice {
+            key: c.code.clone(),
+            label: c.label.clone(),
+            tally: take(&mut by_specialty, &c.code),
+        })
+        .collect();
+    specialties.extend(by_specialty.into_iter().map(|(k, t)| {
+        let label = if k == "unspecified" {
+            "未分专业".to_owned()
+        } else {
+            label_of(vocabulary.specialties, &k)
+        };
+        Slice {
+            key: k,
+            label,
+            tally: t,
+        }
+    }));
+    let months = (first_month..=last_month)
+        .map(|m| Slice {
+            key: m.to_string(),
+            label: format!("{m}月"),
+            tally: by_month.remove(&(m as i32)).unwrap_or_default(),
+        })
+        .collect();
+    let mut enterprises: Vec<Slice> = by_enterprise
+        .into_iter()
+        .map(|(id, tally)| Slice {
+            label: names.get(&id).cloned().unwrap_or_else(|| id.clone()),
+            key: id,
+            tally,
+        })
+        .collect();
+    enterprises.sort_by(|a, b| {
+        b.tally
+            .found
+            .cmp(&a.tally.found)
+            .then_with(|| a.label.cmp(&b.label))
+    });
+
+    let inspected: HashMap<String, i64> = stats::inspections_by_source(
+        conn,
+        period.first_day,
+        as_of.map_or(period.last_day, |d| d.min(period.last_day)),
+        None,
+    )?
+    .into_iter()
+    .collect();
+    let inspections_by_source = CheckSource::ALL
+        .iter()
+        .map(|s| InspectionCount {
+            source: s.as_str().to_owned(),
+            label: s.label_zh().to_owned(),
+            inspections: inspected.get(s.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
+    let enterprises_by_grade = supervision::grade_counts(conn, grades_on)?;
+
+    Ok(Report {
+        period,
+        as_of,
+        found: total.found,
+        closed: total.closed,
+        closed_on_time: total.closed_on_time,
+        still_open: total.open,
+        voided,
+        rectification_rate: percent(total.closed, total.found),
+        on_time_rate: percent(total.closed_on_time, total.closed),
+        major_found: major.found,
+        major_closed: major.closed,
+        by_source: sources,
+        by_level: levels,
+        by_category: categories,
+        by_specialty: specialties,
+        by_month: months,
+        by_enterprise: enterprises,
+        inspections_by_source,
+        enterprises_by_grade,
+        grades_on,
+    })
+}

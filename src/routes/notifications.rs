@@ -1,0 +1,117 @@
+//! The outbox, as admins see it: every mail, its rule, recipients and
+//! delivery state.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
+use crate::domain::hazard::Role;
+use crate::error::AppError;
+use crate::lifecycle::parse_id;
+use crate::routes::{decode_id_cursor, Page, Paginated};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Sent,
+    Failed,
+    Dead,
+    Cancelled,
+}
+
+impl DeliveryState {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Dead => "dead",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationView {
+    pub id: Uuid,
+    pub hazard_id: Option<Uuid>,
+    /// The escalation rule that produced it.
+    pub rule: String,
+    /// The deadline a time-based rule fired for.
+    pub deadline: Option<NaiveDate>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// `pending`, `sent`, `failed` (will be retried), `dead` (given up) or
+    /// `cancelled` (the hazard was closed, voided, or its deadline moved).
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<OutboxMessage> for NotificationView {
+    fn from(m: OutboxMessage) -> NotificationView {
+        NotificationView {
+            id: parse_id(&m.id),
+            hazard_id: m.hazard_id.as_deref().map(parse_id),
+            rule: m.rule,
+            deadline: m.deadline,
+            recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
+            subject: m.subject,
+            state: m.state,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            next_attempt_at: m.next_attempt_at.and_utc(),
+            created_at: m.created_at.and_utc(),
+            sent_at: m.sent_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsQuery {
+    pub state: Option<DeliveryState>,
+    pub hazard_id: Option<Uuid>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Every escalation mail, newest first (admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(NotificationsQuery),
+    responses(
+        (status = 200, body = Paginated<NotificationView>),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_notifications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<NotificationsQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Admin], "read the outbox")?;
+    let page = Page::new(query.limit)?;
+    let before = decode_id_cursor(query.cursor.as_deref())?;
+    let filter = OutboxFilter {
+        state: query.state.map(|s| s.as_str().to_owned()),
+        hazard_id: query.hazard_id.map(|id| id.to_string()),
+    };
+    let rows = state
+        .db
+        .run(move |conn| outbox::list(conn, &filter, before.as_deref(), page.fetch()))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.id.clone(), NotificationView::from)))
+}
