@@ -321,6 +321,8 @@ mod tests {
             audience: "aud".into(),
             token_ttl_secs: 60,
             leeway_secs: 0,
+            login_attempts_per_minute_per_account: 10,
+            login_attempts_per_minute_per_address: 30,
         }
     }
 

@@ -40,6 +40,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("the database is unavailable; retry shortly")]
     Unavailable,
+    /// A rate limit was reached; the client may retry after this many seconds.
+    #[error("too many attempts; retry in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -93,6 +96,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unavailable => "service_unavailable",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -153,6 +157,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +188,12 @@ impl ResponseError for AppError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
             }
+            AppError::TooManyRequests { retry_after_secs } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(*retry_after_secs),
+                );
+            }
             _ => {}
         }
         response
@@ -197,7 +208,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("the change collided with a concurrent one; retry it".to_owned())
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                // The pool's check-out test discards the connection; the
+                // cause is for the operator, the client gets 503 to retry.
+                tracing::warn!(error = %error, "database connection lost");
+                AppError::Unavailable
+            }
             Error::DatabaseError(_, info) if is_busy(info.message()) => AppError::Unavailable,
             _ => AppError::Internal(error.into()),
         }
@@ -208,6 +224,8 @@ fn is_busy(message: &str) -> bool {
     message.contains("database is locked")
         || message.contains("database is busy")
         || message.contains("server closed the connection")
+        // libpq, asked to use a connection it already found dead.
+        || message.contains("no connection to the server")
         || message.contains("terminating connection")
 }
 

@@ -10,6 +10,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use serde::Serialize;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::db::hazards::Hazard;
@@ -396,6 +397,20 @@ pub async fn deliver_due(
     worker: &str,
     now: NaiveDateTime,
 ) -> Result<Delivery, AppError> {
+    let (_never_stops, mut stopping) = watch::channel(false);
+    deliver(state, mailer, worker, now, &mut stopping).await
+}
+
+/// [`deliver_due`] that stops early once `stopping` turns true: a send in
+/// progress is abandoned (it is not an attempt; the message stays due), and
+/// what is left keeps its lease until the caller releases it.
+async fn deliver(
+    state: &AppState,
+    mailer: &Mailer,
+    worker: &str,
+    now: NaiveDateTime,
+    stopping: &mut watch::Receiver<bool>,
+) -> Result<Delivery, AppError> {
     let settings = state.escalation.settings().clone();
     let lease_until =
         now + chrono::Duration::seconds(i64::try_from(settings.lease_secs).unwrap_or(i64::MAX / 4));
@@ -414,6 +429,9 @@ pub async fn deliver_due(
         .await?;
     let mut delivery = Delivery::default();
     for message in claimed {
+        if *stopping.borrow() {
+            break;
+        }
         let mail = Mail {
             message_id: format!("<outbox-{}@hazard-tracker>", message.id),
             to: serde_json::from_str(&message.recipients).unwrap_or_default(),
@@ -421,7 +439,11 @@ pub async fn deliver_due(
             text: message.body_text.clone(),
             html: message.body_html.clone(),
         };
-        let outcome = match mailer.send(&mail).await {
+        let sent = tokio::select! {
+            sent = mailer.send(&mail) => sent,
+            _ = stopping.wait_for(|stop| *stop) => break,
+        };
+        let outcome = match sent {
             Ok(()) => {
                 delivery.sent += 1;
                 Outcome::Sent
@@ -479,15 +501,40 @@ pub fn worker_name() -> String {
     format!("{host}-{}-{}", std::process::id(), Uuid::new_v4().simple())
 }
 
-/// Runs the scanner and the sender every `interval_secs` until the process
-/// stops; on shutdown the caller releases this worker's leases.
-pub fn spawn_workers(state: AppState, worker: String) -> actix_web::rt::task::JoinHandle<()> {
+/// The scanner and the sender, running inside `serve`.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    task: actix_web::rt::task::JoinHandle<()>,
+}
+
+impl Workers {
+    /// Stops the workers, waiting at most `grace`. A database call in
+    /// progress is let finish, so nothing claims or records behind the back
+    /// of a caller that then releases the leases; a send in progress is
+    /// abandoned.
+    pub async fn stop(self, grace: Duration) {
+        self.stop.send_replace(true);
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!(?grace, "the outbox workers did not stop in time");
+            abort.abort();
+        }
+    }
+}
+
+/// Runs the scanner and the sender every `interval_secs` until stopped; the
+/// caller then releases this worker's leases.
+pub fn spawn_workers(state: AppState, worker: String) -> Workers {
     let interval = Duration::from_secs(state.escalation.settings().interval_secs.max(1));
-    actix_web::rt::spawn(async move {
+    let (stop, mut stopping) = watch::channel(false);
+    let task = actix_web::rt::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
             let now = state.clock.now();
             let escalation = state.escalation.clone();
             match state.db.run(move |conn| escalation.scan(conn, now)).await {
@@ -495,7 +542,8 @@ pub fn spawn_workers(state: AppState, worker: String) -> actix_web::rt::task::Jo
                 Ok(queued) => tracing::info!(queued, "escalations queued"),
                 Err(error) => tracing::warn!(%error, "escalation scan failed"),
             }
-            match deliver_due(&state, &state.mailer, &worker, state.clock.now()).await {
+            let now = state.clock.now();
+            match deliver(&state, &state.mailer, &worker, now, &mut stopping).await {
                 Ok(d) if d == Delivery::default() => {}
                 Ok(d) => tracing::info!(
                     sent = d.sent,
@@ -506,5 +554,6 @@ pub fn spawn_workers(state: AppState, worker: String) -> actix_web::rt::task::Jo
                 Err(error) => tracing::warn!(%error, "outbox delivery failed"),
             }
         }
-    })
+    });
+    Workers { stop, task }
 }

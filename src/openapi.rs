@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    attachments, auth, enterprises, grading, hazards, health, inspections, notifications,
+    attachments, auth, enterprises, grading, hazards, health, inspections, metrics, notifications,
     reference, stats, users,
 };
 
@@ -19,6 +19,7 @@ use crate::routes::{
     paths(
         health::healthz,
         health::readyz,
+        metrics::metrics,
         auth::issue_token,
         auth::me,
         users::create_user,

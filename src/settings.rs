@@ -27,6 +27,8 @@ pub struct Settings {
     pub grading: GradingSettings,
     pub smtp: SmtpSettings,
     pub escalation: EscalationSettings,
+    pub stats: StatsSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +38,83 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     pub public_base_url: String,
     pub client_request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+    /// Seconds allowed for a client to acknowledge the close of its
+    /// connection before it is dropped.
+    pub client_disconnect_timeout_secs: u64,
+    /// Origins (`https://host[:port]`) whose browsers may call the API.
+    /// Empty: no CORS headers at all. A comma-separated string is accepted
+    /// too, so `HT__SERVER__CORS_ALLOWED_ORIGINS` can set it.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl ServerSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_body_bytes == 0 {
+            bail!("server.max_body_bytes must be positive");
+        }
+        for origin in &self.cors_allowed_origins {
+            if origin == "*" {
+                bail!(
+                    "server.cors_allowed_origins: \"*\" is not allowed; list the origins of the web clients"
+                );
+            }
+            let parsed = url::Url::parse(origin).map_err(|e| {
+                anyhow::anyhow!("server.cors_allowed_origins: {origin:?} is not an origin: {e}")
+            })?;
+            // Browsers send the bare origin; anything else would never match.
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.origin().ascii_serialization() != origin.as_str()
+            {
+                bail!(
+                    "server.cors_allowed_origins: {origin:?} must be exactly scheme://host[:port], without a path or trailing slash"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Dashboard figures.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// How long the data's change marker is trusted before the database is
+    /// asked again, in milliseconds: the most a poller can lag behind a
+    /// change. 0 asks every time.
+    pub marker_ttl_ms: u64,
+}
+
+/// `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Empty: `/metrics` is open (bind it to an internal network). Set: the
+    /// scraper must send `Authorization: Bearer <token>`.
+    pub token: SecretString,
+}
+
+/// A list from a configuration file, or one string of comma-separated items
+/// from an environment variable.
+fn list_or_comma_separated<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +203,10 @@ pub struct AuthSettings {
     pub audience: String,
     pub token_ttl_secs: u64,
     pub leeway_secs: u64,
+    /// Sign-in attempts one account may receive per minute (0: no limit).
+    pub login_attempts_per_minute_per_account: u32,
+    /// Sign-in attempts one client address may make per minute (0: no limit).
+    pub login_attempts_per_minute_per_address: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -390,9 +473,7 @@ impl Settings {
         self.storage.validate()?;
         self.attachments.validate()?;
         self.park.time_zone()?;
-        if self.server.max_body_bytes == 0 {
-            bail!("server.max_body_bytes must be positive");
-        }
+        self.server.validate()?;
         if self.database.pool_size == 0 {
             bail!("database.pool_size must be positive");
         }

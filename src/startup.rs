@@ -27,6 +27,11 @@ use crate::routes;
 use crate::settings::Settings;
 use crate::state::{AppState, Park};
 
+/// How long a stopping instance waits for its outbox workers to finish the
+/// database call in progress (bounded by `database.connect_timeout_secs`
+/// plus one short query).
+const WORKERS_STOP_GRACE: Duration = Duration::from_secs(10);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -65,10 +70,10 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the server stops (SIGTERM or SIGINT: requests in flight
-    /// finish first), with the outbox workers alongside; on the way out
-    /// this instance's outbox leases are given back so another instance
-    /// can send those messages at once.
+    /// Serves until the server stops (SIGTERM: requests in flight finish
+    /// first; SIGINT, SIGQUIT: at once), with the outbox workers alongside;
+    /// on the way out this instance's outbox leases are given back so
+    /// another instance can send those messages at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = escalation::worker_name();
         let workers = self
@@ -82,7 +87,9 @@ impl Application {
         }
         let served = self.server.await;
         if let Some(workers) = workers {
-            workers.abort();
+            // Stopped, not aborted: a claim or a record still running on the
+            // blocking pool would land after the release below.
+            workers.stop(WORKERS_STOP_GRACE).await;
             let owner = worker.clone();
             let now = self.state.clock.now();
             match self
@@ -118,6 +125,10 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         mailer,
         clock: Arc::new(SystemClock),
         figures: Arc::default(),
+        metrics: Arc::new(crate::metrics::Metrics::new()?),
+        login_throttle: Arc::new(crate::login_throttle::LoginThrottle::from_settings(
+            &settings.auth,
+        )),
         settings: Arc::new(settings),
     })
 }
@@ -131,6 +142,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
+            // Inside the error handlers, so a refused preflight is problem+json.
+            .wrap(crate::response_headers::cors(&data.settings.server))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap_fn(|req, srv| {
                 // Echo the id of the request's log span so a client report
@@ -149,6 +162,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     Ok(response)
                 }
             })
+            .wrap_fn(crate::response_headers::secure)
+            // Inside the logger, whose request id its log line carries.
+            .wrap_fn(crate::telemetry::observe_request)
             .wrap(TracingLogger::default())
             .configure(|cfg| routes::configure(cfg, max_body))
             .route(
@@ -164,6 +180,10 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     })
     .client_request_timeout(Duration::from_secs(
         settings.server.client_request_timeout_secs,
+    ))
+    .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+    .client_disconnect_timeout(Duration::from_secs(
+        settings.server.client_disconnect_timeout_secs,
     ))
     .shutdown_timeout(30)
     .listen(listener)?;

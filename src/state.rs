@@ -31,6 +31,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Dashboard figures and reports, kept until the data changes.
     pub figures: Arc<FiguresCache>,
+    /// The long-lived series of `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Sign-in attempts per account and per client address.
+    pub login_throttle: Arc<crate::login_throttle::LoginThrottle>,
 }
 
 /// The park's time zone and vocabularies.

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{hazard_events, hazard_extensions, hazards};
 use super::DbConnection;
+use crate::domain::hazard::HazardState;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
@@ -179,6 +180,29 @@ pub struct HazardFilter {
 
 /// The states in which a passed deadline makes a hazard overdue.
 const OVERDUE_STATES: [&str; 2] = ["reported", "rectifying"];
+
+/// Hazards not yet closed or voided, and those of them overdue on the
+/// park-local date `today`: two counts on the `(state, deadline)` index.
+pub fn count_open_and_overdue(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+) -> Result<(i64, i64), AppError> {
+    let open_states: Vec<&str> = HazardState::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(HazardState::as_str)
+        .collect();
+    let open = hazards::table
+        .filter(hazards::state.eq_any(open_states))
+        .count()
+        .get_result(conn)?;
+    let overdue = hazards::table
+        .filter(hazards::state.eq_any(OVERDUE_STATES))
+        .filter(hazards::deadline.lt(today))
+        .count()
+        .get_result(conn)?;
+    Ok((open, overdue))
+}
 
 /// Newest first: ids are time-ordered (UUIDv7), so the cursor is the last id.
 pub fn list(

@@ -209,6 +209,49 @@ pub fn existing_keys(conn: &mut DbConnection, keys: &[String]) -> Result<Vec<Str
         .load(conn)?)
 }
 
+/// What waits in the outbox, for `/metrics`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OutboxBacklog {
+    pub pending: i64,
+    pub failed: i64,
+    pub dead: i64,
+    /// Seconds since the oldest message still to be sent (pending or
+    /// failed) was enqueued; 0 when none waits. Failed ones count: when the
+    /// mail server is down every message is failed, and that is exactly
+    /// when this age must grow.
+    pub oldest_waiting_age_secs: f64,
+}
+
+/// Counts per state and the oldest waiting message: two queries on the
+/// `(state, next_attempt_at)` index.
+pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxBacklog, AppError> {
+    use diesel::dsl::{count_star, min};
+    let counts: Vec<(String, i64)> = outbox::table
+        .filter(outbox::state.eq_any(["pending", "failed", "dead"]))
+        .group_by(outbox::state)
+        .select((outbox::state, count_star()))
+        .load(conn)?;
+    let oldest: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::state.eq_any(["pending", "failed"]))
+        .select(min(outbox::created_at))
+        .first(conn)?;
+    let mut backlog = OutboxBacklog {
+        oldest_waiting_age_secs: oldest
+            .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+            .unwrap_or(0.0),
+        ..OutboxBacklog::default()
+    };
+    for (state, count) in counts {
+        match state.as_str() {
+            "pending" => backlog.pending = count,
+            "failed" => backlog.failed = count,
+            "dead" => backlog.dead = count,
+            _ => {}
+        }
+    }
+    Ok(backlog)
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct OutboxFilter {
     pub state: Option<String>,

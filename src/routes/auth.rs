@@ -1,6 +1,6 @@
 //! Signing in and asking who one is.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,9 @@ pub struct TokenResponse {
 
 const BAD_CREDENTIALS: &str = "the email or password is wrong, or the account is disabled";
 
-/// Exchanges an email and password for an access token.
+/// Exchanges an email and password for an access token. Attempts are
+/// limited per minute for each account and each client address (`429`
+/// with `Retry-After` past either limit).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/token",
@@ -38,18 +40,26 @@ const BAD_CREDENTIALS: &str = "the email or password is wrong, or the account is
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn issue_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let TokenRequest { email, password } = body.into_inner();
+    let email = email.trim().to_lowercase();
+    // Counted before anything else: every attempt, right or wrong, costs a
+    // password hash. The address is the TCP peer, not X-Forwarded-For,
+    // which any client can write.
+    state
+        .login_throttle
+        .attempt(&email, req.peer_addr().map(|peer| peer.ip()))?;
     if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
         return Err(AppError::Unauthorized(BAD_CREDENTIALS));
     }
-    let email = email.trim().to_lowercase();
     let user = state
         .db
         .run(move |conn| users::find_by_email(conn, &email))

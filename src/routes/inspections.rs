@@ -1,6 +1,5 @@
 //! Inspections: one visit of one kind of check to one enterprise.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use crate::domain::hazard::{CheckSource, Role};
 use crate::error::AppError;
 use crate::lifecycle::parse_id;
 use crate::routes::{
-    create_idempotently, decode_id_cursor, required_text, with_etag, Created, Page, Paginated,
+    create_idempotently, decode_id_cursor, required_text, Created, Page, Paginated,
 };
 use crate::state::AppState;
 
@@ -275,9 +274,5 @@ pub async fn get_inspection(
         .await?
         .filter(|i| caller.can_see_enterprise(parse_id(&i.enterprise_id)))
         .ok_or(AppError::NotFound("inspection"))?;
-    Ok(with_etag(
-        StatusCode::OK,
-        1,
-        &InspectionView::try_from(row)?,
-    ))
+    Ok(HttpResponse::Ok().json(InspectionView::try_from(row)?))
 }

@@ -10,6 +10,7 @@ pub mod grading;
 pub mod hazards;
 pub mod health;
 pub mod inspections;
+pub mod metrics;
 pub mod notifications;
 pub mod reference;
 pub mod stats;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         )
         .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+        .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/auth/token", "POST").route(web::post().to(auth::issue_token)))

@@ -92,13 +92,29 @@ pub struct OverviewQuery {
     pub enterprise_id: Option<Uuid>,
 }
 
-/// Computed figures, kept while the data they came from stands still.
+/// Computed figures, kept while the data they came from stands still, and
+/// the last change marker read.
 #[derive(Default)]
 pub struct FiguresCache {
     entries: std::sync::Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>,
+    marker: std::sync::Mutex<Option<(std::time::Instant, String)>>,
 }
 
 impl FiguresCache {
+    fn fresh_marker(&self, ttl: std::time::Duration) -> Option<String> {
+        let marker = self.marker.lock().ok()?;
+        marker
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, m)| m.clone())
+    }
+
+    fn remember_marker(&self, marker: &str) {
+        if let Ok(mut slot) = self.marker.lock() {
+            *slot = Some((std::time::Instant::now(), marker.to_owned()));
+        }
+    }
+
     fn get(&self, tag: &str) -> Option<std::sync::Arc<Vec<u8>>> {
         self.entries.lock().ok()?.get(tag).cloned()
     }
@@ -119,7 +135,15 @@ impl FiguresCache {
 /// The ETag of a view of the figures: the data's change marker, the day
 /// (overdue moves at midnight) and what was asked.
 async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> {
-    let marker = state.db.run(stats::change_marker).await?;
+    let ttl = std::time::Duration::from_millis(state.settings.stats.marker_ttl_ms);
+    let marker = match state.figures.fresh_marker(ttl) {
+        Some(marker) => marker,
+        None => {
+            let marker = state.db.run(stats::change_marker).await?;
+            state.figures.remember_marker(&marker);
+            marker
+        }
+    };
     let mut hasher = Sha256::new();
     hasher.update(marker.as_bytes());
     hasher.update(state.park.now().park_today.to_string().as_bytes());

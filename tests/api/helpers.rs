@@ -84,6 +84,8 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settin
     settings.smtp.outbox_dir = data_dir.join("outbox");
     // Tests drive the outbox workers themselves, with their own clock.
     settings.escalation.enabled = false;
+    // Tests look for changed figures at once.
+    settings.stats.marker_ttl_ms = 0;
     customize(&mut settings);
     let app = Application::build(settings).expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());

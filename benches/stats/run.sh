@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Dashboard stats and yearly report at scale (issue: "Dashboard stats and
+# the yearly Responsible Care report"). Loads N hazards (default 1,000,000)
+# with their events into PostgreSQL and into SQLite, then measures in one
+# run, on each backend:
+#   - /api/v1/stats/overview: the first (computing) request, then p50/p99
+#     of the 200 path and the 304 path under load, wrk pinned to core 0 and
+#     the service to core 1;
+#   - `report yearly` as JSON and XLSX: wall time and peak RSS.
+# Needs: wrk, GNU time (/usr/bin/time), taskset, psql, a release build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+N=${N:-1000000}
+DURATION=${DURATION:-10s}
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/ht_bench}
+WORK=${WORK:-$(mktemp -d /tmp/ht-bench.XXXXXX)}
+OUT=${OUT:-benches/stats/results.txt}
+BIN=target/release/hazard-tracker
+
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "install GNU time (apt-get install time)"; exit 1; }
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet
+
+export HT_CONFIG_DIR=$PWD/config HT__LOG__LEVEL=warn HT__ESCALATION__ENABLED=false
+export HT__AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+export HT__STORAGE__DATA_DIR=$WORK/data
+
+say() { printf '%s\n' "$*" | tee -a "$OUT"; }
+: > "$OUT"
+say "# stats and report benchmark: $N hazards, $(date -u +%FT%TZ), $(nproc) cores"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+bench_backend() {
+  local name=$1 url=$2
+  export HT__DATABASE__URL=$url
+  say ""
+  say "## $name"
+  local started=$(date +%s.%N)
+  $BIN demo load --hazards "$N" | tee -a "$OUT"
+  say "load: $(python3 -c "print(round($(date +%s.%N) - $started, 1))") s wall"
+  echo 'a long bench password' | $BIN user add --email bench-viewer@park.example.cn --role viewer --password-stdin >/dev/null
+
+  for format in json xlsx; do
+    /usr/bin/time -f "%e %M" -o "$WORK/time" $BIN report yearly 2024 --format $format --output "$WORK/report.$format"
+    read -r secs kb < "$WORK/time"
+    say "report yearly 2024 --format $format: ${secs} s, peak RSS $((kb / 1024)) MB, $(stat -c %s "$WORK/report.$format") bytes"
+  done
+
+  local port; port=$(free_port)
+  HT__SERVER__BIND=127.0.0.1:$port HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve &
+  local pid=$!
+  trap 'kill $pid 2>/dev/null || true' RETURN
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+  local token
+  token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/token" -H 'content-type: application/json' \
+    -d '{"email":"bench-viewer@park.example.cn","password":"a long bench password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  local url="http://127.0.0.1:$port/api/v1/stats/overview"
+  local first
+  first=$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" "$url")
+  say "stats/overview, first request (computes the figures): $(python3 -c "print(round($first * 1000, 1))") ms"
+  local tag
+  tag=$(curl -s -D - -o /dev/null -H "authorization: Bearer $token" "$url" | awk -F': ' 'tolower($1)=="etag" {print $2}' | tr -d '\r')
+  say "stats/overview, 200 path (figures unchanged, reused):"
+  taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -H "authorization: Bearer $token" "$url" \
+    | grep -E 'Requests/sec|50%|99%' | tee -a "$OUT"
+  say "stats/overview, 304 path (If-None-Match):"
+  taskset -c 0 wrk -t1 -c32 -d"$DURATION" --latency -H "authorization: Bearer $token" -H "if-none-match: $tag" "$url" \
+    | grep -E 'Requests/sec|50%|99%|Non-2xx' | tee -a "$OUT"
+  say "peak RSS of the service: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_bench WITH (FORCE)" -c "CREATE DATABASE ht_bench"
+bench_backend postgresql "$PG_URL"
+bench_backend sqlite "sqlite://$WORK/bench.sqlite3"
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_bench WITH (FORCE)"
+rm -rf "$WORK"
+say ""
+say "results written to $OUT"
