@@ -64,7 +64,8 @@ use crate::routes::{
         reference::major_hazard_criteria,
         reference::vocabularies,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(notifications::DeliveryState, crate::report::render::ReportFormat)),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Tokens"),
         (name = "users", description = "Local accounts (admin)"),
@@ -95,5 +96,43 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every operation can answer with a problem (bad input, a missing token,
+/// an unavailable database): say so once, as each operation's `default`
+/// response, rather than on every handler.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = ResponseBuilder::new()
+            .description("An error, as RFC 9457 problem details (`code` is stable)")
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".to_owned())
+                    .or_insert_with(|| problem.clone().into());
+            }
+        }
     }
 }

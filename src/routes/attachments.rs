@@ -521,6 +521,7 @@ pub struct ListAttachmentsQuery {
     /// Only the files of this phase.
     pub phase: Option<EvidencePhase>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -130,6 +130,7 @@ pub struct ListEnterprisesQuery {
     /// Read grades as of this day (default today, park time).
     pub as_of: Option<NaiveDate>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -402,6 +402,7 @@ pub struct ListHazardsQuery {
     /// Text in the number, title, description or location.
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -549,6 +550,7 @@ impl TryFrom<HazardEvent> for EventView {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

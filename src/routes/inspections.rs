@@ -81,6 +81,7 @@ pub struct ListInspectionsQuery {
     pub source: Option<CheckSource>,
     pub enterprise_id: Option<Uuid>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -87,6 +87,7 @@ pub struct Overview {
 #[serde(deny_unknown_fields)]
 pub struct OverviewQuery {
     /// Only hazards found in this year (park time).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Only this enterprise (an enterprise contact always gets its own).
     pub enterprise_id: Option<Uuid>,
@@ -409,10 +410,15 @@ async fn report_response(
     path = "/api/v1/reports/yearly/{year}",
     tag = "stats",
     security(("bearer" = [])),
-    params(("year" = i32, Path), ReportQuery, ("If-None-Match" = Option<String>, Header)),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2100), ReportQuery, ("If-None-Match" = Option<String>, Header)),
     responses(
-        (status = 200, body = crate::report::Report, headers(("ETag" = String)),
-         description = "JSON by default; `?format=csv|xlsx|md` for text/csv, an XLSX workbook or Markdown"),
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx|md` for text/csv, an XLSX workbook or Markdown",
+         content(
+             (crate::report::Report = "application/json"),
+             (String = "text/csv"),
+             (String = "text/markdown"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 304, description = "Nothing changed since the ETag sent"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
@@ -437,9 +443,15 @@ pub async fn yearly(
     path = "/api/v1/reports/quarterly/{year}/{quarter}",
     tag = "stats",
     security(("bearer" = [])),
-    params(("year" = i32, Path), ("quarter" = u32, Path), ReportQuery, ("If-None-Match" = Option<String>, Header)),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2100), ("quarter" = u32, Path, minimum = 1, maximum = 4), ReportQuery, ("If-None-Match" = Option<String>, Header)),
     responses(
-        (status = 200, body = crate::report::Report, headers(("ETag" = String))),
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx|md` for text/csv, an XLSX workbook or Markdown",
+         content(
+             (crate::report::Report = "application/json"),
+             (String = "text/csv"),
+             (String = "text/markdown"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 304, description = "Nothing changed since the ETag sent"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json")

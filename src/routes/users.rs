@@ -89,6 +89,7 @@ pub struct UpdateUser {
 #[serde(deny_unknown_fields)]
 pub struct ListUsersQuery {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
