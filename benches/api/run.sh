@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The API against the machine's own ceilings (issue: "Production
+# readiness"). For each backend and each size (10,000 and 1,000,000
+# hazards by default), in one run:
+#   - hazard creation (POST /api/v1/hazards) at 8 connections; on
+#     PostgreSQL also pgbench running the same statements at 8 clients;
+#   - GET /api/v1/hazards (a page of 50) and GET /api/v1/hazards/{id};
+#   - a static JSON actix endpoint (examples/static_json.rs), the ceiling
+#     for the reads;
+# with p50/p99 and the service's peak RSS. wrk and pgbench run on core 0,
+# the service (one worker) and the static server on core 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SIZES=${SIZES:-"10000 1000000"}
+DURATION=${DURATION:-10s}
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+OUT=${OUT:-benches/api/results.txt}
+WORK=$(mktemp -d /tmp/ht-api-bench.XXXXXX)
+BIN=target/release/hazard-tracker
+STATIC=target/release/examples/static_json
+
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --bin hazard-tracker --example static_json
+command -v wrk >/dev/null && command -v pgbench >/dev/null || { echo "needs wrk and pgbench"; exit 1; }
+
+export HT_CONFIG_DIR=$PWD/config HT__LOG__LEVEL=warn HT__ESCALATION__ENABLED=false
+export HT__AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+export HT__STORAGE__DATA_DIR=$WORK/data
+export HT__AUTH__LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT=0 HT__AUTH__LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=0
+
+say() { printf '%s\n' "$*" | tee -a "$OUT"; }
+: > "$OUT"
+say "# API benchmark, $(date -u +%FT%TZ), $(nproc) cores, wrk -c8 for $DURATION"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+summary() { grep -E 'Requests/sec|  50%|  99%|Non-2xx' | awk '{printf "%s %s  ", $1, $2} END {print ""}'; }
+
+spot=$(port)
+BIND=127.0.0.1:$spot taskset -c 1 $STATIC &
+static_pid=$!
+trap 'kill $static_pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
+sleep 1
+say "static JSON endpoint: $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "http://127.0.0.1:$spot/static" | summary)"
+
+run() {
+  local name=$1 url=$2 size=$3
+  export HT__DATABASE__URL=$url
+  say ""
+  say "## $name, $size hazards"
+  $BIN demo load --hazards "$size" >/dev/null
+  echo 'a long bench password' | $BIN user add --email bench-expert@park.example.cn --role expert --password-stdin >/dev/null
+  local p; p=$(port)
+  HT__SERVER__BIND=127.0.0.1:$p HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve &
+  local pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$p/readyz" >/dev/null && break; sleep 0.2; done
+  export TOKEN
+  TOKEN=$(curl -sf "http://127.0.0.1:$p/api/v1/auth/token" -H 'content-type: application/json' \
+    -d '{"email":"bench-expert@park.example.cn","password":"a long bench password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  local auth="authorization: Bearer $TOKEN"
+  export ENTERPRISE
+  ENTERPRISE=$(curl -sf "http://127.0.0.1:$p/api/v1/enterprises?limit=1" -H "$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  local hazard
+  hazard=$(curl -sf "http://127.0.0.1:$p/api/v1/hazards?limit=1" -H "$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  say "GET /api/v1/hazards?limit=50: $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -H "$auth" "http://127.0.0.1:$p/api/v1/hazards?limit=50" | summary)"
+  say "GET /api/v1/hazards/{id}:     $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -H "$auth" "http://127.0.0.1:$p/api/v1/hazards/$hazard" | summary)"
+  say "POST /api/v1/hazards:         $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -s benches/api/create.lua "http://127.0.0.1:$p/api/v1/hazards" | summary)"
+  say "service peak RSS: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  if [ "$name" = postgresql ]; then
+    local actor
+    actor=$(psql "$url" -Atc "SELECT id FROM users WHERE email = 'bench-expert@park.example.cn'")
+    say "pgbench, the same statements: $(taskset -c 0 pgbench -n -c8 -j1 -T "${DURATION%s}" -f benches/api/create.sql \
+      -D enterprise="$ENTERPRISE" -D actor="$actor" "$url" 2>/dev/null | grep -E '^tps|latency average' | tr '\n' ' ')"
+  fi
+}
+
+for size in $SIZES; do
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_api_bench WITH (FORCE)" -c "CREATE DATABASE ht_api_bench"
+  run postgresql postgres://postgres@127.0.0.1:5432/ht_api_bench "$size"
+  rm -f "$WORK/api.sqlite3"*
+  run sqlite "sqlite://$WORK/api.sqlite3" "$size"
+done
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_api_bench WITH (FORCE)"
+say ""
+say "results written to $OUT"
