@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod login_throttle;
 pub mod metrics;
 pub mod openapi;
+pub mod read_cache;
 pub mod report;
 pub mod response_headers;
 pub mod routes;

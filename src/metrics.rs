@@ -33,6 +33,14 @@ pub struct Metrics {
     http_duration: HistogramVec,
 }
 
+/// The read cache's counters at scrape time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadCacheFigures {
+    pub hits: u64,
+    pub misses: u64,
+    pub live: bool,
+}
+
 /// What the database said at scrape time.
 #[derive(Debug, Clone)]
 pub struct StoreFigures {
@@ -86,9 +94,10 @@ impl Metrics {
     pub fn render(
         &self,
         pool: PoolStatus,
+        reads: ReadCacheFigures,
         store: Option<&StoreFigures>,
     ) -> Result<String, AppError> {
-        let scrape = scrape_gauges(pool, store).map_err(|e| AppError::Internal(e.into()))?;
+        let scrape = scrape_gauges(pool, reads, store).map_err(|e| AppError::Internal(e.into()))?;
         let mut families = self.registry.gather();
         families.extend(scrape.gather());
         TextEncoder::new()
@@ -98,7 +107,11 @@ impl Metrics {
 }
 
 /// A fresh registry of gauges for one scrape.
-fn scrape_gauges(pool: PoolStatus, store: Option<&StoreFigures>) -> prometheus::Result<Registry> {
+fn scrape_gauges(
+    pool: PoolStatus,
+    reads: ReadCacheFigures,
+    store: Option<&StoreFigures>,
+) -> prometheus::Result<Registry> {
     let registry = Registry::new_custom(Some(NAMESPACE.to_owned()), None)?;
     let int_gauge = |name: &str, help: &str, value: i64| -> prometheus::Result<()> {
         let gauge = IntGauge::new(name, help)?;
@@ -119,6 +132,21 @@ fn scrape_gauges(pool: PoolStatus, store: Option<&StoreFigures>) -> prometheus::
         "db_pool_max_connections",
         "Most connections the pool opens (database.pool_size).",
         i64::from(pool.max),
+    )?;
+    let lookups = IntCounterVec::new(
+        Opts::new(
+            "read_cache_lookups_total",
+            "Reads of hazards and hazard pages by outcome: hit (answered from memory) or miss (read from the database).",
+        ),
+        &["outcome"],
+    )?;
+    lookups.with_label_values(&["hit"]).inc_by(reads.hits);
+    lookups.with_label_values(&["miss"]).inc_by(reads.misses);
+    register(&registry, lookups)?;
+    int_gauge(
+        "read_cache_live",
+        "1 while the read cache may answer: its watcher is connected and has confirmed it sees every change.",
+        i64::from(reads.live),
     )?;
     int_gauge(
         "database_up",
@@ -215,7 +243,9 @@ mod tests {
             open_hazards: 5,
             overdue_hazards: 2,
         };
-        let text = metrics.render(pool, Some(&store)).unwrap();
+        let text = metrics
+            .render(pool, ReadCacheFigures::default(), Some(&store))
+            .unwrap();
         for line in [
             "hazard_tracker_http_requests_total{method=\"GET\",route=\"/api/v1/hazards/{id}\",status=\"200\"} 1",
             "hazard_tracker_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 1",
@@ -232,7 +262,9 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
 
-        let without_database = metrics.render(pool, None).unwrap();
+        let without_database = metrics
+            .render(pool, ReadCacheFigures::default(), None)
+            .unwrap();
         assert!(without_database.contains("hazard_tracker_database_up 0"));
         assert!(!without_database.contains("hazards_open"));
     }

@@ -28,6 +28,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub escalation: EscalationSettings,
     pub stats: StatsSettings,
+    pub read_cache: ReadCacheSettings,
     pub metrics: MetricsSettings,
 }
 
@@ -75,6 +76,20 @@ impl ServerSettings {
         }
         Ok(())
     }
+}
+
+/// The read cache (`read_cache`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReadCacheSettings {
+    /// Serve repeated reads of hazards and hazard pages from memory.
+    pub enabled: bool,
+    /// The most memory the stored answers take, in bytes.
+    pub max_bytes: usize,
+    /// How often the watcher looks for changes made by other processes
+    /// (other instances, the command line), in milliseconds: the most such
+    /// a change can take to show here. This process's own changes show at
+    /// once.
+    pub poll_interval_ms: u64,
 }
 
 /// Dashboard figures.

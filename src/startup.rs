@@ -85,7 +85,21 @@ impl Application {
         if workers.is_some() {
             tracing::info!(worker = %worker, mail = %self.state.mailer.describe(), "outbox workers started");
         }
+        let watcher = if self.state.settings.read_cache.enabled {
+            let poll =
+                Duration::from_millis(self.state.settings.read_cache.poll_interval_ms.max(1));
+            Some(crate::read_cache::Watcher::spawn(
+                self.state.db.clone(),
+                &self.state.reads,
+                poll,
+            )?)
+        } else {
+            None
+        };
         let served = self.server.await;
+        if let Some(watcher) = watcher {
+            let _ = actix_web::web::block(move || watcher.stop()).await;
+        }
         if let Some(workers) = workers {
             // Stopped, not aborted: a claim or a record still running on the
             // blocking pool would land after the release below.
@@ -126,6 +140,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         clock: Arc::new(SystemClock),
         figures: Arc::default(),
         metrics: Arc::new(crate::metrics::Metrics::new()?),
+        reads: Arc::new(crate::read_cache::ReadCache::new(&settings.read_cache)),
         login_throttle: Arc::new(crate::login_throttle::LoginThrottle::from_settings(
             &settings.auth,
         )),

@@ -33,6 +33,8 @@ pub struct AppState {
     pub figures: Arc<FiguresCache>,
     /// The long-lived series of `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Finished answers of the most-read routes, until the data changes.
+    pub reads: Arc<crate::read_cache::ReadCache>,
     /// Sign-in attempts per account and per client address.
     pub login_throttle: Arc<crate::login_throttle::LoginThrottle>,
 }

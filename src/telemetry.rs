@@ -46,18 +46,17 @@ where
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let request_id = req.extensions().get::<RequestId>().copied();
-    // Known before routing from the path alone; the response's request
-    // knows the resource routing actually chose, which is preferred.
-    let route_by_path = req.match_pattern();
+    // The response's request knows the resource routing chose, which is
+    // cheap to read. Matching the path against the route table instead is
+    // not (patterns with parameters are regular expressions), so an error
+    // that escaped without a response (handlers turn theirs into
+    // responses) counts as unmatched.
     let call = service.call(req);
     async move {
         let outcome = call.await;
         let (status, route) = match &outcome {
-            Ok(response) => (
-                response.status(),
-                response.request().match_pattern().or(route_by_path),
-            ),
-            Err(error) => (error.as_response_error().status_code(), route_by_path),
+            Ok(response) => (response.status(), response.request().match_pattern()),
+            Err(error) => (error.as_response_error().status_code(), None),
         };
         let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
         let elapsed = started.elapsed();

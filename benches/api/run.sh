@@ -4,9 +4,12 @@
 # hazards by default), in one run:
 #   - hazard creation (POST /api/v1/hazards) at 8 connections; on
 #     PostgreSQL also pgbench running the same statements at 8 clients;
-#   - GET /api/v1/hazards (a page of 50) and GET /api/v1/hazards/{id};
+#   - GET /api/v1/hazards (a page of 50) and GET /api/v1/hazards/{id},
+#     answered by the read cache and (Cache-Control: no-cache) by the
+#     database;
 #   - a static JSON actix endpoint (examples/static_json.rs), the ceiling
-#     for the reads;
+#     for the reads: once with an empty page, and once per read with the
+#     very bytes the API answered;
 # with p50/p99 and the service's peak RSS. wrk and pgbench run on core 0,
 # the service (one worker) and the static server on core 1.
 set -euo pipefail
@@ -34,12 +37,21 @@ say "# API benchmark, $(date -u +%FT%TZ), $(nproc) cores, wrk -c8 for $DURATION"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 summary() { grep -E 'Requests/sec|  50%|  99%|Non-2xx' | awk '{printf "%s %s  ", $1, $2} END {print ""}'; }
 
-spot=$(port)
-BIND=127.0.0.1:$spot taskset -c 1 $STATIC &
-static_pid=$!
-trap 'kill $static_pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
-sleep 1
-say "static JSON endpoint: $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "http://127.0.0.1:$spot/static" | summary)"
+load() { taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "$@" | summary; }
+rps() { sed -n 's/.*Requests\/sec: *\([0-9.]*\).*/\1/p' <<< "$1"; }
+ratio() { python3 -c "import sys; print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f} %')" "$(rps "$1")" "$(rps "$2")"; }
+# The ceiling for an answer: the static server sending the very same bytes.
+static_ceiling() {
+  local spot; spot=$(port)
+  env BIND=127.0.0.1:$spot ${1:+BODY_FILE="$1"} taskset -c 1 $STATIC &
+  local pid=$!
+  sleep 0.5
+  load "http://127.0.0.1:$spot/static"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+trap 'rm -rf "$WORK"' EXIT
+STATIC_EMPTY=$(static_ceiling "")
+say "static JSON endpoint, an empty page: $STATIC_EMPTY"
 
 run() {
   local name=$1 url=$2 size=$3
@@ -60,8 +72,20 @@ run() {
   ENTERPRISE=$(curl -sf "http://127.0.0.1:$p/api/v1/enterprises?limit=1" -H "$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
   local hazard
   hazard=$(curl -sf "http://127.0.0.1:$p/api/v1/hazards?limit=1" -H "$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-  say "GET /api/v1/hazards?limit=50: $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -H "$auth" "http://127.0.0.1:$p/api/v1/hazards?limit=50" | summary)"
-  say "GET /api/v1/hazards/{id}:     $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -H "$auth" "http://127.0.0.1:$p/api/v1/hazards/$hazard" | summary)"
+  local page="http://127.0.0.1:$p/api/v1/hazards?limit=50" one="http://127.0.0.1:$p/api/v1/hazards/$hazard"
+  curl -sf "$page" -H "$auth" > "$WORK/page.json"
+  curl -sf "$one" -H "$auth" > "$WORK/one.json"
+  local r
+  for r in "page of 50|$page|$WORK/page.json" "one hazard|$one|$WORK/one.json"; do
+    IFS='|' read -r label url body <<< "$r"
+    local ceiling cached fresh
+    ceiling=$(static_ceiling "$body")
+    cached=$(load "$url" -H "$auth")
+    fresh=$(load "$url" -H "$auth" -H 'cache-control: no-cache')
+    say "GET $label, static same bytes ($(wc -c < "$body") B): $ceiling"
+    say "GET $label, read cache:    $cached  => $(ratio "$cached" "$ceiling") of the same bytes, $(ratio "$cached" "$STATIC_EMPTY") of an empty page"
+    say "GET $label, database (no-cache): $fresh  => $(ratio "$fresh" "$ceiling") of the same bytes, $(ratio "$fresh" "$STATIC_EMPTY") of an empty page"
+  done
   say "POST /api/v1/hazards:         $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -s benches/api/create.lua "http://127.0.0.1:$p/api/v1/hazards" | summary)"
   say "service peak RSS: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
   kill "$pid"; wait "$pid" 2>/dev/null || true

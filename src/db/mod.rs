@@ -150,6 +150,7 @@ pub struct PoolStatus {
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
+    manager: ConnectionManager,
 }
 
 impl Db {
@@ -180,8 +181,8 @@ impl Db {
             // loopback), so no request after an outage gets a dead one.
             // A SQLite file cannot go away under its connection.
             .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
-            .build_unchecked(manager);
-        Ok(Db { pool, url })
+            .build_unchecked(manager.clone());
+        Ok(Db { pool, url, manager })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -196,6 +197,12 @@ impl Db {
             idle: state.idle_connections,
             max: self.pool.max_size(),
         }
+    }
+
+    /// Opens a connection of its own, outside the pool, for a long-lived
+    /// task (the read cache's watcher).
+    pub fn open_dedicated(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        self.manager.establish()
     }
 
     /// Takes a connection, blocking the calling thread. For the command line
@@ -269,6 +276,7 @@ where
                     <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
                 return Err(e.into());
             }
+            crate::read_cache::note_local_commit();
             Ok(value)
         }
         Err(error) => {

@@ -17,10 +17,11 @@ use crate::domain::hazard::{
 };
 use crate::error::{AppError, FieldErrors};
 use crate::lifecycle::{self, parse_id, Command, NewHazard, PlanInput, Preconditions};
+use crate::read_cache::Cached;
 use crate::routes::inspections::check_source_rules;
 use crate::routes::{
-    create_idempotently, decode_cursor, decode_id_cursor, if_match_version, optional_text,
-    required_text, with_etag, Created, Page, Paginated,
+    cached_json, create_idempotently, decode_cursor, decode_id_cursor, if_match_version,
+    json_bytes, optional_text, required_text, with_etag, Created, Page, Paginated,
 };
 use crate::state::{AppState, Park};
 
@@ -421,6 +422,7 @@ pub struct ListHazardsQuery {
 )]
 pub async fn list_hazards(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     query: web::Query<ListHazardsQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -454,6 +456,18 @@ pub async fn list_hazards(
         overdue: query.overdue.map(|overdue| (overdue, now.park_today)),
         text: text.map(like_pattern),
     };
+    // The page depends on the query, on who asks (their enterprise, and
+    // their role for `allowed_actions`) and on the day (`overdue`).
+    let key = format!(
+        "hazards/{}/{}?{}",
+        caller.role,
+        caller.scope().map(|id| id.to_string()).unwrap_or_default(),
+        req.query_string()
+    );
+    if let Some(hit) = state.reads.get(&req, &key, now.park_today) {
+        return Ok(cached_json(hit));
+    }
+    let generation = state.reads.generation();
     let rows = state
         .db
         .run(move |conn| store::list(conn, &filter, before.as_deref(), page.fetch()))
@@ -462,7 +476,14 @@ pub async fn list_hazards(
         .into_iter()
         .map(|h| HazardView::build(h, &caller, now.park_today))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(page.finish(views, |h| h.id.to_string(), |h| h)))
+    let answer = Cached {
+        body: json_bytes(&page.finish(views, |h| h.id.to_string(), |h| h))?,
+        version: None,
+        enterprise_id: None,
+        day: now.park_today,
+    };
+    state.reads.put(generation, key, answer.clone());
+    Ok(cached_json(answer))
 }
 
 /// One hazard with its plan, `overdue` and `version` (also the `ETag`).
@@ -479,17 +500,39 @@ pub async fn list_hazards(
 )]
 pub async fn get_hazard(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&READERS, "read hazards")?;
     let id = path.into_inner();
+    let today = state.park.now().park_today;
+    // The view depends on the role (`allowed_actions`) and the day
+    // (`overdue`); who may see it is checked on every answer.
+    let key = format!("hazard/{id}/{}", caller.role);
+    if let Some(hit) = state.reads.get(&req, &key, today) {
+        if !hit
+            .enterprise_id
+            .is_some_and(|e| caller.can_see_enterprise(e))
+        {
+            return Err(AppError::NotFound("hazard"));
+        }
+        return Ok(cached_json(hit));
+    }
+    let generation = state.reads.generation();
     let hazard = state
         .db
         .run(move |conn| lifecycle::visible_hazard(conn, &caller, id))
         .await?;
-    let view = HazardView::build(hazard, &caller, state.park.now().park_today)?;
-    Ok(with_etag(StatusCode::OK, view.version, &view))
+    let view = HazardView::build(hazard, &caller, today)?;
+    let answer = Cached {
+        body: json_bytes(&view)?,
+        version: Some(view.version),
+        enterprise_id: Some(view.enterprise_id),
+        day: today,
+    };
+    state.reads.put(generation, key, answer.clone());
+    Ok(cached_json(answer))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

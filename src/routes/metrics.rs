@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db;
 use crate::error::AppError;
-use crate::metrics::StoreFigures;
+use crate::metrics::{ReadCacheFigures, StoreFigures};
 use crate::state::AppState;
 
 /// Prometheus text exposition format 0.0.4.
@@ -30,6 +30,12 @@ pub async fn metrics(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     check_token(&req, state.settings.metrics.token.expose_secret())?;
+    let (hits, misses) = state.reads.counts();
+    let reads = ReadCacheFigures {
+        hits,
+        misses,
+        live: state.reads.is_live(),
+    };
     let park = state.park.clone();
     let figures = state
         .db
@@ -56,7 +62,7 @@ pub async fn metrics(
     };
     let body = state
         .metrics
-        .render(state.db.pool_status(), figures.as_ref())?;
+        .render(state.db.pool_status(), reads, figures.as_ref())?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, EXPOSITION))
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -31,6 +31,12 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Registers every route. `max_body_bytes` bounds JSON bodies.
+///
+/// Routes are grouped in one scope per collection: actix tries the
+/// resources of a scope in order and matches patterns with parameters by
+/// regular expression, so a flat list made every request to
+/// `/hazards/{id}` run the expressions of every earlier `{id}` route.
+/// A scope's fixed prefix is a plain string comparison.
 pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(json_config(max_body_bytes))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
@@ -44,128 +50,146 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
         .service(
             web::scope("/api/v1")
-                .service(resource("/auth/token", "POST").route(web::post().to(auth::issue_token)))
-                .service(resource("/auth/me", "GET").route(web::get().to(auth::me)))
+                .service(hazard_routes())
+                .service(enterprise_routes())
+                .service(inspection_routes())
                 .service(
-                    resource("/users", "GET, POST")
-                        .route(web::get().to(users::list_users))
-                        .route(web::post().to(users::create_user)),
+                    web::scope("/attachments").service(
+                        resource("/{id}", "GET, DELETE")
+                            .route(web::get().to(attachments::download_attachment))
+                            .route(web::delete().to(attachments::delete_attachment)),
+                    ),
                 )
                 .service(
-                    resource("/users/{id}", "GET, PATCH")
-                        .route(web::get().to(users::get_user))
-                        .route(web::patch().to(users::update_user)),
+                    web::scope("/auth")
+                        .service(
+                            resource("/token", "POST").route(web::post().to(auth::issue_token)),
+                        )
+                        .service(resource("/me", "GET").route(web::get().to(auth::me))),
                 )
                 .service(
-                    resource("/enterprises", "GET, POST")
-                        .route(web::get().to(enterprises::list_enterprises))
-                        .route(web::post().to(enterprises::create_enterprise)),
-                )
-                // Fixed paths before `/enterprises/{id}`, which would take them.
-                .service(resource("/enterprises/due", "GET").route(web::get().to(grading::due)))
-                .service(
-                    resource("/enterprises/grade-counts", "GET")
-                        .route(web::get().to(grading::grade_counts)),
-                )
-                .service(
-                    resource("/enterprises/{id}/assessments", "GET, POST")
-                        .route(web::get().to(grading::list_assessments))
-                        .route(web::post().to(grading::create_assessment)),
-                )
-                .service(
-                    resource("/enterprises/{id}/events", "GET")
-                        .route(web::get().to(grading::list_events)),
-                )
-                .service(
-                    resource("/reference/direct-red-triggers", "GET")
-                        .route(web::get().to(grading::direct_red_triggers)),
-                )
-                .service(
-                    resource("/enterprises/{id}", "GET, PATCH")
-                        .route(web::get().to(enterprises::get_enterprise))
-                        .route(web::patch().to(enterprises::update_enterprise)),
-                )
-                .service(
-                    resource("/inspections", "GET, POST")
-                        .route(web::get().to(inspections::list_inspections))
-                        .route(web::post().to(inspections::create_inspection)),
-                )
-                .service(
-                    resource("/inspections/{id}", "GET")
-                        .route(web::get().to(inspections::get_inspection)),
-                )
-                .service(
-                    resource("/hazards", "GET, POST")
-                        .route(web::get().to(hazards::list_hazards))
-                        .route(web::post().to(hazards::create_hazard)),
-                )
-                .service(resource("/hazards/{id}", "GET").route(web::get().to(hazards::get_hazard)))
-                .service(
-                    resource("/hazards/{id}/events", "GET")
-                        .route(web::get().to(hazards::list_events)),
-                )
-                .service(
-                    resource("/hazards/{id}/attachments", "GET, POST")
-                        .route(web::get().to(attachments::list_attachments))
-                        .route(web::post().to(attachments::upload_attachment)),
-                )
-                .service(
-                    resource("/attachments/{id}", "GET, DELETE")
-                        .route(web::get().to(attachments::download_attachment))
-                        .route(web::delete().to(attachments::delete_attachment)),
-                )
-                .service(
-                    resource("/hazards/{id}/plan", "POST").route(web::post().to(hazards::plan)),
-                )
-                .service(
-                    resource("/hazards/{id}/submit", "POST").route(web::post().to(hazards::submit)),
-                )
-                .service(
-                    resource("/hazards/{id}/accept", "POST").route(web::post().to(hazards::accept)),
-                )
-                .service(
-                    resource("/hazards/{id}/reject", "POST").route(web::post().to(hazards::reject)),
-                )
-                .service(
-                    resource("/hazards/{id}/void", "POST").route(web::post().to(hazards::void)),
-                )
-                .service(
-                    resource("/hazards/{id}/reopen", "POST").route(web::post().to(hazards::reopen)),
-                )
-                .service(
-                    resource("/hazards/{id}/extensions", "GET, POST")
-                        .route(web::get().to(hazards::list_extensions))
-                        .route(web::post().to(hazards::request_extension)),
-                )
-                .service(
-                    resource("/hazards/{id}/extensions/{ext_id}/approve", "POST")
-                        .route(web::post().to(hazards::approve_extension)),
-                )
-                .service(
-                    resource("/hazards/{id}/extensions/{ext_id}/refuse", "POST")
-                        .route(web::post().to(hazards::refuse_extension)),
-                )
-                .service(
-                    resource("/reference/major-hazard-criteria", "GET")
-                        .route(web::get().to(reference::major_hazard_criteria)),
+                    web::scope("/users")
+                        .service(
+                            resource("", "GET, POST")
+                                .route(web::get().to(users::list_users))
+                                .route(web::post().to(users::create_user)),
+                        )
+                        .service(
+                            resource("/{id}", "GET, PATCH")
+                                .route(web::get().to(users::get_user))
+                                .route(web::patch().to(users::update_user)),
+                        ),
                 )
                 .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
                 .service(
-                    resource("/reports/yearly/{year}", "GET").route(web::get().to(stats::yearly)),
-                )
-                .service(
-                    resource("/reports/quarterly/{year}/{quarter}", "GET")
-                        .route(web::get().to(stats::quarterly)),
+                    web::scope("/reports")
+                        .service(
+                            resource("/yearly/{year}", "GET").route(web::get().to(stats::yearly)),
+                        )
+                        .service(
+                            resource("/quarterly/{year}/{quarter}", "GET")
+                                .route(web::get().to(stats::quarterly)),
+                        ),
                 )
                 .service(
                     resource("/notifications", "GET")
                         .route(web::get().to(notifications::list_notifications)),
                 )
                 .service(
-                    resource("/reference/vocabularies", "GET")
-                        .route(web::get().to(reference::vocabularies)),
+                    web::scope("/reference")
+                        .service(
+                            resource("/direct-red-triggers", "GET")
+                                .route(web::get().to(grading::direct_red_triggers)),
+                        )
+                        .service(
+                            resource("/major-hazard-criteria", "GET")
+                                .route(web::get().to(reference::major_hazard_criteria)),
+                        )
+                        .service(
+                            resource("/vocabularies", "GET")
+                                .route(web::get().to(reference::vocabularies)),
+                        ),
                 ),
         );
+}
+
+/// `/hazards`: the hazard itself first, the most read route of all.
+fn hazard_routes() -> actix_web::Scope {
+    web::scope("/hazards")
+        .service(
+            resource("", "GET, POST")
+                .route(web::get().to(hazards::list_hazards))
+                .route(web::post().to(hazards::create_hazard)),
+        )
+        .service(resource("/{id}", "GET").route(web::get().to(hazards::get_hazard)))
+        .service(resource("/{id}/events", "GET").route(web::get().to(hazards::list_events)))
+        .service(
+            resource("/{id}/attachments", "GET, POST")
+                .route(web::get().to(attachments::list_attachments))
+                .route(web::post().to(attachments::upload_attachment)),
+        )
+        .service(action("/{id}/plan", hazards::plan))
+        .service(action("/{id}/submit", hazards::submit))
+        .service(action("/{id}/accept", hazards::accept))
+        .service(action("/{id}/reject", hazards::reject))
+        .service(action("/{id}/void", hazards::void))
+        .service(action("/{id}/reopen", hazards::reopen))
+        .service(
+            resource("/{id}/extensions", "GET, POST")
+                .route(web::get().to(hazards::list_extensions))
+                .route(web::post().to(hazards::request_extension)),
+        )
+        .service(action(
+            "/{id}/extensions/{ext_id}/approve",
+            hazards::approve_extension,
+        ))
+        .service(action(
+            "/{id}/extensions/{ext_id}/refuse",
+            hazards::refuse_extension,
+        ))
+}
+
+/// A `POST`-only action on a hazard.
+fn action<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path, "POST").route(web::post().to(handler))
+}
+
+fn enterprise_routes() -> actix_web::Scope {
+    web::scope("/enterprises")
+        .service(
+            resource("", "GET, POST")
+                .route(web::get().to(enterprises::list_enterprises))
+                .route(web::post().to(enterprises::create_enterprise)),
+        )
+        // Fixed paths before `/{id}`, which would take them.
+        .service(resource("/due", "GET").route(web::get().to(grading::due)))
+        .service(resource("/grade-counts", "GET").route(web::get().to(grading::grade_counts)))
+        .service(
+            resource("/{id}", "GET, PATCH")
+                .route(web::get().to(enterprises::get_enterprise))
+                .route(web::patch().to(enterprises::update_enterprise)),
+        )
+        .service(
+            resource("/{id}/assessments", "GET, POST")
+                .route(web::get().to(grading::list_assessments))
+                .route(web::post().to(grading::create_assessment)),
+        )
+        .service(resource("/{id}/events", "GET").route(web::get().to(grading::list_events)))
+}
+
+fn inspection_routes() -> actix_web::Scope {
+    web::scope("/inspections")
+        .service(
+            resource("", "GET, POST")
+                .route(web::get().to(inspections::list_inspections))
+                .route(web::post().to(inspections::create_inspection)),
+        )
+        .service(resource("/{id}", "GET").route(web::get().to(inspections::get_inspection)))
 }
 
 /// A resource whose other methods answer `405` with `Allow`.
@@ -319,6 +343,24 @@ pub fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, AppError> {
     tag.parse::<i64>()
         .map(Some)
         .map_err(|_| AppError::PreconditionFailed)
+}
+
+/// A value as the bytes of a JSON body.
+pub fn json_bytes<T: Serialize>(value: &T) -> Result<web::Bytes, AppError> {
+    serde_json::to_vec(value)
+        .map(web::Bytes::from)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A `200` with a finished JSON body (and its `ETag` if it has a version),
+/// whether just computed or from the read cache.
+pub fn cached_json(answer: crate::read_cache::Cached) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type("application/json");
+    if let Some(version) = answer.version {
+        response.insert_header((header::ETAG, etag(version)));
+    }
+    response.body(answer.body)
 }
 
 /// A JSON response with the resource's `ETag`.

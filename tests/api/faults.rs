@@ -34,7 +34,7 @@ use crate::smtp::SmtpServer;
 const NO_HANG: Duration = Duration::from_secs(10);
 
 /// Polls `check` until it gives a value, failing after `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -284,6 +284,12 @@ async fn postgres_outage_answers_503_then_recovers() {
     }
 
     proxy.outage().await;
+    // The read cache stops answering as soon as its watcher loses the
+    // database (within one poll): from then on reads go to the database.
+    eventually("the read cache turned off", NO_HANG, || async {
+        (!app.state.reads.is_live()).then_some(())
+    })
+    .await;
     // More requests than pooled connections: the dead ones are found out
     // as they are checked out, and no new one can be opened.
     let reads = join_all((0..8).map(|_| timed(app.get(&path).token(&park.expert).send()))).await;

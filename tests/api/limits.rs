@@ -20,7 +20,7 @@ backend_tests!(metrics_expose_traffic_pool_outbox_and_hazards);
 /// The value of one series, given exactly as the exposition writes it
 /// (`name{label="value",...}`).
 #[track_caller]
-fn sample(text: &str, series: &str) -> f64 {
+pub fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|line| {
             line.strip_prefix(series)

@@ -14,6 +14,7 @@ mod grading;
 mod lifecycle;
 mod limits;
 mod operations;
+mod read_cache;
 mod reports;
 mod robustness;
 mod security;
