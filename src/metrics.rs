@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use prometheus::core::Collector;
 use prometheus::{
     Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -77,10 +77,16 @@ impl Metrics {
 
     /// Records one answered request. `route` is the matched pattern (e.g.
     /// `/api/v1/hazards/{id}`) or [`UNMATCHED_ROUTE`].
-    pub fn observe_request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe_request(
+        &self,
+        method: &Method,
+        route: &str,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
         let method = method_label(method);
         self.http_requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, status.as_str()])
             .inc();
         self.http_duration
             .with_label_values(&[method, route])
@@ -219,13 +225,13 @@ mod tests {
         metrics.observe_request(
             &Method::GET,
             "/api/v1/hazards/{id}",
-            200,
+            StatusCode::OK,
             Duration::from_millis(12),
         );
         metrics.observe_request(
             &Method::from_bytes(b"BREW").unwrap(),
             UNMATCHED_ROUTE,
-            404,
+            StatusCode::NOT_FOUND,
             Duration::from_millis(1),
         );
         let pool = PoolStatus {

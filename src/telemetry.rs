@@ -63,7 +63,7 @@ where
         if let Some(state) = state {
             state
                 .metrics
-                .observe_request(&method, &route, status.as_u16(), elapsed);
+                .observe_request(&method, &route, status, elapsed);
         }
         tracing::info!(
             method = %method,

@@ -75,13 +75,12 @@ run() {
   local page="http://127.0.0.1:$p/api/v1/hazards?limit=50" one="http://127.0.0.1:$p/api/v1/hazards/$hazard"
   curl -sf "$page" -H "$auth" > "$WORK/page.json"
   curl -sf "$one" -H "$auth" > "$WORK/one.json"
-  local r
-  for r in "page of 50|$page|$WORK/page.json" "one hazard|$one|$WORK/one.json"; do
-    IFS='|' read -r label url body <<< "$r"
-    local ceiling cached fresh
+  local read label target body ceiling cached fresh
+  for read in "page of 50|$page|$WORK/page.json" "one hazard|$one|$WORK/one.json"; do
+    IFS='|' read -r label target body <<< "$read"
     ceiling=$(static_ceiling "$body")
-    cached=$(load "$url" -H "$auth")
-    fresh=$(load "$url" -H "$auth" -H 'cache-control: no-cache')
+    cached=$(load "$target" -H "$auth")
+    fresh=$(load "$target" -H "$auth" -H 'cache-control: no-cache')
     say "GET $label, static same bytes ($(wc -c < "$body") B): $ceiling"
     say "GET $label, read cache:    $cached  => $(ratio "$cached" "$ceiling") of the same bytes, $(ratio "$cached" "$STATIC_EMPTY") of an empty page"
     say "GET $label, database (no-cache): $fresh  => $(ratio "$fresh" "$ceiling") of the same bytes, $(ratio "$fresh" "$STATIC_EMPTY") of an empty page"
