@@ -10,7 +10,8 @@
 //! lands during the read can never be hidden. The generation moves:
 //!
 //! - at once, after every write transaction of this process commits
-//!   ([`note_local_commit`]), so a client always reads its own writes;
+//!   through [`Db::run`](crate::db::Db::run), so a client always reads its
+//!   own writes;
 //! - when another process changes the data, as seen by the [`Watcher`]: on
 //!   PostgreSQL a trigger on `hazards` sends `NOTIFY hazard_tracker_changes`
 //!   (delivered only once the change is visible), on SQLite the file's
@@ -46,15 +47,6 @@ pub const CHANNEL: &str = "hazard_tracker_changes";
 /// How often the PostgreSQL watcher proves its connection with a query.
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
-/// Commits of write transactions in this process, across every
-/// application it runs (tests run many); part of every cache's generation.
-static LOCAL_COMMITS: AtomicU64 = AtomicU64::new(0);
-
-/// Called after a write transaction commits.
-pub fn note_local_commit() {
-    LOCAL_COMMITS.fetch_add(1, Ordering::AcqRel);
-}
-
 /// Milliseconds on a process-wide monotonic clock.
 fn now_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -89,6 +81,8 @@ struct Entries {
 pub struct ReadCache {
     enabled: bool,
     max_bytes: usize,
+    /// Write transactions this application committed (see [`Db::commit_counter`]).
+    commits: Arc<AtomicU64>,
     /// Changes seen by the watcher (other processes, or this one).
     watched: AtomicU64,
     /// Until when (see [`now_ms`]) the watcher's last confirmation holds.
@@ -99,10 +93,11 @@ pub struct ReadCache {
 }
 
 impl ReadCache {
-    pub fn new(settings: &ReadCacheSettings) -> ReadCache {
+    pub fn new(settings: &ReadCacheSettings, commits: Arc<AtomicU64>) -> ReadCache {
         ReadCache {
             enabled: settings.enabled,
             max_bytes: settings.max_bytes,
+            commits,
             watched: AtomicU64::new(0),
             trusted_until: AtomicU64::new(0),
             entries: Mutex::default(),
@@ -115,7 +110,7 @@ impl ReadCache {
         // Both counters only grow, so their sum moves whenever either does.
         self.watched
             .load(Ordering::Acquire)
-            .wrapping_add(LOCAL_COMMITS.load(Ordering::Acquire))
+            .wrapping_add(self.commits.load(Ordering::Acquire))
     }
 
     /// Whether answers may be served from memory right now.
@@ -234,9 +229,7 @@ impl Watcher {
             .name("read-cache-watcher".into())
             .spawn(move || {
                 let mut failures = 0u32;
-                while !stopping.load(Ordering::Acquire) {
-                    let Some(live) = cache.upgrade() else { return };
-                    drop(live);
+                while !stopping.load(Ordering::Acquire) && cache.strong_count() > 0 {
                     match watch(&db, &cache, &stopping, poll_interval) {
                         Ok(()) => return,
                         Err(error) => {
@@ -349,14 +342,20 @@ fn watch(
 mod tests {
     use super::*;
 
-    fn cache() -> ReadCache {
-        let cache = ReadCache::new(&ReadCacheSettings {
+    /// A cache whose watcher has confirmed it for good.
+    fn cache_of(max_bytes: usize) -> ReadCache {
+        let settings = ReadCacheSettings {
             enabled: true,
-            max_bytes: 1 << 20,
+            max_bytes,
             poll_interval_ms: 20,
-        });
+        };
+        let cache = ReadCache::new(&settings, Arc::default());
         cache.trust_until(u64::MAX);
         cache
+    }
+
+    fn cache() -> ReadCache {
+        cache_of(1 << 20)
     }
 
     fn answer(body: &'static str) -> Cached {
@@ -388,7 +387,7 @@ mod tests {
         let cache = cache();
         let day = answer("").day;
         let generation = cache.generation();
-        note_local_commit();
+        cache.commits.fetch_add(1, Ordering::AcqRel);
         cache.put(generation, "k".into(), answer("stale"));
         assert!(cache.get(&request(), "k", day).is_none());
     }
@@ -411,12 +410,7 @@ mod tests {
 
     #[test]
     fn the_memory_bound_holds() {
-        let cache = ReadCache::new(&ReadCacheSettings {
-            enabled: true,
-            max_bytes: 16 * 64,
-            poll_interval_ms: 20,
-        });
-        cache.trust_until(u64::MAX);
+        let cache = cache_of(16 * 64);
         let generation = cache.generation();
         for i in 0..100 {
             cache.put(

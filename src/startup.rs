@@ -123,6 +123,10 @@ impl Application {
 /// The shared state, without binding anything (also used by the CLI).
 pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database)?;
+    let reads = Arc::new(crate::read_cache::ReadCache::new(
+        &settings.read_cache,
+        db.commit_counter(),
+    ));
     let secret = settings.auth.resolve_secret(&settings.storage.data_dir)?;
     let tokens = Arc::new(TokenService::new(&settings.auth, &secret));
     let park = Arc::new(Park::from_settings(&settings.park)?);
@@ -140,7 +144,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         clock: Arc::new(SystemClock),
         figures: Arc::default(),
         metrics: Arc::new(crate::metrics::Metrics::new()?),
-        reads: Arc::new(crate::read_cache::ReadCache::new(&settings.read_cache)),
+        reads,
         login_throttle: Arc::new(crate::login_throttle::LoginThrottle::from_settings(
             &settings.auth,
         )),

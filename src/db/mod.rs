@@ -14,7 +14,10 @@ pub mod schema;
 pub mod stats;
 pub mod users;
 
+use std::cell::Cell;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -151,6 +154,15 @@ pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
     manager: ConnectionManager,
+    /// Write transactions committed through [`Db::run`], for the read
+    /// cache: this application's own changes invalidate it at once.
+    commits: Arc<AtomicU64>,
+}
+
+thread_local! {
+    /// Set by [`write_transaction`] when it commits; [`Db::run`] reads and
+    /// clears it around the work it runs on a blocking thread.
+    static COMMITTED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Db {
@@ -182,7 +194,12 @@ impl Db {
             // A SQLite file cannot go away under its connection.
             .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
             .build_unchecked(manager.clone());
-        Ok(Db { pool, url, manager })
+        Ok(Db {
+            pool,
+            url,
+            manager,
+            commits: Arc::default(),
+        })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -197,6 +214,11 @@ impl Db {
             idle: state.idle_connections,
             max: self.pool.max_size(),
         }
+    }
+
+    /// How many write transactions [`Db::run`] has committed; only grows.
+    pub fn commit_counter(&self) -> Arc<AtomicU64> {
+        self.commits.clone()
     }
 
     /// Opens a connection of its own, outside the pool, for a long-lived
@@ -223,8 +245,13 @@ impl Db {
     {
         let db = self.clone();
         actix_web::web::block(move || {
+            COMMITTED.set(false);
             let mut conn = db.get()?;
-            f(&mut conn)
+            let outcome = f(&mut conn);
+            if COMMITTED.replace(false) {
+                db.commits.fetch_add(1, Ordering::AcqRel);
+            }
+            outcome
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -276,7 +303,7 @@ where
                     <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
                 return Err(e.into());
             }
-            crate::read_cache::note_local_commit();
+            COMMITTED.set(true);
             Ok(value)
         }
         Err(error) => {

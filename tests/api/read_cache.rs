@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::faults::eventually;
-use crate::helpers::{general_hazard, TestApp};
+use crate::helpers::{general_hazard, Reply, TestApp};
 use crate::limits::sample;
 
 backend_tests!(
@@ -36,8 +36,24 @@ async fn hits(app: &TestApp) -> f64 {
     )
 }
 
+/// A successful read, answered from memory when the cache may.
+async fn reply(app: &TestApp, token: &str, path: &str) -> Reply {
+    app.get(path).token(token).send().await.expect(200)
+}
+
 async fn read(app: &TestApp, token: &str, path: &str) -> Value {
-    app.get(path).token(token).send().await.expect(200).json
+    reply(app, token, path).await.json
+}
+
+/// A successful read from the database, whatever memory holds.
+async fn fresh(app: &TestApp, token: &str, path: &str) -> Value {
+    app.get(path)
+        .token(token)
+        .header("Cache-Control", "no-cache")
+        .send()
+        .await
+        .expect(200)
+        .json
 }
 
 async fn repeated_reads_come_from_memory_and_own_writes_show_at_once(app: TestApp) {
@@ -52,12 +68,7 @@ async fn repeated_reads_come_from_memory_and_own_writes_show_at_once(app: TestAp
 
     let before = hits(&app).await;
     for _ in 0..3 {
-        let one = app
-            .get(&path)
-            .token(&park.supervisor)
-            .send()
-            .await
-            .expect(200);
+        let one = reply(&app, &park.supervisor, &path).await;
         assert_eq!(one.header("etag"), Some("\"1\""));
         assert_eq!(one.json["state"], "reported");
         assert_eq!(
@@ -75,12 +86,7 @@ async fn repeated_reads_come_from_memory_and_own_writes_show_at_once(app: TestAp
         .send()
         .await
         .expect(200);
-    let one = app
-        .get(&path)
-        .token(&park.supervisor)
-        .send()
-        .await
-        .expect(200);
+    let one = reply(&app, &park.supervisor, &path).await;
     assert_eq!(one.header("etag"), Some("\"2\""));
     assert_eq!(one.json["state"], "rectifying");
     assert_eq!(
@@ -94,16 +100,9 @@ async fn repeated_reads_come_from_memory_and_own_writes_show_at_once(app: TestAp
     for token in [&park.supervisor, &park.expert, &park.contact_a, &park.admin] {
         read(&app, token, &path).await;
         let remembered = read(&app, token, &path).await;
-        let fresh = app
-            .get(&path)
-            .token(token)
-            .header("Cache-Control", "no-cache")
-            .send()
-            .await
-            .expect(200)
-            .json;
-        assert_eq!(remembered, fresh);
-        actions.push(fresh["allowed_actions"].clone());
+        let from_database = fresh(&app, token, &path).await;
+        assert_eq!(remembered, from_database);
+        actions.push(from_database["allowed_actions"].clone());
     }
     actions.dedup();
     assert!(
@@ -127,7 +126,7 @@ async fn repeated_reads_come_from_memory_and_own_writes_show_at_once(app: TestAp
 }
 
 /// What another process writes (another instance, the command line, an
-/// operator's SQL) bypasses this process's own notice of its commits; the
+/// operator's SQL) is not among the commits this application counts; the
 /// watcher sees it. A direct `UPDATE` stands in for that process here.
 async fn changes_made_elsewhere_show_within_the_poll(app: TestApp) {
     let park = app.park().await;
@@ -161,15 +160,9 @@ async fn changes_made_elsewhere_show_within_the_poll(app: TestApp) {
     // `Cache-Control: no-cache` reads the database whatever memory holds.
     read(&app, &park.supervisor, &path).await;
     elsewhere(&app, &id, "又改了一次", 3);
-    let fresh = app
-        .get(&path)
-        .token(&park.supervisor)
-        .header("Cache-Control", "no-cache")
-        .send()
-        .await
-        .expect(200);
-    assert_eq!(fresh.json["version"], 3);
-    assert_eq!(fresh.json["title"], "又改了一次");
+    let from_database = fresh(&app, &park.supervisor, &path).await;
+    assert_eq!(from_database["version"], 3);
+    assert_eq!(from_database["title"], "又改了一次");
 }
 
 fn elsewhere(app: &TestApp, id: &str, title: &str, version: i64) {
