@@ -18,6 +18,20 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/ht_bench}
 WORK=${WORK:-$(mktemp -d /tmp/ht-bench.XXXXXX)}
 OUT=${OUT:-benches/stats/results.txt}
 BIN=target/release/hazard-tracker
+# The database named in PG_URL is (re)created through PG_ADMIN and dropped at
+# the end: point PG_URL at a scratch database.
+# The database a postgres:// URL names: its path, or a ?dbname= parameter.
+db_name() {
+  python3 -c 'import sys, urllib.parse as u
+url = u.urlsplit(sys.argv[1])
+print(u.parse_qs(url.query).get("dbname", [u.unquote(url.path.lstrip("/"))])[-1])' "$1"
+}
+PG_DB=$(db_name "$PG_URL")
+PG_ADMIN_DB=$(db_name "$PG_ADMIN")
+[ -n "$PG_DB" ] || { echo "PG_URL names no database: $PG_URL"; exit 1; }
+[ "$PG_DB" != "$PG_ADMIN_DB" ] || { echo "PG_URL and PG_ADMIN name the same database ($PG_DB); PG_URL's is dropped"; exit 1; }
+# As a quoted SQL identifier.
+PG_DB_SQL="\"${PG_DB//\"/\"\"}\""
 
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "install GNU time (apt-get install time)"; exit 1; }
@@ -73,10 +87,10 @@ bench_backend() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_bench WITH (FORCE)" -c "CREATE DATABASE ht_bench"
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)" -c "CREATE DATABASE $PG_DB_SQL"
 bench_backend postgresql "$PG_URL"
 bench_backend sqlite "sqlite://$WORK/bench.sqlite3"
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_bench WITH (FORCE)"
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)"
 rm -rf "$WORK"
 say ""
 say "results written to $OUT"
