@@ -13,6 +13,7 @@ use crate::helpers::{spawn_app_with, Backend, TestApp};
 
 backend_tests!(
     probes_and_documents,
+    openapi_document_matches_its_snapshot,
     migrations_revert_and_reapply,
     criteria_and_vocabularies
 );
@@ -171,4 +172,34 @@ async fn pool_exhaustion_answers_503_on_sqlite() {
 #[actix_web::test]
 async fn pool_exhaustion_answers_503_on_postgres() {
     pool_exhaustion_answers_503(Backend::Postgres).await;
+}
+
+/// The served contract is compared with `tests/snapshots/openapi.json`, so
+/// a refactoring cannot change it unnoticed and a deliberate change shows
+/// in review. `HT_UPDATE_OPENAPI_SNAPSHOT=1 cargo test openapi_document`
+/// rewrites the snapshot.
+async fn openapi_document_matches_its_snapshot(app: TestApp) {
+    let served = app.get("/openapi.json").send().await.expect(200).json;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    let rendered = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var_os("HT_UPDATE_OPENAPI_SNAPSHOT").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).expect("tests/snapshots/openapi.json");
+    if expected != rendered {
+        let first_difference = expected
+            .lines()
+            .zip(rendered.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(rendered.lines().count()));
+        panic!(
+            "/openapi.json differs from tests/snapshots/openapi.json from line {}: \n  snapshot: {:?}\n  served:   {:?}\n\
+             (HT_UPDATE_OPENAPI_SNAPSHOT=1 rewrites the snapshot when the change is deliberate)",
+            first_difference + 1,
+            expected.lines().nth(first_difference),
+            rendered.lines().nth(first_difference),
+        );
+    }
 }
