@@ -7,12 +7,13 @@ use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use crate::auth::{check_password_strength, hash_password};
+use crate::app;
+use crate::app::auth::{check_password_strength, hash_password};
+use crate::app::reports::render::{render, ReportFormat};
+use crate::app::reports::{Period, Vocabulary};
 use crate::db::{enterprises, users, write_transaction};
 use crate::domain::email::Email;
 use crate::domain::hazard::Role;
-use crate::report::render::{render, ReportFormat};
-use crate::report::{self, Period, Vocabulary};
 use crate::settings::Settings;
 use crate::startup::{build_state, Application};
 
@@ -196,8 +197,8 @@ fn run_report(settings: Settings, command: ReportCommand) -> anyhow::Result<()> 
         specialties: &park.specialties,
         time_zone: park.time_zone,
     };
-    let report =
-        report::build(&mut conn, period, as_of, &vocabulary).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = app::reports::build(&mut conn, period, as_of, &vocabulary)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bytes = render(&report, format).map_err(|e| anyhow::anyhow!("{e}"))?;
     match output {
         Some(path) => {
@@ -213,7 +214,7 @@ fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
     state.db.migrate()?;
     let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = std::time::Instant::now();
-    let loaded = crate::demo::load_scaled(&mut conn, &state.settings, hazards)
+    let loaded = crate::app::demo::load_scaled(&mut conn, &state.settings, hazards)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "loaded the demo park in {:.1?}: {} enterprises ({} graded), {} inspections, {} hazards, {} events",
@@ -267,7 +268,7 @@ pub fn add_user(
                 ));
             }
         }
-        let now = crate::db::now_utc();
+        let now = crate::clock::now_utc();
         users::insert(
             conn,
             &users::NewUser {

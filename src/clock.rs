@@ -1,9 +1,32 @@
-//! The time the background workers act on, injectable so tests can move
-//! through days of deadlines without waiting for them.
+//! Time: the UTC instant every record stores, the park-local "now" a request
+//! reads once, and the clock the background workers act on, injectable so
+//! tests can move through days of deadlines without waiting for them.
 
 use std::sync::Mutex;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// The current UTC time at the microsecond precision both backends store.
+pub fn now_utc() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// What the clock says, read once per request so every check agrees.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub utc: NaiveDateTime,
+    /// Today in the park's time zone.
+    pub park_today: NaiveDate,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Now {
+    /// The park-local calendar day of a UTC instant.
+    pub fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
+        chrono::TimeZone::from_utc_datetime(&self.time_zone, &utc).date_naive()
+    }
+}
 
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
@@ -15,7 +38,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> NaiveDateTime {
-        crate::db::now_utc()
+        now_utc()
     }
 }
 

@@ -1,30 +1,31 @@
 //! The hazard tracker: a REST service that tracks hidden safety hazards in a
 //! chemical-industry park from discovery to closure.
 //!
-//! Layout: `domain` holds the rules (no I/O), `db` the storage, `lifecycle`
-//! the transactions that change hazards, `routes` the HTTP surface, `auth`
-//! tokens and passwords, `startup` the server, `cli` the command line.
+//! The folders are the layers, and each imports only those below it:
+//!
+//! - `domain`: the rules — states and transitions, creation rules, who may
+//!   do what, grading — as plain data and pure functions;
+//! - `db`: storage — the connection for both backends, schema, typed rows
+//!   and every query; `storage` (evidence bytes) and `email` (delivery) sit
+//!   beside it;
+//! - `app`: the services, one transaction per use case;
+//! - `cache`: answers kept in memory until the data changes;
+//! - `http`: extract, authorize, call `app`, respond;
+//! - `startup` builds the server and `cli` the command line on top.
+//!
+//! Under them all: `error` (the one error type), `clock`, `settings` and
+//! `telemetry`. `tests/api/layering.rs` keeps this shape true.
 
-pub mod auth;
+pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod email;
 pub mod error;
-pub mod escalation;
-pub mod lifecycle;
-pub mod login_throttle;
-pub mod metrics;
-pub mod openapi;
-pub mod read_cache;
-pub mod report;
-pub mod response_headers;
-pub mod routes;
+pub mod http;
 pub mod settings;
 pub mod startup;
-pub mod state;
 pub mod storage;
-pub mod supervision;
 pub mod telemetry;

@@ -9,11 +9,12 @@ use anyhow::{bail, Context};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::db::DatabaseUrl;
 use crate::domain::grading::{
     score_to_centi, Grade, SupervisionIntervals, Thresholds, MAX_REASSESSMENT_DAYS,
 };
 use crate::domain::hazard::CheckSource;
+pub use crate::domain::park::CodeLabel;
+use crate::domain::park::Park;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -427,18 +428,53 @@ impl GradingSettings {
     }
 }
 
-/// One entry of a configurable list: a stable code and its Chinese label.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
-pub struct CodeLabel {
-    pub code: String,
-    pub label: String,
-}
-
 impl ParkSettings {
     pub fn time_zone(&self) -> anyhow::Result<chrono_tz::Tz> {
         self.timezone.parse::<chrono_tz::Tz>().map_err(|e| {
             anyhow::anyhow!("park.timezone {:?} is not a time zone: {e}", self.timezone)
         })
+    }
+
+    /// The park these settings describe: its time zone and vocabularies.
+    pub fn park(&self) -> anyhow::Result<Park> {
+        Ok(Park {
+            time_zone: self.time_zone()?,
+            categories: self.categories.clone(),
+            specialties: self.specialties.clone(),
+        })
+    }
+}
+
+/// A parsed database URL. The scheme alone picks the backend: anything else
+/// is refused, so a typo never silently becomes an empty database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                bail!("database.url {url:?} names no file: use sqlite://data/hazards.sqlite3");
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+        bail!(
+            "database.url has the unsupported scheme {scheme:?}: use sqlite://PATH or postgres://user@host:port/db"
+        )
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgresql",
+        }
     }
 }
 

@@ -16,16 +16,16 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::TokenService;
+use crate::app::auth::TokenService;
+use crate::app::escalation::{self, Escalation};
 use crate::clock::SystemClock;
 use crate::db::Db;
 use crate::email::Mailer;
 use crate::error::{problem_response, PROBLEM_JSON};
-use crate::escalation::{self, Escalation};
-use crate::openapi::ApiDoc;
-use crate::routes;
+use crate::http;
+use crate::http::openapi::ApiDoc;
+use crate::http::state::AppState;
 use crate::settings::Settings;
-use crate::state::{AppState, Park};
 
 /// How long a stopping instance waits for its outbox workers to finish the
 /// database call in progress (bounded by `database.connect_timeout_secs`
@@ -81,14 +81,14 @@ impl Application {
             .settings
             .escalation
             .enabled
-            .then(|| escalation::spawn_workers(self.state.clone(), worker.clone()));
+            .then(|| escalation::spawn_workers(self.state.outbox(), worker.clone()));
         if workers.is_some() {
             tracing::info!(worker = %worker, mail = %self.state.mailer.describe(), "outbox workers started");
         }
         let watcher = if self.state.settings.read_cache.enabled {
             let poll =
                 Duration::from_millis(self.state.settings.read_cache.poll_interval_ms.max(1));
-            Some(crate::read_cache::Watcher::spawn(
+            Some(crate::cache::reads::Watcher::spawn(
                 self.state.db.clone(),
                 &self.state.reads,
                 poll,
@@ -123,13 +123,13 @@ impl Application {
 /// The shared state, without binding anything (also used by the CLI).
 pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database)?;
-    let reads = Arc::new(crate::read_cache::ReadCache::new(
+    let reads = Arc::new(crate::cache::reads::ReadCache::new(
         &settings.read_cache,
         db.commit_counter(),
     ));
     let secret = settings.auth.resolve_secret(&settings.storage.data_dir)?;
     let tokens = Arc::new(TokenService::new(&settings.auth, &secret));
-    let park = Arc::new(Park::from_settings(&settings.park)?);
+    let park = Arc::new(settings.park.park()?);
     let evidence = Arc::new(crate::storage::EvidenceStore::open(&settings.storage)?);
     let escalation = Arc::new(Escalation::new(&settings)?);
     let mailer = Arc::new(Mailer::from_settings(&settings.smtp)?);
@@ -143,9 +143,9 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         mailer,
         clock: Arc::new(SystemClock),
         figures: Arc::default(),
-        metrics: Arc::new(crate::metrics::Metrics::new()?),
+        metrics: Arc::new(crate::http::metric_series::Metrics::new()?),
         reads,
-        login_throttle: Arc::new(crate::login_throttle::LoginThrottle::from_settings(
+        login_throttle: Arc::new(crate::http::login_throttle::LoginThrottle::from_settings(
             &settings.auth,
         )),
         settings: Arc::new(settings),
@@ -162,7 +162,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             // Inside the error handlers, so a refused preflight is problem+json.
-            .wrap(crate::response_headers::cors(&data.settings.server))
+            .wrap(crate::http::headers::cors(&data.settings.server))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap_fn(|req, srv| {
                 // Echo the id of the request's log span so a client report
@@ -181,11 +181,11 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     Ok(response)
                 }
             })
-            .wrap_fn(crate::response_headers::secure)
+            .wrap_fn(crate::http::headers::secure)
             // Inside the logger, whose request id its log line carries.
-            .wrap_fn(crate::telemetry::observe_request)
+            .wrap_fn(crate::http::request_log::observe_request)
             .wrap(TracingLogger::default())
-            .configure(|cfg| routes::configure(cfg, max_body))
+            .configure(|cfg| http::configure(cfg, max_body))
             .route(
                 "/docs",
                 web::get().to(|| async {
@@ -195,7 +195,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 }),
             )
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(http::not_found))
     })
     .client_request_timeout(Duration::from_secs(
         settings.server.client_request_timeout_secs,

@@ -15,18 +15,18 @@ pub mod stats;
 pub mod users;
 
 use std::cell::Cell;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 use crate::settings::DatabaseSettings;
+pub use crate::settings::DatabaseUrl;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
@@ -36,39 +36,6 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub enum DbConnection {
     Postgresql(diesel::PgConnection),
     Sqlite(diesel::SqliteConnection),
-}
-
-/// A parsed database URL. The scheme alone picks the backend: anything else
-/// is refused, so a typo never silently becomes an empty database.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                bail!("database.url {url:?} names no file: use sqlite://data/hazards.sqlite3");
-            }
-            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(url.to_owned()));
-        }
-        let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
-        bail!(
-            "database.url has the unsupported scheme {scheme:?}: use sqlite://PATH or postgres://user@host:port/db"
-        )
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            DatabaseUrl::Sqlite(_) => "sqlite",
-            DatabaseUrl::Postgres(_) => "postgresql",
-        }
-    }
 }
 
 /// Opens connections for the pool, with the per-backend session settings.
@@ -350,14 +317,10 @@ pub fn like_pattern(needle: &str) -> String {
     escaped
 }
 
-pub fn now_utc() -> chrono::NaiveDateTime {
-    // Microsecond precision is what both backends store.
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]

@@ -2,6 +2,7 @@
 //! national major-hazard criteria and the values users type in. No actix,
 //! no diesel: everything here is plain data and pure rules.
 
+pub mod access;
 pub mod credit_code;
 pub mod criteria;
 pub mod email;
@@ -9,3 +10,4 @@ pub mod enterprise;
 pub mod evidence;
 pub mod grading;
 pub mod hazard;
+pub mod park;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use hazard_tracker::escalation::{deliver_due, Delivery};
+use hazard_tracker::app::escalation::{deliver_due, Delivery};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -58,9 +58,7 @@ async fn scan(app: &TestApp, at: NaiveDateTime) -> usize {
 }
 
 async fn deliver(app: &TestApp, worker: &str, at: NaiveDateTime) -> Delivery {
-    deliver_due(&app.state, &app.state.mailer, worker, at)
-        .await
-        .unwrap()
+    deliver_due(&app.state.outbox(), worker, at).await.unwrap()
 }
 
 async fn notifications(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
@@ -179,7 +177,7 @@ async fn without_smtp_mails_become_files(app: TestApp) {
     let park = app.park().await;
     app.report(&park.expert, major_hazard(park.enterprise_a))
         .await;
-    let delivered = deliver(&app, "w", hazard_tracker::db::now_utc()).await;
+    let delivered = deliver(&app, "w", hazard_tracker::clock::now_utc()).await;
     assert_eq!(delivered.sent, 1);
     let dir = app.state.settings.smtp.outbox_dir.clone();
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -222,7 +220,7 @@ async fn smtp_tests(backend: Backend) {
     let mut body = major_hazard(park.enterprise_a);
     body["title"] = json!("液氯充装未使用万向管道<系统>");
     let hazard = app.report(&park.expert, body).await;
-    let now = hazard_tracker::db::now_utc();
+    let now = hazard_tracker::clock::now_utc();
     assert_eq!(
         deliver(&app, "w1", now).await,
         Delivery {
@@ -270,7 +268,7 @@ async fn smtp_tests(backend: Backend) {
     smtp.set(Behaviour::TempFail(2));
     app.report(&park.expert, major_hazard(park.enterprise_a))
         .await;
-    let now = hazard_tracker::db::now_utc();
+    let now = hazard_tracker::clock::now_utc();
     assert_eq!(deliver(&app, "w1", now).await.failed, 1);
     assert_eq!(
         deliver(&app, "w1", now).await,
@@ -326,7 +324,7 @@ async fn max_attempts_make_it_dead(backend: Backend) {
     smtp.set(Behaviour::TempFail(100));
     app.report(&park.expert, major_hazard(park.enterprise_a))
         .await;
-    let mut at = hazard_tracker::db::now_utc();
+    let mut at = hazard_tracker::clock::now_utc();
     let mut outcomes = Vec::new();
     for _ in 0..5 {
         outcomes.push(deliver(&app, "w", at).await);
@@ -349,7 +347,7 @@ async fn extension_rearms_deadline_rules(backend: Backend) {
     let hazard = app.report(&park.expert, body).await;
     let id = hazard["id"].as_str().unwrap().to_owned();
     let q = format!("&hazard_id={id}");
-    let now = hazard_tracker::db::now_utc();
+    let now = hazard_tracker::clock::now_utc();
     assert_eq!(scan(&app, now).await, 1);
     assert_eq!(
         rules_of(&notifications(&app, &park.admin, &q).await),
@@ -418,7 +416,7 @@ async fn two_senders_deliver_each_message_once(backend: Backend) {
             .report(&park.expert, major_hazard(park.enterprise_a))
             .await;
     }
-    let now = hazard_tracker::db::now_utc();
+    let now = hazard_tracker::clock::now_utc();
     for _ in 0..8 {
         let (a, b) = futures_util::future::join(
             deliver(&first, "instance-a", now),
@@ -452,7 +450,7 @@ async fn claimed_but_unsent_is_resent_after_the_lease(backend: Backend) {
     let park = app.park().await;
     app.report(&park.expert, major_hazard(park.enterprise_a))
         .await;
-    let now = hazard_tracker::db::now_utc();
+    let now = hazard_tracker::clock::now_utc();
     // An instance claims the row and dies before sending it.
     let claimed = app
         .state

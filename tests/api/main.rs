@@ -11,6 +11,7 @@ mod cli;
 mod escalation;
 mod faults;
 mod grading;
+mod layering;
 mod lifecycle;
 mod limits;
 mod operations;

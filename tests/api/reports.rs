@@ -735,7 +735,7 @@ async fn demo_park_reproduces_2024(app: TestApp) {
     let loaded = app
         .state
         .db
-        .run(move |conn| hazard_tracker::demo::load(conn, &settings))
+        .run(move |conn| hazard_tracker::app::demo::load(conn, &settings))
         .await
         .unwrap();
     let published: Value =
@@ -796,7 +796,7 @@ async fn demo_park_reproduces_2024(app: TestApp) {
     assert!(app
         .state
         .db
-        .run(move |conn| hazard_tracker::demo::load(conn, &settings))
+        .run(move |conn| hazard_tracker::app::demo::load(conn, &settings))
         .await
         .is_err());
 }

@@ -9,10 +9,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::db::enterprises::{self, Enterprise};
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent, HazardPressure};
 use crate::db::{write_transaction, DbConnection};
+use crate::domain::access::Caller;
 use crate::domain::grading::{due_items, DueItem, Grade, SupervisionFacts, Thresholds};
 use crate::error::AppError;
 use crate::settings::GradingSettings;
@@ -48,7 +48,7 @@ pub fn record_enterprise_event(
             actor_id: caller.user_id.to_string(),
             actor_role: caller.role.as_str().to_owned(),
             occurred_at,
-            recorded_at: crate::db::now_utc(),
+            recorded_at: crate::clock::now_utc(),
             note,
             details: details.to_string(),
         },
@@ -71,7 +71,7 @@ pub fn record_assessment(
             return Err(AppError::NotFound("enterprise"));
         }
         let grade = thresholds.grade(new.score_centi, !new.direct_red_triggers.is_empty());
-        let now = crate::db::now_utc();
+        let now = crate::clock::now_utc();
         let assessment = Assessment {
             id: Uuid::now_v7().to_string(),
             enterprise_id: enterprise_id.clone(),

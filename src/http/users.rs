@@ -7,17 +7,18 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{check_password_strength, hash_password, Caller};
+use crate::app::auth::{check_password_strength, hash_password};
 use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{enterprises, write_transaction, DbConnection};
+use crate::domain::access::Caller;
 use crate::domain::email::Email;
 use crate::domain::hazard::Role;
 use crate::error::AppError;
-use crate::routes::{
+use crate::http::state::AppState;
+use crate::http::{
     create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
     Page, Paginated,
 };
-use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
@@ -154,7 +155,7 @@ pub async fn create_user(
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let enterprise_id = enterprise_for_role(conn, role, enterprise_id)?;
         let id = Uuid::now_v7().to_string();
-        let now = crate::db::now_utc();
+        let now = crate::clock::now_utc();
         users::insert(
             conn,
             &NewUser {
@@ -319,7 +320,13 @@ pub async fn update_user(
                     password_hash,
                     active,
                 };
-                if !users::update(conn, &id, current.version, &changes, crate::db::now_utc())? {
+                if !users::update(
+                    conn,
+                    &id,
+                    current.version,
+                    &changes,
+                    crate::clock::now_utc(),
+                )? {
                     return Err(AppError::conflict(
                         "the user was changed concurrently; reload and retry",
                     ));

@@ -4,6 +4,7 @@
 //! workers that claim and send them with retries.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
@@ -13,17 +14,18 @@ use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::db::hazards::Hazard;
 use crate::db::outbox::{self, OutboxMessage, Outcome};
 use crate::db::schema::{enterprises, hazards, outbox as outbox_table, users};
+use crate::db::Db;
 use crate::db::{write_transaction, DbConnection};
 use crate::email::{Mail, Mailer, SendError};
 use crate::error::AppError;
 use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings};
-use crate::state::AppState;
 
-const TEXT_TEMPLATE: &str = include_str!("../templates/escalation.txt");
-const HTML_TEMPLATE: &str = include_str!("../templates/escalation.html");
+const TEXT_TEMPLATE: &str = include_str!("../../templates/escalation.txt");
+const HTML_TEMPLATE: &str = include_str!("../../templates/escalation.html");
 
 /// The policy, ready to apply.
 pub struct Escalation {
@@ -390,23 +392,31 @@ pub struct Delivery {
     pub dead: usize,
 }
 
+/// What the outbox workers need: where the messages are, the policy, the
+/// delivery and the time they act on.
+#[derive(Clone)]
+pub struct Outbox {
+    pub db: Db,
+    pub escalation: Arc<Escalation>,
+    pub mailer: Arc<Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Claims due messages for `worker` and sends them.
 pub async fn deliver_due(
-    state: &AppState,
-    mailer: &Mailer,
+    state: &Outbox,
     worker: &str,
     now: NaiveDateTime,
 ) -> Result<Delivery, AppError> {
     let (_never_stops, mut stopping) = watch::channel(false);
-    deliver(state, mailer, worker, now, &mut stopping).await
+    deliver(state, worker, now, &mut stopping).await
 }
 
 /// [`deliver_due`] that stops early once `stopping` turns true: a send in
 /// progress is abandoned (it is not an attempt; the message stays due), and
 /// what is left keeps its lease until the caller releases it.
 async fn deliver(
-    state: &AppState,
-    mailer: &Mailer,
+    state: &Outbox,
     worker: &str,
     now: NaiveDateTime,
     stopping: &mut watch::Receiver<bool>,
@@ -440,7 +450,7 @@ async fn deliver(
             html: message.body_html.clone(),
         };
         let sent = tokio::select! {
-            sent = mailer.send(&mail) => sent,
+            sent = state.mailer.send(&mail) => sent,
             _ = stopping.wait_for(|stop| *stop) => break,
         };
         let outcome = match sent {
@@ -524,7 +534,7 @@ impl Workers {
 
 /// Runs the scanner and the sender every `interval_secs` until stopped; the
 /// caller then releases this worker's leases.
-pub fn spawn_workers(state: AppState, worker: String) -> Workers {
+pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
     let interval = Duration::from_secs(state.escalation.settings().interval_secs.max(1));
     let (stop, mut stopping) = watch::channel(false);
     let task = actix_web::rt::spawn(async move {
@@ -543,7 +553,7 @@ pub fn spawn_workers(state: AppState, worker: String) -> Workers {
                 Err(error) => tracing::warn!(%error, "escalation scan failed"),
             }
             let now = state.clock.now();
-            match deliver(&state, &state.mailer, &worker, now, &mut stopping).await {
+            match deliver(&state, &worker, now, &mut stopping).await {
                 Ok(d) if d == Delivery::default() => {}
                 Ok(d) => tracing::info!(
                     sent = d.sent,

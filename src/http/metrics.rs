@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::db;
 use crate::error::AppError;
-use crate::metrics::{ReadCacheFigures, StoreFigures};
-use crate::state::AppState;
+use crate::http::metric_series::{ReadCacheFigures, StoreFigures};
+use crate::http::state::AppState;
 
 /// Prometheus text exposition format 0.0.4.
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -6,13 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app::hazards::parse_id;
 use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
+use crate::domain::access::Caller;
 use crate::domain::hazard::Role;
 use crate::error::AppError;
-use crate::lifecycle::parse_id;
-use crate::routes::{decode_id_cursor, Page, Paginated};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::http::{decode_id_cursor, Page, Paginated};
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,14 +1,11 @@
 //! Authentication: argon2id password hashes, the JWTs the service issues and
-//! strictly validates, and the `Caller` extractor every protected handler
-//! takes. Role checks are plain functions on `Caller`.
+//! strictly validates, and the account check that confirms a token still
+//! speaks for an active account with the role it claims.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -19,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::{users, Db};
+use crate::domain::access::Caller;
 use crate::domain::hazard::Role;
 use crate::error::AppError;
 use crate::settings::AuthSettings;
-use crate::state::AppState;
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -201,86 +198,6 @@ impl TokenService {
         }
         Ok(claims)
     }
-}
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    pub user_id: Uuid,
-    pub role: Role,
-    /// Set exactly when `role` is `Enterprise`.
-    pub enterprise_id: Option<Uuid>,
-}
-
-impl Caller {
-    /// Refuses with `403` unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), AppError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(format!(
-                "the {} role may not {what}",
-                self.role
-            )))
-        }
-    }
-
-    /// The enterprise an enterprise contact is confined to; `None` for the
-    /// park's own roles, who see every enterprise.
-    pub fn scope(&self) -> Option<Uuid> {
-        self.enterprise_id
-    }
-
-    /// Whether the caller may see data of `enterprise_id` at all. Callers who
-    /// may not get `404`, never `403`: another enterprise's data does not
-    /// exist for them.
-    pub fn can_see_enterprise(&self, enterprise_id: Uuid) -> bool {
-        self.enterprise_id.is_none_or(|own| own == enterprise_id)
-    }
-}
-
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Caller, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let validated = caller_from_token(req);
-        Box::pin(async move {
-            let (state, caller) = validated?;
-            state.accounts.confirm(&state.db, caller).await
-        })
-    }
-}
-
-fn caller_from_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller), AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state not configured")))?;
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AppError::Unauthorized(
-            "an Authorization: Bearer token is required",
-        ))?;
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("the Authorization header is malformed"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(AppError::Unauthorized(
-            "the Authorization header must be 'Bearer <token>'",
-        ))?;
-    let claims = state.tokens.validate(token)?;
-    let caller = Caller {
-        user_id: claims.sub,
-        role: claims.role,
-        enterprise_id: claims.enterprise_id,
-    };
-    Ok((state, caller))
 }
 
 /// How long a confirmed account is trusted before the database is asked

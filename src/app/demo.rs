@@ -25,7 +25,7 @@ use crate::domain::grading::Grade;
 use crate::error::AppError;
 use crate::settings::Settings;
 
-const PUBLISHED: &str = include_str!("../reference/park-2024.json");
+const PUBLISHED: &str = include_str!("../../reference/park-2024.json");
 const SEED: u64 = 2024;
 
 #[derive(Debug, Deserialize)]

@@ -6,17 +6,18 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app::escalation::Escalation;
+use crate::clock::Now;
 use crate::db::attachments::{self as evidence_store, Attachment};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
+use crate::domain::access::Caller;
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::{
     self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan, Role,
     TransitionContext, TransitionError,
 };
 use crate::error::AppError;
-use crate::escalation::Escalation;
 
 /// A validated request to report a hazard.
 #[derive(Debug, Clone)]
@@ -38,22 +39,6 @@ pub struct NewHazard {
     /// The calendar year of `found_at` in the park's time zone.
     pub found_year: i32,
     pub deadline: NaiveDate,
-}
-
-/// What the clock says, read once per request so every check agrees.
-#[derive(Debug, Clone, Copy)]
-pub struct Now {
-    pub utc: NaiveDateTime,
-    /// Today in the park's time zone.
-    pub park_today: NaiveDate,
-    pub time_zone: chrono_tz::Tz,
-}
-
-impl Now {
-    /// The park-local calendar day of a UTC instant.
-    pub fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
-        chrono::TimeZone::from_utc_datetime(&self.time_zone, &utc).date_naive()
-    }
 }
 
 pub fn report_hazard(

@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::Serialize;
 
+use crate::app::grading::GradeCounts;
 use crate::db::stats::{self, GroupFilter, HazardGroup};
 use crate::db::DbConnection;
 use crate::domain::hazard::{CheckSource, HazardLevel};
 use crate::error::AppError;
 use crate::settings::CodeLabel;
-use crate::supervision::{self, GradeCounts};
 
 /// The stretch of time a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -337,7 +337,7 @@ pub fn build(
         })
         .collect();
     let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
-    let enterprises_by_grade = supervision::grade_counts(conn, grades_on)?;
+    let enterprises_by_grade = super::grading::grade_counts(conn, grades_on)?;
 
     Ok(Report {
         period,

@@ -8,22 +8,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app;
+use crate::app::hazards::{parse_id, Command, NewHazard, PlanInput, Preconditions};
+use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
+use crate::domain::access::Caller;
 use crate::domain::criteria::is_major_basis_code;
 use crate::domain::hazard::{
     allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, Role, TransitionContext,
 };
+use crate::domain::park::Park;
 use crate::error::{AppError, FieldErrors};
-use crate::lifecycle::{self, parse_id, Command, NewHazard, PlanInput, Preconditions};
-use crate::read_cache::Cached;
-use crate::routes::inspections::check_source_rules;
-use crate::routes::{
+use crate::http::inspections::check_source_rules;
+use crate::http::state::AppState;
+use crate::http::{
     cached_json, create_idempotently, decode_cursor, decode_id_cursor, if_match_version,
     json_bytes, optional_text, required_text, with_etag, Created, Page, Paginated,
 };
-use crate::state::{AppState, Park};
 
 const READERS: [Role; 4] = [
     Role::Admin,
@@ -210,7 +212,7 @@ pub struct CreateHazard {
 }
 
 impl CreateHazard {
-    fn validate(&self, park: &Park, now: &lifecycle::Now) -> Result<NewHazard, AppError> {
+    fn validate(&self, park: &Park, now: &crate::clock::Now) -> Result<NewHazard, AppError> {
         let mut errors = FieldErrors::new();
         let mut field = |name: &str, result: Result<(), String>| {
             if let Err(message) = result {
@@ -375,7 +377,7 @@ pub async fn create_hazard(
     let new = body.validate(&state.park, &now)?;
     let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let hazard = lifecycle::report_hazard(conn, &caller, new, now, &escalation)?;
+        let hazard = app::hazards::report_hazard(conn, &caller, new, now, &escalation)?;
         let view = HazardView::build(hazard, &caller, now.park_today)?;
         Created::new(
             &view,
@@ -522,7 +524,7 @@ pub async fn get_hazard(
     let generation = state.reads.generation();
     let hazard = state
         .db
-        .run(move |conn| lifecycle::visible_hazard(conn, &caller, id))
+        .run(move |conn| app::hazards::visible_hazard(conn, &caller, id))
         .await?;
     let view = HazardView::build(hazard, &caller, today)?;
     let answer = Cached {
@@ -623,7 +625,7 @@ pub async fn list_events(
     let rows = state
         .db
         .run(move |conn| {
-            let hazard = lifecycle::visible_hazard(conn, &caller, id)?;
+            let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
             store::events(conn, &hazard.id, after, page.fetch())
         })
         .await?;
@@ -693,7 +695,7 @@ pub async fn list_extensions(
     let rows = state
         .db
         .run(move |conn| {
-            let hazard = lifecycle::visible_hazard(conn, &caller, id)?;
+            let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
             store::extensions(conn, &hazard.id)
         })
         .await?;
@@ -784,7 +786,7 @@ async fn run_command(
     let applied = state
         .db
         .run(move |conn| {
-            lifecycle::apply(
+            app::hazards::apply(
                 conn,
                 &caller,
                 hazard_id,
@@ -1048,7 +1050,7 @@ pub async fn request_extension(
     let now = state.park.now();
     let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let applied = lifecycle::apply(
+        let applied = app::hazards::apply(
             conn,
             &caller,
             hazard_id,

@@ -6,13 +6,20 @@
 pub mod attachments;
 pub mod auth;
 pub mod enterprises;
+pub mod extract;
 pub mod grading;
 pub mod hazards;
+pub mod headers;
 pub mod health;
 pub mod inspections;
+pub mod login_throttle;
+pub mod metric_series;
 pub mod metrics;
 pub mod notifications;
+pub mod openapi;
 pub mod reference;
+pub mod request_log;
+pub mod state;
 pub mod stats;
 pub mod users;
 
@@ -22,10 +29,10 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
 use crate::db::{idempotency, write_transaction, DbConnection};
+use crate::domain::access::Caller;
 use crate::error::{problem_response, AppError};
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -354,7 +361,7 @@ pub fn json_bytes<T: Serialize>(value: &T) -> Result<web::Bytes, AppError> {
 
 /// A `200` with a finished JSON body (and its `ETag` if it has a version),
 /// whether just computed or from the read cache.
-pub fn cached_json(answer: crate::read_cache::Cached) -> HttpResponse {
+pub fn cached_json(answer: crate::cache::reads::Cached) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response.content_type("application/json");
     if let Some(version) = answer.version {
@@ -447,7 +454,7 @@ where
         hex(&hasher.finalize())
     };
     let user_id = caller.user_id.to_string();
-    let now = crate::db::now_utc();
+    let now = crate::clock::now_utc();
     let (created, replayed) = state
         .db
         .run(move |conn| {

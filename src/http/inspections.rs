@@ -5,16 +5,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app::hazards::parse_id;
 use crate::db::enterprises;
 use crate::db::inspections::{self, Inspection, InspectionFilter};
+use crate::domain::access::Caller;
 use crate::domain::hazard::{CheckSource, Role};
 use crate::error::AppError;
-use crate::lifecycle::parse_id;
-use crate::routes::{
-    create_idempotently, decode_id_cursor, required_text, Created, Page, Paginated,
-};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::http::{create_idempotently, decode_id_cursor, required_text, Created, Page, Paginated};
 
 const READERS: [Role; 4] = [
     Role::Admin,

@@ -26,18 +26,19 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app;
+use crate::app::hazards::{parse_id, NewEvidence, Preconditions};
 use crate::db::attachments::{self as store, Attachment};
 use crate::db::{write_transaction, DbConnection};
+use crate::domain::access::Caller;
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
 use crate::domain::hazard::Role;
 use crate::error::AppError;
-use crate::lifecycle::{self, parse_id, NewEvidence, Preconditions};
-use crate::routes::{
+use crate::http::state::AppState;
+use crate::http::{
     create_idempotently, decode_id_cursor, if_match_version, optional_text, Created, Page,
     Paginated,
 };
-use crate::state::AppState;
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const READERS: [Role; 4] = [
@@ -169,11 +170,11 @@ pub async fn upload_attachment(
     let held = state
         .db
         .run(move |conn| {
-            let hazard = lifecycle::visible_hazard(conn, &caller, hazard_id)?;
+            let hazard = app::hazards::visible_hazard(conn, &caller, hazard_id)?;
             if preconditions.if_match.is_some_and(|v| v != hazard.version) {
                 return Err(AppError::PreconditionFailed);
             }
-            lifecycle::ensure_evidence_may_change(&hazard)?;
+            app::hazards::ensure_evidence_may_change(&hazard)?;
             store::bytes_of_hazard(conn, &hazard.id)
         })
         .await?;
@@ -417,7 +418,7 @@ async fn attach(
     hazard_id: Uuid,
     form: UploadedForm,
     preconditions: Preconditions,
-    now: lifecycle::Now,
+    now: crate::clock::Now,
 ) -> Result<HttpResponse, AppError> {
     let new = NewEvidence {
         phase: form.phase,
@@ -454,7 +455,7 @@ async fn attach(
         );
         create_idempotently(state, req, &caller, &fingerprint, move |conn| {
             store::lock_content(conn, &sha256)?;
-            let change = lifecycle::add_evidence(
+            let change = app::hazards::add_evidence(
                 conn,
                 &caller,
                 hazard_id,
@@ -554,7 +555,7 @@ pub async fn list_attachments(
     let rows = state
         .db
         .run(move |conn| {
-            let hazard = lifecycle::visible_hazard(conn, &caller, id)?;
+            let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
             store::list(conn, &hazard.id, phase, after.as_deref(), page.fetch())
         })
         .await?;
@@ -573,7 +574,7 @@ fn visible_attachment(
     id: Uuid,
 ) -> Result<Attachment, AppError> {
     let attachment = store::find(conn, &id.to_string())?.ok_or(AppError::NotFound("attachment"))?;
-    lifecycle::visible_hazard(conn, caller, parse_id(&attachment.hazard_id))
+    app::hazards::visible_hazard(conn, caller, parse_id(&attachment.hazard_id))
         .map_err(|_| AppError::NotFound("attachment"))?;
     Ok(attachment)
 }
@@ -711,7 +712,7 @@ pub async fn delete_attachment(
     state
         .db
         .run(move |conn| {
-            let change = lifecycle::remove_evidence(conn, &caller, id, now)?;
+            let change = app::hazards::remove_evidence(conn, &caller, id, now)?;
             // The row is gone for good; a blob that cannot be removed now
             // is only wasted space, never a broken record.
             if let Err(e) = release_if_unreferenced(conn, blobs.as_ref(), &change.attachment.sha256)

@@ -7,24 +7,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app;
+use crate::app::grading::{record_enterprise_event, Standing};
+use crate::app::hazards::parse_id;
 use crate::db::enterprises::{
     self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
 };
 use crate::db::write_transaction;
+use crate::domain::access::Caller;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
-use crate::lifecycle::parse_id;
-use crate::routes::{
+use crate::http::state::AppState;
+use crate::http::{
     create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
     Page, Paginated,
 };
-use crate::state::AppState;
-use crate::supervision::{self, record_enterprise_event, Standing};
 
 const MAX_CONTACT_EMAILS: usize = 20;
 const READERS: [Role; 5] = [
@@ -193,7 +194,7 @@ pub async fn create_enterprise(
     let today = state.park.now().park_today;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let id = Uuid::now_v7().to_string();
-        let now = crate::db::now_utc();
+        let now = crate::clock::now_utc();
         enterprises::insert(
             conn,
             &NewEnterprise {
@@ -248,7 +249,7 @@ pub async fn list_enterprises(
     let (rows, standings) = state
         .db
         .run(move |conn| {
-            let standings = supervision::standings(conn, &grading, as_of, today, only.as_deref())?;
+            let standings = app::grading::standings(conn, &grading, as_of, today, only.as_deref())?;
             let among = grade.map(|wanted| {
                 standings
                     .iter()
@@ -318,7 +319,7 @@ async fn load_view(
         .run(move |conn| {
             let id = id.to_string();
             let row = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
-            let mut standings = supervision::standings(conn, &grading, as_of, today, Some(&id))?;
+            let mut standings = app::grading::standings(conn, &grading, as_of, today, Some(&id))?;
             Ok((row, standings.remove(&id)))
         })
         .await?;
@@ -386,7 +387,7 @@ pub async fn update_enterprise(
                 if if_match.is_some_and(|v| v != current.version) {
                     return Err(AppError::PreconditionFailed);
                 }
-                let now = crate::db::now_utc();
+                let now = crate::clock::now_utc();
                 if !enterprises::update(conn, &id, current.version, &changes, now)? {
                     return Err(AppError::conflict(
                         "the enterprise was changed concurrently; reload and retry",

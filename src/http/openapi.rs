@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{
+use crate::http::{
     attachments, auth, enterprises, grading, hazards, health, inspections, metrics, notifications,
     reference, stats, users,
 };
@@ -64,7 +64,7 @@ use crate::routes::{
         reference::major_hazard_criteria,
         reference::vocabularies,
     ),
-    components(schemas(notifications::DeliveryState, crate::report::render::ReportFormat)),
+    components(schemas(notifications::DeliveryState, crate::app::reports::render::ReportFormat)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Tokens"),

@@ -6,15 +6,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::app;
+use crate::app::grading::{GradeCounts, NewAssessment};
+use crate::app::hazards::parse_id;
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
+use crate::domain::access::Caller;
 use crate::domain::grading::{score_to_centi, DueReason, Grade};
 use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
-use crate::lifecycle::parse_id;
-use crate::routes::{create_idempotently, decode_cursor, optional_text, Created, Page, Paginated};
-use crate::state::AppState;
-use crate::supervision::{self, GradeCounts, NewAssessment};
+use crate::http::state::AppState;
+use crate::http::{create_idempotently, decode_cursor, optional_text, Created, Page, Paginated};
 
 const ASSESSORS: [Role; 2] = [Role::Admin, Role::Supervisor];
 
@@ -153,7 +154,7 @@ pub async fn create_assessment(
     };
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let assessment =
-            supervision::record_assessment(conn, &caller, enterprise_id, new, &thresholds)?;
+            app::grading::record_assessment(conn, &caller, enterprise_id, new, &thresholds)?;
         let view = AssessmentView::try_from(assessment)?;
         Created::new(
             &view,
@@ -271,7 +272,7 @@ pub async fn due(
     let grading = state.settings.grading.clone();
     let due = state
         .db
-        .run(move |conn| supervision::due_list(conn, &grading, today, horizon))
+        .run(move |conn| app::grading::due_list(conn, &grading, today, horizon))
         .await?;
     let items = due
         .into_iter()
@@ -312,7 +313,7 @@ pub struct GradeCountsView {
     path = "/api/v1/enterprises/grade-counts",
     tag = "grading",
     security(("bearer" = [])),
-    params(crate::routes::enterprises::AsOfQuery),
+    params(crate::http::enterprises::AsOfQuery),
     responses(
         (status = 200, body = GradeCountsView),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json")
@@ -321,7 +322,7 @@ pub struct GradeCountsView {
 pub async fn grade_counts(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<crate::routes::enterprises::AsOfQuery>,
+    query: web::Query<crate::http::enterprises::AsOfQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(
         &[Role::Admin, Role::Supervisor, Role::Expert, Role::Viewer],
@@ -330,7 +331,7 @@ pub async fn grade_counts(
     let as_of = query.as_of.unwrap_or(state.park.now().park_today);
     let counts = state
         .db
-        .run(move |conn| supervision::grade_counts(conn, as_of))
+        .run(move |conn| app::grading::grade_counts(conn, as_of))
         .await?;
     Ok(HttpResponse::Ok().json(GradeCountsView { as_of, counts }))
 }
@@ -382,7 +383,7 @@ impl TryFrom<EnterpriseEvent> for EnterpriseEventView {
     path = "/api/v1/enterprises/{id}/events",
     tag = "grading",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), crate::routes::hazards::PageQuery),
+    params(("id" = Uuid, Path), crate::http::hazards::PageQuery),
     responses(
         (status = 200, body = Paginated<EnterpriseEventView>),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
@@ -392,7 +393,7 @@ pub async fn list_events(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    query: web::Query<crate::routes::hazards::PageQuery>,
+    query: web::Query<crate::http::hazards::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(
         &[Role::Admin, Role::Supervisor, Role::Enterprise],

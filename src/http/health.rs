@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {

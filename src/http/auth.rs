@@ -4,11 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{verify_password, Caller, MAX_PASSWORD_BYTES};
+use crate::app::auth::{verify_password, MAX_PASSWORD_BYTES};
 use crate::db::users;
+use crate::domain::access::Caller;
 use crate::error::AppError;
-use crate::routes::users::UserView;
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::http::users::UserView;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

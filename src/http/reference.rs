@@ -4,11 +4,11 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use crate::auth::Caller;
+use crate::domain::access::Caller;
 use crate::domain::criteria::{major_hazard_criteria as criteria, MajorHazardCriteria};
 use crate::domain::hazard::CheckSource;
+use crate::http::state::AppState;
 use crate::settings::CodeLabel;
-use crate::state::AppState;
 
 /// The 20 items of 安监总管三〔2017〕121号; a major hazard cites one by code.
 #[utoipa::path(

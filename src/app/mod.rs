@@ -1,0 +1,11 @@
+//! The services: one function per use case, each one transaction that loads,
+//! decides by the domain's rules and persists. Everything that changes data
+//! comes through here; HTTP handlers and the command line only call it.
+
+pub mod auth;
+pub mod demo;
+pub mod escalation;
+pub mod grading;
+pub mod hazards;
+pub mod reports;
+pub mod stats;

@@ -1,0 +1,62 @@
+//! The middleware that gives every request one log line and its place in
+//! the HTTP series of `/metrics`.
+
+use std::future::Future;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::{web, HttpMessage};
+use tracing_actix_web::RequestId;
+
+use crate::http::metric_series::UNMATCHED_ROUTE;
+use crate::http::state::AppState;
+
+/// For `App::wrap_fn`, inside `TracingLogger` (whose request id it reads):
+/// counts the request under its matched route pattern and logs one line
+/// with method, route, status, latency and request id. `tracing-actix-web`
+/// only opens a span per request; nothing prints unless an event is
+/// emitted inside it, so this is that event.
+pub fn observe_request<S, B>(
+    req: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    let started = Instant::now();
+    let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = req.extensions().get::<RequestId>().copied();
+    // The response's request knows the resource routing chose, which is
+    // cheap to read. Matching the path against the route table instead is
+    // not (patterns with parameters are regular expressions), so an error
+    // that escaped without a response (handlers turn theirs into
+    // responses) counts as unmatched.
+    let call = service.call(req);
+    async move {
+        let outcome = call.await;
+        let (status, route) = match &outcome {
+            Ok(response) => (response.status(), response.request().match_pattern()),
+            Err(error) => (error.as_response_error().status_code(), None),
+        };
+        let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+        let elapsed = started.elapsed();
+        if let Some(state) = state {
+            state
+                .metrics
+                .observe_request(&method, &route, status, elapsed);
+        }
+        tracing::info!(
+            method = %method,
+            route = %route,
+            status = status.as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+            "request finished"
+        );
+        outcome
+    }
+}

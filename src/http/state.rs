@@ -1,0 +1,51 @@
+//! What every request handler shares, built in `startup` from parts that
+//! know nothing of it: the database, the token service, the park, the
+//! caches and the long-lived series.
+
+use std::sync::Arc;
+
+use crate::app::auth::{AccountCheck, TokenService};
+use crate::app::escalation::{Escalation, Outbox};
+use crate::cache::figures::FiguresCache;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::domain::park::Park;
+use crate::email::Mailer;
+use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    /// Confirms tokens against the accounts they name.
+    pub accounts: Arc<AccountCheck>,
+    pub park: Arc<Park>,
+    /// Where evidence files are received and kept.
+    pub evidence: Arc<crate::storage::EvidenceStore>,
+    pub settings: Arc<Settings>,
+    /// The escalation policy, applied inside hazard transactions.
+    pub escalation: Arc<Escalation>,
+    pub mailer: Arc<Mailer>,
+    /// The time the background workers act on.
+    pub clock: Arc<dyn Clock>,
+    /// Dashboard figures and reports, kept until the data changes.
+    pub figures: Arc<FiguresCache>,
+    /// The long-lived series of `/metrics`.
+    pub metrics: Arc<crate::http::metric_series::Metrics>,
+    /// Finished answers of the most-read routes, until the data changes.
+    pub reads: Arc<crate::cache::reads::ReadCache>,
+    /// Sign-in attempts per account and per client address.
+    pub login_throttle: Arc<crate::http::login_throttle::LoginThrottle>,
+}
+
+impl AppState {
+    /// The parts the outbox workers run on.
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            db: self.db.clone(),
+            escalation: self.escalation.clone(),
+            mailer: self.mailer.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
