@@ -12,8 +12,8 @@ use crate::app::auth::{check_password_strength, hash_password};
 use crate::app::reports::render::{render, ReportFormat};
 use crate::app::reports::{Period, Vocabulary};
 use crate::db::{enterprises, users, write_transaction};
+use crate::domain::access::Role;
 use crate::domain::email::Email;
-use crate::domain::hazard::Role;
 use crate::settings::Settings;
 use crate::startup::{build_state, Application};
 

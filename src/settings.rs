@@ -331,7 +331,7 @@ impl EscalationSettings {
                         );
                     }
                 } else if let Some(role) = recipient.strip_prefix("role:") {
-                    role.parse::<crate::domain::hazard::Role>().map_err(|_| {
+                    role.parse::<crate::domain::access::Role>().map_err(|_| {
                         anyhow::anyhow!("escalation.rules.{}: unknown role {role:?}", rule.code)
                     })?;
                 } else if recipient != "enterprise_contacts" {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::db::{users, Db};
 use crate::domain::access::Caller;
-use crate::domain::hazard::Role;
+use crate::domain::access::Role;
 use crate::error::AppError;
 use crate::settings::AuthSettings;
 

@@ -11,10 +11,11 @@ use crate::clock::Now;
 use crate::db::attachments::{self as evidence_store, Attachment};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
-use crate::domain::access::Caller;
+use crate::domain::access::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::{
-    self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan, Role,
+    self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan,
     TransitionContext, TransitionError,
 };
 use crate::error::AppError;
@@ -604,7 +605,7 @@ pub fn add_evidence(
     now: Now,
 ) -> Result<EvidenceChange, AppError> {
     write_transaction(conn, |conn| {
-        refuse_viewers(caller)?;
+        caller.require(Capability::HandleEvidence)?;
         let mut hazard = lock_visible_hazard(conn, caller, hazard_id)?;
         if preconditions.if_match.is_some_and(|v| v != hazard.version) {
             return Err(AppError::PreconditionFailed);
@@ -658,7 +659,7 @@ pub fn remove_evidence(
     now: Now,
 ) -> Result<EvidenceChange, AppError> {
     write_transaction(conn, |conn| {
-        refuse_viewers(caller)?;
+        caller.require(Capability::HandleEvidence)?;
         let not_found = AppError::NotFound("attachment");
         let Some(attachment) = evidence_store::find(conn, &attachment_id.to_string())? else {
             return Err(not_found);
@@ -696,15 +697,6 @@ pub fn remove_evidence(
             now,
         )
     })
-}
-
-fn refuse_viewers(caller: &Caller) -> Result<(), AppError> {
-    if caller.role == Role::Viewer {
-        return Err(AppError::forbidden(
-            "the viewer role may not read or change evidence files",
-        ));
-    }
-    Ok(())
 }
 
 /// Loads a hazard the caller may see and holds its row until the

@@ -1,10 +1,146 @@
-//! Who is asking: the authenticated caller of a request, and what it may
-//! see.
+//! Who may do what: the roles, the one table of capabilities each role
+//! holds (PRODUCT.md §1), and the authenticated caller of a request with
+//! the enterprise it is confined to. Every handler and the hazard
+//! transition function ask this table; nothing else lists roles.
 
 use uuid::Uuid;
 
-use crate::domain::hazard::Role;
+use crate::domain::vocabulary::vocabulary;
 use crate::error::AppError;
+
+vocabulary! {
+    /// A user's role; it decides their capabilities.
+    pub enum Role {
+        Admin => "admin",
+        Supervisor => "supervisor",
+        Expert => "expert",
+        Enterprise => "enterprise",
+        Viewer => "viewer",
+    }
+}
+
+vocabulary! {
+    /// Something a role may be allowed to do.
+    pub enum Capability {
+        /// Read hazards, their history and extension requests (an
+        /// enterprise contact: its own).
+        ReadHazards => "read_hazards",
+        /// Report hazards and record inspections (an enterprise contact:
+        /// its own self-checks only, see `hazard::may_record_source`).
+        ReportHazards => "report_hazards",
+        /// Plan the rectification and submit it for acceptance.
+        RectifyHazards => "rectify_hazards",
+        /// Accept or reject the rectification of any general hazard.
+        AcceptGeneralHazards => "accept_general_hazards",
+        /// Accept or reject the rectification of a general hazard from the
+        /// caller's own self-check.
+        AcceptOwnSelfCheckHazards => "accept_own_self_check_hazards",
+        /// Accept or reject the rectification of a major hazard.
+        AcceptMajorHazards => "accept_major_hazards",
+        /// Withdraw a hazard.
+        VoidHazards => "void_hazards",
+        /// Bring a closed hazard back into rectification.
+        ReopenHazards => "reopen_hazards",
+        /// Ask for a later deadline.
+        RequestExtensions => "request_extensions",
+        /// Approve or refuse an extension request.
+        DecideExtensions => "decide_extensions",
+        /// Read, attach and remove one's own evidence files.
+        HandleEvidence => "handle_evidence",
+        /// Remove evidence files others uploaded.
+        RemoveAnyEvidence => "remove_any_evidence",
+        /// Read inspections.
+        ReadInspections => "read_inspections",
+        /// Read the enterprise directory.
+        ReadEnterprises => "read_enterprises",
+        /// Register enterprises and change them.
+        ManageEnterprises => "manage_enterprises",
+        /// Record safety-risk assessments (grade enterprises).
+        AssessEnterprises => "assess_enterprises",
+        /// Read assessments and an enterprise's history (an enterprise
+        /// contact: its own).
+        ReadAssessments => "read_assessments",
+        /// Read the list of enterprises due a visit or reassessment.
+        ReadSupervisionDue => "read_supervision_due",
+        /// Read the park-wide enterprises-per-grade figures.
+        ReadParkFigures => "read_park_figures",
+        /// Read the dashboard overview (an enterprise contact: its own).
+        ReadStats => "read_stats",
+        /// Read the yearly and quarterly reports.
+        ReadReports => "read_reports",
+        /// Read the escalation outbox.
+        ReadOutbox => "read_outbox",
+        /// Create users and change them.
+        ManageUsers => "manage_users",
+    }
+}
+
+impl Capability {
+    /// The phrase that finishes "the ROLE role may not …".
+    fn refusal(self) -> &'static str {
+        match self {
+            Self::ReadHazards => "read hazards",
+            Self::ReportHazards => "report hazards or record inspections",
+            Self::RectifyHazards => "plan or submit rectifications",
+            Self::AcceptGeneralHazards => "accept or reject general hazards",
+            Self::AcceptOwnSelfCheckHazards => "accept or reject its own self-check hazards",
+            Self::AcceptMajorHazards => "accept or reject major hazards",
+            Self::VoidHazards => "void hazards",
+            Self::ReopenHazards => "reopen hazards",
+            Self::RequestExtensions => "request deadline extensions",
+            Self::DecideExtensions => "decide deadline extensions",
+            Self::HandleEvidence => "read, attach or remove evidence files",
+            Self::RemoveAnyEvidence => "remove evidence files others uploaded",
+            Self::ReadInspections => "read inspections",
+            Self::ReadEnterprises => "read enterprises",
+            Self::ManageEnterprises => "register or change enterprises",
+            Self::AssessEnterprises => "record assessments",
+            Self::ReadAssessments => "read assessments or enterprise history",
+            Self::ReadSupervisionDue => "read the supervision due list",
+            Self::ReadParkFigures => "read park-wide figures",
+            Self::ReadStats => "read the dashboard figures",
+            Self::ReadReports => "read the park's reports",
+            Self::ReadOutbox => "read the outbox",
+            Self::ManageUsers => "manage users",
+        }
+    }
+}
+
+/// The roles that hold each capability: the one place that says so.
+fn holders(capability: Capability) -> &'static [Role] {
+    use Capability as C;
+    use Role::{Admin, Enterprise, Expert, Supervisor, Viewer};
+    match capability {
+        C::ReadHazards
+        | C::ReportHazards
+        | C::RectifyHazards
+        | C::HandleEvidence
+        | C::ReadInspections => &[Admin, Supervisor, Expert, Enterprise],
+        C::AcceptGeneralHazards => &[Admin, Supervisor, Expert],
+        C::AcceptOwnSelfCheckHazards => &[Enterprise],
+        C::AcceptMajorHazards
+        | C::VoidHazards
+        | C::ReopenHazards
+        | C::DecideExtensions
+        | C::RemoveAnyEvidence
+        | C::ManageEnterprises
+        | C::AssessEnterprises => &[Admin, Supervisor],
+        C::RequestExtensions => &[Enterprise],
+        C::ReadEnterprises | C::ReadStats => &[Admin, Supervisor, Expert, Enterprise, Viewer],
+        C::ReadAssessments => &[Admin, Supervisor, Enterprise],
+        C::ReadSupervisionDue => &[Admin, Supervisor, Expert],
+        C::ReadParkFigures => &[Admin, Supervisor, Expert, Viewer],
+        C::ReadReports => &[Admin, Supervisor, Viewer],
+        C::ReadOutbox | C::ManageUsers => &[Admin],
+    }
+}
+
+impl Role {
+    /// Whether this role holds `capability`.
+    pub fn may(self, capability: Capability) -> bool {
+        holders(capability).contains(&self)
+    }
+}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +152,20 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Refuses with `403` unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), AppError> {
-        if roles.contains(&self.role) {
+    /// Whether the caller's role holds `capability`.
+    pub fn may(&self, capability: Capability) -> bool {
+        self.role.may(capability)
+    }
+
+    /// Refuses with `403` unless the caller's role holds `capability`.
+    pub fn require(&self, capability: Capability) -> Result<(), AppError> {
+        if self.may(capability) {
             Ok(())
         } else {
             Err(AppError::forbidden(format!(
-                "the {} role may not {what}",
-                self.role
+                "the {} role may not {}",
+                self.role,
+                capability.refusal()
             )))
         }
     }
@@ -39,5 +181,142 @@ impl Caller {
     /// exist for them.
     pub fn can_see_enterprise(&self, enterprise_id: Uuid) -> bool {
         self.enterprise_id.is_none_or(|own| own == enterprise_id)
+    }
+}
+
+/// The role × capability matrix as a Markdown table, for the README and
+/// for comparing with PRODUCT.md §1.
+pub fn capability_matrix() -> String {
+    let mut out = String::from("| capability |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {role} |"));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(Role::ALL.len()));
+    out.push('\n');
+    for capability in Capability::ALL {
+        out.push_str(&format!("| `{capability}` |"));
+        for role in Role::ALL {
+            out.push_str(if role.may(capability) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Capability as C;
+
+    /// PRODUCT.md §1, capability by capability, written out apart from the
+    /// table above so that a change to either shows here.
+    #[test]
+    fn the_table_says_what_product_md_says() {
+        // admin: everything, except the enterprise's own side of the
+        // lifecycle (asking for more time; closing its own self-checks,
+        // which an admin's general sign-off covers anyway).
+        let admin: Vec<Capability> = Capability::ALL
+            .into_iter()
+            .filter(|c| !matches!(c, C::RequestExtensions | C::AcceptOwnSelfCheckHazards))
+            .collect();
+        let product: &[(Role, &[Capability])] = &[
+            (Role::Admin, &admin),
+            // supervisor: everything an expert may, plus major sign-off,
+            // voiding, extensions and grading; not users or the outbox.
+            (
+                Role::Supervisor,
+                &[
+                    C::ReadHazards,
+                    C::ReportHazards,
+                    C::RectifyHazards,
+                    C::AcceptGeneralHazards,
+                    C::AcceptMajorHazards,
+                    C::VoidHazards,
+                    C::ReopenHazards,
+                    C::DecideExtensions,
+                    C::HandleEvidence,
+                    C::RemoveAnyEvidence,
+                    C::ReadInspections,
+                    C::ReadEnterprises,
+                    C::ManageEnterprises,
+                    C::AssessEnterprises,
+                    C::ReadAssessments,
+                    C::ReadSupervisionDue,
+                    C::ReadParkFigures,
+                    C::ReadStats,
+                    C::ReadReports,
+                ],
+            ),
+            // expert: inspections and hazards anywhere, general sign-off.
+            (
+                Role::Expert,
+                &[
+                    C::ReadHazards,
+                    C::ReportHazards,
+                    C::RectifyHazards,
+                    C::AcceptGeneralHazards,
+                    C::HandleEvidence,
+                    C::ReadInspections,
+                    C::ReadEnterprises,
+                    C::ReadSupervisionDue,
+                    C::ReadParkFigures,
+                    C::ReadStats,
+                ],
+            ),
+            // enterprise: its own data; self-checks, closing its own general
+            // ones, plans, evidence, extension requests.
+            (
+                Role::Enterprise,
+                &[
+                    C::ReadHazards,
+                    C::ReportHazards,
+                    C::RectifyHazards,
+                    C::AcceptOwnSelfCheckHazards,
+                    C::RequestExtensions,
+                    C::HandleEvidence,
+                    C::ReadInspections,
+                    C::ReadEnterprises,
+                    C::ReadAssessments,
+                    C::ReadStats,
+                ],
+            ),
+            // viewer: stats, reports and the directory; nothing else.
+            (
+                Role::Viewer,
+                &[
+                    C::ReadEnterprises,
+                    C::ReadParkFigures,
+                    C::ReadStats,
+                    C::ReadReports,
+                ],
+            ),
+        ];
+        for (role, allowed) in product {
+            for capability in Capability::ALL {
+                assert_eq!(
+                    role.may(capability),
+                    allowed.contains(&capability),
+                    "{role} × {capability}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_supervision_decides_and_only_enterprises_ask() {
+        for role in Role::ALL {
+            let supervision = matches!(role, Role::Admin | Role::Supervisor);
+            assert_eq!(role.may(C::DecideExtensions), supervision);
+            assert_eq!(role.may(C::AcceptMajorHazards), supervision);
+            assert_eq!(role.may(C::RequestExtensions), role == Role::Enterprise);
+        }
+    }
+
+    #[test]
+    fn the_matrix_has_a_row_per_capability() {
+        let matrix = capability_matrix();
+        assert_eq!(matrix.lines().count(), Capability::ALL.len() + 2);
+        assert!(matrix.contains("| `manage_users` | ✓ | | | | |"));
     }
 }

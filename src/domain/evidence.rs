@@ -7,7 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::hazard::{HazardLevel, HazardState, Role, UnknownValue};
+use super::access::{Capability, Role};
+use super::hazard::{HazardLevel, HazardState, UnknownValue};
 
 /// When the evidence was taken: as found, or after rectification.
 #[derive(
@@ -63,9 +64,10 @@ pub fn after_evidence_required(level: HazardLevel, required_for_general: bool) -
     }
 }
 
-/// A file may be removed by whoever uploaded it, or by supervision.
+/// A file may be removed by whoever uploaded it, or by a role that may
+/// remove anyone's.
 pub fn may_remove(role: Role, is_uploader: bool) -> bool {
-    is_uploader || matches!(role, Role::Supervisor | Role::Admin)
+    is_uploader || role.may(Capability::RemoveAnyEvidence)
 }
 
 /// How many leading bytes [`detect_media_type`] wants to see; fewer only

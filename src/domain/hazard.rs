@@ -8,70 +8,11 @@
 //! [`TransitionError::NotAllowedInState`] to 409.
 
 use std::fmt;
-use std::str::FromStr;
 
-/// A string that names no member of the vocabulary it was parsed as.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownValue(pub String);
-
-impl fmt::Display for UnknownValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown value \"{}\"", self.0)
-    }
-}
-
-impl std::error::Error for UnknownValue {}
-
-/// Declares a fieldless enum whose serde names, `as_str`, `FromStr` and
-/// `Display` all come from one list, so the wire name, the database text and
-/// the parser can never drift apart.
-macro_rules! vocabulary {
-    (
-        $(#[$enum_meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$variant_meta:meta])* $variant:ident => $text:literal, )+
-        }
-    ) => {
-        $(#[$enum_meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-            utoipa::ToSchema,
-        )]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $( $(#[$variant_meta])* $variant, )+
-        }
-
-        impl $name {
-            /// Every member, in declaration order.
-            pub const ALL: [Self; <[&str]>::len(&[$($text),+])] = [$(Self::$variant),+];
-
-            /// The snake_case name used on the wire and in storage.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $( Self::$variant => $text, )+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownValue;
-
-            fn from_str(input: &str) -> Result<Self, Self::Err> {
-                match input {
-                    $( $text => Ok(Self::$variant), )+
-                    _ => Err(UnknownValue(input.to_owned())),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::domain::access::Capability;
+use crate::domain::access::Role;
+use crate::domain::vocabulary::vocabulary;
+pub use crate::domain::vocabulary::UnknownValue;
 
 vocabulary! {
     /// Where a hazard is in its lifecycle.
@@ -140,17 +81,6 @@ impl CheckSource {
 }
 
 vocabulary! {
-    /// What a user is allowed to do, as far as hazards are concerned.
-    pub enum Role {
-        Admin => "admin",
-        Supervisor => "supervisor",
-        Expert => "expert",
-        Enterprise => "enterprise",
-        Viewer => "viewer",
-    }
-}
-
-vocabulary! {
     /// Something a user can do to a hazard.
     pub enum HazardAction {
         /// Record or revise the rectification plan.
@@ -189,6 +119,14 @@ impl HazardAction {
             Self::RefuseExtension => "refuse a deadline extension for",
         }
     }
+}
+
+/// Whether `role` may record a check of `source` (and report hazards from
+/// it): an enterprise contact records only its own self-checks; the park's
+/// roles that report at all record any source.
+pub fn may_record_source(role: Role, source: CheckSource) -> bool {
+    role.may(Capability::ReportHazards)
+        && (role != Role::Enterprise || source == CheckSource::SelfCheck)
 }
 
 /// Who is acting, on what kind of hazard.
@@ -277,24 +215,19 @@ pub fn allowed_actions(state: HazardState, ctx: TransitionContext) -> Vec<Hazard
         .collect()
 }
 
-fn is_supervision(role: Role) -> bool {
-    // Admin holds every supervisor power.
-    matches!(role, Role::Supervisor | Role::Admin)
-}
-
-/// Whether the role may take the action on this kind of hazard in any state.
+/// Whether the role may take the action on this kind of hazard in any state,
+/// by the capability table.
 fn role_may_take(action: HazardAction, ctx: TransitionContext) -> bool {
     let role = ctx.role;
     match action {
-        HazardAction::Plan | HazardAction::Submit => {
-            role == Role::Enterprise || role == Role::Expert || is_supervision(role)
-        }
+        HazardAction::Plan | HazardAction::Submit => role.may(Capability::RectifyHazards),
         HazardAction::Accept | HazardAction::Reject => may_sign_off(ctx),
-        HazardAction::Void
-        | HazardAction::Reopen
-        | HazardAction::ApproveExtension
-        | HazardAction::RefuseExtension => is_supervision(role),
-        HazardAction::RequestExtension => role == Role::Enterprise,
+        HazardAction::Void => role.may(Capability::VoidHazards),
+        HazardAction::Reopen => role.may(Capability::ReopenHazards),
+        HazardAction::ApproveExtension | HazardAction::RefuseExtension => {
+            role.may(Capability::DecideExtensions)
+        }
+        HazardAction::RequestExtension => role.may(Capability::RequestExtensions),
     }
 }
 
@@ -303,12 +236,12 @@ fn role_may_take(action: HazardAction, ctx: TransitionContext) -> bool {
 /// stakes are low; a major hazard needs supervision, not just an expert.
 fn may_sign_off(ctx: TransitionContext) -> bool {
     match ctx.level {
-        HazardLevel::Major => is_supervision(ctx.role),
-        HazardLevel::General => match ctx.role {
-            Role::Admin | Role::Supervisor | Role::Expert => true,
-            Role::Enterprise => ctx.source == CheckSource::SelfCheck,
-            Role::Viewer => false,
-        },
+        HazardLevel::Major => ctx.role.may(Capability::AcceptMajorHazards),
+        HazardLevel::General => {
+            ctx.role.may(Capability::AcceptGeneralHazards)
+                || (ctx.role.may(Capability::AcceptOwnSelfCheckHazards)
+                    && ctx.source == CheckSource::SelfCheck)
+        }
     }
 }
 
@@ -335,8 +268,8 @@ fn next_state(state: HazardState, action: HazardAction) -> Option<HazardState> {
 
 fn forbidden_reason(action: HazardAction, ctx: TransitionContext) -> String {
     let role = ctx.role;
-    if role == Role::Viewer {
-        return "a viewer may only read hazards, not change them".to_owned();
+    if !role.may(Capability::ReadHazards) {
+        return format!("the {role} role may neither read nor change hazards");
     }
     match action {
         HazardAction::Accept | HazardAction::Reject => match (role, ctx.level) {
@@ -427,6 +360,7 @@ pub fn missing_plan_fields(level: HazardLevel, plan: &RectificationPlan) -> Vec<
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::str::FromStr;
 
     fn ctx(role: Role, level: HazardLevel, source: CheckSource) -> TransitionContext {
         TransitionContext {
@@ -1014,6 +948,18 @@ mod tests {
         ];
         for (name, plan) in cases {
             assert_eq!(missing_plan_fields(HazardLevel::Major, &plan), [name]);
+        }
+    }
+
+    #[test]
+    fn enterprise_contacts_record_only_self_checks() {
+        for source in CheckSource::ALL {
+            assert_eq!(
+                may_record_source(Role::Enterprise, source),
+                source == CheckSource::SelfCheck
+            );
+            assert!(may_record_source(Role::Expert, source));
+            assert!(!may_record_source(Role::Viewer, source));
         }
     }
 }

@@ -11,3 +11,4 @@ pub mod evidence;
 pub mod grading;
 pub mod hazard;
 pub mod park;
+pub mod vocabulary;

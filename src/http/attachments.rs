@@ -30,9 +30,8 @@ use crate::app;
 use crate::app::hazards::{parse_id, NewEvidence, Preconditions};
 use crate::db::attachments::{self as store, Attachment};
 use crate::db::{write_transaction, DbConnection};
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
-use crate::domain::hazard::Role;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{
@@ -41,12 +40,6 @@ use crate::http::{
 };
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
-const READERS: [Role; 4] = [
-    Role::Admin,
-    Role::Supervisor,
-    Role::Expert,
-    Role::Enterprise,
-];
 const MAX_CAPTION_CHARS: usize = 500;
 /// Bytes read of a text field before it is refused (a caption in Chinese
 /// is three bytes a character).
@@ -159,7 +152,7 @@ pub async fn upload_attachment(
     path: web::Path<Uuid>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "attach evidence")?;
+    caller.require(Capability::HandleEvidence)?;
     let hazard_id = path.into_inner();
     let preconditions = Preconditions {
         if_match: if_match_version(&req)?,
@@ -546,7 +539,7 @@ pub async fn list_attachments(
     path: web::Path<Uuid>,
     query: web::Query<ListAttachmentsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read evidence files")?;
+    caller.require(Capability::HandleEvidence)?;
     let query = query.into_inner();
     let page = Page::new(query.limit)?;
     let after = decode_id_cursor(query.cursor.as_deref())?;
@@ -605,7 +598,7 @@ pub async fn download_attachment(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read evidence files")?;
+    caller.require(Capability::HandleEvidence)?;
     let id = path.into_inner();
     let attachment = state
         .db
@@ -705,7 +698,7 @@ pub async fn delete_attachment(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "remove evidence files")?;
+    caller.require(Capability::HandleEvidence)?;
     let id = path.into_inner();
     let now = state.park.now();
     let blobs = state.evidence.blobs().clone();

@@ -14,12 +14,11 @@ use crate::db::enterprises::{
     self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
 };
 use crate::db::write_transaction;
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
-use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::state::AppState;
 use crate::http::{
@@ -28,14 +27,6 @@ use crate::http::{
 };
 
 const MAX_CONTACT_EMAILS: usize = 20;
-const READERS: [Role; 5] = [
-    Role::Admin,
-    Role::Supervisor,
-    Role::Expert,
-    Role::Viewer,
-    Role::Enterprise,
-];
-const WRITERS: [Role; 2] = [Role::Admin, Role::Supervisor];
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseView {
@@ -185,7 +176,7 @@ pub async fn create_enterprise(
     caller: Caller,
     body: web::Json<CreateEnterprise>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&WRITERS, "register enterprises")?;
+    caller.require(Capability::ManageEnterprises)?;
     let body = body.into_inner();
     let name = required_text("name", &body.name, 200)?;
     let credit_code = parse_credit_code(&body.credit_code)?;
@@ -235,7 +226,7 @@ pub async fn list_enterprises(
     caller: Caller,
     query: web::Query<ListEnterprisesQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read enterprises")?;
+    caller.require(Capability::ReadEnterprises)?;
     let page = Page::new(query.limit)?;
     let after = decode_id_cursor(query.cursor.as_deref())?;
     let today = state.park.now().park_today;
@@ -296,7 +287,7 @@ pub async fn get_enterprise(
     path: web::Path<Uuid>,
     query: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read enterprises")?;
+    caller.require(Capability::ReadEnterprises)?;
     let id = path.into_inner();
     if !caller.can_see_enterprise(id) {
         return Err(AppError::NotFound("enterprise"));
@@ -355,7 +346,7 @@ pub async fn update_enterprise(
     path: web::Path<Uuid>,
     body: web::Json<UpdateEnterprise>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&WRITERS, "change enterprises")?;
+    caller.require(Capability::ManageEnterprises)?;
     let if_match = if_match_version(&req)?;
     let body = body.into_inner();
     let changes = EnterpriseChanges {

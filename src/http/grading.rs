@@ -10,14 +10,12 @@ use crate::app;
 use crate::app::grading::{GradeCounts, NewAssessment};
 use crate::app::hazards::parse_id;
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
-use crate::domain::access::Caller;
+use crate::domain::access::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::grading::{score_to_centi, DueReason, Grade};
-use crate::domain::hazard::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_cursor, optional_text, Created, Page, Paginated};
-
-const ASSESSORS: [Role; 2] = [Role::Admin, Role::Supervisor];
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {
@@ -102,7 +100,7 @@ pub async fn create_assessment(
     path: web::Path<Uuid>,
     body: web::Json<CreateAssessment>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&ASSESSORS, "record assessments")?;
+    caller.require(Capability::AssessEnterprises)?;
     let body = body.into_inner();
     let grading = &state.settings.grading;
     let thresholds = grading.thresholds().map_err(AppError::Internal)?;
@@ -184,10 +182,7 @@ pub async fn list_assessments(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(
-        &[Role::Admin, Role::Supervisor, Role::Enterprise],
-        "read assessments",
-    )?;
+    caller.require(Capability::ReadAssessments)?;
     let id = path.into_inner();
     if !caller.can_see_enterprise(id) {
         return Err(AppError::NotFound("enterprise"));
@@ -259,10 +254,7 @@ pub async fn due(
     caller: Caller,
     query: web::Query<DueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(
-        &[Role::Admin, Role::Supervisor, Role::Expert],
-        "read the supervision due list",
-    )?;
+    caller.require(Capability::ReadSupervisionDue)?;
     let within = query.within_days.unwrap_or(0);
     if within > 366 {
         return Err(AppError::invalid("within_days", "must be at most 366"));
@@ -324,10 +316,7 @@ pub async fn grade_counts(
     caller: Caller,
     query: web::Query<crate::http::enterprises::AsOfQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(
-        &[Role::Admin, Role::Supervisor, Role::Expert, Role::Viewer],
-        "read park-wide figures",
-    )?;
+    caller.require(Capability::ReadParkFigures)?;
     let as_of = query.as_of.unwrap_or(state.park.now().park_today);
     let counts = state
         .db
@@ -395,10 +384,7 @@ pub async fn list_events(
     path: web::Path<Uuid>,
     query: web::Query<crate::http::hazards::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(
-        &[Role::Admin, Role::Supervisor, Role::Enterprise],
-        "read enterprise history",
-    )?;
+    caller.require(Capability::ReadAssessments)?;
     let id = path.into_inner();
     if !caller.can_see_enterprise(id) {
         return Err(AppError::NotFound("enterprise"));

@@ -13,10 +13,11 @@ use crate::app::hazards::{parse_id, Command, NewHazard, PlanInput, Preconditions
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
-use crate::domain::access::Caller;
+use crate::domain::access::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::criteria::is_major_basis_code;
 use crate::domain::hazard::{
-    allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, Role, TransitionContext,
+    allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, TransitionContext,
 };
 use crate::domain::park::Park;
 use crate::error::{AppError, FieldErrors};
@@ -27,12 +28,6 @@ use crate::http::{
     json_bytes, optional_text, required_text, with_etag, Created, Page, Paginated,
 };
 
-const READERS: [Role; 4] = [
-    Role::Admin,
-    Role::Supervisor,
-    Role::Expert,
-    Role::Enterprise,
-];
 const MAX_TEXT: usize = 10_000;
 const MAX_LINE: usize = 200;
 /// Funds above this (in yuan) are taken for a typing error.
@@ -365,7 +360,7 @@ pub async fn create_hazard(
     caller: Caller,
     body: web::Json<CreateHazard>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "report hazards")?;
+    caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();
     check_source_rules(
         &caller,
@@ -428,7 +423,7 @@ pub async fn list_hazards(
     caller: Caller,
     query: web::Query<ListHazardsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "list hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let query = query.into_inner();
     let page = Page::new(query.limit)?;
     let before = decode_id_cursor(query.cursor.as_deref())?;
@@ -506,7 +501,7 @@ pub async fn get_hazard(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let id = path.into_inner();
     let today = state.park.now().park_today;
     // The view depends on the role (`allowed_actions`) and the day
@@ -618,7 +613,7 @@ pub async fn list_events(
     path: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let page = Page::new(query.limit)?;
     let after = decode_cursor::<i32>(query.cursor.as_deref())?;
     let id = path.into_inner();
@@ -690,7 +685,7 @@ pub async fn list_extensions(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let id = path.into_inner();
     let rows = state
         .db
@@ -776,7 +771,7 @@ async fn run_command(
     command: Command,
     occurred_at: Option<DateTime<Utc>>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "change hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let preconditions = Preconditions {
         if_match: if_match_version(&req)?,
         occurred_at: occurred_at.map(|t| t.naive_utc()),
@@ -1035,7 +1030,7 @@ pub async fn request_extension(
     path: web::Path<Uuid>,
     body: web::Json<ExtensionRequest>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "change hazards")?;
+    caller.require(Capability::ReadHazards)?;
     let body = body.into_inner();
     let reason = required_text("reason", &body.reason, MAX_TEXT)?;
     let preconditions = Preconditions {

@@ -8,18 +8,13 @@ use uuid::Uuid;
 use crate::app::hazards::parse_id;
 use crate::db::enterprises;
 use crate::db::inspections::{self, Inspection, InspectionFilter};
-use crate::domain::access::Caller;
-use crate::domain::hazard::{CheckSource, Role};
+use crate::domain::access::{Caller, Capability};
+use crate::domain::hazard::may_record_source;
+use crate::domain::hazard::CheckSource;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, required_text, Created, Page, Paginated};
 
-const READERS: [Role; 4] = [
-    Role::Admin,
-    Role::Supervisor,
-    Role::Expert,
-    Role::Enterprise,
-];
 const MAX_INSPECTORS: usize = 50;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -92,17 +87,16 @@ pub fn check_source_rules(
     enterprise_id: Uuid,
     checking_enterprise_id: Option<Uuid>,
 ) -> Result<(), AppError> {
-    if caller.role == Role::Enterprise {
-        if source != CheckSource::SelfCheck {
-            return Err(AppError::forbidden(
-                "an enterprise contact may only record its own self-checks (self_check)",
-            ));
-        }
-        if !caller.can_see_enterprise(enterprise_id) {
-            return Err(AppError::forbidden(
-                "an enterprise contact may only record data of its own enterprise",
-            ));
-        }
+    if !may_record_source(caller.role, source) {
+        return Err(AppError::forbidden(format!(
+            "the {} role may only record its own self-checks (self_check), not {source}",
+            caller.role
+        )));
+    }
+    if !caller.can_see_enterprise(enterprise_id) {
+        return Err(AppError::forbidden(
+            "an enterprise contact may only record data of its own enterprise",
+        ));
     }
     match (source, checking_enterprise_id) {
         (CheckSource::MutualCheck, None) => Err(AppError::invalid(
@@ -143,7 +137,7 @@ pub async fn create_inspection(
     caller: Caller,
     body: web::Json<CreateInspection>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "record inspections")?;
+    caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();
     check_source_rules(
         &caller,
@@ -219,7 +213,7 @@ pub async fn list_inspections(
     caller: Caller,
     query: web::Query<ListInspectionsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read inspections")?;
+    caller.require(Capability::ReadInspections)?;
     let page = Page::new(query.limit)?;
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let enterprise_id = match (caller.scope(), query.enterprise_id) {
@@ -265,7 +259,7 @@ pub async fn get_inspection(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&READERS, "read inspections")?;
+    caller.require(Capability::ReadInspections)?;
     let id = path.into_inner().to_string();
     let row = state
         .db

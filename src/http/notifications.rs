@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use crate::app::hazards::parse_id;
 use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
-use crate::domain::access::Caller;
-use crate::domain::hazard::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{decode_id_cursor, Page, Paginated};
@@ -103,7 +102,7 @@ pub async fn list_notifications(
     caller: Caller,
     query: web::Query<NotificationsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin], "read the outbox")?;
+    caller.require(Capability::ReadOutbox)?;
     let page = Page::new(query.limit)?;
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let filter = OutboxFilter {

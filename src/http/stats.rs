@@ -14,8 +14,7 @@ use crate::app;
 use crate::app::reports::render::{render, ReportFormat};
 use crate::app::reports::{Period, Vocabulary};
 use crate::app::stats::{self, Overview};
-use crate::domain::access::Caller;
-use crate::domain::hazard::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::state::AppState;
 
@@ -143,8 +142,6 @@ pub struct ReportQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-const REPORT_READERS: [Role; 3] = [Role::Admin, Role::Supervisor, Role::Viewer];
-
 async fn report_response(
     state: &AppState,
     req: &HttpRequest,
@@ -223,7 +220,7 @@ pub async fn yearly(
     path: web::Path<i32>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&REPORT_READERS, "read the park's reports")?;
+    caller.require(Capability::ReadReports)?;
     let period = Period::year(path.into_inner())
         .ok_or_else(|| AppError::invalid("year", "must be between 2000 and 2100"))?;
     report_response(&state, &req, period, &query).await
@@ -256,7 +253,7 @@ pub async fn quarterly(
     path: web::Path<(i32, u32)>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&REPORT_READERS, "read the park's reports")?;
+    caller.require(Capability::ReadReports)?;
     let (year, quarter) = path.into_inner();
     let period = Period::quarter(year, quarter).ok_or_else(|| {
         AppError::invalid("quarter", "must be 1–4 of a year between 2000 and 2100")

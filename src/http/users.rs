@@ -10,9 +10,9 @@ use uuid::Uuid;
 use crate::app::auth::{check_password_strength, hash_password};
 use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{enterprises, write_transaction, DbConnection};
-use crate::domain::access::Caller;
+use crate::domain::access::Role;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
-use crate::domain::hazard::Role;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{
@@ -142,7 +142,7 @@ pub async fn create_user(
     caller: Caller,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin], "manage users")?;
+    caller.require(Capability::ManageUsers)?;
     let body = body.into_inner();
     let email = Email::parse(&body.email).map_err(|m| AppError::invalid("email", m))?;
     let name = required_text("name", &body.name, 200)?;
@@ -195,7 +195,7 @@ pub async fn list_users(
     caller: Caller,
     query: web::Query<ListUsersQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin], "manage users")?;
+    caller.require(Capability::ManageUsers)?;
     let page = Page::new(query.limit)?;
     let after = decode_id_cursor(query.cursor.as_deref())?;
     let rows = state
@@ -226,7 +226,7 @@ pub async fn get_user(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin], "manage users")?;
+    caller.require(Capability::ManageUsers)?;
     let id = path.into_inner().to_string();
     let user = state
         .db
@@ -260,7 +260,7 @@ pub async fn update_user(
     path: web::Path<Uuid>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin], "manage users")?;
+    caller.require(Capability::ManageUsers)?;
     let if_match = if_match_version(&req)?;
     let body = body.into_inner();
     let name = body

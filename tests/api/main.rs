@@ -7,6 +7,7 @@
 mod helpers;
 
 mod attachments;
+mod capabilities;
 mod cli;
 mod escalation;
 mod faults;
