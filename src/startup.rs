@@ -109,7 +109,7 @@ impl Application {
             match self
                 .state
                 .db
-                .run(move |conn| crate::db::outbox::release_leases(conn, &owner, now))
+                .write(move |conn| crate::db::outbox::release_leases(conn, &owner, now))
                 .await
             {
                 Ok(released) => tracing::info!(released, "outbox leases released"),

@@ -427,7 +427,7 @@ async fn deliver(
     let owner = worker.to_owned();
     let claimed = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             outbox::claim(
                 conn,
                 &owner,
@@ -485,7 +485,7 @@ async fn deliver(
         let (owner, id) = (worker.to_owned(), message.id.clone());
         let recorded = state
             .db
-            .run(move |conn| outbox::record_attempt(conn, &id, &owner, &outcome, now))
+            .write(move |conn| outbox::record_attempt(conn, &id, &owner, &outcome, now))
             .await?;
         if !recorded {
             tracing::warn!(outbox_id = %message.id, "lease lost before the attempt was recorded");
@@ -547,7 +547,7 @@ pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
             }
             let now = state.clock.now();
             let escalation = state.escalation.clone();
-            match state.db.run(move |conn| escalation.scan(conn, now)).await {
+            match state.db.write(move |conn| escalation.scan(conn, now)).await {
                 Ok(0) => {}
                 Ok(queued) => tracing::info!(queued, "escalations queued"),
                 Err(error) => tracing::warn!(%error, "escalation scan failed"),

@@ -9,9 +9,9 @@
 //! and served only while the generation is still the same, so a change that
 //! lands during the read can never be hidden. The generation moves:
 //!
-//! - at once, after every write transaction of this process commits
-//!   through [`Db::run`](crate::db::Db::run), so a client always reads its
-//!   own writes;
+//! - at once, after every [`Db::write`](crate::db::Db::write) of this
+//!   process (the services' changes all go through it), so a client always
+//!   reads its own writes;
 //! - when another process changes the data, as seen by the [`Watcher`]: on
 //!   PostgreSQL a trigger on `hazards` sends `NOTIFY hazard_tracker_changes`
 //!   (delivered only once the change is visible), on SQLite the file's
@@ -35,17 +35,11 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::{Db, DbConnection};
+use crate::db::change_feed::{ChangeFeed, HEARTBEAT};
+use crate::db::Db;
 use crate::settings::ReadCacheSettings;
-
-/// The channel the PostgreSQL trigger on `hazards` notifies.
-pub const CHANNEL: &str = "hazard_tracker_changes";
-
-/// How often the PostgreSQL watcher proves its connection with a query.
-const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// Milliseconds on a process-wide monotonic clock.
 fn now_ms() -> u64 {
@@ -275,12 +269,6 @@ fn sleep_unless(stop: &AtomicBool, total: Duration) {
     }
 }
 
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    data_version: i64,
-}
-
 /// Watches until stopped (`Ok`) or until the connection fails (`Err`).
 fn watch(
     db: &Db,
@@ -288,46 +276,19 @@ fn watch(
     stop: &AtomicBool,
     poll_interval: Duration,
 ) -> anyhow::Result<()> {
-    let mut conn = db.open_dedicated()?;
-    let mut data_version = None;
-    if let DbConnection::Postgresql(pg) = &mut conn {
-        diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(pg)?;
-    }
-    let mut last_heartbeat: Option<Instant> = None;
+    let mut feed = ChangeFeed::open(db)?;
     let mut first = true;
     while !stop.load(Ordering::Acquire) {
         let Some(cache) = cache.upgrade() else {
             return Ok(());
         };
-        let changed = match &mut conn {
-            DbConnection::Postgresql(pg) => {
-                if last_heartbeat.is_none_or(|at| at.elapsed() >= HEARTBEAT) {
-                    diesel::sql_query("SELECT 1").execute(pg)?;
-                    last_heartbeat = Some(Instant::now());
-                }
-                let mut any = false;
-                for notification in pg.notifications_iter() {
-                    notification?;
-                    any = true;
-                }
-                any
-            }
-            DbConnection::Sqlite(lite) => {
-                let now = diesel::sql_query("PRAGMA data_version")
-                    .get_result::<DataVersion>(lite)?
-                    .data_version;
-                let moved = data_version.is_some_and(|seen| seen != now);
-                data_version = Some(now);
-                last_heartbeat = Some(Instant::now());
-                moved
-            }
-        };
+        let changed = feed.poll()?;
         // On (re)connecting, anything may have changed while nobody watched.
         if changed || first {
             cache.changed();
             first = false;
         }
-        let confirmed = last_heartbeat.map_or(0, |at| {
+        let confirmed = feed.confirmed_at().map_or(0, |at| {
             now_ms().saturating_sub(u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX))
         });
         let lease = (2 * HEARTBEAT).max(poll_interval * 3);

@@ -4,6 +4,7 @@
 //! Backend-specific SQL is confined to a few `match` blocks in this folder.
 
 pub mod attachments;
+pub mod change_feed;
 pub mod enterprises;
 pub mod grading;
 pub mod hazards;
@@ -14,7 +15,6 @@ pub mod schema;
 pub mod stats;
 pub mod users;
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,15 +121,9 @@ pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
     manager: ConnectionManager,
-    /// Write transactions committed through [`Db::run`], for the read
-    /// cache: this application's own changes invalidate it at once.
+    /// Moves after every [`Db::write`], for the read cache: this
+    /// application's own changes invalidate it at once.
     commits: Arc<AtomicU64>,
-}
-
-thread_local! {
-    /// Set by [`write_transaction`] when it commits; [`Db::run`] reads and
-    /// clears it around the work it runs on a blocking thread.
-    static COMMITTED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Db {
@@ -183,7 +177,7 @@ impl Db {
         }
     }
 
-    /// How many write transactions [`Db::run`] has committed; only grows.
+    /// How many [`Db::write`]s have finished; only grows.
     pub fn commit_counter(&self) -> Arc<AtomicU64> {
         self.commits.clone()
     }
@@ -204,7 +198,8 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, so no
-    /// diesel call ever stalls an async worker.
+    /// diesel call ever stalls an async worker. For reads: work that may
+    /// change data goes through [`Db::write`].
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -212,16 +207,27 @@ impl Db {
     {
         let db = self.clone();
         actix_web::web::block(move || {
-            COMMITTED.set(false);
             let mut conn = db.get()?;
-            let outcome = f(&mut conn);
-            if COMMITTED.replace(false) {
-                db.commits.fetch_add(1, Ordering::AcqRel);
-            }
-            outcome
+            f(&mut conn)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// [`Db::run`] for work that may change data (in transactions of its
+    /// own, see [`write_transaction`]). Once it is done the commit counter
+    /// moves, whatever the outcome, so the read cache answers this
+    /// application's next read from the database and a client always reads
+    /// its own writes.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let commits = self.commits.clone();
+        let outcome = self.run(f).await;
+        commits.fetch_add(1, Ordering::AcqRel);
+        outcome
     }
 
     /// Applies every pending migration of the backend in use.
@@ -270,7 +276,6 @@ where
                     <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
                 return Err(e.into());
             }
-            COMMITTED.set(true);
             Ok(value)
         }
         Err(error) => {

@@ -478,7 +478,7 @@ async fn attach(
         let (blobs, sha256) = (blobs.clone(), sha256.clone());
         let released = state
             .db
-            .run(move |conn| release_if_unreferenced(conn, blobs.as_ref(), &sha256))
+            .write(move |conn| release_if_unreferenced(conn, blobs.as_ref(), &sha256))
             .await;
         if let Err(e) = released {
             tracing::warn!(error = %e, "could not remove the blob of a failed upload");
@@ -704,7 +704,7 @@ pub async fn delete_attachment(
     let blobs = state.evidence.blobs().clone();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let change = app::hazards::remove_evidence(conn, &caller, id, now)?;
             // The row is gone for good; a blob that cannot be removed now
             // is only wasted space, never a broken record.

@@ -371,7 +371,7 @@ pub async fn update_enterprise(
     let id = enterprise_id.to_string();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             write_transaction(conn, |conn| {
                 let current =
                     enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;

@@ -780,7 +780,7 @@ async fn run_command(
     let escalation = state.escalation.clone();
     let applied = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             app::hazards::apply(
                 conn,
                 &caller,

@@ -457,7 +457,7 @@ where
     let now = crate::clock::now_utc();
     let (created, replayed) = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let Some(key) = key else {
                 return write_transaction(conn, create).map(|created| (created, false));
             };

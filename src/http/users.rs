@@ -290,7 +290,7 @@ pub async fn update_user(
     }
     let user = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             write_transaction(conn, |conn| {
                 let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
                 if if_match.is_some_and(|v| v != current.version) {
