@@ -14,11 +14,20 @@ use awc::http::Method;
 use diesel::{QueryDsl, RunQueryDsl};
 use hazard_tracker::settings::{Settings, StorageBackend};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::backend_tests;
+use crate::helpers::events;
+use crate::helpers::evidence::attach;
+use crate::helpers::evidence::jpeg;
+use crate::helpers::evidence::multipart;
+use crate::helpers::evidence::multipart_content_type;
+use crate::helpers::evidence::pdf;
+use crate::helpers::evidence::sha256;
+use crate::helpers::evidence::upload;
+use crate::helpers::evidence::Part;
+use crate::helpers::id_of;
 use crate::helpers::{
-    full_plan, general_hazard, major_hazard, spawn_app_with, Backend, Park, Reply, TestApp,
+    full_plan, general_hazard, major_hazard, spawn_app_with, Backend, Park, TestApp,
 };
 
 backend_tests!(
@@ -62,114 +71,6 @@ configured_tests!(
 
 // ---------------------------------------------------------------- files
 
-/// A JPEG-signed file of `len` filler bytes, different for each `seed`.
-pub fn jpeg(seed: u8, len: usize) -> Vec<u8> {
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    bytes.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    bytes.extend([0xFF, 0xD9]);
-    bytes
-}
-
-fn pdf(seed: u8) -> Vec<u8> {
-    let mut bytes = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
-    bytes.extend((0..20_000).map(|i: u32| (i as u8) ^ seed));
-    bytes.extend(b"\n%%EOF\n");
-    bytes
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-struct Part<'a> {
-    name: &'a str,
-    file_name: Option<&'a str>,
-    content_type: Option<&'a str>,
-    data: Vec<u8>,
-}
-
-impl<'a> Part<'a> {
-    fn text(name: &'a str, value: &str) -> Part<'a> {
-        Part {
-            name,
-            file_name: None,
-            content_type: None,
-            data: value.as_bytes().to_vec(),
-        }
-    }
-
-    fn file(file_name: &'a str, content_type: &'a str, data: Vec<u8>) -> Part<'a> {
-        Part {
-            name: "file",
-            file_name: Some(file_name),
-            content_type: Some(content_type),
-            data,
-        }
-    }
-}
-
-const BOUNDARY: &str = "----ht-evidence-test-7d9f1c";
-
-fn multipart_content_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
-fn multipart(parts: &[Part]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for part in parts {
-        write!(
-            body,
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"",
-            part.name
-        )
-        .unwrap();
-        if let Some(file_name) = part.file_name {
-            write!(body, "; filename=\"{file_name}\"").unwrap();
-        }
-        body.extend(b"\r\n");
-        if let Some(content_type) = part.content_type {
-            write!(body, "Content-Type: {content_type}\r\n").unwrap();
-        }
-        body.extend(b"\r\n");
-        body.extend(&part.data);
-        body.extend(b"\r\n");
-    }
-    write!(body, "--{BOUNDARY}--\r\n").unwrap();
-    body
-}
-
-async fn upload(app: &TestApp, token: &str, hazard_id: &str, parts: &[Part<'_>]) -> Reply {
-    app.post(&format!("/api/v1/hazards/{hazard_id}/attachments"))
-        .token(token)
-        .raw(&multipart_content_type(), multipart(parts))
-        .send()
-        .await
-}
-
-/// Uploads a file in `phase` and returns the attachment's JSON.
-pub async fn attach(
-    app: &TestApp,
-    token: &str,
-    hazard_id: &str,
-    phase: &str,
-    data: Vec<u8>,
-) -> Value {
-    upload(
-        app,
-        token,
-        hazard_id,
-        &[
-            Part::text("phase", phase),
-            Part::file("photo.jpg", "image/jpeg", data),
-        ],
-    )
-    .await
-    .expect(201)
-    .json
-}
-
 /// A download: status, headers and the raw bytes.
 struct Download {
     status: u16,
@@ -209,18 +110,6 @@ async fn hazard(app: &TestApp, token: &str, id: &str) -> Value {
         .json
 }
 
-async fn events(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
-    app.get(&format!("/api/v1/hazards/{id}/events"))
-        .token(token)
-        .send()
-        .await
-        .expect(200)
-        .json["items"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn list(app: &TestApp, token: &str, hazard_id: &str, query: &str) -> Vec<Value> {
     app.get(&format!("/api/v1/hazards/{hazard_id}/attachments{query}"))
         .token(token)
@@ -231,10 +120,6 @@ async fn list(app: &TestApp, token: &str, hazard_id: &str, query: &str) -> Vec<V
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn id_of(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
 }
 
 async fn reported(app: &TestApp, park: &Park) -> String {

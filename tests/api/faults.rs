@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::helpers::eventually;
 use crate::helpers::{
     credit_code, general_hazard, major_hazard, postgres_admin_url, spawn_app_with, Backend, Reply,
     TestApp, JWT_SECRET, PASSWORD,
@@ -32,22 +33,6 @@ use crate::smtp::SmtpServer;
 
 /// The longest any request may take while the database is away.
 const NO_HANG: Duration = Duration::from_secs(10);
-
-/// Polls `check` until it gives a value, failing after `limit`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn timed<T>(work: impl Future<Output = T>) -> (T, Duration) {
     let started = Instant::now();

@@ -184,12 +184,12 @@ async fn major_hazard_needs_basis_plan_and_supervisor(app: TestApp) {
         .expect(200);
     assert_eq!(planned.json["plan"]["funds"], 12500.5);
     // A major hazard is submitted with proof of its rectification.
-    crate::attachments::attach(
+    crate::helpers::evidence::attach(
         &app,
         &park.contact_a,
         &id,
         "after",
-        crate::attachments::jpeg(1, 1000),
+        crate::helpers::evidence::jpeg(1, 1000),
     )
     .await;
     app.post(&format!("/api/v1/hazards/{id}/submit"))

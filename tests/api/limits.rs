@@ -13,24 +13,10 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
+use crate::helpers::sample;
 use crate::helpers::{general_hazard, major_hazard, spawn_app_with, Backend, TestApp, PASSWORD};
 
 backend_tests!(metrics_expose_traffic_pool_outbox_and_hazards);
-
-/// The value of one series, given exactly as the exposition writes it
-/// (`name{label="value",...}`).
-#[track_caller]
-pub fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(series)
-                .and_then(|rest| rest.strip_prefix(' '))
-        })
-        .unwrap_or_else(|| panic!("{series} missing from /metrics:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
 
 async fn metrics_expose_traffic_pool_outbox_and_hazards(app: TestApp) {
     let park = app.park().await;

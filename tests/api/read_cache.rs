@@ -10,9 +10,9 @@ use hazard_tracker::db::DbConnection;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::faults::eventually;
+use crate::helpers::eventually;
+use crate::helpers::sample;
 use crate::helpers::{general_hazard, Reply, TestApp};
-use crate::limits::sample;
 
 backend_tests!(
     repeated_reads_come_from_memory_and_own_writes_show_at_once,

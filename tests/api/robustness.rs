@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
+use crate::helpers::events;
+use crate::helpers::id_of;
+use crate::helpers::ids;
 use crate::helpers::{
     days_from_today, full_plan, general_hazard, major_hazard, Backend, Park, Reply, TestApp,
 };
@@ -62,19 +65,6 @@ fn time(value: &Value) -> DateTime<Utc> {
         .unwrap_or_else(|| panic!("not an RFC 3339 time: {value}"))
 }
 
-fn id_of(value: &Value) -> String {
-    value["id"].as_str().expect("an id").to_owned()
-}
-
-fn ids(reply: &Reply) -> Vec<String> {
-    reply.json["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a list: {}", reply.text))
-        .iter()
-        .map(id_of)
-        .collect()
-}
-
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -85,18 +75,6 @@ fn titled(enterprise: Uuid, title: &str) -> Value {
     let mut body = general_hazard(enterprise);
     body["title"] = json!(title);
     body
-}
-
-async fn events(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
-    app.get(&format!("/api/v1/hazards/{id}/events"))
-        .token(token)
-        .send()
-        .await
-        .expect(200)
-        .json["items"]
-        .as_array()
-        .expect("event items")
-        .clone()
 }
 
 fn actions(events: &[Value]) -> Vec<String> {

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
+use crate::helpers::id_of;
+use crate::helpers::ids;
 use crate::helpers::{
     credit_code, days_from_today, full_plan, general_hazard, major_hazard, Reply, TestApp,
     JWT_SECRET,
@@ -37,22 +39,6 @@ const ISSUER: &str = "hazard-tracker";
 const AUDIENCE: &str = "hazard-tracker-api";
 /// More than the configured 30 s leeway.
 const BEYOND_LEEWAY: i64 = 120;
-
-fn id_of(value: &Value) -> String {
-    value["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {value}"))
-        .to_owned()
-}
-
-fn ids(reply: &Reply) -> Vec<String> {
-    reply.json["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a list: {}", reply.text))
-        .iter()
-        .map(id_of)
-        .collect()
-}
 
 /// A general hazard the enterprise found in its own self-check.
 fn self_check_hazard(enterprise: Uuid) -> Value {
@@ -733,12 +719,12 @@ async fn contact_signs_off_only_its_own_general_self_checks(app: TestApp) {
     let major = app.report(&park.contact_a, body).await;
     let major_id = id_of(&major);
     // A major hazard is submitted with proof of its rectification.
-    crate::attachments::attach(
+    crate::helpers::evidence::attach(
         &app,
         &park.contact_a,
         &major_id,
         "after",
-        crate::attachments::jpeg(2, 1000),
+        crate::helpers::evidence::jpeg(2, 1000),
     )
     .await;
     plan_and_submit(&app, &major_id, &park.contact_a, full_plan()).await;

@@ -1,11 +1,18 @@
 //! The test harness: a real server on a loopback port, on a fresh SQLite
-//! file or a fresh PostgreSQL database per test, and an HTTP client.
+//! file or a fresh PostgreSQL database per test, and an HTTP client, with
+//! the small tools many tests share.
 
+pub mod database;
+pub mod evidence;
+
+pub use database::{postgres_admin_url, postgres_url_for};
+
+use std::future::Future;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awc::http::{header::HeaderMap, Method, StatusCode};
-use diesel::{Connection, RunQueryDsl};
+
 use hazard_tracker::domain::credit_code::check_char;
 use hazard_tracker::http::state::AppState;
 use hazard_tracker::settings::Settings;
@@ -21,21 +28,6 @@ pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-01234567
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// The PostgreSQL server the tests create their databases on. Unreachable
-/// means the PostgreSQL tests fail: they never skip.
-pub fn postgres_admin_url() -> String {
-    std::env::var("HT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn postgres_url_for(db: &str) -> String {
-    let admin = postgres_admin_url();
-    let (base, _) = admin
-        .rsplit_once('/')
-        .expect("HT_TEST_POSTGRES_URL must end in /DATABASE");
-    format!("{base}/{db}")
 }
 
 pub struct TestApp {
@@ -65,13 +57,7 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settin
             None
         }
         Backend::Postgres => {
-            let name = format!("ht_test_{run_id}");
-            let mut admin = diesel::PgConnection::establish(&postgres_admin_url()).expect(
-                "PostgreSQL must be reachable for the PostgreSQL tests (HT_TEST_POSTGRES_URL)",
-            );
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("creating the test database");
+            let name = database::create_test_database(&run_id);
             settings.database.url = postgres_url_for(&name);
             Some(name)
         }
@@ -121,10 +107,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
         if let Some(name) = &self.pg_database {
-            if let Ok(mut admin) = diesel::PgConnection::establish(&postgres_admin_url()) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
+            database::drop_test_database(name);
         }
     }
 }
@@ -418,6 +401,70 @@ pub fn days_from_today(days: i64) -> String {
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
     (today + chrono::Duration::days(days)).to_string()
+}
+
+/// The `id` of a JSON object.
+#[track_caller]
+pub fn id_of(value: &Value) -> String {
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+        .to_owned()
+}
+
+/// The ids of a list answer's items, in order.
+#[track_caller]
+pub fn ids(reply: &Reply) -> Vec<String> {
+    reply.json["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {}", reply.text))
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+/// The first page of a hazard's events.
+pub async fn events(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/hazards/{id}/events"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .expect("event items")
+        .clone()
+}
+
+/// Polls `check` until it gives a value, failing after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of one series, given exactly as the exposition writes it
+/// (`name{label="value",...}`).
+#[track_caller]
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .unwrap_or_else(|| panic!("{series} missing from /metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Runs each named test function once on SQLite and once on PostgreSQL.

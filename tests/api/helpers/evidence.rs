@@ -1,0 +1,118 @@
+//! Evidence files for the tests: small files of each accepted type, and
+//! multipart uploads built by hand so every byte is under the test's
+//! control.
+
+use std::io::Write;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Reply, TestApp};
+
+/// A JPEG-signed file of `len` filler bytes, different for each `seed`.
+pub fn jpeg(seed: u8, len: usize) -> Vec<u8> {
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    bytes.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    bytes.extend([0xFF, 0xD9]);
+    bytes
+}
+
+pub fn pdf(seed: u8) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    bytes.extend((0..20_000).map(|i: u32| (i as u8) ^ seed));
+    bytes.extend(b"\n%%EOF\n");
+    bytes
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub file_name: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub data: Vec<u8>,
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, value: &str) -> Part<'a> {
+        Part {
+            name,
+            file_name: None,
+            content_type: None,
+            data: value.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn file(file_name: &'a str, content_type: &'a str, data: Vec<u8>) -> Part<'a> {
+        Part {
+            name: "file",
+            file_name: Some(file_name),
+            content_type: Some(content_type),
+            data,
+        }
+    }
+}
+
+pub const BOUNDARY: &str = "----ht-evidence-test-7d9f1c";
+
+pub fn multipart_content_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+pub fn multipart(parts: &[Part]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for part in parts {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"",
+            part.name
+        )
+        .unwrap();
+        if let Some(file_name) = part.file_name {
+            write!(body, "; filename=\"{file_name}\"").unwrap();
+        }
+        body.extend(b"\r\n");
+        if let Some(content_type) = part.content_type {
+            write!(body, "Content-Type: {content_type}\r\n").unwrap();
+        }
+        body.extend(b"\r\n");
+        body.extend(&part.data);
+        body.extend(b"\r\n");
+    }
+    write!(body, "--{BOUNDARY}--\r\n").unwrap();
+    body
+}
+
+pub async fn upload(app: &TestApp, token: &str, hazard_id: &str, parts: &[Part<'_>]) -> Reply {
+    app.post(&format!("/api/v1/hazards/{hazard_id}/attachments"))
+        .token(token)
+        .raw(&multipart_content_type(), multipart(parts))
+        .send()
+        .await
+}
+
+/// Uploads a file in `phase` and returns the attachment's JSON.
+pub async fn attach(
+    app: &TestApp,
+    token: &str,
+    hazard_id: &str,
+    phase: &str,
+    data: Vec<u8>,
+) -> Value {
+    upload(
+        app,
+        token,
+        hazard_id,
+        &[
+            Part::text("phase", phase),
+            Part::file("photo.jpg", "image/jpeg", data),
+        ],
+    )
+    .await
+    .expect(201)
+    .json
+}
