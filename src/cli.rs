@@ -275,7 +275,7 @@ pub fn add_user(
                 id: &id.to_string(),
                 email: email.as_str(),
                 name: &name,
-                role: role.as_str(),
+                role,
                 enterprise_id: enterprise.map(|e| e.to_string()).as_deref(),
                 password_hash: &hash,
                 active: true,

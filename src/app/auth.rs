@@ -226,15 +226,13 @@ impl AccountCheck {
             None => {
                 let id = caller.user_id.to_string();
                 let user = db.run(move |conn| users::find(conn, &id)).await?;
-                let current = user.filter(|u| u.active).and_then(|u| {
-                    Some(Caller {
-                        user_id: caller.user_id,
-                        role: u.role.parse().ok()?,
-                        enterprise_id: u
-                            .enterprise_id
-                            .as_deref()
-                            .and_then(|e| Uuid::parse_str(e).ok()),
-                    })
+                let current = user.filter(|u| u.active).map(|u| Caller {
+                    user_id: caller.user_id,
+                    role: u.role,
+                    enterprise_id: u
+                        .enterprise_id
+                        .as_deref()
+                        .and_then(|e| Uuid::parse_str(e).ok()),
                 });
                 if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
                     if map.len() > 100_000 {

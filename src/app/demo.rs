@@ -20,8 +20,10 @@ use crate::db::schema::{
     hazards, inspections, users,
 };
 use crate::db::{write_transaction, DbConnection};
+use crate::domain::access::Role;
 use crate::domain::credit_code::check_char;
 use crate::domain::grading::Grade;
+use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
 use crate::settings::Settings;
 
@@ -373,11 +375,11 @@ pub fn load_scaled(
         });
         let rectified = rectified.min(total);
         let sources = [
-            ("self_check", 34u32),
-            ("mutual_check", 9),
-            ("resident_expert", 31),
-            ("national_expert", 11),
-            ("park_supervision", 15),
+            (CheckSource::SelfCheck, 34u32),
+            (CheckSource::MutualCheck, 9),
+            (CheckSource::ResidentExpert, 31),
+            (CheckSource::NationalExpert, 11),
+            (CheckSource::ParkSupervision, 15),
         ];
         // Fewer finds around the Spring Festival, more in the spring and autumn campaigns.
         let months = [
@@ -450,7 +452,7 @@ pub fn load_scaled(
             })
             .collect();
         moments.sort();
-        let mut current_inspection: Option<(String, usize, &str, NaiveDate, usize)> = None;
+        let mut current_inspection: Option<(String, usize, CheckSource, NaiveDate, usize)> = None;
         for (n, found_at) in moments.into_iter().enumerate() {
             let found_on = time_zone.from_utc_datetime(&found_at).date_naive();
             // Hazards come in visits of a few each.
@@ -463,11 +465,11 @@ pub fn load_scaled(
                     let enterprise = *pick(&mut rng, &weighted_enterprises);
                     let source = *pick(&mut rng, &sources);
                     let id = id_at(&mut rng, found_at);
-                    let checker = (source == "mutual_check")
+                    let checker = (source == CheckSource::MutualCheck)
                         .then(|| enterprise_ids[(enterprise + 1) % enterprise_ids.len()].clone());
                     inspection_rows.push(Inspection {
                         id: id.clone(),
-                        source: source.into(),
+                        source,
                         enterprise_id: enterprise_ids[enterprise].clone(),
                         checking_enterprise_id: checker,
                         inspected_on: found_on,
@@ -507,15 +509,19 @@ pub fn load_scaled(
             let submitted_on = time_zone.from_utc_datetime(&submitted_at).date_naive();
             let id = id_at(&mut rng, found_at);
             let number = format!("YH-{year}-{:06}", n + 1);
-            let state = if closed { "closed" } else { "rectifying" };
-            let checker = (source == "mutual_check")
+            let state = if closed {
+                HazardState::Closed
+            } else {
+                HazardState::Rectifying
+            };
+            let checker = (source == CheckSource::MutualCheck)
                 .then(|| enterprise_ids[(enterprise_index + 1) % enterprise_ids.len()].clone());
             hazard_rows.push(Hazard {
                 id: id.clone(),
                 number: number.clone(),
                 found_year: year,
                 enterprise_id: enterprise_ids[enterprise_index].clone(),
-                source: source.into(),
+                source,
                 checking_enterprise_id: checker,
                 inspection_id: Some(inspection_id),
                 title: (*title).into(),
@@ -523,14 +529,18 @@ pub fn load_scaled(
                 location: format!("{}号装置区", rng.gen_range(1..9)),
                 category: category.into(),
                 specialty: Some(specialty.into()),
-                level: if major { "major" } else { "general" }.into(),
+                level: if major {
+                    HazardLevel::Major
+                } else {
+                    HazardLevel::General
+                },
                 major_basis_code: major.then(|| rng.gen_range(1..=20)),
                 listing_ordering_body: None,
                 listing_listed_on: None,
                 found_at,
                 found_by: expert.clone(),
                 deadline,
-                state: state.into(),
+                state,
                 version: if closed { 4 } else { 2 },
                 plan_measures: Some("按整改方案落实整改措施".into()),
                 plan_responsible_person: Some("安全主管".into()),
@@ -552,38 +562,38 @@ pub fn load_scaled(
                 (
                     "report",
                     None,
-                    "reported",
+                    HazardState::Reported,
                     found_at,
                     expert.clone(),
-                    "expert",
+                    Role::Expert,
                 ),
                 (
                     "plan",
-                    Some("reported"),
-                    "rectifying",
+                    Some(HazardState::Reported),
+                    HazardState::Rectifying,
                     planned_at,
                     expert.clone(),
-                    "expert",
+                    Role::Expert,
                 ),
             ];
             if closed {
                 steps.push((
                     "submit",
-                    Some("rectifying"),
-                    "pending_acceptance",
+                    Some(HazardState::Rectifying),
+                    HazardState::PendingAcceptance,
                     submitted_at,
                     expert.clone(),
-                    "expert",
+                    Role::Expert,
                 ));
                 let (acceptor, role) = if major {
-                    (supervisor.clone(), "supervisor")
+                    (supervisor.clone(), Role::Supervisor)
                 } else {
-                    (expert.clone(), "expert")
+                    (expert.clone(), Role::Expert)
                 };
                 steps.push((
                     "accept",
-                    Some("pending_acceptance"),
-                    "closed",
+                    Some(HazardState::PendingAcceptance),
+                    HazardState::Closed,
                     accepted_at,
                     acceptor,
                     role,
@@ -596,9 +606,9 @@ pub fn load_scaled(
                     seq: i32::try_from(seq + 1).unwrap_or(1),
                     action: action.into(),
                     actor_id: actor,
-                    actor_role: role.into(),
-                    from_state: from.map(str::to_owned),
-                    to_state: to.into(),
+                    actor_role: role,
+                    from_state: from,
+                    to_state: to,
                     occurred_at: at,
                     recorded_at: at,
                     note: None,

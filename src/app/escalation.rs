@@ -20,6 +20,7 @@ use crate::db::outbox::{self, OutboxMessage, Outcome};
 use crate::db::schema::{enterprises, hazards, outbox as outbox_table, users};
 use crate::db::Db;
 use crate::db::{write_transaction, DbConnection};
+use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::email::{Mail, Mailer, SendError};
 use crate::error::AppError;
 use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings};
@@ -68,7 +69,7 @@ impl Escalation {
         hazard: &Hazard,
         now: NaiveDateTime,
     ) -> Result<(), AppError> {
-        if hazard.level != "major" {
+        if hazard.level != HazardLevel::Major {
             return Ok(());
         }
         for rule in self
@@ -101,7 +102,7 @@ impl Escalation {
         previous_deadline: NaiveDate,
         now: NaiveDateTime,
     ) -> Result<(), AppError> {
-        if hazard.state == "closed" || hazard.state == "voided" {
+        if !hazard.state.is_open() {
             outbox::cancel_pending(
                 conn,
                 &hazard.id,
@@ -138,7 +139,7 @@ impl Escalation {
         for rule in &timed {
             let due = write_transaction(conn, |conn| {
                 let mut candidates = hazards::table
-                    .filter(hazards::state.eq_any(["reported", "rectifying"]))
+                    .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
                     .filter(not(exists(
                         outbox_table::table
                             .filter(outbox_table::hazard_id.eq(hazards::id.nullable()))
@@ -313,18 +314,18 @@ impl Escalation {
             number: hazard.number.clone(),
             enterprise: enterprise.clone(),
             hazard_title: hazard.title.clone(),
-            level: if hazard.level == "major" {
+            level: if hazard.level == HazardLevel::Major {
                 "重大隐患"
             } else {
                 "一般隐患"
             },
-            level_code: hazard.level.clone(),
+            level_code: hazard.level.as_str().to_owned(),
             major_basis_code: hazard.major_basis_code,
             location: hazard.location.clone(),
             deadline: hazard.deadline.to_string(),
             days_overdue,
             days_left: (days_overdue == 0).then(|| (hazard.deadline - today).num_days()),
-            state: state_label(&hazard.state),
+            state: hazard.state.label_zh(),
             who_must_act: match &hazard.plan_responsible_person {
                 Some(person) => format!("{enterprise}(责任人:{person})"),
                 None => enterprise.clone(),
@@ -371,17 +372,6 @@ struct MailContext {
     state: &'static str,
     who_must_act: String,
     link: String,
-}
-
-fn state_label(state: &str) -> &'static str {
-    match state {
-        "reported" => "已登记,待制定整改方案",
-        "rectifying" => "整改中",
-        "pending_acceptance" => "待验收",
-        "closed" => "已销号",
-        "voided" => "已作废",
-        _ => "未知",
-    }
 }
 
 /// What one run of the sender did.

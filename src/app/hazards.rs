@@ -15,8 +15,8 @@ use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::{
-    self as rules, CheckSource, HazardAction, HazardLevel, HazardState, RectificationPlan,
-    TransitionContext, TransitionError,
+    self as rules, CheckSource, ExtensionState, HazardAction, HazardLevel, HazardState,
+    RectificationPlan, TransitionContext, TransitionError,
 };
 use crate::error::AppError;
 
@@ -71,7 +71,7 @@ pub fn report_hazard(
                     "the inspection checked another enterprise",
                 ));
             }
-            if inspection.source != new.source.as_str() {
+            if inspection.source != new.source {
                 return Err(AppError::invalid(
                     "inspection_id",
                     format!(
@@ -87,7 +87,7 @@ pub fn report_hazard(
             number: format!("YH-{}-{seq:06}", new.found_year),
             found_year: new.found_year,
             enterprise_id: new.enterprise_id.to_string(),
-            source: new.source.as_str().to_owned(),
+            source: new.source,
             checking_enterprise_id: new.checking_enterprise_id.map(|id| id.to_string()),
             inspection_id: new.inspection_id.map(|id| id.to_string()),
             title: new.title,
@@ -95,14 +95,14 @@ pub fn report_hazard(
             location: new.location,
             category: new.category,
             specialty: new.specialty,
-            level: new.level.as_str().to_owned(),
+            level: new.level,
             major_basis_code: new.major_basis_code,
             listing_ordering_body: new.listing_ordering_body,
             listing_listed_on: new.listing_listed_on,
             found_at: new.found_at,
             found_by: caller.user_id.to_string(),
             deadline: new.deadline,
-            state: HazardState::Reported.as_str().to_owned(),
+            state: HazardState::Reported,
             version: 1,
             plan_measures: None,
             plan_responsible_person: None,
@@ -130,9 +130,9 @@ pub fn report_hazard(
                 seq: 1,
                 action: "report".to_owned(),
                 actor_id: caller.user_id.to_string(),
-                actor_role: caller.role.as_str().to_owned(),
+                actor_role: caller.role,
                 from_state: None,
-                to_state: hazard.state.clone(),
+                to_state: hazard.state,
                 occurred_at: hazard.found_at,
                 recorded_at: now.utc,
                 note: None,
@@ -263,11 +263,11 @@ pub fn apply(
         if preconditions.if_match.is_some_and(|v| v != hazard.version) {
             return Err(AppError::PreconditionFailed);
         }
-        let state: HazardState = parse_stored(&hazard.state, "state")?;
+        let state = hazard.state;
         let ctx = TransitionContext {
             role: caller.role,
-            level: parse_stored(&hazard.level, "level")?,
-            source: parse_stored(&hazard.source, "source")?,
+            level: hazard.level,
+            source: hazard.source,
         };
         let action = command.action();
         let next = rules::transition(state, action, ctx).map_err(|e| match e {
@@ -432,7 +432,7 @@ pub fn apply(
                     requested_deadline,
                     previous_deadline: hazard.deadline,
                     reason: reason.clone(),
-                    state: "pending".to_owned(),
+                    state: ExtensionState::Pending,
                     requested_by: caller.user_id.to_string(),
                     requested_at: occurred_at,
                     decided_by: None,
@@ -465,7 +465,7 @@ pub fn apply(
                 details.insert("extension_id".into(), json!(request.id));
                 details.insert("previous_deadline".into(), json!(hazard.deadline));
                 details.insert("granted_deadline".into(), json!(granted));
-                request.state = "approved".to_owned();
+                request.state = ExtensionState::Approved;
                 request.decided_by = Some(caller.user_id.to_string());
                 request.decided_at = Some(occurred_at);
                 request.granted_deadline = Some(granted);
@@ -481,7 +481,7 @@ pub fn apply(
             } => {
                 let mut request = pending_extension_named(conn, &hazard.id, extension_id)?;
                 details.insert("extension_id".into(), json!(request.id));
-                request.state = "refused".to_owned();
+                request.state = ExtensionState::Refused;
                 request.decided_by = Some(caller.user_id.to_string());
                 request.decided_at = Some(occurred_at);
                 request.decision_note = decision.clone();
@@ -492,7 +492,7 @@ pub fn apply(
         }
 
         let expected_version = hazard.version;
-        hazard.state = next.as_str().to_owned();
+        hazard.state = next;
         hazard.version += 1;
         hazard.updated_at = now.utc;
         if !store::update(conn, &hazard, expected_version)? {
@@ -508,9 +508,9 @@ pub fn apply(
                 seq: last_seq + 1,
                 action: action_event_name(action).to_owned(),
                 actor_id: caller.user_id.to_string(),
-                actor_role: caller.role.as_str().to_owned(),
-                from_state: Some(state.as_str().to_owned()),
-                to_state: hazard.state.clone(),
+                actor_role: caller.role,
+                from_state: Some(state),
+                to_state: hazard.state,
                 occurred_at,
                 recorded_at: now.utc,
                 note,
@@ -547,7 +547,7 @@ fn pending_extension_named(
         .into_iter()
         .find(|e| e.id == extension_id.to_string())
         .ok_or(AppError::NotFound("extension request"))?;
-    if request.state != "pending" {
+    if request.state != ExtensionState::Pending {
         return Err(AppError::conflict(format!(
             "the extension request was already {}",
             request.state
@@ -563,7 +563,7 @@ fn withdraw_pending_extension(
     why: &str,
 ) -> Result<(), AppError> {
     if let Some(mut request) = store::pending_extension(conn, hazard_id)? {
-        request.state = "withdrawn".to_owned();
+        request.state = ExtensionState::Withdrawn;
         request.decided_at = Some(now);
         request.decision_note = Some(why.to_owned());
         store::update_extension(conn, &request)?;
@@ -716,7 +716,7 @@ fn lock_visible_hazard(
 
 /// Refuses (`409`) to change the evidence of a closed or voided hazard.
 pub fn ensure_evidence_may_change(hazard: &Hazard) -> Result<(), AppError> {
-    let state: HazardState = parse_stored(&hazard.state, "state")?;
+    let state = hazard.state;
     if evidence::evidence_may_change(state) {
         Ok(())
     } else {
@@ -776,9 +776,9 @@ fn record_evidence_change(
             seq: last_seq + 1,
             action: action.to_owned(),
             actor_id: caller.user_id.to_string(),
-            actor_role: caller.role.as_str().to_owned(),
-            from_state: Some(hazard.state.clone()),
-            to_state: hazard.state.clone(),
+            actor_role: caller.role,
+            from_state: Some(hazard.state),
+            to_state: hazard.state,
             occurred_at,
             recorded_at: now.utc,
             note: None,

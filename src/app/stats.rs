@@ -13,6 +13,7 @@ use crate::app::reports::percent;
 use crate::db::stats::{self, GroupFilter};
 use crate::db::DbConnection;
 use crate::domain::grading::Grade;
+use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::error::AppError;
 
 /// Counts of one slice of the park's hazards.
@@ -30,15 +31,15 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add_state(&mut self, state: &str, n: i64) {
+    fn add_state(&mut self, state: HazardState, n: i64) {
         match state {
-            "reported" => self.reported += n,
-            "rectifying" => self.rectifying += n,
-            "pending_acceptance" => self.pending_acceptance += n,
-            "closed" => self.closed += n,
-            _ => self.voided += n,
+            HazardState::Reported => self.reported += n,
+            HazardState::Rectifying => self.rectifying += n,
+            HazardState::PendingAcceptance => self.pending_acceptance += n,
+            HazardState::Closed => self.closed += n,
+            HazardState::Voided => self.voided += n,
         }
-        if matches!(state, "reported" | "rectifying" | "pending_acceptance") {
+        if state.is_open() {
             self.open += n;
         }
     }
@@ -113,41 +114,42 @@ pub fn overview(
     let mut by_enterprise: BTreeMap<String, Counts> = BTreeMap::new();
     let mut major_open = 0;
     for g in &groups {
-        totals.add_state(&g.state, g.hazards);
+        totals.add_state(g.state, g.hazards);
         by_level
-            .entry(g.level.clone())
+            .entry(g.level.as_str().to_owned())
             .or_default()
-            .add_state(&g.state, g.hazards);
+            .add_state(g.state, g.hazards);
         by_source
-            .entry(g.source.clone())
+            .entry(g.source.as_str().to_owned())
             .or_default()
-            .add_state(&g.state, g.hazards);
+            .add_state(g.state, g.hazards);
         by_category
             .entry(g.category.clone())
             .or_default()
-            .add_state(&g.state, g.hazards);
+            .add_state(g.state, g.hazards);
         by_grade
             .entry(grade_key(&g.enterprise_id))
             .or_default()
-            .add_state(&g.state, g.hazards);
+            .add_state(g.state, g.hazards);
         by_enterprise
             .entry(g.enterprise_id.clone())
             .or_default()
-            .add_state(&g.state, g.hazards);
-        if g.level == "major"
-            && matches!(
-                g.state.as_str(),
-                "reported" | "rectifying" | "pending_acceptance"
-            )
-        {
+            .add_state(g.state, g.hazards);
+        if g.level == HazardLevel::Major && g.state.is_open() {
             major_open += g.hazards;
         }
     }
     for o in &overdue {
         let n = o.hazards;
         totals.overdue += n;
-        by_level.entry(o.level.clone()).or_default().overdue += n;
-        by_source.entry(o.source.clone()).or_default().overdue += n;
+        by_level
+            .entry(o.level.as_str().to_owned())
+            .or_default()
+            .overdue += n;
+        by_source
+            .entry(o.source.as_str().to_owned())
+            .or_default()
+            .overdue += n;
         by_category.entry(o.category.clone()).or_default().overdue += n;
         by_grade
             .entry(grade_key(&o.enterprise_id))

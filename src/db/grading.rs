@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use super::schema::{enterprise_assessments, enterprise_events, hazards, inspections};
 use super::DbConnection;
+use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -122,13 +123,13 @@ pub fn hazard_pressure(
     only: Option<&str>,
 ) -> Result<HashMap<String, HazardPressure>, AppError> {
     let mut majors = hazards::table
-        .filter(hazards::level.eq("major"))
-        .filter(hazards::state.eq_any(["reported", "rectifying", "pending_acceptance"]))
+        .filter(hazards::level.eq(HazardLevel::Major))
+        .filter(hazards::state.eq_any(HazardState::open()))
         .group_by(hazards::enterprise_id)
         .select((hazards::enterprise_id, count_star()))
         .into_boxed();
     let mut overdue = hazards::table
-        .filter(hazards::state.eq_any(["reported", "rectifying"]))
+        .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
         .filter(hazards::deadline.lt(today))
         .group_by(hazards::enterprise_id)
         .select((hazards::enterprise_id, count_star()))

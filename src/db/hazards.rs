@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::{hazard_events, hazard_extensions, hazards};
 use super::DbConnection;
-use crate::domain::hazard::HazardState;
+use crate::domain::access::Role;
+use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
@@ -16,7 +17,7 @@ pub struct Hazard {
     pub number: String,
     pub found_year: i32,
     pub enterprise_id: String,
-    pub source: String,
+    pub source: CheckSource,
     pub checking_enterprise_id: Option<String>,
     pub inspection_id: Option<String>,
     pub title: String,
@@ -24,14 +25,14 @@ pub struct Hazard {
     pub location: String,
     pub category: String,
     pub specialty: Option<String>,
-    pub level: String,
+    pub level: HazardLevel,
     pub major_basis_code: Option<i32>,
     pub listing_ordering_body: Option<String>,
     pub listing_listed_on: Option<NaiveDate>,
     pub found_at: NaiveDateTime,
     pub found_by: String,
     pub deadline: NaiveDate,
-    pub state: String,
+    pub state: HazardState,
     pub version: i64,
     pub plan_measures: Option<String>,
     pub plan_responsible_person: Option<String>,
@@ -61,9 +62,9 @@ pub struct HazardEvent {
     pub seq: i32,
     pub action: String,
     pub actor_id: String,
-    pub actor_role: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub actor_role: Role,
+    pub from_state: Option<HazardState>,
+    pub to_state: HazardState,
     pub occurred_at: NaiveDateTime,
     pub recorded_at: NaiveDateTime,
     pub note: Option<String>,
@@ -79,7 +80,7 @@ pub struct Extension {
     pub requested_deadline: NaiveDate,
     pub previous_deadline: NaiveDate,
     pub reason: String,
-    pub state: String,
+    pub state: ExtensionState,
     pub requested_by: String,
     pub requested_at: NaiveDateTime,
     pub decided_by: Option<String>,
@@ -178,26 +179,18 @@ pub struct HazardFilter {
     pub text: Option<String>,
 }
 
-/// The states in which a passed deadline makes a hazard overdue.
-const OVERDUE_STATES: [&str; 2] = ["reported", "rectifying"];
-
 /// Hazards not yet closed or voided, and those of them overdue on the
 /// park-local date `today`: two counts on the `(state, deadline)` index.
 pub fn count_open_and_overdue(
     conn: &mut DbConnection,
     today: NaiveDate,
 ) -> Result<(i64, i64), AppError> {
-    let open_states: Vec<&str> = HazardState::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(HazardState::as_str)
-        .collect();
     let open = hazards::table
-        .filter(hazards::state.eq_any(open_states))
+        .filter(hazards::state.eq_any(HazardState::open()))
         .count()
         .get_result(conn)?;
     let overdue = hazards::table
-        .filter(hazards::state.eq_any(OVERDUE_STATES))
+        .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
         .filter(hazards::deadline.lt(today))
         .count()
         .get_result(conn)?;
@@ -246,13 +239,13 @@ pub fn list(
     match filter.overdue {
         Some((true, today)) => {
             query = query
-                .filter(hazards::state.eq_any(OVERDUE_STATES))
+                .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
                 .filter(hazards::deadline.lt(today));
         }
         Some((false, today)) => {
             query = query.filter(
                 hazards::state
-                    .ne_all(OVERDUE_STATES)
+                    .ne_all(HazardState::counting_toward_overdue())
                     .or(hazards::deadline.ge(today)),
             );
         }

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::inspections;
 use super::DbConnection;
+use crate::domain::hazard::CheckSource;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = inspections)]
 pub struct Inspection {
     pub id: String,
-    pub source: String,
+    pub source: CheckSource,
     pub enterprise_id: String,
     pub checking_enterprise_id: Option<String>,
     pub inspected_on: NaiveDate,

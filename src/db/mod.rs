@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod change_feed;
+pub mod columns;
 pub mod enterprises;
 pub mod grading;
 pub mod hazards;

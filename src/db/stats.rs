@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::schema::{enterprise_assessments, enterprises, hazards, inspections};
 use super::DbConnection;
+use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
 
 /// Hazards sharing every attribute a figure is cut by.
@@ -17,15 +18,15 @@ pub struct HazardGroup {
     #[diesel(sql_type = Text)]
     pub enterprise_id: String,
     #[diesel(sql_type = Text)]
-    pub source: String,
+    pub source: CheckSource,
     #[diesel(sql_type = Text)]
-    pub level: String,
+    pub level: HazardLevel,
     #[diesel(sql_type = Text)]
     pub category: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub specialty: Option<String>,
     #[diesel(sql_type = Text)]
-    pub state: String,
+    pub state: HazardState,
     #[diesel(sql_type = Integer)]
     pub found_month: i32,
     /// 1 when closed and submitted by the end of the deadline day.
@@ -111,8 +112,8 @@ pub fn hazard_groups_as_of(
 #[derive(Debug, Clone, Queryable)]
 pub struct OverdueGroup {
     pub enterprise_id: String,
-    pub level: String,
-    pub source: String,
+    pub level: HazardLevel,
+    pub source: CheckSource,
     pub category: String,
     pub hazards: i64,
 }
@@ -125,7 +126,7 @@ pub fn overdue_groups(
     filter: &GroupFilter,
 ) -> Result<Vec<OverdueGroup>, AppError> {
     let mut query = hazards::table
-        .filter(hazards::state.eq_any(["reported", "rectifying"]))
+        .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
         .filter(hazards::deadline.lt(today))
         .group_by((
             hazards::enterprise_id,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::users;
 use super::DbConnection;
+use crate::domain::access::Role;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -13,7 +14,7 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub enterprise_id: Option<String>,
     pub password_hash: String,
     pub active: bool,
@@ -28,7 +29,7 @@ pub struct NewUser<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub enterprise_id: Option<&'a str>,
     pub password_hash: &'a str,
     pub active: bool,
@@ -41,7 +42,7 @@ pub struct NewUser<'a> {
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub enterprise_id: Option<Option<String>>,
     pub password_hash: Option<String>,
     pub active: Option<bool>,

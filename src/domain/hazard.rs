@@ -45,6 +45,31 @@ impl HazardState {
     pub fn counts_toward_overdue(self) -> bool {
         matches!(self, Self::Reported | Self::Rectifying)
     }
+
+    /// The name used in the park's mails and on its screens.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Reported => "已登记,待制定整改方案",
+            Self::Rectifying => "整改中",
+            Self::PendingAcceptance => "待验收",
+            Self::Closed => "已销号",
+            Self::Voided => "已作废",
+        }
+    }
+
+    /// The states that are [open](Self::is_open), for queries.
+    pub fn open() -> Vec<HazardState> {
+        Self::ALL.into_iter().filter(|s| s.is_open()).collect()
+    }
+
+    /// The states that [count toward overdue](Self::counts_toward_overdue),
+    /// for queries.
+    pub fn counting_toward_overdue() -> Vec<HazardState> {
+        Self::ALL
+            .into_iter()
+            .filter(|s| s.counts_toward_overdue())
+            .collect()
+    }
 }
 
 vocabulary! {
@@ -77,6 +102,18 @@ impl CheckSource {
             Self::NationalExpert => "聘请国家级专家查隐患",
             Self::ParkSupervision => "园区督导检查",
         }
+    }
+}
+
+vocabulary! {
+    /// Where a request for a later deadline stands.
+    pub enum ExtensionState {
+        /// Waiting for a supervisor's decision.
+        Pending => "pending",
+        Approved => "approved",
+        Refused => "refused",
+        /// Closed without a decision: the hazard was closed or voided.
+        Withdrawn => "withdrawn",
     }
 }
 

@@ -107,19 +107,13 @@ pub struct EvidenceCounts {
     pub after: i32,
 }
 
-fn corrupt(id: &str, what: &str) -> AppError {
-    AppError::Internal(anyhow::anyhow!("hazard {id} has a bad stored {what}"))
-}
-
 impl HazardView {
     pub fn build(
         h: Hazard,
         caller: &Caller,
         park_today: NaiveDate,
     ) -> Result<HazardView, AppError> {
-        let state: HazardState = h.state.parse().map_err(|_| corrupt(&h.id, "state"))?;
-        let level: HazardLevel = h.level.parse().map_err(|_| corrupt(&h.id, "level"))?;
-        let source: CheckSource = h.source.parse().map_err(|_| corrupt(&h.id, "source"))?;
+        let (state, level, source) = (h.state, h.level, h.source);
         let plan = h.planned_at.map(|planned_at| PlanView {
             measures: h.plan_measures.clone(),
             responsible_person: h.plan_responsible_person.clone(),
@@ -569,14 +563,9 @@ impl TryFrom<HazardEvent> for EventView {
             hazard_id: parse_id(&e.hazard_id),
             seq: e.seq,
             actor_id: parse_id(&e.actor_id),
-            actor_role: e.actor_role.parse().map_err(|_| bad("actor_role"))?,
-            from_state: e
-                .from_state
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| bad("from_state"))?,
-            to_state: e.to_state.parse().map_err(|_| bad("to_state"))?,
+            actor_role: e.actor_role,
+            from_state: e.from_state,
+            to_state: e.to_state,
             occurred_at: e.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),
             details: serde_json::from_str(&e.details).map_err(|_| bad("details"))?,
@@ -657,7 +646,7 @@ impl From<Extension> for ExtensionView {
             requested_deadline: e.requested_deadline,
             previous_deadline: e.previous_deadline,
             reason: e.reason,
-            state: e.state,
+            state: e.state.as_str().to_owned(),
             requested_by: parse_id(&e.requested_by),
             requested_at: e.requested_at.and_utc(),
             decided_by: e.decided_by.as_deref().map(parse_id),

@@ -40,7 +40,7 @@ impl TryFrom<Inspection> for InspectionView {
         };
         Ok(InspectionView {
             id: Uuid::parse_str(&i.id).map_err(|_| corrupt("id"))?,
-            source: i.source.parse().map_err(|_| corrupt("source"))?,
+            source: i.source,
             enterprise_id: Uuid::parse_str(&i.enterprise_id)
                 .map_err(|_| corrupt("enterprise_id"))?,
             checking_enterprise_id: i.checking_enterprise_id.as_deref().map(parse_id),
@@ -171,7 +171,7 @@ pub async fn create_inspection(
     }
     let inspection = Inspection {
         id: Uuid::now_v7().to_string(),
-        source: body.source.as_str().to_owned(),
+        source: body.source,
         enterprise_id: body.enterprise_id.to_string(),
         checking_enterprise_id: body.checking_enterprise_id.map(|id| id.to_string()),
         inspected_on: body.inspected_on,

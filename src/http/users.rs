@@ -42,7 +42,7 @@ impl TryFrom<User> for UserView {
             |what: &str| AppError::Internal(anyhow::anyhow!("user {} has a bad {what}", user.id));
         Ok(UserView {
             id: Uuid::parse_str(&user.id).map_err(|_| corrupt("id"))?,
-            role: user.role.parse().map_err(|_| corrupt("role"))?,
+            role: user.role,
             enterprise_id: user
                 .enterprise_id
                 .as_deref()
@@ -162,7 +162,7 @@ pub async fn create_user(
                 id: &id,
                 email: email.as_str(),
                 name: &name,
-                role: role.as_str(),
+                role,
                 enterprise_id: enterprise_id.as_deref(),
                 password_hash: &password_hash,
                 active: true,
@@ -296,10 +296,7 @@ pub async fn update_user(
                 if if_match.is_some_and(|v| v != current.version) {
                     return Err(AppError::PreconditionFailed);
                 }
-                let current_role: Role = current
-                    .role
-                    .parse()
-                    .map_err(|_| AppError::Internal(anyhow::anyhow!("bad stored role")))?;
+                let current_role = current.role;
                 let new_role = role.unwrap_or(current_role);
                 let requested_enterprise = enterprise_id.or_else(|| {
                     // Keep the enterprise when only other fields change.
@@ -315,7 +312,7 @@ pub async fn update_user(
                 let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
                 let changes = UserChanges {
                     name,
-                    role: role.map(|r| r.as_str().to_owned()),
+                    role,
                     enterprise_id: Some(enterprise),
                     password_hash,
                     active,

@@ -106,7 +106,7 @@ fn migrate_then_user_add_creates_a_user_that_can_be_found() {
         .unwrap()
         .unwrap();
     assert_eq!(user.id, id.to_string());
-    assert_eq!(user.role, "admin");
+    assert_eq!(user.role, hazard_tracker::domain::access::Role::Admin);
     assert!(
         user.password_hash.starts_with("$argon2id$"),
         "argon2id, never the password itself"

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::app::grading::GradeCounts;
 use crate::db::stats::{self, GroupFilter, HazardGroup};
 use crate::db::DbConnection;
-use crate::domain::hazard::{CheckSource, HazardLevel};
+use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
 use crate::settings::CodeLabel;
 
@@ -82,7 +82,7 @@ pub struct Tally {
 impl Tally {
     fn add(&mut self, group: &HazardGroup) {
         self.found += group.hazards;
-        if group.state == "closed" {
+        if group.state == HazardState::Closed {
             self.closed += group.hazards;
             if group.on_time == 1 {
                 self.closed_on_time += group.hazards;
@@ -207,19 +207,22 @@ pub fn build(
     let mut by_month: BTreeMap<i32, Tally> = BTreeMap::new();
     let mut by_enterprise: BTreeMap<String, Tally> = BTreeMap::new();
     for group in &groups {
-        if group.state == "voided" {
+        if group.state == HazardState::Voided {
             voided += group.hazards;
             continue;
         }
         total.add(group);
-        if group.level == "major" {
+        if group.level == HazardLevel::Major {
             major.add(group);
         }
         by_source
-            .entry(group.source.clone())
+            .entry(group.source.as_str().to_owned())
             .or_default()
             .add(group);
-        by_level.entry(group.level.clone()).or_default().add(group);
+        by_level
+            .entry(group.level.as_str().to_owned())
+            .or_default()
+            .add(group);
         by_category
             .entry(group.category.clone())
             .or_default()
