@@ -23,7 +23,8 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::credit_code::check_char;
 use crate::domain::grading::Grade;
-use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
+use crate::domain::hazard::rules::closed_on_time;
+use crate::domain::hazard::{hazard_number, CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
 use crate::settings::Settings;
 
@@ -508,7 +509,7 @@ pub fn load_scaled(
             let accepted_at = submitted_at + Duration::days(rng.gen_range(1..4));
             let submitted_on = time_zone.from_utc_datetime(&submitted_at).date_naive();
             let id = id_at(&mut rng, found_at);
-            let number = format!("YH-{year}-{:06}", n + 1);
+            let number = hazard_number(year, i32::try_from(n + 1).unwrap_or(i32::MAX));
             let state = if closed {
                 HazardState::Closed
             } else {
@@ -556,7 +557,7 @@ pub fn load_scaled(
                 evidence_before: 0,
                 evidence_after: 0,
                 found_month: i32::try_from(found_on.month()).unwrap_or(0),
-                closed_on_time: closed.then_some(submitted_on <= deadline),
+                closed_on_time: closed.then_some(closed_on_time(Some(submitted_on), deadline)),
             });
             let mut steps = vec![
                 (

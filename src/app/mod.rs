@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod demo;
 pub mod escalation;
+pub mod evidence;
 pub mod grading;
 pub mod hazards;
 pub mod reports;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::attachments;
 use super::DbConnection;
+use crate::domain::evidence::EvidencePhase;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,7 +16,7 @@ pub struct Attachment {
     pub id: String,
     pub hazard_id: String,
     /// `before` or `after`.
-    pub phase: String,
+    pub phase: EvidencePhase,
     /// Lower-case hex SHA-256 of the bytes: also their key in the store.
     pub sha256: String,
     pub size_bytes: i64,
@@ -52,7 +53,7 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
 pub fn list(
     conn: &mut DbConnection,
     hazard_id: &str,
-    phase: Option<&str>,
+    phase: Option<EvidencePhase>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Attachment>, AppError> {
@@ -62,7 +63,7 @@ pub fn list(
         .order(attachments::id.asc())
         .into_boxed();
     if let Some(phase) = phase {
-        query = query.filter(attachments::phase.eq(phase.to_owned()));
+        query = query.filter(attachments::phase.eq(phase));
     }
     if let Some(after) = after {
         query = query.filter(attachments::id.gt(after.to_owned()));

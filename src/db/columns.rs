@@ -10,6 +10,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::access::Role;
+use crate::domain::evidence::EvidencePhase;
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
 
 /// Maps each vocabulary enum onto a `TEXT` column of either backend.
@@ -52,4 +53,11 @@ macro_rules! text_columns {
     };
 }
 
-text_columns!(HazardState, HazardLevel, CheckSource, Role, ExtensionState);
+text_columns!(
+    HazardState,
+    HazardLevel,
+    CheckSource,
+    Role,
+    ExtensionState,
+    EvidencePhase,
+);

@@ -4,48 +4,17 @@
 //! and what a file *is*, judged from its bytes rather than from what the
 //! client claims. No I/O.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::access::{Capability, Role};
-use super::hazard::{HazardLevel, HazardState, UnknownValue};
+use super::hazard::{HazardLevel, HazardState};
+use super::vocabulary::vocabulary;
 
-/// When the evidence was taken: as found, or after rectification.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidencePhase {
-    /// The hazard as found (隐患照片).
-    Before,
-    /// The rectification done (整改后照片、验收资料).
-    After,
-}
-
-impl EvidencePhase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvidencePhase::Before => "before",
-            EvidencePhase::After => "after",
-        }
-    }
-}
-
-impl FromStr for EvidencePhase {
-    type Err = UnknownValue;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        match input {
-            "before" => Ok(EvidencePhase::Before),
-            "after" => Ok(EvidencePhase::After),
-            _ => Err(UnknownValue(input.to_owned())),
-        }
-    }
-}
-
-impl fmt::Display for EvidencePhase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+vocabulary! {
+    /// When the evidence was taken: as found, or after rectification.
+    pub enum EvidencePhase {
+        /// The hazard as found (隐患照片).
+        Before => "before",
+        /// The rectification done (整改后照片、验收资料).
+        After => "after",
     }
 }
 

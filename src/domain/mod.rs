@@ -11,4 +11,5 @@ pub mod evidence;
 pub mod grading;
 pub mod hazard;
 pub mod park;
+pub mod text;
 pub mod vocabulary;

@@ -27,16 +27,17 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::hazards::{parse_id, NewEvidence, Preconditions};
+use crate::app::evidence::NewEvidence;
+use crate::app::hazards::{parse_id, Preconditions};
 use crate::db::attachments::{self as store, Attachment};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
+use crate::domain::text::optional_text;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, optional_text, Created, Page,
-    Paginated,
+    create_idempotently, decode_id_cursor, if_match_version, Created, Page, Paginated,
 };
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
@@ -69,9 +70,7 @@ impl TryFrom<Attachment> for AttachmentView {
     type Error = AppError;
 
     fn try_from(a: Attachment) -> Result<AttachmentView, AppError> {
-        let phase = a.phase.parse().map_err(|_| {
-            AppError::Internal(anyhow::anyhow!("attachment {} has a bad phase", a.id))
-        })?;
+        let phase = a.phase;
         Ok(AttachmentView {
             download_url: format!("/api/v1/attachments/{}", a.id),
             id: parse_id(&a.id),
@@ -167,7 +166,7 @@ pub async fn upload_attachment(
             if preconditions.if_match.is_some_and(|v| v != hazard.version) {
                 return Err(AppError::PreconditionFailed);
             }
-            app::hazards::ensure_evidence_may_change(&hazard)?;
+            app::evidence::ensure_evidence_may_change(&hazard)?;
             store::bytes_of_hazard(conn, &hazard.id)
         })
         .await?;
@@ -448,7 +447,7 @@ async fn attach(
         );
         create_idempotently(state, req, &caller, &fingerprint, move |conn| {
             store::lock_content(conn, &sha256)?;
-            let change = app::hazards::add_evidence(
+            let change = app::evidence::add_evidence(
                 conn,
                 &caller,
                 hazard_id,
@@ -543,7 +542,7 @@ pub async fn list_attachments(
     let query = query.into_inner();
     let page = Page::new(query.limit)?;
     let after = decode_id_cursor(query.cursor.as_deref())?;
-    let phase = query.phase.map(|p| p.as_str());
+    let phase = query.phase;
     let id = path.into_inner();
     let rows = state
         .db
@@ -705,7 +704,7 @@ pub async fn delete_attachment(
     state
         .db
         .write(move |conn| {
-            let change = app::hazards::remove_evidence(conn, &caller, id, now)?;
+            let change = app::evidence::remove_evidence(conn, &caller, id, now)?;
             // The row is gone for good; a blob that cannot be removed now
             // is only wasted space, never a broken record.
             if let Err(e) = release_if_unreferenced(conn, blobs.as_ref(), &change.attachment.sha256)

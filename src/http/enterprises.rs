@@ -19,11 +19,11 @@ use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
+use crate::domain::text::required_text;
 use crate::error::{AppError, FieldErrors};
 use crate::http::state::AppState;
 use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
-    Page, Paginated,
+    create_idempotently, decode_id_cursor, if_match_version, with_etag, Created, Page, Paginated,
 };
 
 const MAX_CONTACT_EMAILS: usize = 20;

@@ -13,9 +13,10 @@ use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::grading::{score_to_centi, DueReason, Grade};
+use crate::domain::text::optional_text;
 use crate::error::{AppError, FieldErrors};
 use crate::http::state::AppState;
-use crate::http::{create_idempotently, decode_cursor, optional_text, Created, Page, Paginated};
+use crate::http::{create_idempotently, decode_cursor, Created, Page, Paginated};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {

@@ -11,9 +11,10 @@ use crate::db::inspections::{self, Inspection, InspectionFilter};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::may_record_source;
 use crate::domain::hazard::CheckSource;
+use crate::domain::text::required_text;
 use crate::error::AppError;
 use crate::http::state::AppState;
-use crate::http::{create_idempotently, decode_id_cursor, required_text, Created, Page, Paginated};
+use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
 const MAX_INSPECTORS: usize = 50;
 

@@ -525,30 +525,3 @@ fn hex(bytes: &[u8]) -> String {
             out
         })
 }
-
-/// Trims a required text field; blank is a validation error.
-pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(AppError::invalid(field, "must not be blank"));
-    }
-    if value.chars().count() > max_chars {
-        return Err(AppError::invalid(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-/// Trims an optional text field; blank becomes absent.
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max_chars: usize,
-) -> Result<Option<String>, AppError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => required_text(field, v, max_chars).map(Some),
-    }
-}

@@ -13,11 +13,11 @@ use crate::db::{enterprises, write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
+use crate::domain::text::required_text;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, required_text, with_etag, Created,
-    Page, Paginated,
+    create_idempotently, decode_id_cursor, if_match_version, with_etag, Created, Page, Paginated,
 };
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -7,7 +7,8 @@ use crate::helpers::{full_plan, general_hazard, major_hazard, TestApp};
 
 backend_tests!(
     general_hazard_from_report_to_closure,
-    major_hazard_needs_basis_plan_and_supervisor
+    major_hazard_needs_basis_plan_and_supervisor,
+    only_supervision_moves_a_deadline_later_by_plan
 );
 
 async fn general_hazard_from_report_to_closure(app: TestApp) {
@@ -216,4 +217,50 @@ async fn major_hazard_needs_basis_plan_and_supervisor(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(closed.json["state"], "closed");
+}
+
+/// A later deadline is an extension, decided by a supervisor: neither the
+/// enterprise nor an expert can grant one by re-planning.
+async fn only_supervision_moves_a_deadline_later_by_plan(app: TestApp) {
+    let park = app.park().await;
+    let body = general_hazard(park.enterprise_a);
+    let deadline =
+        chrono::NaiveDate::parse_from_str(body["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let later = (deadline + chrono::Duration::days(30)).to_string();
+    let earlier = (deadline - chrono::Duration::days(1)).to_string();
+    let hazard = app.report(&park.expert, body).await;
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    for token in [&park.contact_a, &park.expert] {
+        let refused = app
+            .post(&format!("/api/v1/hazards/{id}/plan"))
+            .token(token)
+            .json(&json!({"measures": "更换报警器", "deadline": later}))
+            .send()
+            .await
+            .expect_problem(422);
+        assert!(
+            refused.json["errors"]["deadline"]
+                .as_str()
+                .unwrap()
+                .contains("request an extension"),
+            "{}",
+            refused.text
+        );
+    }
+    let shortened = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.expert)
+        .json(&json!({"measures": "更换报警器", "deadline": earlier}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(shortened.json["plan"]["deadline"], json!(earlier));
+    let extended = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.supervisor)
+        .json(&json!({"measures": "更换报警器", "deadline": later}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(extended.json["plan"]["deadline"], json!(later));
 }

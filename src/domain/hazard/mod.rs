@@ -7,6 +7,9 @@
 //! [`TransitionError::Forbidden`] to 403 and
 //! [`TransitionError::NotAllowedInState`] to 409.
 
+pub mod new;
+pub mod rules;
+
 use std::fmt;
 
 use crate::domain::access::Capability;
@@ -164,6 +167,12 @@ impl HazardAction {
 pub fn may_record_source(role: Role, source: CheckSource) -> bool {
     role.may(Capability::ReportHazards)
         && (role != Role::Enterprise || source == CheckSource::SelfCheck)
+}
+
+/// A hazard's number in the park's ledger: `YH-<year>-<6 digits>`, the
+/// sequence counted per year found.
+pub fn hazard_number(year: i32, seq: i32) -> String {
+    format!("YH-{year}-{seq:06}")
 }
 
 /// Who is acting, on what kind of hazard.

@@ -1,0 +1,49 @@
+//! Free text as people type it: trimmed, blank is absent, and bounded.
+
+use crate::error::AppError;
+
+/// The longest one-line text (a title, a location, a name).
+pub const MAX_LINE: usize = 200;
+/// The longest free text (a description, measures, a reason).
+pub const MAX_TEXT: usize = 10_000;
+
+/// Trims a required text field; blank is a validation error.
+pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::invalid(field, "must not be blank"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Trims an optional text field; blank becomes absent.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => required_text(field, v, max_chars).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_refused_or_absent_and_length_is_bounded() {
+        assert_eq!(required_text("f", "  a  ", 5).unwrap(), "a");
+        assert!(required_text("f", "   ", 5).is_err());
+        assert!(required_text("f", "东西南北中六", 5).is_err());
+        assert_eq!(optional_text("f", Some("  "), 5).unwrap(), None);
+        assert_eq!(optional_text("f", None, 5).unwrap(), None);
+    }
+}
