@@ -11,7 +11,7 @@ use crate::app;
 use crate::app::auth::{check_password_strength, hash_password};
 use crate::app::reports::render::{render, ReportFormat};
 use crate::app::reports::{Period, Vocabulary};
-use crate::db::{enterprises, users, write_transaction};
+use crate::app::users::NewAccount;
 use crate::domain::access::Role;
 use crate::domain::email::Email;
 use crate::settings::Settings;
@@ -245,7 +245,7 @@ pub fn add_user(
         bail!("--enterprise is required for the enterprise role and only for it");
     }
     check_password_strength(password.expose_secret()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password_hash = hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let name = name.map_or_else(
         || {
             email
@@ -257,34 +257,16 @@ pub fn add_user(
         },
         str::to_owned,
     );
-    let id = Uuid::now_v7();
+    let account = NewAccount {
+        email,
+        name,
+        role,
+        enterprise_id: enterprise,
+        password_hash,
+    };
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-    write_transaction(&mut conn, |conn| {
-        if let Some(enterprise) = enterprise {
-            if !enterprises::exists(conn, &enterprise.to_string())? {
-                return Err(crate::error::AppError::invalid(
-                    "enterprise",
-                    "no such enterprise",
-                ));
-            }
-        }
-        let now = crate::clock::now_utc();
-        users::insert(
-            conn,
-            &users::NewUser {
-                id: &id.to_string(),
-                email: email.as_str(),
-                name: &name,
-                role,
-                enterprise_id: enterprise.map(|e| e.to_string()).as_deref(),
-                password_hash: &hash,
-                active: true,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = app::users::create_user(&mut conn, account, crate::clock::now_utc())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = Uuid::parse_str(&user.id)?;
     Ok(id)
 }

@@ -4,9 +4,12 @@
 
 pub mod auth;
 pub mod demo;
+pub mod enterprises;
 pub mod escalation;
 pub mod evidence;
 pub mod grading;
 pub mod hazards;
+pub mod inspections;
 pub mod reports;
 pub mod stats;
+pub mod users;

@@ -10,6 +10,7 @@ pub mod enterprise;
 pub mod evidence;
 pub mod grading;
 pub mod hazard;
+pub mod inspection;
 pub mod park;
 pub mod text;
 pub mod vocabulary;

@@ -4,22 +4,19 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::grading::{record_enterprise_event, Standing};
+use crate::app::enterprises::Registration;
+use crate::app::grading::Standing;
 use crate::app::hazards::parse_id;
-use crate::db::enterprises::{
-    self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
-};
-use crate::db::write_transaction;
+use crate::db::enterprises::{self, Enterprise, EnterpriseChanges, EnterpriseFilter};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
-use crate::domain::text::required_text;
+use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::{AppError, FieldErrors};
 use crate::http::state::AppState;
 use crate::http::{
@@ -178,36 +175,18 @@ pub async fn create_enterprise(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageEnterprises)?;
     let body = body.into_inner();
-    let name = required_text("name", &body.name, 200)?;
-    let credit_code = parse_credit_code(&body.credit_code)?;
-    let contact_emails = parse_contact_emails(&body.contact_emails)?;
-    let status = body.status;
+    let registration = Registration {
+        name: required_text("name", &body.name, MAX_LINE)?,
+        credit_code: parse_credit_code(&body.credit_code)?,
+        status: body.status,
+        contact_emails: parse_contact_emails(&body.contact_emails)?,
+    };
     let today = state.park.now().park_today;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let id = Uuid::now_v7().to_string();
-        let now = crate::clock::now_utc();
-        enterprises::insert(
-            conn,
-            &NewEnterprise {
-                id: &id,
-                name: &name,
-                credit_code: credit_code.as_str(),
-                status: status.as_str(),
-                contact_emails: &contact_emails,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        let details = json!({"name": name, "credit_code": credit_code.as_str(), "status": status});
-        record_enterprise_event(conn, &id, &caller, "registered", now, None, details)?;
-        let row = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
+        let row = app::enterprises::register(conn, &caller, registration, crate::clock::now_utc())?;
         let view = EnterpriseView::build(row, None, today)?;
-        Created::new(
-            &view,
-            format!("/api/v1/enterprises/{id}"),
-            Some(view.version),
-        )
+        let location = format!("/api/v1/enterprises/{}", view.id);
+        Created::new(&view, location, Some(view.version))
     })
     .await
 }
@@ -353,7 +332,7 @@ pub async fn update_enterprise(
         name: body
             .name
             .as_deref()
-            .map(|n| required_text("name", n, 200))
+            .map(|n| required_text("name", n, MAX_LINE))
             .transpose()?,
         credit_code: body
             .credit_code
@@ -368,30 +347,11 @@ pub async fn update_enterprise(
             .transpose()?,
     };
     let enterprise_id = path.into_inner();
-    let id = enterprise_id.to_string();
+    let now = crate::clock::now_utc();
     state
         .db
         .write(move |conn| {
-            write_transaction(conn, |conn| {
-                let current =
-                    enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
-                if if_match.is_some_and(|v| v != current.version) {
-                    return Err(AppError::PreconditionFailed);
-                }
-                let now = crate::clock::now_utc();
-                if !enterprises::update(conn, &id, current.version, &changes, now)? {
-                    return Err(AppError::conflict(
-                        "the enterprise was changed concurrently; reload and retry",
-                    ));
-                }
-                let details = json!({
-                    "name": changes.name,
-                    "credit_code": changes.credit_code,
-                    "status": changes.status,
-                    "contact_emails": changes.contact_emails,
-                });
-                record_enterprise_event(conn, &id, &caller, "updated", now, None, details)
-            })
+            app::enterprises::update(conn, &caller, enterprise_id, if_match, changes, now)
         })
         .await?;
     let today = state.park.now().park_today;

@@ -20,9 +20,9 @@ use crate::domain::hazard::rules::PlanInput;
 use crate::domain::hazard::{
     allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, TransitionContext,
 };
+use crate::domain::inspection::check_source_rules;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::error::AppError;
-use crate::http::inspections::check_source_rules;
 use crate::http::state::AppState;
 use crate::http::{
     cached_json, create_idempotently, decode_cursor, decode_id_cursor, if_match_version,

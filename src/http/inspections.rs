@@ -5,18 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::app;
 use crate::app::hazards::parse_id;
-use crate::db::enterprises;
 use crate::db::inspections::{self, Inspection, InspectionFilter};
 use crate::domain::access::{Caller, Capability};
-use crate::domain::hazard::may_record_source;
 use crate::domain::hazard::CheckSource;
-use crate::domain::text::required_text;
+use crate::domain::inspection::CreateInspection;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
-
-const MAX_INSPECTORS: usize = 50;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InspectionView {
@@ -54,21 +51,6 @@ impl TryFrom<Inspection> for InspectionView {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateInspection {
-    pub source: CheckSource,
-    pub enterprise_id: Uuid,
-    /// Required for `mutual_check`, refused otherwise.
-    pub checking_enterprise_id: Option<Uuid>,
-    /// Not in the future (park time).
-    pub inspected_on: NaiveDate,
-    #[serde(default)]
-    pub inspectors: Vec<String>,
-    #[serde(default)]
-    pub notes: String,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListInspectionsQuery {
@@ -78,44 +60,6 @@ pub struct ListInspectionsQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// Checks who may record a check of this source in this enterprise, and
-/// that the checking enterprise fits the source. Shared with hazards.
-pub fn check_source_rules(
-    caller: &Caller,
-    source: CheckSource,
-    enterprise_id: Uuid,
-    checking_enterprise_id: Option<Uuid>,
-) -> Result<(), AppError> {
-    if !may_record_source(caller.role, source) {
-        return Err(AppError::forbidden(format!(
-            "the {} role may only record its own self-checks (self_check), not {source}",
-            caller.role
-        )));
-    }
-    if !caller.can_see_enterprise(enterprise_id) {
-        return Err(AppError::forbidden(
-            "an enterprise contact may only record data of its own enterprise",
-        ));
-    }
-    match (source, checking_enterprise_id) {
-        (CheckSource::MutualCheck, None) => Err(AppError::invalid(
-            "checking_enterprise_id",
-            "is required for a mutual check: name the enterprise that did the checking",
-        )),
-        (CheckSource::MutualCheck, Some(checker)) if checker == enterprise_id => {
-            Err(AppError::invalid(
-                "checking_enterprise_id",
-                "must differ from enterprise_id: a mutual check is done by another enterprise",
-            ))
-        }
-        (CheckSource::MutualCheck, Some(_)) | (_, None) => Ok(()),
-        (_, Some(_)) => Err(AppError::invalid(
-            "checking_enterprise_id",
-            "is only for mutual checks",
-        )),
-    }
 }
 
 /// Records an inspection.
@@ -140,60 +84,10 @@ pub async fn create_inspection(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();
-    check_source_rules(
-        &caller,
-        body.source,
-        body.enterprise_id,
-        body.checking_enterprise_id,
-    )?;
     let now = state.park.now();
-    if body.inspected_on > now.park_today {
-        return Err(AppError::invalid(
-            "inspected_on",
-            "must not be in the future",
-        ));
-    }
-    if body.inspectors.len() > MAX_INSPECTORS {
-        return Err(AppError::invalid(
-            "inspectors",
-            format!("at most {MAX_INSPECTORS} names"),
-        ));
-    }
-    let inspectors = body
-        .inspectors
-        .iter()
-        .map(|name| required_text("inspectors", name, 100))
-        .collect::<Result<Vec<_>, _>>()?;
-    if body.notes.chars().count() > 10_000 {
-        return Err(AppError::invalid(
-            "notes",
-            "must be at most 10000 characters",
-        ));
-    }
-    let inspection = Inspection {
-        id: Uuid::now_v7().to_string(),
-        source: body.source,
-        enterprise_id: body.enterprise_id.to_string(),
-        checking_enterprise_id: body.checking_enterprise_id.map(|id| id.to_string()),
-        inspected_on: body.inspected_on,
-        inspectors: serde_json::to_string(&inspectors).map_err(|e| AppError::Internal(e.into()))?,
-        notes: body.notes.trim().to_owned(),
-        created_by: caller.user_id.to_string(),
-        created_at: now.utc,
-    };
+    let new = body.parse(&caller, &now)?;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        if !enterprises::exists(conn, &inspection.enterprise_id)? {
-            return Err(AppError::invalid("enterprise_id", "no such enterprise"));
-        }
-        if let Some(checker) = &inspection.checking_enterprise_id {
-            if !enterprises::exists(conn, checker)? {
-                return Err(AppError::invalid(
-                    "checking_enterprise_id",
-                    "no such enterprise",
-                ));
-            }
-        }
-        inspections::insert(conn, &inspection)?;
+        let inspection = app::inspections::record(conn, new)?;
         let location = format!("/api/v1/inspections/{}", inspection.id);
         Created::new(&InspectionView::try_from(inspection)?, location, None)
     })

@@ -3,17 +3,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::auth::{check_password_strength, hash_password};
-use crate::db::users::{self, NewUser, User, UserChanges};
-use crate::db::{enterprises, write_transaction, DbConnection};
+use crate::app;
+use crate::app::users::{hash_new_password, AccountChanges, NewAccount};
+use crate::db::users::{self, User};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
-use crate::domain::text::required_text;
+use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{
@@ -96,31 +96,6 @@ pub struct ListUsersQuery {
     pub cursor: Option<String>,
 }
 
-/// Checks that the role and enterprise fit together.
-fn enterprise_for_role(
-    conn: &mut DbConnection,
-    role: Role,
-    enterprise_id: Option<Uuid>,
-) -> Result<Option<String>, AppError> {
-    match (role, enterprise_id) {
-        (Role::Enterprise, None) => Err(AppError::invalid(
-            "enterprise_id",
-            "is required for the enterprise role",
-        )),
-        (Role::Enterprise, Some(id)) => {
-            if !enterprises::exists(conn, &id.to_string())? {
-                return Err(AppError::invalid("enterprise_id", "no such enterprise"));
-            }
-            Ok(Some(id.to_string()))
-        }
-        (_, Some(_)) => Err(AppError::invalid(
-            "enterprise_id",
-            "is only for the enterprise role",
-        )),
-        (_, None) => Ok(None),
-    }
-}
-
 /// Creates a local user (admin).
 #[utoipa::path(
     post,
@@ -144,36 +119,18 @@ pub async fn create_user(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
     let body = body.into_inner();
-    let email = Email::parse(&body.email).map_err(|m| AppError::invalid("email", m))?;
-    let name = required_text("name", &body.name, 200)?;
-    check_password_strength(body.password.expose_secret())?;
-    let password = body.password.clone();
-    let password_hash = web::block(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))??;
-    let (role, enterprise_id) = (body.role, body.enterprise_id);
+    let account = NewAccount {
+        email: Email::parse(&body.email).map_err(|m| AppError::invalid("email", m))?,
+        name: required_text("name", &body.name, MAX_LINE)?,
+        role: body.role,
+        enterprise_id: body.enterprise_id,
+        password_hash: hash_new_password(body.password.clone()).await?,
+    };
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let enterprise_id = enterprise_for_role(conn, role, enterprise_id)?;
-        let id = Uuid::now_v7().to_string();
-        let now = crate::clock::now_utc();
-        users::insert(
-            conn,
-            &NewUser {
-                id: &id,
-                email: email.as_str(),
-                name: &name,
-                role,
-                enterprise_id: enterprise_id.as_deref(),
-                password_hash: &password_hash,
-                active: true,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        let user = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
+        let user = app::users::create_user(conn, account, crate::clock::now_utc())?;
         let view = UserView::try_from(user)?;
-        Created::new(&view, format!("/api/v1/users/{id}"), Some(view.version))
+        let location = format!("/api/v1/users/{}", view.id);
+        Created::new(&view, location, Some(view.version))
     })
     .await
 }
@@ -263,74 +220,32 @@ pub async fn update_user(
     caller.require(Capability::ManageUsers)?;
     let if_match = if_match_version(&req)?;
     let body = body.into_inner();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| required_text("name", n, 200))
-        .transpose()?;
-    let password_hash = match body.password {
-        Some(password) => {
-            check_password_strength(password.expose_secret())?;
-            Some(
-                web::block(move || hash_password(&password))
-                    .await
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))??,
-            )
-        }
-        None => None,
-    };
-    let id = path.into_inner().to_string();
-    let (role, enterprise_id, active) = (body.role, body.enterprise_id, body.active);
-    if caller.user_id.to_string() == id
-        && (active == Some(false) || role.is_some_and(|r| r != Role::Admin))
+    let id = path.into_inner();
+    if caller.user_id == id
+        && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin))
     {
         return Err(AppError::conflict(
             "an admin cannot disable or demote their own account",
         ));
     }
+    let change = AccountChanges {
+        name: body
+            .name
+            .as_deref()
+            .map(|n| required_text("name", n, MAX_LINE))
+            .transpose()?,
+        role: body.role,
+        enterprise_id: body.enterprise_id,
+        password_hash: match body.password {
+            Some(password) => Some(hash_new_password(password).await?),
+            None => None,
+        },
+        active: body.active,
+    };
+    let now = crate::clock::now_utc();
     let user = state
         .db
-        .write(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
-                if if_match.is_some_and(|v| v != current.version) {
-                    return Err(AppError::PreconditionFailed);
-                }
-                let current_role = current.role;
-                let new_role = role.unwrap_or(current_role);
-                let requested_enterprise = enterprise_id.or_else(|| {
-                    // Keep the enterprise when only other fields change.
-                    (role.is_none() || new_role == current_role)
-                        .then(|| {
-                            current
-                                .enterprise_id
-                                .as_deref()
-                                .and_then(|e| Uuid::parse_str(e).ok())
-                        })
-                        .flatten()
-                });
-                let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
-                let changes = UserChanges {
-                    name,
-                    role,
-                    enterprise_id: Some(enterprise),
-                    password_hash,
-                    active,
-                };
-                if !users::update(
-                    conn,
-                    &id,
-                    current.version,
-                    &changes,
-                    crate::clock::now_utc(),
-                )? {
-                    return Err(AppError::conflict(
-                        "the user was changed concurrently; reload and retry",
-                    ));
-                }
-                users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
-            })
-        })
+        .write(move |conn| app::users::update_user(conn, id, if_match, change, now))
         .await?;
     let view = UserView::try_from(user)?;
     state.accounts.forget(view.id);

@@ -1,0 +1,139 @@
+//! User accounts: creating them (from the API and the command line alike)
+//! and changing them, each in one transaction, with the rule that an
+//! enterprise contact belongs to exactly one registered enterprise and no
+//! other role belongs to any.
+
+use chrono::NaiveDateTime;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::app::auth::{check_password_strength, hash_password};
+use crate::db::users::{self, NewUser, User, UserChanges};
+use crate::db::{enterprises, write_transaction, DbConnection};
+use crate::domain::access::Role;
+use crate::domain::email::Email;
+use crate::error::AppError;
+
+/// A checked request for a new account; the password is already hashed.
+pub struct NewAccount {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub enterprise_id: Option<Uuid>,
+    pub password_hash: String,
+}
+
+/// What an admin may change on an account; absent fields stay.
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub enterprise_id: Option<Uuid>,
+    pub password_hash: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Checks a new password's strength and hashes it (argon2id, deliberately
+/// slow, so off the async workers).
+pub async fn hash_new_password(password: SecretString) -> Result<String, AppError> {
+    check_password_strength(password.expose_secret())?;
+    actix_web::web::block(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))?
+}
+
+/// Checks that the role and enterprise fit together and that the
+/// enterprise exists; gives the enterprise to store.
+fn enterprise_for_role(
+    conn: &mut DbConnection,
+    role: Role,
+    enterprise_id: Option<Uuid>,
+) -> Result<Option<String>, AppError> {
+    match (role, enterprise_id) {
+        (Role::Enterprise, None) => Err(AppError::invalid(
+            "enterprise_id",
+            "is required for the enterprise role",
+        )),
+        (Role::Enterprise, Some(id)) => {
+            if !enterprises::exists(conn, &id.to_string())? {
+                return Err(AppError::invalid("enterprise_id", "no such enterprise"));
+            }
+            Ok(Some(id.to_string()))
+        }
+        (_, Some(_)) => Err(AppError::invalid(
+            "enterprise_id",
+            "is only for the enterprise role",
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// Creates an active account.
+pub fn create_user(
+    conn: &mut DbConnection,
+    account: NewAccount,
+    now: NaiveDateTime,
+) -> Result<User, AppError> {
+    write_transaction(conn, |conn| {
+        let enterprise_id = enterprise_for_role(conn, account.role, account.enterprise_id)?;
+        let id = Uuid::now_v7().to_string();
+        users::insert(
+            conn,
+            &NewUser {
+                id: &id,
+                email: account.email.as_str(),
+                name: &account.name,
+                role: account.role,
+                enterprise_id: enterprise_id.as_deref(),
+                password_hash: &account.password_hash,
+                active: true,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
+    })
+}
+
+/// Changes an account (`412` on a stale `if_match`). Changing only other
+/// fields keeps the enterprise of an enterprise contact.
+pub fn update_user(
+    conn: &mut DbConnection,
+    id: Uuid,
+    if_match: Option<i64>,
+    change: AccountChanges,
+    now: NaiveDateTime,
+) -> Result<User, AppError> {
+    let id = id.to_string();
+    write_transaction(conn, |conn| {
+        let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(AppError::PreconditionFailed);
+        }
+        let new_role = change.role.unwrap_or(current.role);
+        let requested_enterprise = change.enterprise_id.or_else(|| {
+            (change.role.is_none() || new_role == current.role)
+                .then(|| {
+                    current
+                        .enterprise_id
+                        .as_deref()
+                        .and_then(|e| Uuid::parse_str(e).ok())
+                })
+                .flatten()
+        });
+        let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
+        let changes = UserChanges {
+            name: change.name,
+            role: change.role,
+            enterprise_id: Some(enterprise),
+            password_hash: change.password_hash,
+            active: change.active,
+        };
+        if !users::update(conn, &id, current.version, &changes, now)? {
+            return Err(AppError::conflict(
+                "the user was changed concurrently; reload and retry",
+            ));
+        }
+        users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
+    })
+}

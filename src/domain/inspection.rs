@@ -1,0 +1,128 @@
+//! Inspections: one visit of one kind of check (五查合一) to one
+//! enterprise. The request to record one, the rules it must meet, and who
+//! may record which kind of check in which enterprise.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::Now;
+use crate::domain::access::Caller;
+use crate::domain::hazard::{may_record_source, CheckSource};
+use crate::domain::text::{required_text, MAX_TEXT};
+use crate::error::AppError;
+
+const MAX_INSPECTORS: usize = 50;
+const MAX_INSPECTOR_NAME: usize = 100;
+
+/// Checks who may record a check of this source in this enterprise, and
+/// that the checking enterprise fits the source; hazards and inspections
+/// alike.
+pub fn check_source_rules(
+    caller: &Caller,
+    source: CheckSource,
+    enterprise_id: Uuid,
+    checking_enterprise_id: Option<Uuid>,
+) -> Result<(), AppError> {
+    if !may_record_source(caller.role, source) {
+        return Err(AppError::forbidden(format!(
+            "the {} role may only record its own self-checks (self_check), not {source}",
+            caller.role
+        )));
+    }
+    if !caller.can_see_enterprise(enterprise_id) {
+        return Err(AppError::forbidden(
+            "an enterprise contact may only record data of its own enterprise",
+        ));
+    }
+    match (source, checking_enterprise_id) {
+        (CheckSource::MutualCheck, None) => Err(AppError::invalid(
+            "checking_enterprise_id",
+            "is required for a mutual check: name the enterprise that did the checking",
+        )),
+        (CheckSource::MutualCheck, Some(checker)) if checker == enterprise_id => {
+            Err(AppError::invalid(
+                "checking_enterprise_id",
+                "must differ from enterprise_id: a mutual check is done by another enterprise",
+            ))
+        }
+        (CheckSource::MutualCheck, Some(_)) | (_, None) => Ok(()),
+        (_, Some(_)) => Err(AppError::invalid(
+            "checking_enterprise_id",
+            "is only for mutual checks",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInspection {
+    pub source: CheckSource,
+    pub enterprise_id: Uuid,
+    /// Required for `mutual_check`, refused otherwise.
+    pub checking_enterprise_id: Option<Uuid>,
+    /// Not in the future (park time).
+    pub inspected_on: NaiveDate,
+    #[serde(default)]
+    pub inspectors: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A checked inspection, ready to record.
+#[derive(Debug, Clone)]
+pub struct NewInspection {
+    pub source: CheckSource,
+    pub enterprise_id: Uuid,
+    pub checking_enterprise_id: Option<Uuid>,
+    pub inspected_on: NaiveDate,
+    pub inspectors: Vec<String>,
+    pub notes: String,
+    pub created_by: Uuid,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl CreateInspection {
+    /// Checks who may record it and every rule it must meet.
+    pub fn parse(&self, caller: &Caller, now: &Now) -> Result<NewInspection, AppError> {
+        check_source_rules(
+            caller,
+            self.source,
+            self.enterprise_id,
+            self.checking_enterprise_id,
+        )?;
+        if self.inspected_on > now.park_today {
+            return Err(AppError::invalid(
+                "inspected_on",
+                "must not be in the future",
+            ));
+        }
+        if self.inspectors.len() > MAX_INSPECTORS {
+            return Err(AppError::invalid(
+                "inspectors",
+                format!("at most {MAX_INSPECTORS} names"),
+            ));
+        }
+        let inspectors = self
+            .inspectors
+            .iter()
+            .map(|name| required_text("inspectors", name, MAX_INSPECTOR_NAME))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.notes.chars().count() > MAX_TEXT {
+            return Err(AppError::invalid(
+                "notes",
+                format!("must be at most {MAX_TEXT} characters"),
+            ));
+        }
+        Ok(NewInspection {
+            source: self.source,
+            enterprise_id: self.enterprise_id,
+            checking_enterprise_id: self.checking_enterprise_id,
+            inspected_on: self.inspected_on,
+            inspectors,
+            notes: self.notes.trim().to_owned(),
+            created_by: caller.user_id,
+            created_at: now.utc,
+        })
+    }
+}
