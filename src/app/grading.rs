@@ -13,19 +13,11 @@ use crate::db::enterprises::{self, Enterprise};
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent, HazardPressure};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
-use crate::domain::grading::{due_items, DueItem, Grade, SupervisionFacts, Thresholds};
+use crate::domain::grading::{
+    due_items, DueItem, Grade, NewAssessment, SupervisionFacts, Thresholds,
+};
 use crate::error::AppError;
 use crate::settings::GradingSettings;
-
-/// A validated assessment to record.
-#[derive(Debug, Clone)]
-pub struct NewAssessment {
-    pub score_centi: i32,
-    pub direct_red_triggers: Vec<String>,
-    pub assessed_on: NaiveDate,
-    pub assessor: String,
-    pub notes: String,
-}
 
 /// Appends one event to an enterprise's history.
 pub fn record_enterprise_event(

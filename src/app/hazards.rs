@@ -397,26 +397,8 @@ fn carry_out(
         Command::Submit {
             notes,
             after_evidence_for_general,
-        } => {
-            rules::check_submission(
-                hazard.level,
-                after_evidence_for_general,
-                hazard.evidence_after,
-            )?;
-            hazard.submitted_at = Some(occurred_at);
-            let mut outcome = Outcome::noted(notes);
-            outcome
-                .details
-                .insert("deadline".into(), json!(hazard.deadline));
-            Ok(outcome)
-        }
-        Command::Accept { notes } => {
-            hazard.closed_at = Some(occurred_at);
-            let submitted_on = hazard.submitted_at.map(|at| now.local_date(at));
-            hazard.closed_on_time = Some(rules::closed_on_time(submitted_on, hazard.deadline));
-            withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
-            Ok(Outcome::noted(notes))
-        }
+        } => submit_rectification(hazard, notes, after_evidence_for_general, occurred_at),
+        Command::Accept { notes } => accept_rectification(conn, hazard, notes, occurred_at, now),
         Command::Reject { reason } => {
             hazard.submitted_at = None;
             Ok(Outcome::noted(Some(reason)))
@@ -472,6 +454,40 @@ fn carry_out(
             )
         }
     }
+}
+
+fn submit_rectification(
+    hazard: &mut Hazard,
+    notes: Option<String>,
+    after_evidence_for_general: bool,
+    occurred_at: NaiveDateTime,
+) -> Result<Outcome, AppError> {
+    rules::check_submission(
+        hazard.level,
+        after_evidence_for_general,
+        hazard.evidence_after,
+    )?;
+    hazard.submitted_at = Some(occurred_at);
+    let mut outcome = Outcome::noted(notes);
+    outcome
+        .details
+        .insert("deadline".into(), json!(hazard.deadline));
+    Ok(outcome)
+}
+
+/// Closes the hazard (销号), settling whether it was rectified on time.
+fn accept_rectification(
+    conn: &mut DbConnection,
+    hazard: &mut Hazard,
+    notes: Option<String>,
+    occurred_at: NaiveDateTime,
+    now: Now,
+) -> Result<Outcome, AppError> {
+    hazard.closed_at = Some(occurred_at);
+    let submitted_on = hazard.submitted_at.map(|at| now.local_date(at));
+    hazard.closed_on_time = Some(rules::closed_on_time(submitted_on, hazard.deadline));
+    withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
+    Ok(Outcome::noted(notes))
 }
 
 /// 五到位: the plan's rules decide the deadline it leaves; the plan is kept

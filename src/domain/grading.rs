@@ -7,6 +7,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::Caller;
+use crate::domain::park::CodeLabel;
+use crate::domain::text::{optional_text, MAX_LINE, MAX_TEXT};
+use crate::error::{AppError, FieldErrors};
+
 #[derive(
     Debug,
     Clone,
@@ -210,6 +215,85 @@ pub fn due_items(
     items.retain(|item| item.due_on <= horizon);
     items.sort_by_key(|item| item.due_on);
     items
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAssessment {
+    /// Points out of 100, at most two decimals.
+    pub score: f64,
+    /// Codes from the configured catalogue; any one makes the grade red.
+    #[serde(default)]
+    pub direct_red_triggers: Vec<String>,
+    /// The day of the assessment; not in the future.
+    pub assessed_on: NaiveDate,
+    /// Who assessed (person or organisation); defaults to the caller's account.
+    pub assessor: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A checked assessment, ready to grade and record.
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    pub score_centi: i32,
+    pub direct_red_triggers: Vec<String>,
+    pub assessed_on: NaiveDate,
+    pub assessor: String,
+    pub notes: String,
+}
+
+impl CreateAssessment {
+    /// Checks every rule an assessment must meet (all at once, by field):
+    /// a score of 0–100 with at most two decimals, triggers from the
+    /// catalogue (each once), a day not in the future, bounded texts.
+    pub fn parse(
+        &self,
+        caller: &Caller,
+        catalogue: &[CodeLabel],
+        today: NaiveDate,
+    ) -> Result<NewAssessment, AppError> {
+        let mut errors = FieldErrors::new();
+        let score_centi = score_to_centi(self.score)
+            .map_err(|m| errors.insert("score".into(), m.into()))
+            .ok();
+        let mut triggers: Vec<String> = Vec::new();
+        for code in &self.direct_red_triggers {
+            let code = code.trim();
+            if !catalogue.iter().any(|t| t.code == code) {
+                let known: Vec<&str> = catalogue.iter().map(|t| t.code.as_str()).collect();
+                errors.insert(
+                    "direct_red_triggers".into(),
+                    format!("unknown trigger {code:?}; known: {}", known.join(", ")),
+                );
+            } else if !triggers.iter().any(|t| t == code) {
+                triggers.push(code.to_owned());
+            }
+        }
+        if self.assessed_on > today {
+            errors.insert("assessed_on".into(), "must not be in the future".into());
+        }
+        let assessor = optional_text("assessor", self.assessor.as_deref(), MAX_LINE)
+            .map_err(|e| errors.insert("assessor".into(), e.to_string()))
+            .ok()
+            .flatten();
+        if self.notes.chars().count() > MAX_TEXT {
+            errors.insert(
+                "notes".into(),
+                format!("must be at most {MAX_TEXT} characters"),
+            );
+        }
+        let (Some(score_centi), true) = (score_centi, errors.is_empty()) else {
+            return Err(AppError::invalid_fields(errors));
+        };
+        Ok(NewAssessment {
+            score_centi,
+            direct_red_triggers: triggers,
+            assessed_on: self.assessed_on,
+            assessor: assessor.unwrap_or_else(|| caller.user_id.to_string()),
+            notes: self.notes.trim().to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]

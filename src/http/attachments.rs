@@ -468,26 +468,30 @@ async fn attach(
         })
         .await
     };
-    // A blob this request stored, whose row did not commit (an error, or a
-    // concurrent retry with the same key that won), must not stay.
     let committed = outcome
         .as_ref()
         .is_ok_and(|response| !response.headers().contains_key("idempotent-replayed"));
     if stored_new_blob.load(Ordering::SeqCst) && !committed {
-        let (blobs, sha256) = (blobs.clone(), sha256.clone());
-        let released = state
-            .db
-            .write(move |conn| release_if_unreferenced(conn, blobs.as_ref(), &sha256))
-            .await;
-        if let Err(e) = released {
-            tracing::warn!(error = %e, "could not remove the blob of a failed upload");
-        }
+        release_uncommitted_blob(state, &blobs, &sha256).await;
     }
     if let Ok(staged) = Arc::try_unwrap(staged) {
         blobs.discard(staged).await;
     }
     drop(received);
     outcome
+}
+
+/// A blob this request stored, whose row did not commit (an error, or a
+/// concurrent retry with the same key that won), must not stay.
+async fn release_uncommitted_blob(state: &AppState, blobs: &Arc<dyn BlobStore>, sha256: &str) {
+    let (blobs, sha256) = (blobs.clone(), sha256.to_owned());
+    let released = state
+        .db
+        .write(move |conn| release_if_unreferenced(conn, blobs.as_ref(), &sha256))
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(error = %e, "could not remove the blob of a failed upload");
+    }
 }
 
 /// Removes the blob `sha256` if no committed row names it, under the

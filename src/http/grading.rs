@@ -7,14 +7,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::grading::{GradeCounts, NewAssessment};
+use crate::app::grading::GradeCounts;
 use crate::app::hazards::parse_id;
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
-use crate::domain::grading::{score_to_centi, DueReason, Grade};
-use crate::domain::text::optional_text;
-use crate::error::{AppError, FieldErrors};
+use crate::domain::grading::{CreateAssessment, DueReason, Grade};
+use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_cursor, Created, Page, Paginated};
 
@@ -63,22 +62,6 @@ impl TryFrom<Assessment> for AssessmentView {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAssessment {
-    /// Points out of 100, at most two decimals.
-    pub score: f64,
-    /// Codes from the configured catalogue; any one makes the grade red.
-    #[serde(default)]
-    pub direct_red_triggers: Vec<String>,
-    /// The day of the assessment; not in the future.
-    pub assessed_on: NaiveDate,
-    /// Who assessed (person or organisation); defaults to the caller's account.
-    pub assessor: Option<String>,
-    #[serde(default)]
-    pub notes: String,
-}
-
 /// Records a safety-risk assessment; the grade is derived (supervisor, admin).
 #[utoipa::path(
     post,
@@ -105,52 +88,9 @@ pub async fn create_assessment(
     let body = body.into_inner();
     let grading = &state.settings.grading;
     let thresholds = grading.thresholds().map_err(AppError::Internal)?;
-    let mut errors = FieldErrors::new();
-    let score_centi = score_to_centi(body.score)
-        .map_err(|m| errors.insert("score".into(), m.into()))
-        .ok();
-    let mut triggers: Vec<String> = Vec::new();
-    for code in &body.direct_red_triggers {
-        let code = code.trim();
-        if !grading.direct_red_triggers.iter().any(|t| t.code == code) {
-            let known: Vec<&str> = grading
-                .direct_red_triggers
-                .iter()
-                .map(|t| t.code.as_str())
-                .collect();
-            errors.insert(
-                "direct_red_triggers".into(),
-                format!("unknown trigger {code:?}; known: {}", known.join(", ")),
-            );
-        } else if !triggers.iter().any(|t| t == code) {
-            triggers.push(code.to_owned());
-        }
-    }
     let today = state.park.now().park_today;
-    if body.assessed_on > today {
-        errors.insert("assessed_on".into(), "must not be in the future".into());
-    }
-    let assessor = match optional_text("assessor", body.assessor.as_deref(), 200) {
-        Ok(assessor) => assessor,
-        Err(e) => {
-            errors.insert("assessor".into(), e.to_string());
-            None
-        }
-    };
-    if body.notes.chars().count() > 10_000 {
-        errors.insert("notes".into(), "must be at most 10000 characters".into());
-    }
-    let (Some(score_centi), true) = (score_centi, errors.is_empty()) else {
-        return Err(AppError::invalid_fields(errors));
-    };
+    let new = body.parse(&caller, &grading.direct_red_triggers, today)?;
     let enterprise_id = path.into_inner();
-    let new = NewAssessment {
-        score_centi,
-        direct_red_triggers: triggers,
-        assessed_on: body.assessed_on,
-        assessor: assessor.unwrap_or_else(|| caller.user_id.to_string()),
-        notes: body.notes.trim().to_owned(),
-    };
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let assessment =
             app::grading::record_assessment(conn, &caller, enterprise_id, new, &thresholds)?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::clock::Now;
 use crate::domain::criteria::is_major_basis_code;
 use crate::domain::hazard::{CheckSource, HazardLevel};
-use crate::domain::park::Park;
+use crate::domain::park::{CodeLabel, Park};
 use crate::domain::text::{required_text, MAX_LINE, MAX_TEXT};
 use crate::error::{AppError, FieldErrors};
 
@@ -79,114 +79,41 @@ impl CreateHazard {
     /// rule is reported against its field), and turns the request into a
     /// [`NewHazard`] with codes resolved and dates settled in park time.
     pub fn parse(&self, park: &Park, now: &Now) -> Result<NewHazard, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut field = |name: &str, result: Result<(), String>| {
-            if let Err(message) = result {
-                errors.insert(name.to_owned(), message);
-            }
-        };
-        let text = |name: &str, value: &str, max: usize| required_text(name, value, max);
-        let title = text("title", &self.title, MAX_LINE);
-        let description = text("description", &self.description, MAX_TEXT);
-        let location = text("location", &self.location, MAX_LINE);
-        for (name, result) in [
-            ("title", &title),
-            ("description", &description),
-            ("location", &location),
-        ] {
-            field(name, result.as_ref().map(|_| ()).map_err(error_message));
-        }
-        let category = park.category_code(&self.category).map(str::to_owned);
-        if category.is_none() {
-            let codes: Vec<&str> = park.categories.iter().map(|c| c.code.as_str()).collect();
-            field(
-                "category",
-                Err(format!("must be one of {}", codes.join(", "))),
-            );
-        }
-        let specialty = match self
-            .specialty
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            None => None,
+        let mut checks = Checks::default();
+        let title = checks.take("title", text(&self.title, MAX_LINE));
+        let description = checks.take("description", text(&self.description, MAX_TEXT));
+        let location = checks.take("location", text(&self.location, MAX_LINE));
+        let category = park.category_code(&self.category);
+        let category = checks.take("category", code_of(category, &park.categories));
+        let specialty = match self.specialty.as_deref().map(str::trim) {
+            None | Some("") => None,
             Some(input) => {
-                let code = park.specialty_code(input).map(str::to_owned);
-                if code.is_none() {
-                    let codes: Vec<&str> =
-                        park.specialties.iter().map(|c| c.code.as_str()).collect();
-                    field(
-                        "specialty",
-                        Err(format!("must be one of {}", codes.join(", "))),
-                    );
-                }
-                code
+                let specialty = park.specialty_code(input);
+                checks.take("specialty", code_of(specialty, &park.specialties))
             }
         };
-        match (self.level, self.major_basis_code) {
-            (HazardLevel::Major, None) => field(
-                "major_basis_code",
-                Err(
-                    "a major hazard must cite its basis: an item 1–20 of the national criteria"
-                        .into(),
-                ),
-            ),
-            (HazardLevel::Major, Some(code)) if !is_major_basis_code(code) => field(
-                "major_basis_code",
-                Err("must be an item number 1–20 of the national criteria".into()),
-            ),
-            (HazardLevel::General, Some(_)) => {
-                field("major_basis_code", Err("is only for major hazards".into()))
-            }
-            _ => {}
-        }
-        let listing = match &self.supervised_listing {
-            Some(_) if self.level != HazardLevel::Major => {
-                field(
-                    "supervised_listing",
-                    Err("only a major hazard is listed for supervision (挂牌督办)".into()),
-                );
-                None
-            }
-            Some(listing) => match required_text(
-                "supervised_listing.ordering_body",
-                &listing.ordering_body,
-                MAX_LINE,
-            ) {
-                Ok(body) => Some((body, listing.listed_on)),
-                Err(e) => {
-                    field("supervised_listing.ordering_body", Err(error_message(&e)));
-                    None
-                }
-            },
-            None => None,
-        };
+        checks.take(
+            "major_basis_code",
+            major_basis(self.level, self.major_basis_code),
+        );
+        let listing = self
+            .supervised_listing
+            .as_ref()
+            .and_then(|listing| checks.take_problem(supervised_listing(self.level, listing)));
         let found_at = self.found_at.map_or(now.utc, |t| t.naive_utc());
-        if found_at > now.utc {
-            field("found_at", Err("must not be in the future".into()));
-        }
         let found_on = park.local_date(found_at);
-        if self.deadline < found_on {
-            field(
-                "deadline",
-                Err(format!(
-                    "must not be before the day the hazard was found ({found_on})"
-                )),
-            );
-        }
-        if !errors.is_empty() {
-            return Err(AppError::invalid_fields(errors));
-        }
+        checks.take("found_at", not_in_future(found_at, now.utc));
+        checks.take("deadline", not_before_found(self.deadline, found_on));
+        checks.finish()?;
         let (listing_ordering_body, listing_listed_on) = listing.unzip();
         Ok(NewHazard {
             enterprise_id: self.enterprise_id,
             source: self.source,
             checking_enterprise_id: self.checking_enterprise_id,
             inspection_id: self.inspection_id,
-            title: title?,
-            description: description?,
-            location: location?,
+            title: title.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            location: location.unwrap_or_default(),
             category: category.unwrap_or_default(),
             specialty,
             level: self.level,
@@ -198,6 +125,94 @@ impl CreateHazard {
             deadline: self.deadline,
         })
     }
+}
+
+/// The broken rules found so far, by field.
+#[derive(Default)]
+struct Checks(FieldErrors);
+
+impl Checks {
+    /// The value, or `None` with the message kept against `field`.
+    fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|message| self.0.insert(field.to_owned(), message))
+            .ok()
+    }
+
+    /// The value, or `None` with the field and message kept.
+    fn take_problem<T>(&mut self, result: Result<T, (String, String)>) -> Option<T> {
+        result
+            .map_err(|(field, message)| self.0.insert(field, message))
+            .ok()
+    }
+
+    fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::invalid_fields(self.0))
+        }
+    }
+}
+
+fn text(value: &str, max: usize) -> Result<String, String> {
+    required_text("", value, max).map_err(|e| error_message(&e))
+}
+
+/// The code `found` in the park's `list`, or which codes there are.
+fn code_of(found: Option<&str>, list: &[CodeLabel]) -> Result<String, String> {
+    found.map(str::to_owned).ok_or_else(|| {
+        let codes: Vec<&str> = list.iter().map(|c| c.code.as_str()).collect();
+        format!("must be one of {}", codes.join(", "))
+    })
+}
+
+/// A major hazard cites item 1–20 of the national criteria (121号); a
+/// general one cites none.
+fn major_basis(level: HazardLevel, code: Option<i32>) -> Result<(), String> {
+    match (level, code) {
+        (HazardLevel::Major, None) => {
+            Err("a major hazard must cite its basis: an item 1–20 of the national criteria".into())
+        }
+        (HazardLevel::Major, Some(code)) if !is_major_basis_code(code) => {
+            Err("must be an item number 1–20 of the national criteria".into())
+        }
+        (HazardLevel::General, Some(_)) => Err("is only for major hazards".into()),
+        _ => Ok(()),
+    }
+}
+
+/// 挂牌督办 is for major hazards, and names the body that ordered it.
+fn supervised_listing(
+    level: HazardLevel,
+    listing: &SupervisedListing,
+) -> Result<(String, Option<NaiveDate>), (String, String)> {
+    if level != HazardLevel::Major {
+        return Err((
+            "supervised_listing".into(),
+            "only a major hazard is listed for supervision (挂牌督办)".into(),
+        ));
+    }
+    let field = "supervised_listing.ordering_body";
+    required_text(field, &listing.ordering_body, MAX_LINE)
+        .map(|body| (body, listing.listed_on))
+        .map_err(|e| (field.to_owned(), error_message(&e)))
+}
+
+fn not_in_future(at: NaiveDateTime, now: NaiveDateTime) -> Result<(), String> {
+    if at > now {
+        return Err("must not be in the future".into());
+    }
+    Ok(())
+}
+
+fn not_before_found(deadline: NaiveDate, found_on: NaiveDate) -> Result<(), String> {
+    if deadline < found_on {
+        return Err(format!(
+            "must not be before the day the hazard was found ({found_on})"
+        ));
+    }
+    Ok(())
 }
 
 fn error_message(error: &AppError) -> String {
