@@ -11,18 +11,16 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::db::bulk::{self, HazardBatch, Written};
 use crate::db::enterprises::NewEnterprise;
 use crate::db::grading::{Assessment, EnterpriseEvent};
 use crate::db::hazards::{Hazard, HazardEvent};
 use crate::db::inspections::Inspection;
-use crate::db::schema::{
-    enterprise_assessments, enterprise_events, enterprises, hazard_events, hazard_number_counters,
-    hazards, inspections, users,
-};
+use crate::db::schema::{enterprises, hazard_number_counters, users};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::credit_code::check_char;
-use crate::domain::grading::Grade;
+use crate::domain::grading::{Grade, Thresholds};
 use crate::domain::hazard::rules::closed_on_time;
 use crate::domain::hazard::{hazard_number, CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
@@ -131,61 +129,139 @@ fn credit_code(rng: &mut StdRng) -> String {
     format!("{body}{check}")
 }
 
-fn insert_chunked<T, F>(
-    conn: &mut DbConnection,
-    rows: &[T],
-    chunk: usize,
-    mut insert: F,
-) -> Result<(), AppError>
-where
-    F: FnMut(&mut DbConnection, &[T]) -> Result<(), AppError>,
-{
-    for part in rows.chunks(chunk) {
-        insert(conn, part)?;
-    }
-    Ok(())
-}
-
-macro_rules! batch_insert {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Postgresql(c) => diesel::insert_into($table)
-                .values($rows)
-                .execute(c)
-                .map(|_| ()),
-            DbConnection::Sqlite(c) => diesel::insert_into($table)
-                .values($rows)
-                .execute(c)
-                .map(|_| ()),
-        }
-    };
-}
-
+/// Hazards are written in slices of this many, with their inspections and
+/// events: large parks (benchmarks) are never held whole.
 const FLUSH_EVERY: usize = 5_000;
 
-fn flush(
-    conn: &mut DbConnection,
-    inspection_rows: &mut Vec<Inspection>,
-    hazard_rows: &mut Vec<Hazard>,
-    events: &mut Vec<HazardEvent>,
-    written: &mut Loaded,
-) -> Result<(), AppError> {
-    insert_chunked(conn, inspection_rows, 400, |c, part| {
-        Ok(batch_insert!(c, inspections::table, part)?)
-    })?;
-    insert_chunked(conn, hazard_rows, 400, |c, part| {
-        Ok(batch_insert!(c, hazards::table, part)?)
-    })?;
-    insert_chunked(conn, events, 1000, |c, part| {
-        Ok(batch_insert!(c, hazard_events::table, part)?)
-    })?;
-    written.inspections += inspection_rows.len();
-    written.hazards += hazard_rows.len();
-    written.events += events.len();
-    inspection_rows.clear();
-    hazard_rows.clear();
-    events.clear();
-    Ok(())
+/// The five kinds of check, weighted by their share of the finds.
+const SOURCES: [(CheckSource, u32); 5] = [
+    (CheckSource::SelfCheck, 34),
+    (CheckSource::MutualCheck, 9),
+    (CheckSource::ResidentExpert, 31),
+    (CheckSource::NationalExpert, 11),
+    (CheckSource::ParkSupervision, 15),
+];
+
+/// Fewer finds around the Spring Festival, more in the spring and autumn
+/// campaigns.
+const MONTHS: [(u32, u32); 12] = [
+    (1, 5),
+    (2, 4),
+    (3, 9),
+    (4, 10),
+    (5, 10),
+    (6, 11),
+    (7, 8),
+    (8, 8),
+    (9, 9),
+    (10, 8),
+    (11, 10),
+    (12, 8),
+];
+
+/// Hazard categories, weighted.
+const CATEGORIES: [(&str, u32); 3] = [
+    ("unsafe_condition", 58),
+    ("unsafe_behavior", 14),
+    ("management_defect", 28),
+];
+
+/// Specialties, weighted.
+const SPECIALTIES: [(&str, u32); 8] = [
+    ("electrical", 14),
+    ("fire", 16),
+    ("process", 12),
+    ("equipment", 18),
+    ("instrumentation", 10),
+    ("special_operations", 12),
+    ("hazmat_storage", 10),
+    ("general_management", 8),
+];
+
+/// A typical hazard's title per specialty.
+const TITLES: [(&str, &str); 8] = [
+    ("electrical", "配电室防鼠板缺失"),
+    ("fire", "消防通道堆放杂物"),
+    ("process", "工艺卡片与操作规程不一致"),
+    ("equipment", "机泵联轴器防护罩缺失"),
+    ("instrumentation", "可燃气体报警器未按期标定"),
+    ("special_operations", "动火作业票审批不完整"),
+    ("hazmat_storage", "危化品仓库物料混存"),
+    ("general_management", "隐患排查台账记录不全"),
+];
+
+/// The seeded generator and the calendar every part of the park is drawn
+/// on: one generator, drawn from in a fixed order, so every run makes the
+/// same park.
+struct Draw {
+    rng: StdRng,
+    time_zone: chrono_tz::Tz,
+    year: i32,
+    /// 1 January of the published year.
+    start: NaiveDate,
+    /// When the demo's people and enterprises were registered (UTC): a
+    /// month before the year began.
+    created: NaiveDateTime,
+}
+
+impl Draw {
+    /// A fresh generator for the published `year` in the park's time zone.
+    fn new(time_zone: chrono_tz::Tz, year: i32) -> Result<Draw, AppError> {
+        let start =
+            NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::bad_request("bad year"))?;
+        let mut draw = Draw {
+            rng: StdRng::seed_from_u64(SEED),
+            time_zone,
+            year,
+            start,
+            created: NaiveDateTime::default(),
+        };
+        draw.created =
+            draw.utc(start.and_hms_opt(8, 0, 0).unwrap_or_default()) - Duration::days(30);
+        Ok(draw)
+    }
+
+    /// The UTC moment of a park-local one (the earlier of two, the local
+    /// moment itself when it does not exist).
+    fn utc(&self, local: NaiveDateTime) -> NaiveDateTime {
+        self.time_zone
+            .from_local_datetime(&local)
+            .earliest()
+            .map_or(local, |t| t.naive_utc())
+    }
+
+    /// The park-local day of a UTC moment.
+    fn local_day(&self, at: NaiveDateTime) -> NaiveDate {
+        self.time_zone.from_utc_datetime(&at).date_naive()
+    }
+
+    /// A fresh id at `at`, see [`id_at`].
+    fn id_at(&mut self, at: NaiveDateTime) -> String {
+        id_at(&mut self.rng, at)
+    }
+}
+
+/// The demo actors' user ids.
+struct Actors {
+    supervisor: String,
+    expert: String,
+}
+
+/// The park as written: its enterprises, in order, and how many were graded.
+struct Park {
+    ids: Vec<String>,
+    /// Each enterprise's index with its weight in drawing where a hazard is
+    /// found: producing plants find most of the hazards.
+    weighted: Vec<(usize, u32)>,
+    graded: usize,
+}
+
+impl Park {
+    /// The enterprise checking the `index`th one in a mutual check (its
+    /// neighbour in the list); none for the other kinds of check.
+    fn checker(&self, source: CheckSource, index: usize) -> Option<String> {
+        (source == CheckSource::MutualCheck).then(|| self.ids[(index + 1) % self.ids.len()].clone())
+    }
 }
 
 /// Loads the demo park into an empty database, in one transaction.
@@ -203,451 +279,616 @@ pub fn load_scaled(
     let published = published()?;
     let time_zone = settings.park.time_zone().map_err(AppError::Internal)?;
     let thresholds = settings.grading.thresholds().map_err(AppError::Internal)?;
-    let utc = |local: NaiveDateTime| {
-        time_zone
-            .from_local_datetime(&local)
-            .earliest()
-            .map_or(local, |t| t.naive_utc())
-    };
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let year = published.year;
-    let start =
-        NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::bad_request("bad year"))?;
-    let created = utc(start.and_hms_opt(8, 0, 0).unwrap_or_default()) - Duration::days(30);
+    let mut draw = Draw::new(time_zone, published.year)?;
 
     write_transaction(conn, |conn| {
-        let existing: i64 = enterprises::table.count().get_result(conn)?;
-        if existing > 0 {
-            return Err(AppError::conflict(
-                "the database is not empty: load the demo park into a fresh database",
-            ));
-        }
-
-        // People: the demo actors (disabled: they cannot sign in).
-        let people = [
-            (
-                "demo-supervisor@park.example.cn",
-                "supervisor",
-                "演示监管员",
-            ),
-            ("demo-expert@park.example.cn", "expert", "演示专家"),
-        ];
-        let mut actor_ids = Vec::new();
-        for (email, role, name) in people {
-            let id = id_at(&mut rng, created);
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(&id),
-                    users::email.eq(email),
-                    users::name.eq(name),
-                    users::role.eq(role),
-                    users::password_hash.eq("!disabled"),
-                    users::active.eq(false),
-                    users::version.eq(1i64),
-                    users::created_at.eq(created),
-                    users::updated_at.eq(created),
-                ))
-                .execute(conn)?;
-            actor_ids.push(id);
-        }
-        let (supervisor, expert) = (actor_ids[0].clone(), actor_ids[1].clone());
-
-        // Enterprises: the landed ones, producing or on trial first.
-        let counts = &published.enterprises;
-        let grades = &counts.graded;
-        let mut grade_plan: Vec<Option<Grade>> =
-            std::iter::repeat_n(Some(Grade::Blue), grades.blue)
-                .chain(std::iter::repeat_n(Some(Grade::Yellow), grades.yellow))
-                .chain(std::iter::repeat_n(Some(Grade::Orange), grades.orange))
-                .chain(std::iter::repeat_n(Some(Grade::Red), grades.red))
-                .collect();
-        grade_plan.resize(counts.landed.max(grade_plan.len()), None);
-        let mut new_enterprises = Vec::new();
-        let mut enterprise_ids = Vec::new();
-        let mut weights = Vec::new();
-        let mut assessments = Vec::new();
-        let mut enterprise_history = Vec::new();
-        for (index, grade) in grade_plan.iter().enumerate() {
-            let id = id_at(&mut rng, created + Duration::seconds(index as i64));
-            let status = if index < counts.producing_or_trial {
-                if index % 7 == 6 {
-                    "trial"
-                } else {
-                    "producing"
-                }
-            } else {
-                "construction"
-            };
-            new_enterprises.push((
-                id.clone(),
-                enterprise_name(index),
-                credit_code(&mut rng),
-                status,
-            ));
-            // Producing plants find most of the hazards.
-            weights.push(if status == "construction" {
-                1
-            } else {
-                rng.gen_range(3..12)
-            });
-            enterprise_ids.push(id.clone());
-            enterprise_history.push(EnterpriseEvent {
-                id: id_at(&mut rng, created),
-                enterprise_id: id.clone(),
-                seq: 1,
-                action: "registered".into(),
-                actor_id: supervisor.clone(),
-                actor_role: "supervisor".into(),
-                occurred_at: created,
-                recorded_at: created,
-                note: None,
-                details: json!({"status": status}).to_string(),
-            });
-            if let Some(grade) = grade {
-                let score: f64 = match grade {
-                    Grade::Blue => rng.gen_range(90.0..99.5),
-                    Grade::Yellow => rng.gen_range(75.0..89.9),
-                    Grade::Orange => rng.gen_range(60.0..74.9),
-                    Grade::Red => rng.gen_range(40.0..59.9),
-                };
-                let score_centi = (score * 100.0).round() as i32;
-                debug_assert_eq!(thresholds.grade(score_centi, false), *grade);
-                let assessed_on = start + Duration::days(rng.gen_range(60..300));
-                let at = utc(assessed_on.and_hms_opt(10, 0, 0).unwrap_or_default());
-                let assessment_id = id_at(&mut rng, at);
-                assessments.push(Assessment {
-                    id: assessment_id.clone(),
-                    enterprise_id: id.clone(),
-                    score_centi,
-                    direct_red_triggers: "[]".into(),
-                    grade: thresholds.grade(score_centi, false).as_str().into(),
-                    thresholds_version: thresholds.version.clone(),
-                    thresholds: serde_json::to_string(&thresholds).unwrap_or_default(),
-                    assessed_on,
-                    assessor: "园区安全风险评估诊断专家组".into(),
-                    notes: String::new(),
-                    recorded_by: supervisor.clone(),
-                    recorded_at: at,
-                });
-                enterprise_history.push(EnterpriseEvent {
-                    id: id_at(&mut rng, at),
-                    enterprise_id: id,
-                    seq: 2,
-                    action: "assessed".into(),
-                    actor_id: supervisor.clone(),
-                    actor_role: "supervisor".into(),
-                    occurred_at: assessed_on.and_time(chrono::NaiveTime::MIN),
-                    recorded_at: at,
-                    note: None,
-                    details: json!({"assessment_id": assessment_id, "score": f64::from(score_centi) / 100.0}).to_string(),
-                });
-            }
-        }
-        let rows: Vec<NewEnterprise> = new_enterprises
-            .iter()
-            .map(|(id, name, code, status)| NewEnterprise {
-                id,
-                name,
-                credit_code: code,
-                status,
-                contact_emails: "[]",
-                version: 1,
-                created_at: created,
-                updated_at: created,
-            })
-            .collect();
-        insert_chunked(conn, &rows, 200, |c, part| {
-            Ok(batch_insert!(c, enterprises::table, part)?)
-        })?;
-        insert_chunked(conn, &assessments, 200, |c, part| {
-            Ok(batch_insert!(c, enterprise_assessments::table, part)?)
-        })?;
-        insert_chunked(conn, &enterprise_history, 200, |c, part| {
-            Ok(batch_insert!(c, enterprise_events::table, part)?)
-        })?;
-
-        // Hazards, found over the year in inspections of the five kinds.
-        let total = hazards.unwrap_or(published.hazards.found_by_expert_teams);
-        let rectified = hazards.map_or(published.hazards.rectified, |n| {
-            let share = u128::try_from(published.hazards.rectified).unwrap_or(0)
-                * u128::try_from(n).unwrap_or(0)
-                / u128::try_from(published.hazards.found_by_expert_teams.max(1)).unwrap_or(1);
-            usize::try_from(share).unwrap_or(n)
-        });
-        let rectified = rectified.min(total);
-        let sources = [
-            (CheckSource::SelfCheck, 34u32),
-            (CheckSource::MutualCheck, 9),
-            (CheckSource::ResidentExpert, 31),
-            (CheckSource::NationalExpert, 11),
-            (CheckSource::ParkSupervision, 15),
-        ];
-        // Fewer finds around the Spring Festival, more in the spring and autumn campaigns.
-        let months = [
-            (1u32, 5u32),
-            (2, 4),
-            (3, 9),
-            (4, 10),
-            (5, 10),
-            (6, 11),
-            (7, 8),
-            (8, 8),
-            (9, 9),
-            (10, 8),
-            (11, 10),
-            (12, 8),
-        ];
-        let categories = [
-            ("unsafe_condition", 58u32),
-            ("unsafe_behavior", 14),
-            ("management_defect", 28),
-        ];
-        let specialties = [
-            ("electrical", 14u32),
-            ("fire", 16),
-            ("process", 12),
-            ("equipment", 18),
-            ("instrumentation", 10),
-            ("special_operations", 12),
-            ("hazmat_storage", 10),
-            ("general_management", 8),
-        ];
-        let titles = [
-            ("electrical", "配电室防鼠板缺失"),
-            ("fire", "消防通道堆放杂物"),
-            ("process", "工艺卡片与操作规程不一致"),
-            ("equipment", "机泵联轴器防护罩缺失"),
-            ("instrumentation", "可燃气体报警器未按期标定"),
-            ("special_operations", "动火作业票审批不完整"),
-            ("hazmat_storage", "危化品仓库物料混存"),
-            ("general_management", "隐患排查台账记录不全"),
-        ];
-        let weighted_enterprises: Vec<(usize, u32)> = weights.iter().copied().enumerate().collect();
-        let mut hazard_rows: Vec<Hazard> = Vec::with_capacity(FLUSH_EVERY);
-        let mut inspection_rows: Vec<Inspection> = Vec::new();
-        let mut events: Vec<HazardEvent> = Vec::with_capacity(FLUSH_EVERY * 4);
-        let mut written = Loaded {
-            enterprises: 0,
-            graded: 0,
-            inspections: 0,
-            hazards: 0,
-            events: 0,
-        };
-        // Draw each hazard's moment first, so numbers follow the order found.
-        let mut moments: Vec<NaiveDateTime> = (0..total)
-            .map(|_| {
-                let month = *pick(&mut rng, &months);
-                let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(start);
-                let days_in_month = (if month == 12 {
-                    NaiveDate::from_ymd_opt(year + 1, 1, 1)
-                } else {
-                    NaiveDate::from_ymd_opt(year, month + 1, 1)
-                })
-                .unwrap_or(first)
-                .signed_duration_since(first)
-                .num_days();
-                let day = first + Duration::days(rng.gen_range(0..days_in_month.max(1)));
-                utc(day
-                    .and_hms_opt(rng.gen_range(8..17), rng.gen_range(0..60), 0)
-                    .unwrap_or_default())
-            })
-            .collect();
-        moments.sort();
-        let mut current_inspection: Option<(String, usize, CheckSource, NaiveDate, usize)> = None;
-        for (n, found_at) in moments.into_iter().enumerate() {
-            let found_on = time_zone.from_utc_datetime(&found_at).date_naive();
-            // Hazards come in visits of a few each.
-            let (inspection_id, enterprise_index, source) = match &mut current_inspection {
-                Some((id, enterprise, source, day, left)) if *left > 0 && *day == found_on => {
-                    *left -= 1;
-                    (id.clone(), *enterprise, *source)
-                }
-                _ => {
-                    let enterprise = *pick(&mut rng, &weighted_enterprises);
-                    let source = *pick(&mut rng, &sources);
-                    let id = id_at(&mut rng, found_at);
-                    let checker = (source == CheckSource::MutualCheck)
-                        .then(|| enterprise_ids[(enterprise + 1) % enterprise_ids.len()].clone());
-                    inspection_rows.push(Inspection {
-                        id: id.clone(),
-                        source,
-                        enterprise_id: enterprise_ids[enterprise].clone(),
-                        checking_enterprise_id: checker,
-                        inspected_on: found_on,
-                        inspectors: json!(["演示检查组"]).to_string(),
-                        notes: String::new(),
-                        created_by: expert.clone(),
-                        created_at: found_at,
-                    });
-                    let left = rng.gen_range(0..9);
-                    current_inspection = Some((id.clone(), enterprise, source, found_on, left));
-                    (id, enterprise, source)
-                }
-            };
-            let major = rng.gen_range(0..1000) < 3;
-            let specialty = *pick(&mut rng, &specialties);
-            let category = *pick(&mut rng, &categories);
-            let title = titles
-                .iter()
-                .find(|(s, _)| *s == specialty)
-                .map_or("现场隐患", |(_, t)| t);
-            let allowed = if major {
-                rng.gen_range(30..90)
-            } else {
-                *pick(&mut rng, &[(7i64, 4u32), (15, 4), (30, 2)])
-            };
-            let deadline = found_on + Duration::days(allowed);
-            // Most rectify well inside the time allowed; a few run late.
-            let took = if rng.gen_range(0..100) < 94 {
-                rng.gen_range(1..=allowed)
-            } else {
-                allowed + rng.gen_range(1..10)
-            };
-            let planned_at = found_at + Duration::hours(rng.gen_range(2..48));
-            let submitted_at = found_at + Duration::days(took) + Duration::hours(2);
-            let closed = n < rectified;
-            let accepted_at = submitted_at + Duration::days(rng.gen_range(1..4));
-            let submitted_on = time_zone.from_utc_datetime(&submitted_at).date_naive();
-            let id = id_at(&mut rng, found_at);
-            let number = hazard_number(year, i32::try_from(n + 1).unwrap_or(i32::MAX));
-            let state = if closed {
-                HazardState::Closed
-            } else {
-                HazardState::Rectifying
-            };
-            let checker = (source == CheckSource::MutualCheck)
-                .then(|| enterprise_ids[(enterprise_index + 1) % enterprise_ids.len()].clone());
-            hazard_rows.push(Hazard {
-                id: id.clone(),
-                number: number.clone(),
-                found_year: year,
-                enterprise_id: enterprise_ids[enterprise_index].clone(),
-                source,
-                checking_enterprise_id: checker,
-                inspection_id: Some(inspection_id),
-                title: (*title).into(),
-                description: format!("{title}(演示数据)"),
-                location: format!("{}号装置区", rng.gen_range(1..9)),
-                category: category.into(),
-                specialty: Some(specialty.into()),
-                level: if major {
-                    HazardLevel::Major
-                } else {
-                    HazardLevel::General
-                },
-                major_basis_code: major.then(|| rng.gen_range(1..=20)),
-                listing_ordering_body: None,
-                listing_listed_on: None,
-                found_at,
-                found_by: expert.clone(),
-                deadline,
-                state,
-                version: if closed { 4 } else { 2 },
-                plan_measures: Some("按整改方案落实整改措施".into()),
-                plan_responsible_person: Some("安全主管".into()),
-                plan_funds_fen: Some(rng.gen_range(0..5_000_000)),
-                plan_contingency: Some("整改期间落实临时管控措施".into()),
-                planned_at: Some(planned_at),
-                planned_by: Some(expert.clone()),
-                submitted_at: closed.then_some(submitted_at),
-                closed_at: closed.then_some(accepted_at),
-                voided_at: None,
-                created_at: found_at,
-                updated_at: if closed { accepted_at } else { planned_at },
-                evidence_before: 0,
-                evidence_after: 0,
-                found_month: i32::try_from(found_on.month()).unwrap_or(0),
-                closed_on_time: closed.then_some(closed_on_time(Some(submitted_on), deadline)),
-            });
-            let mut steps = vec![
-                (
-                    "report",
-                    None,
-                    HazardState::Reported,
-                    found_at,
-                    expert.clone(),
-                    Role::Expert,
-                ),
-                (
-                    "plan",
-                    Some(HazardState::Reported),
-                    HazardState::Rectifying,
-                    planned_at,
-                    expert.clone(),
-                    Role::Expert,
-                ),
-            ];
-            if closed {
-                steps.push((
-                    "submit",
-                    Some(HazardState::Rectifying),
-                    HazardState::PendingAcceptance,
-                    submitted_at,
-                    expert.clone(),
-                    Role::Expert,
-                ));
-                let (acceptor, role) = if major {
-                    (supervisor.clone(), Role::Supervisor)
-                } else {
-                    (expert.clone(), Role::Expert)
-                };
-                steps.push((
-                    "accept",
-                    Some(HazardState::PendingAcceptance),
-                    HazardState::Closed,
-                    accepted_at,
-                    acceptor,
-                    role,
-                ));
-            }
-            for (seq, (action, from, to, at, actor, role)) in steps.into_iter().enumerate() {
-                events.push(HazardEvent {
-                    id: id_at(&mut rng, at),
-                    hazard_id: id.clone(),
-                    seq: i32::try_from(seq + 1).unwrap_or(1),
-                    action: action.into(),
-                    actor_id: actor,
-                    actor_role: role,
-                    from_state: from,
-                    to_state: to,
-                    occurred_at: at,
-                    recorded_at: at,
-                    note: None,
-                    details: "{}".into(),
-                });
-            }
-            // Large parks (benchmarks) are written in slices, not held whole.
-            if hazard_rows.len() >= FLUSH_EVERY {
-                flush(
-                    conn,
-                    &mut inspection_rows,
-                    &mut hazard_rows,
-                    &mut events,
-                    &mut written,
-                )?;
-            }
-        }
-        flush(
+        ensure_empty(conn)?;
+        let actors = insert_actors(conn, &mut draw)?;
+        let park = insert_enterprises(
             conn,
-            &mut inspection_rows,
-            &mut hazard_rows,
-            &mut events,
-            &mut written,
+            &mut draw,
+            &thresholds,
+            &published.enterprises,
+            &actors.supervisor,
         )?;
-        diesel::insert_into(hazard_number_counters::table)
-            .values((
-                hazard_number_counters::year.eq(year),
-                hazard_number_counters::last_seq.eq(i32::try_from(total).unwrap_or(i32::MAX)),
-            ))
-            .execute(conn)?;
+        let (total, rectified) = hazard_counts(&published.hazards, hazards);
+        let written = insert_hazards(conn, &mut draw, &actors, &park, total, rectified)?;
+        insert_number_counter(conn, draw.year, total)?;
         Ok(Loaded {
-            enterprises: enterprise_ids.len(),
-            graded: assessments.len(),
+            enterprises: park.ids.len(),
+            graded: park.graded,
             inspections: written.inspections,
             hazards: written.hazards,
             events: written.events,
         })
     })
+}
+
+/// Refuses a database that already has enterprises.
+fn ensure_empty(conn: &mut DbConnection) -> Result<(), AppError> {
+    let existing: i64 = enterprises::table.count().get_result(conn)?;
+    if existing > 0 {
+        return Err(AppError::conflict(
+            "the database is not empty: load the demo park into a fresh database",
+        ));
+    }
+    Ok(())
+}
+
+/// People: the demo actors (disabled: they cannot sign in).
+fn insert_actors(conn: &mut DbConnection, draw: &mut Draw) -> Result<Actors, AppError> {
+    let people = [
+        (
+            "demo-supervisor@park.example.cn",
+            "supervisor",
+            "演示监管员",
+        ),
+        ("demo-expert@park.example.cn", "expert", "演示专家"),
+    ];
+    let created = draw.created;
+    let mut actor_ids = Vec::new();
+    for (email, role, name) in people {
+        let id = draw.id_at(created);
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id),
+                users::email.eq(email),
+                users::name.eq(name),
+                users::role.eq(role),
+                users::password_hash.eq("!disabled"),
+                users::active.eq(false),
+                users::version.eq(1i64),
+                users::created_at.eq(created),
+                users::updated_at.eq(created),
+            ))
+            .execute(conn)?;
+        actor_ids.push(id);
+    }
+    Ok(Actors {
+        supervisor: actor_ids[0].clone(),
+        expert: actor_ids[1].clone(),
+    })
+}
+
+/// Each landed enterprise's grade: the published numbers of blue, yellow,
+/// orange and red ones first, then the ungraded.
+fn grade_plan(counts: &PublishedEnterprises) -> Vec<Option<Grade>> {
+    let grades = &counts.graded;
+    let mut plan: Vec<Option<Grade>> = std::iter::repeat_n(Some(Grade::Blue), grades.blue)
+        .chain(std::iter::repeat_n(Some(Grade::Yellow), grades.yellow))
+        .chain(std::iter::repeat_n(Some(Grade::Orange), grades.orange))
+        .chain(std::iter::repeat_n(Some(Grade::Red), grades.red))
+        .collect();
+    plan.resize(counts.landed.max(plan.len()), None);
+    plan
+}
+
+/// The `index`th enterprise's status: the producing or trial ones first
+/// (every seventh of them on trial), then those under construction.
+fn enterprise_status(index: usize, producing_or_trial: usize) -> &'static str {
+    if index < producing_or_trial {
+        if index % 7 == 6 {
+            "trial"
+        } else {
+            "producing"
+        }
+    } else {
+        "construction"
+    }
+}
+
+/// Enterprises: the landed ones, producing or on trial first, with their
+/// registration, and the graded ones' assessments.
+fn insert_enterprises(
+    conn: &mut DbConnection,
+    draw: &mut Draw,
+    thresholds: &Thresholds,
+    counts: &PublishedEnterprises,
+    supervisor: &str,
+) -> Result<Park, AppError> {
+    let created = draw.created;
+    let mut new_enterprises = Vec::new();
+    let mut ids = Vec::new();
+    let mut weights: Vec<u32> = Vec::new();
+    let mut assessments = Vec::new();
+    let mut history = Vec::new();
+    for (index, grade) in grade_plan(counts).iter().enumerate() {
+        let id = draw.id_at(created + Duration::seconds(index as i64));
+        let status = enterprise_status(index, counts.producing_or_trial);
+        new_enterprises.push((
+            id.clone(),
+            enterprise_name(index),
+            credit_code(&mut draw.rng),
+            status,
+        ));
+        // Producing plants find most of the hazards.
+        weights.push(if status == "construction" {
+            1
+        } else {
+            draw.rng.gen_range(3..12)
+        });
+        ids.push(id.clone());
+        history.push(EnterpriseEvent {
+            id: draw.id_at(created),
+            enterprise_id: id.clone(),
+            seq: 1,
+            action: "registered".into(),
+            actor_id: supervisor.to_owned(),
+            actor_role: "supervisor".into(),
+            occurred_at: created,
+            recorded_at: created,
+            note: None,
+            details: json!({"status": status}).to_string(),
+        });
+        if let Some(grade) = grade {
+            let (assessment, event) = assess(draw, thresholds, &id, *grade, supervisor);
+            assessments.push(assessment);
+            history.push(event);
+        }
+    }
+    let rows: Vec<NewEnterprise> = new_enterprises
+        .iter()
+        .map(|(id, name, code, status)| NewEnterprise {
+            id,
+            name,
+            credit_code: code,
+            status,
+            contact_emails: "[]",
+            version: 1,
+            created_at: created,
+            updated_at: created,
+        })
+        .collect();
+    bulk::enterprises(conn, &rows)?;
+    bulk::assessments(conn, &assessments)?;
+    bulk::enterprise_events(conn, &history)?;
+    Ok(Park {
+        ids,
+        weighted: weights.iter().copied().enumerate().collect(),
+        graded: assessments.len(),
+    })
+}
+
+/// A score in the band of `grade`, assessed on a day of the year, and the
+/// enterprise's history event that records it.
+fn assess(
+    draw: &mut Draw,
+    thresholds: &Thresholds,
+    enterprise_id: &str,
+    grade: Grade,
+    supervisor: &str,
+) -> (Assessment, EnterpriseEvent) {
+    let rng = &mut draw.rng;
+    let score: f64 = match grade {
+        Grade::Blue => rng.gen_range(90.0..99.5),
+        Grade::Yellow => rng.gen_range(75.0..89.9),
+        Grade::Orange => rng.gen_range(60.0..74.9),
+        Grade::Red => rng.gen_range(40.0..59.9),
+    };
+    let score_centi = (score * 100.0).round() as i32;
+    debug_assert_eq!(thresholds.grade(score_centi, false), grade);
+    let assessed_on = draw.start + Duration::days(draw.rng.gen_range(60..300));
+    let at = draw.utc(assessed_on.and_hms_opt(10, 0, 0).unwrap_or_default());
+    let assessment_id = draw.id_at(at);
+    let assessment = Assessment {
+        id: assessment_id.clone(),
+        enterprise_id: enterprise_id.to_owned(),
+        score_centi,
+        direct_red_triggers: "[]".into(),
+        grade: thresholds.grade(score_centi, false).as_str().into(),
+        thresholds_version: thresholds.version.clone(),
+        thresholds: serde_json::to_string(thresholds).unwrap_or_default(),
+        assessed_on,
+        assessor: "园区安全风险评估诊断专家组".into(),
+        notes: String::new(),
+        recorded_by: supervisor.to_owned(),
+        recorded_at: at,
+    };
+    let event = EnterpriseEvent {
+        id: draw.id_at(at),
+        enterprise_id: enterprise_id.to_owned(),
+        seq: 2,
+        action: "assessed".into(),
+        actor_id: supervisor.to_owned(),
+        actor_role: "supervisor".into(),
+        occurred_at: assessed_on.and_time(chrono::NaiveTime::MIN),
+        recorded_at: at,
+        note: None,
+        details: json!({"assessment_id": assessment_id, "score": f64::from(score_centi) / 100.0})
+            .to_string(),
+    };
+    (assessment, event)
+}
+
+/// How many hazards to draw and how many of them are rectified: the
+/// published figures, or `hazards` with the published share rectified.
+fn hazard_counts(published: &PublishedHazards, hazards: Option<usize>) -> (usize, usize) {
+    let total = hazards.unwrap_or(published.found_by_expert_teams);
+    let rectified = hazards.map_or(published.rectified, |n| {
+        let share = u128::try_from(published.rectified).unwrap_or(0)
+            * u128::try_from(n).unwrap_or(0)
+            / u128::try_from(published.found_by_expert_teams.max(1)).unwrap_or(1);
+        usize::try_from(share).unwrap_or(n)
+    });
+    (total, rectified.min(total))
+}
+
+/// Each hazard's moment (UTC), in order: drawn first, so numbers follow
+/// the order found.
+fn draw_moments(draw: &mut Draw, total: usize) -> Vec<NaiveDateTime> {
+    let mut moments: Vec<NaiveDateTime> = (0..total).map(|_| draw_moment(draw)).collect();
+    moments.sort();
+    moments
+}
+
+/// A moment in working hours on a day of a month drawn by [`MONTHS`].
+fn draw_moment(draw: &mut Draw) -> NaiveDateTime {
+    let year = draw.year;
+    let rng = &mut draw.rng;
+    let month = *pick(rng, &MONTHS);
+    let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(draw.start);
+    let days_in_month = (if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    })
+    .unwrap_or(first)
+    .signed_duration_since(first)
+    .num_days();
+    let day = first + Duration::days(rng.gen_range(0..days_in_month.max(1)));
+    let local = day
+        .and_hms_opt(rng.gen_range(8..17), rng.gen_range(0..60), 0)
+        .unwrap_or_default();
+    draw.utc(local)
+}
+
+/// Hazards, found over the year in inspections of the five kinds, written
+/// in slices of [`FLUSH_EVERY`].
+fn insert_hazards(
+    conn: &mut DbConnection,
+    draw: &mut Draw,
+    actors: &Actors,
+    park: &Park,
+    total: usize,
+    rectified: usize,
+) -> Result<Written, AppError> {
+    let moments = draw_moments(draw, total);
+    let mut finder = Finder {
+        draw,
+        actors,
+        park,
+        rectified,
+        visit: None,
+        batch: HazardBatch::with_capacity(FLUSH_EVERY),
+        written: Written::default(),
+    };
+    for (n, found_at) in moments.into_iter().enumerate() {
+        finder.find(conn, n, found_at)?;
+    }
+    finder.written += finder.batch.flush(conn)?;
+    Ok(finder.written)
+}
+
+/// The inspection hazards are being found in: hazards come in visits of a
+/// few each.
+struct Visit {
+    id: String,
+    enterprise: usize,
+    source: CheckSource,
+    day: NaiveDate,
+    /// How many more hazards this visit finds.
+    left: usize,
+}
+
+/// Where and when a hazard was found.
+struct Sighting {
+    /// Its place in the order found, from 0.
+    n: usize,
+    at: NaiveDateTime,
+    on: NaiveDate,
+    inspection_id: String,
+    enterprise: usize,
+    source: CheckSource,
+}
+
+/// What a hazard is.
+struct Finding {
+    major: bool,
+    specialty: &'static str,
+    category: &'static str,
+    title: &'static str,
+}
+
+/// When a hazard's rectification steps happen (UTC moments).
+struct Timeline {
+    found_at: NaiveDateTime,
+    deadline: NaiveDate,
+    planned_at: NaiveDateTime,
+    submitted_at: NaiveDateTime,
+    accepted_at: NaiveDateTime,
+}
+
+/// Draws the hazards one by one, in visits, and gathers their rows.
+struct Finder<'a> {
+    draw: &'a mut Draw,
+    actors: &'a Actors,
+    park: &'a Park,
+    /// The first this many hazards found are closed; the rest rectifying.
+    rectified: usize,
+    visit: Option<Visit>,
+    batch: HazardBatch,
+    written: Written,
+}
+
+impl Finder<'_> {
+    /// The `n`th hazard, found at `found_at`, with its inspection (when it
+    /// starts a visit) and its history; writes the batch when it is full.
+    fn find(
+        &mut self,
+        conn: &mut DbConnection,
+        n: usize,
+        found_at: NaiveDateTime,
+    ) -> Result<(), AppError> {
+        let found_on = self.draw.local_day(found_at);
+        let (inspection_id, enterprise, source) = self.visit(found_at, found_on);
+        let finding = draw_finding(&mut self.draw.rng);
+        let timeline = draw_timeline(&mut self.draw.rng, found_at, found_on, finding.major);
+        let closed = n < self.rectified;
+        let id = self.draw.id_at(found_at);
+        let sighting = Sighting {
+            n,
+            at: found_at,
+            on: found_on,
+            inspection_id,
+            enterprise,
+            source,
+        };
+        let row = self.hazard_row(id.clone(), sighting, &finding, &timeline, closed);
+        self.batch.hazards.push(row);
+        self.history(&id, closed, finding.major, &timeline);
+        // Large parks (benchmarks) are written in slices, not held whole.
+        if self.batch.hazards.len() >= FLUSH_EVERY {
+            self.written += self.batch.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The inspection a hazard found at `found_at` belongs to: the current
+    /// visit while it has hazards left that day, else a new one.
+    fn visit(
+        &mut self,
+        found_at: NaiveDateTime,
+        found_on: NaiveDate,
+    ) -> (String, usize, CheckSource) {
+        match &mut self.visit {
+            Some(visit) if visit.left > 0 && visit.day == found_on => {
+                visit.left -= 1;
+                (visit.id.clone(), visit.enterprise, visit.source)
+            }
+            _ => self.new_visit(found_at, found_on),
+        }
+    }
+
+    /// Starts a visit: an enterprise and a kind of check drawn, and its
+    /// inspection row.
+    fn new_visit(
+        &mut self,
+        found_at: NaiveDateTime,
+        found_on: NaiveDate,
+    ) -> (String, usize, CheckSource) {
+        let enterprise = *pick(&mut self.draw.rng, &self.park.weighted);
+        let source = *pick(&mut self.draw.rng, &SOURCES);
+        let id = self.draw.id_at(found_at);
+        self.batch.inspections.push(Inspection {
+            id: id.clone(),
+            source,
+            enterprise_id: self.park.ids[enterprise].clone(),
+            checking_enterprise_id: self.park.checker(source, enterprise),
+            inspected_on: found_on,
+            inspectors: json!(["演示检查组"]).to_string(),
+            notes: String::new(),
+            created_by: self.actors.expert.clone(),
+            created_at: found_at,
+        });
+        let left = self.draw.rng.gen_range(0..9);
+        self.visit = Some(Visit {
+            id: id.clone(),
+            enterprise,
+            source,
+            day: found_on,
+            left,
+        });
+        (id, enterprise, source)
+    }
+
+    /// The hazard's row, closed or rectifying with its plan.
+    fn hazard_row(
+        &mut self,
+        id: String,
+        sighting: Sighting,
+        finding: &Finding,
+        timeline: &Timeline,
+        closed: bool,
+    ) -> Hazard {
+        let year = self.draw.year;
+        let Finding { major, title, .. } = *finding;
+        let submitted_on = self.draw.local_day(timeline.submitted_at);
+        let found_at = sighting.at;
+        let expert = &self.actors.expert;
+        let rng = &mut self.draw.rng;
+        Hazard {
+            id,
+            number: hazard_number(year, i32::try_from(sighting.n + 1).unwrap_or(i32::MAX)),
+            found_year: year,
+            enterprise_id: self.park.ids[sighting.enterprise].clone(),
+            source: sighting.source,
+            checking_enterprise_id: self.park.checker(sighting.source, sighting.enterprise),
+            inspection_id: Some(sighting.inspection_id),
+            title: title.into(),
+            description: format!("{title}(演示数据)"),
+            location: format!("{}号装置区", rng.gen_range(1..9)),
+            category: finding.category.into(),
+            specialty: Some(finding.specialty.into()),
+            level: if major {
+                HazardLevel::Major
+            } else {
+                HazardLevel::General
+            },
+            major_basis_code: major.then(|| rng.gen_range(1..=20)),
+            listing_ordering_body: None,
+            listing_listed_on: None,
+            found_at,
+            found_by: expert.clone(),
+            deadline: timeline.deadline,
+            state: if closed {
+                HazardState::Closed
+            } else {
+                HazardState::Rectifying
+            },
+            version: if closed { 4 } else { 2 },
+            plan_measures: Some("按整改方案落实整改措施".into()),
+            plan_responsible_person: Some("安全主管".into()),
+            plan_funds_fen: Some(rng.gen_range(0..5_000_000)),
+            plan_contingency: Some("整改期间落实临时管控措施".into()),
+            planned_at: Some(timeline.planned_at),
+            planned_by: Some(expert.clone()),
+            submitted_at: closed.then_some(timeline.submitted_at),
+            closed_at: closed.then_some(timeline.accepted_at),
+            voided_at: None,
+            created_at: found_at,
+            updated_at: if closed {
+                timeline.accepted_at
+            } else {
+                timeline.planned_at
+            },
+            evidence_before: 0,
+            evidence_after: 0,
+            found_month: i32::try_from(sighting.on.month()).unwrap_or(0),
+            closed_on_time: closed.then_some(closed_on_time(Some(submitted_on), timeline.deadline)),
+        }
+    }
+
+    /// The hazard's events: reported and planned by the expert; if closed,
+    /// submitted and accepted (a major hazard by the supervisor).
+    fn history(&mut self, hazard_id: &str, closed: bool, major: bool, timeline: &Timeline) {
+        let (supervisor, expert) = (&self.actors.supervisor, &self.actors.expert);
+        let mut steps = vec![
+            (
+                "report",
+                None,
+                HazardState::Reported,
+                timeline.found_at,
+                expert.clone(),
+                Role::Expert,
+            ),
+            (
+                "plan",
+                Some(HazardState::Reported),
+                HazardState::Rectifying,
+                timeline.planned_at,
+                expert.clone(),
+                Role::Expert,
+            ),
+        ];
+        if closed {
+            steps.push((
+                "submit",
+                Some(HazardState::Rectifying),
+                HazardState::PendingAcceptance,
+                timeline.submitted_at,
+                expert.clone(),
+                Role::Expert,
+            ));
+            let (acceptor, role) = if major {
+                (supervisor.clone(), Role::Supervisor)
+            } else {
+                (expert.clone(), Role::Expert)
+            };
+            steps.push((
+                "accept",
+                Some(HazardState::PendingAcceptance),
+                HazardState::Closed,
+                timeline.accepted_at,
+                acceptor,
+                role,
+            ));
+        }
+        for (seq, (action, from, to, at, actor, role)) in steps.into_iter().enumerate() {
+            self.batch.events.push(HazardEvent {
+                id: self.draw.id_at(at),
+                hazard_id: hazard_id.to_owned(),
+                seq: i32::try_from(seq + 1).unwrap_or(1),
+                action: action.into(),
+                actor_id: actor,
+                actor_role: role,
+                from_state: from,
+                to_state: to,
+                occurred_at: at,
+                recorded_at: at,
+                note: None,
+                details: "{}".into(),
+            });
+        }
+    }
+}
+
+/// What was found: major or not, its specialty, category and title.
+fn draw_finding(rng: &mut StdRng) -> Finding {
+    let major = rng.gen_range(0..1000) < 3;
+    let specialty = *pick(rng, &SPECIALTIES);
+    let category = *pick(rng, &CATEGORIES);
+    let title = TITLES
+        .iter()
+        .find(|(s, _)| *s == specialty)
+        .map_or("现场隐患", |(_, t)| t);
+    Finding {
+        major,
+        specialty,
+        category,
+        title,
+    }
+}
+
+/// The time allowed and how the rectification went: most rectify well
+/// inside the time allowed; a few run late.
+fn draw_timeline(
+    rng: &mut StdRng,
+    found_at: NaiveDateTime,
+    found_on: NaiveDate,
+    major: bool,
+) -> Timeline {
+    let allowed = if major {
+        rng.gen_range(30..90)
+    } else {
+        *pick(rng, &[(7i64, 4u32), (15, 4), (30, 2)])
+    };
+    let deadline = found_on + Duration::days(allowed);
+    let took = if rng.gen_range(0..100) < 94 {
+        rng.gen_range(1..=allowed)
+    } else {
+        allowed + rng.gen_range(1..10)
+    };
+    let planned_at = found_at + Duration::hours(rng.gen_range(2..48));
+    let submitted_at = found_at + Duration::days(took) + Duration::hours(2);
+    let accepted_at = submitted_at + Duration::days(rng.gen_range(1..4));
+    Timeline {
+        found_at,
+        deadline,
+        planned_at,
+        submitted_at,
+        accepted_at,
+    }
+}
+
+/// Sets the year's hazard-number counter to the last number drawn.
+fn insert_number_counter(conn: &mut DbConnection, year: i32, total: usize) -> Result<(), AppError> {
+    diesel::insert_into(hazard_number_counters::table)
+        .values((
+            hazard_number_counters::year.eq(year),
+            hazard_number_counters::last_seq.eq(i32::try_from(total).unwrap_or(i32::MAX)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::app::grading::{self, GradeCounts};
 use crate::app::reports::percent;
-use crate::db::stats::{self, GroupFilter};
+use crate::db::grading::Assessment;
+use crate::db::stats::{self, GroupFilter, HazardGroup, OverdueGroup};
 use crate::db::DbConnection;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{HazardLevel, HazardState};
@@ -102,79 +103,23 @@ pub fn overview(
     } else {
         None
     };
-    let grade_of = |id: &str| grades.get(id).and_then(|a| a.grade.parse::<Grade>().ok());
-    let grade_key =
-        |id: &str| grade_of(id).map_or("not_assessed".to_owned(), |g| g.as_str().to_owned());
 
-    let mut totals = Counts::default();
-    let mut by_level: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut by_source: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut by_category: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut by_grade: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut by_enterprise: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut major_open = 0;
+    let mut tally = Tally::default();
     for g in &groups {
-        totals.add_state(g.state, g.hazards);
-        by_level
-            .entry(g.level.as_str().to_owned())
-            .or_default()
-            .add_state(g.state, g.hazards);
-        by_source
-            .entry(g.source.as_str().to_owned())
-            .or_default()
-            .add_state(g.state, g.hazards);
-        by_category
-            .entry(g.category.clone())
-            .or_default()
-            .add_state(g.state, g.hazards);
-        by_grade
-            .entry(grade_key(&g.enterprise_id))
-            .or_default()
-            .add_state(g.state, g.hazards);
-        by_enterprise
-            .entry(g.enterprise_id.clone())
-            .or_default()
-            .add_state(g.state, g.hazards);
-        if g.level == HazardLevel::Major && g.state.is_open() {
-            major_open += g.hazards;
-        }
+        tally.add_group(g, grade_key(&grades, &g.enterprise_id));
     }
     for o in &overdue {
-        let n = o.hazards;
-        totals.overdue += n;
-        by_level
-            .entry(o.level.as_str().to_owned())
-            .or_default()
-            .overdue += n;
-        by_source
-            .entry(o.source.as_str().to_owned())
-            .or_default()
-            .overdue += n;
-        by_category.entry(o.category.clone()).or_default().overdue += n;
-        by_grade
-            .entry(grade_key(&o.enterprise_id))
-            .or_default()
-            .overdue += n;
-        by_enterprise
-            .entry(o.enterprise_id.clone())
-            .or_default()
-            .overdue += n;
+        tally.add_overdue(o, grade_key(&grades, &o.enterprise_id));
     }
-    let mut enterprises: Vec<EnterpriseCounts> = by_enterprise
-        .into_iter()
-        .map(|(id, counts)| EnterpriseCounts {
-            enterprise_id: Uuid::parse_str(&id).unwrap_or(Uuid::nil()),
-            name: names.get(&id).cloned().unwrap_or_default(),
-            grade: grade_of(&id),
-            counts,
-        })
-        .collect();
-    enterprises.sort_by(|a, b| {
-        b.counts
-            .open
-            .cmp(&a.counts.open)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    let Tally {
+        totals,
+        by_level,
+        by_source,
+        by_category,
+        by_grade,
+        by_enterprise,
+        major_open,
+    } = tally;
     Ok(Overview {
         today,
         year,
@@ -186,7 +131,109 @@ pub fn overview(
         by_source,
         by_category,
         by_grade,
-        by_enterprise: enterprises,
+        by_enterprise: enterprise_list(by_enterprise, &names, &grades),
         enterprises_per_grade: per_grade,
     })
+}
+
+/// The current grade of the enterprise `id`, if assessed.
+fn grade_of(grades: &HashMap<String, Assessment>, id: &str) -> Option<Grade> {
+    grades.get(id).and_then(|a| a.grade.parse::<Grade>().ok())
+}
+
+/// The `by_grade` key of the enterprise `id`: its grade, or `not_assessed`.
+fn grade_key(grades: &HashMap<String, Assessment>, id: &str) -> String {
+    grade_of(grades, id).map_or("not_assessed".to_owned(), |g| g.as_str().to_owned())
+}
+
+/// The overview's counts, in total and by every cut, by code.
+#[derive(Default)]
+struct Tally {
+    totals: Counts,
+    by_level: BTreeMap<String, Counts>,
+    by_source: BTreeMap<String, Counts>,
+    by_category: BTreeMap<String, Counts>,
+    by_grade: BTreeMap<String, Counts>,
+    by_enterprise: BTreeMap<String, Counts>,
+    major_open: i64,
+}
+
+impl Tally {
+    /// Counts one group of hazards by state in every cut it belongs to;
+    /// `grade` is its enterprise's [`grade_key`].
+    fn add_group(&mut self, g: &HazardGroup, grade: String) {
+        self.totals.add_state(g.state, g.hazards);
+        self.by_level
+            .entry(g.level.as_str().to_owned())
+            .or_default()
+            .add_state(g.state, g.hazards);
+        self.by_source
+            .entry(g.source.as_str().to_owned())
+            .or_default()
+            .add_state(g.state, g.hazards);
+        self.by_category
+            .entry(g.category.clone())
+            .or_default()
+            .add_state(g.state, g.hazards);
+        self.by_grade
+            .entry(grade)
+            .or_default()
+            .add_state(g.state, g.hazards);
+        self.by_enterprise
+            .entry(g.enterprise_id.clone())
+            .or_default()
+            .add_state(g.state, g.hazards);
+        if g.level == HazardLevel::Major && g.state.is_open() {
+            self.major_open += g.hazards;
+        }
+    }
+
+    /// Counts one group of overdue hazards in every cut it belongs to;
+    /// `grade` is its enterprise's [`grade_key`].
+    fn add_overdue(&mut self, o: &OverdueGroup, grade: String) {
+        let n = o.hazards;
+        self.totals.overdue += n;
+        self.by_level
+            .entry(o.level.as_str().to_owned())
+            .or_default()
+            .overdue += n;
+        self.by_source
+            .entry(o.source.as_str().to_owned())
+            .or_default()
+            .overdue += n;
+        self.by_category
+            .entry(o.category.clone())
+            .or_default()
+            .overdue += n;
+        self.by_grade.entry(grade).or_default().overdue += n;
+        self.by_enterprise
+            .entry(o.enterprise_id.clone())
+            .or_default()
+            .overdue += n;
+    }
+}
+
+/// The enterprises with hazards, with their names and grades: most open
+/// hazards first, then by name.
+fn enterprise_list(
+    by_enterprise: BTreeMap<String, Counts>,
+    names: &HashMap<String, String>,
+    grades: &HashMap<String, Assessment>,
+) -> Vec<EnterpriseCounts> {
+    let mut enterprises: Vec<EnterpriseCounts> = by_enterprise
+        .into_iter()
+        .map(|(id, counts)| EnterpriseCounts {
+            enterprise_id: Uuid::parse_str(&id).unwrap_or(Uuid::nil()),
+            name: names.get(&id).cloned().unwrap_or_default(),
+            grade: grade_of(grades, &id),
+            counts,
+        })
+        .collect();
+    enterprises.sort_by(|a, b| {
+        b.counts
+            .open
+            .cmp(&a.counts.open)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    enterprises
 }

@@ -4,6 +4,7 @@
 //! Backend-specific SQL is confined to a few `match` blocks in this folder.
 
 pub mod attachments;
+pub mod bulk;
 pub mod change_feed;
 pub mod columns;
 pub mod enterprises;

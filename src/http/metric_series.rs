@@ -119,26 +119,51 @@ fn scrape_gauges(
     store: Option<&StoreFigures>,
 ) -> prometheus::Result<Registry> {
     let registry = Registry::new_custom(Some(NAMESPACE.to_owned()), None)?;
-    let int_gauge = |name: &str, help: &str, value: i64| -> prometheus::Result<()> {
-        let gauge = IntGauge::new(name, help)?;
-        gauge.set(value);
-        registry.register(Box::new(gauge))
-    };
+    pool_gauges(&registry, pool)?;
+    read_cache_series(&registry, reads)?;
     int_gauge(
+        &registry,
+        "database_up",
+        "1 when the scrape-time queries answered; 0 leaves their series out.",
+        i64::from(store.is_some()),
+    )?;
+    if let Some(store) = store {
+        store_gauges(&registry, store)?;
+    }
+    Ok(registry)
+}
+
+/// Registers a gauge `name` set to `value`.
+fn int_gauge(registry: &Registry, name: &str, help: &str, value: i64) -> prometheus::Result<()> {
+    let gauge = IntGauge::new(name, help)?;
+    gauge.set(value);
+    registry.register(Box::new(gauge))
+}
+
+/// The connection pool's occupancy.
+fn pool_gauges(registry: &Registry, pool: PoolStatus) -> prometheus::Result<()> {
+    int_gauge(
+        registry,
         "db_pool_connections",
         "Database connections open in the pool, busy or idle.",
         i64::from(pool.connections),
     )?;
     int_gauge(
+        registry,
         "db_pool_idle_connections",
         "Open database connections not in use.",
         i64::from(pool.idle),
     )?;
     int_gauge(
+        registry,
         "db_pool_max_connections",
         "Most connections the pool opens (database.pool_size).",
         i64::from(pool.max),
-    )?;
+    )
+}
+
+/// The read cache's lookups by outcome, and whether it may answer.
+fn read_cache_series(registry: &Registry, reads: ReadCacheFigures) -> prometheus::Result<()> {
     let lookups = IntCounterVec::new(
         Opts::new(
             "read_cache_lookups_total",
@@ -148,20 +173,18 @@ fn scrape_gauges(
     )?;
     lookups.with_label_values(&["hit"]).inc_by(reads.hits);
     lookups.with_label_values(&["miss"]).inc_by(reads.misses);
-    register(&registry, lookups)?;
+    register(registry, lookups)?;
     int_gauge(
+        registry,
         "read_cache_live",
         "1 while the read cache may answer: its watcher is connected and has confirmed it sees every change.",
         i64::from(reads.live),
-    )?;
-    int_gauge(
-        "database_up",
-        "1 when the scrape-time queries answered; 0 leaves their series out.",
-        i64::from(store.is_some()),
-    )?;
-    let Some(store) = store else {
-        return Ok(registry);
-    };
+    )
+}
+
+/// What the scrape-time queries found: the outbox backlog and the open and
+/// overdue hazards.
+fn store_gauges(registry: &Registry, store: &StoreFigures) -> prometheus::Result<()> {
     let messages = IntGaugeVec::new(
         Opts::new(
             "outbox_messages",
@@ -176,24 +199,25 @@ fn scrape_gauges(
     ] {
         messages.with_label_values(&[state]).set(count);
     }
-    register(&registry, messages)?;
+    register(registry, messages)?;
     let oldest = Gauge::new(
         "outbox_oldest_pending_age_seconds",
         "Age of the oldest message still waiting to be sent (pending or failed); 0 when none waits.",
     )?;
     oldest.set(store.outbox.oldest_waiting_age_secs);
-    register(&registry, oldest)?;
+    register(registry, oldest)?;
     int_gauge(
+        registry,
         "hazards_open",
         "Hazards not yet closed or voided.",
         store.open_hazards,
     )?;
     int_gauge(
+        registry,
         "hazards_overdue",
         "Hazards reported or rectifying whose deadline day has ended, in the park's time zone.",
         store.overdue_hazards,
-    )?;
-    Ok(registry)
+    )
 }
 
 fn register<C: Collector + 'static>(registry: &Registry, collector: C) -> prometheus::Result<()> {

@@ -173,6 +173,56 @@ pub fn build(
     vocabulary: &Vocabulary,
 ) -> Result<Report, AppError> {
     let (first_month, last_month) = period.month_range();
+    let groups = hazard_groups(conn, &period, as_of, vocabulary)?;
+    let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
+    let Tallies {
+        voided,
+        total,
+        major,
+        by_source,
+        by_level,
+        by_category,
+        by_specialty,
+        by_month,
+        by_enterprise,
+    } = Tallies::of(&groups);
+    let inspections_by_source = inspection_counts(conn, &period, as_of)?;
+    let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
+    let enterprises_by_grade = super::grading::grade_counts(conn, grades_on)?;
+
+    Ok(Report {
+        period,
+        as_of,
+        found: total.found,
+        closed: total.closed,
+        closed_on_time: total.closed_on_time,
+        still_open: total.open,
+        voided,
+        rectification_rate: percent(total.closed, total.found),
+        on_time_rate: percent(total.closed_on_time, total.closed),
+        major_found: major.found,
+        major_closed: major.closed,
+        by_source: source_slices(by_source),
+        by_level: level_slices(by_level),
+        by_category: category_slices(vocabulary, by_category),
+        by_specialty: specialty_slices(vocabulary, by_specialty),
+        by_month: month_slices(first_month, last_month, by_month),
+        by_enterprise: enterprise_slices(by_enterprise, &names),
+        inspections_by_source,
+        enterprises_by_grade,
+        grades_on,
+    })
+}
+
+/// The hazards found in `period`, grouped: as they are now, or as they
+/// stood at the end of the park-local day `as_of`.
+fn hazard_groups(
+    conn: &mut DbConnection,
+    period: &Period,
+    as_of: Option<NaiveDate>,
+    vocabulary: &Vocabulary,
+) -> Result<Vec<HazardGroup>, AppError> {
+    let (first_month, last_month) = period.month_range();
     let filter = GroupFilter {
         found_year: Some(period.year),
         months: period
@@ -180,8 +230,8 @@ pub fn build(
             .map(|_| (first_month as i32, last_month as i32)),
         enterprise_id: None,
     };
-    let groups = match as_of {
-        None => stats::hazard_groups(conn, &filter)?,
+    match as_of {
+        None => stats::hazard_groups(conn, &filter),
         Some(day) => {
             let end_local = day
                 .succ_opt()
@@ -192,42 +242,59 @@ pub fn build(
                 .from_local_datetime(&end_local)
                 .earliest()
                 .map_or(end_local, |t| t.naive_utc());
-            stats::hazard_groups_as_of(conn, &filter, end_utc)?
+            stats::hazard_groups_as_of(conn, &filter, end_utc)
         }
-    };
-    let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
+    }
+}
 
-    let mut voided = 0;
-    let mut total = Tally::default();
-    let mut major = Tally::default();
-    let mut by_source: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut by_level: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut by_specialty: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut by_month: BTreeMap<i32, Tally> = BTreeMap::new();
-    let mut by_enterprise: BTreeMap<String, Tally> = BTreeMap::new();
-    for group in &groups {
+/// The groups added up by every cut of the report, by code; voided hazards
+/// only counted as such.
+#[derive(Default)]
+struct Tallies {
+    voided: i64,
+    total: Tally,
+    major: Tally,
+    by_source: BTreeMap<String, Tally>,
+    by_level: BTreeMap<String, Tally>,
+    by_category: BTreeMap<String, Tally>,
+    by_specialty: BTreeMap<String, Tally>,
+    by_month: BTreeMap<i32, Tally>,
+    by_enterprise: BTreeMap<String, Tally>,
+}
+
+impl Tallies {
+    /// Adds up `groups`.
+    fn of(groups: &[HazardGroup]) -> Tallies {
+        let mut tallies = Tallies::default();
+        for group in groups {
+            tallies.add(group);
+        }
+        tallies
+    }
+
+    /// Counts one group in every cut it belongs to.
+    fn add(&mut self, group: &HazardGroup) {
         if group.state == HazardState::Voided {
-            voided += group.hazards;
-            continue;
+            self.voided += group.hazards;
+            return;
         }
-        total.add(group);
+        self.total.add(group);
         if group.level == HazardLevel::Major {
-            major.add(group);
+            self.major.add(group);
         }
-        by_source
+        self.by_source
             .entry(group.source.as_str().to_owned())
             .or_default()
             .add(group);
-        by_level
+        self.by_level
             .entry(group.level.as_str().to_owned())
             .or_default()
             .add(group);
-        by_category
+        self.by_category
             .entry(group.category.clone())
             .or_default()
             .add(group);
-        by_specialty
+        self.by_specialty
             .entry(
                 group
                     .specialty
@@ -236,23 +303,37 @@ pub fn build(
             )
             .or_default()
             .add(group);
-        by_month.entry(group.found_month).or_default().add(group);
-        by_enterprise
+        self.by_month
+            .entry(group.found_month)
+            .or_default()
+            .add(group);
+        self.by_enterprise
             .entry(group.enterprise_id.clone())
             .or_default()
             .add(group);
     }
+}
 
-    let take = |map: &mut BTreeMap<String, Tally>, key: &str| map.remove(key).unwrap_or_default();
-    let sources = CheckSource::ALL
+/// Removes `key`'s tally from `map`; an empty one when it has none.
+fn take(map: &mut BTreeMap<String, Tally>, key: &str) -> Tally {
+    map.remove(key).unwrap_or_default()
+}
+
+/// One slice per kind of check, in the order of [`CheckSource::ALL`].
+fn source_slices(mut by_source: BTreeMap<String, Tally>) -> Vec<Slice> {
+    CheckSource::ALL
         .iter()
         .map(|s| Slice {
             key: s.as_str().to_owned(),
             label: s.label_zh().to_owned(),
             tally: take(&mut by_source, s.as_str()),
         })
-        .collect();
-    let levels = HazardLevel::ALL
+        .collect()
+}
+
+/// One slice per hazard level, in the order of [`HazardLevel::ALL`].
+fn level_slices(mut by_level: BTreeMap<String, Tally>) -> Vec<Slice> {
+    HazardLevel::ALL
         .iter()
         .map(|l| Slice {
             key: l.as_str().to_owned(),
@@ -264,7 +345,14 @@ pub fn build(
             .to_owned(),
             tally: take(&mut by_level, l.as_str()),
         })
-        .collect();
+        .collect()
+}
+
+/// One slice per configured category, then any other codes found.
+fn category_slices(
+    vocabulary: &Vocabulary,
+    mut by_category: BTreeMap<String, Tally>,
+) -> Vec<Slice> {
     let mut categories: Vec<Slice> = vocabulary
         .categories
         .iter()
@@ -280,6 +368,15 @@ pub fn build(
         key: k,
         tally: t,
     }));
+    categories
+}
+
+/// One slice per configured specialty, then any other codes found (and
+/// `unspecified`, for hazards without one).
+fn specialty_slices(
+    vocabulary: &Vocabulary,
+    mut by_specialty: BTreeMap<String, Tally>,
+) -> Vec<Slice> {
     let mut specialties: Vec<Slice> = vocabulary
         .specialties
         .iter()
@@ -301,13 +398,25 @@ pub fn build(
             tally: t,
         }
     }));
-    let months = (first_month..=last_month)
+    specialties
+}
+
+/// One slice per month of the period, `first` to `last`.
+fn month_slices(first: u32, last: u32, mut by_month: BTreeMap<i32, Tally>) -> Vec<Slice> {
+    (first..=last)
         .map(|m| Slice {
             key: m.to_string(),
             label: format!("{m}月"),
             tally: by_month.remove(&(m as i32)).unwrap_or_default(),
         })
-        .collect();
+        .collect()
+}
+
+/// One slice per enterprise with hazards, by name; most found first.
+fn enterprise_slices(
+    by_enterprise: BTreeMap<String, Tally>,
+    names: &HashMap<String, String>,
+) -> Vec<Slice> {
     let mut enterprises: Vec<Slice> = by_enterprise
         .into_iter()
         .map(|(id, tally)| Slice {
@@ -322,7 +431,15 @@ pub fn build(
             .cmp(&a.tally.found)
             .then_with(|| a.label.cmp(&b.label))
     });
+    enterprises
+}
 
+/// Inspections per kind of check dated in the period (up to `as_of`).
+fn inspection_counts(
+    conn: &mut DbConnection,
+    period: &Period,
+    as_of: Option<NaiveDate>,
+) -> Result<Vec<InspectionCount>, AppError> {
     let inspected: HashMap<String, i64> = stats::inspections_by_source(
         conn,
         period.first_day,
@@ -331,37 +448,12 @@ pub fn build(
     )?
     .into_iter()
     .collect();
-    let inspections_by_source = CheckSource::ALL
+    Ok(CheckSource::ALL
         .iter()
         .map(|s| InspectionCount {
             source: s.as_str().to_owned(),
             label: s.label_zh().to_owned(),
             inspections: inspected.get(s.as_str()).copied().unwrap_or(0),
         })
-        .collect();
-    let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
-    let enterprises_by_grade = super::grading::grade_counts(conn, grades_on)?;
-
-    Ok(Report {
-        period,
-        as_of,
-        found: total.found,
-        closed: total.closed,
-        closed_on_time: total.closed_on_time,
-        still_open: total.open,
-        voided,
-        rectification_rate: percent(total.closed, total.found),
-        on_time_rate: percent(total.closed_on_time, total.closed),
-        major_found: major.found,
-        major_closed: major.closed,
-        by_source: sources,
-        by_level: levels,
-        by_category: categories,
-        by_specialty: specialties,
-        by_month: months,
-        by_enterprise: enterprises,
-        inspections_by_source,
-        enterprises_by_grade,
-        grades_on,
-    })
+        .collect())
 }

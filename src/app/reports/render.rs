@@ -257,6 +257,16 @@ fn rate(value: f64) -> String {
 /// The summary, in the voice of the park's report.
 pub fn markdown(report: &Report) -> String {
     let mut md = String::new();
+    heading(&mut md, report);
+    rectification(&mut md, report);
+    finds_and_checks(&mut md, report);
+    grading(&mut md, report);
+    month_and_category_tables(&mut md, report);
+    md
+}
+
+/// The title, and the day the figures stand on when not now.
+fn heading(md: &mut String, report: &Report) {
     let period = report.period.label_zh();
     let kind = if report.period.quarter.is_some() {
         "隐患排查治理季度统计"
@@ -267,6 +277,10 @@ pub fn markdown(report: &Report) -> String {
     if let Some(day) = report.as_of {
         let _ = writeln!(md, "> 数据截至 {day}。\n");
     }
+}
+
+/// Hazards found and rectified, on time, still open; major ones.
+fn rectification(md: &mut String, report: &Report) {
     let whole = if report.period.quarter.is_some() {
         "本季度"
     } else {
@@ -298,6 +312,11 @@ pub fn markdown(report: &Report) -> String {
             ""
         }
     );
+}
+
+/// Hazards per kind of check, the inspections made, and the voided
+/// registrations.
+fn finds_and_checks(md: &mut String, report: &Report) {
     let sources: Vec<String> = report
         .by_source
         .iter()
@@ -323,6 +342,10 @@ pub fn markdown(report: &Report) -> String {
             report.voided
         );
     }
+}
+
+/// The enterprises per grade, when any is graded.
+fn grading(md: &mut String, report: &Report) {
     let g = &report.enterprises_by_grade;
     let graded: Vec<String> = [
         (g.blue, "蓝色"),
@@ -342,6 +365,10 @@ pub fn markdown(report: &Report) -> String {
             graded.join("、")
         );
     }
+}
+
+/// Found and rectified per month, and per category with any found.
+fn month_and_category_tables(md: &mut String, report: &Report) {
     let _ = writeln!(md, "\n## 按月份\n\n| 月份 | 查出 | 已整改 |\n|---|---|---|");
     for month in &report.by_month {
         let _ = writeln!(
@@ -358,5 +385,4 @@ pub fn markdown(report: &Report) -> String {
             category.label, category.tally.found, category.tally.closed
         );
     }
-    md
 }
