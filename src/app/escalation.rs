@@ -8,19 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-use diesel::dsl::{exists, not};
-use diesel::prelude::*;
 use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::db::hazards::Hazard;
+use crate::db::hazards::{awaiting_rule, DeadlineWindow};
 use crate::db::outbox::{self, OutboxMessage, Outcome};
-use crate::db::schema::{enterprises, hazards, outbox as outbox_table, users};
 use crate::db::Db;
+use crate::db::{enterprises, users};
 use crate::db::{write_transaction, DbConnection};
-use crate::domain::hazard::{HazardLevel, HazardState};
+use crate::domain::access::Role;
+use crate::domain::hazard::HazardLevel;
 use crate::email::{Mail, Mailer, SendError};
 use crate::error::AppError;
 use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings};
@@ -138,30 +138,17 @@ impl Escalation {
         let mut queued = 0;
         for rule in &timed {
             let due = write_transaction(conn, |conn| {
-                let mut candidates = hazards::table
-                    .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
-                    .filter(not(exists(
-                        outbox_table::table
-                            .filter(outbox_table::hazard_id.eq(hazards::id.nullable()))
-                            .filter(outbox_table::rule.eq(&rule.code))
-                            .filter(outbox_table::deadline.eq(hazards::deadline.nullable())),
-                    )))
-                    .select(Hazard::as_select())
-                    .order(hazards::deadline.asc())
-                    .limit(1000)
-                    .into_boxed();
                 let days = chrono::Days::new(u64::from(rule.days));
-                candidates = match rule.when {
+                let window = match rule.when {
                     // From `days` before the deadline day until it ends.
-                    RuleTrigger::BeforeDeadline => candidates
-                        .filter(hazards::deadline.ge(today))
-                        .filter(hazards::deadline.le(today + days)),
+                    RuleTrigger::BeforeDeadline => DeadlineWindow::Between(today, today + days),
                     // From `days` after the deadline day ended.
-                    RuleTrigger::Overdue => candidates.filter(hazards::deadline.lt(today - days)),
+                    RuleTrigger::Overdue => DeadlineWindow::Before(today - days),
                     RuleTrigger::MajorReported => return Ok(0),
                 };
+                let candidates = awaiting_rule(conn, &rule.code, window, 1000)?;
                 let mut count = 0;
-                for hazard in candidates.load::<Hazard>(conn)? {
+                for hazard in candidates {
                     let key = format!("{}:{}:{}", hazard.id, rule.code, hazard.deadline);
                     let superseded_by = self.higher_overdue_rule(rule, hazard.deadline, today);
                     let (state, note) = match superseded_by {
@@ -267,25 +254,14 @@ impl Escalation {
         let mut to = BTreeSet::new();
         for recipient in &rule.recipients {
             if recipient == "enterprise_contacts" {
-                let listed: String = enterprises::table
-                    .find(&hazard.enterprise_id)
-                    .select(enterprises::contact_emails)
-                    .first(conn)?;
+                let (_, listed) = enterprises::name_and_contacts(conn, &hazard.enterprise_id)?;
                 to.extend(serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default());
-                let contacts: Vec<String> = users::table
-                    .filter(users::enterprise_id.eq(&hazard.enterprise_id))
-                    .filter(users::role.eq("enterprise"))
-                    .filter(users::active.eq(true))
-                    .select(users::email)
-                    .load(conn)?;
-                to.extend(contacts);
+                to.extend(users::active_contact_emails(conn, &hazard.enterprise_id)?);
             } else if let Some(role) = recipient.strip_prefix("role:") {
-                let people: Vec<String> = users::table
-                    .filter(users::role.eq(role))
-                    .filter(users::active.eq(true))
-                    .select(users::email)
-                    .load(conn)?;
-                to.extend(people);
+                // Roles in rules are checked when the configuration loads.
+                if let Ok(role) = role.parse::<Role>() {
+                    to.extend(users::active_emails_with_role(conn, role)?);
+                }
             } else if let Some(list) = recipient.strip_prefix("list:") {
                 to.extend(self.settings.lists.get(list).cloned().unwrap_or_default());
             } else {
@@ -302,10 +278,7 @@ impl Escalation {
         rule: &EscalationRule,
         now: NaiveDateTime,
     ) -> Result<Content, AppError> {
-        let enterprise: String = enterprises::table
-            .find(&hazard.enterprise_id)
-            .select(enterprises::name)
-            .first(conn)?;
+        let (enterprise, _) = enterprises::name_and_contacts(conn, &hazard.enterprise_id)?;
         let today = self.local_date(now);
         let days_overdue = (today - hazard.deadline).num_days().max(0);
         let context = MailContext {

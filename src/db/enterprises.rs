@@ -151,3 +151,11 @@ pub fn all_active(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> 
         .order(enterprises::name.asc())
         .load(conn)?)
 }
+
+/// An enterprise's name and its listed contact addresses (a JSON array).
+pub fn name_and_contacts(conn: &mut DbConnection, id: &str) -> Result<(String, String), AppError> {
+    Ok(enterprises::table
+        .find(id)
+        .select((enterprises::name, enterprises::contact_emails))
+        .first(conn)?)
+}

@@ -360,3 +360,44 @@ pub fn pending_extension(
         .first(conn)
         .optional()?)
 }
+
+/// Which deadlines an escalation rule is due for on a park-local day.
+#[derive(Debug, Clone, Copy)]
+pub enum DeadlineWindow {
+    /// Deadlines on these days, inclusive (reminders before the deadline).
+    Between(NaiveDate, NaiveDate),
+    /// Deadlines before this day (overdue by the rule's days).
+    Before(NaiveDate),
+}
+
+/// Hazards still to be acted on by the enterprise whose deadline falls in
+/// `window` and that have no outbox message of `rule` for that deadline
+/// yet; earliest deadline first, at most `limit`.
+pub fn awaiting_rule(
+    conn: &mut DbConnection,
+    rule: &str,
+    window: DeadlineWindow,
+    limit: i64,
+) -> Result<Vec<Hazard>, AppError> {
+    use super::schema::outbox;
+    use diesel::dsl::{exists, not};
+    let mut query = hazards::table
+        .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
+        .filter(not(exists(
+            outbox::table
+                .filter(outbox::hazard_id.eq(hazards::id.nullable()))
+                .filter(outbox::rule.eq(rule))
+                .filter(outbox::deadline.eq(hazards::deadline.nullable())),
+        )))
+        .select(Hazard::as_select())
+        .order(hazards::deadline.asc())
+        .limit(limit)
+        .into_boxed();
+    query = match window {
+        DeadlineWindow::Between(from, to) => query
+            .filter(hazards::deadline.ge(from))
+            .filter(hazards::deadline.le(to)),
+        DeadlineWindow::Before(day) => query.filter(hazards::deadline.lt(day)),
+    };
+    Ok(query.load(conn)?)
+}

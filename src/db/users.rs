@@ -119,3 +119,28 @@ pub fn update(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// The addresses of the active accounts with `role`.
+pub fn active_emails_with_role(
+    conn: &mut DbConnection,
+    role: Role,
+) -> Result<Vec<String>, AppError> {
+    Ok(users::table
+        .filter(users::role.eq(role))
+        .filter(users::active.eq(true))
+        .select(users::email)
+        .load(conn)?)
+}
+
+/// The addresses of an enterprise's active contacts.
+pub fn active_contact_emails(
+    conn: &mut DbConnection,
+    enterprise_id: &str,
+) -> Result<Vec<String>, AppError> {
+    Ok(users::table
+        .filter(users::enterprise_id.eq(enterprise_id))
+        .filter(users::role.eq(Role::Enterprise))
+        .filter(users::active.eq(true))
+        .select(users::email)
+        .load(conn)?)
+}
