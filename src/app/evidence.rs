@@ -8,12 +8,12 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::app::hazards::{
-    check_version, parse_id, record_change, visible_hazard, History, Preconditions, Step,
+    check_version, record_change, visible_hazard, History, Preconditions, Step,
 };
 use crate::clock::Now;
 use crate::db::attachments::{self as evidence_store, Attachment};
 use crate::db::hazards::{self as store, Hazard};
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{stored_id, write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::rules;
@@ -110,7 +110,7 @@ pub fn remove_evidence(
         let Some(attachment) = evidence_store::find(conn, &attachment_id.to_string())? else {
             return Err(not_found);
         };
-        let mut hazard = lock_visible_hazard(conn, caller, parse_id(&attachment.hazard_id))
+        let mut hazard = lock_visible_hazard(conn, caller, stored_id(&attachment.hazard_id)?)
             .map_err(|e| match e {
                 AppError::NotFound(_) => AppError::NotFound("attachment"),
                 other => other,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::app::escalation::Escalation;
 use crate::clock::Now;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
-use crate::db::{enterprises, inspections, write_transaction, DbConnection};
+use crate::db::{enterprises, inspections, stored_id, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::hazard::new::NewHazard;
 use crate::domain::hazard::rules::{self, PlanInput, PlanTarget};
@@ -62,7 +62,7 @@ fn check_references(
     }
     if let Some(inspection_id) = new.inspection_id {
         let inspection = inspections::find(conn, &inspection_id.to_string())?
-            .filter(|i| caller.can_see_enterprise(parse_id(&i.enterprise_id)))
+            .filter(|i| stored_id(&i.enterprise_id).is_ok_and(|e| caller.can_see_enterprise(e)))
             .ok_or_else(|| AppError::invalid("inspection_id", "no such inspection"))?;
         if inspection.enterprise_id != new.enterprise_id.to_string() {
             return Err(AppError::invalid(
@@ -218,21 +218,17 @@ pub struct Applied {
     pub extension: Option<Extension>,
 }
 
-/// A stored id as a UUID; one that is not (never written by this service)
-/// reads as the nil UUID, which names nothing and matches no one.
-pub fn parse_id(text: &str) -> Uuid {
-    Uuid::parse_str(text).unwrap_or(Uuid::nil())
-}
-
 /// Loads a hazard the caller may see; another enterprise's is not found.
 pub fn visible_hazard(
     conn: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
 ) -> Result<Hazard, AppError> {
-    store::find(conn, &id.to_string())?
-        .filter(|h| caller.can_see_enterprise(parse_id(&h.enterprise_id)))
-        .ok_or(AppError::NotFound("hazard"))
+    let hazard = store::find(conn, &id.to_string())?.ok_or(AppError::NotFound("hazard"))?;
+    if !caller.can_see_enterprise(stored_id(&hazard.enterprise_id)?) {
+        return Err(AppError::NotFound("hazard"));
+    }
+    Ok(hazard)
 }
 
 /// Refuses (`412`) a change made against a version that is not current.

@@ -310,6 +310,13 @@ pub mod sql {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 }
 
+/// A stored id as a UUID. Every id this service writes is one, so anything
+/// else is a corrupt row: an error, never a made-up (nil) id.
+pub fn stored_id(text: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(text)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored id {text:?} is not a UUID")))
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
 pub fn like_pattern(needle: &str) -> String {
     let mut escaped = String::with_capacity(needle.len() + 2);
@@ -363,6 +370,14 @@ mod tests {
             with_connect_timeout("postgres://h/db?connect_timeout=9", 3),
             "postgres://h/db?connect_timeout=9"
         );
+    }
+
+    #[test]
+    fn a_stored_id_that_is_no_uuid_is_an_error_not_nil() {
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(stored_id(&id.to_string()).unwrap(), id);
+        assert!(stored_id("").is_err());
+        assert!(stored_id("hz-1").is_err());
     }
 
     #[test]

@@ -28,8 +28,9 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::evidence::NewEvidence;
-use crate::app::hazards::{parse_id, Preconditions};
+use crate::app::hazards::Preconditions;
 use crate::db::attachments::{self as store, Attachment};
+use crate::db::stored_id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
@@ -73,15 +74,15 @@ impl TryFrom<Attachment> for AttachmentView {
         let phase = a.phase;
         Ok(AttachmentView {
             download_url: format!("/api/v1/attachments/{}", a.id),
-            id: parse_id(&a.id),
-            hazard_id: parse_id(&a.hazard_id),
+            id: stored_id(&a.id)?,
+            hazard_id: stored_id(&a.hazard_id)?,
             phase,
             file_name: a.file_name,
             caption: a.caption,
             content_type: a.content_type,
             size_bytes: a.size_bytes,
             sha256: a.sha256,
-            uploaded_by: parse_id(&a.uploaded_by),
+            uploaded_by: stored_id(&a.uploaded_by)?,
             uploaded_at: a.uploaded_at.and_utc(),
         })
     }
@@ -570,7 +571,7 @@ fn visible_attachment(
     id: Uuid,
 ) -> Result<Attachment, AppError> {
     let attachment = store::find(conn, &id.to_string())?.ok_or(AppError::NotFound("attachment"))?;
-    app::hazards::visible_hazard(conn, caller, parse_id(&attachment.hazard_id))
+    app::hazards::visible_hazard(conn, caller, stored_id(&attachment.hazard_id)?)
         .map_err(|_| AppError::NotFound("attachment"))?;
     Ok(attachment)
 }

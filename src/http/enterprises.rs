@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::app;
 use crate::app::enterprises::Registration;
 use crate::app::grading::Standing;
-use crate::app::hazards::parse_id;
 use crate::db::enterprises::{self, Enterprise, EnterpriseChanges, EnterpriseFilter};
+use crate::db::stored_id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
@@ -80,7 +80,7 @@ impl EnterpriseView {
             },
             grade_as_of: as_of,
             last_assessed_on: assessment.map(|a| a.assessed_on),
-            current_assessment_id: assessment.map(|a| parse_id(&a.id)),
+            current_assessment_id: assessment.map(|a| stored_id(&a.id)).transpose()?,
             review_suggested: !review_reasons.is_empty(),
             review_reasons,
             version: e.version,

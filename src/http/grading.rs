@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::grading::GradeCounts;
-use crate::app::hazards::parse_id;
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
+use crate::db::stored_id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::grading::{CreateAssessment, DueReason, Grade};
@@ -45,8 +45,8 @@ impl TryFrom<Assessment> for AssessmentView {
             AppError::Internal(anyhow::anyhow!("assessment {} has a bad {what}", a.id))
         };
         Ok(AssessmentView {
-            id: parse_id(&a.id),
-            enterprise_id: parse_id(&a.enterprise_id),
+            id: stored_id(&a.id)?,
+            enterprise_id: stored_id(&a.enterprise_id)?,
             score: f64::from(a.score_centi) / 100.0,
             direct_red_triggers: serde_json::from_str(&a.direct_red_triggers)
                 .map_err(|_| bad("triggers"))?,
@@ -56,7 +56,7 @@ impl TryFrom<Assessment> for AssessmentView {
             assessed_on: a.assessed_on,
             assessor: a.assessor,
             notes: a.notes,
-            recorded_by: parse_id(&a.recorded_by),
+            recorded_by: stored_id(&a.recorded_by)?,
             recorded_at: a.recorded_at.and_utc(),
         })
     }
@@ -209,24 +209,26 @@ pub async fn due(
         .await?;
     let items = due
         .into_iter()
-        .map(|d| DueEnterpriseView {
-            enterprise_id: parse_id(&d.enterprise.id),
-            name: d.enterprise.name,
-            grade: d.standing.grade(),
-            last_assessed_on: d.standing.assessment.as_ref().map(|a| a.assessed_on),
-            review_suggested: !d.standing.review_reasons.is_empty(),
-            review_reasons: d.standing.review_reasons,
-            due: d
-                .items
-                .into_iter()
-                .map(|i| DueItemView {
-                    reason: i.reason,
-                    due_on: i.due_on,
-                    days_overdue: (today - i.due_on).num_days(),
-                })
-                .collect(),
+        .map(|d| {
+            Ok(DueEnterpriseView {
+                enterprise_id: stored_id(&d.enterprise.id)?,
+                name: d.enterprise.name,
+                grade: d.standing.grade(),
+                last_assessed_on: d.standing.assessment.as_ref().map(|a| a.assessed_on),
+                review_suggested: !d.standing.review_reasons.is_empty(),
+                review_reasons: d.standing.review_reasons,
+                due: d
+                    .items
+                    .into_iter()
+                    .map(|i| DueItemView {
+                        reason: i.reason,
+                        due_on: i.due_on,
+                        days_overdue: (today - i.due_on).num_days(),
+                    })
+                    .collect(),
+            })
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>, AppError>>()?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,
         next_cursor: None,
@@ -293,10 +295,10 @@ impl TryFrom<EnterpriseEvent> for EnterpriseEventView {
             ))
         };
         Ok(EnterpriseEventView {
-            id: parse_id(&e.id),
-            enterprise_id: parse_id(&e.enterprise_id),
+            id: stored_id(&e.id)?,
+            enterprise_id: stored_id(&e.enterprise_id)?,
             seq: e.seq,
-            actor_id: parse_id(&e.actor_id),
+            actor_id: stored_id(&e.actor_id)?,
             actor_role: e.actor_role.parse().map_err(|_| bad("actor_role"))?,
             occurred_at: e.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::hazards::{parse_id, Command, Preconditions};
+use crate::app::hazards::{Command, Preconditions};
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
+use crate::db::stored_id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::new::{CreateHazard, SupervisedListing};
@@ -104,6 +105,7 @@ impl HazardView {
         park_today: NaiveDate,
     ) -> Result<HazardView, AppError> {
         let (state, level, source) = (h.state, h.level, h.source);
+        let planned_by = h.planned_by.as_deref().map(stored_id).transpose()?;
         let plan = h.planned_at.map(|planned_at| PlanView {
             measures: h.plan_measures.clone(),
             responsible_person: h.plan_responsible_person.clone(),
@@ -111,15 +113,19 @@ impl HazardView {
             deadline: h.deadline,
             contingency_plan: h.plan_contingency.clone(),
             planned_at: Some(planned_at.and_utc()),
-            planned_by: h.planned_by.as_deref().map(parse_id),
+            planned_by,
         });
         Ok(HazardView {
-            id: parse_id(&h.id),
+            id: stored_id(&h.id)?,
             number: h.number,
-            enterprise_id: parse_id(&h.enterprise_id),
+            enterprise_id: stored_id(&h.enterprise_id)?,
             source,
-            checking_enterprise_id: h.checking_enterprise_id.as_deref().map(parse_id),
-            inspection_id: h.inspection_id.as_deref().map(parse_id),
+            checking_enterprise_id: h
+                .checking_enterprise_id
+                .as_deref()
+                .map(stored_id)
+                .transpose()?,
+            inspection_id: h.inspection_id.as_deref().map(stored_id).transpose()?,
             title: h.title,
             description: h.description,
             location: h.location,
@@ -134,7 +140,7 @@ impl HazardView {
                     listed_on: h.listing_listed_on,
                 }),
             found_at: h.found_at.and_utc(),
-            found_by: parse_id(&h.found_by),
+            found_by: stored_id(&h.found_by)?,
             deadline: h.deadline,
             state,
             overdue: state.counts_toward_overdue() && h.deadline < park_today,
@@ -386,10 +392,10 @@ impl TryFrom<HazardEvent> for EventView {
         let bad =
             |what: &str| AppError::Internal(anyhow::anyhow!("event {} has a bad {what}", e.id));
         Ok(EventView {
-            id: parse_id(&e.id),
-            hazard_id: parse_id(&e.hazard_id),
+            id: stored_id(&e.id)?,
+            hazard_id: stored_id(&e.hazard_id)?,
             seq: e.seq,
-            actor_id: parse_id(&e.actor_id),
+            actor_id: stored_id(&e.actor_id)?,
             actor_role: e.actor_role,
             from_state: e.from_state,
             to_state: e.to_state,
@@ -465,22 +471,24 @@ pub struct ExtensionView {
     pub decision_note: Option<String>,
 }
 
-impl From<Extension> for ExtensionView {
-    fn from(e: Extension) -> ExtensionView {
-        ExtensionView {
-            id: parse_id(&e.id),
-            hazard_id: parse_id(&e.hazard_id),
+impl TryFrom<Extension> for ExtensionView {
+    type Error = AppError;
+
+    fn try_from(e: Extension) -> Result<ExtensionView, AppError> {
+        Ok(ExtensionView {
+            id: stored_id(&e.id)?,
+            hazard_id: stored_id(&e.hazard_id)?,
             requested_deadline: e.requested_deadline,
             previous_deadline: e.previous_deadline,
             reason: e.reason,
             state: e.state.as_str().to_owned(),
-            requested_by: parse_id(&e.requested_by),
+            requested_by: stored_id(&e.requested_by)?,
             requested_at: e.requested_at.and_utc(),
-            decided_by: e.decided_by.as_deref().map(parse_id),
+            decided_by: e.decided_by.as_deref().map(stored_id).transpose()?,
             decided_at: e.decided_at.map(|t| t.and_utc()),
             granted_deadline: e.granted_deadline,
             decision_note: e.decision_note,
-        }
+        })
     }
 }
 
@@ -513,8 +521,8 @@ pub async fn list_extensions(
     Ok(HttpResponse::Ok().json(Paginated {
         items: rows
             .into_iter()
-            .map(ExtensionView::from)
-            .collect::<Vec<_>>(),
+            .map(ExtensionView::try_from)
+            .collect::<Result<Vec<_>, _>>()?,
         next_cursor: None,
     }))
 }
@@ -873,7 +881,7 @@ pub async fn request_extension(
         let extension = applied
             .extension
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no extension was recorded")))?;
-        let view = ExtensionView::from(extension);
+        let view = ExtensionView::try_from(extension)?;
         Created::new(
             &view,
             format!("/api/v1/hazards/{hazard_id}/extensions"),

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::hazards::parse_id;
 use crate::db::inspections::{self, Inspection, InspectionFilter};
+use crate::db::stored_id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::CheckSource;
 use crate::domain::inspection::CreateInspection;
@@ -41,11 +41,15 @@ impl TryFrom<Inspection> for InspectionView {
             source: i.source,
             enterprise_id: Uuid::parse_str(&i.enterprise_id)
                 .map_err(|_| corrupt("enterprise_id"))?,
-            checking_enterprise_id: i.checking_enterprise_id.as_deref().map(parse_id),
+            checking_enterprise_id: i
+                .checking_enterprise_id
+                .as_deref()
+                .map(stored_id)
+                .transpose()?,
             inspected_on: i.inspected_on,
             inspectors: serde_json::from_str(&i.inspectors).map_err(|_| corrupt("inspectors"))?,
             notes: i.notes,
-            created_by: parse_id(&i.created_by),
+            created_by: stored_id(&i.created_by)?,
             created_at: i.created_at.and_utc(),
         })
     }
@@ -160,7 +164,7 @@ pub async fn get_inspection(
         .db
         .run(move |conn| inspections::find(conn, &id))
         .await?
-        .filter(|i| caller.can_see_enterprise(parse_id(&i.enterprise_id)))
+        .filter(|i| stored_id(&i.enterprise_id).is_ok_and(|e| caller.can_see_enterprise(e)))
         .ok_or(AppError::NotFound("inspection"))?;
     Ok(HttpResponse::Ok().json(InspectionView::try_from(row)?))
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::hazards::parse_id;
 use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
+use crate::db::stored_id;
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -55,11 +55,13 @@ pub struct NotificationView {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-impl From<OutboxMessage> for NotificationView {
-    fn from(m: OutboxMessage) -> NotificationView {
-        NotificationView {
-            id: parse_id(&m.id),
-            hazard_id: m.hazard_id.as_deref().map(parse_id),
+impl TryFrom<OutboxMessage> for NotificationView {
+    type Error = AppError;
+
+    fn try_from(m: OutboxMessage) -> Result<NotificationView, AppError> {
+        Ok(NotificationView {
+            id: stored_id(&m.id)?,
+            hazard_id: m.hazard_id.as_deref().map(stored_id).transpose()?,
             rule: m.rule,
             deadline: m.deadline,
             recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
@@ -70,7 +72,7 @@ impl From<OutboxMessage> for NotificationView {
             next_attempt_at: m.next_attempt_at.and_utc(),
             created_at: m.created_at.and_utc(),
             sent_at: m.sent_at.map(|t| t.and_utc()),
-        }
+        })
     }
 }
 
@@ -113,5 +115,9 @@ pub async fn list_notifications(
         .db
         .run(move |conn| outbox::list(conn, &filter, before.as_deref(), page.fetch()))
         .await?;
-    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.id.clone(), NotificationView::from)))
+    let views = rows
+        .into_iter()
+        .map(NotificationView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(page.finish(views, |v| v.id.to_string(), |v| v)))
 }
