@@ -495,9 +495,12 @@ impl Settings {
                 config::File::from(dir.join(format!("{environment}.toml"))).required(false),
             );
         // DATABASE_URL is the convention most tools share; the service's own
-        // HT__DATABASE__URL, added after it, wins when both are set.
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
+        // HT__DATABASE__URL wins when both are set. (An override outranks
+        // every source, so it is only set when the service's own is absent.)
+        if std::env::var_os("HT__DATABASE__URL").is_none() {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                builder = builder.set_override("database.url", url)?;
+            }
         }
         let settings: Settings = builder
             .add_source(

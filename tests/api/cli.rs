@@ -13,6 +13,7 @@ fn binary() -> Command {
         )
         .env_remove("HT_ENV")
         .env_remove("DATABASE_URL")
+        .env_remove("HT__DATABASE__URL")
         .env("HT__LOG__LEVEL", "warn");
     command
 }
@@ -31,6 +32,38 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The service's own variable wins over the convention other tools share;
+/// the shared one is used when it is the only one set.
+#[test]
+fn ht_database_url_wins_over_database_url() {
+    let dir = TempDir::new();
+    let ours = dir.0.join("ours.sqlite3");
+    let theirs = dir.0.join("theirs.sqlite3");
+    let migrate = |vars: &[(&str, &std::path::Path)]| {
+        let mut command = binary();
+        command
+            .args(["migrate"])
+            .env("HT__STORAGE__DATA_DIR", &dir.0);
+        for (name, path) in vars {
+            command.env(name, format!("sqlite://{}", path.display()));
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    migrate(&[("DATABASE_URL", &theirs), ("HT__DATABASE__URL", &ours)]);
+    assert!(ours.exists(), "HT__DATABASE__URL names the database");
+    assert!(
+        !theirs.exists(),
+        "DATABASE_URL is not touched when both are set"
+    );
+    migrate(&[("DATABASE_URL", &theirs)]);
+    assert!(theirs.exists(), "DATABASE_URL alone is honoured");
 }
 
 #[test]
