@@ -14,6 +14,7 @@ backend_tests!(
     as_of_reads_the_history,
     dashboard_overview_and_polling,
     demo_park_reproduces_2024,
+    exports_are_inert,
 );
 
 /// A hand-built park (see the module notes in each step).
@@ -799,4 +800,55 @@ async fn demo_park_reproduces_2024(app: TestApp) {
         .run(move |conn| hazard_tracker::app::demo::load(conn, &settings))
         .await
         .is_err());
+}
+
+/// An enterprise named like a spreadsheet formula comes out of the CSV
+/// report as text a spreadsheet will not run, and the XLSX cell is a string.
+async fn exports_are_inert(app: TestApp) {
+    let park = app.park().await;
+    let name = "=HYPERLINK(\"http://evil.example\",\"点击\")";
+    let enterprise = app.create_enterprise(&park.admin, name).await;
+    app.report(&park.expert, crate::helpers::general_hazard(enterprise))
+        .await;
+    let year = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y")
+        .to_string();
+    let csv_reply = app
+        .get(&format!("/api/v1/reports/yearly/{year}?format=csv"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    let mut reader = csv::Reader::from_reader(csv_reply.text.as_bytes());
+    let row = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[0] == "by_enterprise" && &r[1] == enterprise.to_string().as_str())
+        .expect("the enterprise's row");
+    assert_eq!(&row[2], format!("'{name}").as_str());
+
+    let bytes = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/yearly/{year}?format=xlsx",
+            app.address
+        ))
+        .insert_header(("Authorization", format!("Bearer {}", park.viewer)))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .limit(10 << 20)
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = workbook.worksheet_range("按企业").unwrap();
+    let cell = sheet
+        .rows()
+        .map(|r| r[0].clone())
+        .find(|c| c.to_string().contains("HYPERLINK"))
+        .expect("the enterprise's row");
+    assert_eq!(cell, calamine::Data::String(name.to_owned()));
 }

@@ -70,6 +70,17 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, AppError
 }
 
 /// Every table as `table,key,label,found,closed,closed_on_time,open`.
+/// A text cell that a spreadsheet will not run: one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return (an enterprise named
+/// `=HYPERLINK(…)`) gets a leading `'`, as OWASP recommends for CSV.
+fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(e.into());
@@ -111,8 +122,8 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
             let t = &slice.tally;
             out.write_record([
                 table,
-                &slice.key,
-                &slice.label,
+                &inert(&slice.key),
+                &inert(&slice.label),
                 &t.found.to_string(),
                 &t.closed.to_string(),
                 &t.closed_on_time.to_string(),
@@ -124,8 +135,8 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
     for i in &report.inspections_by_source {
         out.write_record([
             "inspections_by_source",
-            &i.source,
-            &i.label,
+            &inert(&i.source),
+            &inert(&i.label),
             &i.inspections.to_string(),
             "",
             "",
@@ -384,5 +395,22 @@ fn month_and_category_tables(md: &mut String, report: &Report) {
             "| {} | {} | {} |",
             category.label, category.tally.found, category.tally.closed
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cells_that_start_a_formula_are_made_inert() {
+        assert_eq!(
+            inert("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for start in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(inert(start).starts_with('\''), "{start:?}");
+        }
+        assert_eq!(inert("南京化工有限公司"), "南京化工有限公司");
     }
 }
