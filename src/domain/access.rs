@@ -51,8 +51,10 @@ vocabulary! {
         RemoveAnyEvidence => "remove_any_evidence",
         /// Read inspections.
         ReadInspections => "read_inspections",
-        /// Read the enterprise directory.
+        /// Read the enterprise directory (names, status, grades).
         ReadEnterprises => "read_enterprises",
+        /// Read personal data: enterprises' contact addresses.
+        ReadContactDetails => "read_contact_details",
         /// Register enterprises and change them.
         ManageEnterprises => "manage_enterprises",
         /// Record safety-risk assessments (grade enterprises).
@@ -93,6 +95,7 @@ impl Capability {
             Self::RemoveAnyEvidence => "remove evidence files others uploaded",
             Self::ReadInspections => "read inspections",
             Self::ReadEnterprises => "read enterprises",
+            Self::ReadContactDetails => "read contact details",
             Self::ManageEnterprises => "register or change enterprises",
             Self::AssessEnterprises => "record assessments",
             Self::ReadAssessments => "read assessments or enterprise history",
@@ -115,7 +118,8 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::ReportHazards
         | C::RectifyHazards
         | C::HandleEvidence
-        | C::ReadInspections => &[Admin, Supervisor, Expert, Enterprise],
+        | C::ReadInspections
+        | C::ReadContactDetails => &[Admin, Supervisor, Expert, Enterprise],
         C::AcceptGeneralHazards => &[Admin, Supervisor, Expert],
         C::AcceptOwnSelfCheckHazards => &[Enterprise],
         C::AcceptMajorHazards
@@ -239,6 +243,7 @@ mod tests {
                     C::RemoveAnyEvidence,
                     C::ReadInspections,
                     C::ReadEnterprises,
+                    C::ReadContactDetails,
                     C::ManageEnterprises,
                     C::AssessEnterprises,
                     C::ReadAssessments,
@@ -259,6 +264,7 @@ mod tests {
                     C::HandleEvidence,
                     C::ReadInspections,
                     C::ReadEnterprises,
+                    C::ReadContactDetails,
                     C::ReadSupervisionDue,
                     C::ReadParkFigures,
                     C::ReadStats,
@@ -277,11 +283,13 @@ mod tests {
                     C::HandleEvidence,
                     C::ReadInspections,
                     C::ReadEnterprises,
+                    C::ReadContactDetails,
                     C::ReadAssessments,
                     C::ReadStats,
                 ],
             ),
-            // viewer: stats, reports and the directory; nothing else.
+            // viewer: stats, reports and the directory without personal
+            // data; nothing else.
             (
                 Role::Viewer,
                 &[

@@ -32,7 +32,11 @@ pub struct EnterpriseView {
     /// 统一社会信用代码 (GB 32100-2015).
     pub credit_code: String,
     pub status: EnterpriseStatus,
-    pub contact_emails: Vec<String>,
+    /// Personal data: absent for roles that read the directory only
+    /// (viewers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub contact_emails: Option<Vec<String>>,
     /// Four-colour risk grade from the assessment in force on `grade_as_of`;
     /// `null` when the enterprise had not been assessed by then.
     pub grade: Option<Grade>,
@@ -52,6 +56,14 @@ pub struct EnterpriseView {
 }
 
 impl EnterpriseView {
+    /// Leaves out the personal data the caller's role may not read.
+    fn seen_by(mut self, caller: &Caller) -> EnterpriseView {
+        if !caller.may(Capability::ReadContactDetails) {
+            self.contact_emails = None;
+        }
+        self
+    }
+
     pub fn build(
         e: Enterprise,
         standing: Option<&Standing>,
@@ -68,8 +80,9 @@ impl EnterpriseView {
         Ok(EnterpriseView {
             id: Uuid::parse_str(&e.id).map_err(|_| corrupt("id"))?,
             status: e.status.parse().map_err(|_| corrupt("status"))?,
-            contact_emails: serde_json::from_str(&e.contact_emails)
-                .map_err(|_| corrupt("contact_emails"))?,
+            contact_emails: Some(
+                serde_json::from_str(&e.contact_emails).map_err(|_| corrupt("contact_emails"))?,
+            ),
             name: e.name,
             credit_code: e.credit_code,
             grade,
@@ -242,7 +255,7 @@ pub async fn list_enterprises(
         .into_iter()
         .map(|e| {
             let standing = standings.get(&e.id);
-            EnterpriseView::build(e, standing, as_of)
+            EnterpriseView::build(e, standing, as_of).map(|v| v.seen_by(&caller))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(page.finish(views, |e| e.id.to_string(), |e| e)))
@@ -273,7 +286,7 @@ pub async fn get_enterprise(
     }
     let today = state.park.now().park_today;
     let as_of = query.as_of.unwrap_or(today);
-    let view = load_view(&state, id, as_of, today).await?;
+    let view = load_view(&state, id, as_of, today).await?.seen_by(&caller);
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }
 

@@ -20,6 +20,7 @@ backend_tests!(
     another_enterprise_cannot_see_enterprises_or_inspections,
     contact_records_only_self_checks_of_its_own_enterprise,
     viewer_reads_no_hazards_or_inspections,
+    viewer_reads_the_directory_without_personal_data,
     expert_may_not_void_approve_extensions_or_add_users,
     contact_signs_off_only_its_own_general_self_checks,
     supervisor_voids_with_a_reason_but_not_a_closed_hazard,
@@ -1505,4 +1506,39 @@ async fn tokens_stop_working_when_the_account_changes(app: TestApp) {
         .send()
         .await
         .expect_problem(401);
+}
+
+/// PRODUCT.md §1: a viewer reads the enterprise directory (names, status,
+/// grades) without personal data; the park's other roles see the contacts.
+async fn viewer_reads_the_directory_without_personal_data(app: TestApp) {
+    let park = app.park().await;
+    let id = park.enterprise_a;
+    let list = app
+        .get("/api/v1/enterprises")
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    let items = list.json["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for item in items {
+        assert!(item["name"].is_string() && item["grade_status"].is_string());
+        assert!(item.get("contact_emails").is_none(), "{item}");
+    }
+    let one = app
+        .get(&format!("/api/v1/enterprises/{id}"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    assert!(one.json.get("contact_emails").is_none(), "{}", one.text);
+    for token in [&park.supervisor, &park.expert, &park.contact_a] {
+        let seen = app
+            .get(&format!("/api/v1/enterprises/{id}"))
+            .token(token)
+            .send()
+            .await
+            .expect(200);
+        assert!(seen.json["contact_emails"].is_array(), "{}", seen.text);
+    }
 }
