@@ -11,6 +11,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::EnterpriseStatus;
+use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
 
 /// A checked registration.
@@ -60,16 +61,14 @@ pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-    if_match: Option<i64>,
+    if_match: Option<ExpectedVersion>,
     changes: EnterpriseChanges,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let id = id.to_string();
     write_transaction(conn, |conn| {
         let current = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
-        if if_match.is_some_and(|v| v != current.version) {
-            return Err(AppError::PreconditionFailed);
-        }
+        check_version(if_match.as_ref(), current.version)?;
         if !enterprises::update(conn, &id, current.version, &changes, now)? {
             return Err(AppError::conflict(
                 "the enterprise was changed concurrently; reload and retry",

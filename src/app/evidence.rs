@@ -55,7 +55,7 @@ pub fn add_evidence(
     write_transaction(conn, |conn| {
         caller.require(Capability::HandleEvidence)?;
         let mut hazard = lock_visible_hazard(conn, caller, hazard_id)?;
-        check_version(&hazard, preconditions.if_match)?;
+        check_version(&hazard, preconditions.if_match.as_ref())?;
         ensure_evidence_may_change(&hazard)?;
         let held = evidence_store::bytes_of_hazard(conn, &hazard.id)?;
         if held.saturating_add(new.size_bytes) > max_hazard_bytes {

@@ -20,6 +20,7 @@ use crate::domain::hazard::{
     hazard_number, transition, ExtensionState, HazardAction, HazardState, TransitionContext,
     TransitionError,
 };
+use crate::domain::version::{self, ExpectedVersion};
 use crate::error::AppError;
 
 /// Records a new hazard and its first event; a major one reaches the
@@ -203,10 +204,10 @@ impl Command {
 }
 
 /// Preconditions the client stated.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Preconditions {
-    /// The version from `If-Match`; stale → `412`.
-    pub if_match: Option<i64>,
+    /// The versions `If-Match` admits; another → `412`.
+    pub if_match: Option<ExpectedVersion>,
     /// When it really happened; defaults to now.
     pub occurred_at: Option<NaiveDateTime>,
 }
@@ -232,11 +233,8 @@ pub fn visible_hazard(
 }
 
 /// Refuses (`412`) a change made against a version that is not current.
-pub fn check_version(hazard: &Hazard, if_match: Option<i64>) -> Result<(), AppError> {
-    if if_match.is_some_and(|v| v != hazard.version) {
-        return Err(AppError::PreconditionFailed);
-    }
-    Ok(())
+pub fn check_version(hazard: &Hazard, if_match: Option<&ExpectedVersion>) -> Result<(), AppError> {
+    version::check_version(if_match, hazard.version)
 }
 
 /// Takes `command` on a hazard the caller may see: load → decide → persist.
@@ -251,7 +249,7 @@ pub fn apply(
 ) -> Result<Applied, AppError> {
     write_transaction(conn, |conn| {
         let mut hazard = visible_hazard(conn, caller, hazard_id)?;
-        check_version(&hazard, preconditions.if_match)?;
+        check_version(&hazard, preconditions.if_match.as_ref())?;
         let action = command.action();
         let from = hazard.state;
         let next = decide(caller, &hazard, action)?;

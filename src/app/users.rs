@@ -12,6 +12,7 @@ use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{enterprises, write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::email::Email;
+use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
 
 /// A checked request for a new account; the password is already hashed.
@@ -100,16 +101,14 @@ pub fn create_user(
 pub fn update_user(
     conn: &mut DbConnection,
     id: Uuid,
-    if_match: Option<i64>,
+    if_match: Option<ExpectedVersion>,
     change: AccountChanges,
     now: NaiveDateTime,
 ) -> Result<User, AppError> {
     let id = id.to_string();
     write_transaction(conn, |conn| {
         let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
-        if if_match.is_some_and(|v| v != current.version) {
-            return Err(AppError::PreconditionFailed);
-        }
+        check_version(if_match.as_ref(), current.version)?;
         let new_role = change.role.unwrap_or(current.role);
         let requested_enterprise = change.enterprise_id.or_else(|| {
             (change.role.is_none() || new_role == current.role)

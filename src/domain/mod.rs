@@ -13,4 +13,5 @@ pub mod hazard;
 pub mod inspection;
 pub mod park;
 pub mod text;
+pub mod version;
 pub mod vocabulary;

@@ -36,10 +36,9 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
 use crate::domain::text::optional_text;
 use crate::error::AppError;
+use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
-use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, Created, Page, Paginated,
-};
+use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const MAX_CAPTION_CHARS: usize = 500;
@@ -155,18 +154,17 @@ pub async fn upload_attachment(
     caller.require(Capability::HandleEvidence)?;
     let hazard_id = path.into_inner();
     let preconditions = Preconditions {
-        if_match: if_match_version(&req)?,
+        if_match: expected_version(&req)?,
         occurred_at: None,
     };
     let limits = state.settings.attachments.clone();
     // Refuse before a byte is read when the answer cannot change.
+    let expected = preconditions.if_match.clone();
     let held = state
         .db
         .run(move |conn| {
             let hazard = app::hazards::visible_hazard(conn, &caller, hazard_id)?;
-            if preconditions.if_match.is_some_and(|v| v != hazard.version) {
-                return Err(AppError::PreconditionFailed);
-            }
+            app::hazards::check_version(&hazard, expected.as_ref())?;
             app::evidence::ensure_evidence_may_change(&hazard)?;
             store::bytes_of_hazard(conn, &hazard.id)
         })
@@ -609,15 +607,7 @@ pub async fn download_attachment(
         .run(move |conn| visible_attachment(conn, &caller, id))
         .await?;
     let etag = format!("\"{}\"", attachment.sha256);
-    let cached = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == "*" || tag.trim().trim_start_matches("W/") == etag)
-        });
-    if cached {
+    if none_match(&req, &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());

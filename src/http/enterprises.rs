@@ -18,10 +18,9 @@ use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::{AppError, FieldErrors};
+use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
-use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, with_etag, Created, Page, Paginated,
-};
+use crate::http::{create_idempotently, decode_id_cursor, with_etag, Created, Page, Paginated};
 
 const MAX_CONTACT_EMAILS: usize = 20;
 
@@ -333,13 +332,13 @@ pub struct AsOfQuery {
 )]
 pub async fn update_enterprise(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
     body: web::Json<UpdateEnterprise>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageEnterprises)?;
-    let if_match = if_match_version(&req)?;
+    let if_match = if_match.0;
     let body = body.into_inner();
     let changes = EnterpriseChanges {
         name: body

@@ -24,10 +24,11 @@ use crate::domain::hazard::{
 use crate::domain::inspection::check_source_rules;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::error::AppError;
+use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
-    cached_json, create_idempotently, decode_cursor, decode_id_cursor, if_match_version,
-    json_bytes, with_etag, Created, Page, Paginated,
+    cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes, with_etag,
+    Created, Page, Paginated,
 };
 
 /// Funds above this (in yuan) are taken for a typing error.
@@ -589,7 +590,7 @@ pub struct RefuseExtension {
 /// Runs one lifecycle command and answers with the hazard as it now is.
 async fn run_command(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     hazard_id: Uuid,
     command: Command,
@@ -597,7 +598,7 @@ async fn run_command(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadHazards)?;
     let preconditions = Preconditions {
-        if_match: if_match_version(&req)?,
+        if_match: if_match.0,
         occurred_at: occurred_at.map(|t| t.naive_utc()),
     };
     let now = state.park.now();
@@ -669,7 +670,7 @@ hazard_action!(
     "Sets the 五到位 plan: reported → rectifying.",
     pub async fn plan(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<PlanRequest>,
@@ -692,7 +693,7 @@ hazard_action!(
         });
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             command,
@@ -708,7 +709,7 @@ hazard_action!(
     "Reports the rectification done: rectifying → pending_acceptance. A major hazard (and a general one, if configured) needs an `after` evidence file first (422).",
     pub async fn submit(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<NotesRequest>,
@@ -721,7 +722,7 @@ hazard_action!(
         };
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             command,
@@ -737,7 +738,7 @@ hazard_action!(
     "Accepts the rectification (验收): pending_acceptance → closed.",
     pub async fn accept(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<NotesRequest>,
@@ -746,7 +747,7 @@ hazard_action!(
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             Command::Accept { notes },
@@ -762,7 +763,7 @@ hazard_action!(
     "Sends it back: pending_acceptance → rectifying.",
     pub async fn reject(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<ReasonRequest>,
@@ -771,7 +772,7 @@ hazard_action!(
         let reason = required_text("reason", &body.reason, MAX_TEXT)?;
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             Command::Reject { reason },
@@ -787,7 +788,7 @@ hazard_action!(
     "Voids a false report or duplicate (supervisor).",
     pub async fn void(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<ReasonRequest>,
@@ -796,7 +797,7 @@ hazard_action!(
         let reason = required_text("reason", &body.reason, MAX_TEXT)?;
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             Command::Void { reason },
@@ -812,7 +813,7 @@ hazard_action!(
     "Reopens a closed hazard found not fixed (supervisor).",
     pub async fn reopen(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<Uuid>,
         body: web::Json<ReasonRequest>,
@@ -821,7 +822,7 @@ hazard_action!(
         let reason = required_text("reason", &body.reason, MAX_TEXT)?;
         run_command(
             state,
-            req,
+            if_match,
             caller,
             path.into_inner(),
             Command::Reopen { reason },
@@ -850,6 +851,7 @@ hazard_action!(
 pub async fn request_extension(
     state: web::Data<AppState>,
     req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
     body: web::Json<ExtensionRequest>,
@@ -858,7 +860,7 @@ pub async fn request_extension(
     let body = body.into_inner();
     let reason = required_text("reason", &body.reason, MAX_TEXT)?;
     let preconditions = Preconditions {
-        if_match: if_match_version(&req)?,
+        if_match: if_match.0,
         occurred_at: body.occurred_at.map(|t| t.naive_utc()),
     };
     let command = Command::RequestExtension {
@@ -897,7 +899,7 @@ hazard_action!(
     "Approves a pending extension: the deadline moves (supervisor).",
     pub async fn approve_extension(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<(Uuid, Uuid)>,
         body: web::Json<ApproveExtension>,
@@ -909,7 +911,15 @@ hazard_action!(
             granted_deadline: body.granted_deadline,
             note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
         };
-        run_command(state, req, caller, hazard_id, command, body.occurred_at).await
+        run_command(
+            state,
+            if_match,
+            caller,
+            hazard_id,
+            command,
+            body.occurred_at,
+        )
+        .await
     }
 );
 
@@ -919,7 +929,7 @@ hazard_action!(
     "Refuses a pending extension (supervisor).",
     pub async fn refuse_extension(
         state: web::Data<AppState>,
-        req: HttpRequest,
+        if_match: IfMatch,
         caller: Caller,
         path: web::Path<(Uuid, Uuid)>,
         body: web::Json<RefuseExtension>,
@@ -930,6 +940,14 @@ hazard_action!(
             extension_id,
             note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
         };
-        run_command(state, req, caller, hazard_id, command, body.occurred_at).await
+        run_command(
+            state,
+            if_match,
+            caller,
+            hazard_id,
+            command,
+            body.occurred_at,
+        )
+        .await
     }
 );

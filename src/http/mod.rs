@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod conditional;
 pub mod enterprises;
 pub mod extract;
 pub mod grading;
@@ -331,25 +332,6 @@ pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<String>, AppError
 
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
-}
-
-/// The version an `If-Match` header names: `None` when absent or `*`.
-/// A value that names no version of ours can never match.
-pub fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, AppError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::PreconditionFailed)?
-        .trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    let tag = value.trim_start_matches("W/").trim_matches('"');
-    tag.parse::<i64>()
-        .map(Some)
-        .map_err(|_| AppError::PreconditionFailed)
 }
 
 /// A value as the bytes of a JSON body.

@@ -16,6 +16,7 @@ use crate::app::reports::{Period, Vocabulary};
 use crate::app::stats::{self, Overview};
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
+use crate::http::conditional::none_match;
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -53,16 +54,6 @@ async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> 
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     ))
-}
-
-fn not_modified(req: &HttpRequest, tag: &str) -> bool {
-    req.headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*")
-        })
 }
 
 fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
@@ -115,7 +106,7 @@ pub async fn overview(
         caller.scope().is_some()
     );
     let tag = figures_tag(&state, &scope).await?;
-    if not_modified(&req, &tag) {
+    if none_match(&req, &tag) {
         return Ok(unchanged(&tag));
     }
     if let Some(body) = state.figures.get(&tag) {
@@ -151,7 +142,7 @@ async fn report_response(
     let format = query.format.unwrap_or(ReportFormat::Json);
     let scope = format!("report|{period:?}|{:?}|{format:?}", query.as_of);
     let tag = figures_tag(state, &scope).await?;
-    if not_modified(req, &tag) {
+    if none_match(req, &tag) {
         return Ok(unchanged(&tag));
     }
     let body = match state.figures.get(&tag) {

@@ -15,10 +15,9 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
 use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::AppError;
+use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
-use crate::http::{
-    create_idempotently, decode_id_cursor, if_match_version, with_etag, Created, Page, Paginated,
-};
+use crate::http::{create_idempotently, decode_id_cursor, with_etag, Created, Page, Paginated};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
@@ -212,13 +211,13 @@ pub async fn get_user(
 )]
 pub async fn update_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
-    let if_match = if_match_version(&req)?;
+    let if_match = if_match.0;
     let body = body.into_inner();
     let id = path.into_inner();
     if caller.user_id == id

@@ -21,6 +21,7 @@ use crate::helpers::{
 };
 
 backend_tests!(
+    conditional_requests_follow_rfc_9110,
     bad_requests_are_problems_never_500,
     forged_or_truncated_cursor_is_refused,
     only_one_concurrent_accept_wins,
@@ -1225,4 +1226,31 @@ async fn extension_requests_and_decisions(app: TestApp) {
             "accept",
         ]
     );
+}
+
+/// If-Match is compared strongly (a weak tag never matches), a list is
+/// honoured, and a malformed header is `400` before the body is looked at.
+async fn conditional_requests_follow_rfc_9110(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = id_of(&hazard);
+    let plan = |if_match: &str, body: serde_json::Value| {
+        app.post(&format!("/api/v1/hazards/{id}/plan"))
+            .token(&park.expert)
+            .header("If-Match", if_match)
+            .json(&body)
+            .send()
+    };
+    let good = json!({"measures": "更换报警器"});
+    plan("W/\"1\"", good.clone()).await.expect_problem(412);
+    for malformed in ["", "1", "\"1", "\"1\" \"2\""] {
+        // The body is invalid too: the header is judged first.
+        plan(malformed, json!({"measures": 7}))
+            .await
+            .expect_problem(400);
+    }
+    let planned = plan("\"7\", \"1\"", good).await.expect(200);
+    assert_eq!(planned.header("etag"), Some("\"2\""));
 }
