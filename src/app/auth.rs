@@ -209,11 +209,25 @@ const ACCOUNT_RECHECK: Duration = Duration::from_secs(10);
 /// a busy dashboard does not cost a query per request.
 #[derive(Default)]
 pub struct AccountCheck {
-    confirmed: Mutex<HashMap<Uuid, (Instant, Caller)>>,
+    confirmed: Mutex<HashMap<Uuid, (Instant, Account)>>,
+}
+
+/// What a token is confirmed against.
+#[derive(Debug, Clone, Copy)]
+struct Account {
+    caller: Caller,
+    /// Unix seconds: tokens issued before this no longer count.
+    tokens_valid_after: Option<i64>,
 }
 
 impl AccountCheck {
-    pub async fn confirm(&self, db: &Db, caller: Caller) -> Result<Caller, AppError> {
+    /// `issued_at` is the token's `iat` (Unix seconds).
+    pub async fn confirm(
+        &self,
+        db: &Db,
+        caller: Caller,
+        issued_at: i64,
+    ) -> Result<Caller, AppError> {
         let fresh = self
             .confirmed
             .lock()
@@ -226,13 +240,16 @@ impl AccountCheck {
             None => {
                 let id = caller.user_id.to_string();
                 let user = db.run(move |conn| users::find(conn, &id)).await?;
-                let current = user.filter(|u| u.active).map(|u| Caller {
-                    user_id: caller.user_id,
-                    role: u.role,
-                    enterprise_id: u
-                        .enterprise_id
-                        .as_deref()
-                        .and_then(|e| Uuid::parse_str(e).ok()),
+                let current = user.filter(|u| u.active).map(|u| Account {
+                    caller: Caller {
+                        user_id: caller.user_id,
+                        role: u.role,
+                        enterprise_id: u
+                            .enterprise_id
+                            .as_deref()
+                            .and_then(|e| Uuid::parse_str(e).ok()),
+                    },
+                    tokens_valid_after: u.tokens_valid_after.map(|t| t.and_utc().timestamp()),
                 });
                 if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
                     if map.len() > 100_000 {
@@ -244,7 +261,12 @@ impl AccountCheck {
             }
         };
         match current {
-            Some(current) if current == caller => Ok(caller),
+            Some(current) if current.tokens_valid_after.is_some_and(|t| issued_at < t) => {
+                Err(AppError::Unauthorized(
+                    "this token was revoked (password changed or signed out everywhere); sign in again",
+                ))
+            }
+            Some(current) if current.caller == caller => Ok(caller),
             Some(_) => Err(AppError::Unauthorized(
                 "the account changed since this token was issued; sign in again",
             )),

@@ -121,12 +121,15 @@ pub fn update_user(
                 .flatten()
         });
         let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
+        // A new password or a disabled account ends every token issued so far.
+        let ends_tokens = change.password_hash.is_some() || change.active == Some(false);
         let changes = UserChanges {
             name: change.name,
             role: change.role,
             enterprise_id: Some(enterprise),
             password_hash: change.password_hash,
             active: change.active,
+            tokens_valid_after: ends_tokens.then_some(now),
         };
         if !users::update(conn, &id, current.version, &changes, now)? {
             return Err(AppError::conflict(
@@ -134,5 +137,28 @@ pub fn update_user(
             ));
         }
         users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
+    })
+}
+
+/// Signs an account out everywhere: every token issued before now stops
+/// working, on every instance within the account-check interval.
+pub fn revoke_tokens(
+    conn: &mut DbConnection,
+    id: Uuid,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let id = id.to_string();
+    write_transaction(conn, |conn| {
+        let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
+        let changes = UserChanges {
+            tokens_valid_after: Some(now),
+            ..UserChanges::default()
+        };
+        if !users::update(conn, &id, current.version, &changes, now)? {
+            return Err(AppError::conflict(
+                "the user was changed concurrently; retry",
+            ));
+        }
+        Ok(())
     })
 }

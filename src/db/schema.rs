@@ -26,6 +26,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tokens_valid_after -> Nullable<Timestamp>,
     }
 }
 

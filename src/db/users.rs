@@ -21,6 +21,8 @@ pub struct User {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Tokens issued before this second no longer count.
+    pub tokens_valid_after: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -46,6 +48,7 @@ pub struct UserChanges {
     pub enterprise_id: Option<Option<String>>,
     pub password_hash: Option<String>,
     pub active: Option<bool>,
+    pub tokens_valid_after: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConnection, user: &NewUser) -> Result<(), AppError> {

@@ -16,13 +16,13 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let validated = caller_from_token(req);
         Box::pin(async move {
-            let (state, caller) = validated?;
-            state.accounts.confirm(&state.db, caller).await
+            let (state, caller, issued_at) = validated?;
+            state.accounts.confirm(&state.db, caller, issued_at).await
         })
     }
 }
 
-fn caller_from_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller), AppError> {
+fn caller_from_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller, i64), AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -50,5 +50,5 @@ fn caller_from_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Caller),
         role: claims.role,
         enterprise_id: claims.enterprise_id,
     };
-    Ok((state, caller))
+    Ok((state, caller, claims.iat))
 }

@@ -86,6 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                             resource("/{id}", "GET, PATCH")
                                 .route(web::get().to(users::get_user))
                                 .route(web::patch().to(users::update_user)),
+                        )
+                        .service(
+                            resource("/{id}/revoke-tokens", "POST")
+                                .route(web::post().to(users::revoke_tokens)),
                         ),
                 )
                 .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))

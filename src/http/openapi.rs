@@ -26,6 +26,7 @@ use crate::http::{
         users::list_users,
         users::get_user,
         users::update_user,
+        users::revoke_tokens,
         enterprises::create_enterprise,
         enterprises::list_enterprises,
         enterprises::get_enterprise,

@@ -250,3 +250,34 @@ pub async fn update_user(
     state.accounts.forget(view.id);
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }
+
+/// Signs a user out everywhere (admin): every token issued before now stops
+/// working, on every instance within 10 s. Changing a password or
+/// disabling the account does the same.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/revoke-tokens",
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Every token issued before now is refused from now on"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn revoke_tokens(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageUsers)?;
+    let id = path.into_inner();
+    let now = crate::clock::now_utc();
+    state
+        .db
+        .write(move |conn| app::users::revoke_tokens(conn, id, now))
+        .await?;
+    state.accounts.forget(id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -21,6 +21,7 @@ backend_tests!(
     contact_records_only_self_checks_of_its_own_enterprise,
     viewer_reads_no_hazards_or_inspections,
     viewer_reads_the_directory_without_personal_data,
+    tokens_end_with_their_credentials,
     expert_may_not_void_approve_extensions_or_add_users,
     contact_signs_off_only_its_own_general_self_checks,
     supervisor_voids_with_a_reason_but_not_a_closed_hazard,
@@ -1541,4 +1542,61 @@ async fn viewer_reads_the_directory_without_personal_data(app: TestApp) {
             .expect(200);
         assert!(seen.json["contact_emails"].is_array(), "{}", seen.text);
     }
+}
+
+/// A password change, a disable and "sign out everywhere" end every token
+/// issued before them. Tokens carry whole seconds, so the test lets a
+/// second pass between issuing a token and ending it.
+async fn tokens_end_with_their_credentials(app: TestApp) {
+    let park = app.park().await;
+    let email = "revoked.expert@park.example.cn";
+    let id = app.add_user(email, "expert", None);
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/api/v1/auth/me").token(&token).send().await }
+    };
+    let pause = || actix_web::rt::time::sleep(std::time::Duration::from_millis(1100));
+
+    let stolen = app.login(email).await;
+    me(stolen.clone()).await.expect(200);
+    pause().await;
+    app.patch(&format!("/api/v1/users/{id}"))
+        .token(&park.admin)
+        .json(&json!({"password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .expect(200);
+    me(stolen).await.expect_problem(401);
+
+    let second = app.login(email).await;
+    me(second.clone()).await.expect(200);
+    pause().await;
+    app.post(&format!("/api/v1/users/{id}/revoke-tokens"))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect_problem(403);
+    let revoked = app
+        .post(&format!("/api/v1/users/{id}/revoke-tokens"))
+        .token(&park.admin)
+        .send()
+        .await;
+    assert_eq!(revoked.status.as_u16(), 204, "{}", revoked.text);
+    me(second).await.expect_problem(401);
+
+    let third = app.login(email).await;
+    me(third.clone()).await.expect(200);
+    app.post(&format!("/api/v1/users/{}/revoke-tokens", Uuid::new_v4()))
+        .token(&park.admin)
+        .send()
+        .await
+        .expect_problem(404);
+    pause().await;
+    app.patch(&format!("/api/v1/users/{id}"))
+        .token(&park.admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .expect(200);
+    me(third).await.expect_problem(401);
 }
