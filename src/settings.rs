@@ -100,6 +100,11 @@ pub struct StatsSettings {
     /// asked again, in milliseconds: the most a poller can lag behind a
     /// change. 0 asks every time.
     pub marker_ttl_ms: u64,
+    /// Figures and reports computed at once; more wait their turn.
+    pub max_concurrent_computations: usize,
+    /// How long a computation waits for its turn before `503`, in
+    /// milliseconds.
+    pub computation_wait_ms: u64,
 }
 
 /// `/metrics`.

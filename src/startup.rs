@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::auth::TokenService;
 use crate::app::escalation::{self, Escalation};
+use crate::cache::figures::FiguresCache;
 use crate::clock::SystemClock;
 use crate::db::Db;
 use crate::email::Mailer;
@@ -142,7 +143,10 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         escalation,
         mailer,
         clock: Arc::new(SystemClock),
-        figures: Arc::default(),
+        figures: Arc::new(FiguresCache::new(
+            settings.stats.max_concurrent_computations,
+            Duration::from_millis(settings.stats.computation_wait_ms),
+        )),
         metrics: Arc::new(crate::http::metric_series::Metrics::new()?),
         reads,
         login_throttle: Arc::new(crate::http::login_throttle::LoginThrottle::from_settings(

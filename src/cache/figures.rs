@@ -1,18 +1,54 @@
-//! Dashboard figures and reports, kept as finished bytes while the data
-//! they came from stands still, and the last change marker read.
+//! Dashboard figures and reports: kept as finished bytes while the data
+//! they came from stands still (a bounded least-recently-used set, never
+//! wiped whole), the last change marker read, and the gate that lets only
+//! a few computations at a time reach the database, so no viewer asking
+//! for many distinct reports can take every connection from everyone else.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::AppError;
+
+/// How many computed answers are kept.
+const MAX_ENTRIES: usize = 256;
+
+struct Entry {
+    body: Arc<Vec<u8>>,
+    /// When it was last used, for eviction.
+    used: u64,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    clock: u64,
+}
 
 /// Computed figures, kept while the data they came from stands still, and
 /// the last change marker read.
-#[derive(Default)]
 pub struct FiguresCache {
-    entries: std::sync::Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>,
-    marker: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+    entries: Mutex<Entries>,
+    marker: Mutex<Option<(Instant, String)>>,
+    computations: Arc<Semaphore>,
+    wait: Duration,
 }
 
 impl FiguresCache {
-    pub fn fresh_marker(&self, ttl: std::time::Duration) -> Option<String> {
+    /// At most `max_concurrent` computations at once; another waits up to
+    /// `wait` for its turn.
+    pub fn new(max_concurrent: usize, wait: Duration) -> FiguresCache {
+        FiguresCache {
+            entries: Mutex::default(),
+            marker: Mutex::default(),
+            computations: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            wait,
+        }
+    }
+
+    pub fn fresh_marker(&self, ttl: Duration) -> Option<String> {
         let marker = self.marker.lock().ok()?;
         marker
             .as_ref()
@@ -22,23 +58,81 @@ impl FiguresCache {
 
     pub fn remember_marker(&self, marker: &str) {
         if let Ok(mut slot) = self.marker.lock() {
-            *slot = Some((std::time::Instant::now(), marker.to_owned()));
+            *slot = Some((Instant::now(), marker.to_owned()));
         }
     }
 
-    pub fn get(&self, tag: &str) -> Option<std::sync::Arc<Vec<u8>>> {
-        self.entries.lock().ok()?.get(tag).cloned()
+    pub fn get(&self, tag: &str) -> Option<Arc<Vec<u8>>> {
+        let mut entries = self.entries.lock().ok()?;
+        entries.clock += 1;
+        let now = entries.clock;
+        let entry = entries.map.get_mut(tag)?;
+        entry.used = now;
+        Some(entry.body.clone())
     }
 
-    pub fn put(&self, tag: String, body: Vec<u8>) -> std::sync::Arc<Vec<u8>> {
-        let body = std::sync::Arc::new(body);
+    pub fn put(&self, tag: String, body: Vec<u8>) -> Arc<Vec<u8>> {
+        let body = Arc::new(body);
         if let Ok(mut entries) = self.entries.lock() {
-            // A handful of scopes are polled; anything beyond is stale.
-            if entries.len() >= 256 {
-                entries.clear();
+            if entries.map.len() >= MAX_ENTRIES && !entries.map.contains_key(&tag) {
+                let oldest = entries
+                    .map
+                    .iter()
+                    .min_by_key(|(_, e)| e.used)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    entries.map.remove(&oldest);
+                }
             }
-            entries.insert(tag, body.clone());
+            entries.clock += 1;
+            let used = entries.clock;
+            entries.map.insert(
+                tag,
+                Entry {
+                    body: body.clone(),
+                    used,
+                },
+            );
         }
         body
+    }
+
+    /// A turn to compute figures: waits up to the configured time for one
+    /// of the few, then answers `503` (with `Retry-After`).
+    pub async fn turn(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(self.wait, self.computations.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                tracing::warn!("figures computation refused: too many at once");
+                Err(AppError::Unavailable)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_answer_goes_first_and_never_all() {
+        let cache = FiguresCache::new(1, Duration::ZERO);
+        for i in 0..MAX_ENTRIES {
+            cache.put(format!("t{i}"), vec![1]);
+        }
+        assert!(cache.get("t0").is_some());
+        cache.put("new".into(), vec![2]);
+        assert!(cache.get("t0").is_some(), "recently used, kept");
+        assert!(cache.get("t1").is_none(), "least recently used, evicted");
+        assert!(cache.get("t2").is_some() && cache.get("new").is_some());
+    }
+
+    #[actix_web::test]
+    async fn computations_beyond_the_limit_wait_then_are_refused() {
+        let cache = FiguresCache::new(1, Duration::from_millis(50));
+        let first = cache.turn().await.unwrap();
+        assert!(matches!(cache.turn().await, Err(AppError::Unavailable)));
+        drop(first);
+        assert!(cache.turn().await.is_ok());
     }
 }

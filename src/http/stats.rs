@@ -115,6 +115,7 @@ pub async fn overview(
     let today = state.park.now().park_today;
     let year = query.year;
     let park_wide = caller.scope().is_none();
+    let _turn = state.figures.turn().await?;
     let overview = state
         .db
         .run(move |conn| stats::overview(conn, today, year, enterprise_id, park_wide))
@@ -150,6 +151,7 @@ async fn report_response(
         None => {
             let as_of = query.as_of;
             let park = state.park.clone();
+            let _turn = state.figures.turn().await?;
             let report = state
                 .db
                 .run(move |conn| {

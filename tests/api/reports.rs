@@ -15,6 +15,7 @@ backend_tests!(
     dashboard_overview_and_polling,
     demo_park_reproduces_2024,
     exports_are_inert,
+    heavy_work_is_bounded,
 );
 
 /// A hand-built park (see the module notes in each step).
@@ -851,4 +852,72 @@ async fn exports_are_inert(app: TestApp) {
         .find(|c| c.to_string().contains("HYPERLINK"))
         .expect("the enterprise's row");
     assert_eq!(cell, calamine::Data::String(name.to_owned()));
+}
+
+/// 50 reports for distinct days at once, on the demo park's 6644 hazards:
+/// at most two are computed at a time, the rest wait their turn or are
+/// told `503` with `Retry-After`, and meanwhile reporting and reading a
+/// hazard still answer within a second (the computations cannot take every
+/// database connection).
+async fn heavy_work_is_bounded(app: TestApp) {
+    let settings = app.state.settings.clone();
+    app.state
+        .db
+        .write(move |conn| hazard_tracker::app::demo::load(conn, &settings))
+        .await
+        .unwrap();
+    let park = app.park().await;
+    let reports = (0..50).map(|day| {
+        let app = &app;
+        let viewer = park.viewer.clone();
+        async move {
+            let as_of =
+                chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap() + chrono::Duration::days(day);
+            app.get(&format!("/api/v1/reports/yearly/2024?as_of={as_of}"))
+                .token(&viewer)
+                .send()
+                .await
+        }
+    });
+    let meanwhile = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let hazard = app
+            .report(
+                &park.expert,
+                crate::helpers::general_hazard(park.enterprise_a),
+            )
+            .await;
+        let reported = started.elapsed();
+        let started = std::time::Instant::now();
+        app.get(&format!(
+            "/api/v1/hazards/{}",
+            hazard["id"].as_str().unwrap()
+        ))
+        .token(&park.expert)
+        .header("Cache-Control", "no-cache")
+        .send()
+        .await
+        .expect(200);
+        (reported, started.elapsed())
+    };
+    let (answers, (reported, read)) =
+        futures_util::future::join(futures_util::future::join_all(reports), meanwhile).await;
+    assert!(
+        reported < std::time::Duration::from_secs(1),
+        "report took {reported:?}"
+    );
+    assert!(
+        read < std::time::Duration::from_secs(1),
+        "read took {read:?}"
+    );
+    let mut ok = 0;
+    for answer in answers {
+        match answer.status.as_u16() {
+            200 => ok += 1,
+            503 => assert!(answer.header("retry-after").is_some(), "{}", answer.text),
+            other => panic!("a report answered {other}: {}", answer.text),
+        }
+    }
+    assert!(ok >= 2, "some reports are computed");
 }
