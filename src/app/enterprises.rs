@@ -1,18 +1,24 @@
 //! Enterprises: registering one and changing it, each together with its
 //! event in the enterprise's history, in one transaction.
 
-use chrono::NaiveDateTime;
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::grading::record_enterprise_event;
-use crate::db::enterprises::{self, Enterprise, EnterpriseChanges, NewEnterprise};
+use crate::app::grading::{record_enterprise_event, standings, Standing};
+use crate::db::enterprises::{
+    self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
+};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::EnterpriseStatus;
+use crate::domain::grading::Grade;
 use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
+use crate::settings::GradingSettings;
 
 /// A checked registration.
 pub struct Registration {
@@ -82,4 +88,46 @@ pub fn update(
         });
         record_enterprise_event(conn, &id, caller, "updated", now, None, details)
     })
+}
+
+/// What a page of the enterprise directory asks for.
+pub struct DirectoryQuery {
+    /// An enterprise contact's own enterprise.
+    pub only: Option<String>,
+    pub status: Option<EnterpriseStatus>,
+    /// Only enterprises of this grade as of `as_of`.
+    pub grade: Option<Grade>,
+    pub as_of: NaiveDate,
+    pub today: NaiveDate,
+}
+
+/// A page of the directory with each enterprise's standing (grade, review
+/// flags) as of the day asked.
+pub fn directory_page(
+    conn: &mut DbConnection,
+    grading: &GradingSettings,
+    asked: &DirectoryQuery,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<Enterprise>, HashMap<String, Standing>), AppError> {
+    let standings = standings(
+        conn,
+        grading,
+        asked.as_of,
+        asked.today,
+        asked.only.as_deref(),
+    )?;
+    let among = asked.grade.map(|wanted| {
+        standings
+            .iter()
+            .filter(|(_, s)| s.grade() == Some(wanted))
+            .map(|(id, _)| id.clone())
+            .collect::<Vec<_>>()
+    });
+    let filter = EnterpriseFilter {
+        only: asked.only.clone(),
+        status: asked.status.map(|s| s.as_str().to_owned()),
+        among,
+    };
+    Ok((enterprises::list(conn, &filter, after, limit)?, standings))
 }

@@ -164,9 +164,9 @@ pub struct HazardFilter {
     /// Confines the list to one enterprise (an enterprise contact's own).
     pub only_enterprise: Option<String>,
     pub enterprise_id: Option<String>,
-    pub state: Option<String>,
-    pub level: Option<String>,
-    pub source: Option<String>,
+    pub state: Option<HazardState>,
+    pub level: Option<HazardLevel>,
+    pub source: Option<CheckSource>,
     pub category: Option<String>,
     pub specialty: Option<String>,
     pub inspection_id: Option<String>,
@@ -215,14 +215,14 @@ pub fn list(
     if let Some(v) = &filter.enterprise_id {
         query = query.filter(hazards::enterprise_id.eq(v.clone()));
     }
-    if let Some(v) = &filter.state {
-        query = query.filter(hazards::state.eq(v.clone()));
+    if let Some(v) = filter.state {
+        query = query.filter(hazards::state.eq(v));
     }
-    if let Some(v) = &filter.level {
-        query = query.filter(hazards::level.eq(v.clone()));
+    if let Some(v) = filter.level {
+        query = query.filter(hazards::level.eq(v));
     }
-    if let Some(v) = &filter.source {
-        query = query.filter(hazards::source.eq(v.clone()));
+    if let Some(v) = filter.source {
+        query = query.filter(hazards::source.eq(v));
     }
     if let Some(v) = &filter.category {
         query = query.filter(hazards::category.eq(v.clone()));

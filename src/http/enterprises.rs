@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::enterprises::Registration;
+use crate::app::enterprises::{DirectoryQuery, Registration};
 use crate::app::grading::Standing;
-use crate::db::enterprises::{self, Enterprise, EnterpriseChanges, EnterpriseFilter};
+use crate::db::enterprises::{self, Enterprise, EnterpriseChanges};
 use crate::db::stored_id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
@@ -222,32 +222,18 @@ pub async fn list_enterprises(
     let after = decode_id_cursor(query.cursor.as_deref())?;
     let today = state.park.now().park_today;
     let as_of = query.as_of.unwrap_or(today);
-    let (only, status, grade) = (
-        caller.scope().map(|id| id.to_string()),
-        query.status,
-        query.grade,
-    );
+    let asked = DirectoryQuery {
+        only: caller.scope().map(|id| id.to_string()),
+        status: query.status,
+        grade: query.grade,
+        as_of,
+        today,
+    };
     let grading = state.settings.grading.clone();
     let (rows, standings) = state
         .db
         .run(move |conn| {
-            let standings = app::grading::standings(conn, &grading, as_of, today, only.as_deref())?;
-            let among = grade.map(|wanted| {
-                standings
-                    .iter()
-                    .filter(|(_, s)| s.grade() == Some(wanted))
-                    .map(|(id, _)| id.clone())
-                    .collect::<Vec<_>>()
-            });
-            let filter = EnterpriseFilter {
-                only,
-                status: status.map(|s| s.as_str().to_owned()),
-                among,
-            };
-            Ok((
-                enterprises::list(conn, &filter, after.as_deref(), page.fetch())?,
-                standings,
-            ))
+            app::enterprises::directory_page(conn, &grading, &asked, after.as_deref(), page.fetch())
         })
         .await?;
     let views = rows

@@ -22,6 +22,7 @@ use crate::domain::hazard::{
     allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, TransitionContext,
 };
 use crate::domain::inspection::check_source_rules;
+use crate::domain::park::Park;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::error::AppError;
 use crate::http::conditional::IfMatch;
@@ -233,6 +234,43 @@ pub struct ListHazardsQuery {
     pub cursor: Option<String>,
 }
 
+impl ListHazardsQuery {
+    /// The storage filter this query asks for, confined to the caller's
+    /// enterprise; categories and specialties may be given by label.
+    fn filter(
+        &self,
+        caller: &Caller,
+        park: &Park,
+        today: NaiveDate,
+    ) -> Result<HazardFilter, AppError> {
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if text.is_some_and(|q| q.chars().count() > 100) {
+            return Err(AppError::invalid("q", "must be at most 100 characters"));
+        }
+        let category = self
+            .category
+            .as_deref()
+            .map(|c| park.category_code(c).unwrap_or(c).to_owned());
+        let specialty = self
+            .specialty
+            .as_deref()
+            .map(|s| park.specialty_code(s).unwrap_or(s).to_owned());
+        Ok(HazardFilter {
+            only_enterprise: caller.scope().map(|id| id.to_string()),
+            enterprise_id: self.enterprise_id.map(|id| id.to_string()),
+            state: self.state,
+            level: self.level,
+            source: self.source,
+            category,
+            specialty,
+            inspection_id: self.inspection_id.map(|id| id.to_string()),
+            found_year: self.found_year,
+            overdue: self.overdue.map(|overdue| (overdue, today)),
+            text: text.map(like_pattern),
+        })
+    }
+}
+
 /// Lists hazards, newest first; an enterprise contact sees its own only.
 #[utoipa::path(
     get,
@@ -256,31 +294,7 @@ pub async fn list_hazards(
     let page = Page::new(query.limit)?;
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let now = state.park.now();
-    let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if text.is_some_and(|q| q.chars().count() > 100) {
-        return Err(AppError::invalid("q", "must be at most 100 characters"));
-    }
-    let category = match query.category.as_deref() {
-        Some(c) => Some(state.park.category_code(c).unwrap_or(c).to_owned()),
-        None => None,
-    };
-    let specialty = match query.specialty.as_deref() {
-        Some(s) => Some(state.park.specialty_code(s).unwrap_or(s).to_owned()),
-        None => None,
-    };
-    let filter = HazardFilter {
-        only_enterprise: caller.scope().map(|id| id.to_string()),
-        enterprise_id: query.enterprise_id.map(|id| id.to_string()),
-        state: query.state.map(|s| s.as_str().to_owned()),
-        level: query.level.map(|l| l.as_str().to_owned()),
-        source: query.source.map(|s| s.as_str().to_owned()),
-        category,
-        specialty,
-        inspection_id: query.inspection_id.map(|id| id.to_string()),
-        found_year: query.found_year,
-        overdue: query.overdue.map(|overdue| (overdue, now.park_today)),
-        text: text.map(like_pattern),
-    };
+    let filter = query.filter(&caller, &state.park, now.park_today)?;
     // The page depends on the query, on who asks (their enterprise, and
     // their role for `allowed_actions`) and on the day (`overdue`).
     let key = format!(
