@@ -58,7 +58,7 @@ impl TryFrom<User> for UserView {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub email: String,
@@ -66,10 +66,19 @@ pub struct CreateUser {
     pub role: Role,
     /// Required for the `enterprise` role, refused for the others.
     pub enterprise_id: Option<Uuid>,
-    /// At least 10 characters.
-    #[serde(skip_serializing)]
-    #[schema(value_type = String, format = Password)]
+    /// At least 10 characters; never returned.
+    #[schema(value_type = String, format = Password, write_only, min_length = 10)]
     pub password: SecretString,
+}
+
+/// What makes two requests to create a user the same request, for
+/// `Idempotency-Key`: everything but the password, which is never kept.
+#[derive(Serialize)]
+struct CreateUserFingerprint<'a> {
+    email: &'a str,
+    name: &'a str,
+    role: Role,
+    enterprise_id: Option<Uuid>,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -118,6 +127,12 @@ pub async fn create_user(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
     let body = body.into_inner();
+    let fingerprint = CreateUserFingerprint {
+        email: &body.email,
+        name: &body.name,
+        role: body.role,
+        enterprise_id: body.enterprise_id,
+    };
     let account = NewAccount {
         email: Email::parse(&body.email).map_err(|m| AppError::invalid("email", m))?,
         name: required_text("name", &body.name, MAX_LINE)?,
@@ -125,7 +140,7 @@ pub async fn create_user(
         enterprise_id: body.enterprise_id,
         password_hash: hash_new_password(body.password.clone()).await?,
     };
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
+    create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
         let user = app::users::create_user(conn, account, crate::clock::now_utc())?;
         let view = UserView::try_from(user)?;
         let location = format!("/api/v1/users/{}", view.id);
