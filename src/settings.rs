@@ -50,10 +50,19 @@ pub struct ServerSettings {
     /// too, so `HT__SERVER__CORS_ALLOWED_ORIGINS` can set it.
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// The park's own proxies (addresses or CIDR ranges): only from these
+    /// are `Forwarded` / `X-Forwarded-For` believed. Empty: the TCP peer is
+    /// the client. Comma-separated in `HT__SERVER__TRUSTED_PROXIES`.
+    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ServerSettings {
     fn validate(&self) -> anyhow::Result<()> {
+        for proxy in &self.trusted_proxies {
+            crate::domain::network::Cidr::parse(proxy)
+                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?;
+        }
         if self.max_body_bytes == 0 {
             bail!("server.max_body_bytes must be positive");
         }

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod grading;
 pub mod hazard;
 pub mod inspection;
+pub mod network;
 pub mod park;
 pub mod text;
 pub mod version;

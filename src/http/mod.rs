@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod client_address;
 pub mod conditional;
 pub mod enterprises;
 pub mod extract;

@@ -241,6 +241,67 @@ async fn sign_in_attempts_are_limited_on_postgres() {
     sign_in_attempts_are_limited(Backend::Postgres).await;
 }
 
+/// Behind the park's own proxy the limit counts each client's address, not
+/// the proxy's; a forwarding header from anyone else changes nothing.
+async fn sign_in_limits_count_clients_behind_trusted_proxies(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth.login_attempts_per_minute_per_account = 0;
+        settings.auth.login_attempts_per_minute_per_address = 3;
+        settings.server.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    let from = |client: &'static str| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/auth/token")
+                .header("X-Forwarded-For", client)
+                .json(&json!({"email": "nobody@park.example.cn", "password": "guess guess guess"}))
+                .send()
+                .await
+        }
+    };
+    for _ in 0..3 {
+        from("203.0.113.7").await.expect_problem(401);
+    }
+    assert_throttled(from("203.0.113.7").await);
+    // Another client behind the same proxy keeps its own attempts.
+    from("203.0.113.8").await.expect_problem(401);
+
+    // Without trusted proxies the header is the client's own say-so.
+    let direct = spawn_app_with(backend, |settings| {
+        settings.auth.login_attempts_per_minute_per_account = 0;
+        settings.auth.login_attempts_per_minute_per_address = 3;
+    })
+    .await;
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        direct
+            .post("/api/v1/auth/token")
+            .header("X-Forwarded-For", client)
+            .json(&json!({"email": "nobody@park.example.cn", "password": "guess guess guess"}))
+            .send()
+            .await
+            .expect_problem(401);
+    }
+    assert_throttled(
+        direct
+            .post("/api/v1/auth/token")
+            .header("X-Forwarded-For", "203.0.113.4")
+            .json(&json!({"email": "nobody@park.example.cn", "password": "guess guess guess"}))
+            .send()
+            .await,
+    );
+}
+
+#[actix_web::test]
+async fn sign_in_limits_count_clients_behind_trusted_proxies_on_sqlite() {
+    sign_in_limits_count_clients_behind_trusted_proxies(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn sign_in_limits_count_clients_behind_trusted_proxies_on_postgres() {
+    sign_in_limits_count_clients_behind_trusted_proxies(Backend::Postgres).await;
+}
+
 const WEB_CLIENT: &str = "https://hazards.park.example.cn";
 
 async fn preflight(app: &TestApp, origin: &str) -> crate::helpers::Reply {
