@@ -41,8 +41,19 @@ add_user fuzz-viewer@park.example.cn viewer
 add_user fuzz-contact@park.example.cn enterprise "$enterprise"
 
 checks=not_a_server_error,response_schema_conformance,negative_data_rejection,status_code_conformance,content_type_conformance
+# Changing a user (a new password, a disable) or signing one out ends that
+# user's tokens, the fuzzing token too if the fuzzer finds its own id: those
+# operations run last, in a pass of their own, with a fresh token.
+token_ending='^/api/v1/users/\{id\}'
 for who in fuzz-admin fuzz-expert fuzz-viewer fuzz-contact; do
   echo "== schemathesis as $who"
   schemathesis run "$base/openapi.json" -H "Authorization: Bearer $(token $who@park.example.cn)" \
+    --exclude-path-regex "$token_ending" \
+    --max-examples "$EXAMPLES" --checks "$checks" --seed 20241231 --no-color
+done
+for who in fuzz-admin fuzz-expert fuzz-viewer fuzz-contact; do
+  echo "== schemathesis as $who: operations that can end tokens"
+  schemathesis run "$base/openapi.json" -H "Authorization: Bearer $(token $who@park.example.cn)" \
+    --include-path-regex "$token_ending" \
     --max-examples "$EXAMPLES" --checks "$checks" --seed 20241231 --no-color
 done
