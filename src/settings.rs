@@ -31,6 +31,16 @@ pub struct Settings {
     pub stats: StatsSettings,
     pub read_cache: ReadCacheSettings,
     pub metrics: MetricsSettings,
+    pub records: RecordsSettings,
+}
+
+/// Paper records entered after the fact (补录).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordsSettings {
+    /// A step or a find dated more than this many minutes before it is
+    /// recorded is an entered record: the work of experts, supervisors and
+    /// admins, marked `entered_late`.
+    pub backdate_tolerance_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -827,6 +827,7 @@ impl Finder<'_> {
                 recorded_at: at,
                 note: None,
                 details: "{}".into(),
+                entered_late: false,
             });
         }
     }

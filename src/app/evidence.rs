@@ -204,6 +204,9 @@ fn record_evidence_change(
         from: hazard.state,
         occurred_at,
         note: None,
+        // Evidence is dated as the file was taken; it does not date the
+        // lifecycle, so it is never an entered step.
+        entered_late: false,
         details: match details {
             Value::Object(map) => map,
             _ => Map::new(),

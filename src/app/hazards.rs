@@ -15,7 +15,7 @@ use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::{enterprises, inspections, stored_id, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::hazard::new::NewHazard;
-use crate::domain::hazard::rules::{self, PlanInput, PlanTarget};
+use crate::domain::hazard::rules::{self, PlanInput, PlanTarget, RecordPolicy};
 use crate::domain::hazard::{
     hazard_number, transition, ExtensionState, HazardAction, HazardState, TransitionContext,
     TransitionError,
@@ -30,14 +30,16 @@ pub fn report_hazard(
     caller: &Caller,
     new: NewHazard,
     now: Now,
+    policy: RecordPolicy,
     escalation: &Escalation,
 ) -> Result<Hazard, AppError> {
+    let entered_late = rules::entered_late(caller.role, new.found_at, now.utc, policy, "found_at")?;
     write_transaction(conn, |conn| {
         check_references(conn, caller, &new)?;
         let seq = store::next_number_in_year(conn, new.found_year)?;
         let hazard = new_hazard_row(new, seq, caller, now);
         store::insert(conn, &hazard)?;
-        store::append_event(conn, &first_event(&hazard, caller, now))?;
+        store::append_event(conn, &first_event(&hazard, caller, now, entered_late))?;
         escalation.on_reported(conn, &hazard, now.utc)?;
         Ok(hazard)
     })
@@ -128,7 +130,7 @@ fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard
 }
 
 /// The first event of a hazard's history: its report.
-fn first_event(hazard: &Hazard, caller: &Caller, now: Now) -> HazardEvent {
+fn first_event(hazard: &Hazard, caller: &Caller, now: Now, entered_late: bool) -> HazardEvent {
     HazardEvent {
         id: Uuid::now_v7().to_string(),
         hazard_id: hazard.id.clone(),
@@ -148,6 +150,7 @@ fn first_event(hazard: &Hazard, caller: &Caller, now: Now) -> HazardEvent {
             "deadline": hazard.deadline,
         })
         .to_string(),
+        entered_late,
     }
 }
 
@@ -212,6 +215,25 @@ pub struct Preconditions {
     pub occurred_at: Option<NaiveDateTime>,
 }
 
+impl Preconditions {
+    /// When the step happened, checked against the history, and whether it
+    /// is an entered record (refused to roles that may not enter them).
+    fn dating(
+        &self,
+        caller: &Caller,
+        history: &History,
+        now: Now,
+        policy: RecordPolicy,
+    ) -> Result<(NaiveDateTime, bool), AppError> {
+        let at = rules::occurred_at(self.occurred_at, now.utc, history.last_step)?;
+        let late = match self.occurred_at {
+            Some(given) => rules::entered_late(caller.role, given, now.utc, policy, "occurred_at")?,
+            None => false,
+        };
+        Ok((at, late))
+    }
+}
+
 /// The outcome of a command: the hazard as it now is, and the extension the
 /// command created or decided, if any.
 pub struct Applied {
@@ -237,6 +259,15 @@ pub fn check_version(hazard: &Hazard, if_match: Option<&ExpectedVersion>) -> Res
     version::check_version(if_match, hazard.version)
 }
 
+/// What a change is made under besides the command: the time, the park's
+/// policy for entered records, and the escalation policy.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub now: Now,
+    pub policy: RecordPolicy,
+    pub escalation: &'a Escalation,
+}
+
 /// Takes `command` on a hazard the caller may see: load → decide → persist.
 pub fn apply(
     conn: &mut DbConnection,
@@ -244,9 +275,13 @@ pub fn apply(
     hazard_id: Uuid,
     command: Command,
     preconditions: Preconditions,
-    now: Now,
-    escalation: &Escalation,
+    context: &Context<'_>,
 ) -> Result<Applied, AppError> {
+    let Context {
+        now,
+        policy,
+        escalation,
+    } = *context;
     write_transaction(conn, |conn| {
         let mut hazard = visible_hazard(conn, caller, hazard_id)?;
         check_version(&hazard, preconditions.if_match.as_ref())?;
@@ -254,8 +289,7 @@ pub fn apply(
         let from = hazard.state;
         let next = decide(caller, &hazard, action)?;
         let history = History::of(conn, &hazard)?;
-        let occurred_at =
-            rules::occurred_at(preconditions.occurred_at, now.utc, history.last_step)?;
+        let (occurred_at, entered_late) = preconditions.dating(caller, &history, now, policy)?;
         let previous_deadline = hazard.deadline;
         let outcome = carry_out(conn, caller, &mut hazard, command, occurred_at, now)?;
         hazard.state = next;
@@ -265,6 +299,7 @@ pub fn apply(
             occurred_at,
             note: outcome.note,
             details: outcome.details,
+            entered_late,
         };
         record_change(conn, caller, &mut hazard, &history, step, now)?;
         escalation.on_changed(conn, &hazard, previous_deadline, now.utc)?;
@@ -318,6 +353,7 @@ pub struct Step {
     pub occurred_at: NaiveDateTime,
     pub note: Option<String>,
     pub details: Map<String, Value>,
+    pub entered_late: bool,
 }
 
 /// Persists a decided change: the hazard with its version moved, written
@@ -354,6 +390,7 @@ pub fn record_change(
             recorded_at: now.utc,
             note: step.note,
             details: Value::Object(step.details).to_string(),
+            entered_late: step.entered_late,
         },
     )
 }
@@ -479,7 +516,16 @@ fn accept_rectification(
 ) -> Result<Outcome, AppError> {
     hazard.closed_at = Some(occurred_at);
     let submitted_on = hazard.submitted_at.map(|at| now.local_date(at));
-    hazard.closed_on_time = Some(rules::closed_on_time(submitted_on, hazard.deadline));
+    let submit = store::last_event_of(conn, &hazard.id, "submit")?;
+    let recorded_in_time = submit.is_none_or(|e| {
+        rules::submission_recorded_in_time(
+            now.local_date(e.recorded_at),
+            hazard.deadline,
+            e.actor_role,
+        )
+    });
+    hazard.closed_on_time =
+        Some(rules::closed_on_time(submitted_on, hazard.deadline) && recorded_in_time);
     withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
     Ok(Outcome::noted(notes))
 }

@@ -70,6 +70,8 @@ pub struct HazardEvent {
     pub note: Option<String>,
     /// JSON object with what the action carried (plan, deadlines, …).
     pub details: String,
+    /// Dated more than the park's tolerance before it was recorded (补录).
+    pub entered_late: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -400,4 +402,19 @@ pub fn awaiting_rule(
         DeadlineWindow::Before(day) => query.filter(hazards::deadline.lt(day)),
     };
     Ok(query.load(conn)?)
+}
+
+/// The hazard's latest event of `action`.
+pub fn last_event_of(
+    conn: &mut DbConnection,
+    hazard_id: &str,
+    action: &str,
+) -> Result<Option<HazardEvent>, AppError> {
+    Ok(hazard_events::table
+        .filter(hazard_events::hazard_id.eq(hazard_id))
+        .filter(hazard_events::action.eq(action))
+        .order(hazard_events::seq.desc())
+        .select(HazardEvent::as_select())
+        .first(conn)
+        .optional()?)
 }

@@ -121,6 +121,7 @@ diesel::table! {
         recorded_at -> Timestamp,
         note -> Nullable<Text>,
         details -> Text,
+        entered_late -> Bool,
     }
 }
 

@@ -43,6 +43,9 @@ vocabulary! {
         ReopenHazards => "reopen_hazards",
         /// Ask for a later deadline.
         RequestExtensions => "request_extensions",
+        /// Enter records after the fact (补录): date a find or a step more
+        /// than the park's tolerance in the past.
+        EnterPastRecords => "enter_past_records",
         /// Approve or refuse an extension request.
         DecideExtensions => "decide_extensions",
         /// Read, attach and remove one's own evidence files.
@@ -90,6 +93,7 @@ impl Capability {
             Self::VoidHazards => "void hazards",
             Self::ReopenHazards => "reopen hazards",
             Self::RequestExtensions => "request deadline extensions",
+            Self::EnterPastRecords => "enter records after the fact",
             Self::DecideExtensions => "decide deadline extensions",
             Self::HandleEvidence => "read, attach or remove evidence files",
             Self::RemoveAnyEvidence => "remove evidence files others uploaded",
@@ -120,7 +124,7 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::HandleEvidence
         | C::ReadInspections
         | C::ReadContactDetails => &[Admin, Supervisor, Expert, Enterprise],
-        C::AcceptGeneralHazards => &[Admin, Supervisor, Expert],
+        C::AcceptGeneralHazards | C::EnterPastRecords => &[Admin, Supervisor, Expert],
         C::AcceptOwnSelfCheckHazards => &[Enterprise],
         C::AcceptMajorHazards
         | C::VoidHazards
@@ -235,6 +239,7 @@ mod tests {
                     C::ReportHazards,
                     C::RectifyHazards,
                     C::AcceptGeneralHazards,
+                    C::EnterPastRecords,
                     C::AcceptMajorHazards,
                     C::VoidHazards,
                     C::ReopenHazards,
@@ -261,6 +266,7 @@ mod tests {
                     C::ReportHazards,
                     C::RectifyHazards,
                     C::AcceptGeneralHazards,
+                    C::EnterPastRecords,
                     C::HandleEvidence,
                     C::ReadInspections,
                     C::ReadEnterprises,

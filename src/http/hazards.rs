@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::hazards::{Command, Preconditions};
+use crate::app::hazards::{Command, Context, Preconditions};
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
@@ -199,9 +199,10 @@ pub async fn create_hazard(
     )?;
     let now = state.park.now();
     let new = body.parse(&state.park, &now)?;
+    let policy = state.record_policy();
     let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let hazard = app::hazards::report_hazard(conn, &caller, new, now, &escalation)?;
+        let hazard = app::hazards::report_hazard(conn, &caller, new, now, policy, &escalation)?;
         let view = HazardView::build(hazard, &caller, now.park_today)?;
         Created::new(
             &view,
@@ -392,6 +393,9 @@ pub struct EventView {
     pub occurred_at: DateTime<Utc>,
     /// When the service recorded it.
     pub recorded_at: DateTime<Utc>,
+    /// Dated more than `records.backdate_tolerance_minutes` before it was
+    /// recorded: an entered record (补录), by the actor named.
+    pub entered_late: bool,
     pub note: Option<String>,
     /// What the action carried: plan, deadlines, extension ids; for
     /// evidence, the file (`attachment_id`, `phase`, `sha256`, …) and the
@@ -416,6 +420,7 @@ impl TryFrom<HazardEvent> for EventView {
             to_state: e.to_state,
             occurred_at: e.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),
+            entered_late: e.entered_late,
             details: serde_json::from_str(&e.details).map_err(|_| bad("details"))?,
             action: e.action,
             note: e.note,
@@ -616,6 +621,7 @@ async fn run_command(
         occurred_at: occurred_at.map(|t| t.naive_utc()),
     };
     let now = state.park.now();
+    let policy = state.record_policy();
     let escalation = state.escalation.clone();
     let applied = state
         .db
@@ -626,8 +632,11 @@ async fn run_command(
                 hazard_id,
                 command,
                 preconditions,
-                now,
-                &escalation,
+                &Context {
+                    now,
+                    policy,
+                    escalation: &escalation,
+                },
             )
         })
         .await?;
@@ -883,6 +892,7 @@ pub async fn request_extension(
     };
     let hazard_id = path.into_inner();
     let now = state.park.now();
+    let policy = state.record_policy();
     let escalation = state.escalation.clone();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
         let applied = app::hazards::apply(
@@ -891,8 +901,11 @@ pub async fn request_extension(
             hazard_id,
             command,
             preconditions,
-            now,
-            &escalation,
+            &Context {
+                now,
+                policy,
+                escalation: &escalation,
+            },
         )?;
         let extension = applied
             .extension

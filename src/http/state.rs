@@ -9,6 +9,7 @@ use crate::app::escalation::{Escalation, Outbox};
 use crate::cache::figures::FiguresCache;
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::domain::hazard::rules::RecordPolicy;
 use crate::domain::park::Park;
 use crate::email::Mailer;
 use crate::settings::Settings;
@@ -39,6 +40,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// How far back a find or a step may be dated before it is an entered
+    /// record.
+    pub fn record_policy(&self) -> RecordPolicy {
+        RecordPolicy {
+            backdate_tolerance: chrono::Duration::minutes(i64::from(
+                self.settings.records.backdate_tolerance_minutes,
+            )),
+        }
+    }
+
     /// The parts the outbox workers run on.
     pub fn outbox(&self) -> Outbox {
         Outbox {

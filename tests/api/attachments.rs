@@ -1104,8 +1104,8 @@ async fn paper_records_are_entered_after_their_scans(app: TestApp) {
     let mut plan = full_plan();
     plan["occurred_at"] = json!(day(28));
     for (action, token, payload) in [
-        ("plan", &park.contact_a, plan),
-        ("submit", &park.contact_a, json!({"occurred_at": day(20)})),
+        ("plan", &park.expert, plan),
+        ("submit", &park.expert, json!({"occurred_at": day(20)})),
         ("accept", &park.supervisor, json!({"occurred_at": day(19)})),
     ] {
         app.post(&format!("/api/v1/hazards/{id}/{action}"))

@@ -120,10 +120,11 @@ async fn known_park(app: &TestApp) -> Known {
     act(app, &expert, &h1, "plan", "2025-03-11", plan.clone()).await;
     act(app, &expert, &h1, "submit", "2025-03-15", json!({})).await;
     act(app, &expert, &h1, "accept", "2025-03-16", json!({})).await;
-    // A, H2: a self-check, closed late.
+    // A, H2: a self-check, closed late (entered from the paper ledger by
+    // the resident expert: an enterprise cannot date its own steps back).
     let h2 = hazard(
         app,
-        &park.contact_a,
+        &expert,
         body(
             a,
             "self_check",
@@ -135,17 +136,9 @@ async fn known_park(app: &TestApp) -> Known {
         ),
     )
     .await;
-    act(
-        app,
-        &park.contact_a,
-        &h2,
-        "plan",
-        "2025-03-21",
-        plan.clone(),
-    )
-    .await;
-    act(app, &park.contact_a, &h2, "submit", "2025-03-28", json!({})).await;
-    act(app, &park.contact_a, &h2, "accept", "2025-03-29", json!({})).await;
+    act(app, &expert, &h2, "plan", "2025-03-21", plan.clone()).await;
+    act(app, &expert, &h2, "submit", "2025-03-28", json!({})).await;
+    act(app, &expert, &h2, "accept", "2025-03-29", json!({})).await;
     // A, H3: a major hazard still being rectified (and overdue).
     let h3 = hazard(
         app,

@@ -22,6 +22,7 @@ backend_tests!(
     viewer_reads_no_hazards_or_inspections,
     viewer_reads_the_directory_without_personal_data,
     tokens_end_with_their_credentials,
+    an_enterprise_cannot_rewrite_its_own_punctuality,
     expert_may_not_void_approve_extensions_or_add_users,
     contact_signs_off_only_its_own_general_self_checks,
     supervisor_voids_with_a_reason_but_not_a_closed_hazard,
@@ -1599,4 +1600,107 @@ async fn tokens_end_with_their_credentials(app: TestApp) {
         .await
         .expect(200);
     me(third).await.expect_problem(401);
+}
+
+/// The exploit of a graded party bending the figure that grades it: an
+/// overdue hazard, then the contact dates its plan and submission back to
+/// just after the find. Refused; done honestly, the closure is late; and a
+/// step the expert enters from the ledger is marked as entered late.
+async fn an_enterprise_cannot_rewrite_its_own_punctuality(app: TestApp) {
+    let park = app.park().await;
+    let now = chrono::Utc::now();
+    let found = now - chrono::Duration::days(20);
+    let mut body = general_hazard(park.enterprise_a);
+    body["found_at"] = json!(found.to_rfc3339());
+    body["deadline"] = json!(days_from_today(-10));
+    let hazard = app.report(&park.expert, body).await;
+    assert_eq!(hazard["overdue"], true);
+    let id = id_of(&hazard);
+    let step = |token: &str, action: &str, payload: Value| {
+        let app = &app;
+        let (token, path) = (token.to_owned(), format!("/api/v1/hazards/{id}/{action}"));
+        async move { app.post(&path).token(&token).json(&payload).send().await }
+    };
+    let back = |secs: i64| (found + chrono::Duration::seconds(secs)).to_rfc3339();
+    let refused = step(
+        &park.contact_a,
+        "plan",
+        json!({"measures": "更换报警器", "occurred_at": back(1)}),
+    )
+    .await
+    .expect_problem(422);
+    assert!(
+        refused.json["errors"]["occurred_at"].is_string(),
+        "{}",
+        refused.text
+    );
+
+    // A self-check dated in a year gone by is refused to the contact too.
+    let mut old = general_hazard(park.enterprise_a);
+    old["source"] = json!("self_check");
+    old["found_at"] = json!(found.to_rfc3339());
+    old["deadline"] = json!(days_from_today(5));
+    let refused = app
+        .post("/api/v1/hazards")
+        .token(&park.contact_a)
+        .json(&old)
+        .send()
+        .await
+        .expect_problem(422);
+    assert!(
+        refused.json["errors"]["found_at"].is_string(),
+        "{}",
+        refused.text
+    );
+
+    // Honestly: planned and submitted now, after the deadline.
+    step(&park.contact_a, "plan", json!({"measures": "更换报警器"}))
+        .await
+        .expect(200);
+    step(&park.contact_a, "submit", json!({})).await.expect(200);
+    step(&park.expert, "accept", json!({})).await.expect(200);
+    let events = crate::helpers::events(&app, &park.expert, &id).await;
+    assert_eq!(
+        events[0]["entered_late"], true,
+        "the expert's report, dated back"
+    );
+    assert!(
+        events[1..].iter().all(|e| e["entered_late"] == false),
+        "the contact's steps, recorded as they happened"
+    );
+
+    let year = now
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y")
+        .to_string();
+    let report = app
+        .get(&format!("/api/v1/reports/yearly/{year}"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(report.json["closed"], 1, "{}", report.text);
+    assert_eq!(report.json["closed_on_time"], 0, "{}", report.text);
+
+    // The expert entering the ledger may date a step back; it is marked.
+    let hazard = app
+        .report(&park.expert, {
+            let mut body = general_hazard(park.enterprise_a);
+            body["found_at"] = json!(found.to_rfc3339());
+            body
+        })
+        .await;
+    let id = id_of(&hazard);
+    app.post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.expert)
+        .json(&json!({"measures": "更换报警器", "occurred_at": back(60)}))
+        .send()
+        .await
+        .expect(200);
+    let events = crate::helpers::events(&app, &park.expert, &id).await;
+    assert_eq!(
+        events[0]["entered_late"], true,
+        "the report dated 20 days back"
+    );
+    assert_eq!(events[1]["entered_late"], true, "the plan dated back");
 }

@@ -34,6 +34,37 @@ pub fn occurred_at(
     }
 }
 
+/// How far in the past a find or a step may be dated before it is an
+/// entered record (补录).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordPolicy {
+    pub backdate_tolerance: chrono::Duration,
+}
+
+/// Whether a find or a step dated `at` is an entered record, and whether
+/// the role may enter it: the park's experts, supervisors and admins keep
+/// the paper ledgers; an enterprise contact records its own steps as they
+/// happen, so it cannot improve its own punctuality after the fact.
+pub fn entered_late(
+    role: Role,
+    at: NaiveDateTime,
+    now: NaiveDateTime,
+    policy: RecordPolicy,
+    field: &str,
+) -> Result<bool, AppError> {
+    let late = now - at > policy.backdate_tolerance;
+    if late && !role.may(Capability::EnterPastRecords) {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "may be at most {} minutes in the past for the {role} role: records entered after the fact (补录) are the work of the park's experts, supervisors and admins",
+                policy.backdate_tolerance.num_minutes()
+            ),
+        ));
+    }
+    Ok(late)
+}
+
 /// The 五到位 plan as the client sent it.
 #[derive(Debug, Clone, Default)]
 pub struct PlanInput {
@@ -134,6 +165,13 @@ pub fn check_submission(
 /// extended), in park time.
 pub fn closed_on_time(submitted_on: Option<NaiveDate>, deadline: NaiveDate) -> bool {
     submitted_on.is_some_and(|day| day <= deadline)
+}
+
+/// A submission recorded after the deadline day counts as on time only if
+/// it was entered by a role that keeps the paper records: whatever date an
+/// enterprise contact gives, its own late submission is late.
+pub fn submission_recorded_in_time(recorded_on: NaiveDate, deadline: NaiveDate, by: Role) -> bool {
+    recorded_on <= deadline || by.may(Capability::EnterPastRecords)
 }
 
 /// An extension asks for a day later than the current deadline.

@@ -1,0 +1,1 @@
+ALTER TABLE hazard_events DROP COLUMN entered_late;
