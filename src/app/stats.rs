@@ -67,6 +67,8 @@ pub struct Overview {
     pub rectification_rate: f64,
     /// Open major hazards: the national target (动态清零) is zero.
     pub major_open: i64,
+    /// Closures entered after the fact (补录).
+    pub entered_late_closures: i64,
     pub by_level: BTreeMap<String, Counts>,
     pub by_source: BTreeMap<String, Counts>,
     pub by_category: BTreeMap<String, Counts>,
@@ -95,6 +97,7 @@ pub fn overview(
     };
     let groups = stats::hazard_groups(conn, &filter)?;
     let overdue = stats::overdue_groups(conn, today, &filter)?;
+    let entered_late_closures = stats::entered_late_closures(conn, &filter, None)?;
     let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
     // Only the grades: review flags would cost two more passes over the hazards.
     let grades = crate::db::grading::grades_as_of(conn, today, None)?;
@@ -127,6 +130,7 @@ pub fn overview(
         rectification_rate: percent(totals.closed, totals.open + totals.closed),
         totals,
         major_open,
+        entered_late_closures,
         by_level,
         by_source,
         by_category,

@@ -86,6 +86,37 @@ pub fn hazard_groups(
     load_groups(conn, &sql)
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Hazards covered by `filter`, not voided, whose closure (an `accept`
+/// step, by `until` when given) was entered after the fact (补录).
+pub fn entered_late_closures(
+    conn: &mut DbConnection,
+    filter: &GroupFilter,
+    until: Option<NaiveDateTime>,
+) -> Result<i64, AppError> {
+    let until = until.map_or(String::new(), |at| {
+        format!(
+            " AND e.occurred_at <= '{}'",
+            at.format("%Y-%m-%d %H:%M:%S%.6f")
+        )
+    });
+    let sql = format!(
+        "SELECT COUNT(DISTINCT h.id) AS n FROM hazards h JOIN hazard_events e ON e.hazard_id = h.id \
+         WHERE {} AND h.state <> 'voided' AND e.action = 'accept' AND e.entered_late{until}",
+        where_clause(filter, "h")
+    );
+    let row: Count = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).get_result(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).get_result(c)?,
+    };
+    Ok(row.n)
+}
+
 /// Hazards as they stood at `instant` (UTC): only those reported by then,
 /// each in the state its last event by then left it in.
 pub fn hazard_groups_as_of(

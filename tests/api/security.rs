@@ -1669,7 +1669,7 @@ async fn an_enterprise_cannot_rewrite_its_own_punctuality(app: TestApp) {
         "the contact's steps, recorded as they happened"
     );
 
-    let year = now
+    let year = found
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%Y")
         .to_string();
@@ -1681,6 +1681,7 @@ async fn an_enterprise_cannot_rewrite_its_own_punctuality(app: TestApp) {
         .expect(200);
     assert_eq!(report.json["closed"], 1, "{}", report.text);
     assert_eq!(report.json["closed_on_time"], 0, "{}", report.text);
+    assert_eq!(report.json["entered_late_closures"], 0, "{}", report.text);
 
     // The expert entering the ledger may date a step back; it is marked.
     let hazard = app

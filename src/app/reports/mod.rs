@@ -117,6 +117,9 @@ pub struct Report {
     pub closed: i64,
     /// Of those, submitted by the end of the (extended) deadline day and accepted.
     pub closed_on_time: i64,
+    /// Of those closed, closures entered after the fact (补录): how much of
+    /// the figures rests on paper records.
+    pub entered_late_closures: i64,
     pub still_open: i64,
     /// Found in the period and voided as false or duplicate: not counted as found.
     pub voided: i64,
@@ -187,6 +190,8 @@ pub fn build(
         by_enterprise,
     } = Tallies::of(&groups);
     let inspections_by_source = inspection_counts(conn, &period, as_of)?;
+    let until = as_of.map(|day| end_of_day(day, vocabulary));
+    let entered_late_closures = stats::entered_late_closures(conn, &period_filter(period), until)?;
     let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
     let enterprises_by_grade = super::grading::grade_counts(conn, grades_on)?;
 
@@ -196,6 +201,7 @@ pub fn build(
         found: total.found,
         closed: total.closed,
         closed_on_time: total.closed_on_time,
+        entered_late_closures,
         still_open: total.open,
         voided,
         rectification_rate: percent(total.closed, total.found),
@@ -222,29 +228,36 @@ fn hazard_groups(
     as_of: Option<NaiveDate>,
     vocabulary: &Vocabulary,
 ) -> Result<Vec<HazardGroup>, AppError> {
+    let filter = period_filter(*period);
+    match as_of {
+        None => stats::hazard_groups(conn, &filter),
+        Some(day) => stats::hazard_groups_as_of(conn, &filter, end_of_day(day, vocabulary)),
+    }
+}
+
+/// The hazards found in `period`.
+fn period_filter(period: Period) -> GroupFilter {
     let (first_month, last_month) = period.month_range();
-    let filter = GroupFilter {
+    GroupFilter {
         found_year: Some(period.year),
         months: period
             .quarter
             .map(|_| (first_month as i32, last_month as i32)),
         enterprise_id: None,
-    };
-    match as_of {
-        None => stats::hazard_groups(conn, &filter),
-        Some(day) => {
-            let end_local = day
-                .succ_opt()
-                .unwrap_or(day)
-                .and_time(chrono::NaiveTime::MIN);
-            let end_utc = vocabulary
-                .time_zone
-                .from_local_datetime(&end_local)
-                .earliest()
-                .map_or(end_local, |t| t.naive_utc());
-            stats::hazard_groups_as_of(conn, &filter, end_utc)
-        }
     }
+}
+
+/// The end of the park-local `day`, in UTC.
+fn end_of_day(day: NaiveDate, vocabulary: &Vocabulary) -> chrono::NaiveDateTime {
+    let end_local = day
+        .succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN);
+    vocabulary
+        .time_zone
+        .from_local_datetime(&end_local)
+        .earliest()
+        .map_or(end_local, |t| t.naive_utc())
 }
 
 /// The groups added up by every cut of the report, by code; voided hazards

@@ -102,6 +102,11 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
         ("voided", "作废", report.voided),
         ("major_found", "重大隐患", report.major_found),
         ("major_closed", "重大隐患已整改", report.major_closed),
+        (
+            "entered_late_closures",
+            "补录销号",
+            report.entered_late_closures,
+        ),
     ];
     for (key, label, value) in summary {
         out.write_record(["summary", key, label, &value.to_string(), "", "", ""])
@@ -207,6 +212,7 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("整改率(%)", format!("{:.2}", report.rectification_rate)),
         ("重大隐患(条)", report.major_found.to_string()),
         ("重大隐患已整改(条)", report.major_closed.to_string()),
+        ("补录销号(条)", report.entered_late_closures.to_string()),
     ];
     summary.write_string_with_format(0, 0, "指标", &bold)?;
     summary.write_string_with_format(0, 1, "数值", &bold)?;
