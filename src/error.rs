@@ -36,6 +36,12 @@ pub enum AppError {
     IdempotencyRace,
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A share the enterprise may hold (its evidence) is used up.
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// The client stopped sending its body.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the database is unavailable; retry shortly")]
@@ -94,6 +100,8 @@ impl AppError {
             AppError::IdempotencyMismatch(_) => "idempotency_key_reused",
             AppError::IdempotencyRace => "idempotency_key_in_use",
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::QuotaExceeded(_) => "quota_exceeded",
+            AppError::RequestTimeout(_) => "request_timeout",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unavailable => "service_unavailable",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -154,7 +162,10 @@ impl ResponseError for AppError {
                 StatusCode::CONFLICT
             }
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge(_) | AppError::QuotaExceeded(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -60,6 +60,8 @@ pub struct ServerSettings {
     /// too, so `HT__SERVER__CORS_ALLOWED_ORIGINS` can set it.
     #[serde(deserialize_with = "list_or_comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// Seconds an upload's body may stall before it is cut with `408`.
+    pub body_idle_timeout_secs: u64,
     /// The park's own proxies (addresses or CIDR ranges): only from these
     /// are `Forwarded` / `X-Forwarded-For` believed. Empty: the TCP peer is
     /// the client. Comma-separated in `HT__SERVER__TRUSTED_PROXIES`.
@@ -216,6 +218,11 @@ pub struct AttachmentSettings {
     pub max_file_bytes: u64,
     /// Most bytes of evidence one hazard may hold.
     pub max_hazard_bytes: u64,
+    /// Evidence all of one enterprise's hazards may hold → `413`
+    /// `quota_exceeded`.
+    pub max_enterprise_bytes: u64,
+    /// Parts an upload form may have (file, phase, caption, occurred_at).
+    pub max_form_parts: usize,
     /// Media types accepted, as detected from the bytes themselves.
     pub allowed_types: Vec<String>,
     /// A general hazard, too, needs an `after` file before it is submitted

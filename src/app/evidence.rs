@@ -31,6 +31,14 @@ pub struct NewEvidence {
     pub caption: Option<String>,
 }
 
+/// How much evidence one hazard, and all of one enterprise's hazards
+/// together, may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceLimits {
+    pub per_hazard: u64,
+    pub per_enterprise: u64,
+}
+
 /// What an evidence change left behind: the hazard as it now is (counts and
 /// version moved) and the file added or removed.
 #[derive(Debug, Clone)]
@@ -48,7 +56,7 @@ pub fn add_evidence(
     caller: &Caller,
     hazard_id: Uuid,
     new: NewEvidence,
-    max_hazard_bytes: u64,
+    limits: EvidenceLimits,
     preconditions: Preconditions,
     now: Now,
 ) -> Result<EvidenceChange, AppError> {
@@ -58,9 +66,17 @@ pub fn add_evidence(
         check_version(&hazard, preconditions.if_match.as_ref())?;
         ensure_evidence_may_change(&hazard)?;
         let held = evidence_store::bytes_of_hazard(conn, &hazard.id)?;
-        if held.saturating_add(new.size_bytes) > max_hazard_bytes {
+        if held.saturating_add(new.size_bytes) > limits.per_hazard {
             return Err(AppError::PayloadTooLarge(format!(
-                "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {max_hazard_bytes} bytes"
+                "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {} bytes",
+                limits.per_hazard
+            )));
+        }
+        let shared = evidence_store::bytes_of_enterprise(conn, &hazard.enterprise_id)?;
+        if shared.saturating_add(new.size_bytes) > limits.per_enterprise {
+            return Err(AppError::QuotaExceeded(format!(
+                "the enterprise's hazards hold {shared} bytes of evidence; with this file they would exceed the enterprise's quota of {} bytes",
+                limits.per_enterprise
             )));
         }
         let attachment = Attachment {

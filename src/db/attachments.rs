@@ -84,6 +84,25 @@ pub fn bytes_of_hazard(conn: &mut DbConnection, hazard_id: &str) -> Result<u64, 
         .sum())
 }
 
+/// Bytes of evidence all of one enterprise's hazards hold.
+pub fn bytes_of_enterprise(conn: &mut DbConnection, enterprise_id: &str) -> Result<u64, AppError> {
+    use super::schema::hazards;
+    let sizes: Vec<i64> = attachments::table
+        .filter(
+            attachments::hazard_id.eq_any(
+                hazards::table
+                    .filter(hazards::enterprise_id.eq(enterprise_id))
+                    .select(hazards::id),
+            ),
+        )
+        .select(attachments::size_bytes)
+        .load(conn)?;
+    Ok(sizes
+        .into_iter()
+        .map(|size| u64::try_from(size).unwrap_or(0))
+        .sum())
+}
+
 /// Whether any row still names these bytes.
 pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> Result<bool, AppError> {
     let found: Option<String> = attachments::table

@@ -14,6 +14,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::evidence::NewEvidence;
+use crate::app::evidence::{EvidenceLimits, NewEvidence};
 use crate::app::hazards::Preconditions;
 use crate::db::attachments::{self as store, Attachment};
 use crate::db::stored_id;
@@ -243,8 +244,17 @@ async fn receive_form(
     let mut phase = None;
     let mut caption = None;
     let mut occurred_at = None;
-    while let Some(field) = payload.next().await {
+    let idle = idle_limit(state);
+    let mut parts = 0;
+    while let Some(field) = within(idle, payload.next()).await? {
         let field = field.map_err(multipart_error)?;
+        parts += 1;
+        if parts > state.settings.attachments.max_form_parts {
+            return Err(AppError::bad_request(format!(
+                "an upload has at most {} parts (file, phase, caption, occurred_at)",
+                state.settings.attachments.max_form_parts
+            )));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "file" if file.is_some() => {
@@ -255,18 +265,18 @@ async fn receive_form(
             }
             "file" => file = Some(receive_file(state, field, limit, allowed_types).await?),
             "phase" => {
-                let text = read_text(field, "phase").await?;
+                let text = read_text(field, "phase", idle).await?;
                 phase =
                     Some(text.trim().parse::<EvidencePhase>().map_err(|_| {
                         AppError::invalid("phase", "must be \"before\" or \"after\"")
                     })?);
             }
             "caption" => {
-                let text = read_text(field, "caption").await?;
+                let text = read_text(field, "caption", idle).await?;
                 caption = optional_text("caption", Some(&text), MAX_CAPTION_CHARS)?;
             }
             "occurred_at" => {
-                let text = read_text(field, "occurred_at").await?;
+                let text = read_text(field, "occurred_at", idle).await?;
                 let at = DateTime::parse_from_rfc3339(text.trim())
                     .map_err(|_| AppError::invalid("occurred_at", "must be an RFC 3339 time"))?;
                 occurred_at = Some(at.naive_utc());
@@ -300,6 +310,24 @@ async fn receive_form(
     }
 }
 
+fn idle_limit(state: &AppState) -> Duration {
+    Duration::from_secs(state.settings.server.body_idle_timeout_secs.max(1))
+}
+
+/// The next piece of a body, unless the client stalls longer than `idle`:
+/// then `408`, and whatever was received is dropped with the request.
+async fn within<T>(
+    idle: Duration,
+    next: impl std::future::Future<Output = T>,
+) -> Result<T, AppError> {
+    tokio::time::timeout(idle, next).await.map_err(|_| {
+        AppError::RequestTimeout(format!(
+            "the upload stalled for {} seconds; send it again",
+            idle.as_secs()
+        ))
+    })
+}
+
 /// Streams the file part to disk, refusing it the moment it passes the
 /// limit or its first bytes show a type that is not allowed.
 async fn receive_file(
@@ -313,7 +341,8 @@ async fn receive_file(
         AppError::Internal(anyhow::Error::new(e).context("creating a temporary file"))
     })?;
     let mut content_type = None;
-    while let Some(chunk) = field.next().await {
+    let idle = idle_limit(state);
+    while let Some(chunk) = within(idle, field.next()).await? {
         let chunk = chunk.map_err(multipart_error)?;
         incoming.write(&chunk).await.map_err(|e| match e {
             ReceiveError::TooLarge => limit.exceeded(),
@@ -376,9 +405,9 @@ fn field_file_name(field: &Field) -> Option<String> {
         .or_else(|| disposition.get_filename().map(str::to_owned))
 }
 
-async fn read_text(mut field: Field, name: &str) -> Result<String, AppError> {
+async fn read_text(mut field: Field, name: &str, idle: Duration) -> Result<String, AppError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.next().await {
+    while let Some(chunk) = within(idle, field.next()).await? {
         let chunk = chunk.map_err(multipart_error)?;
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
             return Err(AppError::invalid(name, "is too long"));
@@ -436,7 +465,10 @@ async fn attach(
         file_name: &form.file.file_name,
         sha256: &sha256,
     };
-    let max_hazard_bytes = state.settings.attachments.max_hazard_bytes;
+    let limits = EvidenceLimits {
+        per_hazard: state.settings.attachments.max_hazard_bytes,
+        per_enterprise: state.settings.attachments.max_enterprise_bytes,
+    };
     let outcome = {
         let (blobs, staged, sha256, stored) = (
             blobs.clone(),
@@ -451,7 +483,7 @@ async fn attach(
                 &caller,
                 hazard_id,
                 new,
-                max_hazard_bytes,
+                limits,
                 preconditions,
                 now,
             )?;

@@ -629,6 +629,94 @@ async fn truncated_multipart_body_leaves_nothing(app: TestApp) {
     attach(&app, &park.expert, &id, "before", jpeg(5, 1000)).await;
 }
 
+/// A body that stalls is cut with `408` and leaves nothing; a form has a
+/// bounded number of parts; one enterprise's hazards share a quota.
+async fn uploads_are_bounded(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.body_idle_timeout_secs = 1;
+        settings.attachments.max_form_parts = 4;
+        settings.attachments.max_enterprise_bytes = 3000;
+    })
+    .await;
+    let park = app.park().await;
+    let id = reported(&app, &park).await;
+
+    // Half a body, then silence, with the connection kept open.
+    let body = multipart(&[
+        Part::text("phase", "before"),
+        Part::file("slow.jpg", "image/jpeg", jpeg(9, 2000)),
+    ]);
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /api/v1/hazards/{id}/attachments HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        park.expert,
+        multipart_content_type(),
+        body.len()
+    );
+    let response = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&body[..body.len() / 2]).unwrap();
+        stream.flush().unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !temp_files(&app).is_empty() && Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_nothing_left(&app, "a body that stalled");
+
+    let mut parts = vec![Part::text("phase", "before")];
+    parts.extend((0..3).map(|_| Part::text("caption", "罐区")));
+    parts.push(Part::file("photo.jpg", "image/jpeg", jpeg(1, 1000)));
+    upload(&app, &park.expert, &id, &parts)
+        .await
+        .expect_problem(400);
+    assert_nothing_left(&app, "a form with too many parts");
+
+    attach(&app, &park.expert, &id, "before", jpeg(1, 1000)).await;
+    let other = reported(&app, &park).await;
+    let refused = upload(
+        &app,
+        &park.expert,
+        &other,
+        &[
+            Part::text("phase", "before"),
+            Part::file("photo.jpg", "image/jpeg", jpeg(2, 2500)),
+        ],
+    )
+    .await
+    .expect_problem(413);
+    assert_eq!(refused.json["code"], "quota_exceeded", "{}", refused.text);
+    // Another enterprise's hazards have their own share.
+    let theirs = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_b))
+            .await,
+    );
+    attach(&app, &park.expert, &theirs, "before", jpeg(3, 2500)).await;
+}
+
+#[actix_web::test]
+async fn uploads_are_bounded_on_sqlite() {
+    uploads_are_bounded(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn uploads_are_bounded_on_postgres() {
+    uploads_are_bounded(Backend::Postgres).await;
+}
+
 async fn enterprise_contacts_reach_only_their_own_files(app: TestApp) {
     let park = app.park().await;
     let a = reported(&app, &park).await;
