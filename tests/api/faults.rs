@@ -706,6 +706,10 @@ async fn sigterm_finishes_requests_and_gives_leases_back() {
     let (first, rest) = body.split_at(body.len() / 2);
     slow.write_all(head.as_bytes()).await.unwrap();
     slow.write_all(first).await.unwrap();
+    // Let the server read the head and start the request before SIGTERM:
+    // a connection whose request has not begun is closed at shutdown, and
+    // on a loaded machine the head can take a moment to be read.
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
 
     server.terminate();
     let port = server.port;
