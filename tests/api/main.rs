@@ -19,5 +19,6 @@ mod operations;
 mod read_cache;
 mod reports;
 mod robustness;
+mod route_walk;
 mod security;
 mod smtp;

@@ -1,0 +1,241 @@
+//! Every route × every role against the capability table: a role is
+//! refused (`403`) exactly when its role lacks the route's capability.
+//! Each request is otherwise valid (a body that parses, ids the caller may
+//! see), so a role that holds the capability gets anything but `403`: the
+//! answer itself, `404`, `409` for a state that does not allow the step…
+//! The walk also fails when `/openapi.json` names an operation it does not
+//! know, so a new route cannot go unchecked.
+
+use std::collections::BTreeSet;
+
+use hazard_tracker::domain::access::{Capability, Role};
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::helpers::evidence::{attach, jpeg, upload, Part};
+use crate::helpers::{credit_code, days_from_today, general_hazard, id_of, Reply, TestApp};
+
+backend_tests!(every_route_answers_each_role_as_the_capability_table_says);
+
+/// Routes anyone may call without a token.
+const PUBLIC: [&str; 4] = [
+    "POST /api/v1/auth/token",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+];
+
+/// The capability each route needs (`None`: any signed-in caller).
+fn capability_of(route: &str) -> Option<Capability> {
+    use Capability as C;
+    let capability = match route {
+        "GET /api/v1/auth/me"
+        | "GET /api/v1/reference/direct-red-triggers"
+        | "GET /api/v1/reference/major-hazard-criteria"
+        | "GET /api/v1/reference/vocabularies" => return None,
+        "GET /api/v1/attachments/{id}"
+        | "GET /api/v1/hazards/{id}/attachments"
+        | "POST /api/v1/hazards/{id}/attachments" => C::HandleEvidence,
+        "DELETE /api/v1/attachments/{id}" => C::RemoveAnyEvidence,
+        "GET /api/v1/enterprises" | "GET /api/v1/enterprises/{id}" => C::ReadEnterprises,
+        "POST /api/v1/enterprises" | "PATCH /api/v1/enterprises/{id}" => C::ManageEnterprises,
+        "GET /api/v1/enterprises/due" => C::ReadSupervisionDue,
+        "GET /api/v1/enterprises/grade-counts" => C::ReadParkFigures,
+        "GET /api/v1/enterprises/{id}/assessments" | "GET /api/v1/enterprises/{id}/events" => {
+            C::ReadAssessments
+        }
+        "POST /api/v1/enterprises/{id}/assessments" => C::AssessEnterprises,
+        "GET /api/v1/hazards"
+        | "GET /api/v1/hazards/{id}"
+        | "GET /api/v1/hazards/{id}/events"
+        | "GET /api/v1/hazards/{id}/extensions" => C::ReadHazards,
+        "POST /api/v1/hazards" | "POST /api/v1/inspections" => C::ReportHazards,
+        "POST /api/v1/hazards/{id}/plan" | "POST /api/v1/hazards/{id}/submit" => C::RectifyHazards,
+        // A general hazard from a resident expert's check.
+        "POST /api/v1/hazards/{id}/accept" | "POST /api/v1/hazards/{id}/reject" => {
+            C::AcceptGeneralHazards
+        }
+        "POST /api/v1/hazards/{id}/void" => C::VoidHazards,
+        "POST /api/v1/hazards/{id}/reopen" => C::ReopenHazards,
+        "POST /api/v1/hazards/{id}/extensions" => C::RequestExtensions,
+        "POST /api/v1/hazards/{id}/extensions/{ext_id}/approve"
+        | "POST /api/v1/hazards/{id}/extensions/{ext_id}/refuse" => C::DecideExtensions,
+        "GET /api/v1/inspections" | "GET /api/v1/inspections/{id}" => C::ReadInspections,
+        "GET /api/v1/notifications" => C::ReadOutbox,
+        "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
+            C::ReadReports
+        }
+        "GET /api/v1/stats/overview" => C::ReadStats,
+        "GET /api/v1/users"
+        | "POST /api/v1/users"
+        | "GET /api/v1/users/{id}"
+        | "PATCH /api/v1/users/{id}"
+        | "POST /api/v1/users/{id}/revoke-tokens" => C::ManageUsers,
+        other => panic!("{other}: add the route to tests/api/route_walk.rs"),
+    };
+    Some(capability)
+}
+
+/// What the walk calls the routes with: records of the first enterprise,
+/// which its contact may see.
+struct Fixture {
+    enterprise: String,
+    hazard: String,
+    attachment: String,
+    inspection: String,
+    user: String,
+}
+
+async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
+    let hazard = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let attachment = id_of(&attach(app, &park.admin, &hazard, "before", jpeg(1, 1000)).await);
+    let inspection = id_of(
+        &app.post("/api/v1/inspections")
+            .token(&park.expert)
+            .json(&json!({
+                "source": "resident_expert",
+                "enterprise_id": park.enterprise_a,
+                "inspected_on": days_from_today(0),
+            }))
+            .send()
+            .await
+            .expect(201)
+            .json,
+    );
+    let user = app
+        .add_user("walked.user@park.example.cn", "expert", None)
+        .to_string();
+    Fixture {
+        enterprise: park.enterprise_a.to_string(),
+        hazard,
+        attachment,
+        inspection,
+        user,
+    }
+}
+
+/// Calls `route` as `token` with a request that is valid but for who asks.
+async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usize) -> Reply {
+    let (method, template) = route.split_once(' ').unwrap();
+    let path = template
+        .replace("{ext_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{year}", "2025")
+        .replace("{quarter}", "1")
+        .replace(
+            "{id}",
+            match template {
+                t if t.starts_with("/api/v1/attachments/") => &fixture.attachment,
+                t if t.starts_with("/api/v1/enterprises/") => &fixture.enterprise,
+                t if t.starts_with("/api/v1/inspections/") => &fixture.inspection,
+                t if t.starts_with("/api/v1/users/") => &fixture.user,
+                _ => &fixture.hazard,
+            },
+        );
+    if route == "POST /api/v1/hazards/{id}/attachments" {
+        let parts = [
+            Part::text("phase", "before"),
+            Part::file("photo.jpg", "image/jpeg", jpeg(2, 500)),
+        ];
+        return upload(app, token, &fixture.hazard, &parts).await;
+    }
+    let body = body_of(route, fixture, n);
+    let call = match method {
+        "GET" => app.get(&path),
+        "POST" => app.post(&path),
+        "PATCH" => app.patch(&path),
+        "DELETE" => app.call(awc::http::Method::DELETE, &path),
+        other => panic!("method {other}"),
+    };
+    let call = call.token(token);
+    match body {
+        Some(body) => call.json(&body).send().await,
+        None if method == "POST" || method == "PATCH" => call.json(&json!({})).send().await,
+        None => call.send().await,
+    }
+}
+
+/// A body the route accepts; `n` keeps created records distinct.
+fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
+    let self_check = {
+        let enterprise: uuid::Uuid = fixture.enterprise.parse().unwrap();
+        let mut body = general_hazard(enterprise);
+        body["source"] = json!("self_check");
+        body
+    };
+    Some(match route {
+        "POST /api/v1/enterprises" => json!({
+            "name": format!("走查企业{n}"),
+            "credit_code": credit_code(&format!("walk-{n}")),
+            "status": "producing",
+        }),
+        "PATCH /api/v1/enterprises/{id}" => json!({"name": "Alpha Chemicals"}),
+        "POST /api/v1/enterprises/{id}/assessments" => {
+            json!({"score": 88, "assessed_on": days_from_today(0)})
+        }
+        "POST /api/v1/hazards" => self_check,
+        "POST /api/v1/inspections" => json!({
+            "source": "self_check",
+            "enterprise_id": fixture.enterprise,
+            "inspected_on": days_from_today(0),
+        }),
+        "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
+        "POST /api/v1/hazards/{id}/reject"
+        | "POST /api/v1/hazards/{id}/void"
+        | "POST /api/v1/hazards/{id}/reopen" => json!({"reason": "走查"}),
+        "POST /api/v1/hazards/{id}/extensions" => {
+            json!({"requested_deadline": days_from_today(90), "reason": "走查"})
+        }
+        "POST /api/v1/users" => json!({
+            "email": format!("walk{n}@park.example.cn"),
+            "name": "走查",
+            "role": "viewer",
+            "password": crate::helpers::PASSWORD,
+        }),
+        "PATCH /api/v1/users/{id}" => json!({"name": "走查"}),
+        _ => return None,
+    })
+}
+
+async fn every_route_answers_each_role_as_the_capability_table_says(app: TestApp) {
+    let park = app.park().await;
+    let fixture = fixture(&app, &park).await;
+    let document = app.get("/openapi.json").send().await.expect(200).json;
+    let mut routes = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "post", "patch", "delete", "put"] {
+            if item.get(method).is_some() {
+                routes.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let roles = [
+        (Role::Viewer, &park.viewer),
+        (Role::Enterprise, &park.contact_a),
+        (Role::Expert, &park.expert),
+        (Role::Supervisor, &park.supervisor),
+        (Role::Admin, &park.admin),
+    ];
+    let mut n = 0;
+    let mut wrong = Vec::new();
+    for route in routes.iter().filter(|r| !PUBLIC.contains(&r.as_str())) {
+        let capability = capability_of(route);
+        for (role, token) in roles {
+            n += 1;
+            let reply = call(&app, route, token, &fixture, n).await;
+            let may = capability.is_none_or(|c| role.may(c));
+            let refused = reply.status.as_u16() == 403;
+            if may == refused || reply.status.is_server_error() {
+                wrong.push(format!(
+                    "{route} as {role}: {} ({})",
+                    reply.status.as_u16(),
+                    reply.text.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(n > 150, "walked {n} route × role pairs");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
