@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::auth::{verify_password, MAX_PASSWORD_BYTES};
 use crate::db::users;
 use crate::domain::access::Caller;
-use crate::domain::network::Cidr;
 use crate::error::AppError;
-use crate::http::client_address::client_address;
 use crate::http::state::AppState;
 use crate::http::users::UserView;
 
@@ -58,16 +56,9 @@ pub async fn issue_token(
     // password hash. The address is the TCP peer, or what the park's own
     // proxies say the client's is; a forwarding header from anyone else,
     // which any client can write, is ignored.
-    let trusted: Vec<Cidr> = state
-        .settings
-        .server
-        .trusted_proxies
-        .iter()
-        .filter_map(|proxy| Cidr::parse(proxy).ok())
-        .collect();
     state
         .login_throttle
-        .attempt(&email, client_address(&req, &trusted))?;
+        .attempt(&email, state.client_address(&req))?;
     if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
         return Err(AppError::Unauthorized(BAD_CREDENTIALS));
     }

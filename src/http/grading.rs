@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::grading::GradeCounts;
+use crate::app::grading::{DueEnterprise, GradeCounts};
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
 use crate::db::stored_id;
 use crate::domain::access::Role;
@@ -177,6 +177,28 @@ pub struct DueEnterpriseView {
     pub due: Vec<DueItemView>,
 }
 
+impl DueEnterpriseView {
+    fn build(d: DueEnterprise, today: NaiveDate) -> Result<DueEnterpriseView, AppError> {
+        Ok(DueEnterpriseView {
+            enterprise_id: stored_id(&d.enterprise.id)?,
+            name: d.enterprise.name,
+            grade: d.standing.grade(),
+            last_assessed_on: d.standing.assessment.as_ref().map(|a| a.assessed_on),
+            review_suggested: !d.standing.review_reasons.is_empty(),
+            review_reasons: d.standing.review_reasons,
+            due: d
+                .items
+                .into_iter()
+                .map(|i| DueItemView {
+                    reason: i.reason,
+                    due_on: i.due_on,
+                    days_overdue: (today - i.due_on).num_days(),
+                })
+                .collect(),
+        })
+    }
+}
+
 /// Enterprises whose reassessment or next supervision inspection is due or
 /// overdue, most urgent first (supervisor, admin, expert).
 #[utoipa::path(
@@ -209,25 +231,7 @@ pub async fn due(
         .await?;
     let items = due
         .into_iter()
-        .map(|d| {
-            Ok(DueEnterpriseView {
-                enterprise_id: stored_id(&d.enterprise.id)?,
-                name: d.enterprise.name,
-                grade: d.standing.grade(),
-                last_assessed_on: d.standing.assessment.as_ref().map(|a| a.assessed_on),
-                review_suggested: !d.standing.review_reasons.is_empty(),
-                review_reasons: d.standing.review_reasons,
-                due: d
-                    .items
-                    .into_iter()
-                    .map(|i| DueItemView {
-                        reason: i.reason,
-                        due_on: i.due_on,
-                        days_overdue: (today - i.due_on).num_days(),
-                    })
-                    .collect(),
-            })
-        })
+        .map(|d| DueEnterpriseView::build(d, today))
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(HttpResponse::Ok().json(Paginated {
         items,

@@ -10,8 +10,10 @@ use crate::cache::figures::FiguresCache;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::domain::hazard::rules::RecordPolicy;
+use crate::domain::network::Cidr;
 use crate::domain::park::Park;
 use crate::email::Mailer;
+use crate::http::client_address::client_address;
 use crate::settings::Settings;
 
 #[derive(Clone)]
@@ -40,6 +42,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The client's address, as far as the park's own proxies vouch for it.
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let trusted: Vec<Cidr> = self
+            .settings
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|proxy| Cidr::parse(proxy).ok())
+            .collect();
+        client_address(req, &trusted)
+    }
+
     /// How far back a find or a step may be dated before it is an entered
     /// record.
     pub fn record_policy(&self) -> RecordPolicy {

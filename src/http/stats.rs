@@ -134,6 +134,31 @@ pub struct ReportQuery {
     pub as_of: Option<NaiveDate>,
 }
 
+/// Computes a report (in its turn) and renders it.
+async fn render_report(
+    state: &AppState,
+    period: Period,
+    as_of: Option<NaiveDate>,
+    format: ReportFormat,
+) -> Result<Vec<u8>, AppError> {
+    let park = state.park.clone();
+    let _turn = state.figures.turn().await?;
+    let report = state
+        .db
+        .run(move |conn| {
+            let vocabulary = Vocabulary {
+                categories: &park.categories,
+                specialties: &park.specialties,
+                time_zone: park.time_zone,
+            };
+            app::reports::build(conn, period, as_of, &vocabulary)
+        })
+        .await?;
+    web::block(move || render(&report, format))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))?
+}
+
 async fn report_response(
     state: &AppState,
     req: &HttpRequest,
@@ -149,23 +174,7 @@ async fn report_response(
     let body = match state.figures.get(&tag) {
         Some(body) => body,
         None => {
-            let as_of = query.as_of;
-            let park = state.park.clone();
-            let _turn = state.figures.turn().await?;
-            let report = state
-                .db
-                .run(move |conn| {
-                    let vocabulary = Vocabulary {
-                        categories: &park.categories,
-                        specialties: &park.specialties,
-                        time_zone: park.time_zone,
-                    };
-                    app::reports::build(conn, period, as_of, &vocabulary)
-                })
-                .await?;
-            let bytes = web::block(move || render(&report, format))
-                .await
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering the report: {e}")))??;
+            let bytes = render_report(state, period, query.as_of, format).await?;
             state.figures.put(tag.clone(), bytes)
         }
     };
