@@ -461,28 +461,12 @@ fn carry_out(
             granted_deadline,
             note,
         } => {
-            let decision = Decision::Approve(granted_deadline);
-            decide_extension(
-                conn,
-                caller,
-                hazard,
-                extension_id,
-                decision,
-                note,
-                occurred_at,
-            )
+            let decision = (extension_id, Decision::Approve(granted_deadline), note);
+            decide_extension(conn, caller, hazard, decision, occurred_at)
         }
         Command::RefuseExtension { extension_id, note } => {
-            let decision = Decision::Refuse;
-            decide_extension(
-                conn,
-                caller,
-                hazard,
-                extension_id,
-                decision,
-                note,
-                occurred_at,
-            )
+            let decision = (extension_id, Decision::Refuse, note);
+            decide_extension(conn, caller, hazard, decision, occurred_at)
         }
     }
 }
@@ -619,9 +603,7 @@ fn decide_extension(
     conn: &mut DbConnection,
     caller: &Caller,
     hazard: &mut Hazard,
-    extension_id: Uuid,
-    decision: Decision,
-    note: Option<String>,
+    (extension_id, decision, note): (Uuid, Decision, Option<String>),
     occurred_at: NaiveDateTime,
 ) -> Result<Outcome, AppError> {
     let mut request = store::extensions(conn, &hazard.id)?

@@ -12,7 +12,7 @@ use crate::app::grading::{self, GradeCounts};
 use crate::app::reports::percent;
 use crate::db::grading::Assessment;
 use crate::db::stats::{self, GroupFilter, HazardGroup, OverdueGroup};
-use crate::db::DbConnection;
+use crate::db::{stored_id, DbConnection};
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::error::AppError;
@@ -135,7 +135,7 @@ pub fn overview(
         by_source,
         by_category,
         by_grade,
-        by_enterprise: enterprise_list(by_enterprise, &names, &grades),
+        by_enterprise: enterprise_list(by_enterprise, &names, &grades)?,
         enterprises_per_grade: per_grade,
     })
 }
@@ -223,21 +223,23 @@ fn enterprise_list(
     by_enterprise: BTreeMap<String, Counts>,
     names: &HashMap<String, String>,
     grades: &HashMap<String, Assessment>,
-) -> Vec<EnterpriseCounts> {
-    let mut enterprises: Vec<EnterpriseCounts> = by_enterprise
+) -> Result<Vec<EnterpriseCounts>, AppError> {
+    let mut enterprises = by_enterprise
         .into_iter()
-        .map(|(id, counts)| EnterpriseCounts {
-            enterprise_id: Uuid::parse_str(&id).unwrap_or(Uuid::nil()),
-            name: names.get(&id).cloned().unwrap_or_default(),
-            grade: grade_of(grades, &id),
-            counts,
+        .map(|(id, counts)| {
+            Ok(EnterpriseCounts {
+                enterprise_id: stored_id(&id)?,
+                name: names.get(&id).cloned().unwrap_or_default(),
+                grade: grade_of(grades, &id),
+                counts,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AppError>>()?;
     enterprises.sort_by(|a, b| {
         b.counts
             .open
             .cmp(&a.counts.open)
             .then_with(|| a.name.cmp(&b.name))
     });
-    enterprises
+    Ok(enterprises)
 }

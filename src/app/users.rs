@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::app::auth::{check_password_strength, hash_password};
 use crate::db::users::{self, NewUser, User, UserChanges};
 use crate::db::{enterprises, write_transaction, DbConnection};
-use crate::domain::access::Role;
+use crate::domain::access::{Caller, Role};
 use crate::domain::email::Email;
 use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
@@ -100,11 +100,20 @@ pub fn create_user(
 /// fields keeps the enterprise of an enterprise contact.
 pub fn update_user(
     conn: &mut DbConnection,
+    caller: &Caller,
     id: Uuid,
     if_match: Option<ExpectedVersion>,
     change: AccountChanges,
     now: NaiveDateTime,
 ) -> Result<User, AppError> {
+    // The last admin must not lock everyone out by accident.
+    if caller.user_id == id
+        && (change.active == Some(false) || change.role.is_some_and(|r| r != Role::Admin))
+    {
+        return Err(AppError::conflict(
+            "an admin cannot disable or demote their own account",
+        ));
+    }
     let id = id.to_string();
     write_transaction(conn, |conn| {
         let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;

@@ -235,13 +235,6 @@ pub async fn update_user(
     let if_match = if_match.0;
     let body = body.into_inner();
     let id = path.into_inner();
-    if caller.user_id == id
-        && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin))
-    {
-        return Err(AppError::conflict(
-            "an admin cannot disable or demote their own account",
-        ));
-    }
     let change = AccountChanges {
         name: body
             .name
@@ -259,7 +252,7 @@ pub async fn update_user(
     let now = crate::clock::now_utc();
     let user = state
         .db
-        .write(move |conn| app::users::update_user(conn, id, if_match, change, now))
+        .write(move |conn| app::users::update_user(conn, &caller, id, if_match, change, now))
         .await?;
     let view = UserView::try_from(user)?;
     state.accounts.forget(view.id);
