@@ -267,6 +267,6 @@ pub fn add_user(
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = app::users::create_user(&mut conn, account, crate::clock::now_utc())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let id = Uuid::parse_str(&user.id)?;
+    let id = user.id.uuid();
     Ok(id)
 }

@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::db::Id;
 use crate::db::{users, Db};
 use crate::domain::access::Caller;
 use crate::domain::access::Role;
@@ -238,16 +239,13 @@ impl AccountCheck {
         let current = match fresh {
             Some(current) => Some(current),
             None => {
-                let id = caller.user_id.to_string();
-                let user = db.run(move |conn| users::find(conn, &id)).await?;
+                let id = Id::from(caller.user_id);
+                let user = db.run(move |conn| users::find(conn, id)).await?;
                 let current = user.filter(|u| u.active).map(|u| Account {
                     caller: Caller {
                         user_id: caller.user_id,
                         role: u.role,
-                        enterprise_id: u
-                            .enterprise_id
-                            .as_deref()
-                            .and_then(|e| Uuid::parse_str(e).ok()),
+                        enterprise_id: u.enterprise_id.map(Id::uuid),
                     },
                     tokens_valid_after: u.tokens_valid_after.map(|t| t.and_utc().timestamp()),
                 });

@@ -17,7 +17,7 @@ use crate::db::grading::{Assessment, EnterpriseEvent};
 use crate::db::hazards::{Hazard, HazardEvent};
 use crate::db::inspections::Inspection;
 use crate::db::schema::{enterprises, hazard_number_counters, users};
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{write_transaction, DbConnection, Id};
 use crate::domain::access::Role;
 use crate::domain::credit_code::check_char;
 use crate::domain::grading::{Grade, Thresholds};
@@ -75,12 +75,12 @@ pub struct Loaded {
 /// A deterministic time-ordered id: UUIDv7 layout from the moment and the
 /// seeded generator, so the demo is the same on every run and lists come
 /// out newest first.
-fn id_at(rng: &mut StdRng, at: NaiveDateTime) -> String {
+fn id_at(rng: &mut StdRng, at: NaiveDateTime) -> Id {
     let millis = u64::try_from(at.and_utc().timestamp_millis()).unwrap_or(0);
     let random: [u8; 10] = rng.gen();
     uuid::Builder::from_unix_timestamp_millis(millis, &random)
         .into_uuid()
-        .to_string()
+        .into()
 }
 
 fn pick<'a, T>(rng: &mut StdRng, weighted: &'a [(T, u32)]) -> &'a T {
@@ -236,20 +236,20 @@ impl Draw {
     }
 
     /// A fresh id at `at`, see [`id_at`].
-    fn id_at(&mut self, at: NaiveDateTime) -> String {
+    fn id_at(&mut self, at: NaiveDateTime) -> Id {
         id_at(&mut self.rng, at)
     }
 }
 
 /// The demo actors' user ids.
 struct Actors {
-    supervisor: String,
-    expert: String,
+    supervisor: Id,
+    expert: Id,
 }
 
 /// The park as written: its enterprises, in order, and how many were graded.
 struct Park {
-    ids: Vec<String>,
+    ids: Vec<Id>,
     /// Each enterprise's index with its weight in drawing where a hazard is
     /// found: producing plants find most of the hazards.
     weighted: Vec<(usize, u32)>,
@@ -259,8 +259,8 @@ struct Park {
 impl Park {
     /// The enterprise checking the `index`th one in a mutual check (its
     /// neighbour in the list); none for the other kinds of check.
-    fn checker(&self, source: CheckSource, index: usize) -> Option<String> {
-        (source == CheckSource::MutualCheck).then(|| self.ids[(index + 1) % self.ids.len()].clone())
+    fn checker(&self, source: CheckSource, index: usize) -> Option<Id> {
+        (source == CheckSource::MutualCheck).then(|| self.ids[(index + 1) % self.ids.len()])
     }
 }
 
@@ -289,7 +289,7 @@ pub fn load_scaled(
             &mut draw,
             &thresholds,
             &published.enterprises,
-            &actors.supervisor,
+            actors.supervisor,
         )?;
         let (total, rectified) = hazard_counts(&published.hazards, hazards);
         let written = insert_hazards(conn, &mut draw, &actors, &park, total, rectified)?;
@@ -345,8 +345,8 @@ fn insert_actors(conn: &mut DbConnection, draw: &mut Draw) -> Result<Actors, App
         actor_ids.push(id);
     }
     Ok(Actors {
-        supervisor: actor_ids[0].clone(),
-        expert: actor_ids[1].clone(),
+        supervisor: actor_ids[0],
+        expert: actor_ids[1],
     })
 }
 
@@ -384,7 +384,7 @@ fn insert_enterprises(
     draw: &mut Draw,
     thresholds: &Thresholds,
     counts: &PublishedEnterprises,
-    supervisor: &str,
+    supervisor: Id,
 ) -> Result<Park, AppError> {
     let created = draw.created;
     let mut new_enterprises = Vec::new();
@@ -396,7 +396,7 @@ fn insert_enterprises(
         let id = draw.id_at(created + Duration::seconds(index as i64));
         let status = enterprise_status(index, counts.producing_or_trial);
         new_enterprises.push((
-            id.clone(),
+            id,
             enterprise_name(index),
             credit_code(&mut draw.rng),
             status,
@@ -407,13 +407,13 @@ fn insert_enterprises(
         } else {
             draw.rng.gen_range(3..12)
         });
-        ids.push(id.clone());
+        ids.push(id);
         history.push(EnterpriseEvent {
             id: draw.id_at(created),
-            enterprise_id: id.clone(),
+            enterprise_id: id,
             seq: 1,
             action: "registered".into(),
-            actor_id: supervisor.to_owned(),
+            actor_id: supervisor,
             actor_role: "supervisor".into(),
             occurred_at: created,
             recorded_at: created,
@@ -421,7 +421,7 @@ fn insert_enterprises(
             details: json!({"status": status}).to_string(),
         });
         if let Some(grade) = grade {
-            let (assessment, event) = assess(draw, thresholds, &id, *grade, supervisor);
+            let (assessment, event) = assess(draw, thresholds, id, *grade, supervisor);
             assessments.push(assessment);
             history.push(event);
         }
@@ -429,7 +429,7 @@ fn insert_enterprises(
     let rows: Vec<NewEnterprise> = new_enterprises
         .iter()
         .map(|(id, name, code, status)| NewEnterprise {
-            id,
+            id: *id,
             name,
             credit_code: code,
             status,
@@ -454,9 +454,9 @@ fn insert_enterprises(
 fn assess(
     draw: &mut Draw,
     thresholds: &Thresholds,
-    enterprise_id: &str,
+    enterprise_id: Id,
     grade: Grade,
-    supervisor: &str,
+    supervisor: Id,
 ) -> (Assessment, EnterpriseEvent) {
     let rng = &mut draw.rng;
     let score: f64 = match grade {
@@ -471,8 +471,8 @@ fn assess(
     let at = draw.utc(assessed_on.and_hms_opt(10, 0, 0).unwrap_or_default());
     let assessment_id = draw.id_at(at);
     let assessment = Assessment {
-        id: assessment_id.clone(),
-        enterprise_id: enterprise_id.to_owned(),
+        id: assessment_id,
+        enterprise_id,
         score_centi,
         direct_red_triggers: "[]".into(),
         grade: thresholds.grade(score_centi, false).as_str().into(),
@@ -481,15 +481,15 @@ fn assess(
         assessed_on,
         assessor: "园区安全风险评估诊断专家组".into(),
         notes: String::new(),
-        recorded_by: supervisor.to_owned(),
+        recorded_by: supervisor,
         recorded_at: at,
     };
     let event = EnterpriseEvent {
         id: draw.id_at(at),
-        enterprise_id: enterprise_id.to_owned(),
+        enterprise_id,
         seq: 2,
         action: "assessed".into(),
-        actor_id: supervisor.to_owned(),
+        actor_id: supervisor,
         actor_role: "supervisor".into(),
         occurred_at: assessed_on.and_time(chrono::NaiveTime::MIN),
         recorded_at: at,
@@ -572,7 +572,7 @@ fn insert_hazards(
 /// The inspection hazards are being found in: hazards come in visits of a
 /// few each.
 struct Visit {
-    id: String,
+    id: Id,
     enterprise: usize,
     source: CheckSource,
     day: NaiveDate,
@@ -586,7 +586,7 @@ struct Sighting {
     n: usize,
     at: NaiveDateTime,
     on: NaiveDate,
-    inspection_id: String,
+    inspection_id: Id,
     enterprise: usize,
     source: CheckSource,
 }
@@ -643,9 +643,9 @@ impl Finder<'_> {
             enterprise,
             source,
         };
-        let row = self.hazard_row(id.clone(), sighting, &finding, &timeline, closed);
+        let row = self.hazard_row(id, sighting, &finding, &timeline, closed);
         self.batch.hazards.push(row);
-        self.history(&id, closed, finding.major, &timeline);
+        self.history(id, closed, finding.major, &timeline);
         // Large parks (benchmarks) are written in slices, not held whole.
         if self.batch.hazards.len() >= FLUSH_EVERY {
             self.written += self.batch.flush(conn)?;
@@ -655,15 +655,11 @@ impl Finder<'_> {
 
     /// The inspection a hazard found at `found_at` belongs to: the current
     /// visit while it has hazards left that day, else a new one.
-    fn visit(
-        &mut self,
-        found_at: NaiveDateTime,
-        found_on: NaiveDate,
-    ) -> (String, usize, CheckSource) {
+    fn visit(&mut self, found_at: NaiveDateTime, found_on: NaiveDate) -> (Id, usize, CheckSource) {
         match &mut self.visit {
             Some(visit) if visit.left > 0 && visit.day == found_on => {
                 visit.left -= 1;
-                (visit.id.clone(), visit.enterprise, visit.source)
+                (visit.id, visit.enterprise, visit.source)
             }
             _ => self.new_visit(found_at, found_on),
         }
@@ -675,24 +671,24 @@ impl Finder<'_> {
         &mut self,
         found_at: NaiveDateTime,
         found_on: NaiveDate,
-    ) -> (String, usize, CheckSource) {
+    ) -> (Id, usize, CheckSource) {
         let enterprise = *pick(&mut self.draw.rng, &self.park.weighted);
         let source = *pick(&mut self.draw.rng, &SOURCES);
         let id = self.draw.id_at(found_at);
         self.batch.inspections.push(Inspection {
-            id: id.clone(),
+            id,
             source,
-            enterprise_id: self.park.ids[enterprise].clone(),
+            enterprise_id: self.park.ids[enterprise],
             checking_enterprise_id: self.park.checker(source, enterprise),
             inspected_on: found_on,
             inspectors: json!(["演示检查组"]).to_string(),
             notes: String::new(),
-            created_by: self.actors.expert.clone(),
+            created_by: self.actors.expert,
             created_at: found_at,
         });
         let left = self.draw.rng.gen_range(0..9);
         self.visit = Some(Visit {
-            id: id.clone(),
+            id,
             enterprise,
             source,
             day: found_on,
@@ -704,7 +700,7 @@ impl Finder<'_> {
     /// The hazard's row, closed or rectifying with its plan.
     fn hazard_row(
         &mut self,
-        id: String,
+        id: Id,
         sighting: Sighting,
         finding: &Finding,
         timeline: &Timeline,
@@ -714,13 +710,13 @@ impl Finder<'_> {
         let Finding { major, title, .. } = *finding;
         let submitted_on = self.draw.local_day(timeline.submitted_at);
         let found_at = sighting.at;
-        let expert = &self.actors.expert;
+        let expert = self.actors.expert;
         let rng = &mut self.draw.rng;
         Hazard {
             id,
             number: hazard_number(year, i32::try_from(sighting.n + 1).unwrap_or(i32::MAX)),
             found_year: year,
-            enterprise_id: self.park.ids[sighting.enterprise].clone(),
+            enterprise_id: self.park.ids[sighting.enterprise],
             source: sighting.source,
             checking_enterprise_id: self.park.checker(sighting.source, sighting.enterprise),
             inspection_id: Some(sighting.inspection_id),
@@ -738,7 +734,7 @@ impl Finder<'_> {
             listing_ordering_body: None,
             listing_listed_on: None,
             found_at,
-            found_by: expert.clone(),
+            found_by: expert,
             deadline: timeline.deadline,
             state: if closed {
                 HazardState::Closed
@@ -751,7 +747,7 @@ impl Finder<'_> {
             plan_funds_fen: Some(rng.gen_range(0..5_000_000)),
             plan_contingency: Some("整改期间落实临时管控措施".into()),
             planned_at: Some(timeline.planned_at),
-            planned_by: Some(expert.clone()),
+            planned_by: Some(expert),
             submitted_at: closed.then_some(timeline.submitted_at),
             closed_at: closed.then_some(timeline.accepted_at),
             voided_at: None,
@@ -770,15 +766,15 @@ impl Finder<'_> {
 
     /// The hazard's events: reported and planned by the expert; if closed,
     /// submitted and accepted (a major hazard by the supervisor).
-    fn history(&mut self, hazard_id: &str, closed: bool, major: bool, timeline: &Timeline) {
-        let (supervisor, expert) = (&self.actors.supervisor, &self.actors.expert);
+    fn history(&mut self, hazard_id: Id, closed: bool, major: bool, timeline: &Timeline) {
+        let (supervisor, expert) = (self.actors.supervisor, self.actors.expert);
         let mut steps = vec![
             (
                 "report",
                 None,
                 HazardState::Reported,
                 timeline.found_at,
-                expert.clone(),
+                expert,
                 Role::Expert,
             ),
             (
@@ -786,7 +782,7 @@ impl Finder<'_> {
                 Some(HazardState::Reported),
                 HazardState::Rectifying,
                 timeline.planned_at,
-                expert.clone(),
+                expert,
                 Role::Expert,
             ),
         ];
@@ -796,13 +792,13 @@ impl Finder<'_> {
                 Some(HazardState::Rectifying),
                 HazardState::PendingAcceptance,
                 timeline.submitted_at,
-                expert.clone(),
+                expert,
                 Role::Expert,
             ));
             let (acceptor, role) = if major {
-                (supervisor.clone(), Role::Supervisor)
+                (supervisor, Role::Supervisor)
             } else {
-                (expert.clone(), Role::Expert)
+                (expert, Role::Expert)
             };
             steps.push((
                 "accept",

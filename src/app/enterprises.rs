@@ -11,6 +11,7 @@ use crate::app::grading::{record_enterprise_event, standings, Standing};
 use crate::db::enterprises::{
     self, Enterprise, EnterpriseChanges, EnterpriseFilter, NewEnterprise,
 };
+use crate::db::Id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::credit_code::CreditCode;
@@ -37,11 +38,11 @@ pub fn register(
     now: NaiveDateTime,
 ) -> Result<Enterprise, AppError> {
     write_transaction(conn, |conn| {
-        let id = Uuid::now_v7().to_string();
+        let id = Id::from(Uuid::now_v7());
         enterprises::insert(
             conn,
             &NewEnterprise {
-                id: &id,
+                id,
                 name: &registration.name,
                 credit_code: registration.credit_code.as_str(),
                 status: registration.status.as_str(),
@@ -56,8 +57,8 @@ pub fn register(
             "credit_code": registration.credit_code.as_str(),
             "status": registration.status,
         });
-        record_enterprise_event(conn, &id, caller, "registered", now, None, details)?;
-        enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))
+        record_enterprise_event(conn, id, caller, "registered", now, None, details)?;
+        enterprises::find(conn, id)?.ok_or(AppError::NotFound("enterprise"))
     })
 }
 
@@ -71,11 +72,11 @@ pub fn update(
     changes: EnterpriseChanges,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let id = id.to_string();
+    let id = Id::from(id);
     write_transaction(conn, |conn| {
-        let current = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
+        let current = enterprises::find(conn, id)?.ok_or(AppError::NotFound("enterprise"))?;
         check_version(if_match.as_ref(), current.version)?;
-        if !enterprises::update(conn, &id, current.version, &changes, now)? {
+        if !enterprises::update(conn, id, current.version, &changes, now)? {
             return Err(AppError::conflict(
                 "the enterprise was changed concurrently; reload and retry",
             ));
@@ -86,14 +87,14 @@ pub fn update(
             "status": changes.status,
             "contact_emails": changes.contact_emails,
         });
-        record_enterprise_event(conn, &id, caller, "updated", now, None, details)
+        record_enterprise_event(conn, id, caller, "updated", now, None, details)
     })
 }
 
 /// What a page of the enterprise directory asks for.
 pub struct DirectoryQuery {
     /// An enterprise contact's own enterprise.
-    pub only: Option<String>,
+    pub only: Option<Id>,
     pub status: Option<EnterpriseStatus>,
     /// Only enterprises of this grade as of `as_of`.
     pub grade: Option<Grade>,
@@ -107,25 +108,19 @@ pub fn directory_page(
     conn: &mut DbConnection,
     grading: &GradingSettings,
     asked: &DirectoryQuery,
-    after: Option<&str>,
+    after: Option<Id>,
     limit: i64,
-) -> Result<(Vec<Enterprise>, HashMap<String, Standing>), AppError> {
-    let standings = standings(
-        conn,
-        grading,
-        asked.as_of,
-        asked.today,
-        asked.only.as_deref(),
-    )?;
+) -> Result<(Vec<Enterprise>, HashMap<Id, Standing>), AppError> {
+    let standings = standings(conn, grading, asked.as_of, asked.today, asked.only)?;
     let among = asked.grade.map(|wanted| {
         standings
             .iter()
             .filter(|(_, s)| s.grade() == Some(wanted))
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| *id)
             .collect::<Vec<_>>()
     });
     let filter = EnterpriseFilter {
-        only: asked.only.clone(),
+        only: asked.only,
         status: asked.status.map(|s| s.as_str().to_owned()),
         among,
     };

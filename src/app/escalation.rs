@@ -105,7 +105,7 @@ impl Escalation {
         if !hazard.state.is_open() {
             outbox::cancel_pending(
                 conn,
-                &hazard.id,
+                hazard.id,
                 None,
                 &format!("the hazard was {}", hazard.state),
                 now,
@@ -113,7 +113,7 @@ impl Escalation {
         } else if hazard.deadline != previous_deadline {
             outbox::cancel_pending(
                 conn,
-                &hazard.id,
+                hazard.id,
                 Some(hazard.deadline),
                 "the deadline was moved",
                 now,
@@ -222,9 +222,9 @@ impl Escalation {
         outbox::enqueue(
             conn,
             &OutboxMessage {
-                id: Uuid::now_v7().to_string(),
+                id: Uuid::now_v7().into(),
                 dedup_key,
-                hazard_id: Some(hazard.id.clone()),
+                hazard_id: Some(hazard.id),
                 rule: rule.code.clone(),
                 deadline,
                 recipients: serde_json::to_string(&recipients)
@@ -254,9 +254,9 @@ impl Escalation {
         let mut to = BTreeSet::new();
         for recipient in &rule.recipients {
             if recipient == "enterprise_contacts" {
-                let (_, listed) = enterprises::name_and_contacts(conn, &hazard.enterprise_id)?;
+                let (_, listed) = enterprises::name_and_contacts(conn, hazard.enterprise_id)?;
                 to.extend(serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default());
-                to.extend(users::active_contact_emails(conn, &hazard.enterprise_id)?);
+                to.extend(users::active_contact_emails(conn, hazard.enterprise_id)?);
             } else if let Some(role) = recipient.strip_prefix("role:") {
                 // Roles in rules are checked when the configuration loads.
                 if let Ok(role) = role.parse::<Role>() {
@@ -278,7 +278,7 @@ impl Escalation {
         rule: &EscalationRule,
         now: NaiveDateTime,
     ) -> Result<Content, AppError> {
-        let (enterprise, _) = enterprises::name_and_contacts(conn, &hazard.enterprise_id)?;
+        let (enterprise, _) = enterprises::name_and_contacts(conn, hazard.enterprise_id)?;
         let today = self.local_date(now);
         let days_overdue = (today - hazard.deadline).num_days().max(0);
         let context = MailContext {
@@ -303,7 +303,7 @@ impl Escalation {
                 Some(person) => format!("{enterprise}(责任人:{person})"),
                 None => enterprise.clone(),
             },
-            link: self.link.replace("{id}", &hazard.id),
+            link: self.link.replace("{id}", hazard.id.as_str()),
         };
         let render = |name: &str| {
             self.templates
@@ -445,10 +445,10 @@ async fn deliver(
         if let Outcome::Failed { error, .. } | Outcome::Dead { error } = &outcome {
             tracing::warn!(outbox_id = %message.id, rule = %message.rule, error = %error, "mail not delivered");
         }
-        let (owner, id) = (worker.to_owned(), message.id.clone());
+        let (owner, id) = (worker.to_owned(), message.id);
         let recorded = state
             .db
-            .write(move |conn| outbox::record_attempt(conn, &id, &owner, &outcome, now))
+            .write(move |conn| outbox::record_attempt(conn, id, &owner, &outcome, now))
             .await?;
         if !recorded {
             tracing::warn!(outbox_id = %message.id, "lease lost before the attempt was recorded");

@@ -13,7 +13,7 @@ use crate::app::hazards::{
 use crate::clock::Now;
 use crate::db::attachments::{self as evidence_store, Attachment};
 use crate::db::hazards::{self as store, Hazard};
-use crate::db::{stored_id, write_transaction, DbConnection};
+use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::rules;
@@ -65,14 +65,14 @@ pub fn add_evidence(
         let mut hazard = lock_visible_hazard(conn, caller, hazard_id)?;
         check_version(&hazard, preconditions.if_match.as_ref())?;
         ensure_evidence_may_change(&hazard)?;
-        let held = evidence_store::bytes_of_hazard(conn, &hazard.id)?;
+        let held = evidence_store::bytes_of_hazard(conn, hazard.id)?;
         if held.saturating_add(new.size_bytes) > limits.per_hazard {
             return Err(AppError::PayloadTooLarge(format!(
                 "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {} bytes",
                 limits.per_hazard
             )));
         }
-        let shared = evidence_store::bytes_of_enterprise(conn, &hazard.enterprise_id)?;
+        let shared = evidence_store::bytes_of_enterprise(conn, hazard.enterprise_id)?;
         if shared.saturating_add(new.size_bytes) > limits.per_enterprise {
             return Err(AppError::QuotaExceeded(format!(
                 "the enterprise's hazards hold {shared} bytes of evidence; with this file they would exceed the enterprise's quota of {} bytes",
@@ -80,8 +80,8 @@ pub fn add_evidence(
             )));
         }
         let attachment = Attachment {
-            id: Uuid::now_v7().to_string(),
-            hazard_id: hazard.id.clone(),
+            id: Uuid::now_v7().into(),
+            hazard_id: hazard.id,
             phase: new.phase,
             sha256: new.sha256,
             size_bytes: i64::try_from(new.size_bytes)
@@ -89,7 +89,7 @@ pub fn add_evidence(
             content_type: new.content_type,
             file_name: new.file_name,
             caption: new.caption,
-            uploaded_by: caller.user_id.to_string(),
+            uploaded_by: caller.user_id.into(),
             uploaded_at: now.utc,
         };
         evidence_store::insert(conn, &attachment)?;
@@ -123,25 +123,23 @@ pub fn remove_evidence(
     write_transaction(conn, |conn| {
         caller.require(Capability::HandleEvidence)?;
         let not_found = AppError::NotFound("attachment");
-        let Some(attachment) = evidence_store::find(conn, &attachment_id.to_string())? else {
+        let Some(attachment) = evidence_store::find(conn, attachment_id.into())? else {
             return Err(not_found);
         };
-        let mut hazard = lock_visible_hazard(conn, caller, stored_id(&attachment.hazard_id)?)
-            .map_err(|e| match e {
+        let mut hazard = lock_visible_hazard(conn, caller, attachment.hazard_id.uuid()).map_err(
+            |e| match e {
                 AppError::NotFound(_) => AppError::NotFound("attachment"),
                 other => other,
-            })?;
-        if !evidence::may_remove(
-            caller.role,
-            attachment.uploaded_by == caller.user_id.to_string(),
-        ) {
+            },
+        )?;
+        if !evidence::may_remove(caller.role, attachment.uploaded_by == caller.user_id) {
             return Err(AppError::forbidden(
                 "only the uploader, a supervisor or an admin may remove an evidence file",
             ));
         }
         ensure_evidence_may_change(&hazard)?;
         // Another request may have removed it while this one waited.
-        if !evidence_store::delete(conn, &attachment.id)? {
+        if !evidence_store::delete(conn, attachment.id)? {
             return Err(not_found);
         }
         match attachment.phase {
@@ -169,7 +167,7 @@ fn lock_visible_hazard(
 ) -> Result<Hazard, AppError> {
     // Checked before locking: another enterprise's row is not even locked.
     visible_hazard(conn, caller, id)?;
-    if !store::lock(conn, &id.to_string())? {
+    if !store::lock(conn, id.into())? {
         return Err(AppError::NotFound("hazard"));
     }
     visible_hazard(conn, caller, id)

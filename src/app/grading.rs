@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::enterprises::{self, Enterprise};
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent, HazardPressure};
+use crate::db::Id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::grading::{
@@ -22,7 +23,7 @@ use crate::settings::GradingSettings;
 /// Appends one event to an enterprise's history.
 pub fn record_enterprise_event(
     conn: &mut DbConnection,
-    enterprise_id: &str,
+    enterprise_id: Id,
     caller: &Caller,
     action: &str,
     occurred_at: NaiveDateTime,
@@ -33,11 +34,11 @@ pub fn record_enterprise_event(
     store::append_event(
         conn,
         &EnterpriseEvent {
-            id: Uuid::now_v7().to_string(),
-            enterprise_id: enterprise_id.to_owned(),
+            id: Uuid::now_v7().into(),
+            enterprise_id,
             seq,
             action: action.to_owned(),
-            actor_id: caller.user_id.to_string(),
+            actor_id: caller.user_id.into(),
             actor_role: caller.role.as_str().to_owned(),
             occurred_at,
             recorded_at: crate::clock::now_utc(),
@@ -58,15 +59,15 @@ pub fn record_assessment(
     thresholds: &Thresholds,
 ) -> Result<Assessment, AppError> {
     write_transaction(conn, |conn| {
-        let enterprise_id = enterprise_id.to_string();
-        if !enterprises::exists(conn, &enterprise_id)? {
+        let enterprise_id = Id::from(enterprise_id);
+        if !enterprises::exists(conn, enterprise_id)? {
             return Err(AppError::NotFound("enterprise"));
         }
         let grade = thresholds.grade(new.score_centi, !new.direct_red_triggers.is_empty());
         let now = crate::clock::now_utc();
         let assessment = Assessment {
-            id: Uuid::now_v7().to_string(),
-            enterprise_id: enterprise_id.clone(),
+            id: Uuid::now_v7().into(),
+            enterprise_id,
             score_centi: new.score_centi,
             direct_red_triggers: serde_json::to_string(&new.direct_red_triggers)
                 .map_err(|e| AppError::Internal(e.into()))?,
@@ -77,13 +78,13 @@ pub fn record_assessment(
             assessed_on: new.assessed_on,
             assessor: new.assessor,
             notes: new.notes,
-            recorded_by: caller.user_id.to_string(),
+            recorded_by: caller.user_id.into(),
             recorded_at: now,
         };
         store::insert_assessment(conn, &assessment)?;
         record_enterprise_event(
             conn,
-            &enterprise_id,
+            enterprise_id,
             caller,
             "assessed",
             new.assessed_on.and_time(chrono::NaiveTime::MIN),
@@ -134,12 +135,12 @@ pub fn standings(
     grading: &GradingSettings,
     as_of: NaiveDate,
     today: NaiveDate,
-    only: Option<&str>,
-) -> Result<HashMap<String, Standing>, AppError> {
+    only: Option<Id>,
+) -> Result<HashMap<Id, Standing>, AppError> {
     let mut grades = store::grades_as_of(conn, as_of, only)?;
     let pressure = store::hazard_pressure(conn, today, only)?;
-    let mut ids: Vec<String> = grades.keys().cloned().collect();
-    ids.extend(pressure.keys().cloned());
+    let mut ids: Vec<Id> = grades.keys().copied().collect();
+    ids.extend(pressure.keys().copied());
     let mut standings = HashMap::new();
     for id in ids {
         let reasons = review_reasons(

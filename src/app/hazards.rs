@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::app::escalation::Escalation;
 use crate::clock::Now;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
-use crate::db::{enterprises, inspections, stored_id, write_transaction, DbConnection};
+use crate::db::Id;
+use crate::db::{enterprises, inspections, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::hazard::new::NewHazard;
 use crate::domain::hazard::rules::{self, PlanInput, PlanTarget, RecordPolicy};
@@ -52,11 +53,11 @@ fn check_references(
     caller: &Caller,
     new: &NewHazard,
 ) -> Result<(), AppError> {
-    if !enterprises::exists(conn, &new.enterprise_id.to_string())? {
+    if !enterprises::exists(conn, new.enterprise_id.into())? {
         return Err(AppError::invalid("enterprise_id", "no such enterprise"));
     }
     if let Some(checking) = new.checking_enterprise_id {
-        if !enterprises::exists(conn, &checking.to_string())? {
+        if !enterprises::exists(conn, checking.into())? {
             return Err(AppError::invalid(
                 "checking_enterprise_id",
                 "no such enterprise",
@@ -64,10 +65,10 @@ fn check_references(
         }
     }
     if let Some(inspection_id) = new.inspection_id {
-        let inspection = inspections::find(conn, &inspection_id.to_string())?
-            .filter(|i| stored_id(&i.enterprise_id).is_ok_and(|e| caller.can_see_enterprise(e)))
+        let inspection = inspections::find(conn, inspection_id.into())?
+            .filter(|i| caller.can_see_enterprise(i.enterprise_id.uuid()))
             .ok_or_else(|| AppError::invalid("inspection_id", "no such inspection"))?;
-        if inspection.enterprise_id != new.enterprise_id.to_string() {
+        if inspection.enterprise_id != new.enterprise_id {
             return Err(AppError::invalid(
                 "inspection_id",
                 "the inspection checked another enterprise",
@@ -89,13 +90,13 @@ fn check_references(
 /// The row of a hazard just reported.
 fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard {
     Hazard {
-        id: Uuid::now_v7().to_string(),
+        id: Uuid::now_v7().into(),
         number: hazard_number(new.found_year, seq),
         found_year: new.found_year,
-        enterprise_id: new.enterprise_id.to_string(),
+        enterprise_id: new.enterprise_id.into(),
         source: new.source,
-        checking_enterprise_id: new.checking_enterprise_id.map(|id| id.to_string()),
-        inspection_id: new.inspection_id.map(|id| id.to_string()),
+        checking_enterprise_id: new.checking_enterprise_id.map(Id::from),
+        inspection_id: new.inspection_id.map(Id::from),
         title: new.title,
         description: new.description,
         location: new.location,
@@ -106,7 +107,7 @@ fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard
         listing_ordering_body: new.listing_ordering_body,
         listing_listed_on: new.listing_listed_on,
         found_at: new.found_at,
-        found_by: caller.user_id.to_string(),
+        found_by: caller.user_id.into(),
         deadline: new.deadline,
         state: HazardState::Reported,
         version: 1,
@@ -132,11 +133,11 @@ fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard
 /// The first event of a hazard's history: its report.
 fn first_event(hazard: &Hazard, caller: &Caller, now: Now, entered_late: bool) -> HazardEvent {
     HazardEvent {
-        id: Uuid::now_v7().to_string(),
-        hazard_id: hazard.id.clone(),
+        id: Uuid::now_v7().into(),
+        hazard_id: hazard.id,
         seq: 1,
         action: "report".to_owned(),
-        actor_id: caller.user_id.to_string(),
+        actor_id: caller.user_id.into(),
         actor_role: caller.role,
         from_state: None,
         to_state: hazard.state,
@@ -247,8 +248,8 @@ pub fn visible_hazard(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Hazard, AppError> {
-    let hazard = store::find(conn, &id.to_string())?.ok_or(AppError::NotFound("hazard"))?;
-    if !caller.can_see_enterprise(stored_id(&hazard.enterprise_id)?) {
+    let hazard = store::find(conn, id.into())?.ok_or(AppError::NotFound("hazard"))?;
+    if !caller.can_see_enterprise(hazard.enterprise_id.uuid()) {
         return Err(AppError::NotFound("hazard"));
     }
     Ok(hazard)
@@ -336,7 +337,7 @@ pub struct History {
 
 impl History {
     pub fn of(conn: &mut DbConnection, hazard: &Hazard) -> Result<History, AppError> {
-        let (last_seq, last_step) = store::last_event(conn, &hazard.id)?.ok_or_else(|| {
+        let (last_seq, last_step) = store::last_event(conn, hazard.id)?.ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("hazard {} has no history", hazard.id))
         })?;
         Ok(History {
@@ -378,11 +379,11 @@ pub fn record_change(
     store::append_event(
         conn,
         &HazardEvent {
-            id: Uuid::now_v7().to_string(),
-            hazard_id: hazard.id.clone(),
+            id: Uuid::now_v7().into(),
+            hazard_id: hazard.id,
             seq: history.last_seq + 1,
             action: step.action.to_owned(),
-            actor_id: caller.user_id.to_string(),
+            actor_id: caller.user_id.into(),
             actor_role: caller.role,
             from_state: Some(step.from),
             to_state: hazard.state,
@@ -436,7 +437,7 @@ fn carry_out(
         }
         Command::Void { reason } => {
             hazard.voided_at = Some(occurred_at);
-            withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was voided")?;
+            withdraw_pending_extension(conn, hazard.id, now.utc, "the hazard was voided")?;
             Ok(Outcome::noted(Some(reason)))
         }
         Command::Reopen { reason } => {
@@ -500,7 +501,7 @@ fn accept_rectification(
 ) -> Result<Outcome, AppError> {
     hazard.closed_at = Some(occurred_at);
     let submitted_on = hazard.submitted_at.map(|at| now.local_date(at));
-    let submit = store::last_event_of(conn, &hazard.id, "submit")?;
+    let submit = store::last_event_of(conn, hazard.id, "submit")?;
     let recorded_in_time = submit.is_none_or(|e| {
         rules::submission_recorded_in_time(
             now.local_date(e.recorded_at),
@@ -510,7 +511,7 @@ fn accept_rectification(
     });
     hazard.closed_on_time =
         Some(rules::closed_on_time(submitted_on, hazard.deadline) && recorded_in_time);
-    withdraw_pending_extension(conn, &hazard.id, now.utc, "the hazard was closed")?;
+    withdraw_pending_extension(conn, hazard.id, now.utc, "the hazard was closed")?;
     Ok(Outcome::noted(notes))
 }
 
@@ -539,7 +540,7 @@ fn plan_rectification(
     hazard.plan_contingency = plan.contingency_plan;
     hazard.deadline = deadline;
     hazard.planned_at = Some(occurred_at);
-    hazard.planned_by = Some(caller.user_id.to_string());
+    hazard.planned_by = Some(caller.user_id.into());
     outcome.details.insert(
         "plan".into(),
         json!({
@@ -562,19 +563,19 @@ fn request_extension(
     occurred_at: NaiveDateTime,
 ) -> Result<Outcome, AppError> {
     rules::check_extension_request(hazard.deadline, requested_deadline)?;
-    if store::pending_extension(conn, &hazard.id)?.is_some() {
+    if store::pending_extension(conn, hazard.id)?.is_some() {
         return Err(AppError::conflict(
             "an extension request for this hazard is already pending a decision",
         ));
     }
     let request = Extension {
-        id: Uuid::now_v7().to_string(),
-        hazard_id: hazard.id.clone(),
+        id: Uuid::now_v7().into(),
+        hazard_id: hazard.id,
         requested_deadline,
         previous_deadline: hazard.deadline,
         reason: reason.clone(),
         state: ExtensionState::Pending,
-        requested_by: caller.user_id.to_string(),
+        requested_by: caller.user_id.into(),
         requested_at: occurred_at,
         decided_by: None,
         decided_at: None,
@@ -606,9 +607,9 @@ fn decide_extension(
     (extension_id, decision, note): (Uuid, Decision, Option<String>),
     occurred_at: NaiveDateTime,
 ) -> Result<Outcome, AppError> {
-    let mut request = store::extensions(conn, &hazard.id)?
+    let mut request = store::extensions(conn, hazard.id)?
         .into_iter()
-        .find(|e| e.id == extension_id.to_string())
+        .find(|e| e.id == extension_id)
         .ok_or(AppError::NotFound("extension request"))?;
     rules::ensure_undecided(request.state)?;
     let mut outcome = Outcome::noted(note.clone());
@@ -631,7 +632,7 @@ fn decide_extension(
         }
         Decision::Refuse => request.state = ExtensionState::Refused,
     }
-    request.decided_by = Some(caller.user_id.to_string());
+    request.decided_by = Some(caller.user_id.into());
     request.decided_at = Some(occurred_at);
     request.decision_note = note;
     store::update_extension(conn, &request)?;
@@ -656,7 +657,7 @@ pub fn action_event_name(action: HazardAction) -> &'static str {
 
 fn withdraw_pending_extension(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
     now: NaiveDateTime,
     why: &str,
 ) -> Result<(), AppError> {

@@ -12,7 +12,8 @@ use crate::app::grading::{self, GradeCounts};
 use crate::app::reports::percent;
 use crate::db::grading::Assessment;
 use crate::db::stats::{self, GroupFilter, HazardGroup, OverdueGroup};
-use crate::db::{stored_id, DbConnection};
+use crate::db::DbConnection;
+use crate::db::Id;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::error::AppError;
@@ -93,12 +94,12 @@ pub fn overview(
     let filter = GroupFilter {
         found_year: year,
         months: None,
-        enterprise_id: enterprise_id.map(|id| id.to_string()),
+        enterprise_id: enterprise_id.map(Id::from),
     };
     let groups = stats::hazard_groups(conn, &filter)?;
     let overdue = stats::overdue_groups(conn, today, &filter)?;
     let entered_late_closures = stats::entered_late_closures(conn, &filter, None)?;
-    let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
+    let names: HashMap<Id, String> = stats::enterprise_names(conn)?.into_iter().collect();
     // Only the grades: review flags would cost two more passes over the hazards.
     let grades = crate::db::grading::grades_as_of(conn, today, None)?;
     let per_grade = if park_wide {
@@ -109,10 +110,10 @@ pub fn overview(
 
     let mut tally = Tally::default();
     for g in &groups {
-        tally.add_group(g, grade_key(&grades, &g.enterprise_id));
+        tally.add_group(g, grade_key(&grades, g.enterprise_id));
     }
     for o in &overdue {
-        tally.add_overdue(o, grade_key(&grades, &o.enterprise_id));
+        tally.add_overdue(o, grade_key(&grades, o.enterprise_id));
     }
     let Tally {
         totals,
@@ -141,12 +142,12 @@ pub fn overview(
 }
 
 /// The current grade of the enterprise `id`, if assessed.
-fn grade_of(grades: &HashMap<String, Assessment>, id: &str) -> Option<Grade> {
-    grades.get(id).and_then(|a| a.grade.parse::<Grade>().ok())
+fn grade_of(grades: &HashMap<Id, Assessment>, id: Id) -> Option<Grade> {
+    grades.get(&id).and_then(|a| a.grade.parse::<Grade>().ok())
 }
 
 /// The `by_grade` key of the enterprise `id`: its grade, or `not_assessed`.
-fn grade_key(grades: &HashMap<String, Assessment>, id: &str) -> String {
+fn grade_key(grades: &HashMap<Id, Assessment>, id: Id) -> String {
     grade_of(grades, id).map_or("not_assessed".to_owned(), |g| g.as_str().to_owned())
 }
 
@@ -158,7 +159,7 @@ struct Tally {
     by_source: BTreeMap<String, Counts>,
     by_category: BTreeMap<String, Counts>,
     by_grade: BTreeMap<String, Counts>,
-    by_enterprise: BTreeMap<String, Counts>,
+    by_enterprise: BTreeMap<Id, Counts>,
     major_open: i64,
 }
 
@@ -184,7 +185,7 @@ impl Tally {
             .or_default()
             .add_state(g.state, g.hazards);
         self.by_enterprise
-            .entry(g.enterprise_id.clone())
+            .entry(g.enterprise_id)
             .or_default()
             .add_state(g.state, g.hazards);
         if g.level == HazardLevel::Major && g.state.is_open() {
@@ -211,7 +212,7 @@ impl Tally {
             .overdue += n;
         self.by_grade.entry(grade).or_default().overdue += n;
         self.by_enterprise
-            .entry(o.enterprise_id.clone())
+            .entry(o.enterprise_id)
             .or_default()
             .overdue += n;
     }
@@ -220,17 +221,17 @@ impl Tally {
 /// The enterprises with hazards, with their names and grades: most open
 /// hazards first, then by name.
 fn enterprise_list(
-    by_enterprise: BTreeMap<String, Counts>,
-    names: &HashMap<String, String>,
-    grades: &HashMap<String, Assessment>,
+    by_enterprise: BTreeMap<Id, Counts>,
+    names: &HashMap<Id, String>,
+    grades: &HashMap<Id, Assessment>,
 ) -> Result<Vec<EnterpriseCounts>, AppError> {
     let mut enterprises = by_enterprise
         .into_iter()
         .map(|(id, counts)| {
             Ok(EnterpriseCounts {
-                enterprise_id: stored_id(&id)?,
+                enterprise_id: id.uuid(),
                 name: names.get(&id).cloned().unwrap_or_default(),
-                grade: grade_of(grades, &id),
+                grade: grade_of(grades, id),
                 counts,
             })
         })

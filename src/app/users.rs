@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::app::auth::{check_password_strength, hash_password};
 use crate::db::users::{self, NewUser, User, UserChanges};
+use crate::db::Id;
 use crate::db::{enterprises, write_transaction, DbConnection};
 use crate::domain::access::{Caller, Role};
 use crate::domain::email::Email;
@@ -48,17 +49,17 @@ fn enterprise_for_role(
     conn: &mut DbConnection,
     role: Role,
     enterprise_id: Option<Uuid>,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<Id>, AppError> {
     match (role, enterprise_id) {
         (Role::Enterprise, None) => Err(AppError::invalid(
             "enterprise_id",
             "is required for the enterprise role",
         )),
         (Role::Enterprise, Some(id)) => {
-            if !enterprises::exists(conn, &id.to_string())? {
+            if !enterprises::exists(conn, id.into())? {
                 return Err(AppError::invalid("enterprise_id", "no such enterprise"));
             }
-            Ok(Some(id.to_string()))
+            Ok(Some(id.into()))
         }
         (_, Some(_)) => Err(AppError::invalid(
             "enterprise_id",
@@ -76,15 +77,15 @@ pub fn create_user(
 ) -> Result<User, AppError> {
     write_transaction(conn, |conn| {
         let enterprise_id = enterprise_for_role(conn, account.role, account.enterprise_id)?;
-        let id = Uuid::now_v7().to_string();
+        let id = Id::from(Uuid::now_v7());
         users::insert(
             conn,
             &NewUser {
-                id: &id,
+                id,
                 email: account.email.as_str(),
                 name: &account.name,
                 role: account.role,
-                enterprise_id: enterprise_id.as_deref(),
+                enterprise_id,
                 password_hash: &account.password_hash,
                 active: true,
                 version: 1,
@@ -92,7 +93,7 @@ pub fn create_user(
                 updated_at: now,
             },
         )?;
-        users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
+        users::find(conn, id)?.ok_or(AppError::NotFound("user"))
     })
 }
 
@@ -114,19 +115,14 @@ pub fn update_user(
             "an admin cannot disable or demote their own account",
         ));
     }
-    let id = id.to_string();
+    let id = Id::from(id);
     write_transaction(conn, |conn| {
-        let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
+        let current = users::find(conn, id)?.ok_or(AppError::NotFound("user"))?;
         check_version(if_match.as_ref(), current.version)?;
         let new_role = change.role.unwrap_or(current.role);
         let requested_enterprise = change.enterprise_id.or_else(|| {
             (change.role.is_none() || new_role == current.role)
-                .then(|| {
-                    current
-                        .enterprise_id
-                        .as_deref()
-                        .and_then(|e| Uuid::parse_str(e).ok())
-                })
+                .then_some(current.enterprise_id.map(Id::uuid))
                 .flatten()
         });
         let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
@@ -140,12 +136,12 @@ pub fn update_user(
             active: change.active,
             tokens_valid_after: ends_tokens.then_some(now),
         };
-        if !users::update(conn, &id, current.version, &changes, now)? {
+        if !users::update(conn, id, current.version, &changes, now)? {
             return Err(AppError::conflict(
                 "the user was changed concurrently; reload and retry",
             ));
         }
-        users::find(conn, &id)?.ok_or(AppError::NotFound("user"))
+        users::find(conn, id)?.ok_or(AppError::NotFound("user"))
     })
 }
 
@@ -156,14 +152,14 @@ pub fn revoke_tokens(
     id: Uuid,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let id = id.to_string();
+    let id = Id::from(id);
     write_transaction(conn, |conn| {
-        let current = users::find(conn, &id)?.ok_or(AppError::NotFound("user"))?;
+        let current = users::find(conn, id)?.ok_or(AppError::NotFound("user"))?;
         let changes = UserChanges {
             tokens_valid_after: Some(now),
             ..UserChanges::default()
         };
-        if !users::update(conn, &id, current.version, &changes, now)? {
+        if !users::update(conn, id, current.version, &changes, now)? {
             return Err(AppError::conflict(
                 "the user was changed concurrently; retry",
             ));

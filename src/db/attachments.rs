@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::attachments;
 use super::DbConnection;
 use crate::domain::evidence::EvidencePhase;
@@ -13,8 +14,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = attachments)]
 pub struct Attachment {
-    pub id: String,
-    pub hazard_id: String,
+    pub id: Id,
+    pub hazard_id: Id,
     /// `before` or `after`.
     pub phase: EvidencePhase,
     /// Lower-case hex SHA-256 of the bytes: also their key in the store.
@@ -25,7 +26,7 @@ pub struct Attachment {
     /// As the client named it, cleaned.
     pub file_name: String,
     pub caption: Option<String>,
-    pub uploaded_by: String,
+    pub uploaded_by: Id,
     pub uploaded_at: NaiveDateTime,
 }
 
@@ -36,7 +37,7 @@ pub fn insert(conn: &mut DbConnection, attachment: &Attachment) -> Result<(), Ap
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Attachment>, AppError> {
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Attachment>, AppError> {
     Ok(attachments::table
         .find(id)
         .select(Attachment::as_select())
@@ -44,7 +45,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Attachment>, App
         .optional()?)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+pub fn delete(conn: &mut DbConnection, id: Id) -> Result<bool, AppError> {
     let deleted = diesel::delete(attachments::table.find(id)).execute(conn)?;
     Ok(deleted == 1)
 }
@@ -52,9 +53,9 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
 /// A hazard's files, oldest first (ids are UUIDv7), after the cursor id.
 pub fn list(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
     phase: Option<EvidencePhase>,
-    after: Option<&str>,
+    after: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Attachment>, AppError> {
     let mut query = attachments::table
@@ -66,14 +67,14 @@ pub fn list(
         query = query.filter(attachments::phase.eq(phase));
     }
     if let Some(after) = after {
-        query = query.filter(attachments::id.gt(after.to_owned()));
+        query = query.filter(attachments::id.gt(after));
     }
     Ok(query.limit(limit).load(conn)?)
 }
 
 /// Bytes of evidence the hazard holds (a blob shared with another row still
 /// counts here: the limit is about what one hazard asks to keep).
-pub fn bytes_of_hazard(conn: &mut DbConnection, hazard_id: &str) -> Result<u64, AppError> {
+pub fn bytes_of_hazard(conn: &mut DbConnection, hazard_id: Id) -> Result<u64, AppError> {
     let sizes: Vec<i64> = attachments::table
         .filter(attachments::hazard_id.eq(hazard_id))
         .select(attachments::size_bytes)
@@ -85,7 +86,7 @@ pub fn bytes_of_hazard(conn: &mut DbConnection, hazard_id: &str) -> Result<u64, 
 }
 
 /// Bytes of evidence all of one enterprise's hazards hold.
-pub fn bytes_of_enterprise(conn: &mut DbConnection, enterprise_id: &str) -> Result<u64, AppError> {
+pub fn bytes_of_enterprise(conn: &mut DbConnection, enterprise_id: Id) -> Result<u64, AppError> {
     use super::schema::hazards;
     let sizes: Vec<i64> = attachments::table
         .filter(

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::enterprises;
 use super::DbConnection;
 use crate::error::AppError;
@@ -10,7 +11,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = enterprises)]
 pub struct Enterprise {
-    pub id: String,
+    pub id: Id,
     pub name: String,
     pub credit_code: String,
     pub status: String,
@@ -24,7 +25,7 @@ pub struct Enterprise {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = enterprises)]
 pub struct NewEnterprise<'a> {
-    pub id: &'a str,
+    pub id: Id,
     pub name: &'a str,
     pub credit_code: &'a str,
     pub status: &'a str,
@@ -61,7 +62,7 @@ pub fn insert(conn: &mut DbConnection, enterprise: &NewEnterprise) -> Result<(),
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Enterprise>, AppError> {
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Enterprise>, AppError> {
     Ok(enterprises::table
         .find(id)
         .select(Enterprise::as_select())
@@ -69,22 +70,22 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Enterprise>, App
         .optional()?)
 }
 
-pub fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+pub fn exists(conn: &mut DbConnection, id: Id) -> Result<bool, AppError> {
     Ok(diesel::select(diesel::dsl::exists(enterprises::table.find(id))).get_result(conn)?)
 }
 
 pub struct EnterpriseFilter {
     /// Confines the list to one enterprise (an enterprise contact's own).
-    pub only: Option<String>,
+    pub only: Option<Id>,
     pub status: Option<String>,
     /// Confines the list to these ids (a grade filter, worked out first).
-    pub among: Option<Vec<String>>,
+    pub among: Option<Vec<Id>>,
 }
 
 pub fn list(
     conn: &mut DbConnection,
     filter: &EnterpriseFilter,
-    after: Option<&str>,
+    after: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Enterprise>, AppError> {
     let mut query = enterprises::table
@@ -92,7 +93,7 @@ pub fn list(
         .order(enterprises::id.asc())
         .into_boxed();
     if let Some(only) = &filter.only {
-        query = query.filter(enterprises::id.eq(only.clone()));
+        query = query.filter(enterprises::id.eq(only));
     }
     if let Some(status) = &filter.status {
         query = query.filter(enterprises::status.eq(status.clone()));
@@ -101,14 +102,14 @@ pub fn list(
         query = query.filter(enterprises::id.eq_any(ids.clone()));
     }
     if let Some(after) = after {
-        query = query.filter(enterprises::id.gt(after.to_owned()));
+        query = query.filter(enterprises::id.gt(after));
     }
     Ok(query.limit(limit).load(conn)?)
 }
 
 pub fn update(
     conn: &mut DbConnection,
-    id: &str,
+    id: Id,
     expected_version: i64,
     changes: &EnterpriseChanges,
     now: NaiveDateTime,
@@ -129,10 +130,7 @@ pub fn update(
 }
 
 /// Ids of the enterprises registered on or before `day`.
-pub fn registered_by(
-    conn: &mut DbConnection,
-    day: chrono::NaiveDate,
-) -> Result<Vec<String>, AppError> {
+pub fn registered_by(conn: &mut DbConnection, day: chrono::NaiveDate) -> Result<Vec<Id>, AppError> {
     let end = day
         .succ_opt()
         .unwrap_or(day)
@@ -153,7 +151,7 @@ pub fn all_active(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> 
 }
 
 /// An enterprise's name and its listed contact addresses (a JSON array).
-pub fn name_and_contacts(conn: &mut DbConnection, id: &str) -> Result<(String, String), AppError> {
+pub fn name_and_contacts(conn: &mut DbConnection, id: Id) -> Result<(String, String), AppError> {
     Ok(enterprises::table
         .find(id)
         .select((enterprises::name, enterprises::contact_emails))

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::{enterprise_assessments, enterprise_events, hazards, inspections};
 use super::DbConnection;
 use crate::domain::hazard::{HazardLevel, HazardState};
@@ -16,8 +17,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = enterprise_assessments)]
 pub struct Assessment {
-    pub id: String,
-    pub enterprise_id: String,
+    pub id: Id,
+    pub enterprise_id: Id,
     pub score_centi: i32,
     /// JSON array of trigger codes.
     pub direct_red_triggers: String,
@@ -28,18 +29,18 @@ pub struct Assessment {
     pub assessed_on: NaiveDate,
     pub assessor: String,
     pub notes: String,
-    pub recorded_by: String,
+    pub recorded_by: Id,
     pub recorded_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = enterprise_events)]
 pub struct EnterpriseEvent {
-    pub id: String,
-    pub enterprise_id: String,
+    pub id: Id,
+    pub enterprise_id: Id,
     pub seq: i32,
     pub action: String,
-    pub actor_id: String,
+    pub actor_id: Id,
     pub actor_role: String,
     pub occurred_at: NaiveDateTime,
     pub recorded_at: NaiveDateTime,
@@ -57,7 +58,7 @@ pub fn insert_assessment(conn: &mut DbConnection, assessment: &Assessment) -> Re
 /// An enterprise's assessments, latest first.
 pub fn assessments(
     conn: &mut DbConnection,
-    enterprise_id: &str,
+    enterprise_id: Id,
 ) -> Result<Vec<Assessment>, AppError> {
     Ok(enterprise_assessments::table
         .filter(enterprise_assessments::enterprise_id.eq(enterprise_id))
@@ -74,8 +75,8 @@ pub fn assessments(
 pub fn grades_as_of(
     conn: &mut DbConnection,
     as_of: NaiveDate,
-    only: Option<&str>,
-) -> Result<HashMap<String, Assessment>, AppError> {
+    only: Option<Id>,
+) -> Result<HashMap<Id, Assessment>, AppError> {
     let mut query = enterprise_assessments::table
         .filter(enterprise_assessments::assessed_on.le(as_of))
         .select(Assessment::as_select())
@@ -85,11 +86,11 @@ pub fn grades_as_of(
         ))
         .into_boxed();
     if let Some(id) = only {
-        query = query.filter(enterprise_assessments::enterprise_id.eq(id.to_owned()));
+        query = query.filter(enterprise_assessments::enterprise_id.eq(id));
     }
     let mut latest = HashMap::new();
     for assessment in query.load::<Assessment>(conn)? {
-        latest.insert(assessment.enterprise_id.clone(), assessment);
+        latest.insert(assessment.enterprise_id, assessment);
     }
     Ok(latest)
 }
@@ -98,8 +99,8 @@ pub fn grades_as_of(
 pub fn last_supervision_visits(
     conn: &mut DbConnection,
     sources: &[String],
-) -> Result<HashMap<String, NaiveDate>, AppError> {
-    let rows: Vec<(String, Option<NaiveDate>)> = inspections::table
+) -> Result<HashMap<Id, NaiveDate>, AppError> {
+    let rows: Vec<(Id, Option<NaiveDate>)> = inspections::table
         .filter(inspections::source.eq_any(sources))
         .group_by(inspections::enterprise_id)
         .select((inspections::enterprise_id, max(inspections::inspected_on)))
@@ -120,8 +121,8 @@ pub struct HazardPressure {
 pub fn hazard_pressure(
     conn: &mut DbConnection,
     today: NaiveDate,
-    only: Option<&str>,
-) -> Result<HashMap<String, HazardPressure>, AppError> {
+    only: Option<Id>,
+) -> Result<HashMap<Id, HazardPressure>, AppError> {
     let mut majors = hazards::table
         .filter(hazards::level.eq(HazardLevel::Major))
         .filter(hazards::state.eq_any(HazardState::open()))
@@ -135,14 +136,14 @@ pub fn hazard_pressure(
         .select((hazards::enterprise_id, count_star()))
         .into_boxed();
     if let Some(id) = only {
-        majors = majors.filter(hazards::enterprise_id.eq(id.to_owned()));
-        overdue = overdue.filter(hazards::enterprise_id.eq(id.to_owned()));
+        majors = majors.filter(hazards::enterprise_id.eq(id));
+        overdue = overdue.filter(hazards::enterprise_id.eq(id));
     }
-    let mut pressure: HashMap<String, HazardPressure> = HashMap::new();
-    for (id, n) in majors.load::<(String, i64)>(conn)? {
+    let mut pressure: HashMap<Id, HazardPressure> = HashMap::new();
+    for (id, n) in majors.load::<(Id, i64)>(conn)? {
         pressure.entry(id).or_default().open_major = n;
     }
-    for (id, n) in overdue.load::<(String, i64)>(conn)? {
+    for (id, n) in overdue.load::<(Id, i64)>(conn)? {
         pressure.entry(id).or_default().overdue = n;
     }
     Ok(pressure)
@@ -155,7 +156,7 @@ pub fn append_event(conn: &mut DbConnection, event: &EnterpriseEvent) -> Result<
     Ok(())
 }
 
-pub fn next_event_seq(conn: &mut DbConnection, enterprise_id: &str) -> Result<i32, AppError> {
+pub fn next_event_seq(conn: &mut DbConnection, enterprise_id: Id) -> Result<i32, AppError> {
     let last: Option<i32> = enterprise_events::table
         .filter(enterprise_events::enterprise_id.eq(enterprise_id))
         .select(max(enterprise_events::seq))
@@ -165,7 +166,7 @@ pub fn next_event_seq(conn: &mut DbConnection, enterprise_id: &str) -> Result<i3
 
 pub fn events(
     conn: &mut DbConnection,
-    enterprise_id: &str,
+    enterprise_id: Id,
     after_seq: Option<i32>,
     limit: i64,
 ) -> Result<Vec<EnterpriseEvent>, AppError> {

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::{hazard_events, hazard_extensions, hazards};
 use super::DbConnection;
 use crate::domain::access::Role;
@@ -13,13 +14,13 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
 #[diesel(table_name = hazards, treat_none_as_null = true)]
 pub struct Hazard {
-    pub id: String,
+    pub id: Id,
     pub number: String,
     pub found_year: i32,
-    pub enterprise_id: String,
+    pub enterprise_id: Id,
     pub source: CheckSource,
-    pub checking_enterprise_id: Option<String>,
-    pub inspection_id: Option<String>,
+    pub checking_enterprise_id: Option<Id>,
+    pub inspection_id: Option<Id>,
     pub title: String,
     pub description: String,
     pub location: String,
@@ -30,7 +31,7 @@ pub struct Hazard {
     pub listing_ordering_body: Option<String>,
     pub listing_listed_on: Option<NaiveDate>,
     pub found_at: NaiveDateTime,
-    pub found_by: String,
+    pub found_by: Id,
     pub deadline: NaiveDate,
     pub state: HazardState,
     pub version: i64,
@@ -39,7 +40,7 @@ pub struct Hazard {
     pub plan_funds_fen: Option<i64>,
     pub plan_contingency: Option<String>,
     pub planned_at: Option<NaiveDateTime>,
-    pub planned_by: Option<String>,
+    pub planned_by: Option<Id>,
     pub submitted_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
     pub voided_at: Option<NaiveDateTime>,
@@ -57,11 +58,11 @@ pub struct Hazard {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = hazard_events)]
 pub struct HazardEvent {
-    pub id: String,
-    pub hazard_id: String,
+    pub id: Id,
+    pub hazard_id: Id,
     pub seq: i32,
     pub action: String,
-    pub actor_id: String,
+    pub actor_id: Id,
     pub actor_role: Role,
     pub from_state: Option<HazardState>,
     pub to_state: HazardState,
@@ -77,15 +78,15 @@ pub struct HazardEvent {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = hazard_extensions, treat_none_as_null = true)]
 pub struct Extension {
-    pub id: String,
-    pub hazard_id: String,
+    pub id: Id,
+    pub hazard_id: Id,
     pub requested_deadline: NaiveDate,
     pub previous_deadline: NaiveDate,
     pub reason: String,
     pub state: ExtensionState,
-    pub requested_by: String,
+    pub requested_by: Id,
     pub requested_at: NaiveDateTime,
-    pub decided_by: Option<String>,
+    pub decided_by: Option<Id>,
     pub decided_at: Option<NaiveDateTime>,
     pub granted_deadline: Option<NaiveDate>,
     pub decision_note: Option<String>,
@@ -126,7 +127,7 @@ pub fn insert(conn: &mut DbConnection, hazard: &Hazard) -> Result<(), AppError> 
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Hazard>, AppError> {
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Hazard>, AppError> {
     Ok(hazards::table
         .find(id)
         .select(Hazard::as_select())
@@ -138,7 +139,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Hazard>, AppErro
 /// that must not fail on a concurrent one (evidence uploads from several
 /// phones at once) queue instead of answering `409`. On SQLite the
 /// immediate transaction holds the lock already. False: no such hazard.
-pub fn lock(conn: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+pub fn lock(conn: &mut DbConnection, id: Id) -> Result<bool, AppError> {
     let locked = diesel::update(hazards::table.filter(hazards::id.eq(id)))
         .set(hazards::version.eq(hazards::version))
         .execute(conn)?;
@@ -164,14 +165,14 @@ pub fn update(
 #[derive(Debug, Default, Clone)]
 pub struct HazardFilter {
     /// Confines the list to one enterprise (an enterprise contact's own).
-    pub only_enterprise: Option<String>,
-    pub enterprise_id: Option<String>,
+    pub only_enterprise: Option<Id>,
+    pub enterprise_id: Option<Id>,
     pub state: Option<HazardState>,
     pub level: Option<HazardLevel>,
     pub source: Option<CheckSource>,
     pub category: Option<String>,
     pub specialty: Option<String>,
-    pub inspection_id: Option<String>,
+    pub inspection_id: Option<Id>,
     pub found_year: Option<i32>,
     /// `(true, today)`: only hazards overdue on the park-local date `today`
     /// (not yet submitted and the deadline day has ended); `(false, today)`:
@@ -203,7 +204,7 @@ pub fn count_open_and_overdue(
 pub fn list(
     conn: &mut DbConnection,
     filter: &HazardFilter,
-    before: Option<&str>,
+    before: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Hazard>, AppError> {
     use super::sql::lower;
@@ -212,10 +213,10 @@ pub fn list(
         .order(hazards::id.desc())
         .into_boxed();
     if let Some(v) = &filter.only_enterprise {
-        query = query.filter(hazards::enterprise_id.eq(v.clone()));
+        query = query.filter(hazards::enterprise_id.eq(v));
     }
     if let Some(v) = &filter.enterprise_id {
-        query = query.filter(hazards::enterprise_id.eq(v.clone()));
+        query = query.filter(hazards::enterprise_id.eq(v));
     }
     if let Some(v) = filter.state {
         query = query.filter(hazards::state.eq(v));
@@ -233,7 +234,7 @@ pub fn list(
         query = query.filter(hazards::specialty.eq(v.clone()));
     }
     if let Some(v) = &filter.inspection_id {
-        query = query.filter(hazards::inspection_id.eq(v.clone()));
+        query = query.filter(hazards::inspection_id.eq(v));
     }
     if let Some(v) = filter.found_year {
         query = query.filter(hazards::found_year.eq(v));
@@ -266,7 +267,7 @@ pub fn list(
         );
     }
     if let Some(before) = before {
-        query = query.filter(hazards::id.lt(before.to_owned()));
+        query = query.filter(hazards::id.lt(before));
     }
     Ok(query.limit(limit).load(conn)?)
 }
@@ -281,7 +282,7 @@ pub const EVIDENCE_ACTIONS: [&str; 2] = ["evidence_added", "evidence_removed"];
 /// its scans today and then enter the steps with their earlier dates.
 pub fn last_event(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
 ) -> Result<Option<(i32, NaiveDateTime)>, AppError> {
     let last_seq: Option<i32> = hazard_events::table
         .filter(hazard_events::hazard_id.eq(hazard_id))
@@ -311,7 +312,7 @@ pub fn append_event(conn: &mut DbConnection, event: &HazardEvent) -> Result<(), 
 
 pub fn events(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
     after_seq: Option<i32>,
     limit: i64,
 ) -> Result<Vec<HazardEvent>, AppError> {
@@ -340,7 +341,7 @@ pub fn update_extension(conn: &mut DbConnection, extension: &Extension) -> Resul
     Ok(())
 }
 
-pub fn extensions(conn: &mut DbConnection, hazard_id: &str) -> Result<Vec<Extension>, AppError> {
+pub fn extensions(conn: &mut DbConnection, hazard_id: Id) -> Result<Vec<Extension>, AppError> {
     Ok(hazard_extensions::table
         .filter(hazard_extensions::hazard_id.eq(hazard_id))
         .select(Extension::as_select())
@@ -353,7 +354,7 @@ pub fn extensions(conn: &mut DbConnection, hazard_id: &str) -> Result<Vec<Extens
 
 pub fn pending_extension(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
 ) -> Result<Option<Extension>, AppError> {
     Ok(hazard_extensions::table
         .filter(hazard_extensions::hazard_id.eq(hazard_id))
@@ -407,7 +408,7 @@ pub fn awaiting_rule(
 /// The hazard's latest event of `action`.
 pub fn last_event_of(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
     action: &str,
 ) -> Result<Option<HazardEvent>, AppError> {
     Ok(hazard_events::table

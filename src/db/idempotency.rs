@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::idempotency_keys;
 use super::DbConnection;
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idempotency_keys)]
 pub struct StoredResponse {
-    pub user_id: String,
+    pub user_id: Id,
     pub idempotency_key: String,
     /// Method, path and a hash of the request body.
     pub request_fingerprint: String,
@@ -23,7 +24,7 @@ pub struct StoredResponse {
 
 pub fn find(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: Id,
     key: &str,
 ) -> Result<Option<StoredResponse>, AppError> {
     Ok(idempotency_keys::table

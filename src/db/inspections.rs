@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::inspections;
 use super::DbConnection;
 use crate::domain::hazard::CheckSource;
@@ -11,15 +12,15 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = inspections)]
 pub struct Inspection {
-    pub id: String,
+    pub id: Id,
     pub source: CheckSource,
-    pub enterprise_id: String,
-    pub checking_enterprise_id: Option<String>,
+    pub enterprise_id: Id,
+    pub checking_enterprise_id: Option<Id>,
     pub inspected_on: NaiveDate,
     /// JSON array of names.
     pub inspectors: String,
     pub notes: String,
-    pub created_by: String,
+    pub created_by: Id,
     pub created_at: NaiveDateTime,
 }
 
@@ -30,7 +31,7 @@ pub fn insert(conn: &mut DbConnection, inspection: &Inspection) -> Result<(), Ap
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Inspection>, AppError> {
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Inspection>, AppError> {
     Ok(inspections::table
         .find(id)
         .select(Inspection::as_select())
@@ -40,15 +41,15 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Inspection>, App
 
 #[derive(Debug, Default)]
 pub struct InspectionFilter {
-    pub enterprise_id: Option<String>,
-    pub source: Option<String>,
+    pub enterprise_id: Option<Id>,
+    pub source: Option<CheckSource>,
 }
 
 /// Newest first: ids are time-ordered (UUIDv7).
 pub fn list(
     conn: &mut DbConnection,
     filter: &InspectionFilter,
-    before: Option<&str>,
+    before: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Inspection>, AppError> {
     let mut query = inspections::table
@@ -56,13 +57,13 @@ pub fn list(
         .order(inspections::id.desc())
         .into_boxed();
     if let Some(enterprise_id) = &filter.enterprise_id {
-        query = query.filter(inspections::enterprise_id.eq(enterprise_id.clone()));
+        query = query.filter(inspections::enterprise_id.eq(enterprise_id));
     }
     if let Some(source) = &filter.source {
-        query = query.filter(inspections::source.eq(source.clone()));
+        query = query.filter(inspections::source.eq(*source));
     }
     if let Some(before) = before {
-        query = query.filter(inspections::id.lt(before.to_owned()));
+        query = query.filter(inspections::id.lt(before));
     }
     Ok(query.limit(limit).load(conn)?)
 }

@@ -17,6 +17,8 @@ pub mod schema;
 pub mod stats;
 pub mod users;
 
+pub use columns::Id;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -310,13 +312,6 @@ pub mod sql {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 }
 
-/// A stored id as a UUID. Every id this service writes is one, so anything
-/// else is a corrupt row: an error, never a made-up (nil) id.
-pub fn stored_id(text: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(text)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored id {text:?} is not a UUID")))
-}
-
 /// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
 pub fn like_pattern(needle: &str) -> String {
     let mut escaped = String::with_capacity(needle.len() + 2);
@@ -374,10 +369,19 @@ mod tests {
 
     #[test]
     fn a_stored_id_that_is_no_uuid_is_an_error_not_nil() {
+        use diesel::dsl::sql;
+        use diesel::sql_types::Text;
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
         let id = uuid::Uuid::now_v7();
-        assert_eq!(stored_id(&id.to_string()).unwrap(), id);
-        assert!(stored_id("").is_err());
-        assert!(stored_id("hz-1").is_err());
+        let read: Id = diesel::select(sql::<Text>(&format!("'{id}'")))
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(read, id);
+        assert_eq!(read.as_str(), id.to_string());
+        for corrupt in ["''", "'hz-1'"] {
+            let read = diesel::select(sql::<Text>(corrupt)).get_result::<Id>(&mut conn);
+            assert!(read.is_err(), "{corrupt} was read as an id");
+        }
     }
 
     #[test]

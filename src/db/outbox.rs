@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::outbox;
 use super::{write_transaction, DbConnection};
 use crate::error::AppError;
@@ -12,9 +13,9 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {
-    pub id: String,
+    pub id: Id,
     pub dedup_key: String,
-    pub hazard_id: Option<String>,
+    pub hazard_id: Option<Id>,
     pub rule: String,
     pub deadline: Option<NaiveDate>,
     /// JSON array of addresses.
@@ -49,7 +50,7 @@ pub fn enqueue(conn: &mut DbConnection, message: &OutboxMessage) -> Result<bool,
 /// time-based messages of deadlines other than `keep_deadline`).
 pub fn cancel_pending(
     conn: &mut DbConnection,
-    hazard_id: &str,
+    hazard_id: Id,
     keep_deadline: Option<NaiveDate>,
     reason: &str,
     now: NaiveDateTime,
@@ -142,7 +143,7 @@ pub enum Outcome {
 /// lease ran out must not overwrite what the next one did).
 pub fn record_attempt(
     conn: &mut DbConnection,
-    id: &str,
+    id: Id,
     worker: &str,
     outcome: &Outcome,
     now: NaiveDateTime,
@@ -255,14 +256,14 @@ pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxBack
 #[derive(Debug, Default, Clone)]
 pub struct OutboxFilter {
     pub state: Option<String>,
-    pub hazard_id: Option<String>,
+    pub hazard_id: Option<Id>,
 }
 
 /// Newest first: ids are time-ordered.
 pub fn list(
     conn: &mut DbConnection,
     filter: &OutboxFilter,
-    before: Option<&str>,
+    before: Option<Id>,
     limit: i64,
 ) -> Result<Vec<OutboxMessage>, AppError> {
     let mut query = outbox::table
@@ -273,10 +274,10 @@ pub fn list(
         query = query.filter(outbox::state.eq(state.clone()));
     }
     if let Some(hazard_id) = &filter.hazard_id {
-        query = query.filter(outbox::hazard_id.eq(hazard_id.clone()));
+        query = query.filter(outbox::hazard_id.eq(hazard_id));
     }
     if let Some(before) = before {
-        query = query.filter(outbox::id.lt(before.to_owned()));
+        query = query.filter(outbox::id.lt(before));
     }
     Ok(query.limit(limit).load(conn)?)
 }

@@ -3,10 +3,12 @@
 //! that lets pollers get `304`, and the as-of reconstruction from history.
 
 use chrono::{NaiveDate, NaiveDateTime};
+
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
+use super::columns::Id;
 use super::schema::{enterprise_assessments, enterprises, hazards, inspections};
 use super::DbConnection;
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
@@ -16,7 +18,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct HazardGroup {
     #[diesel(sql_type = Text)]
-    pub enterprise_id: String,
+    pub enterprise_id: Id,
     #[diesel(sql_type = Text)]
     pub source: CheckSource,
     #[diesel(sql_type = Text)]
@@ -42,7 +44,7 @@ pub struct GroupFilter {
     pub found_year: Option<i32>,
     /// Inclusive park-local months of `found_year`.
     pub months: Option<(i32, i32)>,
-    pub enterprise_id: Option<String>,
+    pub enterprise_id: Option<Id>,
 }
 
 fn where_clause(filter: &GroupFilter, alias: &str) -> String {
@@ -53,12 +55,9 @@ fn where_clause(filter: &GroupFilter, alias: &str) -> String {
     if let Some((first, last)) = filter.months {
         conditions.push(format!("{alias}.found_month BETWEEN {first} AND {last}"));
     }
-    if let Some(id) = &filter.enterprise_id {
-        // Ids are UUIDs parsed by the caller; quoting is belt and braces.
-        conditions.push(format!(
-            "{alias}.enterprise_id = '{}'",
-            id.replace('\'', "''")
-        ));
+    if let Some(id) = filter.enterprise_id {
+        // An `Id` is a UUID's text: nothing in it needs quoting.
+        conditions.push(format!("{alias}.enterprise_id = '{id}'"));
     }
     conditions.join(" AND ")
 }
@@ -142,7 +141,7 @@ pub fn hazard_groups_as_of(
 /// and category.
 #[derive(Debug, Clone, Queryable)]
 pub struct OverdueGroup {
-    pub enterprise_id: String,
+    pub enterprise_id: Id,
     pub level: HazardLevel,
     pub source: CheckSource,
     pub category: String,
@@ -177,7 +176,7 @@ pub fn overdue_groups(
         query = query.filter(hazards::found_year.eq(year));
     }
     if let Some(id) = &filter.enterprise_id {
-        query = query.filter(hazards::enterprise_id.eq(id.clone()));
+        query = query.filter(hazards::enterprise_id.eq(id));
     }
     Ok(query.load(conn)?)
 }
@@ -187,7 +186,7 @@ pub fn inspections_by_source(
     conn: &mut DbConnection,
     from: NaiveDate,
     to: NaiveDate,
-    enterprise_id: Option<&str>,
+    enterprise_id: Option<Id>,
 ) -> Result<Vec<(String, i64)>, AppError> {
     let mut query = inspections::table
         .filter(inspections::inspected_on.ge(from))
@@ -196,12 +195,12 @@ pub fn inspections_by_source(
         .select((inspections::source, count_star()))
         .into_boxed();
     if let Some(id) = enterprise_id {
-        query = query.filter(inspections::enterprise_id.eq(id.to_owned()));
+        query = query.filter(inspections::enterprise_id.eq(id));
     }
     Ok(query.load(conn)?)
 }
 
-pub fn enterprise_names(conn: &mut DbConnection) -> Result<Vec<(String, String)>, AppError> {
+pub fn enterprise_names(conn: &mut DbConnection) -> Result<Vec<(Id, String)>, AppError> {
     Ok(enterprises::table
         .select((enterprises::id, enterprises::name))
         .order(enterprises::name.asc())

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::columns::Id;
 use super::schema::users;
 use super::DbConnection;
 use crate::domain::access::Role;
@@ -11,11 +12,11 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: Id,
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub enterprise_id: Option<String>,
+    pub enterprise_id: Option<Id>,
     pub password_hash: String,
     pub active: bool,
     pub version: i64,
@@ -28,11 +29,11 @@ pub struct User {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub id: &'a str,
+    pub id: Id,
     pub email: &'a str,
     pub name: &'a str,
     pub role: Role,
-    pub enterprise_id: Option<&'a str>,
+    pub enterprise_id: Option<Id>,
     pub password_hash: &'a str,
     pub active: bool,
     pub version: i64,
@@ -45,7 +46,7 @@ pub struct NewUser<'a> {
 pub struct UserChanges {
     pub name: Option<String>,
     pub role: Option<Role>,
-    pub enterprise_id: Option<Option<String>>,
+    pub enterprise_id: Option<Option<Id>>,
     pub password_hash: Option<String>,
     pub active: Option<bool>,
     pub tokens_valid_after: Option<NaiveDateTime>,
@@ -69,7 +70,7 @@ fn unique_email(error: diesel::result::Error, email: &str) -> AppError {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppError> {
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<User>, AppError> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
@@ -86,17 +87,13 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
 }
 
 /// One page of users in id order, after `after` if given.
-pub fn list(
-    conn: &mut DbConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<User>, AppError> {
+pub fn list(conn: &mut DbConnection, after: Option<Id>, limit: i64) -> Result<Vec<User>, AppError> {
     let mut query = users::table
         .select(User::as_select())
         .order(users::id.asc())
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(users::id.gt(after.to_owned()));
+        query = query.filter(users::id.gt(after));
     }
     Ok(query.limit(limit).load(conn)?)
 }
@@ -104,7 +101,7 @@ pub fn list(
 /// Applies `changes` when the row is still at `expected_version`.
 pub fn update(
     conn: &mut DbConnection,
-    id: &str,
+    id: Id,
     expected_version: i64,
     changes: &UserChanges,
     now: NaiveDateTime,
@@ -138,7 +135,7 @@ pub fn active_emails_with_role(
 /// The addresses of an enterprise's active contacts.
 pub fn active_contact_emails(
     conn: &mut DbConnection,
-    enterprise_id: &str,
+    enterprise_id: Id,
 ) -> Result<Vec<String>, AppError> {
     Ok(users::table
         .filter(users::enterprise_id.eq(enterprise_id))

@@ -31,7 +31,6 @@ use crate::app;
 use crate::app::evidence::{EvidenceLimits, NewEvidence};
 use crate::app::hazards::Preconditions;
 use crate::db::attachments::{self as store, Attachment};
-use crate::db::stored_id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
@@ -74,15 +73,15 @@ impl TryFrom<Attachment> for AttachmentView {
         let phase = a.phase;
         Ok(AttachmentView {
             download_url: format!("/api/v1/attachments/{}", a.id),
-            id: stored_id(&a.id)?,
-            hazard_id: stored_id(&a.hazard_id)?,
+            id: a.id.uuid(),
+            hazard_id: a.hazard_id.uuid(),
             phase,
             file_name: a.file_name,
             caption: a.caption,
             content_type: a.content_type,
             size_bytes: a.size_bytes,
             sha256: a.sha256,
-            uploaded_by: stored_id(&a.uploaded_by)?,
+            uploaded_by: a.uploaded_by.uuid(),
             uploaded_at: a.uploaded_at.and_utc(),
         })
     }
@@ -167,7 +166,7 @@ pub async fn upload_attachment(
             let hazard = app::hazards::visible_hazard(conn, &caller, hazard_id)?;
             app::hazards::check_version(&hazard, expected.as_ref())?;
             app::evidence::ensure_evidence_may_change(&hazard)?;
-            store::bytes_of_hazard(conn, &hazard.id)
+            store::bytes_of_hazard(conn, hazard.id)
         })
         .await?;
     let room = limits.max_hazard_bytes.saturating_sub(held);
@@ -583,7 +582,7 @@ pub async fn list_attachments(
         .db
         .run(move |conn| {
             let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
-            store::list(conn, &hazard.id, phase, after.as_deref(), page.fetch())
+            store::list(conn, hazard.id, phase, after, page.fetch())
         })
         .await?;
     let views = rows
@@ -600,8 +599,8 @@ fn visible_attachment(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Attachment, AppError> {
-    let attachment = store::find(conn, &id.to_string())?.ok_or(AppError::NotFound("attachment"))?;
-    app::hazards::visible_hazard(conn, caller, stored_id(&attachment.hazard_id)?)
+    let attachment = store::find(conn, id.into())?.ok_or(AppError::NotFound("attachment"))?;
+    app::hazards::visible_hazard(conn, caller, attachment.hazard_id.uuid())
         .map_err(|_| AppError::NotFound("attachment"))?;
     Ok(attachment)
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::auth::{verify_password, MAX_PASSWORD_BYTES};
 use crate::db::users;
+use crate::db::Id;
 use crate::domain::access::Caller;
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -99,10 +100,10 @@ pub async fn issue_token(
     )
 )]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
-    let id = caller.user_id.to_string();
+    let id = Id::from(caller.user_id);
     let user = state
         .db
-        .run(move |conn| users::find(conn, &id))
+        .run(move |conn| users::find(conn, id))
         .await?
         .filter(|u| u.active)
         .ok_or(AppError::Unauthorized(

@@ -10,7 +10,7 @@ use crate::app;
 use crate::app::enterprises::{DirectoryQuery, Registration};
 use crate::app::grading::Standing;
 use crate::db::enterprises::{self, Enterprise, EnterpriseChanges};
-use crate::db::stored_id;
+use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
@@ -77,7 +77,7 @@ impl EnterpriseView {
             .map(|s| s.review_reasons.clone())
             .unwrap_or_default();
         Ok(EnterpriseView {
-            id: Uuid::parse_str(&e.id).map_err(|_| corrupt("id"))?,
+            id: e.id.uuid(),
             status: e.status.parse().map_err(|_| corrupt("status"))?,
             contact_emails: Some(
                 serde_json::from_str(&e.contact_emails).map_err(|_| corrupt("contact_emails"))?,
@@ -92,7 +92,7 @@ impl EnterpriseView {
             },
             grade_as_of: as_of,
             last_assessed_on: assessment.map(|a| a.assessed_on),
-            current_assessment_id: assessment.map(|a| stored_id(&a.id)).transpose()?,
+            current_assessment_id: assessment.map(|a| a.id.uuid()),
             review_suggested: !review_reasons.is_empty(),
             review_reasons,
             version: e.version,
@@ -223,7 +223,7 @@ pub async fn list_enterprises(
     let today = state.park.now().park_today;
     let as_of = query.as_of.unwrap_or(today);
     let asked = DirectoryQuery {
-        only: caller.scope().map(|id| id.to_string()),
+        only: caller.scope().map(Id::from),
         status: query.status,
         grade: query.grade,
         as_of,
@@ -233,7 +233,7 @@ pub async fn list_enterprises(
     let (rows, standings) = state
         .db
         .run(move |conn| {
-            app::enterprises::directory_page(conn, &grading, &asked, after.as_deref(), page.fetch())
+            app::enterprises::directory_page(conn, &grading, &asked, after, page.fetch())
         })
         .await?;
     let views = rows
@@ -285,9 +285,9 @@ async fn load_view(
     let (row, standing) = state
         .db
         .run(move |conn| {
-            let id = id.to_string();
-            let row = enterprises::find(conn, &id)?.ok_or(AppError::NotFound("enterprise"))?;
-            let mut standings = app::grading::standings(conn, &grading, as_of, today, Some(&id))?;
+            let id = Id::from(id);
+            let row = enterprises::find(conn, id)?.ok_or(AppError::NotFound("enterprise"))?;
+            let mut standings = app::grading::standings(conn, &grading, as_of, today, Some(id))?;
             Ok((row, standings.remove(&id)))
         })
         .await?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::app;
 use crate::app::grading::{DueEnterprise, GradeCounts};
 use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
-use crate::db::stored_id;
+use crate::db::Id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::grading::{CreateAssessment, DueReason, Grade};
@@ -45,8 +45,8 @@ impl TryFrom<Assessment> for AssessmentView {
             AppError::Internal(anyhow::anyhow!("assessment {} has a bad {what}", a.id))
         };
         Ok(AssessmentView {
-            id: stored_id(&a.id)?,
-            enterprise_id: stored_id(&a.enterprise_id)?,
+            id: a.id.uuid(),
+            enterprise_id: a.enterprise_id.uuid(),
             score: f64::from(a.score_centi) / 100.0,
             direct_red_triggers: serde_json::from_str(&a.direct_red_triggers)
                 .map_err(|_| bad("triggers"))?,
@@ -56,7 +56,7 @@ impl TryFrom<Assessment> for AssessmentView {
             assessed_on: a.assessed_on,
             assessor: a.assessor,
             notes: a.notes,
-            recorded_by: stored_id(&a.recorded_by)?,
+            recorded_by: a.recorded_by.uuid(),
             recorded_at: a.recorded_at.and_utc(),
         })
     }
@@ -131,11 +131,11 @@ pub async fn list_assessments(
     let rows = state
         .db
         .run(move |conn| {
-            let id = id.to_string();
-            if !crate::db::enterprises::exists(conn, &id)? {
+            let id = Id::from(id);
+            if !crate::db::enterprises::exists(conn, id)? {
                 return Err(AppError::NotFound("enterprise"));
             }
-            store::assessments(conn, &id)
+            store::assessments(conn, id)
         })
         .await?;
     let items = rows
@@ -180,7 +180,7 @@ pub struct DueEnterpriseView {
 impl DueEnterpriseView {
     fn build(d: DueEnterprise, today: NaiveDate) -> Result<DueEnterpriseView, AppError> {
         Ok(DueEnterpriseView {
-            enterprise_id: stored_id(&d.enterprise.id)?,
+            enterprise_id: d.enterprise.id.uuid(),
             name: d.enterprise.name,
             grade: d.standing.grade(),
             last_assessed_on: d.standing.assessment.as_ref().map(|a| a.assessed_on),
@@ -299,10 +299,10 @@ impl TryFrom<EnterpriseEvent> for EnterpriseEventView {
             ))
         };
         Ok(EnterpriseEventView {
-            id: stored_id(&e.id)?,
-            enterprise_id: stored_id(&e.enterprise_id)?,
+            id: e.id.uuid(),
+            enterprise_id: e.enterprise_id.uuid(),
             seq: e.seq,
-            actor_id: stored_id(&e.actor_id)?,
+            actor_id: e.actor_id.uuid(),
             actor_role: e.actor_role.parse().map_err(|_| bad("actor_role"))?,
             occurred_at: e.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),
@@ -341,11 +341,11 @@ pub async fn list_events(
     let rows = state
         .db
         .run(move |conn| {
-            let id = id.to_string();
-            if !crate::db::enterprises::exists(conn, &id)? {
+            let id = Id::from(id);
+            if !crate::db::enterprises::exists(conn, id)? {
                 return Err(AppError::NotFound("enterprise"));
             }
-            store::events(conn, &id, after, page.fetch())
+            store::events(conn, id, after, page.fetch())
         })
         .await?;
     let views = rows

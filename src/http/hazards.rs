@@ -13,7 +13,7 @@ use crate::app::hazards::{Command, Context, Preconditions};
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
-use crate::db::stored_id;
+use crate::db::Id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::new::{CreateHazard, SupervisedListing};
@@ -107,7 +107,7 @@ impl HazardView {
         park_today: NaiveDate,
     ) -> Result<HazardView, AppError> {
         let (state, level, source) = (h.state, h.level, h.source);
-        let planned_by = h.planned_by.as_deref().map(stored_id).transpose()?;
+        let planned_by = h.planned_by.map(Id::uuid);
         let plan = h.planned_at.map(|planned_at| PlanView {
             measures: h.plan_measures.clone(),
             responsible_person: h.plan_responsible_person.clone(),
@@ -118,16 +118,12 @@ impl HazardView {
             planned_by,
         });
         Ok(HazardView {
-            id: stored_id(&h.id)?,
+            id: h.id.uuid(),
             number: h.number,
-            enterprise_id: stored_id(&h.enterprise_id)?,
+            enterprise_id: h.enterprise_id.uuid(),
             source,
-            checking_enterprise_id: h
-                .checking_enterprise_id
-                .as_deref()
-                .map(stored_id)
-                .transpose()?,
-            inspection_id: h.inspection_id.as_deref().map(stored_id).transpose()?,
+            checking_enterprise_id: h.checking_enterprise_id.map(Id::uuid),
+            inspection_id: h.inspection_id.map(Id::uuid),
             title: h.title,
             description: h.description,
             location: h.location,
@@ -142,7 +138,7 @@ impl HazardView {
                     listed_on: h.listing_listed_on,
                 }),
             found_at: h.found_at.and_utc(),
-            found_by: stored_id(&h.found_by)?,
+            found_by: h.found_by.uuid(),
             deadline: h.deadline,
             state,
             overdue: state.counts_toward_overdue() && h.deadline < park_today,
@@ -257,14 +253,14 @@ impl ListHazardsQuery {
             .as_deref()
             .map(|s| park.specialty_code(s).unwrap_or(s).to_owned());
         Ok(HazardFilter {
-            only_enterprise: caller.scope().map(|id| id.to_string()),
-            enterprise_id: self.enterprise_id.map(|id| id.to_string()),
+            only_enterprise: caller.scope().map(Id::from),
+            enterprise_id: self.enterprise_id.map(Id::from),
             state: self.state,
             level: self.level,
             source: self.source,
             category,
             specialty,
-            inspection_id: self.inspection_id.map(|id| id.to_string()),
+            inspection_id: self.inspection_id.map(Id::from),
             found_year: self.found_year,
             overdue: self.overdue.map(|overdue| (overdue, today)),
             text: text.map(like_pattern),
@@ -310,7 +306,7 @@ pub async fn list_hazards(
     let generation = state.reads.generation();
     let rows = state
         .db
-        .run(move |conn| store::list(conn, &filter, before.as_deref(), page.fetch()))
+        .run(move |conn| store::list(conn, &filter, before, page.fetch()))
         .await?;
     let views = rows
         .into_iter()
@@ -411,10 +407,10 @@ impl TryFrom<HazardEvent> for EventView {
         let bad =
             |what: &str| AppError::Internal(anyhow::anyhow!("event {} has a bad {what}", e.id));
         Ok(EventView {
-            id: stored_id(&e.id)?,
-            hazard_id: stored_id(&e.hazard_id)?,
+            id: e.id.uuid(),
+            hazard_id: e.hazard_id.uuid(),
             seq: e.seq,
-            actor_id: stored_id(&e.actor_id)?,
+            actor_id: e.actor_id.uuid(),
             actor_role: e.actor_role,
             from_state: e.from_state,
             to_state: e.to_state,
@@ -463,7 +459,7 @@ pub async fn list_events(
         .db
         .run(move |conn| {
             let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
-            store::events(conn, &hazard.id, after, page.fetch())
+            store::events(conn, hazard.id, after, page.fetch())
         })
         .await?;
     let views = rows
@@ -496,15 +492,15 @@ impl TryFrom<Extension> for ExtensionView {
 
     fn try_from(e: Extension) -> Result<ExtensionView, AppError> {
         Ok(ExtensionView {
-            id: stored_id(&e.id)?,
-            hazard_id: stored_id(&e.hazard_id)?,
+            id: e.id.uuid(),
+            hazard_id: e.hazard_id.uuid(),
             requested_deadline: e.requested_deadline,
             previous_deadline: e.previous_deadline,
             reason: e.reason,
             state: e.state.as_str().to_owned(),
-            requested_by: stored_id(&e.requested_by)?,
+            requested_by: e.requested_by.uuid(),
             requested_at: e.requested_at.and_utc(),
-            decided_by: e.decided_by.as_deref().map(stored_id).transpose()?,
+            decided_by: e.decided_by.map(Id::uuid),
             decided_at: e.decided_at.map(|t| t.and_utc()),
             granted_deadline: e.granted_deadline,
             decision_note: e.decision_note,
@@ -535,7 +531,7 @@ pub async fn list_extensions(
         .db
         .run(move |conn| {
             let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
-            store::extensions(conn, &hazard.id)
+            store::extensions(conn, hazard.id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Paginated {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::db::inspections::{self, Inspection, InspectionFilter};
-use crate::db::stored_id;
+use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::CheckSource;
 use crate::domain::inspection::CreateInspection;
@@ -37,19 +37,14 @@ impl TryFrom<Inspection> for InspectionView {
             AppError::Internal(anyhow::anyhow!("inspection {} has a bad {what}", i.id))
         };
         Ok(InspectionView {
-            id: Uuid::parse_str(&i.id).map_err(|_| corrupt("id"))?,
+            id: i.id.uuid(),
             source: i.source,
-            enterprise_id: Uuid::parse_str(&i.enterprise_id)
-                .map_err(|_| corrupt("enterprise_id"))?,
-            checking_enterprise_id: i
-                .checking_enterprise_id
-                .as_deref()
-                .map(stored_id)
-                .transpose()?,
+            enterprise_id: i.enterprise_id.uuid(),
+            checking_enterprise_id: i.checking_enterprise_id.map(Id::uuid),
             inspected_on: i.inspected_on,
             inspectors: serde_json::from_str(&i.inspectors).map_err(|_| corrupt("inspectors"))?,
             notes: i.notes,
-            created_by: stored_id(&i.created_by)?,
+            created_by: i.created_by.uuid(),
             created_at: i.created_at.and_utc(),
         })
     }
@@ -127,12 +122,12 @@ pub async fn list_inspections(
         (None, asked) => asked,
     };
     let filter = InspectionFilter {
-        enterprise_id: enterprise_id.map(|id| id.to_string()),
-        source: query.source.map(|s| s.as_str().to_owned()),
+        enterprise_id: enterprise_id.map(Id::from),
+        source: query.source,
     };
     let rows = state
         .db
-        .run(move |conn| inspections::list(conn, &filter, before.as_deref(), page.fetch()))
+        .run(move |conn| inspections::list(conn, &filter, before, page.fetch()))
         .await?;
     let views = rows
         .into_iter()
@@ -159,12 +154,12 @@ pub async fn get_inspection(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadInspections)?;
-    let id = path.into_inner().to_string();
+    let id = Id::from(path.into_inner());
     let row = state
         .db
-        .run(move |conn| inspections::find(conn, &id))
+        .run(move |conn| inspections::find(conn, id))
         .await?
-        .filter(|i| stored_id(&i.enterprise_id).is_ok_and(|e| caller.can_see_enterprise(e)))
+        .filter(|i| caller.can_see_enterprise(i.enterprise_id.uuid()))
         .ok_or(AppError::NotFound("inspection"))?;
     Ok(HttpResponse::Ok().json(InspectionView::try_from(row)?))
 }

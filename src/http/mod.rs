@@ -31,6 +31,7 @@ use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::Id;
 use crate::db::{idempotency, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::error::{problem_response, AppError};
@@ -331,8 +332,8 @@ pub fn decode_cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Optio
 }
 
 /// A cursor holding a row id, as text for the query.
-pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<String>, AppError> {
-    Ok(decode_cursor::<uuid::Uuid>(cursor)?.map(|id| id.to_string()))
+pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<Id>, AppError> {
+    Ok(decode_cursor::<uuid::Uuid>(cursor)?.map(Id::from))
 }
 
 pub fn etag(version: i64) -> String {
@@ -440,7 +441,7 @@ where
         hasher.update(serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?);
         hex(&hasher.finalize())
     };
-    let user_id = caller.user_id.to_string();
+    let user_id = Id::from(caller.user_id);
     let now = crate::clock::now_utc();
     let (created, replayed) = state
         .db
@@ -448,13 +449,13 @@ where
             let Some(key) = key else {
                 return write_transaction(conn, create).map(|created| (created, false));
             };
-            if let Some(stored) = idempotency::find(conn, &user_id, &key)? {
+            if let Some(stored) = idempotency::find(conn, user_id, &key)? {
                 return replay(stored, &fingerprint);
             }
             let outcome = write_transaction(conn, |conn| {
                 let created = create(conn)?;
                 let stored = idempotency::StoredResponse {
-                    user_id: user_id.clone(),
+                    user_id,
                     idempotency_key: key.clone(),
                     request_fingerprint: fingerprint.clone(),
                     response_status: 201,
@@ -470,7 +471,7 @@ where
             match outcome {
                 Ok(created) => Ok((created, false)),
                 // Another request with this key committed first: answer as it did.
-                Err(AppError::IdempotencyRace) => match idempotency::find(conn, &user_id, &key)? {
+                Err(AppError::IdempotencyRace) => match idempotency::find(conn, user_id, &key)? {
                     Some(stored) => replay(stored, &fingerprint),
                     None => Err(AppError::IdempotencyRace),
                 },

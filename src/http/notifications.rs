@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
-use crate::db::stored_id;
+use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -60,8 +60,8 @@ impl TryFrom<OutboxMessage> for NotificationView {
 
     fn try_from(m: OutboxMessage) -> Result<NotificationView, AppError> {
         Ok(NotificationView {
-            id: stored_id(&m.id)?,
-            hazard_id: m.hazard_id.as_deref().map(stored_id).transpose()?,
+            id: m.id.uuid(),
+            hazard_id: m.hazard_id.map(Id::uuid),
             rule: m.rule,
             deadline: m.deadline,
             recipients: serde_json::from_str(&m.recipients).unwrap_or_default(),
@@ -109,11 +109,11 @@ pub async fn list_notifications(
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let filter = OutboxFilter {
         state: query.state.map(|s| s.as_str().to_owned()),
-        hazard_id: query.hazard_id.map(|id| id.to_string()),
+        hazard_id: query.hazard_id.map(Id::from),
     };
     let rows = state
         .db
-        .run(move |conn| outbox::list(conn, &filter, before.as_deref(), page.fetch()))
+        .run(move |conn| outbox::list(conn, &filter, before, page.fetch()))
         .await?;
     let views = rows
         .into_iter()

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::app;
 use crate::app::users::{hash_new_password, AccountChanges, NewAccount};
 use crate::db::users::{self, User};
+use crate::db::Id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
@@ -37,17 +38,10 @@ impl TryFrom<User> for UserView {
     type Error = AppError;
 
     fn try_from(user: User) -> Result<UserView, AppError> {
-        let corrupt =
-            |what: &str| AppError::Internal(anyhow::anyhow!("user {} has a bad {what}", user.id));
         Ok(UserView {
-            id: Uuid::parse_str(&user.id).map_err(|_| corrupt("id"))?,
+            id: user.id.uuid(),
             role: user.role,
-            enterprise_id: user
-                .enterprise_id
-                .as_deref()
-                .map(Uuid::parse_str)
-                .transpose()
-                .map_err(|_| corrupt("enterprise_id"))?,
+            enterprise_id: user.enterprise_id.map(Id::uuid),
             email: user.email,
             name: user.name,
             active: user.active,
@@ -171,7 +165,7 @@ pub async fn list_users(
     let after = decode_id_cursor(query.cursor.as_deref())?;
     let rows = state
         .db
-        .run(move |conn| users::list(conn, after.as_deref(), page.fetch()))
+        .run(move |conn| users::list(conn, after, page.fetch()))
         .await?;
     let views = rows
         .into_iter()
@@ -198,10 +192,10 @@ pub async fn get_user(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
-    let id = path.into_inner().to_string();
+    let id = Id::from(path.into_inner());
     let user = state
         .db
-        .run(move |conn| users::find(conn, &id))
+        .run(move |conn| users::find(conn, id))
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let view = UserView::try_from(user)?;

@@ -138,7 +138,7 @@ fn migrate_then_user_add_creates_a_user_that_can_be_found() {
     let user = hazard_tracker::db::users::find_by_email(&mut conn, "admin@park.example.cn")
         .unwrap()
         .unwrap();
-    assert_eq!(user.id, id.to_string());
+    assert_eq!(user.id, id);
     assert_eq!(user.role, hazard_tracker::domain::access::Role::Admin);
     assert!(
         user.password_hash.starts_with("$argon2id$"),

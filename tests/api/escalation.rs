@@ -480,14 +480,14 @@ async fn claimed_but_unsent_is_resent_after_the_lease(backend: Backend) {
     );
     assert_eq!(smtp.received().len(), 1);
     // The crashed instance, had it come back, could not record over it.
-    let id = claimed[0].id.clone();
+    let id = claimed[0].id;
     let late = app
         .state
         .db
         .run(move |conn| {
             hazard_tracker::db::outbox::record_attempt(
                 conn,
-                &id,
+                id,
                 "crashed",
                 &hazard_tracker::db::outbox::Outcome::Sent,
                 now,

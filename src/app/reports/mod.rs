@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::app::grading::GradeCounts;
 use crate::db::stats::{self, GroupFilter, HazardGroup};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Id};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
 use crate::settings::CodeLabel;
@@ -177,7 +177,7 @@ pub fn build(
 ) -> Result<Report, AppError> {
     let (first_month, last_month) = period.month_range();
     let groups = hazard_groups(conn, &period, as_of, vocabulary)?;
-    let names: HashMap<String, String> = stats::enterprise_names(conn)?.into_iter().collect();
+    let names: HashMap<Id, String> = stats::enterprise_names(conn)?.into_iter().collect();
     let Tallies {
         voided,
         total,
@@ -272,7 +272,7 @@ struct Tallies {
     by_category: BTreeMap<String, Tally>,
     by_specialty: BTreeMap<String, Tally>,
     by_month: BTreeMap<i32, Tally>,
-    by_enterprise: BTreeMap<String, Tally>,
+    by_enterprise: BTreeMap<Id, Tally>,
 }
 
 impl Tallies {
@@ -321,7 +321,7 @@ impl Tallies {
             .or_default()
             .add(group);
         self.by_enterprise
-            .entry(group.enterprise_id.clone())
+            .entry(group.enterprise_id)
             .or_default()
             .add(group);
     }
@@ -427,14 +427,14 @@ fn month_slices(first: u32, last: u32, mut by_month: BTreeMap<i32, Tally>) -> Ve
 
 /// One slice per enterprise with hazards, by name; most found first.
 fn enterprise_slices(
-    by_enterprise: BTreeMap<String, Tally>,
-    names: &HashMap<String, String>,
+    by_enterprise: BTreeMap<Id, Tally>,
+    names: &HashMap<Id, String>,
 ) -> Vec<Slice> {
     let mut enterprises: Vec<Slice> = by_enterprise
         .into_iter()
         .map(|(id, tally)| Slice {
-            label: names.get(&id).cloned().unwrap_or_else(|| id.clone()),
-            key: id,
+            label: names.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            key: id.to_string(),
             tally,
         })
         .collect();
