@@ -20,6 +20,7 @@ use crate::db::schema::{enterprises, hazard_number_counters, users};
 use crate::db::{write_transaction, DbConnection, Id};
 use crate::domain::access::Role;
 use crate::domain::credit_code::check_char;
+use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::{Grade, Thresholds};
 use crate::domain::hazard::rules::closed_on_time;
 use crate::domain::hazard::{hazard_number, CheckSource, HazardLevel, HazardState};
@@ -365,15 +366,15 @@ fn grade_plan(counts: &PublishedEnterprises) -> Vec<Option<Grade>> {
 
 /// The `index`th enterprise's status: the producing or trial ones first
 /// (every seventh of them on trial), then those under construction.
-fn enterprise_status(index: usize, producing_or_trial: usize) -> &'static str {
+fn enterprise_status(index: usize, producing_or_trial: usize) -> EnterpriseStatus {
     if index < producing_or_trial {
         if index % 7 == 6 {
-            "trial"
+            EnterpriseStatus::Trial
         } else {
-            "producing"
+            EnterpriseStatus::Producing
         }
     } else {
-        "construction"
+        EnterpriseStatus::Construction
     }
 }
 
@@ -402,7 +403,7 @@ fn insert_enterprises(
             status,
         ));
         // Producing plants find most of the hazards.
-        weights.push(if status == "construction" {
+        weights.push(if status == EnterpriseStatus::Construction {
             1
         } else {
             draw.rng.gen_range(3..12)
@@ -414,7 +415,7 @@ fn insert_enterprises(
             seq: 1,
             action: "registered".into(),
             actor_id: supervisor,
-            actor_role: "supervisor".into(),
+            actor_role: Role::Supervisor,
             occurred_at: created,
             recorded_at: created,
             note: None,
@@ -432,7 +433,7 @@ fn insert_enterprises(
             id: *id,
             name,
             credit_code: code,
-            status,
+            status: *status,
             contact_emails: "[]",
             version: 1,
             created_at: created,
@@ -475,7 +476,7 @@ fn assess(
         enterprise_id,
         score_centi,
         direct_red_triggers: "[]".into(),
-        grade: thresholds.grade(score_centi, false).as_str().into(),
+        grade: thresholds.grade(score_centi, false),
         thresholds_version: thresholds.version.clone(),
         thresholds: serde_json::to_string(thresholds).unwrap_or_default(),
         assessed_on,
@@ -490,7 +491,7 @@ fn assess(
         seq: 2,
         action: "assessed".into(),
         actor_id: supervisor,
-        actor_role: "supervisor".into(),
+        actor_role: Role::Supervisor,
         occurred_at: assessed_on.and_time(chrono::NaiveTime::MIN),
         recorded_at: at,
         note: None,

@@ -45,7 +45,7 @@ pub fn register(
                 id,
                 name: &registration.name,
                 credit_code: registration.credit_code.as_str(),
-                status: registration.status.as_str(),
+                status: registration.status,
                 contact_emails: &registration.contact_emails,
                 version: 1,
                 created_at: now,
@@ -121,7 +121,7 @@ pub fn directory_page(
     });
     let filter = EnterpriseFilter {
         only: asked.only,
-        status: asked.status.map(|s| s.as_str().to_owned()),
+        status: asked.status,
         among,
     };
     Ok((enterprises::list(conn, &filter, after, limit)?, standings))

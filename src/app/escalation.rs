@@ -20,6 +20,7 @@ use crate::db::Db;
 use crate::db::{enterprises, users};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
+use crate::domain::delivery::DeliveryState;
 use crate::domain::hazard::HazardLevel;
 use crate::email::{Mail, Mailer, SendError};
 use crate::error::AppError;
@@ -84,7 +85,7 @@ impl Escalation {
                 rule,
                 format!("{}:{}", hazard.id, rule.code),
                 None,
-                "pending",
+                DeliveryState::Pending,
                 None,
                 now,
             )?;
@@ -152,10 +153,11 @@ impl Escalation {
                     let key = format!("{}:{}:{}", hazard.id, rule.code, hazard.deadline);
                     let superseded_by = self.higher_overdue_rule(rule, hazard.deadline, today);
                     let (state, note) = match superseded_by {
-                        Some(higher) => {
-                            ("cancelled", Some(format!("superseded by {}", higher.code)))
-                        }
-                        None => ("pending", None),
+                        Some(higher) => (
+                            DeliveryState::Cancelled,
+                            Some(format!("superseded by {}", higher.code)),
+                        ),
+                        None => (DeliveryState::Pending, None),
                     };
                     if self.queue(
                         conn,
@@ -166,7 +168,7 @@ impl Escalation {
                         state,
                         note,
                         now,
-                    )? && state == "pending"
+                    )? && state == DeliveryState::Pending
                     {
                         count += 1;
                     }
@@ -205,15 +207,15 @@ impl Escalation {
         rule: &EscalationRule,
         dedup_key: String,
         deadline: Option<NaiveDate>,
-        state: &str,
+        state: DeliveryState,
         note: Option<String>,
         now: NaiveDateTime,
     ) -> Result<bool, AppError> {
         let recipients = self.recipients(conn, hazard, rule)?;
         let content = self.render(conn, hazard, rule, now)?;
-        let (state, note) = if recipients.is_empty() && state == "pending" {
+        let (state, note) = if recipients.is_empty() && state == DeliveryState::Pending {
             (
-                "dead",
+                DeliveryState::Dead,
                 Some("no recipients: check the rule and the enterprise's contacts".to_owned()),
             )
         } else {
@@ -232,7 +234,7 @@ impl Escalation {
                 subject: content.subject,
                 body_text: content.text,
                 body_html: content.html,
-                state: state.to_owned(),
+                state,
                 attempts: 0,
                 next_attempt_at: now,
                 lease_owner: None,

@@ -39,7 +39,7 @@ pub fn record_enterprise_event(
             seq,
             action: action.to_owned(),
             actor_id: caller.user_id.into(),
-            actor_role: caller.role.as_str().to_owned(),
+            actor_role: caller.role,
             occurred_at,
             recorded_at: crate::clock::now_utc(),
             note,
@@ -71,7 +71,7 @@ pub fn record_assessment(
             score_centi: new.score_centi,
             direct_red_triggers: serde_json::to_string(&new.direct_red_triggers)
                 .map_err(|e| AppError::Internal(e.into()))?,
-            grade: grade.as_str().to_owned(),
+            grade,
             thresholds_version: thresholds.version.clone(),
             thresholds: serde_json::to_string(thresholds)
                 .map_err(|e| AppError::Internal(e.into()))?,
@@ -110,7 +110,7 @@ pub struct Standing {
 
 impl Standing {
     pub fn grade(&self) -> Option<Grade> {
-        self.assessment.as_ref().and_then(|a| a.grade.parse().ok())
+        self.assessment.as_ref().map(|a| a.grade)
     }
 }
 
@@ -172,12 +172,11 @@ pub fn grade_counts(conn: &mut DbConnection, as_of: NaiveDate) -> Result<GradeCo
     let registered = enterprises::registered_by(conn, as_of)?;
     let mut counts = GradeCounts::default();
     for assessment in grades.values() {
-        match assessment.grade.parse::<Grade>() {
-            Ok(Grade::Red) => counts.red += 1,
-            Ok(Grade::Orange) => counts.orange += 1,
-            Ok(Grade::Yellow) => counts.yellow += 1,
-            Ok(Grade::Blue) => counts.blue += 1,
-            Err(_) => {}
+        match assessment.grade {
+            Grade::Red => counts.red += 1,
+            Grade::Orange => counts.orange += 1,
+            Grade::Yellow => counts.yellow += 1,
+            Grade::Blue => counts.blue += 1,
         }
     }
     // Paper records may grade an enterprise before it was registered here.

@@ -143,7 +143,7 @@ pub fn overview(
 
 /// The current grade of the enterprise `id`, if assessed.
 fn grade_of(grades: &HashMap<Id, Assessment>, id: Id) -> Option<Grade> {
-    grades.get(&id).and_then(|a| a.grade.parse::<Grade>().ok())
+    grades.get(&id).map(|a| a.grade)
 }
 
 /// The `by_grade` key of the enterprise `id`: its grade, or `not_assessed`.

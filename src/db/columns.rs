@@ -11,7 +11,10 @@ use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use crate::domain::access::Role;
+use crate::domain::delivery::DeliveryState;
+use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::evidence::EvidencePhase;
+use crate::domain::grading::Grade;
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
 
 /// Maps each vocabulary enum onto a `TEXT` column of either backend.
@@ -61,6 +64,9 @@ text_columns!(
     Role,
     ExtensionState,
     EvidencePhase,
+    DeliveryState,
+    EnterpriseStatus,
+    Grade,
 );
 
 /// A row's id: a UUID stored as its hyphenated text (portable across both

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::columns::Id;
 use super::schema::enterprises;
 use super::DbConnection;
+use crate::domain::enterprise::EnterpriseStatus;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -14,7 +15,7 @@ pub struct Enterprise {
     pub id: Id,
     pub name: String,
     pub credit_code: String,
-    pub status: String,
+    pub status: EnterpriseStatus,
     /// JSON array of addresses.
     pub contact_emails: String,
     pub version: i64,
@@ -28,7 +29,7 @@ pub struct NewEnterprise<'a> {
     pub id: Id,
     pub name: &'a str,
     pub credit_code: &'a str,
-    pub status: &'a str,
+    pub status: EnterpriseStatus,
     pub contact_emails: &'a str,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -40,7 +41,7 @@ pub struct NewEnterprise<'a> {
 pub struct EnterpriseChanges {
     pub name: Option<String>,
     pub credit_code: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<EnterpriseStatus>,
     pub contact_emails: Option<String>,
 }
 
@@ -77,7 +78,7 @@ pub fn exists(conn: &mut DbConnection, id: Id) -> Result<bool, AppError> {
 pub struct EnterpriseFilter {
     /// Confines the list to one enterprise (an enterprise contact's own).
     pub only: Option<Id>,
-    pub status: Option<String>,
+    pub status: Option<EnterpriseStatus>,
     /// Confines the list to these ids (a grade filter, worked out first).
     pub among: Option<Vec<Id>>,
 }
@@ -96,7 +97,7 @@ pub fn list(
         query = query.filter(enterprises::id.eq(only));
     }
     if let Some(status) = &filter.status {
-        query = query.filter(enterprises::status.eq(status.clone()));
+        query = query.filter(enterprises::status.eq(*status));
     }
     if let Some(ids) = &filter.among {
         query = query.filter(enterprises::id.eq_any(ids.clone()));
@@ -144,7 +145,7 @@ pub fn registered_by(conn: &mut DbConnection, day: chrono::NaiveDate) -> Result<
 /// Every enterprise that is not closed, by name.
 pub fn all_active(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> {
     Ok(enterprises::table
-        .filter(enterprises::status.ne("closed"))
+        .filter(enterprises::status.ne(EnterpriseStatus::Closed))
         .select(Enterprise::as_select())
         .order(enterprises::name.asc())
         .load(conn)?)

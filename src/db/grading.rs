@@ -11,6 +11,8 @@ use diesel::prelude::*;
 use super::columns::Id;
 use super::schema::{enterprise_assessments, enterprise_events, hazards, inspections};
 use super::DbConnection;
+use crate::domain::access::Role;
+use crate::domain::grading::Grade;
 use crate::domain::hazard::{HazardLevel, HazardState};
 use crate::error::AppError;
 
@@ -22,7 +24,7 @@ pub struct Assessment {
     pub score_centi: i32,
     /// JSON array of trigger codes.
     pub direct_red_triggers: String,
-    pub grade: String,
+    pub grade: Grade,
     pub thresholds_version: String,
     /// JSON of the thresholds the grade was derived with.
     pub thresholds: String,
@@ -41,7 +43,7 @@ pub struct EnterpriseEvent {
     pub seq: i32,
     pub action: String,
     pub actor_id: Id,
-    pub actor_role: String,
+    pub actor_role: Role,
     pub occurred_at: NaiveDateTime,
     pub recorded_at: NaiveDateTime,
     pub note: Option<String>,

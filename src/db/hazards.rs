@@ -358,7 +358,7 @@ pub fn pending_extension(
 ) -> Result<Option<Extension>, AppError> {
     Ok(hazard_extensions::table
         .filter(hazard_extensions::hazard_id.eq(hazard_id))
-        .filter(hazard_extensions::state.eq("pending"))
+        .filter(hazard_extensions::state.eq(ExtensionState::Pending))
         .select(Extension::as_select())
         .first(conn)
         .optional()?)

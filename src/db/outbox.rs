@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::columns::Id;
 use super::schema::outbox;
 use super::{write_transaction, DbConnection};
+use crate::domain::delivery::DeliveryState;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,7 +24,7 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_owner: Option<String>,
@@ -57,9 +58,9 @@ pub fn cancel_pending(
 ) -> Result<usize, AppError> {
     let waiting = outbox::table
         .filter(outbox::hazard_id.eq(hazard_id))
-        .filter(outbox::state.eq_any(["pending", "failed"]));
+        .filter(outbox::state.eq_any(DeliveryState::waiting()));
     let changes = (
-        outbox::state.eq("cancelled"),
+        outbox::state.eq(DeliveryState::Cancelled),
         outbox::last_error.eq(reason),
         outbox::lease_owner.eq(None::<String>),
         outbox::lease_until.eq(None::<NaiveDateTime>),
@@ -89,7 +90,7 @@ pub fn claim(
 ) -> Result<Vec<OutboxMessage>, AppError> {
     write_transaction(conn, |conn| {
         let due = outbox::table
-            .filter(outbox::state.eq_any(["pending", "failed"]))
+            .filter(outbox::state.eq_any(DeliveryState::waiting()))
             .filter(outbox::next_attempt_at.le(now))
             .filter(
                 outbox::lease_until
@@ -161,7 +162,7 @@ pub fn record_attempt(
         Outcome::Sent => diesel::update(mine)
             .set((
                 release,
-                outbox::state.eq("sent"),
+                outbox::state.eq(DeliveryState::Sent),
                 outbox::sent_at.eq(now),
                 outbox::last_error.eq(None::<String>),
             ))
@@ -169,7 +170,7 @@ pub fn record_attempt(
         Outcome::Failed { error, retry_at } => diesel::update(mine)
             .set((
                 release,
-                outbox::state.eq("failed"),
+                outbox::state.eq(DeliveryState::Failed),
                 outbox::last_error.eq(error),
                 outbox::next_attempt_at.eq(retry_at),
             ))
@@ -177,7 +178,7 @@ pub fn record_attempt(
         Outcome::Dead { error } => diesel::update(mine)
             .set((
                 release,
-                outbox::state.eq("dead"),
+                outbox::state.eq(DeliveryState::Dead),
                 outbox::last_error.eq(error),
             ))
             .execute(conn)?,
@@ -227,13 +228,17 @@ pub struct OutboxBacklog {
 /// `(state, next_attempt_at)` index.
 pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxBacklog, AppError> {
     use diesel::dsl::{count_star, min};
-    let counts: Vec<(String, i64)> = outbox::table
-        .filter(outbox::state.eq_any(["pending", "failed", "dead"]))
+    let counts: Vec<(DeliveryState, i64)> = outbox::table
+        .filter(outbox::state.eq_any([
+            DeliveryState::Pending,
+            DeliveryState::Failed,
+            DeliveryState::Dead,
+        ]))
         .group_by(outbox::state)
         .select((outbox::state, count_star()))
         .load(conn)?;
     let oldest: Option<NaiveDateTime> = outbox::table
-        .filter(outbox::state.eq_any(["pending", "failed"]))
+        .filter(outbox::state.eq_any(DeliveryState::waiting()))
         .select(min(outbox::created_at))
         .first(conn)?;
     let mut backlog = OutboxBacklog {
@@ -243,11 +248,11 @@ pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxBack
         ..OutboxBacklog::default()
     };
     for (state, count) in counts {
-        match state.as_str() {
-            "pending" => backlog.pending = count,
-            "failed" => backlog.failed = count,
-            "dead" => backlog.dead = count,
-            _ => {}
+        match state {
+            DeliveryState::Pending => backlog.pending = count,
+            DeliveryState::Failed => backlog.failed = count,
+            DeliveryState::Dead => backlog.dead = count,
+            DeliveryState::Sent | DeliveryState::Cancelled => {}
         }
     }
     Ok(backlog)
@@ -255,7 +260,7 @@ pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxBack
 
 #[derive(Debug, Default, Clone)]
 pub struct OutboxFilter {
-    pub state: Option<String>,
+    pub state: Option<DeliveryState>,
     pub hazard_id: Option<Id>,
 }
 
@@ -271,7 +276,7 @@ pub fn list(
         .order(outbox::id.desc())
         .into_boxed();
     if let Some(state) = &filter.state {
-        query = query.filter(outbox::state.eq(state.clone()));
+        query = query.filter(outbox::state.eq(*state));
     }
     if let Some(hazard_id) = &filter.hazard_id {
         query = query.filter(outbox::hazard_id.eq(hazard_id));

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod credit_code;
 pub mod criteria;
+pub mod delivery;
 pub mod email;
 pub mod enterprise;
 pub mod evidence;

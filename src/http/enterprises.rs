@@ -78,7 +78,7 @@ impl EnterpriseView {
             .unwrap_or_default();
         Ok(EnterpriseView {
             id: e.id.uuid(),
-            status: e.status.parse().map_err(|_| corrupt("status"))?,
+            status: e.status,
             contact_emails: Some(
                 serde_json::from_str(&e.contact_emails).map_err(|_| corrupt("contact_emails"))?,
             ),
@@ -337,7 +337,7 @@ pub async fn update_enterprise(
             .as_deref()
             .map(|c| parse_credit_code(c).map(|code| code.as_str().to_owned()))
             .transpose()?,
-        status: body.status.map(|s| s.as_str().to_owned()),
+        status: body.status,
         contact_emails: body
             .contact_emails
             .as_deref()

@@ -50,7 +50,7 @@ impl TryFrom<Assessment> for AssessmentView {
             score: f64::from(a.score_centi) / 100.0,
             direct_red_triggers: serde_json::from_str(&a.direct_red_triggers)
                 .map_err(|_| bad("triggers"))?,
-            grade: a.grade.parse().map_err(|_| bad("grade"))?,
+            grade: a.grade,
             thresholds: serde_json::from_str(&a.thresholds).map_err(|_| bad("thresholds"))?,
             thresholds_version: a.thresholds_version,
             assessed_on: a.assessed_on,
@@ -303,7 +303,7 @@ impl TryFrom<EnterpriseEvent> for EnterpriseEventView {
             enterprise_id: e.enterprise_id.uuid(),
             seq: e.seq,
             actor_id: e.actor_id.uuid(),
-            actor_role: e.actor_role.parse().map_err(|_| bad("actor_role"))?,
+            actor_role: e.actor_role,
             occurred_at: e.occurred_at.and_utc(),
             recorded_at: e.recorded_at.and_utc(),
             details: serde_json::from_str(&e.details).map_err(|_| bad("details"))?,

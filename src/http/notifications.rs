@@ -9,31 +9,10 @@ use uuid::Uuid;
 use crate::db::outbox::{self, OutboxFilter, OutboxMessage};
 use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
+use crate::domain::delivery::DeliveryState;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{decode_id_cursor, Page, Paginated};
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    Pending,
-    Sent,
-    Failed,
-    Dead,
-    Cancelled,
-}
-
-impl DeliveryState {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Sent => "sent",
-            DeliveryState::Failed => "failed",
-            DeliveryState::Dead => "dead",
-            DeliveryState::Cancelled => "cancelled",
-        }
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
@@ -47,7 +26,7 @@ pub struct NotificationView {
     pub subject: String,
     /// `pending`, `sent`, `failed` (will be retried), `dead` (given up) or
     /// `cancelled` (the hazard was closed, voided, or its deadline moved).
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
@@ -108,7 +87,7 @@ pub async fn list_notifications(
     let page = Page::new(query.limit)?;
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let filter = OutboxFilter {
-        state: query.state.map(|s| s.as_str().to_owned()),
+        state: query.state,
         hazard_id: query.hazard_id.map(Id::from),
     };
     let rows = state

@@ -65,7 +65,7 @@ use crate::http::{
         reference::major_hazard_criteria,
         reference::vocabularies,
     ),
-    components(schemas(notifications::DeliveryState, crate::app::reports::render::ReportFormat)),
+    components(schemas(crate::domain::delivery::DeliveryState, crate::app::reports::render::ReportFormat)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Tokens"),
