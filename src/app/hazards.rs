@@ -262,11 +262,11 @@ pub fn check_version(hazard: &Hazard, if_match: Option<&ExpectedVersion>) -> Res
 
 /// What a change is made under besides the command: the time, the park's
 /// policy for entered records, and the escalation policy.
-#[derive(Clone, Copy)]
-pub struct Context<'a> {
+#[derive(Clone)]
+pub struct Context {
     pub now: Now,
     pub policy: RecordPolicy,
-    pub escalation: &'a Escalation,
+    pub escalation: std::sync::Arc<Escalation>,
 }
 
 /// Takes `command` on a hazard the caller may see: load → decide → persist.
@@ -276,12 +276,12 @@ pub fn apply(
     hazard_id: Uuid,
     command: Command,
     preconditions: Preconditions,
-    context: &Context<'_>,
+    context: &Context,
 ) -> Result<Applied, AppError> {
     let Context {
         now,
         policy,
-        escalation,
+        ref escalation,
     } = *context;
     write_transaction(conn, |conn| {
         let mut hazard = visible_hazard(conn, caller, hazard_id)?;

@@ -39,7 +39,7 @@ use crate::error::AppError;
 use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
-use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
+use crate::storage::{Blob, BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const MAX_CAPTION_CHARS: usize = 500;
 /// Bytes read of a text field before it is refused (a caption in Chinese
@@ -157,26 +157,9 @@ pub async fn upload_attachment(
         if_match: expected_version(&req)?,
         occurred_at: None,
     };
-    let limits = state.settings.attachments.clone();
-    // Refuse before a byte is read when the answer cannot change.
-    let expected = preconditions.if_match.clone();
-    let held = state
-        .db
-        .run(move |conn| {
-            let hazard = app::hazards::visible_hazard(conn, &caller, hazard_id)?;
-            app::hazards::check_version(&hazard, expected.as_ref())?;
-            app::evidence::ensure_evidence_may_change(&hazard)?;
-            store::bytes_of_hazard(conn, hazard.id)
-        })
-        .await?;
-    let room = limits.max_hazard_bytes.saturating_sub(held);
-    let limit = FileLimit {
-        bytes: limits.max_file_bytes.min(room),
-        per_hazard: room < limits.max_file_bytes,
-        max_file_bytes: limits.max_file_bytes,
-        max_hazard_bytes: limits.max_hazard_bytes,
-    };
-    let form = receive_form(&state, payload, &limit, &limits.allowed_types).await?;
+    let limit = room_for_upload(&state, caller, hazard_id, &preconditions).await?;
+    let allowed_types = &state.settings.attachments.allowed_types;
+    let form = receive_form(&state, payload, &limit, allowed_types).await?;
     let preconditions = Preconditions {
         occurred_at: form.occurred_at,
         ..preconditions
@@ -191,6 +174,35 @@ pub async fn upload_attachment(
     finished
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
+}
+
+/// How large a file the hazard still has room for. Refuses before a byte
+/// is read when the answer cannot change: a hazard the caller may not
+/// see, a stale `If-Match`, or evidence that is final.
+async fn room_for_upload(
+    state: &AppState,
+    caller: Caller,
+    hazard_id: Uuid,
+    preconditions: &Preconditions,
+) -> Result<FileLimit, AppError> {
+    let expected = preconditions.if_match.clone();
+    let held = state
+        .db
+        .run(move |conn| {
+            let hazard = app::hazards::visible_hazard(conn, &caller, hazard_id)?;
+            app::hazards::check_version(&hazard, expected.as_ref())?;
+            app::evidence::ensure_evidence_may_change(&hazard)?;
+            store::bytes_of_hazard(conn, hazard.id)
+        })
+        .await?;
+    let limits = &state.settings.attachments;
+    let room = limits.max_hazard_bytes.saturating_sub(held);
+    Ok(FileLimit {
+        bytes: limits.max_file_bytes.min(room),
+        per_hazard: room < limits.max_file_bytes,
+        max_file_bytes: limits.max_file_bytes,
+        max_hazard_bytes: limits.max_hazard_bytes,
+    })
 }
 
 /// The largest file this upload may be, and why.
@@ -643,19 +655,7 @@ pub async fn download_attachment(
             .insert_header((header::ETAG, etag))
             .finish());
     }
-    let blob = state
-        .evidence
-        .blobs()
-        .open(&attachment.sha256)
-        .await
-        .map_err(|e| AppError::Internal(e.context("reading an evidence blob")))?
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "attachment {} names blob {}, which is not stored",
-                attachment.id,
-                attachment.sha256
-            ))
-        })?;
+    let blob = stored_blob(&state, &attachment).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, attachment.content_type.clone()))
         .insert_header((
@@ -667,6 +667,24 @@ pub async fn download_attachment(
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .no_chunking(blob.size)
         .streaming(blob.stream))
+}
+
+/// The bytes an attachment names. A row whose blob is missing is an
+/// internal error, never a `404`: the record says the file exists.
+async fn stored_blob(state: &AppState, attachment: &Attachment) -> Result<Blob, AppError> {
+    state
+        .evidence
+        .blobs()
+        .open(&attachment.sha256)
+        .await
+        .map_err(|e| AppError::Internal(e.context("reading an evidence blob")))?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "attachment {} names blob {}, which is not stored",
+                attachment.id,
+                attachment.sha256
+            ))
+        })
 }
 
 /// Photos open in place; anything else is saved. The name is sent both as

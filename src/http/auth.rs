@@ -63,21 +63,7 @@ pub async fn issue_token(
     if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
         return Err(AppError::Unauthorized(BAD_CREDENTIALS));
     }
-    let user = state
-        .db
-        .run(move |conn| users::find_by_email(conn, &email))
-        .await?;
-    // Hashing is slow on purpose: keep it off the async workers.
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let password: SecretString = password;
-    let verified = web::block(move || verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("verifying a password: {e}")))?;
-    let user = match user {
-        Some(user) if verified && user.active => user,
-        _ => return Err(AppError::Unauthorized(BAD_CREDENTIALS)),
-    };
-    let view = UserView::try_from(user)?;
+    let view = UserView::try_from(authenticate(&state, email, password).await?)?;
     let token = state.tokens.issue(view.id, view.role, view.enterprise_id)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -86,6 +72,29 @@ pub async fn issue_token(
             token_type: "Bearer",
             expires_in: state.tokens.ttl_secs(),
         }))
+}
+
+/// The active account `email` names, if `password` is its password. An
+/// unknown address costs the same hash as a wrong password, so the time
+/// taken tells nothing about which accounts exist.
+async fn authenticate(
+    state: &AppState,
+    email: String,
+    password: SecretString,
+) -> Result<users::User, AppError> {
+    let user = state
+        .db
+        .run(move |conn| users::find_by_email(conn, &email))
+        .await?;
+    // Hashing is slow on purpose: keep it off the async workers.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = web::block(move || verify_password(&password, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("verifying a password: {e}")))?;
+    match user {
+        Some(user) if verified && user.active => Ok(user),
+        _ => Err(AppError::Unauthorized(BAD_CREDENTIALS)),
+    }
 }
 
 /// The caller's own account.

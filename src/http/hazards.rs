@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::hazards::{Command, Context, Preconditions};
+use crate::app::hazards::{Command, Preconditions};
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
@@ -292,14 +292,7 @@ pub async fn list_hazards(
     let before = decode_id_cursor(query.cursor.as_deref())?;
     let now = state.park.now();
     let filter = query.filter(&caller, &state.park, now.park_today)?;
-    // The page depends on the query, on who asks (their enterprise, and
-    // their role for `allowed_actions`) and on the day (`overdue`).
-    let key = format!(
-        "hazards/{}/{}?{}",
-        caller.role,
-        caller.scope().map(|id| id.to_string()).unwrap_or_default(),
-        req.query_string()
-    );
+    let key = list_key(&caller, &req);
     if let Some(hit) = state.reads.get(&req, &key, now.park_today) {
         return Ok(cached_json(hit));
     }
@@ -320,6 +313,18 @@ pub async fn list_hazards(
     };
     state.reads.put(generation, key, answer.clone());
     Ok(cached_json(answer))
+}
+
+/// The read cache's key for a page of the list. The page depends on the
+/// query, on who asks (their enterprise, and their role for
+/// `allowed_actions`) and on the day (`overdue`, checked by the cache).
+fn list_key(caller: &Caller, req: &HttpRequest) -> String {
+    format!(
+        "hazards/{}/{}?{}",
+        caller.role,
+        caller.scope().map(|id| id.to_string()).unwrap_or_default(),
+        req.query_string()
+    )
 }
 
 /// One hazard with its plan, `overdue` and `version` (also the `ETag`).
@@ -616,27 +621,15 @@ async fn run_command(
         if_match: if_match.0,
         occurred_at: occurred_at.map(|t| t.naive_utc()),
     };
-    let now = state.park.now();
-    let policy = state.record_policy();
-    let escalation = state.escalation.clone();
+    let context = state.lifecycle_context();
+    let today = context.now.park_today;
     let applied = state
         .db
         .write(move |conn| {
-            app::hazards::apply(
-                conn,
-                &caller,
-                hazard_id,
-                command,
-                preconditions,
-                &Context {
-                    now,
-                    policy,
-                    escalation: &escalation,
-                },
-            )
+            app::hazards::apply(conn, &caller, hazard_id, command, preconditions, &context)
         })
         .await?;
-    let view = HazardView::build(applied.hazard, &caller, now.park_today)?;
+    let view = HazardView::build(applied.hazard, &caller, today)?;
     Ok(with_etag(StatusCode::OK, view.version, &view))
 }
 
@@ -887,22 +880,10 @@ pub async fn request_extension(
         reason,
     };
     let hazard_id = path.into_inner();
-    let now = state.park.now();
-    let policy = state.record_policy();
-    let escalation = state.escalation.clone();
+    let context = state.lifecycle_context();
     create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let applied = app::hazards::apply(
-            conn,
-            &caller,
-            hazard_id,
-            command,
-            preconditions,
-            &Context {
-                now,
-                policy,
-                escalation: &escalation,
-            },
-        )?;
+        let applied =
+            app::hazards::apply(conn, &caller, hazard_id, command, preconditions, &context)?;
         let extension = applied
             .extension
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no extension was recorded")))?;

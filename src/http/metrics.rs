@@ -36,6 +36,20 @@ pub async fn metrics(
         misses,
         live: state.reads.is_live(),
     };
+    let figures = store_figures(&state).await;
+    let body = state
+        .metrics
+        .render(state.db.pool_status(), reads, figures.as_ref())?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, EXPOSITION))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// The outbox backlog and the open and overdue hazards, or `None` while
+/// the database does not answer: a scrape must still succeed then, since
+/// the HTTP and pool series are what explains the outage.
+async fn store_figures(state: &AppState) -> Option<StoreFigures> {
     let park = state.park.clone();
     let figures = state
         .db
@@ -51,22 +65,9 @@ pub async fn metrics(
             })
         })
         .await;
-    // A scrape must still answer while the database does not: the HTTP and
-    // pool series are what explains the outage.
-    let figures = match figures {
-        Ok(figures) => Some(figures),
-        Err(error) => {
-            tracing::warn!(%error, "metrics: the database did not answer");
-            None
-        }
-    };
-    let body = state
-        .metrics
-        .render(state.db.pool_status(), reads, figures.as_ref())?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, EXPOSITION))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    figures
+        .inspect_err(|error| tracing::warn!(%error, "metrics: the database did not answer"))
+        .ok()
 }
 
 /// With a token configured, the request must carry exactly it. Both sides

@@ -64,6 +64,16 @@ impl AppState {
         }
     }
 
+    /// What a lifecycle command is taken with: the moment, the park's
+    /// dating policy and its escalation rules.
+    pub fn lifecycle_context(&self) -> crate::app::hazards::Context {
+        crate::app::hazards::Context {
+            now: self.park.now(),
+            policy: self.record_policy(),
+            escalation: self.escalation.clone(),
+        }
+    }
+
     /// The parts the outbox workers run on.
     pub fn outbox(&self) -> Outbox {
         Outbox {
