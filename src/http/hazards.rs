@@ -769,79 +769,55 @@ hazard_action!(
     }
 );
 
-hazard_action!(
+/// A lifecycle action whose body is a reason: the same handler for each,
+/// taking the command its variant names.
+macro_rules! reason_action {
+    ($path:literal, $doc:literal, $name:ident, $variant:ident) => {
+        hazard_action!(
+            $path,
+            ReasonRequest,
+            $doc,
+            pub async fn $name(
+                state: web::Data<AppState>,
+                if_match: IfMatch,
+                caller: Caller,
+                path: web::Path<Uuid>,
+                body: web::Json<ReasonRequest>,
+            ) -> Result<HttpResponse, AppError> {
+                let body = body.into_inner();
+                let reason = required_text("reason", &body.reason, MAX_TEXT)?;
+                let command = Command::$variant { reason };
+                run_command(
+                    state,
+                    if_match,
+                    caller,
+                    path.into_inner(),
+                    command,
+                    body.occurred_at,
+                )
+                .await
+            }
+        );
+    };
+}
+
+reason_action!(
     "/api/v1/hazards/{id}/reject",
-    ReasonRequest,
     "Sends it back: pending_acceptance → rectifying.",
-    pub async fn reject(
-        state: web::Data<AppState>,
-        if_match: IfMatch,
-        caller: Caller,
-        path: web::Path<Uuid>,
-        body: web::Json<ReasonRequest>,
-    ) -> Result<HttpResponse, AppError> {
-        let body = body.into_inner();
-        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
-        run_command(
-            state,
-            if_match,
-            caller,
-            path.into_inner(),
-            Command::Reject { reason },
-            body.occurred_at,
-        )
-        .await
-    }
+    reject,
+    Reject
 );
-
-hazard_action!(
+reason_action!(
     "/api/v1/hazards/{id}/void",
-    ReasonRequest,
     "Voids a false report or duplicate (supervisor).",
-    pub async fn void(
-        state: web::Data<AppState>,
-        if_match: IfMatch,
-        caller: Caller,
-        path: web::Path<Uuid>,
-        body: web::Json<ReasonRequest>,
-    ) -> Result<HttpResponse, AppError> {
-        let body = body.into_inner();
-        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
-        run_command(
-            state,
-            if_match,
-            caller,
-            path.into_inner(),
-            Command::Void { reason },
-            body.occurred_at,
-        )
-        .await
-    }
+    void,
+    Void
 );
-
-hazard_action!(
+reason_action!(
     "/api/v1/hazards/{id}/reopen",
-    ReasonRequest,
     "Reopens a closed hazard found not fixed (supervisor).",
-    pub async fn reopen(
-        state: web::Data<AppState>,
-        if_match: IfMatch,
-        caller: Caller,
-        path: web::Path<Uuid>,
-        body: web::Json<ReasonRequest>,
-    ) -> Result<HttpResponse, AppError> {
-        let body = body.into_inner();
-        let reason = required_text("reason", &body.reason, MAX_TEXT)?;
-        run_command(
-            state,
-            if_match,
-            caller,
-            path.into_inner(),
-            Command::Reopen { reason },
-            body.occurred_at,
-        )
-        .await
-    }
+    reopen,
+    Reopen
 );
 
 /// Asks for a later deadline (enterprise contact).
