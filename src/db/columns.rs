@@ -1,9 +1,10 @@
-//! The domain's vocabularies as typed columns: each is stored as its
-//! snake_case text (the same text as on the wire) and read back into its
-//! enum here, at the storage boundary, so no code above `db/` compares a
-//! state as a string. A stored text that names no member is a
-//! deserialisation error, never a silent default.
-
+//! The domain's vocabularies and row ids as typed columns. Each
+//! vocabulary enum is stored as its snake_case text (the same text as on
+//! the wire) and every id as a UUID's hyphenated text; both are read back
+//! into their types here, at the storage boundary, so no code above `db/`
+//! compares a state as a string or parses an id. A stored text that names
+//! no member, or is not a UUID, is a deserialisation error, never a silent
+//! default.
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
