@@ -5,6 +5,7 @@
 //! compares a state as a string or parses an id. A stored text that names
 //! no member, or is not a UUID, is a deserialisation error, never a silent
 //! default.
+
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
