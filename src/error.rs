@@ -226,6 +226,11 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Unavailable
             }
             Error::DatabaseError(_, info) if is_busy(info.message()) => AppError::Unavailable,
+            // PostgreSQL keeps no NUL in text. The domain refuses it in the
+            // texts it reads; this answers for any it does not look at.
+            Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                AppError::invalid("text", "must not contain the NUL character (U+0000)")
+            }
             _ => AppError::Internal(error.into()),
         }
     }

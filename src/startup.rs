@@ -13,8 +13,8 @@ use actix_web::HttpMessage;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::app::auth::TokenService;
 use crate::app::escalation::{self, Escalation};
@@ -24,7 +24,7 @@ use crate::db::Db;
 use crate::email::Mailer;
 use crate::error::{problem_response, PROBLEM_JSON};
 use crate::http;
-use crate::http::openapi::ApiDoc;
+use crate::http::openapi::Vocabularies;
 use crate::http::state::AppState;
 use crate::settings::Settings;
 
@@ -159,7 +159,14 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let settings = state.settings.clone();
     let max_body = settings.server.max_body_bytes;
-    let openapi = ApiDoc::openapi();
+    let openapi = web::Bytes::from(
+        serde_json::to_vec(&crate::http::openapi::document(&Vocabularies {
+            categories: &state.park.categories,
+            specialties: &state.park.specialties,
+            direct_red_triggers: &state.settings.grading.direct_red_triggers,
+        }))
+        .context("writing the OpenAPI document")?,
+    );
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -198,7 +205,18 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                         .finish()
                 }),
             )
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .route("/openapi.json", {
+                let openapi = openapi.clone();
+                web::get().to(move || {
+                    let openapi = openapi.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(openapi)
+                    }
+                })
+            })
+            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
             .default_service(web::to(http::not_found))
     })
     .client_request_timeout(Duration::from_secs(

@@ -13,6 +13,9 @@ impl Email {
         if email.is_empty() {
             return Err("must not be empty");
         }
+        if email.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
         if email.len() > 254 {
             return Err("must be at most 254 characters");
         }

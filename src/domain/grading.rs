@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Caller;
 use crate::domain::park::CodeLabel;
-use crate::domain::text::{optional_text, MAX_LINE, MAX_TEXT};
+use crate::domain::text::{optional_text, MAX_LINE, MAX_TEXT, NUL_MESSAGE};
 use crate::error::{AppError, FieldErrors};
 
 #[derive(
@@ -221,6 +221,7 @@ pub fn due_items(
 #[serde(deny_unknown_fields)]
 pub struct CreateAssessment {
     /// Points out of 100, at most two decimals.
+    #[schema(minimum = 0, maximum = 100, multiple_of = 0.01)]
     pub score: f64,
     /// Codes from the configured catalogue; any one makes the grade red.
     #[serde(default)]
@@ -228,8 +229,10 @@ pub struct CreateAssessment {
     /// The day of the assessment; not in the future.
     pub assessed_on: NaiveDate,
     /// Who assessed (person or organisation); defaults to the caller's account.
+    #[schema(max_length = 200)]
     pub assessor: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub notes: String,
 }
 
@@ -259,7 +262,7 @@ impl CreateAssessment {
             .ok();
         let mut triggers: Vec<String> = Vec::new();
         for code in &self.direct_red_triggers {
-            let code = code.trim();
+            let code = code.as_str();
             if !catalogue.iter().any(|t| t.code == code) {
                 let known: Vec<&str> = catalogue.iter().map(|t| t.code.as_str()).collect();
                 errors.insert(
@@ -277,7 +280,9 @@ impl CreateAssessment {
             .map_err(|e| errors.insert("assessor".into(), e.to_string()))
             .ok()
             .flatten();
-        if self.notes.chars().count() > MAX_TEXT {
+        if self.notes.contains('\0') {
+            errors.insert("notes".into(), NUL_MESSAGE.into());
+        } else if self.notes.chars().count() > MAX_TEXT {
             errors.insert(
                 "notes".into(),
                 format!("must be at most {MAX_TEXT} characters"),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::clock::Now;
 use crate::domain::access::Caller;
 use crate::domain::hazard::{may_record_source, CheckSource};
-use crate::domain::text::{required_text, MAX_TEXT};
+use crate::domain::text::{required_text, MAX_TEXT, NUL_MESSAGE};
 use crate::error::AppError;
 
 const MAX_INSPECTORS: usize = 50;
@@ -64,8 +64,10 @@ pub struct CreateInspection {
     /// Not in the future (park time).
     pub inspected_on: NaiveDate,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub inspectors: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub notes: String,
 }
 
@@ -108,6 +110,9 @@ impl CreateInspection {
             .iter()
             .map(|name| required_text("inspectors", name, MAX_INSPECTOR_NAME))
             .collect::<Result<Vec<_>, _>>()?;
+        if self.notes.contains('\0') {
+            return Err(AppError::invalid("notes", NUL_MESSAGE));
+        }
         if self.notes.chars().count() > MAX_TEXT {
             return Err(AppError::invalid(
                 "notes",

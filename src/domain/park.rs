@@ -47,7 +47,6 @@ impl Park {
 }
 
 fn lookup<'a>(list: &'a [CodeLabel], input: &str) -> Option<&'a str> {
-    let input = input.trim();
     list.iter()
         .find(|entry| entry.code == input || entry.label == input)
         .map(|entry| entry.code.as_str())

@@ -7,13 +7,21 @@ pub const MAX_LINE: usize = 200;
 /// The longest free text (a description, measures, a reason).
 pub const MAX_TEXT: usize = 10_000;
 
+/// No stored text holds U+0000: PostgreSQL cannot, so neither backend does.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// Trims a required text field; blank is a validation error.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    // The length counted is the length sent, as the document's `maxLength`.
+    let too_long = value.chars().count() > max_chars;
+    if value.contains('\0') {
+        return Err(AppError::invalid(field, NUL_MESSAGE));
+    }
     let value = value.trim();
     if value.is_empty() {
         return Err(AppError::invalid(field, "must not be blank"));
     }
-    if value.chars().count() > max_chars {
+    if too_long {
         return Err(AppError::invalid(
             field,
             format!("must be at most {max_chars} characters"),
@@ -28,7 +36,7 @@ pub fn optional_text(
     value: Option<&str>,
     max_chars: usize,
 ) -> Result<Option<String>, AppError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
+    match value.filter(|v| !v.trim().is_empty()) {
         None => Ok(None),
         Some(v) => required_text(field, v, max_chars).map(Some),
     }

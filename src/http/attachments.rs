@@ -99,6 +99,7 @@ pub struct UploadForm {
     /// `before` (the hazard as found) or `after` (the rectification done).
     phase: EvidencePhase,
     /// A short description, up to 500 characters.
+    #[schema(max_length = 500)]
     caption: Option<String>,
     /// When the file was handed in (RFC 3339), for paper records entered
     /// later; default now, never in the future nor before the hazard's
@@ -562,6 +563,8 @@ pub struct ListAttachmentsQuery {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\s\S])")]
     pub cursor: Option<String>,
 }
 

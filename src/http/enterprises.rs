@@ -105,8 +105,12 @@ impl EnterpriseView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEnterprise {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 18 characters; the check character is verified.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?![\s\S])"
+    )]
     pub credit_code: String,
     pub status: EnterpriseStatus,
     #[serde(default)]
@@ -116,7 +120,11 @@ pub struct CreateEnterprise {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnterprise {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?![\s\S])"
+    )]
     pub credit_code: Option<String>,
     pub status: Option<EnterpriseStatus>,
     pub contact_emails: Option<Vec<String>>,
@@ -133,6 +141,8 @@ pub struct ListEnterprisesQuery {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\s\S])")]
     pub cursor: Option<String>,
 }
 
@@ -318,8 +328,8 @@ pub struct AsOfQuery {
 )]
 pub async fn update_enterprise(
     state: web::Data<AppState>,
-    if_match: IfMatch,
     caller: Caller,
+    if_match: IfMatch,
     path: web::Path<Uuid>,
     body: web::Json<UpdateEnterprise>,
 ) -> Result<HttpResponse, AppError> {

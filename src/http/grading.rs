@@ -154,6 +154,7 @@ pub struct DueQuery {
     /// Read "today" as this day (default today, park time).
     pub as_of: Option<NaiveDate>,
     /// Also list what falls due within this many days (default 0, max 366).
+    #[param(minimum = 0, maximum = 366)]
     pub within_days: Option<u32>,
 }
 

@@ -23,7 +23,7 @@ use crate::domain::hazard::{
 };
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
-use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
+use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT, NUL_MESSAGE};
 use crate::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
@@ -216,7 +216,9 @@ pub struct ListHazardsQuery {
     pub level: Option<HazardLevel>,
     pub source: Option<CheckSource>,
     pub enterprise_id: Option<Uuid>,
+    #[param(pattern = r"^[^\u0000]*(?![\s\S])")]
     pub category: Option<String>,
+    #[param(pattern = r"^[^\u0000]*(?![\s\S])")]
     pub specialty: Option<String>,
     pub inspection_id: Option<Uuid>,
     /// `true`: only overdue hazards; `false`: only those not overdue.
@@ -224,10 +226,13 @@ pub struct ListHazardsQuery {
     /// The year found, in park time.
     pub found_year: Option<i32>,
     /// Text in the number, title, description or location.
+    #[param(max_length = 100, pattern = r"^[^\u0000]*(?![\s\S])")]
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\s\S])")]
     pub cursor: Option<String>,
 }
 
@@ -240,10 +245,19 @@ impl ListHazardsQuery {
         park: &Park,
         today: NaiveDate,
     ) -> Result<HazardFilter, AppError> {
-        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        if text.is_some_and(|q| q.chars().count() > 100) {
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
             return Err(AppError::invalid("q", "must be at most 100 characters"));
         }
+        for (field, value) in [
+            ("q", &self.q),
+            ("category", &self.category),
+            ("specialty", &self.specialty),
+        ] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                return Err(AppError::invalid(field, NUL_MESSAGE));
+            }
+        }
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let category = self
             .category
             .as_deref()
@@ -435,6 +449,8 @@ pub struct PageQuery {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(0|[1-9][0-9]{0,8})(?![\s\S])")]
     pub cursor: Option<String>,
 }
 
@@ -553,15 +569,19 @@ pub async fn list_extensions(
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     /// 措施
+    #[schema(max_length = 10000)]
     pub measures: Option<String>,
     /// 责任人
+    #[schema(max_length = 200)]
     pub responsible_person: Option<String>,
     /// 资金, in yuan (up to two decimals).
+    #[schema(minimum = 0, maximum = 100000000000.0)]
     pub funds: Option<f64>,
     /// 时限. An enterprise contact may not move it later: that is an
     /// extension request.
     pub deadline: Option<NaiveDate>,
     /// 预案
+    #[schema(max_length = 10000)]
     pub contingency_plan: Option<String>,
     /// When it happened; default now.
     pub occurred_at: Option<DateTime<Utc>>,
@@ -570,6 +590,7 @@ pub struct PlanRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotesRequest {
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -578,6 +599,7 @@ pub struct NotesRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     /// Why; required.
+    #[schema(min_length = 1, max_length = 10000)]
     pub reason: String,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -587,6 +609,7 @@ pub struct ReasonRequest {
 pub struct ExtensionRequest {
     /// Later than the current deadline.
     pub requested_deadline: NaiveDate,
+    #[schema(min_length = 1, max_length = 10000)]
     pub reason: String,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -596,6 +619,7 @@ pub struct ExtensionRequest {
 pub struct ApproveExtension {
     /// Grant another date than the one requested.
     pub granted_deadline: Option<NaiveDate>,
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -603,6 +627,7 @@ pub struct ApproveExtension {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefuseExtension {
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -610,8 +635,8 @@ pub struct RefuseExtension {
 /// Runs one lifecycle command and answers with the hazard as it now is.
 async fn run_command(
     state: web::Data<AppState>,
-    if_match: IfMatch,
     caller: Caller,
+    if_match: IfMatch,
     hazard_id: Uuid,
     command: Command,
     occurred_at: Option<DateTime<Utc>>,
@@ -682,8 +707,8 @@ hazard_action!(
     "Sets the 五到位 plan: reported → rectifying.",
     pub async fn plan(
         state: web::Data<AppState>,
-        if_match: IfMatch,
         caller: Caller,
+        if_match: IfMatch,
         path: web::Path<Uuid>,
         body: web::Json<PlanRequest>,
     ) -> Result<HttpResponse, AppError> {
@@ -705,8 +730,8 @@ hazard_action!(
         });
         run_command(
             state,
-            if_match,
             caller,
+            if_match,
             path.into_inner(),
             command,
             body.occurred_at,
@@ -721,8 +746,8 @@ hazard_action!(
     "Reports the rectification done: rectifying → pending_acceptance. A major hazard (and a general one, if configured) needs an `after` evidence file first (422).",
     pub async fn submit(
         state: web::Data<AppState>,
-        if_match: IfMatch,
         caller: Caller,
+        if_match: IfMatch,
         path: web::Path<Uuid>,
         body: web::Json<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
@@ -734,8 +759,8 @@ hazard_action!(
         };
         run_command(
             state,
-            if_match,
             caller,
+            if_match,
             path.into_inner(),
             command,
             body.occurred_at,
@@ -750,8 +775,8 @@ hazard_action!(
     "Accepts the rectification (验收): pending_acceptance → closed.",
     pub async fn accept(
         state: web::Data<AppState>,
-        if_match: IfMatch,
         caller: Caller,
+        if_match: IfMatch,
         path: web::Path<Uuid>,
         body: web::Json<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
@@ -759,8 +784,8 @@ hazard_action!(
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
         run_command(
             state,
-            if_match,
             caller,
+            if_match,
             path.into_inner(),
             Command::Accept { notes },
             body.occurred_at,
@@ -779,8 +804,8 @@ macro_rules! reason_action {
             $doc,
             pub async fn $name(
                 state: web::Data<AppState>,
-                if_match: IfMatch,
                 caller: Caller,
+                if_match: IfMatch,
                 path: web::Path<Uuid>,
                 body: web::Json<ReasonRequest>,
             ) -> Result<HttpResponse, AppError> {
@@ -789,8 +814,8 @@ macro_rules! reason_action {
                 let command = Command::$variant { reason };
                 run_command(
                     state,
-                    if_match,
                     caller,
+                    if_match,
                     path.into_inner(),
                     command,
                     body.occurred_at,
@@ -839,8 +864,8 @@ reason_action!(
 pub async fn request_extension(
     state: web::Data<AppState>,
     req: HttpRequest,
-    if_match: IfMatch,
     caller: Caller,
+    if_match: IfMatch,
     path: web::Path<Uuid>,
     body: web::Json<ExtensionRequest>,
 ) -> Result<HttpResponse, AppError> {
@@ -879,8 +904,8 @@ hazard_action!(
     "Approves a pending extension: the deadline moves (supervisor).",
     pub async fn approve_extension(
         state: web::Data<AppState>,
-        if_match: IfMatch,
         caller: Caller,
+        if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
         body: web::Json<ApproveExtension>,
     ) -> Result<HttpResponse, AppError> {
@@ -893,8 +918,8 @@ hazard_action!(
         };
         run_command(
             state,
-            if_match,
             caller,
+            if_match,
             hazard_id,
             command,
             body.occurred_at,
@@ -909,8 +934,8 @@ hazard_action!(
     "Refuses a pending extension (supervisor).",
     pub async fn refuse_extension(
         state: web::Data<AppState>,
-        if_match: IfMatch,
         caller: Caller,
+        if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
         body: web::Json<RefuseExtension>,
     ) -> Result<HttpResponse, AppError> {
@@ -922,8 +947,8 @@ hazard_action!(
         };
         run_command(
             state,
-            if_match,
             caller,
+            if_match,
             hazard_id,
             command,
             body.occurred_at,

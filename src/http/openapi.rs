@@ -1,9 +1,13 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types, served
 //! at `/openapi.json` with an interactive page at `/docs`.
 
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::domain::park::CodeLabel;
 use crate::http::{
     attachments, auth, enterprises, grading, hazards, health, inspections, metrics, notifications,
     reference, stats, users,
@@ -135,5 +139,429 @@ impl Modify for ProblemResponses {
                     .or_insert_with(|| problem.clone().into());
             }
         }
+    }
+}
+
+/// What the served document needs from the park's configuration: the
+/// closed lists a request is checked against.
+pub struct Vocabularies<'a> {
+    pub categories: &'a [CodeLabel],
+    pub specialties: &'a [CodeLabel],
+    pub direct_red_triggers: &'a [CodeLabel],
+}
+
+/// The document as served at `/openapi.json`: what utoipa derives from the
+/// handlers and types, finished so that a generated client reads well and
+/// a schema-driven fuzzer meets exactly the rules the service enforces.
+/// Each step below is one concern.
+pub fn document(vocabularies: &Vocabularies<'_>) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    name_components(&mut doc);
+    name_operations(&mut doc);
+    binary_bodies(&mut doc);
+    constrain_beyond_derives(&mut doc);
+    constrain_texts(&mut doc);
+    constrain_vocabularies(&mut doc, vocabularies);
+    constrain_headers(&mut doc);
+    link_created_resources(&mut doc);
+    doc
+}
+
+/// Pages are named for what they hold (`HazardPage`) and list their items
+/// by reference, so a generator reuses the item type; a problem's
+/// `errors` map is `FieldErrors`.
+fn name_components(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut renames: Vec<(String, String)> = vec![("BTreeMap".into(), "FieldErrors".into())];
+    for name in schemas.keys() {
+        if let Some(item) = name.strip_prefix("Paginated_") {
+            renames.push((
+                name.clone(),
+                format!("{}Page", item.trim_end_matches("View")),
+            ));
+        }
+    }
+    for (old, new) in &renames {
+        let Some(mut schema) = schemas.remove(old) else {
+            continue;
+        };
+        if let Some(item) = old.strip_prefix("Paginated_") {
+            schema["properties"]["items"]["items"] = json!({ "$ref": schema_ref(item) });
+        }
+        schemas.insert(new.clone(), schema);
+    }
+    let renames: HashMap<String, String> = renames
+        .into_iter()
+        .map(|(old, new)| (schema_ref(&old), schema_ref(&new)))
+        .collect();
+    visit_objects(doc, &mut |object| {
+        if let Some(Value::String(target)) = object.get_mut("$ref") {
+            if let Some(new) = renames.get(target.as_str()) {
+                *target = new.clone();
+            }
+        }
+    });
+}
+
+fn schema_ref(name: &str) -> String {
+    format!("#/components/schemas/{name}")
+}
+
+/// Operation ids are the function names a generated client gets: unique,
+/// and saying what they act on.
+fn name_operations(doc: &mut Value) {
+    const NAMES: &[(&str, &str, &str)] = &[
+        ("get", "/api/v1/auth/me", "get_me"),
+        ("get", "/api/v1/enterprises/due", "list_supervision_due"),
+        (
+            "get",
+            "/api/v1/enterprises/grade-counts",
+            "get_grade_counts",
+        ),
+        (
+            "get",
+            "/api/v1/enterprises/{id}/events",
+            "list_enterprise_events",
+        ),
+        ("get", "/api/v1/hazards/{id}/events", "list_hazard_events"),
+        ("post", "/api/v1/hazards/{id}/plan", "plan_hazard"),
+        ("post", "/api/v1/hazards/{id}/submit", "submit_hazard"),
+        ("post", "/api/v1/hazards/{id}/accept", "accept_hazard"),
+        ("post", "/api/v1/hazards/{id}/reject", "reject_hazard"),
+        ("post", "/api/v1/hazards/{id}/void", "void_hazard"),
+        ("post", "/api/v1/hazards/{id}/reopen", "reopen_hazard"),
+        (
+            "get",
+            "/api/v1/reference/direct-red-triggers",
+            "list_direct_red_triggers",
+        ),
+        (
+            "get",
+            "/api/v1/reference/major-hazard-criteria",
+            "get_major_hazard_criteria",
+        ),
+        ("get", "/api/v1/reference/vocabularies", "get_vocabularies"),
+        (
+            "get",
+            "/api/v1/reports/quarterly/{year}/{quarter}",
+            "get_quarterly_report",
+        ),
+        ("get", "/api/v1/reports/yearly/{year}", "get_yearly_report"),
+        ("get", "/api/v1/stats/overview", "get_overview"),
+        ("get", "/healthz", "get_health"),
+        ("get", "/readyz", "get_readiness"),
+        ("get", "/metrics", "get_metrics"),
+    ];
+    for (method, path, name) in NAMES {
+        if let Some(operation) = operation_mut(doc, method, path) {
+            operation["operationId"] = json!(name);
+        }
+    }
+}
+
+/// A file's bytes are a binary string, not an array of numbers.
+fn binary_bodies(doc: &mut Value) {
+    visit_operations(doc, |_, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        for response in responses.values_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (media_type, body) in content.iter_mut() {
+                let is_bytes = body.pointer("/schema/type") == Some(&json!("array"))
+                    && body.pointer("/schema/items/type") == Some(&json!("integer"));
+                if is_bytes && !media_type.contains("json") {
+                    body["schema"] = json!({ "type": "string", "format": "binary" });
+                }
+            }
+        }
+    });
+}
+
+/// What a derive cannot say: an inspector is named by a non-blank line,
+/// and an upload form has no parts but its own (another is `422`).
+fn constrain_beyond_derives(doc: &mut Value) {
+    let pointer = "/components/schemas/CreateInspection/properties/inspectors/items";
+    if let Some(Value::Object(items)) = doc.pointer_mut(pointer) {
+        items.insert("minLength".into(), json!(1));
+        items.insert("maxLength".into(), json!(100));
+    }
+    if let Some(Value::Object(form)) = doc.pointer_mut("/components/schemas/UploadForm") {
+        form.insert("additionalProperties".into(), json!(false));
+    }
+}
+
+/// A text the service requires (`minLength: 1`) must not be blank: it
+/// must hold a character that is not white space as `str::trim` sees it.
+fn constrain_texts(doc: &mut Value) {
+    visit_objects(doc, &mut |object| {
+        let is_required_text = object.get("type") == Some(&json!("string"))
+            && object.get("minLength").and_then(Value::as_u64) == Some(1)
+            && !object.contains_key("pattern")
+            && !object.contains_key("format");
+        if is_required_text {
+            object.insert("pattern".into(), json!(NOT_BLANK_PATTERN));
+        }
+    });
+}
+
+/// Categories, specialties and direct-red triggers are the park's closed
+/// lists: the code, or for the first two the Chinese label too.
+fn constrain_vocabularies(doc: &mut Value, vocabularies: &Vocabularies<'_>) {
+    let with_labels = |list: &[CodeLabel]| -> Vec<Value> {
+        list.iter()
+            .flat_map(|entry| [json!(entry.code), json!(entry.label)])
+            .collect()
+    };
+    let categories = with_labels(vocabularies.categories);
+    // An empty specialty is the same as none.
+    let mut specialties = with_labels(vocabularies.specialties);
+    specialties.push(json!(""));
+    let triggers: Vec<Value> = vocabularies
+        .direct_red_triggers
+        .iter()
+        .map(|entry| json!(entry.code))
+        .collect();
+    let schemas = "/components/schemas";
+    for (pointer, values) in [
+        (
+            format!("{schemas}/CreateHazard/properties/category"),
+            &categories,
+        ),
+        (
+            format!("{schemas}/CreateHazard/properties/specialty"),
+            &specialties,
+        ),
+        (
+            format!("{schemas}/CreateAssessment/properties/direct_red_triggers/items"),
+            &triggers,
+        ),
+    ] {
+        if let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) {
+            schema.insert("enum".into(), json!(values));
+        }
+    }
+}
+
+/// `If-Match` is `*` or a list of entity tags, an `Idempotency-Key` 1 to
+/// 255 visible ASCII characters; anything else is `400`.
+fn constrain_headers(doc: &mut Value) {
+    visit_operations(doc, |_, _, operation| {
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            return;
+        };
+        for parameter in parameters {
+            if parameter["in"] != "header" {
+                continue;
+            }
+            let pattern = match parameter["name"].as_str() {
+                Some("If-Match") => IF_MATCH_PATTERN,
+                Some("Idempotency-Key") => IDEMPOTENCY_KEY_PATTERN,
+                _ => continue,
+            };
+            parameter["schema"] = json!({ "type": "string", "minLength": 1, "pattern": pattern });
+        }
+    });
+}
+
+/// Each create links to what may be done with what it created, so a
+/// generated client (and a stateful fuzzer) can follow from one call to
+/// the next.
+fn link_created_resources(doc: &mut Value) {
+    let created_id = json!({ "id": "$response.body#/id" });
+    let hazard_of_extension = json!({ "id": "$request.path.id", "ext_id": "$response.body#/id" });
+    let links: &[(&str, &[&str], &Value)] = &[
+        (
+            "/api/v1/enterprises",
+            &[
+                "get_enterprise",
+                "update_enterprise",
+                "list_assessments",
+                "create_assessment",
+                "list_enterprise_events",
+            ],
+            &created_id,
+        ),
+        ("/api/v1/users", &["get_user", "update_user"], &created_id),
+        ("/api/v1/inspections", &["get_inspection"], &created_id),
+        (
+            "/api/v1/hazards",
+            &[
+                "get_hazard",
+                "list_hazard_events",
+                "plan_hazard",
+                "submit_hazard",
+                "accept_hazard",
+                "reject_hazard",
+                "void_hazard",
+                "reopen_hazard",
+                "list_extensions",
+                "request_extension",
+                "list_attachments",
+                "upload_attachment",
+            ],
+            &created_id,
+        ),
+        (
+            "/api/v1/hazards/{id}/extensions",
+            &["approve_extension", "refuse_extension"],
+            &hazard_of_extension,
+        ),
+        (
+            "/api/v1/hazards/{id}/attachments",
+            &["download_attachment", "delete_attachment"],
+            &created_id,
+        ),
+    ];
+    for (path, targets, parameters) in links {
+        add_links(doc, "post", path, "201", targets, parameters, None);
+    }
+    // A list links to what may be done with its first item, and the
+    // enterprises list to reporting a hazard or an inspection there: with
+    // these a client (or a fuzzer) reaches records it did not create.
+    let first_item = json!({ "id": "$response.body#/items/0/id" });
+    for (path, targets) in [
+        (
+            "/api/v1/enterprises",
+            &["get_enterprise", "list_enterprise_events"][..],
+        ),
+        (
+            "/api/v1/hazards",
+            &[
+                "get_hazard",
+                "list_hazard_events",
+                "plan_hazard",
+                "submit_hazard",
+                "accept_hazard",
+                "request_extension",
+                "list_extensions",
+                "list_attachments",
+                "upload_attachment",
+            ][..],
+        ),
+        ("/api/v1/inspections", &["get_inspection"][..]),
+    ] {
+        add_links(doc, "get", path, "200", targets, &first_item, None);
+    }
+    let at_first_enterprise = json!({ "enterprise_id": "$response.body#/items/0/id" });
+    add_links(
+        doc,
+        "get",
+        "/api/v1/enterprises",
+        "200",
+        &["create_hazard", "create_inspection"],
+        &json!({}),
+        Some(&at_first_enterprise),
+    );
+}
+
+/// Adds a link from the `status` response of `method path` to each of
+/// `targets`, passing `parameters` (and `body`, merged into the target's
+/// request body).
+fn add_links(
+    doc: &mut Value,
+    method: &str,
+    path: &str,
+    status: &str,
+    targets: &[&str],
+    parameters: &Value,
+    body: Option<&Value>,
+) {
+    let Some(response) = operation_mut(doc, method, path)
+        .and_then(|operation| operation.get_mut("responses"))
+        .and_then(|responses| responses.get_mut(status))
+    else {
+        return;
+    };
+    let links = response
+        .as_object_mut()
+        .map(|response| response.entry("links").or_insert_with(|| json!({})));
+    let Some(Value::Object(links)) = links else {
+        return;
+    };
+    for target in targets {
+        let mut link = json!({ "operationId": target });
+        if parameters.as_object().is_some_and(|p| !p.is_empty()) {
+            link["parameters"] = parameters.clone();
+        }
+        if let Some(body) = body {
+            link["requestBody"] = body.clone();
+        }
+        links.insert(link_name(target), link);
+    }
+}
+
+/// `get_hazard` → `GetHazard`: the names links are listed under.
+fn link_name(operation_id: &str) -> String {
+    operation_id
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}
+
+/// `If-Match` as the service parses it (RFC 9110 §13.1.1): `*`, or entity
+/// tags (`"3"`, `W/"3"`) separated by commas. Patterns end in
+/// `(?![\s\S])`, not `$`: in some regex dialects `$` also matches before
+/// a final line break.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"( ?, ?(W/)?"[!#-~]*")*)(?![\s\S])"#;
+
+/// An `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = r"^[!-~]{1,255}(?![\s\S])";
+
+/// A character `str::trim` keeps: not white space in Unicode's sense.
+pub const NOT_BLANK_PATTERN: &str =
+    r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+fn operation_mut<'a>(doc: &'a mut Value, method: &str, path: &str) -> Option<&'a mut Value> {
+    doc.get_mut("paths")?.get_mut(path)?.get_mut(method)
+}
+
+fn visit_operations(doc: &mut Value, mut visit: impl FnMut(&str, &str, &mut Value)) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            visit(method, path, operation);
+        }
+    }
+}
+
+/// Calls `visit` on every object of the document, depth first.
+fn visit_objects(value: &mut Value, visit: &mut impl FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(object) => {
+            visit(object);
+            for child in object.values_mut() {
+                visit_objects(child, visit);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                visit_objects(child, visit);
+            }
+        }
+        _ => {}
     }
 }

@@ -56,6 +56,7 @@ impl TryFrom<User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
     /// Required for the `enterprise` role, refused for the others.
@@ -79,11 +80,12 @@ struct CreateUserFingerprint<'a> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub role: Option<Role>,
     /// Required when the role becomes (or is) `enterprise`.
     pub enterprise_id: Option<Uuid>,
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, write_only, min_length = 10)]
     pub password: Option<SecretString>,
     pub active: Option<bool>,
 }
@@ -95,6 +97,7 @@ pub struct ListUsersQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\s\S])")]
     pub cursor: Option<String>,
 }
 
@@ -220,8 +223,8 @@ pub async fn get_user(
 )]
 pub async fn update_user(
     state: web::Data<AppState>,
-    if_match: IfMatch,
     caller: Caller,
+    if_match: IfMatch,
     path: web::Path<Uuid>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {

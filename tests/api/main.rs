@@ -9,6 +9,7 @@ mod helpers;
 mod attachments;
 mod capabilities;
 mod cli;
+mod contract;
 mod escalation;
 mod faults;
 mod grading;

@@ -41,6 +41,7 @@ pub struct NewHazard {
 #[serde(deny_unknown_fields)]
 pub struct SupervisedListing {
     /// The body that ordered the listing (挂牌督办单位).
+    #[schema(min_length = 1, max_length = 200)]
     pub ordering_body: String,
     pub listed_on: Option<NaiveDate>,
 }
@@ -54,9 +55,12 @@ pub struct CreateHazard {
     pub checking_enterprise_id: Option<Uuid>,
     /// The inspection that found it; same enterprise and source.
     pub inspection_id: Option<Uuid>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 10000)]
     pub description: String,
     /// Location or risk point.
+    #[schema(min_length = 1, max_length = 200)]
     pub location: String,
     /// A category code (or label) from `/reference/vocabularies`.
     pub category: String,
@@ -64,6 +68,7 @@ pub struct CreateHazard {
     pub specialty: Option<String>,
     pub level: HazardLevel,
     /// Required for `major`, refused for `general`: item 1–20 of the criteria.
+    #[schema(minimum = 1, maximum = 20)]
     pub major_basis_code: Option<i32>,
     /// Only for major hazards.
     pub supervised_listing: Option<SupervisedListing>,
@@ -85,7 +90,7 @@ impl CreateHazard {
         let location = checks.take("location", text(&self.location, MAX_LINE));
         let category = park.category_code(&self.category);
         let category = checks.take("category", code_of(category, &park.categories));
-        let specialty = match self.specialty.as_deref().map(str::trim) {
+        let specialty = match self.specialty.as_deref() {
             None | Some("") => None,
             Some(input) => {
                 let specialty = park.specialty_code(input);

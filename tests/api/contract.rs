@@ -1,0 +1,256 @@
+//! The served `/openapi.json` as a generated client meets it: names that
+//! are unique and read well, lists that reference their item types, links
+//! from each create to what may follow, and the constraints the service
+//! enforces written into the schema (the fuzzing in `.ci/run` checks the
+//! rest against every request it can generate).
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::{general_hazard, id_of, TestApp};
+
+backend_tests!(
+    operations_and_components_are_named_for_a_generated_client,
+    creates_link_to_what_may_follow,
+    text_the_schema_refuses_the_service_refuses,
+    a_malformed_if_match_is_400_once_the_token_is_good,
+    any_cursor_the_pattern_admits_is_a_position,
+);
+
+fn schema_name(reference: &str) -> &str {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .unwrap_or_else(|| panic!("{reference} is not a component reference"))
+}
+
+/// Every body is a named component (or a list of one); every list page
+/// names its item type; no two operations share an id.
+async fn operations_and_components_are_named_for_a_generated_client(app: TestApp) {
+    let doc = app.get("/openapi.json").send().await.expect(200).json;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut ids = HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "{id} names two operations");
+            let bodies = operation["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .chain(
+                    operation["responses"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .filter_map(|r| r["content"].as_object()),
+                )
+                .flat_map(|content| content.iter());
+            for (media_type, body) in bodies {
+                let schema = &body["schema"];
+                if media_type.contains("json") {
+                    let reference = schema["$ref"]
+                        .as_str()
+                        .or_else(|| schema["items"]["$ref"].as_str())
+                        .unwrap_or_else(|| panic!("{method} {path}: {media_type} body is inline"));
+                    assert!(schemas.contains_key(schema_name(reference)), "{reference}");
+                } else {
+                    // Files, text and forms: a binary or text string, or
+                    // the form's named component.
+                    let named = schema["$ref"].as_str().map(schema_name);
+                    assert!(
+                        schema["type"] == "string"
+                            || named.is_some_and(|n| schemas.contains_key(n)),
+                        "{method} {path} {media_type}: {schema}"
+                    );
+                }
+            }
+        }
+    }
+    let pages: Vec<&String> = schemas.keys().filter(|k| k.ends_with("Page")).collect();
+    assert!(pages.len() >= 10, "{pages:?}");
+    for page in pages {
+        let item = schemas[page]["properties"]["items"]["items"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{page} inlines its items"));
+        assert!(schemas.contains_key(schema_name(item)), "{page} → {item}");
+    }
+    assert!(!schemas.keys().any(|k| k.contains('_') || k == "BTreeMap"));
+    assert_eq!(
+        doc["paths"]["/api/v1/hazards/{id}/events"]["get"]["operationId"],
+        "list_hazard_events"
+    );
+}
+
+/// A create's `201` links to the reads and actions on what it created,
+/// passing its id; an extension's decisions take the hazard from the path.
+async fn creates_link_to_what_may_follow(app: TestApp) {
+    let doc = app.get("/openapi.json").send().await.expect(200).json;
+    let operations: HashSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let links = |path: &str| doc["paths"][path]["post"]["responses"]["201"]["links"].clone();
+    let hazard = links("/api/v1/hazards");
+    for target in [
+        "GetHazard",
+        "PlanHazard",
+        "AcceptHazard",
+        "UploadAttachment",
+    ] {
+        assert_eq!(hazard[target]["parameters"]["id"], "$response.body#/id");
+    }
+    let extension = links("/api/v1/hazards/{id}/extensions");
+    assert_eq!(
+        extension["ApproveExtension"]["parameters"],
+        json!({"id": "$request.path.id", "ext_id": "$response.body#/id"})
+    );
+    for path in [
+        "/api/v1/enterprises",
+        "/api/v1/users",
+        "/api/v1/inspections",
+        "/api/v1/hazards",
+        "/api/v1/hazards/{id}/extensions",
+        "/api/v1/hazards/{id}/attachments",
+    ] {
+        let links = links(path);
+        let links = links
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}: no links"));
+        for link in links.values() {
+            let target = link["operationId"].as_str().unwrap();
+            assert!(
+                operations.contains(target),
+                "{path} links to unknown {target}"
+            );
+        }
+    }
+}
+
+/// What the document forbids in a text is what the service refuses: a
+/// blank required text, one longer than `maxLength` (as sent, spaces
+/// included), a NUL (on either backend), a code that is not exactly one of
+/// the list's.
+async fn text_the_schema_refuses_the_service_refuses(app: TestApp) {
+    let doc = app.get("/openapi.json").send().await.expect(200).json;
+    let title = &doc["components"]["schemas"]["CreateHazard"]["properties"]["title"];
+    assert_eq!(title["minLength"], 1);
+    assert_eq!(title["maxLength"], 200);
+    assert!(title["pattern"].is_string());
+    let categories = doc["components"]["schemas"]["CreateHazard"]["properties"]["category"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(categories.contains(&json!("unsafe_condition")));
+    assert!(categories.contains(&json!("物的不安全状态")));
+
+    let park = app.park().await;
+    let refused = |field: &str, value: Value| {
+        let mut body = general_hazard(park.enterprise_a);
+        body[field] = value;
+        body
+    };
+    for (field, value) in [
+        ("title", json!(" \u{3000}\t")),
+        ("title", json!(format!("a{}", " ".repeat(200)))),
+        ("title", json!("储罐\u{0}区")),
+        ("description", json!("a\u{0}")),
+        ("category", json!(" unsafe_condition")),
+        ("specialty", json!("  ")),
+    ] {
+        let reply = app
+            .post("/api/v1/hazards")
+            .token(&park.expert)
+            .json(&refused(field, value.clone()))
+            .send()
+            .await
+            .expect_problem(422);
+        assert!(
+            reply.json["errors"][field].is_string(),
+            "{field} = {value}: {}",
+            reply.json
+        );
+    }
+    // The label is as good as the code, and an empty specialty is none.
+    let mut by_label = refused("category", json!("物的不安全状态"));
+    by_label["specialty"] = json!("");
+    let created = app.report(&park.expert, by_label).await;
+    assert_eq!(created["category"], "unsafe_condition");
+    assert!(created["specialty"].is_null());
+    // A filter holding a NUL matches nothing on either backend: refused.
+    app.get("/api/v1/hazards?q=%00")
+        .token(&park.expert)
+        .send()
+        .await
+        .expect_problem(422);
+}
+
+/// The token is checked first (401), then a malformed `If-Match` (400),
+/// before the body; a well-formed stale one is 412.
+async fn a_malformed_if_match_is_400_once_the_token_is_good(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let path = format!("/api/v1/hazards/{}/plan", id_of(&hazard));
+    app.post(&path)
+        .header("If-Match", "")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_problem(401);
+    for malformed in ["", "abc", "\"1", "1, \"2\""] {
+        // The body is invalid too: the header is judged first.
+        app.post(&path)
+            .token(&park.expert)
+            .header("If-Match", malformed)
+            .json(&json!({"measures": 7}))
+            .send()
+            .await
+            .expect_problem(400);
+    }
+    app.post(&path)
+        .token(&park.expert)
+        .header("If-Match", "\"9\"")
+        .json(&json!({"measures": "更换报警器"}))
+        .send()
+        .await
+        .expect_problem(412);
+}
+
+/// A cursor is the position itself: any UUID (or sequence number) the
+/// pattern admits pages from there, and the last page says so.
+async fn any_cursor_the_pattern_admits_is_a_position(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let page = app
+        .get(&format!("/api/v1/hazards?cursor={}", Uuid::nil()))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(page.json["items"], json!([]));
+    let newest_first = app
+        .get(&format!("/api/v1/hazards?cursor={}", Uuid::max()))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(newest_first.json["items"][0]["id"], hazard["id"]);
+    let events = app
+        .get(&format!(
+            "/api/v1/hazards/{}/events?cursor=0",
+            id_of(&hazard)
+        ))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(events.json["items"][0]["action"], "report");
+}
