@@ -7,31 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${BIN:-target/debug/hazard-tracker}
 EXAMPLES=${EXAMPLES:-10}
-work=$(mktemp -d /tmp/ht-fuzz.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base=http://127.0.0.1:$port
-
-export HT_CONFIG_DIR=$PWD/config HT__LOG__LEVEL=warn HT__ESCALATION__ENABLED=false
 # FUZZ_DATABASE_URL picks the backend (a PostgreSQL URL); SQLite otherwise.
-export HT__DATABASE__URL=${FUZZ_DATABASE_URL:-sqlite://$work/fuzz.sqlite3} HT__STORAGE__DATA_DIR=$work/data
-export HT__SERVER__BIND=127.0.0.1:$port HT__SMTP__OUTBOX_DIR=$work/outbox
-# Many logins in a row are the point here, not an attack.
-export HT__AUTH__LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT=0 HT__AUTH__LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=0
-
-password='a long fuzzing password'
-add_user() { echo "$password" | $BIN user add --email "$1" --role "$2" ${3:+--enterprise "$3"} --password-stdin >/dev/null; }
-token() {
-  curl -sf "$base/api/v1/auth/token" -H 'content-type: application/json' \
-    -d "{\"email\":\"$1\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
+SERVE_DATABASE_URL=${FUZZ_DATABASE_URL:-}
+source .ci/lib/serve.sh
 
 add_user fuzz-admin@park.example.cn admin
-$BIN serve > "$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
+start_service
 
 admin=$(token fuzz-admin@park.example.cn)
 enterprise=$(curl -sf "$base/api/v1/enterprises" -H "authorization: Bearer $admin" -H 'content-type: application/json' \
