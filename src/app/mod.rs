@@ -2,6 +2,7 @@
 //! decides by the domain's rules and persists. Everything that changes data
 //! comes through here; HTTP handlers and the command line only call it.
 
+pub mod analytics;
 pub mod auth;
 pub mod demo;
 pub mod enterprises;

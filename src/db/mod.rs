@@ -3,6 +3,7 @@
 //! (`Db::run` off the async workers, `write_transaction` for changes).
 //! Backend-specific SQL is confined to a few `match` blocks in this folder.
 
+pub mod analytics;
 pub mod attachments;
 pub mod bulk;
 pub mod change_feed;

@@ -3,6 +3,7 @@
 //! This module also owns what all handlers share: pagination, ETags,
 //! idempotent creation, and problem+json for actix's own errors.
 
+pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod client_address;
@@ -94,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         ),
                 )
                 .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
+                .service(analytics_routes())
                 .service(
                     web::scope("/reports")
                         .service(
@@ -124,6 +126,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         ),
                 ),
         );
+}
+
+/// `/analytics`: one read-only analysis per path.
+fn analytics_routes() -> actix_web::Scope {
+    web::scope("/analytics")
+        .service(
+            resource("/rectification-time", "GET")
+                .route(web::get().to(analytics::rectification_time)),
+        )
+        .service(resource("/ageing", "GET").route(web::get().to(analytics::ageing)))
+        .service(resource("/scorecard", "GET").route(web::get().to(analytics::scorecard)))
+        .service(resource("/recurring", "GET").route(web::get().to(analytics::recurring)))
+        .service(resource("/trends", "GET").route(web::get().to(analytics::trends)))
+        .service(resource("/locations", "GET").route(web::get().to(analytics::locations)))
 }
 
 /// `/hazards`: the hazard itself first, the most read route of all.

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    attachments, auth, enterprises, grading, hazards, health, inspections, metrics, notifications,
-    reference, stats, users,
+    analytics, attachments, auth, enterprises, grading, hazards, health, inspections, metrics,
+    notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -66,10 +66,22 @@ use crate::http::{
         stats::overview,
         stats::yearly,
         stats::quarterly,
+        analytics::rectification_time,
+        analytics::ageing,
+        analytics::scorecard,
+        analytics::recurring,
+        analytics::trends,
+        analytics::locations,
         reference::major_hazard_criteria,
         reference::vocabularies,
     ),
-    components(schemas(crate::domain::delivery::DeliveryState, crate::app::reports::render::ReportFormat)),
+    components(schemas(
+        crate::domain::delivery::DeliveryState,
+        crate::app::reports::render::ReportFormat,
+        analytics::TableFormat,
+        crate::app::analytics::GroupBy,
+        crate::app::analytics::ScorecardSort,
+    )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Tokens"),
@@ -80,6 +92,7 @@ use crate::http::{
         (name = "hazards", description = "Hazards and their lifecycle"),
         (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
         (name = "stats", description = "Dashboard figures and the yearly and quarterly reports"),
+        (name = "analytics", description = "Time to rectify, ageing, enterprise scorecard, recurring hazards, trends and locations"),
         (name = "notifications", description = "The escalation outbox (admin)"),
         (name = "reference", description = "Criteria and vocabularies"),
         (name = "operations", description = "Probes"),

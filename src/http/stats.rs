@@ -31,7 +31,7 @@ pub struct OverviewQuery {
 
 /// The ETag of a view of the figures: the data's change marker, the day
 /// (overdue moves at midnight) and what was asked.
-async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> {
+pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> {
     let ttl = std::time::Duration::from_millis(state.settings.stats.marker_ttl_ms);
     let marker = match state.figures.fresh_marker(ttl) {
         Some(marker) => marker,
@@ -56,7 +56,7 @@ async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> 
     ))
 }
 
-fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
+pub(crate) fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, tag.to_owned()))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -64,7 +64,7 @@ fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
         .body(body.to_vec())
 }
 
-fn unchanged(tag: &str) -> HttpResponse {
+pub(crate) fn unchanged(tag: &str) -> HttpResponse {
     HttpResponse::NotModified()
         .insert_header((header::ETAG, tag.to_owned()))
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod analytics;
 mod attachments;
 mod capabilities;
 mod cli;

@@ -65,7 +65,13 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
         }
-        "GET /api/v1/stats/overview" => C::ReadStats,
+        "GET /api/v1/stats/overview"
+        | "GET /api/v1/analytics/rectification-time"
+        | "GET /api/v1/analytics/ageing"
+        | "GET /api/v1/analytics/scorecard"
+        | "GET /api/v1/analytics/recurring"
+        | "GET /api/v1/analytics/trends"
+        | "GET /api/v1/analytics/locations" => C::ReadStats,
         "GET /api/v1/users"
         | "POST /api/v1/users"
         | "GET /api/v1/users/{id}"

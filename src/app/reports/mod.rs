@@ -350,12 +350,7 @@ fn level_slices(mut by_level: BTreeMap<String, Tally>) -> Vec<Slice> {
         .iter()
         .map(|l| Slice {
             key: l.as_str().to_owned(),
-            label: if *l == HazardLevel::Major {
-                "重大隐患"
-            } else {
-                "一般隐患"
-            }
-            .to_owned(),
+            label: l.label_zh().to_owned(),
             tally: take(&mut by_level, l.as_str()),
         })
         .collect()

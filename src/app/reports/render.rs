@@ -73,7 +73,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, AppError
 /// A text cell that a spreadsheet will not run: one starting with `=`,
 /// `+`, `-`, `@`, a tab or a carriage return (an enterprise named
 /// `=HYPERLINK(…)`) gets a leading `'`, as OWASP recommends for CSV.
-fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn inert(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {

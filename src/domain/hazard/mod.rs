@@ -84,6 +84,16 @@ vocabulary! {
     }
 }
 
+impl HazardLevel {
+    /// The level's name in the ledger: 一般隐患 or 重大隐患.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            HazardLevel::General => "一般隐患",
+            HazardLevel::Major => "重大隐患",
+        }
+    }
+}
+
 vocabulary! {
     /// Which kind of inspection found the hazard.
     pub enum CheckSource {

@@ -1,0 +1,1030 @@
+//! The analyses a park's safety committee asks for beyond the overview's
+//! counts: how long rectification takes, how old the open hazards are, a
+//! scorecard per enterprise, hazards that come back, month-by-month trends
+//! and the places hazards are found. Each is computed from one read of the
+//! hazards' facts, cut in park time, and each renders as a table for CSV
+//! and XLSX.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::analytics::{self as store, FactFilter, HazardFact};
+use crate::db::grading::{grades_as_of, last_supervision_visits};
+use crate::db::stats::enterprise_names;
+use crate::db::{DbConnection, Id};
+use crate::domain::grading::Grade;
+use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
+use crate::domain::park::Park;
+use crate::error::AppError;
+
+/// What every analysis can be cut by. Dates are park-local days the
+/// hazards were found on, both ends included; none means no bound.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Filter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub enterprise_id: Option<Uuid>,
+    pub source: Option<CheckSource>,
+    pub level: Option<HazardLevel>,
+    /// Only enterprises of this grade today.
+    pub grade: Option<Grade>,
+}
+
+/// One hazard's facts with its days in park time.
+#[derive(Debug, Clone)]
+struct Fact {
+    hazard: HazardFact,
+    found_on: NaiveDate,
+    closed_on: Option<NaiveDate>,
+}
+
+/// The hazards (and enterprises) an analysis looks at.
+pub struct Facts {
+    facts: Vec<Fact>,
+    names: HashMap<Id, String>,
+    grades: HashMap<Id, Grade>,
+    park: Park,
+    filter: Filter,
+    today: NaiveDate,
+}
+
+impl Facts {
+    /// Reads what `filter` admits. `since` widens the read before `from`
+    /// (trends compare with the year before).
+    pub fn load(
+        conn: &mut DbConnection,
+        park: &Park,
+        filter: &Filter,
+        today: NaiveDate,
+        since: Option<NaiveDate>,
+    ) -> Result<Facts, AppError> {
+        let grades: HashMap<Id, Grade> = grades_as_of(conn, today, None)?
+            .into_iter()
+            .map(|(id, assessment)| (id, assessment.grade))
+            .collect();
+        let mut names: HashMap<Id, String> = enterprise_names(conn)?.into_iter().collect();
+        names.retain(|id, _| {
+            filter.enterprise_id.is_none_or(|only| *id == only)
+                && filter
+                    .grade
+                    .is_none_or(|grade| grades.get(id) == Some(&grade))
+        });
+        let narrowed = filter.enterprise_id.is_some() || filter.grade.is_some();
+        let first = since.or(filter.from);
+        let rows = store::hazard_facts(
+            conn,
+            &FactFilter {
+                enterprises: narrowed.then(|| names.keys().copied().collect()),
+                source: filter.source,
+                level: filter.level,
+                // A day early in UTC covers every park time zone.
+                found_since: first
+                    .and_then(|d| d.pred_opt())
+                    .map(|d| d.and_time(Default::default())),
+            },
+        )?;
+        let facts = rows
+            .into_iter()
+            .filter(|h| h.state != HazardState::Voided)
+            .map(|hazard| Fact {
+                found_on: park.local_date(hazard.found_at),
+                closed_on: hazard.closed_at.map(|t| park.local_date(t)),
+                hazard,
+            })
+            .filter(|f| first.is_none_or(|d| f.found_on >= d))
+            .filter(|f| filter.to.is_none_or(|d| f.found_on <= d))
+            .collect();
+        Ok(Facts {
+            facts,
+            names,
+            grades,
+            park: park.clone(),
+            filter: filter.clone(),
+            today,
+        })
+    }
+
+    /// The hazards found within the filter's own period.
+    fn in_period(&self) -> impl Iterator<Item = &Fact> {
+        self.facts
+            .iter()
+            .filter(|f| self.filter.from.is_none_or(|d| f.found_on >= d))
+    }
+
+    fn name(&self, id: Id) -> String {
+        self.names.get(&id).cloned().unwrap_or_default()
+    }
+}
+
+/// A table for CSV and XLSX: a title, column names, rows of cells.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell::Text(text)
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Number(n as f64)
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(n: Option<f64>) -> Cell {
+        n.map_or(Cell::Empty, Cell::Number)
+    }
+}
+
+impl From<Option<NaiveDate>> for Cell {
+    fn from(day: Option<NaiveDate>) -> Cell {
+        day.map_or(Cell::Empty, |d| Cell::Text(d.to_string()))
+    }
+}
+
+impl Table {
+    /// Comma-separated, one header row; a text a spreadsheet would run as
+    /// a formula is made inert.
+    pub fn csv(&self) -> Result<Vec<u8>, AppError> {
+        let fail = |e: csv::Error| AppError::Internal(e.into());
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(&self.columns).map_err(fail)?;
+        for row in &self.rows {
+            let cells = row.iter().map(|cell| match cell {
+                Cell::Text(text) => crate::app::reports::render::inert(text).into_owned(),
+                Cell::Number(n) => n.to_string(),
+                Cell::Empty => String::new(),
+            });
+            out.write_record(cells).map_err(fail)?;
+        }
+        out.into_inner()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("writing CSV: {e}")))
+    }
+
+    /// One worksheet named for the table, numbers as numbers.
+    pub fn xlsx(&self) -> Result<Vec<u8>, AppError> {
+        let write = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            let sheet = workbook.add_worksheet().set_name(self.title)?;
+            for (col, name) in self.columns.iter().enumerate() {
+                sheet.write_string_with_format(0, column(col), *name, &bold)?;
+            }
+            for (i, row) in self.rows.iter().enumerate() {
+                let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                for (col, cell) in row.iter().enumerate() {
+                    match cell {
+                        Cell::Text(text) => sheet.write_string(r, column(col), text)?,
+                        Cell::Number(n) => sheet.write_number(r, column(col), *n)?,
+                        Cell::Empty => sheet,
+                    };
+                }
+            }
+            workbook.save_to_buffer()
+        };
+        write().map_err(|e| AppError::Internal(anyhow::anyhow!("writing the workbook: {e}")))
+    }
+}
+
+fn column(index: usize) -> u16 {
+    u16::try_from(index).unwrap_or(u16::MAX)
+}
+
+// ------------------------------------------------------- time to rectify
+
+/// What rectification times are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Source,
+    Level,
+    Category,
+    Specialty,
+    Enterprise,
+    Month,
+}
+
+/// Days from found to closed (park days) for one group of closed hazards.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DurationGroup {
+    pub key: String,
+    pub label: String,
+    pub closed: i64,
+    pub median_days: Option<f64>,
+    /// Nearest rank: 90% of the group closed within this many days.
+    pub p90_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RectificationTime {
+    pub filter: Filter,
+    pub group_by: GroupBy,
+    pub overall: DurationGroup,
+    pub groups: Vec<DurationGroup>,
+}
+
+fn duration_group(key: String, label: String, mut days: Vec<i64>) -> DurationGroup {
+    days.sort_unstable();
+    let n = days.len();
+    let median = (n > 0).then(|| {
+        if n % 2 == 1 {
+            days[n / 2] as f64
+        } else {
+            (days[n / 2 - 1] + days[n / 2]) as f64 / 2.0
+        }
+    });
+    let p90 = (n > 0).then(|| days[(n * 9).div_ceil(10) - 1] as f64);
+    DurationGroup {
+        key,
+        label,
+        closed: n as i64,
+        median_days: median,
+        p90_days: p90,
+    }
+}
+
+pub fn rectification_time(facts: &Facts, group_by: GroupBy) -> RectificationTime {
+    let mut groups: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for fact in facts.in_period() {
+        let Some(closed_on) = fact
+            .closed_on
+            .filter(|_| fact.hazard.state == HazardState::Closed)
+        else {
+            continue;
+        };
+        let days = (closed_on - fact.found_on).num_days();
+        all.push(days);
+        groups
+            .entry(group_of(facts, fact, group_by))
+            .or_default()
+            .push(days);
+    }
+    RectificationTime {
+        filter: facts.filter.clone(),
+        group_by,
+        overall: duration_group("all".into(), "全部".into(), all),
+        groups: groups
+            .into_iter()
+            .map(|((key, label), days)| duration_group(key, label, days))
+            .collect(),
+    }
+}
+
+fn group_of(facts: &Facts, fact: &Fact, group_by: GroupBy) -> (String, String) {
+    let h = &fact.hazard;
+    let labelled = |list: &[crate::domain::park::CodeLabel], code: &str| {
+        let label = list
+            .iter()
+            .find(|e| e.code == code)
+            .map(|e| e.label.clone());
+        (code.to_owned(), label.unwrap_or_else(|| code.to_owned()))
+    };
+    match group_by {
+        GroupBy::Source => (h.source.as_str().into(), h.source.label_zh().into()),
+        GroupBy::Level => (h.level.as_str().into(), h.level.label_zh().into()),
+        GroupBy::Category => labelled(&facts.park.categories, &h.category),
+        GroupBy::Specialty => match &h.specialty {
+            Some(code) => labelled(&facts.park.specialties, code),
+            None => ("unspecified".into(), "未分专业".into()),
+        },
+        GroupBy::Enterprise => (h.enterprise_id.to_string(), facts.name(h.enterprise_id)),
+        GroupBy::Month => {
+            let month = format!("{}-{:02}", fact.found_on.year(), fact.found_on.month());
+            (month.clone(), month)
+        }
+    }
+}
+
+impl RectificationTime {
+    pub fn table(&self) -> Table {
+        Table {
+            title: "整改用时",
+            columns: vec!["key", "label", "closed", "median_days", "p90_days"],
+            rows: std::iter::once(&self.overall)
+                .chain(&self.groups)
+                .map(|g| {
+                    vec![
+                        g.key.clone().into(),
+                        g.label.clone().into(),
+                        g.closed.into(),
+                        g.median_days.into(),
+                        g.p90_days.into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+// ------------------------------------------------------------- ageing
+
+/// Open hazards by age: days since found (park time).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct AgeBuckets {
+    pub days_0_7: i64,
+    pub days_8_30: i64,
+    pub days_31_90: i64,
+    pub over_90_days: i64,
+}
+
+/// Overdue hazards by days past the deadline day.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct OverdueBuckets {
+    pub days_1_7: i64,
+    pub days_8_30: i64,
+    pub days_31_90: i64,
+    pub over_90_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseAgeing {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub open: i64,
+    pub age: AgeBuckets,
+    pub overdue: OverdueBuckets,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ageing {
+    pub filter: Filter,
+    pub as_of: NaiveDate,
+    pub open: i64,
+    pub age: AgeBuckets,
+    pub overdue: OverdueBuckets,
+    /// Most open first.
+    pub by_enterprise: Vec<EnterpriseAgeing>,
+}
+
+fn bucket(days: i64) -> usize {
+    match days {
+        ..=7 => 0,
+        8..=30 => 1,
+        31..=90 => 2,
+        _ => 3,
+    }
+}
+
+impl AgeBuckets {
+    fn add(&mut self, days: i64) {
+        *[
+            &mut self.days_0_7,
+            &mut self.days_8_30,
+            &mut self.days_31_90,
+            &mut self.over_90_days,
+        ][bucket(days)] += 1;
+    }
+}
+
+impl OverdueBuckets {
+    fn add(&mut self, days: i64) {
+        *[
+            &mut self.days_1_7,
+            &mut self.days_8_30,
+            &mut self.days_31_90,
+            &mut self.over_90_days,
+        ][bucket(days)] += 1;
+    }
+}
+
+pub fn ageing(facts: &Facts) -> Ageing {
+    let today = facts.today;
+    let mut total = EnterpriseAgeing {
+        enterprise_id: Uuid::nil(),
+        name: String::new(),
+        open: 0,
+        age: AgeBuckets::default(),
+        overdue: OverdueBuckets::default(),
+    };
+    let mut per: HashMap<Id, EnterpriseAgeing> = HashMap::new();
+    for fact in facts.in_period().filter(|f| f.hazard.state.is_open()) {
+        let h = &fact.hazard;
+        let entry = per
+            .entry(h.enterprise_id)
+            .or_insert_with(|| EnterpriseAgeing {
+                enterprise_id: h.enterprise_id.uuid(),
+                name: facts.name(h.enterprise_id),
+                ..total.clone()
+            });
+        let age = (today - fact.found_on).num_days().max(0);
+        let overdue =
+            HazardState::counting_toward_overdue().contains(&h.state) && h.deadline < today;
+        for target in [&mut total, entry] {
+            target.open += 1;
+            target.age.add(age);
+            if overdue {
+                target.overdue.add((today - h.deadline).num_days());
+            }
+        }
+    }
+    let mut by_enterprise: Vec<EnterpriseAgeing> = per.into_values().collect();
+    by_enterprise.sort_by(|a, b| b.open.cmp(&a.open).then_with(|| a.name.cmp(&b.name)));
+    Ageing {
+        filter: facts.filter.clone(),
+        as_of: today,
+        open: total.open,
+        age: total.age,
+        overdue: total.overdue,
+        by_enterprise,
+    }
+}
+
+impl Ageing {
+    pub fn table(&self) -> Table {
+        let row = |id: String, name: String, open: i64, a: &AgeBuckets, o: &OverdueBuckets| {
+            vec![
+                id.into(),
+                name.into(),
+                open.into(),
+                a.days_0_7.into(),
+                a.days_8_30.into(),
+                a.days_31_90.into(),
+                a.over_90_days.into(),
+                o.days_1_7.into(),
+                o.days_8_30.into(),
+                o.days_31_90.into(),
+                o.over_90_days.into(),
+            ]
+        };
+        let mut rows = vec![row(
+            "all".into(),
+            "全部".into(),
+            self.open,
+            &self.age,
+            &self.overdue,
+        )];
+        rows.extend(self.by_enterprise.iter().map(|e| {
+            row(
+                e.enterprise_id.to_string(),
+                e.name.clone(),
+                e.open,
+                &e.age,
+                &e.overdue,
+            )
+        }));
+        Table {
+            title: "隐患账龄",
+            columns: vec![
+                "enterprise_id",
+                "name",
+                "open",
+                "age_0_7",
+                "age_8_30",
+                "age_31_90",
+                "age_over_90",
+                "overdue_1_7",
+                "overdue_8_30",
+                "overdue_31_90",
+                "overdue_over_90",
+            ],
+            rows,
+        }
+    }
+}
+
+// ----------------------------------------------------------- scorecard
+
+/// What the scorecard is sorted by (numbers largest first, names A–Z).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScorecardSort {
+    Name,
+    Found,
+    Closed,
+    OnTimeRate,
+    OverdueNow,
+    OpenMajor,
+    EnteredLateShare,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScoreRow {
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub grade: Option<Grade>,
+    pub found: i64,
+    pub closed: i64,
+    /// Closed on time ÷ closed; none before anything is closed.
+    pub on_time_rate: Option<f64>,
+    pub overdue_now: i64,
+    pub open_major: i64,
+    /// Hazards with a step entered after the fact (补录) ÷ found.
+    pub entered_late_share: Option<f64>,
+    pub last_supervision_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Scorecard {
+    pub filter: Filter,
+    pub sort: ScorecardSort,
+    pub rows: Vec<ScoreRow>,
+}
+
+/// The scorecard's inputs read beside the facts.
+pub struct ScoreInputs {
+    pub entered_late: HashSet<Id>,
+    pub visits: HashMap<Id, NaiveDate>,
+}
+
+impl ScoreInputs {
+    pub fn load(conn: &mut DbConnection, supervision_sources: &[String]) -> Result<Self, AppError> {
+        Ok(ScoreInputs {
+            entered_late: store::hazards_with_entered_records(conn)?,
+            visits: last_supervision_visits(conn, supervision_sources)?,
+        })
+    }
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
+}
+
+pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Scorecard {
+    #[derive(Default)]
+    struct Tally {
+        found: i64,
+        closed: i64,
+        on_time: i64,
+        overdue: i64,
+        open_major: i64,
+        entered_late: i64,
+    }
+    let mut tallies: HashMap<Id, Tally> = facts
+        .names
+        .keys()
+        .map(|id| (*id, Tally::default()))
+        .collect();
+    for fact in facts.in_period() {
+        let h = &fact.hazard;
+        let t = tallies.entry(h.enterprise_id).or_default();
+        t.found += 1;
+        t.entered_late += i64::from(inputs.entered_late.contains(&h.id));
+        if h.state == HazardState::Closed {
+            t.closed += 1;
+            t.on_time += i64::from(h.closed_on_time == Some(true));
+        }
+        let counts = HazardState::counting_toward_overdue().contains(&h.state);
+        t.overdue += i64::from(counts && h.deadline < facts.today);
+        t.open_major += i64::from(h.level == HazardLevel::Major && h.state.is_open());
+    }
+    let mut rows: Vec<ScoreRow> = tallies
+        .into_iter()
+        .map(|(id, t)| ScoreRow {
+            enterprise_id: id.uuid(),
+            name: facts.name(id),
+            grade: facts.grades.get(&id).copied(),
+            found: t.found,
+            closed: t.closed,
+            on_time_rate: ratio(t.on_time, t.closed),
+            overdue_now: t.overdue,
+            open_major: t.open_major,
+            entered_late_share: ratio(t.entered_late, t.found),
+            last_supervision_on: inputs.visits.get(&id).copied(),
+        })
+        .collect();
+    let number = |r: &ScoreRow| -> f64 {
+        match sort {
+            ScorecardSort::Name => 0.0,
+            ScorecardSort::Found => r.found as f64,
+            ScorecardSort::Closed => r.closed as f64,
+            ScorecardSort::OnTimeRate => r.on_time_rate.unwrap_or(-1.0),
+            ScorecardSort::OverdueNow => r.overdue_now as f64,
+            ScorecardSort::OpenMajor => r.open_major as f64,
+            ScorecardSort::EnteredLateShare => r.entered_late_share.unwrap_or(-1.0),
+        }
+    };
+    rows.sort_by(|a, b| {
+        number(b)
+            .total_cmp(&number(a))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.enterprise_id.cmp(&b.enterprise_id))
+    });
+    Scorecard {
+        filter: facts.filter.clone(),
+        sort,
+        rows,
+    }
+}
+
+impl Scorecard {
+    pub fn table(&self) -> Table {
+        Table {
+            title: "企业评分卡",
+            columns: vec![
+                "enterprise_id",
+                "name",
+                "grade",
+                "found",
+                "closed",
+                "on_time_rate",
+                "overdue_now",
+                "open_major",
+                "entered_late_share",
+                "last_supervision_on",
+            ],
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.enterprise_id.to_string().into(),
+                        r.name.clone().into(),
+                        r.grade
+                            .map_or(Cell::Empty, |g| Cell::Text(g.as_str().into())),
+                        r.found.into(),
+                        r.closed.into(),
+                        r.on_time_rate.into(),
+                        r.overdue_now.into(),
+                        r.open_major.into(),
+                        r.entered_late_share.into(),
+                        r.last_supervision_on.into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+// ----------------------------------------------------------- recurring
+
+/// A hazard found again (重复隐患): same enterprise, category and
+/// specialty (and location, when asked) within 12 months of the earlier
+/// one's closure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recurrence {
+    pub hazard_id: Uuid,
+    pub found_on: NaiveDate,
+    pub earlier_hazard_id: Uuid,
+    pub earlier_closed_on: NaiveDate,
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub category: String,
+    pub specialty: Option<String>,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recurring {
+    pub filter: Filter,
+    pub match_location: bool,
+    /// Hazards found again in the period.
+    pub count: i64,
+    pub items: Vec<Recurrence>,
+}
+
+pub fn recurring(facts: &Facts, match_location: bool) -> Recurring {
+    type Key = (Id, String, Option<String>, Option<String>);
+    let key = |h: &HazardFact| -> Key {
+        let place = match_location.then(|| h.location.trim().to_owned());
+        (
+            h.enterprise_id,
+            h.category.clone(),
+            h.specialty.clone(),
+            place,
+        )
+    };
+    // Closures seen so far, by key, in order found.
+    let mut closures: HashMap<Key, Vec<(NaiveDate, Id)>> = HashMap::new();
+    for fact in &facts.facts {
+        if let (HazardState::Closed, Some(closed_on)) = (fact.hazard.state, fact.closed_on) {
+            closures
+                .entry(key(&fact.hazard))
+                .or_default()
+                .push((closed_on, fact.hazard.id));
+        }
+    }
+    let mut items = Vec::new();
+    for fact in facts.in_period() {
+        let h = &fact.hazard;
+        let Some(earlier) = closures.get(&key(h)).and_then(|list| {
+            list.iter()
+                .filter(|(closed_on, id)| {
+                    *id != h.id
+                        && *closed_on <= fact.found_on
+                        && fact.found_on <= *closed_on + Months::new(12)
+                })
+                .max_by_key(|(closed_on, _)| *closed_on)
+        }) else {
+            continue;
+        };
+        items.push(Recurrence {
+            hazard_id: h.id.uuid(),
+            found_on: fact.found_on,
+            earlier_hazard_id: earlier.1.uuid(),
+            earlier_closed_on: earlier.0,
+            enterprise_id: h.enterprise_id.uuid(),
+            name: facts.name(h.enterprise_id),
+            category: h.category.clone(),
+            specialty: h.specialty.clone(),
+            location: h.location.clone(),
+        });
+    }
+    Recurring {
+        filter: facts.filter.clone(),
+        match_location,
+        count: items.len() as i64,
+        items,
+    }
+}
+
+impl Recurring {
+    pub fn table(&self) -> Table {
+        Table {
+            title: "重复隐患",
+            columns: vec![
+                "hazard_id",
+                "found_on",
+                "earlier_hazard_id",
+                "earlier_closed_on",
+                "enterprise_id",
+                "name",
+                "category",
+                "specialty",
+                "location",
+            ],
+            rows: self
+                .items
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.hazard_id.to_string().into(),
+                        Some(r.found_on).into(),
+                        r.earlier_hazard_id.to_string().into(),
+                        Some(r.earlier_closed_on).into(),
+                        r.enterprise_id.to_string().into(),
+                        r.name.clone().into(),
+                        r.category.clone().into(),
+                        r.specialty.clone().map_or(Cell::Empty, Cell::Text),
+                        r.location.clone().into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+// -------------------------------------------------------------- trends
+
+/// One month: found and closed, per source and level, and the change
+/// from the same month a year before.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MonthTrend {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub found: i64,
+    pub closed: i64,
+    pub found_by_source: BTreeMap<String, i64>,
+    pub found_by_level: BTreeMap<String, i64>,
+    pub found_a_year_before: i64,
+    /// (found − found a year before) ÷ found a year before.
+    pub year_over_year: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Trends {
+    pub filter: Filter,
+    /// The last 24 months up to `to` (default this month), oldest first.
+    pub months: Vec<MonthTrend>,
+}
+
+/// The first day of the month 35 months before `last`'s: trends read
+/// three years to compare the last two with the year before.
+pub fn trends_since(last: NaiveDate) -> NaiveDate {
+    let first = last.with_day(1).unwrap_or(last);
+    first.checked_sub_months(Months::new(35)).unwrap_or(first)
+}
+
+pub fn trends(facts: &Facts) -> Trends {
+    let last = facts.filter.to.unwrap_or(facts.today);
+    let month_of = |d: NaiveDate| (d.year(), d.month());
+    let mut found: HashMap<(i32, u32), i64> = HashMap::new();
+    let mut closed: HashMap<(i32, u32), i64> = HashMap::new();
+    let mut by_source: HashMap<(i32, u32), BTreeMap<String, i64>> = HashMap::new();
+    let mut by_level: HashMap<(i32, u32), BTreeMap<String, i64>> = HashMap::new();
+    for fact in &facts.facts {
+        let m = month_of(fact.found_on);
+        *found.entry(m).or_default() += 1;
+        *by_source
+            .entry(m)
+            .or_default()
+            .entry(fact.hazard.source.as_str().into())
+            .or_default() += 1;
+        *by_level
+            .entry(m)
+            .or_default()
+            .entry(fact.hazard.level.as_str().into())
+            .or_default() += 1;
+        if let (HazardState::Closed, Some(day)) = (fact.hazard.state, fact.closed_on) {
+            *closed.entry(month_of(day)).or_default() += 1;
+        }
+    }
+    let first = last.with_day(1).unwrap_or(last);
+    let months = (0..24u32)
+        .rev()
+        .filter_map(|back| first.checked_sub_months(Months::new(back)))
+        .map(|day| {
+            let m = month_of(day);
+            let before = day
+                .checked_sub_months(Months::new(12))
+                .map_or(0, |d| found.get(&month_of(d)).copied().unwrap_or(0));
+            let now = found.get(&m).copied().unwrap_or(0);
+            MonthTrend {
+                month: format!("{}-{:02}", m.0, m.1),
+                found: now,
+                closed: closed.get(&m).copied().unwrap_or(0),
+                found_by_source: by_source.remove(&m).unwrap_or_default(),
+                found_by_level: by_level.remove(&m).unwrap_or_default(),
+                found_a_year_before: before,
+                year_over_year: (before > 0)
+                    .then(|| ((now - before) as f64 / before as f64 * 1000.0).round() / 1000.0),
+            }
+        })
+        .collect();
+    Trends {
+        filter: facts.filter.clone(),
+        months,
+    }
+}
+
+impl Trends {
+    pub fn table(&self) -> Table {
+        let sources = CheckSource::ALL;
+        let mut columns = vec![
+            "month",
+            "found",
+            "closed",
+            "found_a_year_before",
+            "year_over_year",
+        ];
+        columns.extend(sources.iter().map(|s| s.as_str()));
+        columns.extend(HazardLevel::ALL.iter().map(|l| l.as_str()));
+        Table {
+            title: "趋势",
+            columns,
+            rows: self
+                .months
+                .iter()
+                .map(|m| {
+                    let mut row: Vec<Cell> = vec![
+                        m.month.clone().into(),
+                        m.found.into(),
+                        m.closed.into(),
+                        m.found_a_year_before.into(),
+                        m.year_over_year.into(),
+                    ];
+                    let count = |map: &BTreeMap<String, i64>, key: &str| -> Cell {
+                        map.get(key).copied().unwrap_or(0).into()
+                    };
+                    row.extend(
+                        sources
+                            .iter()
+                            .map(|s| count(&m.found_by_source, s.as_str())),
+                    );
+                    row.extend(
+                        HazardLevel::ALL
+                            .iter()
+                            .map(|l| count(&m.found_by_level, l.as_str())),
+                    );
+                    row
+                })
+                .collect(),
+        }
+    }
+}
+
+// ----------------------------------------------------------- locations
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LocationCount {
+    pub location: String,
+    pub found: i64,
+    pub open: i64,
+    pub major: i64,
+    /// How many enterprises name this place.
+    pub enterprises: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Locations {
+    pub filter: Filter,
+    /// Most found first.
+    pub items: Vec<LocationCount>,
+}
+
+pub fn locations(facts: &Facts, limit: usize) -> Locations {
+    let mut places: HashMap<String, (LocationCount, HashSet<Id>)> = HashMap::new();
+    for fact in facts.in_period() {
+        let h = &fact.hazard;
+        let place = h.location.trim().to_owned();
+        let (count, enterprises) = places.entry(place.clone()).or_insert_with(|| {
+            (
+                LocationCount {
+                    location: place,
+                    found: 0,
+                    open: 0,
+                    major: 0,
+                    enterprises: 0,
+                },
+                HashSet::new(),
+            )
+        });
+        count.found += 1;
+        count.open += i64::from(h.state.is_open());
+        count.major += i64::from(h.level == HazardLevel::Major);
+        enterprises.insert(h.enterprise_id);
+    }
+    let mut items: Vec<LocationCount> = places
+        .into_values()
+        .map(|(mut count, enterprises)| {
+            count.enterprises = enterprises.len() as i64;
+            count
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        b.found
+            .cmp(&a.found)
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    items.truncate(limit);
+    Locations {
+        filter: facts.filter.clone(),
+        items,
+    }
+}
+
+impl Locations {
+    pub fn table(&self) -> Table {
+        Table {
+            title: "隐患部位",
+            columns: vec!["location", "found", "open", "major", "enterprises"],
+            rows: self
+                .items
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.location.clone().into(),
+                        l.found.into(),
+                        l.open.into(),
+                        l.major.into(),
+                        l.enterprises.into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_p90_by_nearest_rank() {
+        let g = duration_group("k".into(), "l".into(), vec![10, 1, 3, 2]);
+        assert_eq!(g.median_days, Some(2.5));
+        assert_eq!(g.p90_days, Some(10.0));
+        let g = duration_group("k".into(), "l".into(), (1..=10).collect());
+        assert_eq!(g.median_days, Some(5.5));
+        assert_eq!(g.p90_days, Some(9.0));
+        let g = duration_group("k".into(), "l".into(), vec![]);
+        assert_eq!((g.closed, g.median_days, g.p90_days), (0, None, None));
+    }
+
+    #[test]
+    fn ages_fall_into_their_buckets() {
+        let mut a = AgeBuckets::default();
+        for days in [0, 7, 8, 30, 31, 90, 91] {
+            a.add(days);
+        }
+        assert_eq!(
+            (a.days_0_7, a.days_8_30, a.days_31_90, a.over_90_days),
+            (2, 2, 2, 1)
+        );
+    }
+
+    #[test]
+    fn trends_read_three_years_back() {
+        let last = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(
+            trends_since(last),
+            NaiveDate::from_ymd_opt(2023, 12, 1).unwrap()
+        );
+    }
+}

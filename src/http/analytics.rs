@@ -1,0 +1,252 @@
+//! `/api/v1/analytics/…`: the analyses of `app::analytics` over HTTP, each
+//! with the overview's `ETag`/`304` and figures cache, scoped as the
+//! overview is (an enterprise contact sees its own enterprise only), and
+//! each as JSON, CSV or XLSX.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::analytics::{
+    self, Ageing, Facts, Filter, GroupBy, Locations, RectificationTime, Recurring, ScoreInputs,
+    Scorecard, ScorecardSort, Table, Trends,
+};
+use crate::domain::access::{Caller, Capability};
+use crate::domain::grading::Grade;
+use crate::domain::hazard::{CheckSource, HazardLevel};
+use crate::error::AppError;
+use crate::http::conditional::none_match;
+use crate::http::state::AppState;
+use crate::http::stats::{answer, figures_tag, unchanged};
+
+/// How an analysis is sent.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TableFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The cuts every analysis takes.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsQuery {
+    /// Hazards found on or after this day (park time).
+    pub from: Option<NaiveDate>,
+    /// Hazards found on or before this day (park time); for trends, the
+    /// last month shown.
+    pub to: Option<NaiveDate>,
+    /// Only this enterprise (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+    pub source: Option<CheckSource>,
+    pub level: Option<HazardLevel>,
+    /// Only enterprises of this grade today.
+    pub grade: Option<Grade>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<TableFormat>,
+    /// Rectification time: what to group by (default `source`).
+    pub group_by: Option<GroupBy>,
+    /// Scorecard: the column to sort by (default `overdue_now`).
+    pub sort: Option<ScorecardSort>,
+    /// Recurring hazards: require the same location too (default false).
+    pub match_location: Option<bool>,
+    /// Locations: how many (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// The analyses, by the last segment of their path.
+#[derive(Debug, Clone, Copy)]
+enum Analysis {
+    RectificationTime,
+    Ageing,
+    Scorecard,
+    Recurring,
+    Trends,
+    Locations,
+}
+
+impl AnalyticsQuery {
+    /// The filter as the caller may see it: a contact's own enterprise.
+    fn filter(&self, caller: &Caller) -> Result<Filter, AppError> {
+        let enterprise_id = match (caller.scope(), self.enterprise_id) {
+            (Some(own), Some(asked)) if own != asked => {
+                return Err(AppError::NotFound("enterprise"))
+            }
+            (Some(own), _) => Some(own),
+            (None, asked) => asked,
+        };
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from > to {
+                return Err(AppError::invalid("from", "must not be after `to`"));
+            }
+        }
+        Ok(Filter {
+            from: self.from,
+            to: self.to,
+            enterprise_id,
+            source: self.source,
+            level: self.level,
+            grade: self.grade,
+        })
+    }
+}
+
+/// Computes `analysis` (or reuses it while nothing changed) and sends it.
+async fn analyse(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: AnalyticsQuery,
+    analysis: Analysis,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadStats)?;
+    let filter = query.filter(&caller)?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be from 1 to 100"));
+    }
+    let format = query.format.unwrap_or_default();
+    let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}");
+    let tag = figures_tag(&state, &scope).await?;
+    if none_match(&req, &tag) {
+        return Ok(unchanged(&tag));
+    }
+    let content_type = match format {
+        TableFormat::Json => "application/json",
+        TableFormat::Csv => "text/csv; charset=utf-8",
+        TableFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    if let Some(body) = state.figures.get(&tag) {
+        return Ok(answer(&tag, content_type, &body));
+    }
+    let park = state.park.clone();
+    let today = park.now().park_today;
+    let sources = state.settings.grading.supervision_sources.clone();
+    let _turn = state.figures.turn().await?;
+    let body = state
+        .db
+        .run(move |conn| {
+            let since = matches!(analysis, Analysis::Trends)
+                .then(|| analytics::trends_since(filter.to.unwrap_or(today)));
+            let facts = Facts::load(conn, &park, &filter, today, since)?;
+            let (json, table): (serde_json::Result<Vec<u8>>, Table) = match analysis {
+                Analysis::RectificationTime => {
+                    let found = analytics::rectification_time(
+                        &facts,
+                        query.group_by.unwrap_or(GroupBy::Source),
+                    );
+                    (serde_json::to_vec(&found), found.table())
+                }
+                Analysis::Ageing => {
+                    let found = analytics::ageing(&facts);
+                    (serde_json::to_vec(&found), found.table())
+                }
+                Analysis::Scorecard => {
+                    let inputs = ScoreInputs::load(conn, &sources)?;
+                    let sort = query.sort.unwrap_or(ScorecardSort::OverdueNow);
+                    let found = analytics::scorecard(&facts, &inputs, sort);
+                    (serde_json::to_vec(&found), found.table())
+                }
+                Analysis::Recurring => {
+                    let found = analytics::recurring(&facts, query.match_location.unwrap_or(false));
+                    (serde_json::to_vec(&found), found.table())
+                }
+                Analysis::Trends => {
+                    let found = analytics::trends(&facts);
+                    (serde_json::to_vec(&found), found.table())
+                }
+                Analysis::Locations => {
+                    let found = analytics::locations(&facts, limit as usize);
+                    (serde_json::to_vec(&found), found.table())
+                }
+            };
+            match format {
+                TableFormat::Json => json.map_err(|e| AppError::Internal(e.into())),
+                TableFormat::Csv => table.csv(),
+                TableFormat::Xlsx => table.xlsx(),
+            }
+        })
+        .await?;
+    let body = state.figures.put(tag.clone(), body);
+    Ok(answer(&tag, content_type, &body))
+}
+
+/// Declares one analysis endpoint: its path, its JSON body and its doc.
+macro_rules! analysis_endpoint {
+    ($name:ident, $path:literal, $body:ty, $analysis:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "analytics",
+            security(("bearer" = [])),
+            params(AnalyticsQuery, ("If-None-Match" = Option<String>, Header)),
+            responses(
+                (status = 200, headers(("ETag" = String)),
+                 description = "JSON by default; `?format=csv|xlsx` for a table",
+                 content(
+                     ($body = "application/json"),
+                     (String = "text/csv"),
+                     (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+                (status = 304, description = "Nothing changed since the ETag sent"),
+                (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+            )
+        )]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            caller: Caller,
+            query: web::Query<AnalyticsQuery>,
+        ) -> Result<HttpResponse, AppError> {
+            analyse(state, req, caller, query.into_inner(), Analysis::$analysis).await
+        }
+    };
+}
+
+analysis_endpoint!(
+    rectification_time,
+    "/api/v1/analytics/rectification-time",
+    RectificationTime,
+    RectificationTime,
+    "Days from found to closed (median and 90th percentile) of the closed hazards found in the period, overall and by `group_by`."
+);
+analysis_endpoint!(
+    ageing,
+    "/api/v1/analytics/ageing",
+    Ageing,
+    Ageing,
+    "Open hazards by age (0–7, 8–30, 31–90, over 90 days since found) and overdue ones by days past the deadline, in total and by enterprise."
+);
+analysis_endpoint!(
+    scorecard,
+    "/api/v1/analytics/scorecard",
+    Scorecard,
+    Scorecard,
+    "One row per enterprise: found, closed, on-time rate, overdue now, open major, the share entered after the fact, grade and last supervision visit; sorted by `sort`."
+);
+analysis_endpoint!(
+    recurring,
+    "/api/v1/analytics/recurring",
+    Recurring,
+    Recurring,
+    "Hazards found again (重复隐患): same enterprise, category and specialty (and location with `match_location`) within 12 months of an earlier one's closure."
+);
+analysis_endpoint!(
+    trends,
+    "/api/v1/analytics/trends",
+    Trends,
+    Trends,
+    "Found and closed per month for the 24 months up to `to`, by source and level, with the change from the same month a year before."
+);
+analysis_endpoint!(
+    locations,
+    "/api/v1/analytics/locations",
+    Locations,
+    Locations,
+    "The places (隐患部位) where most hazards are found, with how many are open or major and how many enterprises name them."
+);

@@ -1,0 +1,175 @@
+//! `/api/v1/analytics/…` on a small park whose answers are known: one
+//! hazard closed in ten days, one found again after it and overdue, one
+//! in another enterprise; each analysis, its scoping, its formats and its
+//! `304`.
+
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::helpers::{days_from_today, general_hazard, id_of, TestApp};
+
+backend_tests!(analytics_answer_the_committees_questions);
+
+/// 10:00 in the park (UTC+8) `days` from today.
+fn moment(days: i64) -> String {
+    format!("{}T02:00:00Z", days_from_today(days))
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, action: &str, days: i64) {
+    let mut body = json!({"occurred_at": moment(days)});
+    if action == "plan" {
+        body["measures"] = json!("更换报警器");
+    }
+    app.post(&format!("/api/v1/hazards/{id}/{action}"))
+        .token(token)
+        .json(&body)
+        .send()
+        .await
+        .expect(200);
+}
+
+async fn analysis(app: &TestApp, token: &str, path: &str) -> Value {
+    app.get(&format!("/api/v1/analytics/{path}"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json
+}
+
+async fn analytics_answer_the_committees_questions(app: TestApp) {
+    let park = app.park().await;
+    let hazard = |enterprise, found: i64, deadline: i64, category: &str, location: &str| {
+        let mut body = general_hazard(enterprise);
+        body["found_at"] = json!(moment(found));
+        body["deadline"] = json!(days_from_today(deadline));
+        body["category"] = json!(category);
+        body["location"] = json!(location);
+        body
+    };
+    let first = app
+        .report(
+            &park.expert,
+            hazard(park.enterprise_a, -20, -5, "unsafe_condition", "1号罐区"),
+        )
+        .await;
+    let first_id = id_of(&first);
+    act(&app, &park.expert, &first_id, "plan", -19).await;
+    act(&app, &park.expert, &first_id, "submit", -10).await;
+    act(&app, &park.expert, &first_id, "accept", -10).await;
+    let again = app
+        .report(
+            &park.expert,
+            hazard(park.enterprise_a, -5, -2, "unsafe_condition", "2号罐区"),
+        )
+        .await;
+    app.report(
+        &park.expert,
+        hazard(park.enterprise_b, 0, 10, "unsafe_behavior", " 1号罐区"),
+    )
+    .await;
+
+    let time = analysis(&app, &park.supervisor, "rectification-time?group_by=level").await;
+    assert_eq!(time["overall"]["closed"], 1);
+    assert_eq!(time["overall"]["median_days"], 10.0);
+    assert_eq!(time["overall"]["p90_days"], 10.0);
+    assert_eq!(time["groups"][0]["key"], "general");
+    assert_eq!(time["groups"][0]["label"], "一般隐患");
+
+    let ageing = analysis(&app, &park.supervisor, "ageing").await;
+    assert_eq!(ageing["open"], 2);
+    assert_eq!(ageing["age"]["days_0_7"], 2);
+    assert_eq!(ageing["overdue"]["days_1_7"], 1);
+    assert_eq!(ageing["by_enterprise"].as_array().unwrap().len(), 2);
+
+    let scorecard = analysis(&app, &park.supervisor, "scorecard?sort=found").await;
+    let a = &scorecard["rows"][0];
+    assert_eq!(a["enterprise_id"], json!(park.enterprise_a));
+    assert_eq!(
+        (a["found"].clone(), a["closed"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(a["on_time_rate"], 1.0);
+    assert_eq!(a["overdue_now"], 1);
+    let late = a["entered_late_share"].as_f64().unwrap();
+    assert!(late > 0.0 && late <= 1.0, "{late}");
+
+    let recurring = analysis(&app, &park.supervisor, "recurring").await;
+    assert_eq!(recurring["count"], 1);
+    assert_eq!(recurring["items"][0]["hazard_id"], again["id"]);
+    assert_eq!(recurring["items"][0]["earlier_hazard_id"], first["id"]);
+    let same_place = analysis(&app, &park.supervisor, "recurring?match_location=true").await;
+    assert_eq!(same_place["count"], 0);
+
+    let trends = analysis(&app, &park.supervisor, "trends").await;
+    let months = trends["months"].as_array().unwrap();
+    assert_eq!(months.len(), 24);
+    assert_eq!(months[23]["month"], json!(days_from_today(0)[..7]));
+    let found: i64 = months.iter().map(|m| m["found"].as_i64().unwrap()).sum();
+    assert_eq!(found, 3);
+
+    let places = analysis(&app, &park.supervisor, "locations?limit=1").await;
+    assert_eq!(
+        places["items"],
+        json!([{"location": "1号罐区", "found": 2, "open": 1, "major": 0, "enterprises": 2}])
+    );
+
+    // Cut by enterprise, period and source; a contact sees its own only.
+    let b_only = analysis(
+        &app,
+        &park.supervisor,
+        &format!("ageing?enterprise_id={}", park.enterprise_b),
+    )
+    .await;
+    assert_eq!(b_only["open"], 1);
+    let recent = analysis(
+        &app,
+        &park.supervisor,
+        &format!("locations?from={}", days_from_today(-7)),
+    )
+    .await;
+    assert_eq!(recent["items"].as_array().unwrap().len(), 2);
+    let none = analysis(&app, &park.supervisor, "ageing?source=self_check").await;
+    assert_eq!(none["open"], 0);
+    let own = analysis(&app, &park.contact_a, "scorecard").await;
+    assert_eq!(own["rows"].as_array().unwrap().len(), 1);
+    app.get(&format!(
+        "/api/v1/analytics/scorecard?enterprise_id={}",
+        park.enterprise_b
+    ))
+    .token(&park.contact_a)
+    .send()
+    .await
+    .expect_problem(404);
+    app.get("/api/v1/analytics/ageing?from=2026-02-01&to=2026-01-01")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect_problem(422);
+
+    // Tables, and a poll that finds nothing new.
+    let csv = app
+        .get("/api/v1/analytics/scorecard?format=csv")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv
+        .text
+        .starts_with("enterprise_id,name,grade,found,closed"));
+    let xlsx = app
+        .get("/api/v1/analytics/trends?format=xlsx")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    assert!(xlsx.text.starts_with("PK"));
+    let tag = xlsx.header("etag").unwrap().to_owned();
+    app.get("/api/v1/analytics/trends?format=xlsx")
+        .token(&park.supervisor)
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .expect(304);
+}
