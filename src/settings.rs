@@ -400,6 +400,9 @@ pub struct GradingSettings {
     pub review_overdue_hazards: u32,
     /// Inspections of these sources count as the park's supervision visits.
     pub supervision_sources: Vec<String>,
+    /// A producing enterprise owes a `self_check` inspection at least this
+    /// often (days); 0 turns the check off.
+    pub self_check_interval_days: u32,
     pub intervals: GradeIntervals,
 }
 

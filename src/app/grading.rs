@@ -14,9 +14,11 @@ use crate::db::grading::{self as store, Assessment, EnterpriseEvent, HazardPress
 use crate::db::Id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
+use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::{
-    due_items, DueItem, Grade, NewAssessment, SupervisionFacts, Thresholds,
+    due_items, self_check_due, DueItem, Grade, NewAssessment, SupervisionFacts, Thresholds,
 };
+use crate::domain::hazard::CheckSource;
 use crate::error::AppError;
 use crate::settings::GradingSettings;
 
@@ -208,6 +210,8 @@ pub fn due_list(
 ) -> Result<Vec<DueEnterprise>, AppError> {
     let mut standings = standings(conn, grading, today, today, None)?;
     let visits = store::last_supervision_visits(conn, &grading.supervision_sources)?;
+    let self_checks =
+        store::last_supervision_visits(conn, &[CheckSource::SelfCheck.as_str().to_owned()])?;
     let mut due = Vec::new();
     for enterprise in enterprises::all_active(conn)? {
         let standing = standings.remove(&enterprise.id).unwrap_or(Standing {
@@ -220,7 +224,15 @@ pub fn due_list(
             last_supervision_on: visits.get(&enterprise.id).copied(),
             registered_on: enterprise.created_at.date(),
         };
-        let items = due_items(facts, |grade| grading.intervals.of(grade), horizon);
+        let mut items = due_items(facts, |grade| grading.intervals.of(grade), horizon);
+        items.extend(self_check_due(
+            enterprise.status == EnterpriseStatus::Producing,
+            self_checks.get(&enterprise.id).copied(),
+            facts.registered_on,
+            grading.self_check_interval_days,
+            horizon,
+        ));
+        items.sort_by_key(|item| item.due_on);
         if !items.is_empty() {
             due.push(DueEnterprise {
                 enterprise,

@@ -163,6 +163,8 @@ pub enum DueReason {
     Reassessment,
     /// The grade's supervision inspection interval has run out.
     SupervisionInspection,
+    /// A producing enterprise's own self-check (企业自查) is overdue.
+    SelfCheck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +217,27 @@ pub fn due_items(
     items.retain(|item| item.due_on <= horizon);
     items.sort_by_key(|item| item.due_on);
     items
+}
+
+/// When a producing enterprise's next self-check inspection is due: one
+/// interval after its last, or after it was registered if it has none.
+/// Others (and a park with the cadence off, `every_days` 0) owe none.
+pub fn self_check_due(
+    producing: bool,
+    last_self_check_on: Option<NaiveDate>,
+    registered_on: NaiveDate,
+    every_days: u32,
+    horizon: NaiveDate,
+) -> Option<DueItem> {
+    if !producing || every_days == 0 {
+        return None;
+    }
+    let since = last_self_check_on.unwrap_or(registered_on);
+    let due_on = since + chrono::Days::new(u64::from(every_days));
+    (due_on <= horizon).then_some(DueItem {
+        reason: DueReason::SelfCheck,
+        due_on,
+    })
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -334,6 +357,24 @@ mod tests {
                 "score {score}"
             );
         }
+    }
+
+    #[test]
+    fn a_producing_enterprise_owes_a_self_check_each_interval() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+        let horizon = day(31);
+        let due = self_check_due(true, Some(day(1)), day(1), 20, horizon).unwrap();
+        assert_eq!((due.reason, due.due_on), (DueReason::SelfCheck, day(21)));
+        assert_eq!(
+            self_check_due(true, Some(day(15)), day(1), 20, horizon),
+            None
+        );
+        assert_eq!(
+            self_check_due(true, None, day(5), 20, horizon).map(|d| d.due_on),
+            Some(day(25))
+        );
+        assert_eq!(self_check_due(false, None, day(1), 20, horizon), None);
+        assert_eq!(self_check_due(true, None, day(1), 0, horizon), None);
     }
 
     #[test]

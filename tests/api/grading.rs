@@ -11,6 +11,7 @@ backend_tests!(
     grade_as_of_a_date_between_assessments,
     changed_thresholds_never_regrade_the_past,
     due_list_follows_each_grade,
+    producing_enterprises_owe_a_self_check_each_quarter,
     review_flag_and_roles,
     assessments_are_history,
 );
@@ -537,4 +538,72 @@ async fn assessments_are_history(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(history.json["items"][0]["score"], 81.0);
+}
+
+/// A producing enterprise with no self-check inspection for a quarter
+/// (`grading.self_check_interval_days`, 92) is due one; one under
+/// construction is not; recording a self-check clears it.
+async fn producing_enterprises_owe_a_self_check_each_quarter(app: TestApp) {
+    let park = app.park().await;
+    let producing = app.create_enterprise(&park.admin, "Producing Co").await;
+    let site = app
+        .post("/api/v1/enterprises")
+        .token(&park.admin)
+        .json(&json!({"name": "Site Co", "credit_code": crate::helpers::credit_code("site"), "status": "construction"}))
+        .send()
+        .await
+        .expect(201);
+    let registered = chrono::Utc::now().naive_utc() - chrono::Duration::days(100);
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.state.db.get().unwrap();
+        diesel::sql_query(format!(
+            "UPDATE enterprises SET created_at = '{}' WHERE id IN ('{producing}', '{}')",
+            registered.format("%Y-%m-%d %H:%M:%S"),
+            site.json["id"].as_str().unwrap()
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    let self_check_of = |reply: &Value, name: &str| -> Option<Value> {
+        reply["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| {
+                e["due"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|d| d["reason"] == "self_check")
+                    .cloned()
+            })
+    };
+    let due = app
+        .get("/api/v1/enterprises/due")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let owed = self_check_of(&due, "Producing Co").expect("a self-check is due");
+    let due_on = registered.date() + chrono::Days::new(92);
+    assert_eq!(owed["due_on"], json!(due_on.to_string()));
+    assert_eq!(self_check_of(&due, "Site Co"), None);
+
+    app.post("/api/v1/inspections")
+        .token(&park.expert)
+        .json(&json!({"source": "self_check", "enterprise_id": producing, "inspected_on": crate::helpers::days_from_today(0)}))
+        .send()
+        .await
+        .expect(201);
+    let due = app
+        .get("/api/v1/enterprises/due")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(self_check_of(&due, "Producing Co"), None);
 }
