@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod demo;
+pub mod dossier;
 pub mod enterprises;
 pub mod escalation;
 pub mod evidence;

@@ -956,3 +956,62 @@ hazard_action!(
         .await
     }
 );
+
+/// How a dossier is sent.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierFormat {
+    #[default]
+    Md,
+    Html,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DossierQuery {
+    /// `md` (default) or `html`, a page ready to print.
+    pub format: Option<DossierFormat>,
+}
+
+/// The 重大事故隐患报告 of a major hazard: the Art. 14 report contents and
+/// the six parts of an Art. 15 plan (filled from the 五到位 plan), the
+/// supervised listing, evidence and history. A general hazard has none
+/// (`409`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards/{id}/dossier",
+    tag = "hazards",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), DossierQuery),
+    responses(
+        (status = 200, description = "Markdown, or HTML with `?format=html`",
+         content((String = "text/markdown"), (String = "text/html"))),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_dossier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    query: web::Query<DossierQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadHazards)?;
+    let id = path.into_inner();
+    let park = state.park.clone();
+    let dossier = state
+        .db
+        .run(move |conn| app::dossier::load(conn, &caller, &park, id))
+        .await?;
+    let (content_type, body) = match query.format.unwrap_or_default() {
+        DossierFormat::Md => (
+            "text/markdown; charset=utf-8",
+            app::dossier::markdown(&dossier),
+        ),
+        DossierFormat::Html => ("text/html; charset=utf-8", app::dossier::html(&dossier)?),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+        .body(body))
+}

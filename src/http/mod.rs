@@ -152,6 +152,7 @@ fn hazard_routes() -> actix_web::Scope {
         )
         .service(resource("/{id}", "GET").route(web::get().to(hazards::get_hazard)))
         .service(resource("/{id}/events", "GET").route(web::get().to(hazards::list_events)))
+        .service(resource("/{id}/dossier", "GET").route(web::get().to(hazards::get_dossier)))
         .service(
             resource("/{id}/attachments", "GET, POST")
                 .route(web::get().to(attachments::list_attachments))

@@ -48,6 +48,7 @@ use crate::http::{
         hazards::list_hazards,
         hazards::get_hazard,
         hazards::list_events,
+        hazards::get_dossier,
         hazards::plan,
         hazards::submit,
         hazards::accept,
@@ -177,6 +178,7 @@ pub fn document(vocabularies: &Vocabularies<'_>) -> Value {
     constrain_vocabularies(&mut doc, vocabularies);
     constrain_headers(&mut doc);
     link_created_resources(&mut doc);
+    link_lists(&mut doc);
     doc
 }
 
@@ -442,9 +444,12 @@ fn link_created_resources(doc: &mut Value) {
     for (path, targets, parameters) in links {
         add_links(doc, "post", path, "201", targets, parameters, None);
     }
-    // A list links to what may be done with its first item, and the
-    // enterprises list to reporting a hazard or an inspection there: with
-    // these a client (or a fuzzer) reaches records it did not create.
+}
+
+/// A list links to what may be done with its first item, and the
+/// enterprises list to reporting a hazard or an inspection there: with
+/// these a client (or a fuzzer) reaches records it did not create.
+fn link_lists(doc: &mut Value) {
     let first_item = json!({ "id": "$response.body#/items/0/id" });
     for (path, targets) in [
         (

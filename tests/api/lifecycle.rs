@@ -8,7 +8,8 @@ use crate::helpers::{full_plan, general_hazard, major_hazard, TestApp};
 backend_tests!(
     general_hazard_from_report_to_closure,
     major_hazard_needs_basis_plan_and_supervisor,
-    only_supervision_moves_a_deadline_later_by_plan
+    only_supervision_moves_a_deadline_later_by_plan,
+    a_major_hazard_has_a_printable_dossier,
 );
 
 async fn general_hazard_from_report_to_closure(app: TestApp) {
@@ -263,4 +264,89 @@ async fn only_supervision_moves_a_deadline_later_by_plan(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(extended.json["plan"]["deadline"], json!(later));
+}
+
+/// The 重大事故隐患报告: Art. 14 contents and the Art. 15 plan's six parts
+/// from the record (a part not recorded says so), as Markdown and as an
+/// escaped HTML page; none for a general hazard, none for another
+/// enterprise's contact.
+async fn a_major_hazard_has_a_printable_dossier(app: TestApp) {
+    let park = app.park().await;
+    let mut body = major_hazard(park.enterprise_a);
+    body["title"] = json!("防爆电气<b>缺失</b>");
+    let hazard = app.report(&park.expert, body).await;
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/hazards/{id}/dossier");
+    let before_plan = app
+        .get(&path)
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200);
+    assert!(before_plan
+        .text
+        .contains("(三)经费和物资的落实**\n\n(未记录)"));
+
+    app.post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .json(&full_plan())
+        .send()
+        .await
+        .expect(200);
+    let md = app
+        .get(&path)
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        md.header("content-type"),
+        Some("text/markdown; charset=utf-8")
+    );
+    for expected in [
+        "# 重大事故隐患报告",
+        hazard["number"].as_str().unwrap(),
+        "安监总管三〔2017〕121号 第12项",
+        "(二)采取的方法和措施**\n\n更换为防爆型报警器并校验",
+        "12500.50 元",
+        "责任人:张工",
+        "更换期间安排专人巡检",
+        "| plan |",
+    ] {
+        assert!(
+            md.text.contains(expected),
+            "{expected} missing from:\n{}",
+            md.text
+        );
+    }
+    let html = app
+        .get(&format!("{path}?format=html"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        html.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(html.text.contains("<h1>重大事故隐患报告</h1>"));
+    assert!(html.text.contains("防爆电气&lt;b&gt;缺失&lt;"));
+    assert!(!html.text.contains("<b>缺失"));
+
+    app.get(&path)
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect_problem(404);
+    let general = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    app.get(&format!(
+        "/api/v1/hazards/{}/dossier",
+        general["id"].as_str().unwrap()
+    ))
+    .token(&park.expert)
+    .send()
+    .await
+    .expect_problem(409);
 }

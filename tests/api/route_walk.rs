@@ -65,6 +65,7 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
         }
+        "GET /api/v1/hazards/{id}/dossier" => C::ReadHazards,
         "GET /api/v1/stats/overview"
         | "GET /api/v1/analytics/rectification-time"
         | "GET /api/v1/analytics/ageing"

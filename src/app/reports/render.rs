@@ -137,6 +137,14 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
             .map_err(fail)?;
         }
     }
+    csv_counts(&mut out, report).map_err(fail)?;
+    out.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// The counts that are no slices: inspections per kind of check and
+/// enterprises per grade.
+fn csv_counts(out: &mut csv::Writer<Vec<u8>>, report: &Report) -> Result<(), csv::Error> {
     for i in &report.inspections_by_source {
         out.write_record([
             "inspections_by_source",
@@ -146,8 +154,7 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
             "",
             "",
             "",
-        ])
-        .map_err(fail)?;
+        ])?;
     }
     for (key, label, value) in grade_rows(report) {
         out.write_record([
@@ -158,11 +165,9 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
             "",
             "",
             "",
-        ])
-        .map_err(fail)?;
+        ])?;
     }
-    out.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+    Ok(())
 }
 
 fn tables(report: &Report) -> [(&'static str, &Vec<Slice>); 6] {
