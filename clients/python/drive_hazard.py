@@ -16,6 +16,7 @@ import sys
 import uuid
 
 from ht_client import AuthenticatedClient, Client
+from ht_client.api.analytics import get_ageing, get_scorecard
 from ht_client.api.auth import get_me, issue_token
 from ht_client.api.enterprises import create_enterprise
 from ht_client.api.evidence import download_attachment, list_attachments, upload_attachment
@@ -31,6 +32,7 @@ from ht_client.api.reference import get_vocabularies
 from ht_client.api.stats import get_overview, get_yearly_report
 from ht_client.api.users import create_user
 from ht_client.models import (
+    Ageing,
     AttachmentView,
     CheckSource,
     CreateEnterprise,
@@ -48,6 +50,7 @@ from ht_client.models import (
     PlanRequest,
     Report,
     Role,
+    Scorecard,
     TokenRequest,
     TokenResponse,
     UploadForm,
@@ -197,6 +200,9 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
     assert downloaded.status_code == 200 and downloaded.content == PNG, downloaded.status_code
 
     expect(get_overview.sync(client=supervisor), Overview)
+    assert expect(get_ageing.sync(client=supervisor), Ageing).open_ >= 0
+    rows = expect(get_scorecard.sync(client=contact), Scorecard).rows
+    assert [row.enterprise_id for row in rows] == [enterprise.id], rows
     report = expect(get_yearly_report.sync(today.year, client=supervisor), Report)
     assert report.found >= 1 and report.closed >= 1, (report.found, report.closed)
     print(f"hazard {hazard.number} closed; {report.found} found in {today.year}")

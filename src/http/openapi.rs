@@ -82,6 +82,7 @@ use crate::http::{
         analytics::TableFormat,
         crate::app::analytics::GroupBy,
         crate::app::analytics::ScorecardSort,
+        hazards::DossierFormat,
     )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
@@ -268,6 +269,20 @@ fn name_operations(doc: &mut Value) {
         ),
         ("get", "/api/v1/reports/yearly/{year}", "get_yearly_report"),
         ("get", "/api/v1/stats/overview", "get_overview"),
+        (
+            "get",
+            "/api/v1/analytics/rectification-time",
+            "get_rectification_time",
+        ),
+        ("get", "/api/v1/analytics/ageing", "get_ageing"),
+        ("get", "/api/v1/analytics/scorecard", "get_scorecard"),
+        (
+            "get",
+            "/api/v1/analytics/recurring",
+            "list_recurring_hazards",
+        ),
+        ("get", "/api/v1/analytics/trends", "get_trends"),
+        ("get", "/api/v1/analytics/locations", "list_top_locations"),
         ("get", "/healthz", "get_health"),
         ("get", "/readyz", "get_readiness"),
         ("get", "/metrics", "get_metrics"),

@@ -26,6 +26,19 @@ fn schema_name(reference: &str) -> &str {
         .unwrap_or_else(|| panic!("{reference} is not a component reference"))
 }
 
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get("$ref") {
+                into.push(reference.clone());
+            }
+            object.values().for_each(|v| collect_refs(v, into));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, into)),
+        _ => {}
+    }
+}
+
 /// Every body is a named component (or a list of one); every list page
 /// names its item type; no two operations share an id.
 async fn operations_and_components_are_named_for_a_generated_client(app: TestApp) {
@@ -77,6 +90,16 @@ async fn operations_and_components_are_named_for_a_generated_client(app: TestApp
         assert!(schemas.contains_key(schema_name(item)), "{page} → {item}");
     }
     assert!(!schemas.keys().any(|k| k.contains('_') || k == "BTreeMap"));
+    // Every reference resolves: a generator drops an operation whose
+    // parameter names a schema the document does not hold.
+    let mut references = Vec::new();
+    collect_refs(&doc, &mut references);
+    for reference in references {
+        assert!(
+            schemas.contains_key(schema_name(&reference)),
+            "{reference} names no component"
+        );
+    }
     assert_eq!(
         doc["paths"]["/api/v1/hazards/{id}/events"]["get"]["operationId"],
         "list_hazard_events"
