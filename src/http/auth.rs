@@ -16,7 +16,7 @@ use crate::http::users::UserView;
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, write_only)]
     pub password: SecretString,
 }
 
