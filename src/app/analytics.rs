@@ -33,6 +33,30 @@ pub struct Filter {
     pub grade: Option<Grade>,
 }
 
+impl Filter {
+    /// A filter whose period runs forwards: `from` after `to` is `422`.
+    pub fn new(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        enterprise_id: Option<Uuid>,
+        source: Option<CheckSource>,
+        level: Option<HazardLevel>,
+        grade: Option<Grade>,
+    ) -> Result<Filter, AppError> {
+        if from.zip(to).is_some_and(|(from, to)| from > to) {
+            return Err(AppError::invalid("from", "must not be after `to`"));
+        }
+        Ok(Filter {
+            from,
+            to,
+            enterprise_id,
+            source,
+            level,
+            grade,
+        })
+    }
+}
+
 /// One hazard's facts with its days in park time.
 #[derive(Debug, Clone)]
 struct Fact {

@@ -184,6 +184,17 @@ impl Caller {
         self.enterprise_id
     }
 
+    /// The enterprise figures are cut to: a contact's own whatever it asks
+    /// (another's is `404`: it does not exist for them), else what was
+    /// asked, if anything.
+    pub fn figures_scope(&self, asked: Option<Uuid>) -> Result<Option<Uuid>, AppError> {
+        match (self.enterprise_id, asked) {
+            (Some(own), Some(asked)) if own != asked => Err(AppError::NotFound("enterprise")),
+            (Some(own), _) => Ok(Some(own)),
+            (None, asked) => Ok(asked),
+        }
+    }
+
     /// Whether the caller may see data of `enterprise_id` at all. Callers who
     /// may not get `404`, never `403`: another enterprise's data does not
     /// exist for them.

@@ -72,26 +72,14 @@ enum Analysis {
 impl AnalyticsQuery {
     /// The filter as the caller may see it: a contact's own enterprise.
     fn filter(&self, caller: &Caller) -> Result<Filter, AppError> {
-        let enterprise_id = match (caller.scope(), self.enterprise_id) {
-            (Some(own), Some(asked)) if own != asked => {
-                return Err(AppError::NotFound("enterprise"))
-            }
-            (Some(own), _) => Some(own),
-            (None, asked) => asked,
-        };
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if from > to {
-                return Err(AppError::invalid("from", "must not be after `to`"));
-            }
-        }
-        Ok(Filter {
-            from: self.from,
-            to: self.to,
-            enterprise_id,
-            source: self.source,
-            level: self.level,
-            grade: self.grade,
-        })
+        Filter::new(
+            self.from,
+            self.to,
+            caller.figures_scope(self.enterprise_id)?,
+            self.source,
+            self.level,
+            self.grade,
+        )
     }
 }
 
