@@ -32,6 +32,19 @@ pub struct Settings {
     pub read_cache: ReadCacheSettings,
     pub metrics: MetricsSettings,
     pub records: RecordsSettings,
+    #[serde(default)]
+    pub regulation: RegulationSettings,
+}
+
+/// How strictly the 16号令 record of a major hazard is enforced.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RegulationSettings {
+    /// Refuse to plan a major hazard before its Art. 14 report contents are
+    /// recorded (`PUT /hazards/{id}/dossier`). Off by default for one
+    /// release so that clients written before the dossier existed keep
+    /// working; a park turns it on once its clients send the report.
+    #[serde(default)]
+    pub major_report_before_plan: bool,
 }
 
 /// Paper records entered after the fact (补录).
@@ -324,6 +337,10 @@ pub enum RuleTrigger {
     BeforeDeadline,
     /// `days` after the deadline day ended (0: the day after the deadline).
     Overdue,
+    /// `days` before a listed hazard's 督办期限, while still listed.
+    BeforeListingDue,
+    /// `days` after a listed hazard's 督办期限 ended, while still listed.
+    ListingOverdue,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -17,7 +17,7 @@ use crate::db::hazards::Hazard;
 use crate::db::hazards::{awaiting_rule, DeadlineWindow};
 use crate::db::outbox::{self, OutboxMessage, Outcome};
 use crate::db::Db;
-use crate::db::{enterprises, users};
+use crate::db::{enterprises, hazards, regulation, users};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::delivery::DeliveryState;
@@ -131,7 +131,7 @@ impl Escalation {
             .settings
             .rules
             .iter()
-            .filter(|r| r.when != RuleTrigger::MajorReported)
+            .filter(|r| matches!(r.when, RuleTrigger::BeforeDeadline | RuleTrigger::Overdue))
             .collect();
         // Highest overdue level first, so a lower level whose moment passed
         // while the service was down is recorded as superseded, not sent late.
@@ -145,7 +145,7 @@ impl Escalation {
                     RuleTrigger::BeforeDeadline => DeadlineWindow::Between(today, today + days),
                     // From `days` after the deadline day ended.
                     RuleTrigger::Overdue => DeadlineWindow::Before(today - days),
-                    RuleTrigger::MajorReported => return Ok(0),
+                    _ => return Ok(0),
                 };
                 let candidates = awaiting_rule(conn, &rule.code, window, 1000)?;
                 let mut count = 0;
@@ -176,6 +176,51 @@ impl Escalation {
                 Ok(count)
             })?;
             queued += due;
+        }
+        Ok(queued + self.scan_listings(conn, now)?)
+    }
+
+    /// Queues the 挂牌督办 rules: before a listed hazard's 督办期限 and once
+    /// it has passed, once per (hazard, rule), while the hazard is still
+    /// listed and open.
+    fn scan_listings(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> Result<usize, AppError> {
+        let today = self.local_date(now);
+        let mut queued = 0;
+        for rule in &self.settings.rules {
+            let days = chrono::Days::new(u64::from(rule.days));
+            let (from, to) = match rule.when {
+                RuleTrigger::BeforeListingDue => (Some(today), Some(today + days)),
+                RuleTrigger::ListingOverdue => (None, Some(today - days - chrono::Days::new(1))),
+                _ => continue,
+            };
+            queued += write_transaction(conn, |conn| {
+                let due = regulation::listings_awaiting_rule(conn, &rule.code, from, to, 1000)?;
+                let mut count = 0;
+                for (hazard_id, due_on) in due {
+                    let Some(hazard) = hazards::find(conn, hazard_id)? else {
+                        continue;
+                    };
+                    let key = format!("{}:{}:{}", hazard.id, rule.code, due_on);
+                    let note = None;
+                    if self.queue(
+                        conn,
+                        &hazard,
+                        rule,
+                        key,
+                        None,
+                        DeliveryState::Pending,
+                        note,
+                        now,
+                    )? {
+                        count += 1;
+                    }
+                }
+                Ok(count)
+            })?;
         }
         Ok(queued)
     }

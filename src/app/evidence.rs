@@ -138,6 +138,13 @@ pub fn remove_evidence(
             ));
         }
         ensure_evidence_may_change(&hazard)?;
+        if crate::db::regulation::listing(conn, hazard.id)?
+            .is_some_and(|l| l.assessment_attachment_id == Some(attachment.id))
+        {
+            return Err(AppError::conflict(
+                "the file is the assessment report of the hazard's 挂牌督办 record and stays with it",
+            ));
+        }
         // Another request may have removed it while this one waited.
         if !evidence_store::delete(conn, attachment.id)? {
             return Err(not_found);

@@ -10,11 +10,15 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::app::escalation::Escalation;
+use crate::app::listing;
 use crate::clock::Now;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::Id;
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
 use crate::domain::access::Caller;
+use crate::domain::hazard::listing::{
+    AssessmentInput, DelistingInput, Dossier, Listing, ResumptionInput,
+};
 use crate::domain::hazard::new::NewHazard;
 use crate::domain::hazard::rules::{self, PlanInput, PlanTarget, RecordPolicy};
 use crate::domain::hazard::{
@@ -40,6 +44,7 @@ pub fn report_hazard(
         let seq = store::next_number_in_year(conn, new.found_year)?;
         let hazard = new_hazard_row(new, seq, caller, now);
         store::insert(conn, &hazard)?;
+        listing::carry_over_reported_listing(conn, &hazard, now.local_date(hazard.found_at))?;
         store::append_event(conn, &first_event(&hazard, caller, now, entered_late))?;
         escalation.on_reported(conn, &hazard, now.utc)?;
         Ok(hazard)
@@ -158,7 +163,11 @@ fn first_event(hazard: &Hazard, caller: &Caller, now: Now, entered_late: bool) -
 /// One change to a hazard's lifecycle.
 #[derive(Debug, Clone)]
 pub enum Command {
-    Plan(PlanInput),
+    Plan {
+        plan: PlanInput,
+        /// The park's policy: a major hazard's Art. 14 report comes first.
+        report_required: bool,
+    },
     Submit {
         notes: Option<String>,
         /// The park's policy: general hazards, too, need an `after` file.
@@ -189,12 +198,17 @@ pub enum Command {
         extension_id: Uuid,
         note: Option<String>,
     },
+    RecordDossier(Dossier),
+    List(Listing),
+    RecordAssessment(AssessmentInput),
+    RecordResumption(ResumptionInput),
+    Delist(DelistingInput),
 }
 
 impl Command {
     pub fn action(&self) -> HazardAction {
         match self {
-            Command::Plan(_) => HazardAction::Plan,
+            Command::Plan { .. } => HazardAction::Plan,
             Command::Submit { .. } => HazardAction::Submit,
             Command::Accept { .. } => HazardAction::Accept,
             Command::Reject { .. } => HazardAction::Reject,
@@ -203,6 +217,11 @@ impl Command {
             Command::RequestExtension { .. } => HazardAction::RequestExtension,
             Command::ApproveExtension { .. } => HazardAction::ApproveExtension,
             Command::RefuseExtension { .. } => HazardAction::RefuseExtension,
+            Command::RecordDossier(_) => HazardAction::RecordDossier,
+            Command::List(_) => HazardAction::List,
+            Command::RecordAssessment(_) => HazardAction::RecordAssessment,
+            Command::RecordResumption(_) => HazardAction::RecordResumption,
+            Command::Delist(_) => HazardAction::Delist,
         }
     }
 }
@@ -322,7 +341,7 @@ fn decide(caller: &Caller, hazard: &Hazard, action: HazardAction) -> Result<Haza
     };
     transition(state, action, ctx).map_err(|e| match e {
         TransitionError::Forbidden => AppError::forbidden(e.explain(state, action, ctx)),
-        TransitionError::NotAllowedInState => {
+        TransitionError::NotAllowedInState | TransitionError::MajorOnly => {
             AppError::InvalidTransition(e.explain(state, action, ctx))
         }
     })
@@ -425,7 +444,13 @@ fn carry_out(
     now: Now,
 ) -> Result<Outcome, AppError> {
     match command {
-        Command::Plan(plan) => plan_rectification(caller, hazard, plan, occurred_at, now),
+        Command::Plan {
+            plan,
+            report_required,
+        } => {
+            listing::check_report_before_plan(conn, hazard, report_required)?;
+            plan_rectification(caller, hazard, plan, occurred_at, now)
+        }
         Command::Submit {
             notes,
             after_evidence_for_general,
@@ -469,6 +494,45 @@ fn carry_out(
             let decision = (extension_id, Decision::Refuse, note);
             decide_extension(conn, caller, hazard, decision, occurred_at)
         }
+        statutory => statutory_step(conn, caller, hazard, statutory, now).map(Outcome::from),
+    }
+}
+
+/// A step of a major hazard's statutory record (`app::listing`).
+fn statutory_step(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    hazard: &mut Hazard,
+    command: Command,
+    now: Now,
+) -> Result<listing::Recorded, AppError> {
+    let today = now.park_today;
+    match command {
+        Command::RecordDossier(dossier) => {
+            listing::record_dossier(conn, caller, hazard, dossier, now)
+        }
+        Command::List(input) => listing::list(conn, caller, hazard, input),
+        Command::RecordAssessment(input) => {
+            listing::record_assessment(conn, caller, hazard, input, today)
+        }
+        Command::RecordResumption(input) => {
+            listing::record_resumption(conn, caller, hazard, input, today)
+        }
+        Command::Delist(input) => listing::delist(conn, caller, hazard, input, today),
+        other => Err(AppError::Internal(anyhow::anyhow!(
+            "{:?} is not a statutory step",
+            other.action()
+        ))),
+    }
+}
+
+impl From<listing::Recorded> for Outcome {
+    fn from((note, details): listing::Recorded) -> Outcome {
+        Outcome {
+            note,
+            details,
+            extension: None,
+        }
     }
 }
 
@@ -499,6 +563,7 @@ fn accept_rectification(
     occurred_at: NaiveDateTime,
     now: Now,
 ) -> Result<Outcome, AppError> {
+    listing::check_closable(conn, hazard)?;
     hazard.closed_at = Some(occurred_at);
     let submitted_on = hazard.submitted_at.map(|at| now.local_date(at));
     let submit = store::last_event_of(conn, hazard.id, "submit")?;
@@ -652,6 +717,11 @@ pub fn action_event_name(action: HazardAction) -> &'static str {
         HazardAction::RequestExtension => "extension_requested",
         HazardAction::ApproveExtension => "extension_approved",
         HazardAction::RefuseExtension => "extension_refused",
+        HazardAction::RecordDossier => "dossier_recorded",
+        HazardAction::List => "listed",
+        HazardAction::RecordAssessment => "listing_assessed",
+        HazardAction::RecordResumption => "resumption_applied",
+        HazardAction::Delist => "delisted",
     }
 }
 

@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod grading;
 pub mod hazards;
 pub mod inspections;
+pub mod listing;
 pub mod reports;
 pub mod stats;
 pub mod users;

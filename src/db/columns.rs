@@ -17,6 +17,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::evidence::EvidencePhase;
 use crate::domain::grading::Grade;
+use crate::domain::hazard::listing::{AssessorKind, AuthorityLevel, StopScope};
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
 
 /// Maps each vocabulary enum onto a `TEXT` column of either backend.
@@ -69,6 +70,9 @@ text_columns!(
     DeliveryState,
     EnterpriseStatus,
     Grade,
+    AuthorityLevel,
+    AssessorKind,
+    StopScope,
 );
 
 /// A row's id: a UUID stored as its hyphenated text (portable across both

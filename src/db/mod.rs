@@ -14,6 +14,7 @@ pub mod hazards;
 pub mod idempotency;
 pub mod inspections;
 pub mod outbox;
+pub mod regulation;
 pub mod schema;
 pub mod stats;
 pub mod users;

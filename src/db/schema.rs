@@ -209,7 +209,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hazard_dossiers (hazard_id) {
+        hazard_id -> Text,
+        state_and_cause -> Text,
+        danger_and_difficulty -> Text,
+        goals_and_tasks -> Nullable<Text>,
+        materials -> Nullable<Text>,
+        responsible_body -> Nullable<Text>,
+        requirements -> Nullable<Text>,
+        stop_scope -> Text,
+        stop_from -> Nullable<Date>,
+        stop_until -> Nullable<Date>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hazard_listings (hazard_id) {
+        hazard_id -> Text,
+        authority_level -> Nullable<Text>,
+        authority_name -> Text,
+        document_number -> Nullable<Text>,
+        listed_on -> Date,
+        due_on -> Nullable<Date>,
+        responsible_leader -> Nullable<Text>,
+        listed_by -> Text,
+        assessor -> Nullable<Text>,
+        assessor_kind -> Nullable<Text>,
+        assessment_conclusion -> Nullable<Text>,
+        assessment_attachment_id -> Nullable<Text>,
+        assessed_on -> Nullable<Date>,
+        assessed_by -> Nullable<Text>,
+        resumption_applicant -> Nullable<Text>,
+        resumption_applied_on -> Nullable<Date>,
+        resumption_note -> Nullable<Text>,
+        resumption_by -> Nullable<Text>,
+        delisting_document_number -> Nullable<Text>,
+        delisted_on -> Nullable<Date>,
+        delisted_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(hazard_dossiers -> hazards (hazard_id));
+diesel::joinable!(hazard_listings -> hazards (hazard_id));
 diesel::joinable!(hazard_events -> hazards (hazard_id));
 diesel::joinable!(hazard_extensions -> hazards (hazard_id));
 diesel::joinable!(attachments -> hazards (hazard_id));
@@ -227,4 +272,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprise_assessments,
     enterprise_events,
     outbox,
+    hazard_dossiers,
+    hazard_listings,
 );

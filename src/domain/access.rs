@@ -50,6 +50,12 @@ vocabulary! {
         DecideExtensions => "decide_extensions",
         /// Read, attach and remove one's own evidence files.
         HandleEvidence => "handle_evidence",
+        /// List a major hazard for supervision (挂牌督办) and record the
+        /// authority's approval that ends it (摘牌).
+        SuperviseListings => "supervise_listings",
+        /// Record a listed hazard's assessment and the application to
+        /// resume production (an enterprise contact: its own).
+        RecordListingSteps => "record_listing_steps",
         /// Remove evidence files others uploaded.
         RemoveAnyEvidence => "remove_any_evidence",
         /// Read inspections.
@@ -96,6 +102,8 @@ impl Capability {
             Self::EnterPastRecords => "enter records after the fact",
             Self::DecideExtensions => "decide deadline extensions",
             Self::HandleEvidence => "read, attach or remove evidence files",
+            Self::SuperviseListings => "list hazards for supervision or delist them",
+            Self::RecordListingSteps => "record a listed hazard's assessment or resumption",
             Self::RemoveAnyEvidence => "remove evidence files others uploaded",
             Self::ReadInspections => "read inspections",
             Self::ReadEnterprises => "read enterprises",
@@ -134,6 +142,8 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::ManageEnterprises
         | C::AssessEnterprises => &[Admin, Supervisor],
         C::RequestExtensions => &[Enterprise],
+        C::SuperviseListings => &[Admin, Supervisor],
+        C::RecordListingSteps => &[Supervisor, Expert, Enterprise],
         C::ReadEnterprises | C::ReadStats => &[Admin, Supervisor, Expert, Enterprise, Viewer],
         C::ReadAssessments => &[Admin, Supervisor, Enterprise],
         C::ReadSupervisionDue => &[Admin, Supervisor, Expert],
@@ -234,10 +244,16 @@ mod tests {
     fn the_table_says_what_product_md_says() {
         // admin: everything, except the enterprise's own side of the
         // lifecycle (asking for more time; closing its own self-checks,
-        // which an admin's general sign-off covers anyway).
+        // which an admin's general sign-off covers anyway) and the listing
+        // steps API.md gives the enterprise, experts and supervisors.
         let admin: Vec<Capability> = Capability::ALL
             .into_iter()
-            .filter(|c| !matches!(c, C::RequestExtensions | C::AcceptOwnSelfCheckHazards))
+            .filter(|c| {
+                !matches!(
+                    c,
+                    C::RequestExtensions | C::AcceptOwnSelfCheckHazards | C::RecordListingSteps
+                )
+            })
             .collect();
         let product: &[(Role, &[Capability])] = &[
             (Role::Admin, &admin),
@@ -256,6 +272,8 @@ mod tests {
                     C::ReopenHazards,
                     C::DecideExtensions,
                     C::HandleEvidence,
+                    C::SuperviseListings,
+                    C::RecordListingSteps,
                     C::RemoveAnyEvidence,
                     C::ReadInspections,
                     C::ReadEnterprises,
@@ -279,6 +297,7 @@ mod tests {
                     C::AcceptGeneralHazards,
                     C::EnterPastRecords,
                     C::HandleEvidence,
+                    C::RecordListingSteps,
                     C::ReadInspections,
                     C::ReadEnterprises,
                     C::ReadContactDetails,
@@ -298,6 +317,7 @@ mod tests {
                     C::AcceptOwnSelfCheckHazards,
                     C::RequestExtensions,
                     C::HandleEvidence,
+                    C::RecordListingSteps,
                     C::ReadInspections,
                     C::ReadEnterprises,
                     C::ReadContactDetails,

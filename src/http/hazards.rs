@@ -633,7 +633,7 @@ pub struct RefuseExtension {
 }
 
 /// Runs one lifecycle command and answers with the hazard as it now is.
-async fn run_command(
+pub(crate) async fn run_command(
     state: web::Data<AppState>,
     caller: Caller,
     if_match: IfMatch,
@@ -679,10 +679,10 @@ fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {
 
 /// Documents a lifecycle action handler: they all answer alike.
 macro_rules! hazard_action {
-    ($path:literal, $body:ty, $doc:literal, $handler:item) => {
+    ($path:literal, $body:ty, $doc:literal, method = $method:ident, $handler:item) => {
         #[doc = $doc]
         #[utoipa::path(
-            post,
+            $method,
             path = $path,
             tag = "hazards",
             security(("bearer" = [])),
@@ -699,7 +699,11 @@ macro_rules! hazard_action {
         )]
         $handler
     };
+    ($path:literal, $body:ty, $doc:literal, $handler:item) => {
+        hazard_action!($path, $body, $doc, method = post, $handler);
+    };
 }
+pub(crate) use hazard_action;
 
 hazard_action!(
     "/api/v1/hazards/{id}/plan",
@@ -713,7 +717,7 @@ hazard_action!(
         body: web::Json<PlanRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
-        let command = Command::Plan(PlanInput {
+        let plan = PlanInput {
             measures: optional_text("measures", body.measures.as_deref(), MAX_TEXT)?,
             responsible_person: optional_text(
                 "responsible_person",
@@ -727,7 +731,12 @@ hazard_action!(
                 body.contingency_plan.as_deref(),
                 MAX_TEXT,
             )?,
-        });
+        };
+        let report_required = state.settings.regulation.major_report_before_plan;
+        let command = Command::Plan {
+            plan,
+            report_required,
+        };
         run_command(
             state,
             caller,

@@ -15,6 +15,7 @@ pub mod hazards;
 pub mod headers;
 pub mod health;
 pub mod inspections;
+pub mod listing;
 pub mod login_throttle;
 pub mod metric_series;
 pub mod metrics;
@@ -152,7 +153,25 @@ fn hazard_routes() -> actix_web::Scope {
         )
         .service(resource("/{id}", "GET").route(web::get().to(hazards::get_hazard)))
         .service(resource("/{id}/events", "GET").route(web::get().to(hazards::list_events)))
-        .service(resource("/{id}/dossier", "GET").route(web::get().to(hazards::get_dossier)))
+        .service(
+            resource("/{id}/dossier", "GET, PUT")
+                .route(web::get().to(hazards::get_dossier))
+                .route(web::put().to(listing::record_dossier)),
+        )
+        .service(
+            resource("/{id}/listing", "GET, POST")
+                .route(web::get().to(listing::get_listing))
+                .route(web::post().to(listing::list)),
+        )
+        .service(action(
+            "/{id}/listing/assessment",
+            listing::record_assessment,
+        ))
+        .service(action(
+            "/{id}/listing/resumption",
+            listing::record_resumption,
+        ))
+        .service(action("/{id}/listing/delisting", listing::delist))
         .service(
             resource("/{id}/attachments", "GET, POST")
                 .route(web::get().to(attachments::list_attachments))

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    analytics, attachments, auth, enterprises, grading, hazards, health, inspections, metrics,
-    notifications, reference, stats, users,
+    analytics, attachments, auth, enterprises, grading, hazards, health, inspections, listing,
+    metrics, notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,12 @@ use crate::http::{
         hazards::get_hazard,
         hazards::list_events,
         hazards::get_dossier,
+        listing::record_dossier,
+        listing::get_listing,
+        listing::list,
+        listing::record_assessment,
+        listing::record_resumption,
+        listing::delist,
         hazards::plan,
         hazards::submit,
         hazards::accept,
@@ -251,6 +257,28 @@ fn name_operations(doc: &mut Value) {
         ("post", "/api/v1/hazards/{id}/reject", "reject_hazard"),
         ("post", "/api/v1/hazards/{id}/void", "void_hazard"),
         ("post", "/api/v1/hazards/{id}/reopen", "reopen_hazard"),
+        (
+            "put",
+            "/api/v1/hazards/{id}/dossier",
+            "record_hazard_dossier",
+        ),
+        ("get", "/api/v1/hazards/{id}/listing", "get_hazard_listing"),
+        ("post", "/api/v1/hazards/{id}/listing", "list_hazard"),
+        (
+            "post",
+            "/api/v1/hazards/{id}/listing/assessment",
+            "record_listing_assessment",
+        ),
+        (
+            "post",
+            "/api/v1/hazards/{id}/listing/resumption",
+            "record_listing_resumption",
+        ),
+        (
+            "post",
+            "/api/v1/hazards/{id}/listing/delisting",
+            "delist_hazard",
+        ),
         (
             "get",
             "/api/v1/reference/direct-red-triggers",

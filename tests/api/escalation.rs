@@ -21,7 +21,65 @@ backend_tests!(
     closing_cancels_what_waits,
     without_smtp_mails_become_files,
     notifications_are_for_admins,
+    listings_are_chased_before_and_after_their_due_day,
 );
+
+/// 挂牌督办: a reminder before the 督办期限 and a warning once it has passed,
+/// each once however often the scanner runs.
+async fn listings_are_chased_before_and_after_their_due_day(app: TestApp) {
+    let park = app.park().await;
+    let list = |listed_on: i64, due_on: i64| {
+        json!({
+            "authority_level": "county",
+            "authority_name": "县应急管理局",
+            "document_number": "县应急督〔2026〕3号",
+            "listed_on": days_from_today(listed_on),
+            "due_on": days_from_today(due_on),
+            "responsible_leader": "赵总",
+        })
+    };
+    let mut found_earlier = major_hazard(park.enterprise_a);
+    found_earlier["found_at"] =
+        json!((chrono::Utc::now() - chrono::Duration::days(20)).to_rfc3339());
+    let mut ids = Vec::new();
+    for (body, listing) in [
+        (major_hazard(park.enterprise_a), list(0, 5)),
+        (found_earlier, list(-15, -2)),
+    ] {
+        let id = app.report(&park.expert, body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.post(&format!("/api/v1/hazards/{id}/listing"))
+            .token(&park.supervisor)
+            .json(&listing)
+            .send()
+            .await
+            .expect(200);
+        ids.push(id);
+    }
+    let now = hazard_tracker::clock::now_utc();
+    scan(&app, now).await;
+    scan(&app, now).await;
+    let soon = notifications(&app, &park.admin, &format!("&hazard_id={}", ids[0])).await;
+    let late = notifications(&app, &park.admin, &format!("&hazard_id={}", ids[1])).await;
+    let listing_rules = |items: &[Value]| -> Vec<String> {
+        rules_of(items)
+            .into_iter()
+            .filter(|r| r.starts_with("listing"))
+            .collect()
+    };
+    assert_eq!(listing_rules(&soon), vec!["listing_due_reminder"]);
+    assert_eq!(listing_rules(&late), vec!["listing_overdue"]);
+    let subject = late
+        .iter()
+        .find(|n| n["rule"] == "listing_overdue")
+        .unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(subject.contains("挂牌督办隐患逾期未摘牌"), "{subject}");
+}
 
 /// Noon in the park (Asia/Shanghai) on `day`, in UTC.
 fn noon(day: NaiveDate) -> NaiveDateTime {

@@ -311,7 +311,7 @@ async fn a_major_hazard_has_a_printable_dossier(app: TestApp) {
         "12500.50 元",
         "责任人:张工",
         "更换期间安排专人巡检",
-        "| plan |",
+        "| 制定整改方案 | 企业 |",
     ] {
         assert!(
             md.text.contains(expected),

@@ -19,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod operations;
 mod read_cache;
+mod regulation;
 mod reports;
 mod robustness;
 mod route_walk;

@@ -65,7 +65,13 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
         }
-        "GET /api/v1/hazards/{id}/dossier" => C::ReadHazards,
+        "GET /api/v1/hazards/{id}/dossier" | "GET /api/v1/hazards/{id}/listing" => C::ReadHazards,
+        "PUT /api/v1/hazards/{id}/dossier" => C::RectifyHazards,
+        "POST /api/v1/hazards/{id}/listing" | "POST /api/v1/hazards/{id}/listing/delisting" => {
+            C::SuperviseListings
+        }
+        "POST /api/v1/hazards/{id}/listing/assessment"
+        | "POST /api/v1/hazards/{id}/listing/resumption" => C::RecordListingSteps,
         "GET /api/v1/stats/overview"
         | "GET /api/v1/analytics/rectification-time"
         | "GET /api/v1/analytics/ageing"
@@ -153,13 +159,14 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
         "GET" => app.get(&path),
         "POST" => app.post(&path),
         "PATCH" => app.patch(&path),
+        "PUT" => app.call(awc::http::Method::PUT, &path),
         "DELETE" => app.call(awc::http::Method::DELETE, &path),
         other => panic!("method {other}"),
     };
     let call = call.token(token);
     match body {
         Some(body) => call.json(&body).send().await,
-        None if method == "POST" || method == "PATCH" => call.json(&json!({})).send().await,
+        None if matches!(method, "POST" | "PATCH" | "PUT") => call.json(&json!({})).send().await,
         None => call.send().await,
     }
 }
@@ -189,6 +196,31 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "inspected_on": days_from_today(0),
         }),
         "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
+        "PUT /api/v1/hazards/{id}/dossier" => json!({
+            "state_and_cause": "走查",
+            "danger_and_difficulty": "走查",
+        }),
+        "POST /api/v1/hazards/{id}/listing" => json!({
+            "authority_level": "city",
+            "authority_name": "市应急管理局",
+            "document_number": "走查〔2026〕1号",
+            "listed_on": days_from_today(0),
+            "due_on": days_from_today(30),
+            "responsible_leader": "走查",
+        }),
+        "POST /api/v1/hazards/{id}/listing/assessment" => json!({
+            "assessor": "走查",
+            "assessor_kind": "assessment_body",
+            "conclusion": "走查",
+            "report_attachment_id": fixture.attachment,
+            "assessed_on": days_from_today(0),
+        }),
+        "POST /api/v1/hazards/{id}/listing/resumption" => {
+            json!({"applicant": "走查", "applied_on": days_from_today(0)})
+        }
+        "POST /api/v1/hazards/{id}/listing/delisting" => {
+            json!({"document_number": "走查〔2026〕2号", "delisted_on": days_from_today(0)})
+        }
         "POST /api/v1/hazards/{id}/reject"
         | "POST /api/v1/hazards/{id}/void"
         | "POST /api/v1/hazards/{id}/reopen" => json!({"reason": "走查"}),

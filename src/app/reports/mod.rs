@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::Serialize;
 
 use crate::app::grading::GradeCounts;
+use crate::db::regulation::{self, ListingCounts};
 use crate::db::stats::{self, GroupFilter, HazardGroup};
 use crate::db::{DbConnection, Id};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
@@ -128,6 +129,9 @@ pub struct Report {
     pub on_time_rate: f64,
     pub major_found: i64,
     pub major_closed: i64,
+    /// Hazards found in the period and listed for supervision (挂牌督办):
+    /// listed, delisted (摘牌) and still listed.
+    pub supervised_listings: ListingCounts,
     pub by_source: Vec<Slice>,
     pub by_level: Vec<Slice>,
     pub by_category: Vec<Slice>,
@@ -192,6 +196,8 @@ pub fn build(
     let inspections_by_source = inspection_counts(conn, &period, as_of)?;
     let until = as_of.map(|day| end_of_day(day, vocabulary));
     let entered_late_closures = stats::entered_late_closures(conn, &period_filter(period), until)?;
+    let filter = period_filter(period);
+    let supervised_listings = regulation::listing_counts(conn, period.year, filter.months, as_of)?;
     let grades_on = as_of.map_or(period.last_day, |d| d.min(period.last_day));
     let enterprises_by_grade = super::grading::grade_counts(conn, grades_on)?;
 
@@ -208,6 +214,7 @@ pub fn build(
         on_time_rate: percent(total.closed_on_time, total.closed),
         major_found: major.found,
         major_closed: major.closed,
+        supervised_listings,
         by_source: source_slices(by_source),
         by_level: level_slices(by_level),
         by_category: category_slices(vocabulary, by_category),

@@ -102,6 +102,13 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
         ("voided", "作废", report.voided),
         ("major_found", "重大隐患", report.major_found),
         ("major_closed", "重大隐患已整改", report.major_closed),
+        ("listed", "挂牌督办", report.supervised_listings.listed),
+        ("delisted", "已摘牌", report.supervised_listings.delisted),
+        (
+            "still_listed",
+            "仍在督办",
+            report.supervised_listings.still_listed,
+        ),
         (
             "entered_late_closures",
             "补录销号",
@@ -217,6 +224,18 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("整改率(%)", format!("{:.2}", report.rectification_rate)),
         ("重大隐患(条)", report.major_found.to_string()),
         ("重大隐患已整改(条)", report.major_closed.to_string()),
+        (
+            "挂牌督办(条)",
+            report.supervised_listings.listed.to_string(),
+        ),
+        (
+            "已摘牌(条)",
+            report.supervised_listings.delisted.to_string(),
+        ),
+        (
+            "仍在督办(条)",
+            report.supervised_listings.still_listed.to_string(),
+        ),
         ("补录销号(条)", report.entered_late_closures.to_string()),
     ];
     summary.write_string_with_format(0, 0, "指标", &bold)?;
@@ -334,6 +353,14 @@ fn rectification(md: &mut String, report: &Report) {
             ""
         }
     );
+    let listings = report.supervised_listings;
+    if listings.listed > 0 {
+        let _ = writeln!(
+            md,
+            "\n其中挂牌督办 {} 条,已摘牌 {} 条,仍在督办 {} 条。",
+            listings.listed, listings.delisted, listings.still_listed
+        );
+    }
 }
 
 /// Hazards per kind of check, the inspections made, and the voided

@@ -7,6 +7,7 @@
 //! [`TransitionError::Forbidden`] to 403 and
 //! [`TransitionError::NotAllowedInState`] to 409.
 
+pub mod listing;
 pub mod new;
 pub mod rules;
 
@@ -151,10 +152,33 @@ vocabulary! {
         ApproveExtension => "approve_extension",
         /// Turn down a pending extension request.
         RefuseExtension => "refuse_extension",
+        /// Record a major hazard's Art. 14 report contents, Art. 15 plan
+        /// parts and production stop.
+        RecordDossier => "record_dossier",
+        /// List a major hazard for supervision (挂牌督办).
+        List => "list",
+        /// Record the assessment of a listed hazard's remediation.
+        RecordAssessment => "record_assessment",
+        /// Record the enterprise's application to resume production.
+        RecordResumption => "record_resumption",
+        /// Record the authority's approval that ends the listing (摘牌).
+        Delist => "delist",
     }
 }
 
 impl HazardAction {
+    /// The statutory record of a major hazard (16号令 Art. 14–18).
+    pub fn is_major_only(self) -> bool {
+        matches!(
+            self,
+            Self::RecordDossier
+                | Self::List
+                | Self::RecordAssessment
+                | Self::RecordResumption
+                | Self::Delist
+        )
+    }
+
     /// Verb phrase for error sentences ("cannot {verb} a hazard ...").
     fn verb_phrase(self) -> &'static str {
         match self {
@@ -167,6 +191,11 @@ impl HazardAction {
             Self::RequestExtension => "request a deadline extension for",
             Self::ApproveExtension => "approve a deadline extension for",
             Self::RefuseExtension => "refuse a deadline extension for",
+            Self::RecordDossier => "record the dossier of",
+            Self::List => "list",
+            Self::RecordAssessment => "record the assessment of",
+            Self::RecordResumption => "record the resumption application of",
+            Self::Delist => "delist",
         }
     }
 }
@@ -203,6 +232,8 @@ pub enum TransitionError {
     Forbidden,
     /// The role may take it, but not from the hazard's current state (HTTP 409).
     NotAllowedInState,
+    /// The action is for major hazards only (HTTP 409).
+    MajorOnly,
 }
 
 impl TransitionError {
@@ -216,6 +247,10 @@ impl TransitionError {
     ) -> String {
         match self {
             Self::Forbidden => forbidden_reason(action, ctx),
+            Self::MajorOnly => format!(
+                "cannot {} a general hazard: the dossier and 挂牌督办 are for major hazards (重大事故隐患)",
+                action.verb_phrase()
+            ),
             Self::NotAllowedInState => {
                 let from_states: Vec<&str> = HazardState::ALL
                     .into_iter()
@@ -240,6 +275,7 @@ impl fmt::Display for TransitionError {
             Self::NotAllowedInState => {
                 "this action is not possible while the hazard is in its current state"
             }
+            Self::MajorOnly => "this action is for major hazards only",
         })
     }
 }
@@ -258,6 +294,9 @@ pub fn transition(
 ) -> Result<HazardState, TransitionError> {
     if !role_may_take(action, ctx) {
         return Err(TransitionError::Forbidden);
+    }
+    if action.is_major_only() && ctx.level != HazardLevel::Major {
+        return Err(TransitionError::MajorOnly);
     }
     next_state(state, action).ok_or(TransitionError::NotAllowedInState)
 }
@@ -284,6 +323,11 @@ fn role_may_take(action: HazardAction, ctx: TransitionContext) -> bool {
             role.may(Capability::DecideExtensions)
         }
         HazardAction::RequestExtension => role.may(Capability::RequestExtensions),
+        HazardAction::RecordDossier => role.may(Capability::RectifyHazards),
+        HazardAction::List | HazardAction::Delist => role.may(Capability::SuperviseListings),
+        HazardAction::RecordAssessment | HazardAction::RecordResumption => {
+            role.may(Capability::RecordListingSteps)
+        }
     }
 }
 
@@ -317,6 +361,14 @@ fn next_state(state: HazardState, action: HazardAction) -> Option<HazardState> {
         (
             A::ApproveExtension | A::RefuseExtension,
             S::Reported | S::Rectifying | S::PendingAcceptance,
+        ) => Some(state),
+        // A major hazard's statutory record: it moves no state either.
+        (A::RecordDossier | A::List, S::Reported | S::Rectifying | S::PendingAcceptance) => {
+            Some(state)
+        }
+        (
+            A::RecordAssessment | A::RecordResumption | A::Delist,
+            S::Rectifying | S::PendingAcceptance,
         ) => Some(state),
         _ => None,
     }
@@ -353,9 +405,17 @@ fn forbidden_reason(action: HazardAction, ctx: TransitionContext) -> String {
             "only a supervisor or admin may {} a hazard",
             action.verb_phrase()
         ),
-        HazardAction::Plan | HazardAction::Submit => {
+        HazardAction::Plan | HazardAction::Submit | HazardAction::RecordDossier => {
             format!("a {role} may not {} a hazard", action.verb_phrase())
         }
+        HazardAction::List | HazardAction::Delist => format!(
+            "only a supervisor or admin may {} a hazard: the listing and its end (摘牌) are the authority's",
+            action.verb_phrase()
+        ),
+        HazardAction::RecordAssessment | HazardAction::RecordResumption => format!(
+            "only the enterprise, an expert or a supervisor may {} a listed hazard",
+            action.verb_phrase()
+        ),
     }
 }
 
@@ -444,7 +504,25 @@ mod tests {
     const SUPERVISION: &[Role] = &[Role::Admin, Role::Supervisor];
     const SIGN_OFF_GENERAL_OTHER: &[Role] = &[Role::Admin, Role::Supervisor, Role::Expert];
 
-    const ROLE_RULES: [RoleRule; 9] = [
+    const LISTING_STEPS: &[Role] = &[Role::Supervisor, Role::Expert, Role::Enterprise];
+
+    /// A statutory step of a major hazard: the roles' rule is the same for
+    /// every kind of hazard; a general one then refuses it for its level.
+    const fn statutory(action: HazardAction, roles: &'static [Role]) -> RoleRule {
+        RoleRule {
+            action,
+            general_self_check: roles,
+            general_other_source: roles,
+            major: roles,
+        }
+    }
+
+    const ROLE_RULES: [RoleRule; 14] = [
+        statutory(HazardAction::RecordDossier, EVERYONE_WHO_WORKS),
+        statutory(HazardAction::List, SUPERVISION),
+        statutory(HazardAction::RecordAssessment, LISTING_STEPS),
+        statutory(HazardAction::RecordResumption, LISTING_STEPS),
+        statutory(HazardAction::Delist, SUPERVISION),
         RoleRule {
             action: HazardAction::Plan,
             general_self_check: EVERYONE_WHO_WORKS,
@@ -531,6 +609,26 @@ mod tests {
                 S::PendingAcceptance,
                 S::PendingAcceptance,
             ),
+            (A::RecordDossier, S::Reported, S::Reported),
+            (A::RecordDossier, S::Rectifying, S::Rectifying),
+            (A::RecordDossier, S::PendingAcceptance, S::PendingAcceptance),
+            (A::List, S::Reported, S::Reported),
+            (A::List, S::Rectifying, S::Rectifying),
+            (A::List, S::PendingAcceptance, S::PendingAcceptance),
+            (A::RecordAssessment, S::Rectifying, S::Rectifying),
+            (
+                A::RecordAssessment,
+                S::PendingAcceptance,
+                S::PendingAcceptance,
+            ),
+            (A::RecordResumption, S::Rectifying, S::Rectifying),
+            (
+                A::RecordResumption,
+                S::PendingAcceptance,
+                S::PendingAcceptance,
+            ),
+            (A::Delist, S::Rectifying, S::Rectifying),
+            (A::Delist, S::PendingAcceptance, S::PendingAcceptance),
         ]
     };
 
@@ -550,6 +648,17 @@ mod tests {
         };
         if !permitted.contains(&c.role) {
             return Err(TransitionError::Forbidden);
+        }
+        let major_only = matches!(
+            action,
+            HazardAction::RecordDossier
+                | HazardAction::List
+                | HazardAction::RecordAssessment
+                | HazardAction::RecordResumption
+                | HazardAction::Delist
+        );
+        if major_only && c.level == HazardLevel::General {
+            return Err(TransitionError::MajorOnly);
         }
         let edges: HashMap<(HazardAction, HazardState), HazardState> = EDGES
             .iter()
@@ -581,7 +690,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 5 * 9 * 5 * 2 * 5);
+        assert_eq!(checked, 5 * 14 * 5 * 2 * 5);
     }
 
     #[test]

@@ -486,3 +486,23 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// Runs a test that configures its own app, on each backend.
+#[macro_export]
+macro_rules! configured_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}

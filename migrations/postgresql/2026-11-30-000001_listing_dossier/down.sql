@@ -1,0 +1,2 @@
+DROP TABLE hazard_listings;
+DROP TABLE hazard_dossiers;
