@@ -85,6 +85,27 @@ impl AppError {
         AppError::Validation { detail, errors }
     }
 
+    /// Keeps a field's validation messages in `errors` and gives the value,
+    /// so a request's every broken rule is reported at once. Any other
+    /// error is kept under `field`.
+    pub fn gather<T>(
+        errors: &mut FieldErrors,
+        field: &str,
+        result: Result<T, AppError>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(AppError::Validation { errors: found, .. }) => {
+                errors.extend(found);
+                None
+            }
+            Err(other) => {
+                errors.insert(field.to_owned(), other.to_string());
+                None
+            }
+        }
+    }
+
     /// Stable snake_case code clients can match on; also the last segment of
     /// the problem `type`.
     pub fn code(&self) -> &'static str {

@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod checklists;
 pub mod demo;
 pub mod dossier;
 pub mod enterprises;

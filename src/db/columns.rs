@@ -13,6 +13,7 @@ use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use crate::domain::access::Role;
+use crate::domain::checklist::ItemOutcome;
 use crate::domain::delivery::DeliveryState;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::evidence::EvidencePhase;
@@ -73,6 +74,7 @@ text_columns!(
     AuthorityLevel,
     AssessorKind,
     StopScope,
+    ItemOutcome,
 );
 
 /// A row's id: a UUID stored as its hyphenated text (portable across both

@@ -252,7 +252,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checklists (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checklist_items (id) {
+        id -> Text,
+        checklist_id -> Text,
+        position -> Integer,
+        text -> Text,
+        basis -> Nullable<Text>,
+        specialty -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    checklist_results (inspection_id, item_id) {
+        inspection_id -> Text,
+        item_id -> Text,
+        checklist_id -> Text,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        hazard_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(checklist_items -> checklists (checklist_id));
 diesel::joinable!(hazard_dossiers -> hazards (hazard_id));
 diesel::joinable!(hazard_listings -> hazards (hazard_id));
 diesel::joinable!(hazard_events -> hazards (hazard_id));
@@ -274,4 +309,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     hazard_dossiers,
     hazard_listings,
+    checklists,
+    checklist_items,
+    checklist_results,
 );

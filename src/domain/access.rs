@@ -60,6 +60,8 @@ vocabulary! {
         RemoveAnyEvidence => "remove_any_evidence",
         /// Read inspections.
         ReadInspections => "read_inspections",
+        /// Record inspection templates (检查表).
+        ManageChecklists => "manage_checklists",
         /// Read the enterprise directory (names, status, grades).
         ReadEnterprises => "read_enterprises",
         /// Read personal data: enterprises' contact addresses.
@@ -106,6 +108,7 @@ impl Capability {
             Self::RecordListingSteps => "record a listed hazard's assessment or resumption",
             Self::RemoveAnyEvidence => "remove evidence files others uploaded",
             Self::ReadInspections => "read inspections",
+            Self::ManageChecklists => "record inspection templates",
             Self::ReadEnterprises => "read enterprises",
             Self::ReadContactDetails => "read contact details",
             Self::ManageEnterprises => "register or change enterprises",
@@ -132,7 +135,9 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::HandleEvidence
         | C::ReadInspections
         | C::ReadContactDetails => &[Admin, Supervisor, Expert, Enterprise],
-        C::AcceptGeneralHazards | C::EnterPastRecords => &[Admin, Supervisor, Expert],
+        C::AcceptGeneralHazards | C::EnterPastRecords | C::ManageChecklists => {
+            &[Admin, Supervisor, Expert]
+        }
         C::AcceptOwnSelfCheckHazards => &[Enterprise],
         C::AcceptMajorHazards
         | C::VoidHazards
@@ -276,6 +281,7 @@ mod tests {
                     C::RecordListingSteps,
                     C::RemoveAnyEvidence,
                     C::ReadInspections,
+                    C::ManageChecklists,
                     C::ReadEnterprises,
                     C::ReadContactDetails,
                     C::ManageEnterprises,
@@ -299,6 +305,7 @@ mod tests {
                     C::HandleEvidence,
                     C::RecordListingSteps,
                     C::ReadInspections,
+                    C::ManageChecklists,
                     C::ReadEnterprises,
                     C::ReadContactDetails,
                     C::ReadSupervisionDue,

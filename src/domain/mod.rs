@@ -3,6 +3,7 @@
 //! no diesel: everything here is plain data and pure rules.
 
 pub mod access;
+pub mod checklist;
 pub mod credit_code;
 pub mod criteria;
 pub mod delivery;

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod auth;
+pub mod checklists;
 pub mod client_address;
 pub mod conditional;
 pub mod enterprises;
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(hazard_routes())
                 .service(enterprise_routes())
                 .service(inspection_routes())
+                .service(checklist_routes())
                 .service(
                     web::scope("/attachments").service(
                         resource("/{id}", "GET, DELETE")
@@ -239,6 +241,21 @@ fn inspection_routes() -> actix_web::Scope {
                 .route(web::post().to(inspections::create_inspection)),
         )
         .service(resource("/{id}", "GET").route(web::get().to(inspections::get_inspection)))
+        .service(
+            resource("/{id}/checklist-results", "GET, POST")
+                .route(web::get().to(checklists::get_results))
+                .route(web::post().to(checklists::record_results)),
+        )
+}
+
+fn checklist_routes() -> actix_web::Scope {
+    web::scope("/checklists")
+        .service(
+            resource("", "GET, POST")
+                .route(web::get().to(checklists::list_checklists))
+                .route(web::post().to(checklists::create_checklist)),
+        )
+        .service(resource("/{id}", "GET").route(web::get().to(checklists::get_checklist)))
 }
 
 /// A resource whose other methods answer `405` with `Allow`.

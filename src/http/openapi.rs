@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    analytics, attachments, auth, enterprises, grading, hazards, health, inspections, listing,
-    metrics, notifications, reference, stats, users,
+    analytics, attachments, auth, checklists, enterprises, grading, hazards, health, inspections,
+    listing, metrics, notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,11 @@ use crate::http::{
         hazards::get_hazard,
         hazards::list_events,
         hazards::get_dossier,
+        checklists::create_checklist,
+        checklists::list_checklists,
+        checklists::get_checklist,
+        checklists::record_results,
+        checklists::get_results,
         listing::record_dossier,
         listing::get_listing,
         listing::list,
@@ -97,6 +102,7 @@ use crate::http::{
         (name = "enterprises", description = "Enterprises of the park"),
         (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
+        (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),
         (name = "hazards", description = "Hazards and their lifecycle"),
         (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
         (name = "stats", description = "Dashboard figures and the yearly and quarterly reports"),
@@ -311,6 +317,16 @@ fn name_operations(doc: &mut Value) {
         ),
         ("get", "/api/v1/analytics/trends", "get_trends"),
         ("get", "/api/v1/analytics/locations", "list_top_locations"),
+        (
+            "post",
+            "/api/v1/inspections/{id}/checklist-results",
+            "record_checklist_results",
+        ),
+        (
+            "get",
+            "/api/v1/inspections/{id}/checklist-results",
+            "get_checklist_results",
+        ),
         ("get", "/healthz", "get_health"),
         ("get", "/readyz", "get_readiness"),
         ("get", "/metrics", "get_metrics"),

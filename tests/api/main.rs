@@ -9,6 +9,7 @@ mod helpers;
 mod analytics;
 mod attachments;
 mod capabilities;
+mod checklists;
 mod cli;
 mod contract;
 mod escalation;

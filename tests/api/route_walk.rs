@@ -25,6 +25,16 @@ const PUBLIC: [&str; 4] = [
     "GET /metrics",
 ];
 
+/// The built-in "重大事故隐患判定" template.
+const BUILT_IN_CHECKLIST: &str = "01950000-0121-7000-8000-000000000000";
+
+/// An item of the built-in template, a different one per call.
+fn built_in_item(n: usize) -> String {
+    let code = u128::try_from(n % 20 + 1).unwrap();
+    uuid::Uuid::from_u128(BUILT_IN_CHECKLIST.parse::<uuid::Uuid>().unwrap().as_u128() + code)
+        .to_string()
+}
+
 /// The capability each route needs (`None`: any signed-in caller).
 fn capability_of(route: &str) -> Option<Capability> {
     use Capability as C;
@@ -60,7 +70,13 @@ fn capability_of(route: &str) -> Option<Capability> {
         "POST /api/v1/hazards/{id}/extensions" => C::RequestExtensions,
         "POST /api/v1/hazards/{id}/extensions/{ext_id}/approve"
         | "POST /api/v1/hazards/{id}/extensions/{ext_id}/refuse" => C::DecideExtensions,
-        "GET /api/v1/inspections" | "GET /api/v1/inspections/{id}" => C::ReadInspections,
+        "GET /api/v1/inspections"
+        | "GET /api/v1/inspections/{id}"
+        | "GET /api/v1/inspections/{id}/checklist-results"
+        | "GET /api/v1/checklists"
+        | "GET /api/v1/checklists/{id}" => C::ReadInspections,
+        "POST /api/v1/checklists" => C::ManageChecklists,
+        "POST /api/v1/inspections/{id}/checklist-results" => C::ReportHazards,
         "GET /api/v1/notifications" => C::ReadOutbox,
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
@@ -109,7 +125,9 @@ async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
         &app.post("/api/v1/inspections")
             .token(&park.expert)
             .json(&json!({
-                "source": "resident_expert",
+                // A self-check, so the enterprise's contact may record its
+                // checklist results too.
+                "source": "self_check",
                 "enterprise_id": park.enterprise_a,
                 "inspected_on": days_from_today(0),
             }))
@@ -143,6 +161,7 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 t if t.starts_with("/api/v1/attachments/") => &fixture.attachment,
                 t if t.starts_with("/api/v1/enterprises/") => &fixture.enterprise,
                 t if t.starts_with("/api/v1/inspections/") => &fixture.inspection,
+                t if t.starts_with("/api/v1/checklists/") => BUILT_IN_CHECKLIST,
                 t if t.starts_with("/api/v1/users/") => &fixture.user,
                 _ => &fixture.hazard,
             },
@@ -196,6 +215,14 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "inspected_on": days_from_today(0),
         }),
         "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
+        "POST /api/v1/checklists" => json!({
+            "name": format!("走查检查表{n}"),
+            "items": [{"text": "静电接地完好"}],
+        }),
+        "POST /api/v1/inspections/{id}/checklist-results" => json!({
+            "checklist_id": BUILT_IN_CHECKLIST,
+            "results": [{"item_id": built_in_item(n), "outcome": "pass"}],
+        }),
         "PUT /api/v1/hazards/{id}/dossier" => json!({
             "state_and_cause": "走查",
             "danger_and_difficulty": "走查",

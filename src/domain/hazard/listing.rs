@@ -133,19 +133,14 @@ impl DossierInput {
     /// Checks every field at once and gives the dossier to record.
     pub fn parse(&self) -> Result<Dossier, AppError> {
         let mut errors = FieldErrors::new();
-        let mut take = |result: Result<String, AppError>| keep(&mut errors, result);
-        let state_and_cause = take(required_text(
-            "state_and_cause",
-            &self.state_and_cause,
-            MAX_TEXT,
-        ));
-        let danger_and_difficulty = take(required_text(
-            "danger_and_difficulty",
-            &self.danger_and_difficulty,
-            MAX_TEXT,
-        ));
+        let mut required = |field: &str, value: &str| {
+            AppError::gather(&mut errors, field, required_text(field, value, MAX_TEXT))
+        };
+        let state_and_cause = required("state_and_cause", &self.state_and_cause);
+        let danger_and_difficulty = required("danger_and_difficulty", &self.danger_and_difficulty);
         let mut optional = |field: &str, value: &Option<String>, max: usize| {
-            keep(&mut errors, optional_text(field, value.as_deref(), max)).flatten()
+            let text = optional_text(field, value.as_deref(), max);
+            AppError::gather(&mut errors, field, text).flatten()
         };
         let goals_and_tasks = optional("goals_and_tasks", &self.goals_and_tasks, MAX_TEXT);
         let materials = optional("materials", &self.materials, MAX_TEXT);
@@ -195,18 +190,6 @@ fn check_stop(stop: &ProductionStop) -> Result<(), (&'static str, &'static str)>
     }
 }
 
-/// The value, or `None` with its field's message kept.
-fn keep<T>(errors: &mut FieldErrors, result: Result<T, AppError>) -> Option<T> {
-    match result {
-        Ok(value) => Some(value),
-        Err(AppError::Validation { errors: found, .. }) => {
-            errors.extend(found);
-            None
-        }
-        Err(_) => None,
-    }
-}
-
 /// 挂牌督办: the listing as sent.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -241,7 +224,8 @@ impl ListingInput {
     pub fn parse(&self, today: NaiveDate) -> Result<Listing, AppError> {
         let mut errors = FieldErrors::new();
         let mut line = |field: &str, value: &str| {
-            keep(&mut errors, required_text(field, value, MAX_LINE)).unwrap_or_default()
+            AppError::gather(&mut errors, field, required_text(field, value, MAX_LINE))
+                .unwrap_or_default()
         };
         let authority_name = line("authority_name", &self.authority_name);
         let document_number = line("document_number", &self.document_number);
