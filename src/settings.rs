@@ -341,6 +341,8 @@ pub enum RuleTrigger {
     BeforeListingDue,
     /// `days` after a listed hazard's 督办期限 ended, while still listed.
     ListingOverdue,
+    /// `days` after an Art. 14 filing's due day ended, while not filed.
+    FilingOverdue,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,12 +12,13 @@ use serde::Serialize;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::app::filings;
 use crate::clock::Clock;
 use crate::db::hazards::Hazard;
 use crate::db::hazards::{awaiting_rule, DeadlineWindow};
 use crate::db::outbox::{self, OutboxMessage, Outcome};
 use crate::db::Db;
-use crate::db::{enterprises, hazards, regulation, users};
+use crate::db::{enterprises, hazards, regulation, users, Id};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::delivery::DeliveryState;
@@ -177,7 +178,66 @@ impl Escalation {
             })?;
             queued += due;
         }
-        Ok(queued + self.scan_listings(conn, now)?)
+        Ok(queued + self.scan_listings(conn, now)? + self.scan_filings(conn, now)?)
+    }
+
+    /// Queues the filing rules: once per (enterprise, period, rule) for an
+    /// Art. 14 filing not filed `days` after its due day.
+    fn scan_filings(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+        let today = self.local_date(now);
+        let mut queued = 0;
+        for rule in &self.settings.rules {
+            if rule.when != RuleTrigger::FilingOverdue {
+                continue;
+            }
+            queued += write_transaction(conn, |conn| {
+                let mut count = 0;
+                for late in filings::late(conn, today, rule.days)? {
+                    let recipients = self.recipients(conn, late.enterprise_id.into(), rule)?;
+                    let period = match late.period.quarter {
+                        Some(q) => format!("{}年第{q}季度", late.period.year),
+                        None => format!("{}年度", late.period.year),
+                    };
+                    let text = format!(
+                        "{}\n\n企业:{}\n期间:{period}\n报送期限:{}(《安全生产事故隐患排查治理暂行规定》第十四条)\n\n请企业主要负责人审核本期隐患排查治理统计分析并报送。\n\n此邮件由园区隐患排查治理系统自动发送(规则:{}),请勿直接回复。\n",
+                        rule.title, late.enterprise_name, late.due_on, rule.code
+                    );
+                    let html = format!("<pre>{}</pre>", escape_html(&text));
+                    let message = OutboxMessage {
+                        id: Uuid::now_v7().into(),
+                        dedup_key: format!("filing:{}:{}", late.id, rule.code),
+                        hazard_id: None,
+                        rule: rule.code.clone(),
+                        deadline: Some(late.due_on),
+                        recipients: serde_json::to_string(&recipients)
+                            .map_err(|e| AppError::Internal(e.into()))?,
+                        subject: format!("【{}】{} {period}", rule.title, late.enterprise_name),
+                        body_text: text,
+                        body_html: html,
+                        state: if recipients.is_empty() {
+                            DeliveryState::Dead
+                        } else {
+                            DeliveryState::Pending
+                        },
+                        attempts: 0,
+                        next_attempt_at: now,
+                        lease_owner: None,
+                        lease_until: None,
+                        last_error: recipients.is_empty().then(|| {
+                            "no recipients: check the rule and the enterprise's contacts".to_owned()
+                        }),
+                        created_at: now,
+                        sent_at: None,
+                        updated_at: now,
+                    };
+                    if outbox::enqueue(conn, &message)? && !recipients.is_empty() {
+                        count += 1;
+                    }
+                }
+                Ok(count)
+            })?;
+        }
+        Ok(queued)
     }
 
     /// Queues the 挂牌督办 rules: before a listed hazard's 督办期限 and once
@@ -256,7 +316,7 @@ impl Escalation {
         note: Option<String>,
         now: NaiveDateTime,
     ) -> Result<bool, AppError> {
-        let recipients = self.recipients(conn, hazard, rule)?;
+        let recipients = self.recipients(conn, hazard.enterprise_id, rule)?;
         let content = self.render(conn, hazard, rule, now)?;
         let (state, note) = if recipients.is_empty() && state == DeliveryState::Pending {
             (
@@ -295,15 +355,15 @@ impl Escalation {
     fn recipients(
         &self,
         conn: &mut DbConnection,
-        hazard: &Hazard,
+        enterprise_id: Id,
         rule: &EscalationRule,
     ) -> Result<Vec<String>, AppError> {
         let mut to = BTreeSet::new();
         for recipient in &rule.recipients {
             if recipient == "enterprise_contacts" {
-                let (_, listed) = enterprises::name_and_contacts(conn, hazard.enterprise_id)?;
+                let (_, listed) = enterprises::name_and_contacts(conn, enterprise_id)?;
                 to.extend(serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default());
-                to.extend(users::active_contact_emails(conn, hazard.enterprise_id)?);
+                to.extend(users::active_contact_emails(conn, enterprise_id)?);
             } else if let Some(role) = recipient.strip_prefix("role:") {
                 // Roles in rules are checked when the configuration loads.
                 if let Ok(role) = role.parse::<Role>() {
@@ -576,4 +636,10 @@ pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
         }
     });
     Workers { stop, task }
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

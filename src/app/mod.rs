@@ -10,6 +10,7 @@ pub mod dossier;
 pub mod enterprises;
 pub mod escalation;
 pub mod evidence;
+pub mod filings;
 pub mod grading;
 pub mod hazards;
 pub mod inspections;

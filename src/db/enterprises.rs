@@ -142,6 +142,14 @@ pub fn registered_by(conn: &mut DbConnection, day: chrono::NaiveDate) -> Result<
         .load(conn)?)
 }
 
+/// Every enterprise, closed ones too.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> {
+    Ok(enterprises::table
+        .select(Enterprise::as_select())
+        .order(enterprises::id.asc())
+        .load(conn)?)
+}
+
 /// Every enterprise that is not closed, by name.
 pub fn all_active(conn: &mut DbConnection) -> Result<Vec<Enterprise>, AppError> {
     Ok(enterprises::table

@@ -10,6 +10,7 @@ pub mod change_feed;
 pub mod checklists;
 pub mod columns;
 pub mod enterprises;
+pub mod filings;
 pub mod grading;
 pub mod hazards;
 pub mod idempotency;

@@ -286,6 +286,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    filings (id) {
+        id -> Text,
+        period_id -> Text,
+        enterprise_id -> Text,
+        year -> Integer,
+        quarter -> Nullable<Integer>,
+        version -> Integer,
+        figures -> Text,
+        principal_name -> Text,
+        note -> Nullable<Text>,
+        correction_reason -> Nullable<Text>,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        filed_on -> Date,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(checklist_items -> checklists (checklist_id));
 diesel::joinable!(hazard_dossiers -> hazards (hazard_id));
@@ -312,4 +330,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklists,
     checklist_items,
     checklist_results,
+    filings,
 );

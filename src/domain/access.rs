@@ -81,6 +81,11 @@ vocabulary! {
         ReadStats => "read_stats",
         /// Read the yearly and quarterly reports.
         ReadReports => "read_reports",
+        /// Read the Art. 14 statistical filings (an enterprise contact:
+        /// its own).
+        ReadFilings => "read_filings",
+        /// File the enterprise's Art. 14 statistical analysis.
+        FileStatutoryReports => "file_statutory_reports",
         /// Read the escalation outbox.
         ReadOutbox => "read_outbox",
         /// Create users and change them.
@@ -118,6 +123,8 @@ impl Capability {
             Self::ReadParkFigures => "read park-wide figures",
             Self::ReadStats => "read the dashboard figures",
             Self::ReadReports => "read the park's reports",
+            Self::ReadFilings => "read the statutory filings",
+            Self::FileStatutoryReports => "file an enterprise's statutory analysis",
             Self::ReadOutbox => "read the outbox",
             Self::ManageUsers => "manage users",
         }
@@ -146,7 +153,8 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::RemoveAnyEvidence
         | C::ManageEnterprises
         | C::AssessEnterprises => &[Admin, Supervisor],
-        C::RequestExtensions => &[Enterprise],
+        C::RequestExtensions | C::FileStatutoryReports => &[Enterprise],
+        C::ReadFilings => &[Admin, Supervisor, Enterprise, Viewer],
         C::SuperviseListings => &[Admin, Supervisor],
         C::RecordListingSteps => &[Supervisor, Expert, Enterprise],
         C::ReadEnterprises | C::ReadStats => &[Admin, Supervisor, Expert, Enterprise, Viewer],
@@ -256,7 +264,10 @@ mod tests {
             .filter(|c| {
                 !matches!(
                     c,
-                    C::RequestExtensions | C::AcceptOwnSelfCheckHazards | C::RecordListingSteps
+                    C::RequestExtensions
+                        | C::AcceptOwnSelfCheckHazards
+                        | C::RecordListingSteps
+                        | C::FileStatutoryReports
                 )
             })
             .collect();
@@ -291,6 +302,7 @@ mod tests {
                     C::ReadParkFigures,
                     C::ReadStats,
                     C::ReadReports,
+                    C::ReadFilings,
                 ],
             ),
             // expert: inspections and hazards anywhere, general sign-off.
@@ -330,6 +342,8 @@ mod tests {
                     C::ReadContactDetails,
                     C::ReadAssessments,
                     C::ReadStats,
+                    C::ReadFilings,
+                    C::FileStatutoryReports,
                 ],
             ),
             // viewer: stats, reports and the directory without personal
@@ -341,6 +355,7 @@ mod tests {
                     C::ReadParkFigures,
                     C::ReadStats,
                     C::ReadReports,
+                    C::ReadFilings,
                 ],
             ),
         ];

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod email;
 pub mod enterprise;
 pub mod evidence;
+pub mod filing;
 pub mod grading;
 pub mod hazard;
 pub mod inspection;

@@ -11,6 +11,7 @@ pub mod client_address;
 pub mod conditional;
 pub mod enterprises;
 pub mod extract;
+pub mod filings;
 pub mod grading;
 pub mod hazards;
 pub mod headers;
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(enterprise_routes())
                 .service(inspection_routes())
                 .service(checklist_routes())
+                .service(filing_routes())
                 .service(
                     web::scope("/attachments").service(
                         resource("/{id}", "GET, DELETE")
@@ -246,6 +248,13 @@ fn inspection_routes() -> actix_web::Scope {
                 .route(web::get().to(checklists::get_results))
                 .route(web::post().to(checklists::record_results)),
         )
+}
+
+fn filing_routes() -> actix_web::Scope {
+    web::scope("/filings")
+        .service(resource("", "GET").route(web::get().to(filings::list_filings)))
+        .service(resource("/{id}", "GET").route(web::get().to(filings::get_filing)))
+        .service(resource("/{id}/file", "POST").route(web::post().to(filings::file_filing)))
 }
 
 fn checklist_routes() -> actix_web::Scope {

@@ -15,7 +15,6 @@ use diesel::{QueryDsl, RunQueryDsl};
 use hazard_tracker::settings::{Settings, StorageBackend};
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::events;
 use crate::helpers::evidence::attach;
 use crate::helpers::evidence::jpeg;
@@ -29,6 +28,7 @@ use crate::helpers::id_of;
 use crate::helpers::{
     full_plan, general_hazard, major_hazard, spawn_app_with, Backend, Park, TestApp,
 };
+use crate::{backend_tests, configured_tests};
 
 backend_tests!(
     upload_list_and_download_round_trip,
@@ -42,25 +42,6 @@ backend_tests!(
     paper_records_are_entered_after_their_scans,
     openapi_documents_the_evidence_endpoints,
 );
-
-/// Runs a test that configures its own app, on each backend.
-macro_rules! configured_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[actix_web::test]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
-                }
-
-                #[actix_web::test]
-                async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 configured_tests!(
     oversize_files_are_refused_while_streaming,

@@ -14,6 +14,7 @@ mod cli;
 mod contract;
 mod escalation;
 mod faults;
+mod filings;
 mod grading;
 mod layering;
 mod lifecycle;

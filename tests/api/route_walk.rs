@@ -76,6 +76,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/checklists"
         | "GET /api/v1/checklists/{id}" => C::ReadInspections,
         "POST /api/v1/checklists" => C::ManageChecklists,
+        "GET /api/v1/filings" | "GET /api/v1/filings/{id}" => C::ReadFilings,
+        "POST /api/v1/filings/{id}/file" => C::FileStatutoryReports,
         "POST /api/v1/inspections/{id}/checklist-results" => C::ReportHazards,
         "GET /api/v1/notifications" => C::ReadOutbox,
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
@@ -215,6 +217,7 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "inspected_on": days_from_today(0),
         }),
         "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
+        "POST /api/v1/filings/{id}/file" => json!({"principal_name": "走查"}),
         "POST /api/v1/checklists" => json!({
             "name": format!("走查检查表{n}"),
             "items": [{"text": "静电接地完好"}],
