@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod bulk;
 pub mod change_feed;
+pub mod changes;
 pub mod checklists;
 pub mod columns;
 pub mod enterprises;

@@ -304,6 +304,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        ref_id -> Text,
+        enterprise_id -> Text,
+        hazard_id -> Nullable<Text>,
+        action -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(checklist_items -> checklists (checklist_id));
 diesel::joinable!(hazard_dossiers -> hazards (hazard_id));
@@ -331,4 +343,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklist_items,
     checklist_results,
     filings,
+    changes,
 );

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod auth;
+pub mod changes;
 pub mod checklists;
 pub mod client_address;
 pub mod conditional;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(inspection_routes())
                 .service(checklist_routes())
                 .service(filing_routes())
+                .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))
                 .service(
                     web::scope("/attachments").service(
                         resource("/{id}", "GET, DELETE")

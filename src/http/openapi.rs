@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    analytics, attachments, auth, checklists, enterprises, filings, grading, hazards, health,
-    inspections, listing, metrics, notifications, reference, stats, users,
+    analytics, attachments, auth, changes, checklists, enterprises, filings, grading, hazards,
+    health, inspections, listing, metrics, notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,7 @@ use crate::http::{
         hazards::get_hazard,
         hazards::list_events,
         hazards::get_dossier,
+        changes::list_changes,
         filings::list_filings,
         filings::get_filing,
         filings::file_filing,
@@ -107,6 +108,7 @@ use crate::http::{
         (name = "enterprises", description = "Enterprises of the park"),
         (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
+        (name = "changes", description = "Every change in commit order, for systems that sync by polling"),
         (name = "filings", description = "16号令 Art. 14 quarterly and yearly statistical filings"),
         (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),
         (name = "hazards", description = "Hazards and their lifecycle"),

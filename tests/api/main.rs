@@ -9,6 +9,7 @@ mod helpers;
 mod analytics;
 mod attachments;
 mod capabilities;
+mod changes;
 mod checklists;
 mod cli;
 mod contract;

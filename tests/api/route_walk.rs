@@ -83,7 +83,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
         }
-        "GET /api/v1/hazards/{id}/dossier" | "GET /api/v1/hazards/{id}/listing" => C::ReadHazards,
+        "GET /api/v1/hazards/{id}/dossier"
+        | "GET /api/v1/hazards/{id}/listing"
+        | "GET /api/v1/changes" => C::ReadHazards,
         "PUT /api/v1/hazards/{id}/dossier" => C::RectifyHazards,
         "POST /api/v1/hazards/{id}/listing" | "POST /api/v1/hazards/{id}/listing/delisting" => {
             C::SuperviseListings
