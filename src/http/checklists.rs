@@ -27,11 +27,11 @@ pub struct ChecklistView {
     /// The built-in "重大事故隐患判定" template, generated from the 121号
     /// criteria: a failed item is a major hazard with that basis.
     pub built_in: bool,
-    pub items: Vec<ItemView>,
+    pub items: Vec<ChecklistItemView>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ItemView {
+pub struct ChecklistItemView {
     pub id: Uuid,
     /// 1, 2, … in the template's order.
     pub position: i32,
@@ -53,7 +53,7 @@ impl From<Checklist> for ChecklistView {
             items: c
                 .items
                 .into_iter()
-                .map(|i| ItemView {
+                .map(|i| ChecklistItemView {
                     id: i.id,
                     position: i.position,
                     text: i.text,
@@ -81,11 +81,11 @@ pub struct InspectionResultsView {
     /// checked / total, in percent with one decimal.
     pub coverage_percent: f64,
     /// In the template's order.
-    pub results: Vec<ResultView>,
+    pub results: Vec<ChecklistResultView>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ResultView {
+pub struct ChecklistResultView {
     pub item_id: Uuid,
     pub position: i32,
     pub text: String,
@@ -100,7 +100,7 @@ pub struct ResultView {
 impl From<InspectionResults> for InspectionResultsView {
     fn from(r: InspectionResults) -> InspectionResultsView {
         let total = r.checklist.as_ref().map_or(0, |c| c.items.len());
-        let mut results: Vec<ResultView> = r
+        let mut results: Vec<ChecklistResultView> = r
             .results
             .into_iter()
             .map(|row| {
@@ -108,7 +108,7 @@ impl From<InspectionResults> for InspectionResultsView {
                     .checklist
                     .as_ref()
                     .and_then(|c| c.items.iter().find(|i| i.id == row.item_id.uuid()));
-                ResultView {
+                ChecklistResultView {
                     item_id: row.item_id.uuid(),
                     position: item.map_or(0, |i| i.position),
                     text: item.map(|i| i.text.clone()).unwrap_or_default(),

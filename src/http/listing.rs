@@ -118,9 +118,9 @@ pub struct ListingView {
     pub due_on: Option<NaiveDate>,
     pub responsible_leader: Option<String>,
     pub listed_by: Uuid,
-    pub assessment: Option<AssessmentView>,
-    pub resumption: Option<ResumptionView>,
-    pub delisting: Option<DelistingView>,
+    pub assessment: Option<ListingAssessmentView>,
+    pub resumption: Option<ListingResumptionView>,
+    pub delisting: Option<ListingDelistingView>,
     /// The production stop the dossier records.
     pub production_stop: StopScope,
     /// The steps still missing before the hazard may close, in order;
@@ -129,7 +129,7 @@ pub struct ListingView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AssessmentView {
+pub struct ListingAssessmentView {
     pub assessor: String,
     pub assessor_kind: AssessorKind,
     pub conclusion: String,
@@ -139,7 +139,7 @@ pub struct AssessmentView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ResumptionView {
+pub struct ListingResumptionView {
     pub applicant: String,
     pub applied_on: NaiveDate,
     pub note: Option<String>,
@@ -147,7 +147,7 @@ pub struct ResumptionView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DelistingView {
+pub struct ListingDelistingView {
     pub document_number: String,
     pub delisted_on: NaiveDate,
     pub recorded_by: Option<Uuid>,
@@ -157,7 +157,7 @@ impl ListingView {
     fn build(row: ListingRow, stop: StopScope) -> ListingView {
         let progress = row.progress();
         let assessment = match (row.assessor, row.assessor_kind, row.assessed_on) {
-            (Some(assessor), Some(assessor_kind), Some(assessed_on)) => Some(AssessmentView {
+            (Some(assessor), Some(assessor_kind), Some(assessed_on)) => Some(ListingAssessmentView {
                 assessor,
                 assessor_kind,
                 conclusion: row.assessment_conclusion.unwrap_or_default(),
@@ -168,7 +168,7 @@ impl ListingView {
             _ => None,
         };
         let resumption = match (row.resumption_applicant, row.resumption_applied_on) {
-            (Some(applicant), Some(applied_on)) => Some(ResumptionView {
+            (Some(applicant), Some(applied_on)) => Some(ListingResumptionView {
                 applicant,
                 applied_on,
                 note: row.resumption_note,
@@ -177,7 +177,7 @@ impl ListingView {
             _ => None,
         };
         let delisting = match (row.delisting_document_number, row.delisted_on) {
-            (Some(document_number), Some(delisted_on)) => Some(DelistingView {
+            (Some(document_number), Some(delisted_on)) => Some(ListingDelistingView {
                 document_number,
                 delisted_on,
                 recorded_by: row.delisted_by.map(Id::uuid),
