@@ -138,6 +138,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         db,
         tokens,
         accounts: Arc::default(),
+        display_keys: Arc::default(),
         park,
         evidence,
         escalation,

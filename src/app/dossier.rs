@@ -312,6 +312,7 @@ fn role_label(role: Role) -> &'static str {
         Role::Expert => "驻园专家",
         Role::Enterprise => "企业",
         Role::Viewer => "查看",
+        Role::Display => "大屏",
     }
 }
 

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod auth;
 pub mod checklists;
 pub mod demo;
+pub mod display_keys;
 pub mod dossier;
 pub mod enterprises;
 pub mod escalation;

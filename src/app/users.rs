@@ -51,6 +51,10 @@ fn enterprise_for_role(
     enterprise_id: Option<Uuid>,
 ) -> Result<Option<Id>, AppError> {
     match (role, enterprise_id) {
+        (Role::Display, _) => Err(AppError::invalid(
+            "role",
+            "display is the role of wall screens' display keys (POST /api/v1/display-keys), not of users",
+        )),
         (Role::Enterprise, None) => Err(AppError::invalid(
             "enterprise_id",
             "is required for the enterprise role",

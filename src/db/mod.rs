@@ -10,6 +10,7 @@ pub mod change_feed;
 pub mod changes;
 pub mod checklists;
 pub mod columns;
+pub mod display_keys;
 pub mod enterprises;
 pub mod filings;
 pub mod grading;

@@ -316,6 +316,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    display_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_sha256 -> Text,
+        key_prefix -> Text,
+        expires_at -> Timestamp,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(checklist_items -> checklists (checklist_id));
 diesel::joinable!(hazard_dossiers -> hazards (hazard_id));
@@ -344,4 +357,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklist_results,
     filings,
     changes,
+    display_keys,
 );

@@ -16,6 +16,9 @@ vocabulary! {
         Expert => "expert",
         Enterprise => "enterprise",
         Viewer => "viewer",
+        /// A wall screen's display key, never a user: the dashboard's
+        /// aggregate figures and nothing else.
+        Display => "display",
     }
 }
 
@@ -79,6 +82,8 @@ vocabulary! {
         ReadParkFigures => "read_park_figures",
         /// Read the dashboard overview (an enterprise contact: its own).
         ReadStats => "read_stats",
+        /// Read the analyses (an enterprise contact: its own).
+        ReadAnalytics => "read_analytics",
         /// Read the yearly and quarterly reports.
         ReadReports => "read_reports",
         /// Read the Art. 14 statistical filings (an enterprise contact:
@@ -88,8 +93,12 @@ vocabulary! {
         FileStatutoryReports => "file_statutory_reports",
         /// Read the escalation outbox.
         ReadOutbox => "read_outbox",
+        /// Read one's own account (`/auth/me`); a display key has none.
+        ReadOwnAccount => "read_own_account",
         /// Create users and change them.
         ManageUsers => "manage_users",
+        /// Issue, list and revoke wall screens' display keys.
+        ManageDisplayKeys => "manage_display_keys",
     }
 }
 
@@ -122,11 +131,14 @@ impl Capability {
             Self::ReadSupervisionDue => "read the supervision due list",
             Self::ReadParkFigures => "read park-wide figures",
             Self::ReadStats => "read the dashboard figures",
+            Self::ReadAnalytics => "read the analyses",
             Self::ReadReports => "read the park's reports",
             Self::ReadFilings => "read the statutory filings",
             Self::FileStatutoryReports => "file an enterprise's statutory analysis",
             Self::ReadOutbox => "read the outbox",
+            Self::ReadOwnAccount => "read an account: a display key has none",
             Self::ManageUsers => "manage users",
+            Self::ManageDisplayKeys => "manage display keys",
         }
     }
 }
@@ -134,7 +146,7 @@ impl Capability {
 /// The roles that hold each capability: the one place that says so.
 fn holders(capability: Capability) -> &'static [Role] {
     use Capability as C;
-    use Role::{Admin, Enterprise, Expert, Supervisor, Viewer};
+    use Role::{Admin, Display, Enterprise, Expert, Supervisor, Viewer};
     match capability {
         C::ReadHazards
         | C::ReportHazards
@@ -157,12 +169,14 @@ fn holders(capability: Capability) -> &'static [Role] {
         C::ReadFilings => &[Admin, Supervisor, Enterprise, Viewer],
         C::SuperviseListings => &[Admin, Supervisor],
         C::RecordListingSteps => &[Supervisor, Expert, Enterprise],
-        C::ReadEnterprises | C::ReadStats => &[Admin, Supervisor, Expert, Enterprise, Viewer],
+        C::ReadEnterprises | C::ReadAnalytics => &[Admin, Supervisor, Expert, Enterprise, Viewer],
+        C::ReadStats => &[Admin, Supervisor, Expert, Enterprise, Viewer, Display],
         C::ReadAssessments => &[Admin, Supervisor, Enterprise],
         C::ReadSupervisionDue => &[Admin, Supervisor, Expert],
-        C::ReadParkFigures => &[Admin, Supervisor, Expert, Viewer],
+        C::ReadParkFigures => &[Admin, Supervisor, Expert, Viewer, Display],
         C::ReadReports => &[Admin, Supervisor, Viewer],
-        C::ReadOutbox | C::ManageUsers => &[Admin],
+        C::ReadOutbox | C::ManageUsers | C::ManageDisplayKeys => &[Admin],
+        C::ReadOwnAccount => &[Admin, Supervisor, Expert, Enterprise, Viewer],
     }
 }
 
@@ -301,6 +315,8 @@ mod tests {
                     C::ReadSupervisionDue,
                     C::ReadParkFigures,
                     C::ReadStats,
+                    C::ReadAnalytics,
+                    C::ReadOwnAccount,
                     C::ReadReports,
                     C::ReadFilings,
                 ],
@@ -323,6 +339,8 @@ mod tests {
                     C::ReadSupervisionDue,
                     C::ReadParkFigures,
                     C::ReadStats,
+                    C::ReadAnalytics,
+                    C::ReadOwnAccount,
                 ],
             ),
             // enterprise: its own data; self-checks, closing its own general
@@ -342,6 +360,8 @@ mod tests {
                     C::ReadContactDetails,
                     C::ReadAssessments,
                     C::ReadStats,
+                    C::ReadAnalytics,
+                    C::ReadOwnAccount,
                     C::ReadFilings,
                     C::FileStatutoryReports,
                 ],
@@ -354,10 +374,14 @@ mod tests {
                     C::ReadEnterprises,
                     C::ReadParkFigures,
                     C::ReadStats,
+                    C::ReadAnalytics,
+                    C::ReadOwnAccount,
                     C::ReadReports,
                     C::ReadFilings,
                 ],
             ),
+            // display: a wall screen's key; the dashboard's figures only.
+            (Role::Display, &[C::ReadParkFigures, C::ReadStats]),
         ];
         for (role, allowed) in product {
             for capability in Capability::ALL {

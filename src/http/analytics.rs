@@ -91,7 +91,7 @@ async fn analyse(
     query: AnalyticsQuery,
     analysis: Analysis,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ReadStats)?;
+    caller.require(Capability::ReadAnalytics)?;
     let filter = query.filter(&caller)?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {

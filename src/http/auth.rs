@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::auth::{verify_password, MAX_PASSWORD_BYTES};
 use crate::db::users;
 use crate::db::Id;
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::users::UserView;
@@ -114,6 +114,7 @@ async fn authenticate(
     )
 )]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadOwnAccount)?;
     let id = Id::from(caller.user_id);
     let user = state
         .db

@@ -157,14 +157,16 @@ impl ListingView {
     fn build(row: ListingRow, stop: StopScope) -> ListingView {
         let progress = row.progress();
         let assessment = match (row.assessor, row.assessor_kind, row.assessed_on) {
-            (Some(assessor), Some(assessor_kind), Some(assessed_on)) => Some(ListingAssessmentView {
-                assessor,
-                assessor_kind,
-                conclusion: row.assessment_conclusion.unwrap_or_default(),
-                report_attachment_id: row.assessment_attachment_id.map(Id::uuid),
-                assessed_on,
-                recorded_by: row.assessed_by.map(Id::uuid),
-            }),
+            (Some(assessor), Some(assessor_kind), Some(assessed_on)) => {
+                Some(ListingAssessmentView {
+                    assessor,
+                    assessor_kind,
+                    conclusion: row.assessment_conclusion.unwrap_or_default(),
+                    report_attachment_id: row.assessment_attachment_id.map(Id::uuid),
+                    assessed_on,
+                    recorded_by: row.assessed_by.map(Id::uuid),
+                })
+            }
             _ => None,
         };
         let resumption = match (row.resumption_applicant, row.resumption_applied_on) {

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod checklists;
 pub mod client_address;
 pub mod conditional;
+pub mod display_keys;
 pub mod enterprises;
 pub mod extract;
 pub mod filings;
@@ -70,6 +71,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(checklist_routes())
                 .service(filing_routes())
                 .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))
+                .service(
+                    resource("/display-keys", "GET, POST")
+                        .route(web::get().to(display_keys::list_display_keys))
+                        .route(web::post().to(display_keys::create_display_key)),
+                )
+                .service(
+                    resource("/display-keys/{id}", "DELETE")
+                        .route(web::delete().to(display_keys::revoke_display_key)),
+                )
                 .service(
                     web::scope("/attachments").service(
                         resource("/{id}", "GET, DELETE")

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    analytics, attachments, auth, changes, checklists, enterprises, filings, grading, hazards,
-    health, inspections, listing, metrics, notifications, reference, stats, users,
+    analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
+    hazards, health, inspections, listing, metrics, notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +50,9 @@ use crate::http::{
         hazards::list_events,
         hazards::get_dossier,
         changes::list_changes,
+        display_keys::create_display_key,
+        display_keys::list_display_keys,
+        display_keys::revoke_display_key,
         filings::list_filings,
         filings::get_filing,
         filings::file_filing,
@@ -108,6 +111,7 @@ use crate::http::{
         (name = "enterprises", description = "Enterprises of the park"),
         (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
+        (name = "display-keys", description = "Read-only, aggregate-only keys for wall screens (admin)"),
         (name = "changes", description = "Every change in commit order, for systems that sync by polling"),
         (name = "filings", description = "16号令 Art. 14 quarterly and yearly statistical filings"),
         (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Confirms tokens against the accounts they name.
     pub accounts: Arc<AccountCheck>,
+    /// Confirms wall screens' display keys.
+    pub display_keys: Arc<crate::app::display_keys::DisplayKeyCheck>,
     pub park: Arc<Park>,
     /// Where evidence files are received and kept.
     pub evidence: Arc<crate::storage::EvidenceStore>,

@@ -91,6 +91,7 @@ pub async fn overview(
     caller: Caller,
     query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadStats)?;
     let enterprise_id = caller.figures_scope(query.enterprise_id)?;
     if query.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
         return Err(AppError::invalid("year", "must be between 2000 and 2100"));

@@ -13,6 +13,7 @@ mod changes;
 mod checklists;
 mod cli;
 mod contract;
+mod display_keys;
 mod escalation;
 mod faults;
 mod filings;

@@ -39,8 +39,8 @@ fn built_in_item(n: usize) -> String {
 fn capability_of(route: &str) -> Option<Capability> {
     use Capability as C;
     let capability = match route {
-        "GET /api/v1/auth/me"
-        | "GET /api/v1/reference/direct-red-triggers"
+        "GET /api/v1/auth/me" => C::ReadOwnAccount,
+        "GET /api/v1/reference/direct-red-triggers"
         | "GET /api/v1/reference/major-hazard-criteria"
         | "GET /api/v1/reference/vocabularies" => return None,
         "GET /api/v1/attachments/{id}"
@@ -92,13 +92,16 @@ fn capability_of(route: &str) -> Option<Capability> {
         }
         "POST /api/v1/hazards/{id}/listing/assessment"
         | "POST /api/v1/hazards/{id}/listing/resumption" => C::RecordListingSteps,
-        "GET /api/v1/stats/overview"
-        | "GET /api/v1/analytics/rectification-time"
+        "GET /api/v1/stats/overview" => C::ReadStats,
+        "GET /api/v1/analytics/rectification-time"
         | "GET /api/v1/analytics/ageing"
         | "GET /api/v1/analytics/scorecard"
         | "GET /api/v1/analytics/recurring"
         | "GET /api/v1/analytics/trends"
-        | "GET /api/v1/analytics/locations" => C::ReadStats,
+        | "GET /api/v1/analytics/locations" => C::ReadAnalytics,
+        "GET /api/v1/display-keys"
+        | "POST /api/v1/display-keys"
+        | "DELETE /api/v1/display-keys/{id}" => C::ManageDisplayKeys,
         "GET /api/v1/users"
         | "POST /api/v1/users"
         | "GET /api/v1/users/{id}"
@@ -220,6 +223,10 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
         }),
         "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
         "POST /api/v1/filings/{id}/file" => json!({"principal_name": "走查"}),
+        "POST /api/v1/display-keys" => json!({
+            "name": format!("走查大屏{n}"),
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+        }),
         "POST /api/v1/checklists" => json!({
             "name": format!("走查检查表{n}"),
             "items": [{"text": "静电接地完好"}],
@@ -282,7 +289,22 @@ async fn every_route_answers_each_role_as_the_capability_table_says(app: TestApp
             }
         }
     }
+    let display = app
+        .post("/api/v1/display-keys")
+        .token(&park.admin)
+        .json(&json!({
+            "name": "走查大屏",
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .expect(201)
+        .json["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let roles = [
+        (Role::Display, &display),
         (Role::Viewer, &park.viewer),
         (Role::Enterprise, &park.contact_a),
         (Role::Expert, &park.expert),

@@ -690,7 +690,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 5 * 14 * 5 * 2 * 5);
+        assert_eq!(checked, 5 * 14 * 6 * 2 * 5);
     }
 
     #[test]

@@ -1,0 +1,137 @@
+//! Display keys: a wall screen reads the dashboard's figures and nothing
+//! else, and stops when its key is revoked or expires.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{general_hazard, TestApp};
+
+backend_tests!(a_display_key_reads_the_dashboard_only_until_revoked);
+
+async fn a_display_key_reads_the_dashboard_only_until_revoked(app: TestApp) {
+    let park = app.park().await;
+    app.report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let in_days = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    let create = |body: serde_json::Value, token: &str| {
+        app.post("/api/v1/display-keys")
+            .token(token)
+            .json(&body)
+            .send()
+    };
+    create(
+        json!({"name": "中控室", "expires_at": in_days(30)}),
+        &park.supervisor,
+    )
+    .await
+    .expect_problem(403);
+    let past = create(
+        json!({"name": "中控室", "expires_at": in_days(-1)}),
+        &park.admin,
+    )
+    .await
+    .expect_problem(422)
+    .json;
+    assert!(past["errors"]["expires_at"].is_string());
+    create(
+        json!({"name": "中控室", "expires_at": in_days(1000)}),
+        &park.admin,
+    )
+    .await
+    .expect_problem(422);
+
+    let issued = create(
+        json!({"name": "中控室大屏", "expires_at": in_days(30)}),
+        &park.admin,
+    )
+    .await
+    .expect(201)
+    .json;
+    let key = issued["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("htdk_") && key.len() > 60);
+    assert!(key.starts_with(issued["key_prefix"].as_str().unwrap()));
+
+    let overview = app
+        .get("/api/v1/stats/overview")
+        .token(&key)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(overview["open"], 1, "{overview}");
+    app.get("/api/v1/enterprises/grade-counts")
+        .token(&key)
+        .send()
+        .await
+        .expect(200);
+    for refused in [
+        "/api/v1/hazards",
+        "/api/v1/enterprises",
+        "/api/v1/analytics/recurring",
+        "/api/v1/auth/me",
+        "/api/v1/users",
+        "/api/v1/display-keys",
+        "/api/v1/changes",
+    ] {
+        app.get(refused)
+            .token(&key)
+            .send()
+            .await
+            .expect_problem(403);
+    }
+    app.post("/api/v1/hazards")
+        .token(&key)
+        .json(&general_hazard(park.enterprise_a))
+        .send()
+        .await
+        .expect_problem(403);
+    let mut forged = key.clone();
+    forged.pop();
+    forged.push('x');
+    app.get("/api/v1/stats/overview")
+        .token(&forged)
+        .send()
+        .await
+        .expect_problem(401);
+
+    // Listed without the key; a user cannot be given the display role.
+    let listed = app
+        .get("/api/v1/display-keys")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(listed["items"][0]["name"], "中控室大屏");
+    assert!(listed["items"][0].get("key").is_none());
+    app.post("/api/v1/users")
+        .token(&park.admin)
+        .json(&json!({"email": "screen@park.example.cn", "name": "大屏", "role": "display", "password": "correct horse battery"}))
+        .send()
+        .await
+        .expect_problem(422);
+
+    let id = issued["id"].as_str().unwrap();
+    let path = format!("/api/v1/display-keys/{id}");
+    let revoked = app
+        .call(awc::http::Method::DELETE, &path)
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert!(revoked["revoked_at"].is_string());
+    let blank = app
+        .get("/api/v1/stats/overview")
+        .token(&key)
+        .send()
+        .await
+        .expect_problem(401)
+        .json;
+    assert!(blank["detail"].as_str().unwrap().contains("revoked"));
+    app.call(awc::http::Method::DELETE, &path)
+        .token(&park.admin)
+        .send()
+        .await
+        .expect_problem(404);
+}
