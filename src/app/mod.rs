@@ -15,6 +15,7 @@ pub mod filings;
 pub mod grading;
 pub mod hazards;
 pub mod inspections;
+pub mod ledger;
 pub mod listing;
 pub mod reports;
 pub mod stats;

@@ -239,7 +239,7 @@ pub struct ListHazardsQuery {
 impl ListHazardsQuery {
     /// The storage filter this query asks for, confined to the caller's
     /// enterprise; categories and specialties may be given by label.
-    fn filter(
+    pub(crate) fn filter(
         &self,
         caller: &Caller,
         park: &Park,

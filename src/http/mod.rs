@@ -19,6 +19,7 @@ pub mod hazards;
 pub mod headers;
 pub mod health;
 pub mod inspections;
+pub mod ledger;
 pub mod listing;
 pub mod login_throttle;
 pub mod metric_series;
@@ -167,6 +168,8 @@ fn hazard_routes() -> actix_web::Scope {
                 .route(web::get().to(hazards::list_hazards))
                 .route(web::post().to(hazards::create_hazard)),
         )
+        // Before `/{id}`, which would take it.
+        .service(resource("/export", "GET").route(web::get().to(ledger::export_hazards)))
         .service(resource("/{id}", "GET").route(web::get().to(hazards::get_hazard)))
         .service(resource("/{id}/events", "GET").route(web::get().to(hazards::list_events)))
         .service(

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
-    hazards, health, inspections, listing, metrics, notifications, reference, stats, users,
+    hazards, health, inspections, ledger, listing, metrics, notifications, reference, stats, users,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +50,7 @@ use crate::http::{
         hazards::list_events,
         hazards::get_dossier,
         changes::list_changes,
+        ledger::export_hazards,
         display_keys::create_display_key,
         display_keys::list_display_keys,
         display_keys::revoke_display_key,
@@ -102,6 +103,7 @@ use crate::http::{
         crate::app::analytics::ScorecardSort,
         hazards::DossierFormat,
         filings::FilingKind,
+        ledger::LedgerFormat,
         crate::domain::filing::FilingStatus,
     )),
     modifiers(&BearerAuth, &ProblemResponses),

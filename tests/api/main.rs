@@ -19,6 +19,7 @@ mod faults;
 mod filings;
 mod grading;
 mod layering;
+mod ledger;
 mod lifecycle;
 mod limits;
 mod operations;

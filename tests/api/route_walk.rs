@@ -56,6 +56,7 @@ fn capability_of(route: &str) -> Option<Capability> {
         }
         "POST /api/v1/enterprises/{id}/assessments" => C::AssessEnterprises,
         "GET /api/v1/hazards"
+        | "GET /api/v1/hazards/export"
         | "GET /api/v1/hazards/{id}"
         | "GET /api/v1/hazards/{id}/events"
         | "GET /api/v1/hazards/{id}/extensions" => C::ReadHazards,
