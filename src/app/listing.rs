@@ -88,27 +88,16 @@ pub fn list(
         }
     }
     let row = ListingRow {
-        hazard_id: hazard.id,
         authority_level: Some(listing.authority_level),
-        authority_name: listing.authority_name.clone(),
         document_number: Some(listing.document_number.clone()),
-        listed_on: listing.listed_on,
         due_on: Some(listing.due_on),
         responsible_leader: Some(listing.responsible_leader.clone()),
-        listed_by: caller.user_id.into(),
-        assessor: None,
-        assessor_kind: None,
-        assessment_conclusion: None,
-        assessment_attachment_id: None,
-        assessed_on: None,
-        assessed_by: None,
-        resumption_applicant: None,
-        resumption_applied_on: None,
-        resumption_note: None,
-        resumption_by: None,
-        delisting_document_number: None,
-        delisted_on: None,
-        delisted_by: None,
+        ..ListingRow::new(
+            hazard.id,
+            listing.authority_name.clone(),
+            listing.listed_on,
+            caller.user_id.into(),
+        )
     };
     store::save_listing(conn, &row)?;
     hazard.listing_ordering_body = Some(listing.authority_name.clone());
@@ -263,31 +252,10 @@ pub fn carry_over_reported_listing(
     let Some(authority_name) = hazard.listing_ordering_body.clone() else {
         return Ok(());
     };
+    let listed_on = hazard.listing_listed_on.unwrap_or(found_on);
     store::save_listing(
         conn,
-        &ListingRow {
-            hazard_id: hazard.id,
-            authority_level: None,
-            authority_name,
-            document_number: None,
-            listed_on: hazard.listing_listed_on.unwrap_or(found_on),
-            due_on: None,
-            responsible_leader: None,
-            listed_by: hazard.found_by,
-            assessor: None,
-            assessor_kind: None,
-            assessment_conclusion: None,
-            assessment_attachment_id: None,
-            assessed_on: None,
-            assessed_by: None,
-            resumption_applicant: None,
-            resumption_applied_on: None,
-            resumption_note: None,
-            resumption_by: None,
-            delisting_document_number: None,
-            delisted_on: None,
-            delisted_by: None,
-        },
+        &ListingRow::new(hazard.id, authority_name, listed_on, hazard.found_by),
     )
 }
 

@@ -58,6 +58,38 @@ pub struct ListingRow {
 }
 
 impl ListingRow {
+    /// A listing with nothing after it recorded yet.
+    pub fn new(
+        hazard_id: Id,
+        authority_name: String,
+        listed_on: NaiveDate,
+        listed_by: Id,
+    ) -> ListingRow {
+        ListingRow {
+            hazard_id,
+            authority_level: None,
+            authority_name,
+            document_number: None,
+            listed_on,
+            due_on: None,
+            responsible_leader: None,
+            listed_by,
+            assessor: None,
+            assessor_kind: None,
+            assessment_conclusion: None,
+            assessment_attachment_id: None,
+            assessed_on: None,
+            assessed_by: None,
+            resumption_applicant: None,
+            resumption_applied_on: None,
+            resumption_note: None,
+            resumption_by: None,
+            delisting_document_number: None,
+            delisted_on: None,
+            delisted_by: None,
+        }
+    }
+
     pub fn progress(&self) -> ListingProgress {
         ListingProgress {
             assessed: self.assessed_on.is_some(),
