@@ -283,7 +283,7 @@ fn name_operations(doc: &mut Value) {
             "record_hazard_dossier",
         ),
         ("get", "/api/v1/hazards/{id}/listing", "get_hazard_listing"),
-        ("post", "/api/v1/hazards/{id}/listing", "list_hazard"),
+        ("post", "/api/v1/hazards/{id}/listing", "list_hazard_for_supervision"),
         (
             "post",
             "/api/v1/hazards/{id}/listing/assessment",
