@@ -34,6 +34,34 @@ pub struct Settings {
     pub records: RecordsSettings,
     #[serde(default)]
     pub regulation: RegulationSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Outbound webhook deliveries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Allow endpoints on loopback, private and link-local addresses (a
+    /// park's own network; tests).
+    pub allow_private_targets: bool,
+    /// When not empty, the only hosts endpoints may name.
+    pub allowed_hosts: Vec<String>,
+    /// How long one delivery attempt may take.
+    pub timeout_secs: u64,
+    /// Attempts before a delivery is `dead`.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            allow_private_targets: false,
+            allowed_hosts: Vec::new(),
+            timeout_secs: 10,
+            max_attempts: 8,
+        }
+    }
 }
 
 /// How strictly the 16号令 record of a major hazard is enforced.

@@ -134,6 +134,11 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let evidence = Arc::new(crate::storage::EvidenceStore::open(&settings.storage)?);
     let escalation = Arc::new(Escalation::new(&settings)?);
     let mailer = Arc::new(Mailer::from_settings(&settings.smtp)?);
+    let webhooks = Arc::new(crate::app::webhooks::Sender::new(
+        settings.webhooks.clone(),
+        Duration::from_secs(settings.escalation.interval_secs.max(1)),
+        Duration::from_secs(settings.escalation.max_backoff_secs.max(1)),
+    )?);
     Ok(AppState {
         db,
         tokens,
@@ -143,6 +148,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         evidence,
         escalation,
         mailer,
+        webhooks,
         clock: Arc::new(SystemClock),
         figures: Arc::new(FiguresCache::new(
             settings.stats.max_concurrent_computations,

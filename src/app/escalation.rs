@@ -23,6 +23,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::delivery::DeliveryState;
 use crate::domain::hazard::HazardLevel;
+use crate::domain::webhook::EventType;
 use crate::email::{Mail, Mailer, SendError};
 use crate::error::AppError;
 use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings};
@@ -172,6 +173,18 @@ impl Escalation {
                     )? && state == DeliveryState::Pending
                     {
                         count += 1;
+                        if rule.when == RuleTrigger::Overdue {
+                            let mut data = crate::app::webhooks::hazard_data(&hazard);
+                            data["days_overdue"] =
+                                serde_json::json!((today - hazard.deadline).num_days());
+                            data["rule"] = serde_json::json!(rule.code);
+                            crate::app::webhooks::publish(
+                                conn,
+                                EventType::HazardOverdue,
+                                data,
+                                now,
+                            )?;
+                        }
                     }
                 }
                 Ok(count)
@@ -469,6 +482,7 @@ pub struct Outbox {
     pub db: Db,
     pub escalation: Arc<Escalation>,
     pub mailer: Arc<Mailer>,
+    pub webhooks: Arc<crate::app::webhooks::Sender>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -632,6 +646,17 @@ pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
                     "outbox delivery"
                 ),
                 Err(error) => tracing::warn!(%error, "outbox delivery failed"),
+            }
+            let now = state.clock.now();
+            match state.webhooks.deliver_due(&state.db, &worker, now).await {
+                Ok(s) if s == crate::app::webhooks::Sent::default() => {}
+                Ok(s) => tracing::info!(
+                    sent = s.sent,
+                    failed = s.failed,
+                    dead = s.dead,
+                    "webhook delivery"
+                ),
+                Err(error) => tracing::warn!(%error, "webhook delivery failed"),
             }
         }
     });

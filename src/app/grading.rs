@@ -65,6 +65,12 @@ pub fn record_assessment(
         if !enterprises::exists(conn, enterprise_id)? {
             return Err(AppError::NotFound("enterprise"));
         }
+        let current = |conn: &mut DbConnection| -> Result<Option<Grade>, AppError> {
+            Ok(store::assessments(conn, enterprise_id)?
+                .first()
+                .map(|a| a.grade))
+        };
+        let grade_before = current(conn)?;
         let grade = thresholds.grade(new.score_centi, !new.direct_red_triggers.is_empty());
         let now = crate::clock::now_utc();
         let assessment = Assessment {
@@ -99,6 +105,18 @@ pub fn record_assessment(
                 "thresholds_version": assessment.thresholds_version,
             }),
         )?;
+        let grade_after = current(conn)?;
+        if grade_after != grade_before {
+            let data = json!({
+                "enterprise_id": enterprise_id,
+                "from_grade": grade_before,
+                "to_grade": grade_after,
+                "assessment_id": assessment.id,
+                "assessed_on": assessment.assessed_on,
+            });
+            let event = crate::domain::webhook::EventType::EnterpriseGradeChanged;
+            crate::app::webhooks::publish(conn, event, data, now)?;
+        }
         Ok(assessment)
     })
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::app::escalation::Escalation;
 use crate::app::listing;
+use crate::app::webhooks;
 use crate::clock::Now;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::Id;
@@ -26,6 +27,7 @@ use crate::domain::hazard::{
     TransitionError,
 };
 use crate::domain::version::{self, ExpectedVersion};
+use crate::domain::webhook::EventType;
 use crate::error::AppError;
 
 /// Records a new hazard and its first event; a major one reaches the
@@ -47,6 +49,11 @@ pub fn report_hazard(
         listing::carry_over_reported_listing(conn, &hazard, now.local_date(hazard.found_at))?;
         store::append_event(conn, &first_event(&hazard, caller, now, entered_late))?;
         escalation.on_reported(conn, &hazard, now.utc)?;
+        let data = webhooks::hazard_data(&hazard);
+        webhooks::publish(conn, EventType::HazardReported, data.clone(), now.utc)?;
+        if hazard.level == crate::domain::hazard::HazardLevel::Major {
+            webhooks::publish(conn, EventType::HazardMajorReported, data, now.utc)?;
+        }
         Ok(hazard)
     })
 }
@@ -323,6 +330,12 @@ pub fn apply(
         };
         record_change(conn, caller, &mut hazard, &history, step, now)?;
         escalation.on_changed(conn, &hazard, previous_deadline, now.utc)?;
+        if hazard.state != from {
+            let mut data = webhooks::hazard_data(&hazard);
+            data["from_state"] = json!(from);
+            data["action"] = json!(action_event_name(action));
+            webhooks::publish(conn, EventType::HazardStateChanged, data, now.utc)?;
+        }
         Ok(Applied {
             hazard,
             extension: outcome.extension,

@@ -20,3 +20,4 @@ pub mod listing;
 pub mod reports;
 pub mod stats;
 pub mod users;
+pub mod webhooks;

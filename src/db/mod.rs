@@ -22,6 +22,7 @@ pub mod regulation;
 pub mod schema;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 pub use columns::Id;
 

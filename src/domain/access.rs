@@ -99,6 +99,8 @@ vocabulary! {
         ManageUsers => "manage_users",
         /// Issue, list and revoke wall screens' display keys.
         ManageDisplayKeys => "manage_display_keys",
+        /// Register webhook endpoints and read their deliveries.
+        ManageWebhooks => "manage_webhooks",
     }
 }
 
@@ -139,6 +141,7 @@ impl Capability {
             Self::ReadOwnAccount => "read an account: a display key has none",
             Self::ManageUsers => "manage users",
             Self::ManageDisplayKeys => "manage display keys",
+            Self::ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -175,7 +178,7 @@ fn holders(capability: Capability) -> &'static [Role] {
         C::ReadSupervisionDue => &[Admin, Supervisor, Expert],
         C::ReadParkFigures => &[Admin, Supervisor, Expert, Viewer, Display],
         C::ReadReports => &[Admin, Supervisor, Viewer],
-        C::ReadOutbox | C::ManageUsers | C::ManageDisplayKeys => &[Admin],
+        C::ReadOutbox | C::ManageUsers | C::ManageDisplayKeys | C::ManageWebhooks => &[Admin],
         C::ReadOwnAccount => &[Admin, Supervisor, Expert, Enterprise, Viewer],
     }
 }

@@ -19,3 +19,4 @@ pub mod park;
 pub mod text;
 pub mod version;
 pub mod vocabulary;
+pub mod webhook;

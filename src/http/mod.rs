@@ -31,6 +31,7 @@ pub mod request_log;
 pub mod state;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
@@ -76,6 +77,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                     resource("/display-keys", "GET, POST")
                         .route(web::get().to(display_keys::list_display_keys))
                         .route(web::post().to(display_keys::create_display_key)),
+                )
+                .service(
+                    resource("/webhooks", "GET, POST")
+                        .route(web::get().to(webhooks::list_webhooks))
+                        .route(web::post().to(webhooks::create_webhook)),
+                )
+                .service(
+                    resource("/webhooks/{id}", "PATCH")
+                        .route(web::patch().to(webhooks::update_webhook)),
+                )
+                .service(
+                    resource("/webhooks/{id}/deliveries", "GET")
+                        .route(web::get().to(webhooks::list_deliveries)),
                 )
                 .service(
                     resource("/display-keys/{id}", "DELETE")

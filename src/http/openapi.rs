@@ -11,6 +11,7 @@ use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
     hazards, health, inspections, ledger, listing, metrics, notifications, reference, stats, users,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -51,6 +52,10 @@ use crate::http::{
         hazards::get_dossier,
         changes::list_changes,
         ledger::export_hazards,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::update_webhook,
+        webhooks::list_deliveries,
         display_keys::create_display_key,
         display_keys::list_display_keys,
         display_keys::revoke_display_key,
@@ -113,6 +118,7 @@ use crate::http::{
         (name = "enterprises", description = "Enterprises of the park"),
         (name = "grading", description = "Four-colour risk grading and differentiated supervision"),
         (name = "inspections", description = "Inspections by the five kinds of check"),
+        (name = "webhooks", description = "Signed event deliveries to other systems (admin)"),
         (name = "display-keys", description = "Read-only, aggregate-only keys for wall screens (admin)"),
         (name = "changes", description = "Every change in commit order, for systems that sync by polling"),
         (name = "filings", description = "16号令 Art. 14 quarterly and yearly statistical filings"),
@@ -283,7 +289,11 @@ fn name_operations(doc: &mut Value) {
             "record_hazard_dossier",
         ),
         ("get", "/api/v1/hazards/{id}/listing", "get_hazard_listing"),
-        ("post", "/api/v1/hazards/{id}/listing", "list_hazard_for_supervision"),
+        (
+            "post",
+            "/api/v1/hazards/{id}/listing",
+            "list_hazard_for_supervision",
+        ),
         (
             "post",
             "/api/v1/hazards/{id}/listing/assessment",
@@ -340,6 +350,11 @@ fn name_operations(doc: &mut Value) {
             "get",
             "/api/v1/inspections/{id}/checklist-results",
             "get_checklist_results",
+        ),
+        (
+            "get",
+            "/api/v1/webhooks/{id}/deliveries",
+            "list_webhook_deliveries",
         ),
         ("get", "/healthz", "get_health"),
         ("get", "/readyz", "get_readiness"),

@@ -31,6 +31,8 @@ pub struct AppState {
     /// The escalation policy, applied inside hazard transactions.
     pub escalation: Arc<Escalation>,
     pub mailer: Arc<Mailer>,
+    /// Sends webhook deliveries.
+    pub webhooks: Arc<crate::app::webhooks::Sender>,
     /// The time the background workers act on.
     pub clock: Arc<dyn Clock>,
     /// Dashboard figures and reports, kept until the data changes.
@@ -82,6 +84,7 @@ impl AppState {
             db: self.db.clone(),
             escalation: self.escalation.clone(),
             mailer: self.mailer.clone(),
+            webhooks: self.webhooks.clone(),
             clock: self.clock.clone(),
         }
     }

@@ -30,3 +30,4 @@ mod robustness;
 mod route_walk;
 mod security;
 mod smtp;
+mod webhooks;

@@ -100,6 +100,10 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/analytics/recurring"
         | "GET /api/v1/analytics/trends"
         | "GET /api/v1/analytics/locations" => C::ReadAnalytics,
+        "GET /api/v1/webhooks"
+        | "POST /api/v1/webhooks"
+        | "PATCH /api/v1/webhooks/{id}"
+        | "GET /api/v1/webhooks/{id}/deliveries" => C::ManageWebhooks,
         "GET /api/v1/display-keys"
         | "POST /api/v1/display-keys"
         | "DELETE /api/v1/display-keys/{id}" => C::ManageDisplayKeys,
@@ -224,6 +228,11 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
         }),
         "POST /api/v1/hazards/{id}/plan" => json!({"measures": "更换报警器"}),
         "POST /api/v1/filings/{id}/file" => json!({"principal_name": "走查"}),
+        "POST /api/v1/webhooks" => json!({
+            "url": "https://127.0.0.1:9/hook",
+            "event_types": ["hazard.reported"],
+        }),
+        "PATCH /api/v1/webhooks/{id}" => json!({"active": false}),
         "POST /api/v1/display-keys" => json!({
             "name": format!("走查大屏{n}"),
             "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),

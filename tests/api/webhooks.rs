@@ -1,0 +1,274 @@
+//! Webhooks against a real HTTP receiver on loopback that verifies the
+//! Standard Webhooks signature, goes down for a while and comes back: each
+//! event arrives once it can, under one `webhook-id` however often it is
+//! tried; a dead endpoint gives up after the limit; targets are checked.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::configured_tests;
+use crate::helpers::{general_hazard, id_of, major_hazard, spawn_app_with, Backend, TestApp};
+
+configured_tests!(events_reach_a_receiver_signed_and_once);
+
+/// What the receiver saw: each request's `webhook-id`, whether its
+/// signature verified, and its body; and whether it is up.
+#[derive(Default)]
+struct Receiver {
+    up: bool,
+    seen: Vec<(String, bool, Value)>,
+    secret: String,
+}
+
+async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Mutex<Receiver>>,
+) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (id, timestamp, signature) = (
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+    );
+    let mut receiver = state.lock().unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(receiver.secret.trim_start_matches("whsec_"))
+        .unwrap_or_default();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&body);
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    let verified = signature.split(' ').any(|s| s == expected);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    receiver.seen.push((id, verified, body));
+    if receiver.up {
+        HttpResponse::NoContent().finish()
+    } else {
+        HttpResponse::ServiceUnavailable().finish()
+    }
+}
+
+fn start_receiver(state: Arc<Mutex<Receiver>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/hook", web::post().to(receive))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+async fn deliver(app: &TestApp, minutes: i64) -> hazard_tracker::app::webhooks::Sent {
+    let at = hazard_tracker::clock::now_utc() + chrono::Duration::minutes(minutes);
+    app.state
+        .webhooks
+        .deliver_due(&app.state.db, "w", at)
+        .await
+        .unwrap()
+}
+
+async fn events_reach_a_receiver_signed_and_once(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+        settings.webhooks.max_attempts = 2;
+        settings.webhooks.timeout_secs = 5;
+    })
+    .await;
+    let park = app.park().await;
+    let receiver = Arc::new(Mutex::new(Receiver::default()));
+    let url = start_receiver(receiver.clone());
+
+    let register = |url: String, types: Value, token: String| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/webhooks")
+                .token(&token)
+                .json(&json!({"url": url, "event_types": types, "description": "省风险平台"}))
+                .send()
+                .await
+        }
+    };
+    register(
+        url.clone(),
+        json!(["hazard.reported"]),
+        park.supervisor.clone(),
+    )
+    .await
+    .expect_problem(403);
+    register(
+        "ftp://127.0.0.1/hook".into(),
+        json!(["hazard.reported"]),
+        park.admin.clone(),
+    )
+    .await
+    .expect_problem(422);
+    let types = json!([
+        "hazard.reported",
+        "hazard.major_reported",
+        "hazard.state_changed"
+    ]);
+    let hook = register(url.clone(), types, park.admin.clone())
+        .await
+        .expect(201)
+        .json;
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    receiver.lock().unwrap().secret = secret.clone();
+    let listed = app
+        .get("/api/v1/webhooks")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert!(
+        listed["items"][0]["secret"].is_null(),
+        "a listed endpoint hides its secret"
+    );
+
+    // A major hazard: two events. The receiver is down at first.
+    let hazard = id_of(
+        &app.report(&park.expert, major_hazard(park.enterprise_a))
+            .await,
+    );
+    assert_eq!(deliver(&app, 0).await.failed, 2);
+    receiver.lock().unwrap().up = true;
+    assert_eq!(
+        deliver(&app, 0).await,
+        Default::default(),
+        "not before the retry is due"
+    );
+    assert_eq!(deliver(&app, 60).await.sent, 2);
+    assert_eq!(deliver(&app, 120).await, Default::default(), "each once");
+    {
+        let seen = &receiver.lock().unwrap().seen;
+        assert_eq!(seen.len(), 4);
+        assert!(
+            seen.iter().all(|(_, verified, _)| *verified),
+            "every signature verifies"
+        );
+        let ids: std::collections::HashSet<&str> =
+            seen.iter().map(|(id, ..)| id.as_str()).collect();
+        assert_eq!(
+            ids.len(),
+            2,
+            "a retry carries the first attempt's webhook-id"
+        );
+        let types: Vec<&str> = seen[2..]
+            .iter()
+            .map(|(.., b)| b["type"].as_str().unwrap())
+            .collect();
+        assert!(types.contains(&"hazard.reported") && types.contains(&"hazard.major_reported"));
+        assert_eq!(seen[3].2["data"]["hazard_id"], json!(hazard));
+    }
+
+    app.post(&format!("/api/v1/hazards/{hazard}/plan"))
+        .token(&park.contact_a)
+        .json(&crate::helpers::full_plan())
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(deliver(&app, 180).await.sent, 1);
+    let last = receiver.lock().unwrap().seen.last().unwrap().2.clone();
+    assert_eq!(last["type"], "hazard.state_changed");
+    assert_eq!(last["data"]["from_state"], "reported");
+    assert_eq!(last["data"]["state"], "rectifying");
+
+    let id = hook["id"].as_str().unwrap();
+    let log = app
+        .get(&format!("/api/v1/webhooks/{id}/deliveries"))
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let log = log["items"].as_array().unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|d| d["state"] == "sent"));
+    assert!(log.iter().any(|d| d["attempts"] == 2));
+
+    // An endpoint that never answers is dead after the limit.
+    let nobody = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}/hook", nobody.local_addr().unwrap());
+    drop(nobody);
+    let dead = register(gone, json!(["hazard.reported"]), park.admin.clone())
+        .await
+        .expect(201)
+        .json;
+    app.report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    deliver(&app, 240).await;
+    assert_eq!(deliver(&app, 300).await.dead, 1);
+    let dead_log = app
+        .get(&format!(
+            "/api/v1/webhooks/{}/deliveries",
+            dead["id"].as_str().unwrap()
+        ))
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(dead_log["items"][0]["state"], "dead");
+
+    // Disabled: nothing more is queued. Rotated: a new secret, once.
+    let path = format!("/api/v1/webhooks/{id}");
+    let off = app
+        .patch(&path)
+        .token(&park.admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(off["active"], false);
+    assert!(off["secret"].is_null());
+    app.report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let before = receiver.lock().unwrap().seen.len();
+    deliver(&app, 400).await;
+    assert_eq!(receiver.lock().unwrap().seen.len(), before);
+    let rotated = app
+        .patch(&path)
+        .token(&park.admin)
+        .json(&json!({"rotate_secret": true}))
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_ne!(rotated["secret"].as_str().unwrap(), secret);
+
+    // Without the park's leave, loopback targets are refused.
+    let strict = spawn_app_with(backend, |_| {}).await;
+    let strict_park = strict.park().await;
+    strict
+        .post("/api/v1/webhooks")
+        .token(&strict_park.admin)
+        .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+        .send()
+        .await
+        .expect_problem(422);
+}
