@@ -23,7 +23,8 @@ configured_tests!(events_reach_a_receiver_signed_and_once);
 struct Receiver {
     up: bool,
     seen: Vec<(String, bool, Value)>,
-    secret: String,
+    /// The endpoints' secrets: a signature verifies with one of them.
+    secrets: Vec<String>,
 }
 
 async fn receive(
@@ -44,17 +45,19 @@ async fn receive(
         header("webhook-signature"),
     );
     let mut receiver = state.lock().unwrap();
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(receiver.secret.trim_start_matches("whsec_"))
-        .unwrap_or_default();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(&body);
-    let expected = format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    );
-    let verified = signature.split(' ').any(|s| s == expected);
+    let verified = receiver.secrets.iter().any(|secret| {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret.trim_start_matches("whsec_"))
+            .unwrap_or_default();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(&body);
+        let expected = format!(
+            "v1,{}",
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        );
+        signature.split(' ').any(|s| s == expected)
+    });
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     receiver.seen.push((id, verified, body));
     if receiver.up {
@@ -136,7 +139,7 @@ async fn events_reach_a_receiver_signed_and_once(backend: Backend) {
         .json;
     let secret = hook["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
-    receiver.lock().unwrap().secret = secret.clone();
+    receiver.lock().unwrap().secrets.push(secret.clone());
     let listed = app
         .get("/api/v1/webhooks")
         .token(&park.admin)
@@ -209,6 +212,57 @@ async fn events_reach_a_receiver_signed_and_once(backend: Backend) {
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|d| d["state"] == "sent"));
     assert!(log.iter().any(|d| d["attempts"] == 2));
+
+    // A grade that changes and a hazard gone overdue reach an endpoint
+    // that asked for them.
+    let types = json!(["enterprise.grade_changed", "hazard.overdue"]);
+    let watcher = register(url.clone(), types, park.admin.clone())
+        .await
+        .expect(201)
+        .json;
+    app.post(&format!(
+        "/api/v1/enterprises/{}/assessments",
+        park.enterprise_a
+    ))
+    .token(&park.supervisor)
+    .json(&json!({"score": 55, "assessed_on": crate::helpers::days_from_today(0)}))
+    .send()
+    .await
+    .expect(201);
+    let mut late = general_hazard(park.enterprise_a);
+    late["found_at"] = json!((chrono::Utc::now() - chrono::Duration::days(10)).to_rfc3339());
+    late["deadline"] = json!(crate::helpers::days_from_today(-5));
+    app.report(&park.expert, late).await;
+    let escalation = app.state.escalation.clone();
+    let now = hazard_tracker::clock::now_utc();
+    app.state
+        .db
+        .run(move |conn| escalation.scan(conn, now))
+        .await
+        .unwrap();
+    receiver
+        .lock()
+        .unwrap()
+        .secrets
+        .push(watcher["secret"].as_str().unwrap().to_owned());
+    // The late hazard's report goes to the first endpoint too.
+    assert_eq!(deliver(&app, 200).await.sent, 3);
+    {
+        let seen = &receiver.lock().unwrap().seen;
+        let latest: Vec<&Value> = seen.iter().rev().take(3).map(|(.., b)| b).collect();
+        let grade = latest
+            .iter()
+            .find(|b| b["type"] == "enterprise.grade_changed")
+            .unwrap();
+        assert_eq!(grade["data"]["to_grade"], "red");
+        assert_eq!(grade["data"]["from_grade"], Value::Null);
+        let overdue = latest
+            .iter()
+            .find(|b| b["type"] == "hazard.overdue")
+            .unwrap();
+        assert_eq!(overdue["data"]["days_overdue"], 5);
+        assert!(seen.iter().rev().take(3).all(|(_, verified, _)| *verified));
+    }
 
     // An endpoint that never answers is dead after the limit.
     let nobody = TcpListener::bind("127.0.0.1:0").unwrap();
