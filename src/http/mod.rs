@@ -32,6 +32,7 @@ pub mod state;
 pub mod stats;
 pub mod users;
 pub mod webhooks;
+pub mod workspace;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
@@ -65,6 +66,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
         .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
+        .service(resource("/app/dashboard", "GET").route(web::get().to(workspace::dashboard)))
+        .service(
+            resource("/app/assets/dashboard.js", "GET")
+                .route(web::get().to(workspace::dashboard_js)),
+        )
+        .service(resource("/app/assets/app.css", "GET").route(web::get().to(workspace::app_css)))
         .service(
             web::scope("/api/v1")
                 .service(hazard_routes())

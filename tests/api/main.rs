@@ -31,3 +31,4 @@ mod route_walk;
 mod security;
 mod smtp;
 mod webhooks;
+mod workspace;

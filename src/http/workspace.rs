@@ -1,0 +1,38 @@
+//! The park's screens under `/app/`, embedded in the binary (no network at
+//! run time): plain HTML, an ES module and CSS, clients of the public API
+//! like any other. Served with a strict Content-Security-Policy: no inline
+//! script or style, nothing from elsewhere.
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+
+/// Only the service's own scripts, styles and API; no inline code.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+const DASHBOARD_HTML: &str = include_str!("../../web/dashboard.html");
+const DASHBOARD_JS: &str = include_str!("../../web/dashboard.js");
+const APP_CSS: &str = include_str!("../../web/app.css");
+
+fn page(content_type: &str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+/// The wall screen (大屏): `/app/dashboard#key=<display key>`.
+pub async fn dashboard() -> HttpResponse {
+    page("text/html; charset=utf-8", DASHBOARD_HTML)
+}
+
+pub async fn dashboard_js() -> HttpResponse {
+    page("text/javascript; charset=utf-8", DASHBOARD_JS)
+}
+
+pub async fn app_css() -> HttpResponse {
+    page("text/css; charset=utf-8", APP_CSS)
+}

@@ -1,0 +1,128 @@
+// The wall screen: polls /api/v1/stats/overview with If-None-Match and
+// redraws only when the figures change. The display key comes in the
+// address (#key=…) once and is kept in sessionStorage, never in a cookie
+// or localStorage. Every text is set with textContent.
+
+const KEY = "ht_display_key";
+const params = new URLSearchParams(location.hash.slice(1));
+if (params.get("key")) {
+  sessionStorage.setItem(KEY, params.get("key"));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+const key = sessionStorage.getItem(KEY);
+const seconds = Math.max(2, Number(new URLSearchParams(location.search).get("interval")) || 15);
+
+const SOURCES = {
+  self_check: "企业自查",
+  mutual_check: "企业互查",
+  resident_expert: "常驻专家检查",
+  national_expert: "国家级专家检查",
+  park_supervision: "园区督导检查",
+};
+const GRADES = [
+  ["red", "红色(重大风险)"],
+  ["orange", "橙色(较大风险)"],
+  ["yellow", "黄色(一般风险)"],
+  ["blue", "蓝色(低风险)"],
+  ["not_assessed", "未评估"],
+];
+
+const $ = (selector) => document.querySelector(selector);
+let etag = null;
+
+function element(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = String(text);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+function status(text) {
+  $("#status").textContent = text;
+}
+
+function draw(o) {
+  for (const node of document.querySelectorAll("[data-figure]")) {
+    const name = node.dataset.figure;
+    const value = o[name];
+    node.textContent = name === "rectification_rate" ? `${Number(value).toFixed(1)}%` : String(value);
+  }
+  const major = $('[data-figure="major_open"]');
+  major.classList.toggle("zero", o.major_open === 0);
+  major.classList.toggle("nonzero", o.major_open !== 0);
+
+  // Found by each kind of check (open and closed), with what is still open.
+  const sources = Object.keys(SOURCES).map((code) => {
+    const counts = o.by_source[code] || {};
+    return [code, (counts.open || 0) + (counts.closed || 0), counts.open || 0];
+  });
+  const widest = Math.max(1, ...sources.map(([, found]) => found));
+  $("#sources").replaceChildren(
+    ...sources.map(([code, found, open]) => {
+      const row = element("li");
+      const track = element("span", undefined, { class: "track", "aria-hidden": "true" });
+      track.append(element("span", undefined, { class: "fill" }));
+      track.firstChild.style.width = `${(100 * found) / widest}%`;
+      const label = open ? `${found} 条(未整改 ${open})` : `${found} 条`;
+      row.append(element("span", SOURCES[code]), track, element("span", label, { class: "count" }));
+      return row;
+    }),
+  );
+
+  const grades = o.enterprises_per_grade || {};
+  $("#grades").replaceChildren(
+    ...GRADES.map(([code, name]) => {
+      const item = element("li", undefined, { "data-grade": code });
+      item.append(element("span", name, { class: "name" }), element("span", grades[code] ?? 0, { class: "count" }));
+      return item;
+    }),
+  );
+
+  const worst = [...o.by_enterprise]
+    .filter((e) => e.overdue > 0)
+    .sort((a, b) => b.overdue - a.overdue)
+    .slice(0, 5);
+  $("#overdue-enterprises").replaceChildren(
+    ...(worst.length
+      ? worst.map((e) => {
+          const item = element("li");
+          item.append(element("span", e.name), element("span", `${e.overdue} 条逾期`));
+          return item;
+        })
+      : [element("li", "无逾期隐患")]),
+  );
+}
+
+async function poll() {
+  const headers = { Authorization: `Bearer ${key}` };
+  if (etag) headers["If-None-Match"] = etag;
+  try {
+    const answer = await fetch("/api/v1/stats/overview", { headers, cache: "no-store" });
+    if (answer.status === 304) {
+      status(`已是最新 · ${new Date().toLocaleTimeString("zh-CN")}`);
+    } else if (answer.ok) {
+      etag = answer.headers.get("ETag");
+      draw(await answer.json());
+      $("#board").hidden = false;
+      status(`已更新 · ${new Date().toLocaleTimeString("zh-CN")}`);
+    } else if (answer.status === 401 || answer.status === 403) {
+      sessionStorage.removeItem(KEY);
+      $("#board").hidden = true;
+      $("#signin").hidden = false;
+      status("大屏密钥已失效");
+      return;
+    } else {
+      status(`暂时无法更新(${answer.status}),稍后重试`);
+    }
+  } catch {
+    status("网络中断,稍后重试");
+  }
+  setTimeout(poll, seconds * 1000);
+}
+
+if (key) {
+  poll();
+} else {
+  $("#signin").hidden = false;
+  status("未连接");
+}
