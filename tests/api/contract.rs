@@ -277,3 +277,56 @@ async fn any_cursor_the_pattern_admits_is_a_position(app: TestApp) {
         .expect(200);
     assert_eq!(events.json["items"][0]["action"], "report");
 }
+
+/// utoipa names a component by its type's name and keeps the last of two
+/// types of one name, silently: every documented type's name is unique.
+#[test]
+fn documented_types_have_unique_names() {
+    fn rust_files(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, into);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                into.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut twice = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(name) = line
+                .trim_start()
+                .strip_prefix("pub struct ")
+                .or_else(|| line.trim_start().strip_prefix("pub enum "))
+                .and_then(|rest| {
+                    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .next()
+                })
+            else {
+                continue;
+            };
+            let before = &lines[i.saturating_sub(8)..i];
+            let documented = before
+                .iter()
+                .any(|l| l.contains("ToSchema") || l.contains("vocabulary! {"));
+            if !documented {
+                continue;
+            }
+            let place = format!("{}:{}", file.display(), i + 1);
+            if let Some(first) = seen.insert(name.to_owned(), place.clone()) {
+                twice.push(format!("{name}: {first} and {place}"));
+            }
+        }
+    }
+    assert!(seen.len() > 50, "found {} documented types", seen.len());
+    assert!(twice.is_empty(), "{}", twice.join("\n"));
+}
