@@ -162,6 +162,12 @@ pub fn list(
     query: &FilingQuery,
     today: NaiveDate,
 ) -> Result<Vec<Filing>, AppError> {
+    if !(2000..=2100).contains(&query.year) {
+        return Err(AppError::invalid("year", "must be 2000–2100"));
+    }
+    if query.quarter.is_some_and(|q| !(1..=4).contains(&q)) {
+        return Err(AppError::invalid("quarter", "must be 1–4"));
+    }
     let scope = match (caller.scope(), query.enterprise_id) {
         (Some(own), Some(asked)) if own != asked => return Ok(Vec::new()),
         (Some(own), _) => Some(own),

@@ -6,7 +6,7 @@
 //! refused unless the park allows them — checked when an endpoint is
 //! registered and again at every send.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -275,11 +275,22 @@ impl Sender {
         let due = db
             .write(move |conn| store::claim(conn, &owner, now, lease, 50))
             .await?;
+        if due.is_empty() {
+            return Ok(Sent::default());
+        }
+        // The endpoints of the whole batch, in one query.
+        let ids: Vec<Id> = due.iter().map(|d| d.webhook_id).collect();
+        let hooks: HashMap<Id, Webhook> = db
+            .run(move |conn| store::by_ids(conn, &ids))
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
         let mut sent = Sent::default();
         for delivery in due {
-            let webhook_id = delivery.webhook_id;
-            let hook = db.run(move |conn| store::find(conn, webhook_id)).await?;
-            let attempt = self.attempt(hook.as_ref(), &delivery, now).await;
+            let attempt = self
+                .attempt(hooks.get(&delivery.webhook_id), &delivery, now)
+                .await;
             match attempt.state {
                 DeliveryState::Sent => sent.sent += 1,
                 DeliveryState::Dead | DeliveryState::Cancelled => sent.dead += 1,
@@ -371,6 +382,3 @@ impl Sender {
         Ok(i32::from(answer.status().as_u16()))
     }
 }
-
-/// Shared by the workers and the state.
-pub type SharedSender = Arc<Sender>;

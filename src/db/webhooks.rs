@@ -62,6 +62,14 @@ pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Webhook>, AppError
         .optional()?)
 }
 
+/// The endpoints with these ids.
+pub fn by_ids(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<Webhook>, AppError> {
+    Ok(webhooks::table
+        .filter(webhooks::id.eq_any(ids))
+        .select(Webhook::as_select())
+        .load(conn)?)
+}
+
 /// Writes a changed endpoint if it is still at `expected_version`.
 pub fn update(
     conn: &mut DbConnection,
