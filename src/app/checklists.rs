@@ -2,14 +2,15 @@
 //! with its items; an inspection records each item's result against one
 //! template, and a failed item becomes a hazard of that inspection in the
 //! same transaction (a major one, with its basis, for an item of the
-//! built-in 121号 template).
+//! built-in 121号 template). Any result, pass or fail or not applicable,
+//! can carry photos.
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
 use crate::app::hazards::{self, Context};
-use crate::db::checklists::{self as store, ChecklistRow, ItemRow, ResultRow};
+use crate::db::checklists::{self as store, ChecklistRow, ItemRow, PhotoRow, ResultRow};
 use crate::db::inspections::{self, Inspection};
 use crate::db::{write_transaction, DbConnection, Id};
 use crate::domain::access::Caller;
@@ -116,6 +117,8 @@ pub struct InspectionResults {
     /// Absent until a first result is recorded.
     pub checklist: Option<Checklist>,
     pub results: Vec<ResultRow>,
+    /// Photos of the results, oldest first.
+    pub photos: Vec<PhotoRow>,
 }
 
 /// An inspection the caller may see; another enterprise's is not found.
@@ -141,10 +144,12 @@ pub fn results(
         Some(first) => Some(find(conn, first.checklist_id.uuid())?),
         None => None,
     };
+    let photos = store::photos_of(conn, inspection.id)?;
     Ok(InspectionResults {
         inspection_id,
         checklist,
         results,
+        photos,
     })
 }
 
@@ -214,10 +219,12 @@ pub fn record_results(
         }
         let mut results = recorded;
         results.extend(rows);
+        let photos = store::photos_of(conn, inspection.id)?;
         Ok(InspectionResults {
             inspection_id,
             checklist: Some(template),
             results,
+            photos,
         })
     })
 }
@@ -251,6 +258,87 @@ fn check_against_recorded(
         )));
     }
     Ok(())
+}
+
+/// A photo whose bytes have been received and checked, about to become
+/// part of an item's result.
+#[derive(Debug, Clone)]
+pub struct NewPhoto {
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub content_type: String,
+    pub file_name: String,
+    pub caption: Option<String>,
+}
+
+/// The result a photo is to join: the inspection visible to the caller,
+/// who may record its results, and the item's result recorded already
+/// (record the result first; a photo says what the result saw). Answers
+/// the bytes its photos already hold.
+pub fn room_for_photo(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    inspection_id: Uuid,
+    item_id: Uuid,
+) -> Result<u64, AppError> {
+    let inspection = visible_inspection(conn, caller, inspection_id)?;
+    check_source_rules(
+        caller,
+        inspection.source,
+        inspection.enterprise_id.uuid(),
+        inspection.checking_enterprise_id.map(Id::uuid),
+    )?;
+    if store::find_result(conn, inspection.id, item_id.into())?.is_none() {
+        return Err(AppError::NotFound("checklist result"));
+    }
+    store::bytes_of_result(conn, inspection.id, item_id.into())
+}
+
+/// Adds a photo to an item's result, within the per-result byte limit.
+/// Storing the bytes is the caller's part, inside the same transaction.
+pub fn add_photo(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    (inspection_id, item_id): (Uuid, Uuid),
+    new: NewPhoto,
+    max_result_bytes: u64,
+    now: chrono::NaiveDateTime,
+) -> Result<PhotoRow, AppError> {
+    write_transaction(conn, |conn| {
+        let held = room_for_photo(conn, caller, inspection_id, item_id)?;
+        if held.saturating_add(new.size_bytes) > max_result_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "the item's photos hold {held} bytes; with this file they would exceed their limit of {max_result_bytes} bytes"
+            )));
+        }
+        let photo = PhotoRow {
+            id: Uuid::now_v7().into(),
+            inspection_id: inspection_id.into(),
+            item_id: item_id.into(),
+            sha256: new.sha256,
+            size_bytes: i64::try_from(new.size_bytes)
+                .map_err(|_| AppError::PayloadTooLarge("the file is too large".into()))?,
+            content_type: new.content_type,
+            file_name: new.file_name,
+            caption: new.caption,
+            uploaded_by: caller.user_id.into(),
+            uploaded_at: now,
+        };
+        store::insert_photo(conn, &photo)?;
+        Ok(photo)
+    })
+}
+
+/// A photo whose inspection the caller may see; any other is not found.
+pub fn visible_photo(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<PhotoRow, AppError> {
+    let not_found = || AppError::NotFound("checklist photo");
+    let photo = store::find_photo(conn, id.into())?.ok_or_else(not_found)?;
+    visible_inspection(conn, caller, photo.inspection_id.uuid()).map_err(|_| not_found())?;
+    Ok(photo)
 }
 
 /// A failed item and where it was found.

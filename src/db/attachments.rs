@@ -1,6 +1,7 @@
 //! Evidence file metadata (one row per file attached to a hazard; the bytes
 //! live in the storage backend under their SHA-256), and the lock that
-//! serialises everything deciding whether a stored blob exists.
+//! serialises everything deciding whether a stored blob exists (checklist
+//! photos share the blobs).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -104,14 +105,15 @@ pub fn bytes_of_enterprise(conn: &mut DbConnection, enterprise_id: Id) -> Result
         .sum())
 }
 
-/// Whether any row still names these bytes.
+/// Whether any row still names these bytes: a hazard's evidence file or a
+/// checklist item's photo.
 pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> Result<bool, AppError> {
     let found: Option<String> = attachments::table
         .filter(attachments::sha256.eq(sha256))
         .select(attachments::id)
         .first(conn)
         .optional()?;
-    Ok(found.is_some())
+    Ok(found.is_some() || super::checklists::names_blob(conn, sha256)?)
 }
 
 /// Namespaces this service's advisory locks on PostgreSQL ("HTev").

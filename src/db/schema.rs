@@ -274,6 +274,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    checklist_photos (id) {
+        id -> Text,
+        inspection_id -> Text,
+        item_id -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        caption -> Nullable<Text>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     checklist_results (inspection_id, item_id) {
         inspection_id -> Text,
         item_id -> Text,
@@ -389,6 +404,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazard_listings,
     checklists,
     checklist_items,
+    checklist_photos,
     checklist_results,
     filings,
     changes,

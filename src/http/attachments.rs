@@ -39,7 +39,7 @@ use crate::error::AppError;
 use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
-use crate::storage::{Blob, BlobStore, IncomingFile, ReceiveError, ReceivedFile};
+use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const MAX_CAPTION_CHARS: usize = 500;
 /// Bytes read of a text field before it is refused (a caption in Chinese
@@ -159,8 +159,7 @@ pub async fn upload_attachment(
         occurred_at: None,
     };
     let limit = room_for_upload(&state, caller, hazard_id, &preconditions).await?;
-    let allowed_types = &state.settings.attachments.allowed_types;
-    let form = receive_form(&state, payload, &limit, allowed_types).await?;
+    let form = receive_form(&state, payload, &limit, FormParts::Evidence).await?;
     let preconditions = Preconditions {
         occurred_at: form.occurred_at,
         ..preconditions
@@ -196,31 +195,41 @@ async fn room_for_upload(
             store::bytes_of_hazard(conn, hazard.id)
         })
         .await?;
-    let limits = &state.settings.attachments;
-    let room = limits.max_hazard_bytes.saturating_sub(held);
-    Ok(FileLimit {
-        bytes: limits.max_file_bytes.min(room),
-        per_hazard: room < limits.max_file_bytes,
-        max_file_bytes: limits.max_file_bytes,
-        max_hazard_bytes: limits.max_hazard_bytes,
-    })
+    Ok(FileLimit::new(state, held, "the hazard's evidence limit"))
 }
 
 /// The largest file this upload may be, and why.
-struct FileLimit {
+pub(crate) struct FileLimit {
     bytes: u64,
-    /// The hazard's remaining room, not the per-file limit, is what binds.
-    per_hazard: bool,
+    /// The holder's remaining room, not the per-file limit, is what binds.
+    by_holder: bool,
     max_file_bytes: u64,
-    max_hazard_bytes: u64,
+    max_holder_bytes: u64,
+    /// What the holder's limit is called in a refusal.
+    holder_limit: &'static str,
 }
 
 impl FileLimit {
+    /// The room left beside `held` bytes, under the per-file limit and the
+    /// per-holder one (`attachments.max_hazard_bytes`, which binds a
+    /// hazard's evidence and a checklist item's photos alike).
+    pub(crate) fn new(state: &AppState, held: u64, holder_limit: &'static str) -> FileLimit {
+        let limits = &state.settings.attachments;
+        let room = limits.max_hazard_bytes.saturating_sub(held);
+        FileLimit {
+            bytes: limits.max_file_bytes.min(room),
+            by_holder: room < limits.max_file_bytes,
+            max_file_bytes: limits.max_file_bytes,
+            max_holder_bytes: limits.max_hazard_bytes,
+            holder_limit,
+        }
+    }
+
     fn exceeded(&self) -> AppError {
-        AppError::PayloadTooLarge(if self.per_hazard {
+        AppError::PayloadTooLarge(if self.by_holder {
             format!(
-                "the file does not fit in the hazard's evidence limit of {} bytes",
-                self.max_hazard_bytes
+                "the file does not fit in {} of {} bytes",
+                self.holder_limit, self.max_holder_bytes
             )
         } else {
             format!(
@@ -231,27 +240,47 @@ impl FileLimit {
     }
 }
 
-struct UploadedFile {
-    received: ReceivedFile,
-    content_type: &'static str,
-    file_name: String,
+pub(crate) struct UploadedFile {
+    pub(crate) received: ReceivedFile,
+    pub(crate) content_type: &'static str,
+    pub(crate) file_name: String,
 }
 
-struct UploadedForm {
-    file: UploadedFile,
-    phase: EvidencePhase,
-    caption: Option<String>,
-    occurred_at: Option<chrono::NaiveDateTime>,
+pub(crate) struct UploadedForm {
+    pub(crate) file: UploadedFile,
+    /// Always given for evidence; never for a photo.
+    pub(crate) phase: Option<EvidencePhase>,
+    pub(crate) caption: Option<String>,
+    pub(crate) occurred_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Which parts a form has besides `file` and `caption`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormParts {
+    /// A hazard's evidence: `phase` (required) and `occurred_at`.
+    Evidence,
+    /// A checklist item's photo: nothing more.
+    Photo,
+}
+
+impl FormParts {
+    fn names(self) -> &'static str {
+        match self {
+            FormParts::Evidence => "file, phase, caption, occurred_at",
+            FormParts::Photo => "file, caption",
+        }
+    }
 }
 
 /// Reads the multipart body: the file into a temporary file, the other
 /// parts as short text. Any error drops the temporary file with it.
-async fn receive_form(
+pub(crate) async fn receive_form(
     state: &AppState,
     mut payload: Multipart,
     limit: &FileLimit,
-    allowed_types: &[String],
+    kind: FormParts,
 ) -> Result<UploadedForm, AppError> {
+    let allowed_types = &state.settings.attachments.allowed_types;
     let mut file = None;
     let mut phase = None;
     let mut caption = None;
@@ -263,11 +292,13 @@ async fn receive_form(
         parts += 1;
         if parts > state.settings.attachments.max_form_parts {
             return Err(AppError::bad_request(format!(
-                "an upload has at most {} parts (file, phase, caption, occurred_at)",
-                state.settings.attachments.max_form_parts
+                "an upload has at most {} parts ({})",
+                state.settings.attachments.max_form_parts,
+                kind.names()
             )));
         }
         let name = field.name().unwrap_or_default().to_owned();
+        let evidence = kind == FormParts::Evidence;
         match name.as_str() {
             "file" if file.is_some() => {
                 return Err(AppError::invalid(
@@ -276,7 +307,7 @@ async fn receive_form(
                 ));
             }
             "file" => file = Some(receive_file(state, field, limit, allowed_types).await?),
-            "phase" => {
+            "phase" if evidence => {
                 let text = read_text(field, "phase", idle).await?;
                 phase =
                     Some(text.trim().parse::<EvidencePhase>().map_err(|_| {
@@ -287,7 +318,7 @@ async fn receive_form(
                 let text = read_text(field, "caption", idle).await?;
                 caption = optional_text("caption", Some(&text), MAX_CAPTION_CHARS)?;
             }
-            "occurred_at" => {
+            "occurred_at" if evidence => {
                 let text = read_text(field, "occurred_at", idle).await?;
                 let at = DateTime::parse_from_rfc3339(text.trim())
                     .map_err(|_| AppError::invalid("occurred_at", "must be an RFC 3339 time"))?;
@@ -296,7 +327,7 @@ async fn receive_form(
             other => {
                 return Err(AppError::invalid(
                     other,
-                    "is not a part of an upload (file, phase, caption, occurred_at)",
+                    format!("is not a part of this upload ({})", kind.names()),
                 ));
             }
         }
@@ -305,14 +336,14 @@ async fn receive_form(
     if file.is_none() {
         errors.insert("file".into(), "is required".into());
     }
-    if phase.is_none() {
+    if phase.is_none() && kind == FormParts::Evidence {
         errors.insert(
             "phase".into(),
             "is required: \"before\" or \"after\"".into(),
         );
     }
-    match (file, phase) {
-        (Some(file), Some(phase)) => Ok(UploadedForm {
+    match file {
+        Some(file) if errors.is_empty() => Ok(UploadedForm {
             file,
             phase,
             caption,
@@ -452,44 +483,37 @@ async fn attach(
     preconditions: Preconditions,
     now: crate::clock::Now,
 ) -> Result<HttpResponse, AppError> {
+    let Some(phase) = form.phase else {
+        return Err(AppError::invalid("phase", "is required"));
+    };
     let new = NewEvidence {
-        phase: form.phase,
+        phase,
         sha256: form.file.received.sha256.clone(),
         size_bytes: form.file.received.size,
         content_type: form.file.content_type.to_owned(),
         file_name: form.file.file_name.clone(),
         caption: form.caption.clone(),
     };
-    let blobs = state.evidence.blobs().clone();
-    let received = form.file.received;
-    let staged = Arc::new(
-        blobs
-            .stage(&received)
-            .await
-            .map_err(|e| AppError::Internal(e.context("staging an upload")))?,
-    );
-    let sha256 = received.sha256.clone();
-    let stored_new_blob = Arc::new(AtomicBool::new(false));
     let fingerprint = UploadFingerprint {
-        phase: form.phase,
+        phase,
         caption: form.caption.as_deref(),
         occurred_at: form.occurred_at,
         file_name: &form.file.file_name,
-        sha256: &sha256,
+        sha256: &form.file.received.sha256,
     };
     let limits = EvidenceLimits {
         per_hazard: state.settings.attachments.max_hazard_bytes,
         per_enterprise: state.settings.attachments.max_enterprise_bytes,
     };
-    let outcome = {
-        let (blobs, staged, sha256, stored) = (
-            blobs.clone(),
-            staged.clone(),
-            sha256.clone(),
-            stored_new_blob.clone(),
-        );
-        create_idempotently(state, req, &caller, &fingerprint, move |conn| {
-            store::lock_content(conn, &sha256)?;
+    let fingerprint =
+        serde_json::to_value(&fingerprint).map_err(|e| AppError::Internal(e.into()))?;
+    store_with_row(
+        state,
+        req,
+        caller,
+        form.file.received,
+        &fingerprint,
+        move |conn| {
             let change = app::evidence::add_evidence(
                 conn,
                 &caller,
@@ -499,15 +523,54 @@ async fn attach(
                 preconditions,
                 now,
             )?;
-            // Last, so a refused upload never stores a blob; still inside
-            // the transaction, so the lock covers it.
-            let created = blobs
-                .promote(&staged, &sha256)
-                .map_err(|e| AppError::Internal(e.context("storing an evidence blob")))?;
-            stored.store(created, Ordering::SeqCst);
             let view = AttachmentView::try_from(change.attachment)?;
             let location = view.download_url.clone();
             Created::new(&view, location, None)
+        },
+    )
+    .await
+}
+
+/// Stores a received file's bytes and commits the row that names them
+/// (`record`, run in the create's transaction under the content lock), as
+/// an idempotent create: steps 2–4 of the module's list.
+pub(crate) async fn store_with_row<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: Caller,
+    received: ReceivedFile,
+    fingerprint: &serde_json::Value,
+    record: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Created, AppError> + Send + 'static,
+{
+    let blobs = state.evidence.blobs().clone();
+    let staged = Arc::new(
+        blobs
+            .stage(&received)
+            .await
+            .map_err(|e| AppError::Internal(e.context("staging an upload")))?,
+    );
+    let sha256 = received.sha256.clone();
+    let stored_new_blob = Arc::new(AtomicBool::new(false));
+    let outcome = {
+        let (blobs, staged, sha256, stored) = (
+            blobs.clone(),
+            staged.clone(),
+            sha256.clone(),
+            stored_new_blob.clone(),
+        );
+        create_idempotently(state, req, &caller, fingerprint, move |conn| {
+            store::lock_content(conn, &sha256)?;
+            let created = record(conn)?;
+            // Last, so a refused upload never stores a blob; still inside
+            // the transaction, so the lock covers it.
+            let stored_now = blobs
+                .promote(&staged, &sha256)
+                .map_err(|e| AppError::Internal(e.context("storing an evidence blob")))?;
+            stored.store(stored_now, Ordering::SeqCst);
+            Ok(created)
         })
         .await
     };
@@ -658,36 +721,56 @@ pub async fn download_attachment(
             .insert_header((header::ETAG, etag))
             .finish());
     }
-    let blob = stored_blob(&state, &attachment).await?;
+    let file = StoredFile {
+        what: format!("attachment {}", attachment.id),
+        sha256: attachment.sha256,
+        content_type: attachment.content_type,
+        file_name: attachment.file_name,
+    };
+    file_response(&state, file, etag).await
+}
+
+/// A file in the blob store as a record names it.
+pub(crate) struct StoredFile {
+    /// The record, for the error when the bytes are missing.
+    pub(crate) what: String,
+    pub(crate) sha256: String,
+    pub(crate) content_type: String,
+    pub(crate) file_name: String,
+}
+
+/// The bytes a record names, with their type, name and `ETag`. A record
+/// whose blob is missing is an internal error, never a `404`: the record
+/// says the file exists.
+pub(crate) async fn file_response(
+    state: &AppState,
+    file: StoredFile,
+    etag: String,
+) -> Result<HttpResponse, AppError> {
+    let blob = state
+        .evidence
+        .blobs()
+        .open(&file.sha256)
+        .await
+        .map_err(|e| AppError::Internal(e.context("reading an evidence blob")))?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "{} names blob {}, which is not stored",
+                file.what,
+                file.sha256
+            ))
+        })?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, attachment.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, file.content_type.clone()))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            disposition(&attachment.file_name, &attachment.content_type),
+            disposition(&file.file_name, &file.content_type),
         ))
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .no_chunking(blob.size)
         .streaming(blob.stream))
-}
-
-/// The bytes an attachment names. A row whose blob is missing is an
-/// internal error, never a `404`: the record says the file exists.
-async fn stored_blob(state: &AppState, attachment: &Attachment) -> Result<Blob, AppError> {
-    state
-        .evidence
-        .blobs()
-        .open(&attachment.sha256)
-        .await
-        .map_err(|e| AppError::Internal(e.context("reading an evidence blob")))?
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "attachment {} names blob {}, which is not stored",
-                attachment.id,
-                attachment.sha256
-            ))
-        })
 }
 
 /// Photos open in place; anything else is saved. The name is sent both as

@@ -2,19 +2,23 @@
 //! HTTP. The rules live in `domain::checklist`, the transaction in
 //! `app::checklists`.
 
+use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::checklists::InspectionResults;
+use crate::app::checklists::{InspectionResults, NewPhoto};
+use crate::db::checklists::PhotoRow;
 use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::checklist::{
     coverage_percent, Checklist, CreateChecklist, ItemOutcome, RecordResults,
 };
 use crate::error::AppError;
+use crate::http::attachments::{self, FileLimit, FormParts, StoredFile};
+use crate::http::conditional::none_match;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -95,11 +99,52 @@ pub struct ChecklistResultView {
     pub hazard_id: Option<Uuid>,
     pub recorded_by: Uuid,
     pub recorded_at: DateTime<Utc>,
+    /// Photos of what the item's check saw, oldest first.
+    pub photos: Vec<ChecklistPhotoView>,
+}
+
+/// A photo of an item's result.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChecklistPhotoView {
+    pub id: Uuid,
+    pub inspection_id: Uuid,
+    pub item_id: Uuid,
+    /// The name the file was uploaded with (folders removed).
+    pub file_name: String,
+    pub caption: Option<String>,
+    /// Detected from the file's bytes, not taken from the client.
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Lower-case hex SHA-256 of the bytes; also the download's `ETag`.
+    pub sha256: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+    /// Where the bytes are downloaded.
+    pub download_url: String,
+}
+
+impl From<PhotoRow> for ChecklistPhotoView {
+    fn from(p: PhotoRow) -> ChecklistPhotoView {
+        ChecklistPhotoView {
+            download_url: format!("/api/v1/checklist-photos/{}", p.id),
+            id: p.id.uuid(),
+            inspection_id: p.inspection_id.uuid(),
+            item_id: p.item_id.uuid(),
+            file_name: p.file_name,
+            caption: p.caption,
+            content_type: p.content_type,
+            size_bytes: p.size_bytes,
+            sha256: p.sha256,
+            uploaded_by: p.uploaded_by.uuid(),
+            uploaded_at: p.uploaded_at.and_utc(),
+        }
+    }
 }
 
 impl From<InspectionResults> for InspectionResultsView {
     fn from(r: InspectionResults) -> InspectionResultsView {
         let total = r.checklist.as_ref().map_or(0, |c| c.items.len());
+        let mut photos = r.photos;
         let mut results: Vec<ChecklistResultView> = r
             .results
             .into_iter()
@@ -117,6 +162,13 @@ impl From<InspectionResults> for InspectionResultsView {
                     hazard_id: row.hazard_id.map(Id::uuid),
                     recorded_by: row.recorded_by.uuid(),
                     recorded_at: row.recorded_at.and_utc(),
+                    photos: {
+                        let (its, rest) = photos
+                            .drain(..)
+                            .partition(|p: &PhotoRow| p.item_id == row.item_id);
+                        photos = rest;
+                        its.into_iter().map(ChecklistPhotoView::from).collect()
+                    },
                 }
             })
             .collect();
@@ -299,4 +351,153 @@ pub async fn get_results(
         .run(move |conn| app::checklists::results(conn, &caller, id))
         .await?;
     Ok(HttpResponse::Ok().json(InspectionResultsView::from(results)))
+}
+
+/// The multipart form of a checklist photo (for the OpenAPI document; the
+/// handler reads the parts as they stream in).
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the form for OpenAPI; never built")]
+pub struct PhotoForm {
+    /// The photo. JPEG, PNG, WebP, HEIC or PDF by default
+    /// (`attachments.allowed_types`), judged from the bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A short description, up to 500 characters.
+    #[schema(max_length = 500)]
+    caption: Option<String>,
+}
+
+/// What the fingerprint of an idempotent photo upload covers.
+#[derive(Debug, Serialize)]
+struct PhotoFingerprint<'a> {
+    caption: Option<&'a str>,
+    file_name: &'a str,
+    sha256: &'a str,
+}
+
+/// Adds a photo to an item's result — passed, failed or not applicable —
+/// by whoever may record the inspection's results. Record the result
+/// first; photos are kept with the inspection (they are not removed). The
+/// file is refused with `413` past the per-file limit or the item's limit
+/// (`attachments.max_hazard_bytes`), with `415` when its bytes show a type
+/// that is not allowed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/inspections/{id}/checklist-results/{item_id}/photos",
+    tag = "checklists",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The inspection"),
+        ("item_id" = Uuid, Path, description = "The template item whose result the photo shows"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")
+    ),
+    request_body(content = PhotoForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = ChecklistPhotoView, headers(("Location" = String))),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Malformed or truncated multipart body"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such inspection, or the item has no result yet"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn upload_photo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReportHazards)?;
+    let (inspection_id, item_id) = path.into_inner();
+    let held = state
+        .db
+        .run(move |conn| app::checklists::room_for_photo(conn, &caller, inspection_id, item_id))
+        .await?;
+    let limit = FileLimit::new(&state, held, "the item's photo limit");
+    let form = attachments::receive_form(&state, payload, &limit, FormParts::Photo).await?;
+    let now = state.park.now();
+    // From here on the request finishes even if the client hangs up: a
+    // dropped future could otherwise leave a stored blob without its row.
+    let finished = actix_web::rt::spawn(async move {
+        let fingerprint = serde_json::to_value(PhotoFingerprint {
+            caption: form.caption.as_deref(),
+            file_name: &form.file.file_name,
+            sha256: &form.file.received.sha256,
+        })
+        .map_err(|e| AppError::Internal(e.into()))?;
+        let new = NewPhoto {
+            sha256: form.file.received.sha256.clone(),
+            size_bytes: form.file.received.size,
+            content_type: form.file.content_type.to_owned(),
+            file_name: form.file.file_name.clone(),
+            caption: form.caption.clone(),
+        };
+        let max_result_bytes = state.settings.attachments.max_hazard_bytes;
+        let received = form.file.received;
+        attachments::store_with_row(&state, &req, caller, received, &fingerprint, move |conn| {
+            let photo = app::checklists::add_photo(
+                conn,
+                &caller,
+                (inspection_id, item_id),
+                new,
+                max_result_bytes,
+                now.utc,
+            )?;
+            let view = ChecklistPhotoView::from(photo);
+            let location = view.download_url.clone();
+            Created::new(&view, location, None)
+        })
+        .await
+    });
+    finished
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
+}
+
+/// Downloads a checklist photo's bytes, with its detected `Content-Type`,
+/// its name, and its SHA-256 as `ETag` (`If-None-Match` → `304`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/checklist-photos/{id}",
+    tag = "checklists",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag held; unchanged → 304")
+    ),
+    responses(
+        (status = 200, description = "The photo's bytes", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn download_photo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadInspections)?;
+    let id = path.into_inner();
+    let photo = state
+        .db
+        .run(move |conn| app::checklists::visible_photo(conn, &caller, id))
+        .await?;
+    let etag = format!("\"{}\"", photo.sha256);
+    if none_match(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((actix_web::http::header::ETAG, etag))
+            .finish());
+    }
+    let file = StoredFile {
+        what: format!("checklist photo {}", photo.id),
+        sha256: photo.sha256,
+        content_type: photo.content_type,
+        file_name: photo.file_name,
+    };
+    attachments::file_response(&state, file, etag).await
 }

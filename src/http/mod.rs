@@ -99,6 +99,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         .route(web::get().to(webhooks::list_deliveries)),
                 )
                 .service(
+                    resource("/checklist-photos/{id}", "GET")
+                        .route(web::get().to(checklists::download_photo)),
+                )
+                .service(
                     resource("/display-keys/{id}", "DELETE")
                         .route(web::delete().to(display_keys::revoke_display_key)),
                 )
@@ -283,6 +287,10 @@ fn inspection_routes() -> actix_web::Scope {
             resource("/{id}/checklist-results", "GET, POST")
                 .route(web::get().to(checklists::get_results))
                 .route(web::post().to(checklists::record_results)),
+        )
+        .service(
+            resource("/{id}/checklist-results/{item_id}/photos", "POST")
+                .route(web::post().to(checklists::upload_photo)),
         )
 }
 

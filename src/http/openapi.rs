@@ -67,6 +67,8 @@ use crate::http::{
         checklists::get_checklist,
         checklists::record_results,
         checklists::get_results,
+        checklists::upload_photo,
+        checklists::download_photo,
         listing::record_dossier,
         listing::get_listing,
         listing::list,
@@ -356,6 +358,16 @@ fn name_operations(doc: &mut Value) {
             "/api/v1/webhooks/{id}/deliveries",
             "list_webhook_deliveries",
         ),
+        (
+            "post",
+            "/api/v1/inspections/{id}/checklist-results/{item_id}/photos",
+            "upload_checklist_photo",
+        ),
+        (
+            "get",
+            "/api/v1/checklist-photos/{id}",
+            "download_checklist_photo",
+        ),
         ("get", "/healthz", "get_health"),
         ("get", "/readyz", "get_readiness"),
         ("get", "/metrics", "get_metrics"),
@@ -399,8 +411,10 @@ fn constrain_beyond_derives(doc: &mut Value) {
         items.insert("minLength".into(), json!(1));
         items.insert("maxLength".into(), json!(100));
     }
-    if let Some(Value::Object(form)) = doc.pointer_mut("/components/schemas/UploadForm") {
-        form.insert("additionalProperties".into(), json!(false));
+    for form in ["UploadForm", "PhotoForm"] {
+        if let Some(Value::Object(form)) = doc.pointer_mut(&format!("/components/schemas/{form}")) {
+            form.insert("additionalProperties".into(), json!(false));
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use crate::helpers::evidence::pdf;
 use crate::helpers::evidence::sha256;
 use crate::helpers::evidence::upload;
 use crate::helpers::evidence::Part;
+use crate::helpers::evidence::{download_from, Download};
 use crate::helpers::id_of;
 use crate::helpers::{
     full_plan, general_hazard, major_hazard, spawn_app_with, Backend, Park, TestApp,
@@ -52,34 +53,14 @@ configured_tests!(
 
 // ---------------------------------------------------------------- files
 
-/// A download: status, headers and the raw bytes.
-struct Download {
-    status: u16,
-    headers: awc::http::header::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Download {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
 async fn download(app: &TestApp, token: &str, id: &str, if_none_match: Option<&str>) -> Download {
-    let mut request = app
-        .client
-        .get(format!("{}/api/v1/attachments/{id}", app.address))
-        .insert_header(("Authorization", format!("Bearer {token}")));
-    if let Some(tag) = if_none_match {
-        request = request.insert_header(("If-None-Match", tag));
-    }
-    let mut response = request.send().await.unwrap();
-    let bytes = response.body().limit(64 * 1024 * 1024).await.unwrap();
-    Download {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        bytes: bytes.to_vec(),
-    }
+    download_from(
+        app,
+        token,
+        &format!("/api/v1/attachments/{id}"),
+        if_none_match,
+    )
+    .await
 }
 
 async fn hazard(app: &TestApp, token: &str, id: &str) -> Value {

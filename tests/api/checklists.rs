@@ -1,15 +1,17 @@
 //! Inspection templates (检查表): the built-in 121号 template, the park's
 //! own, running one in an inspection item by item, failed items becoming
-//! hazards, and the inspection's coverage.
+//! hazards, photos of any item's result, and the inspection's coverage.
 
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{days_from_today, id_of, TestApp};
+use crate::helpers::evidence::{attach, download_from, jpeg, pdf, sha256, upload_to, Part};
+use crate::helpers::{days_from_today, general_hazard, id_of, TestApp};
 
 backend_tests!(
     an_inspection_runs_a_checklist_and_failed_items_become_hazards,
     templates_are_checked_and_listed_with_the_built_in_first,
+    any_result_carries_photos_that_share_blobs_with_evidence,
 );
 
 const BUILT_IN: &str = "01950000-0121-7000-8000-000000000000";
@@ -296,4 +298,181 @@ async fn templates_are_checked_and_listed_with_the_built_in_first(app: TestApp) 
         .send()
         .await
         .expect_problem(403);
+}
+
+async fn any_result_carries_photos_that_share_blobs_with_evidence(app: TestApp) {
+    let park = app.park().await;
+    let built_in = app
+        .get(&format!("/api/v1/checklists/{BUILT_IN}"))
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let id = inspection(&app, &park.expert, park.enterprise_a, "resident_expert").await;
+    let results = format!("/api/v1/inspections/{id}/checklist-results");
+    let photos_of = |position: usize| format!("{results}/{}/photos", item(&built_in, position));
+    let photo = jpeg(7, 4000);
+    let as_photo = |bytes: Vec<u8>| {
+        [
+            Part::text("caption", "消防通道畅通"),
+            Part::file("通道.jpg", "image/jpeg", bytes),
+        ]
+    };
+
+    // A photo says what a recorded result saw: none before the result.
+    upload_to(&app, &park.expert, &photos_of(1), &as_photo(photo.clone()))
+        .await
+        .expect_problem(404);
+    app.post(&results)
+        .token(&park.expert)
+        .json(&json!({
+            "checklist_id": BUILT_IN,
+            "results": [
+                {"item_id": item(&built_in, 1), "outcome": "pass"},
+                {"item_id": item(&built_in, 2), "outcome": "not_applicable", "note": "无特种作业"},
+            ],
+        }))
+        .send()
+        .await
+        .expect(201);
+
+    // Passed and not-applicable items alike take photos, once per key.
+    let first = app
+        .post(&photos_of(1))
+        .token(&park.expert)
+        .header("Idempotency-Key", "photo-1")
+        .raw(
+            &crate::helpers::evidence::multipart_content_type(),
+            crate::helpers::evidence::multipart(&as_photo(photo.clone())),
+        )
+        .send()
+        .await
+        .expect(201);
+    let again = app
+        .post(&photos_of(1))
+        .token(&park.expert)
+        .header("Idempotency-Key", "photo-1")
+        .raw(
+            &crate::helpers::evidence::multipart_content_type(),
+            crate::helpers::evidence::multipart(&as_photo(photo.clone())),
+        )
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(
+        again.json["id"], first.json["id"],
+        "the retry replays the first"
+    );
+    let view = first.json;
+    assert_eq!(view["item_id"], item(&built_in, 1).as_str());
+    assert_eq!(view["file_name"], "通道.jpg");
+    assert_eq!(view["caption"], "消防通道畅通");
+    assert_eq!(view["content_type"], "image/jpeg");
+    assert_eq!(view["sha256"], sha256(&photo));
+    let url = view["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(first.headers.get("location").unwrap(), url.as_str());
+    let scan = upload_to(
+        &app,
+        &park.expert,
+        &photos_of(2),
+        &[Part::file("记录.pdf", "application/pdf", pdf(3))],
+    )
+    .await
+    .expect(201)
+    .json;
+
+    // The inspection lists each result's photos.
+    let listed = app
+        .get(&results)
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(listed["results"][0]["photos"][0]["id"], view["id"]);
+    assert_eq!(listed["results"][0]["photos"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["results"][1]["photos"][0]["id"], scan["id"]);
+
+    // Downloads: byte for byte to whoever sees the inspection; another
+    // enterprise's contact is told nothing exists.
+    let got = download_from(&app, &park.contact_a, &url, None).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, photo);
+    assert_eq!(got.header("content-type"), Some("image/jpeg"));
+    let etag = got.header("etag").unwrap().to_owned();
+    assert_eq!(
+        download_from(&app, &park.expert, &url, Some(&etag))
+            .await
+            .status,
+        304
+    );
+    assert_eq!(
+        download_from(&app, &park.contact_b, &url, None)
+            .await
+            .status,
+        404
+    );
+
+    // Bad forms are refused and leave nothing.
+    let with_phase = upload_to(
+        &app,
+        &park.expert,
+        &photos_of(1),
+        &[
+            Part::text("phase", "before"),
+            Part::file("a.jpg", "image/jpeg", jpeg(8, 100)),
+        ],
+    )
+    .await
+    .expect_problem(422)
+    .json;
+    assert!(with_phase["errors"]["phase"].is_string(), "{with_phase}");
+    upload_to(
+        &app,
+        &park.expert,
+        &photos_of(1),
+        &[Part::file(
+            "a.txt",
+            "text/plain",
+            b"plain text, no photo".repeat(20),
+        )],
+    )
+    .await
+    .expect_problem(415);
+    upload_to(
+        &app,
+        &park.contact_b,
+        &photos_of(1),
+        &as_photo(jpeg(9, 100)),
+    )
+    .await
+    .expect_problem(404);
+    let after = app
+        .get(&results)
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(after["results"][0]["photos"].as_array().unwrap().len(), 1);
+
+    // The same bytes as a hazard's evidence share the blob; removing that
+    // file leaves the photo whole.
+    let hazard = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let evidence = attach(&app, &park.expert, &hazard, "before", photo.clone()).await;
+    app.call(
+        awc::http::Method::DELETE,
+        evidence["download_url"].as_str().unwrap(),
+    )
+    .token(&park.expert)
+    .send()
+    .await
+    .expect(204);
+    let kept = download_from(&app, &park.expert, &url, None).await;
+    assert_eq!(kept.status, 200);
+    assert_eq!(kept.bytes, photo);
 }

@@ -12,7 +12,7 @@ use hazard_tracker::domain::access::{Capability, Role};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::evidence::{attach, jpeg, upload, Part};
+use crate::helpers::evidence::{attach, jpeg, upload, upload_to, Part};
 use crate::helpers::{credit_code, days_from_today, general_hazard, id_of, Reply, TestApp};
 
 backend_tests!(every_route_answers_each_role_as_the_capability_table_says);
@@ -79,7 +79,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "POST /api/v1/checklists" => C::ManageChecklists,
         "GET /api/v1/filings" | "GET /api/v1/filings/{id}" => C::ReadFilings,
         "POST /api/v1/filings/{id}/file" => C::FileStatutoryReports,
-        "POST /api/v1/inspections/{id}/checklist-results" => C::ReportHazards,
+        "POST /api/v1/inspections/{id}/checklist-results"
+        | "POST /api/v1/inspections/{id}/checklist-results/{item_id}/photos" => C::ReportHazards,
+        "GET /api/v1/checklist-photos/{id}" => C::ReadInspections,
         "GET /api/v1/notifications" => C::ReadOutbox,
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
@@ -178,6 +180,11 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 _ => &fixture.hazard,
             },
         );
+    if route == "POST /api/v1/inspections/{id}/checklist-results/{item_id}/photos" {
+        let path = path.replace("{item_id}", &built_in_item(n));
+        let parts = [Part::file("photo.jpg", "image/jpeg", jpeg(3, 500))];
+        return upload_to(app, token, &path, &parts).await;
+    }
     if route == "POST /api/v1/hazards/{id}/attachments" {
         let parts = [
             Part::text("phase", "before"),

@@ -88,11 +88,8 @@ pub fn multipart(parts: &[Part]) -> Vec<u8> {
 }
 
 pub async fn upload(app: &TestApp, token: &str, hazard_id: &str, parts: &[Part<'_>]) -> Reply {
-    app.post(&format!("/api/v1/hazards/{hazard_id}/attachments"))
-        .token(token)
-        .raw(&multipart_content_type(), multipart(parts))
-        .send()
-        .await
+    let path = format!("/api/v1/hazards/{hazard_id}/attachments");
+    upload_to(app, token, &path, parts).await
 }
 
 /// Uploads a file in `phase` and returns the attachment's JSON.
@@ -115,4 +112,49 @@ pub async fn attach(
     .await
     .expect(201)
     .json
+}
+
+/// A download: status, headers and the raw bytes.
+pub struct Download {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Download {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Downloads `path` (`/api/v1/…`) as `token`, bytes and all.
+pub async fn download_from(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    if_none_match: Option<&str>,
+) -> Download {
+    let mut request = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    if let Some(tag) = if_none_match {
+        request = request.insert_header(("If-None-Match", tag));
+    }
+    let mut response = request.send().await.unwrap();
+    let bytes = response.body().limit(64 * 1024 * 1024).await.unwrap();
+    Download {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// Posts a multipart form to `path` as `token`.
+pub async fn upload_to(app: &TestApp, token: &str, path: &str, parts: &[Part<'_>]) -> Reply {
+    app.post(path)
+        .token(token)
+        .raw(&multipart_content_type(), multipart(parts))
+        .send()
+        .await
 }
