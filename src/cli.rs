@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `user add`.
+//! The command line: `serve` (default), `migrate`, `user add`, `report`,
+//! `demo load`, `import hazards`.
 
 use std::io::BufRead;
 
@@ -48,6 +49,27 @@ pub enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// Import a ledger.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a hazard ledger (XLSX or CSV) as `POST /api/v1/imports`
+    /// does: all rows or none, the same file twice creates nothing.
+    Hazards {
+        file: std::path::PathBuf,
+        /// Check every row and print what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The supervisor or admin the import is recorded as (default: the
+        /// first active admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
     },
 }
 
@@ -157,6 +179,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             command: DemoCommand::Load { hazards },
         } => load_demo(settings, hazards)?,
+        Command::Import {
+            command:
+                ImportCommand::Hazards {
+                    file,
+                    dry_run,
+                    as_user,
+                },
+        } => import_hazards(settings, &file, dry_run, as_user.as_deref())?,
     }
     Ok(())
 }
@@ -224,6 +254,85 @@ fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
         loaded.inspections,
         loaded.hazards,
         loaded.events
+    );
+    Ok(())
+}
+
+fn import_hazards(
+    settings: Settings,
+    file: &std::path::Path,
+    dry_run: bool,
+    as_user: Option<&str>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let state = build_state(settings)?;
+    state.db.migrate()?;
+    let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = match as_user {
+        Some(email) => crate::db::users::find_by_email(&mut conn, email)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_context(|| format!("no user {email}"))?,
+        None => crate::db::users::list(&mut conn, None, 500)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .find(|u| u.active && u.role == Role::Admin)
+            .context("no active admin: name the importer with --as EMAIL")?,
+    };
+    let caller = crate::domain::access::Caller {
+        user_id: user.id.uuid(),
+        role: user.role,
+        enterprise_id: user.enterprise_id.map(crate::db::Id::uuid),
+    };
+    let file_name = file
+        .file_name()
+        .map_or_else(|| "ledger".to_owned(), |n| n.to_string_lossy().into_owned());
+    let ledger = app::imports::LedgerFile {
+        file_name: &file_name,
+        bytes: &bytes,
+    };
+    let started = std::time::Instant::now();
+    let report = app::imports::import_hazards(
+        &mut conn,
+        &caller,
+        ledger,
+        dry_run,
+        &state.park,
+        state.park.now(),
+    )
+    .map_err(|e| match e {
+        crate::error::AppError::Validation { detail, errors } => {
+            let rows: Vec<String> = errors.iter().map(|(k, v)| format!("  {k}: {v}")).collect();
+            anyhow::anyhow!("{detail}\n{}", rows.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    for row in report.results.iter().filter(|r| !r.errors.is_empty()) {
+        for error in &row.errors {
+            println!("第{}行 {}:{}", row.row, error.column, error.reason);
+        }
+    }
+    println!(
+        "{} in {:.1?}: {} rows, {} {}, {} unchanged, {} skipped, {} in error{}",
+        file_name,
+        started.elapsed(),
+        report.rows,
+        if dry_run {
+            report.rows - report.unchanged - report.skipped - report.errors
+        } else {
+            report.created
+        },
+        if dry_run {
+            "would be created"
+        } else {
+            "created"
+        },
+        report.unchanged,
+        report.skipped,
+        report.errors,
+        report
+            .id
+            .map(|id| format!(" (import {id})"))
+            .unwrap_or_default()
     );
     Ok(())
 }

@@ -147,7 +147,7 @@ impl Facts {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub title: &'static str,
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -208,7 +208,7 @@ impl Table {
             let bold = rust_xlsxwriter::Format::new().set_bold();
             let sheet = workbook.add_worksheet().set_name(self.title)?;
             for (col, name) in self.columns.iter().enumerate() {
-                sheet.write_string_with_format(0, column(col), *name, &bold)?;
+                sheet.write_string_with_format(0, column(col), name, &bold)?;
             }
             for (i, row) in self.rows.iter().enumerate() {
                 let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -224,6 +224,11 @@ impl Table {
         };
         write().map_err(|e| AppError::Internal(anyhow::anyhow!("writing the workbook: {e}")))
     }
+}
+
+/// Column names as a table holds them.
+pub fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|name| (*name).to_owned()).collect()
 }
 
 fn column(index: usize) -> u16 {
@@ -340,7 +345,7 @@ impl RectificationTime {
     pub fn table(&self) -> Table {
         Table {
             title: "整改用时",
-            columns: vec!["key", "label", "closed", "median_days", "p90_days"],
+            columns: names(&["key", "label", "closed", "median_days", "p90_days"]),
             rows: std::iter::once(&self.overall)
                 .chain(&self.groups)
                 .map(|g| {
@@ -505,7 +510,7 @@ impl Ageing {
         }));
         Table {
             title: "隐患账龄",
-            columns: vec![
+            columns: names(&[
                 "enterprise_id",
                 "name",
                 "open",
@@ -517,7 +522,7 @@ impl Ageing {
                 "overdue_8_30",
                 "overdue_31_90",
                 "overdue_over_90",
-            ],
+            ]),
             rows,
         }
     }
@@ -651,7 +656,7 @@ impl Scorecard {
     pub fn table(&self) -> Table {
         Table {
             title: "企业评分卡",
-            columns: vec![
+            columns: names(&[
                 "enterprise_id",
                 "name",
                 "grade",
@@ -662,7 +667,7 @@ impl Scorecard {
                 "open_major",
                 "entered_late_share",
                 "last_supervision_on",
-            ],
+            ]),
             rows: self
                 .rows
                 .iter()
@@ -772,7 +777,7 @@ impl Recurring {
     pub fn table(&self) -> Table {
         Table {
             title: "重复隐患",
-            columns: vec![
+            columns: names(&[
                 "hazard_id",
                 "found_on",
                 "earlier_hazard_id",
@@ -782,7 +787,7 @@ impl Recurring {
                 "category",
                 "specialty",
                 "location",
-            ],
+            ]),
             rows: self
                 .items
                 .iter()
@@ -901,7 +906,7 @@ impl Trends {
         columns.extend(HazardLevel::ALL.iter().map(|l| l.as_str()));
         Table {
             title: "趋势",
-            columns,
+            columns: names(&columns),
             rows: self
                 .months
                 .iter()
@@ -997,7 +1002,7 @@ impl Locations {
     pub fn table(&self) -> Table {
         Table {
             title: "隐患部位",
-            columns: vec!["location", "found", "open", "major", "enterprises"],
+            columns: names(&["location", "found", "open", "major", "enterprises"]),
             rows: self
                 .items
                 .iter()

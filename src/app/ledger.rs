@@ -77,7 +77,7 @@ pub fn export(
     let rows = hazards.into_iter().map(|h| row(h, &names, park)).collect();
     Ok(Table {
         title: "隐患台账",
-        columns: COLUMNS.to_vec(),
+        columns: crate::app::analytics::names(&COLUMNS),
         rows,
     })
 }

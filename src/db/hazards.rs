@@ -102,19 +102,31 @@ struct NextSeq {
 /// row's lock until the surrounding transaction ends, so concurrent
 /// creations get distinct, increasing numbers on both backends.
 pub fn next_number_in_year(conn: &mut DbConnection, year: i32) -> Result<i32, AppError> {
-    const UPSERT: &str = "INSERT INTO hazard_number_counters (year, last_seq) VALUES ({year}, 1) \
-         ON CONFLICT (year) DO UPDATE SET last_seq = hazard_number_counters.last_seq + 1 \
+    reserve_numbers_in_year(conn, year, 1)
+}
+
+/// Takes the next `count` numbers of `year` at once; returns the last.
+pub fn reserve_numbers_in_year(
+    conn: &mut DbConnection,
+    year: i32,
+    count: i32,
+) -> Result<i32, AppError> {
+    const UPSERT: &str =
+        "INSERT INTO hazard_number_counters (year, last_seq) VALUES ({year}, {count}) \
+         ON CONFLICT (year) DO UPDATE SET last_seq = hazard_number_counters.last_seq + {count} \
          RETURNING last_seq";
     let (pg_sql, sqlite_sql) = (
-        UPSERT.replace("{year}", "$1"),
-        UPSERT.replace("{year}", "?"),
+        UPSERT.replace("{year}", "$1").replace("{count}", "$2"),
+        UPSERT.replace("{year}", "?1").replace("{count}", "?2"),
     );
     let row: NextSeq = match conn {
         DbConnection::Postgresql(c) => diesel::sql_query(pg_sql)
             .bind::<diesel::sql_types::Integer, _>(year)
+            .bind::<diesel::sql_types::Integer, _>(count)
             .get_result(c)?,
         DbConnection::Sqlite(c) => diesel::sql_query(sqlite_sql)
             .bind::<diesel::sql_types::Integer, _>(year)
+            .bind::<diesel::sql_types::Integer, _>(count)
             .get_result(c)?,
     };
     Ok(row.last_seq)

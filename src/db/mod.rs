@@ -16,6 +16,7 @@ pub mod filings;
 pub mod grading;
 pub mod hazards;
 pub mod idempotency;
+pub mod imports;
 pub mod inspections;
 pub mod outbox;
 pub mod regulation;

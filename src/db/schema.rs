@@ -274,6 +274,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    imports (id) {
+        id -> Text,
+        kind -> Text,
+        file_name -> Text,
+        sha256 -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        rows_total -> Integer,
+        created -> Integer,
+        unchanged -> Integer,
+        skipped -> Integer,
+        report -> Text,
+    }
+}
+
+diesel::table! {
+    import_keys (key) {
+        key -> Text,
+        hazard_id -> Text,
+        import_id -> Text,
+    }
+}
+
+diesel::table! {
     checklist_photos (id) {
         id -> Text,
         inspection_id -> Text,
@@ -405,6 +429,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklists,
     checklist_items,
     checklist_photos,
+    imports,
+    import_keys,
     checklist_results,
     filings,
     changes,

@@ -71,6 +71,8 @@ vocabulary! {
         ReadContactDetails => "read_contact_details",
         /// Register enterprises and change them.
         ManageEnterprises => "manage_enterprises",
+        /// Import hazard ledgers (隐患台账) from spreadsheets.
+        ImportLedgers => "import_ledgers",
         /// Record safety-risk assessments (grade enterprises).
         AssessEnterprises => "assess_enterprises",
         /// Read assessments and an enterprise's history (an enterprise
@@ -128,6 +130,7 @@ impl Capability {
             Self::ReadEnterprises => "read enterprises",
             Self::ReadContactDetails => "read contact details",
             Self::ManageEnterprises => "register or change enterprises",
+            Self::ImportLedgers => "import ledgers",
             Self::AssessEnterprises => "record assessments",
             Self::ReadAssessments => "read assessments or enterprise history",
             Self::ReadSupervisionDue => "read the supervision due list",
@@ -167,6 +170,7 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::DecideExtensions
         | C::RemoveAnyEvidence
         | C::ManageEnterprises
+        | C::ImportLedgers
         | C::AssessEnterprises => &[Admin, Supervisor],
         C::RequestExtensions | C::FileStatutoryReports => &[Enterprise],
         C::ReadFilings => &[Admin, Supervisor, Enterprise, Viewer],
@@ -291,7 +295,8 @@ mod tests {
         let product: &[(Role, &[Capability])] = &[
             (Role::Admin, &admin),
             // supervisor: everything an expert may, plus major sign-off,
-            // voiding, extensions and grading; not users or the outbox.
+            // voiding, extensions, grading and ledger imports (#15: the
+            // supervisor or admin); not users or the outbox.
             (
                 Role::Supervisor,
                 &[
@@ -313,6 +318,7 @@ mod tests {
                     C::ReadEnterprises,
                     C::ReadContactDetails,
                     C::ManageEnterprises,
+                    C::ImportLedgers,
                     C::AssessEnterprises,
                     C::ReadAssessments,
                     C::ReadSupervisionDue,

@@ -14,6 +14,7 @@ pub mod filing;
 pub mod grading;
 pub mod hazard;
 pub mod inspection;
+pub mod ledger;
 pub mod network;
 pub mod park;
 pub mod text;

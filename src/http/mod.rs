@@ -18,6 +18,7 @@ pub mod grading;
 pub mod hazards;
 pub mod headers;
 pub mod health;
+pub mod imports;
 pub mod inspections;
 pub mod ledger;
 pub mod listing;
@@ -98,6 +99,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                     resource("/webhooks/{id}/deliveries", "GET")
                         .route(web::get().to(webhooks::list_deliveries)),
                 )
+                .service(resource("/imports", "POST").route(web::post().to(imports::create_import)))
+                .service(
+                    resource("/imports/template.xlsx", "GET")
+                        .route(web::get().to(imports::get_template)),
+                )
+                .service(resource("/imports/{id}", "GET").route(web::get().to(imports::get_import)))
                 .service(
                     resource("/checklist-photos/{id}", "GET")
                         .route(web::get().to(checklists::download_photo)),

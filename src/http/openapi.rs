@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
-    hazards, health, inspections, ledger, listing, metrics, notifications, reference, stats, users,
-    webhooks,
+    hazards, health, imports, inspections, ledger, listing, metrics, notifications, reference,
+    stats, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -68,6 +68,9 @@ use crate::http::{
         checklists::record_results,
         checklists::get_results,
         checklists::upload_photo,
+        imports::create_import,
+        imports::get_import,
+        imports::get_template,
         checklists::download_photo,
         listing::record_dossier,
         listing::get_listing,
@@ -106,6 +109,7 @@ use crate::http::{
         crate::domain::delivery::DeliveryState,
         crate::app::reports::render::ReportFormat,
         analytics::TableFormat,
+        imports::ImportAnswer,
         crate::app::analytics::GroupBy,
         crate::app::analytics::ScorecardSort,
         hazards::DossierFormat,
@@ -124,6 +128,7 @@ use crate::http::{
         (name = "display-keys", description = "Read-only, aggregate-only keys for wall screens (admin)"),
         (name = "changes", description = "Every change in commit order, for systems that sync by polling"),
         (name = "filings", description = "16号令 Art. 14 quarterly and yearly statistical filings"),
+        (name = "imports", description = "Hazard ledgers (隐患台账) imported from spreadsheets: dry runs, all-or-nothing idempotent imports, the template"),
         (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),
         (name = "hazards", description = "Hazards and their lifecycle"),
         (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
@@ -368,6 +373,11 @@ fn name_operations(doc: &mut Value) {
             "/api/v1/checklist-photos/{id}",
             "download_checklist_photo",
         ),
+        (
+            "get",
+            "/api/v1/imports/template.xlsx",
+            "get_import_template",
+        ),
         ("get", "/healthz", "get_health"),
         ("get", "/readyz", "get_readiness"),
         ("get", "/metrics", "get_metrics"),
@@ -411,7 +421,7 @@ fn constrain_beyond_derives(doc: &mut Value) {
         items.insert("minLength".into(), json!(1));
         items.insert("maxLength".into(), json!(100));
     }
-    for form in ["UploadForm", "PhotoForm"] {
+    for form in ["UploadForm", "PhotoForm", "ImportForm"] {
         if let Some(Value::Object(form)) = doc.pointer_mut(&format!("/components/schemas/{form}")) {
             form.insert("additionalProperties".into(), json!(false));
         }

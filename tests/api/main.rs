@@ -18,6 +18,7 @@ mod escalation;
 mod faults;
 mod filings;
 mod grading;
+mod imports;
 mod layering;
 mod ledger;
 mod lifecycle;

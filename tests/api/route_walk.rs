@@ -82,6 +82,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "POST /api/v1/inspections/{id}/checklist-results"
         | "POST /api/v1/inspections/{id}/checklist-results/{item_id}/photos" => C::ReportHazards,
         "GET /api/v1/checklist-photos/{id}" => C::ReadInspections,
+        "POST /api/v1/imports"
+        | "GET /api/v1/imports/{id}"
+        | "GET /api/v1/imports/template.xlsx" => C::ImportLedgers,
         "GET /api/v1/notifications" => C::ReadOutbox,
         "GET /api/v1/reports/yearly/{year}" | "GET /api/v1/reports/quarterly/{year}/{quarter}" => {
             C::ReadReports
@@ -184,6 +187,11 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
         let path = path.replace("{item_id}", &built_in_item(n));
         let parts = [Part::file("photo.jpg", "image/jpeg", jpeg(3, 500))];
         return upload_to(app, token, &path, &parts).await;
+    }
+    if route == "POST /api/v1/imports" {
+        let ledger = "隐患描述,隐患部位,发现时间\n".as_bytes().to_vec();
+        let parts = [Part::file("ledger.csv", "text/csv", ledger)];
+        return upload_to(app, token, "/api/v1/imports?dry_run=true", &parts).await;
     }
     if route == "POST /api/v1/hazards/{id}/attachments" {
         let parts = [
