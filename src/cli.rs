@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `user add`, `report`,
-//! `demo load`, `import hazards`.
+//! `demo load`, `import hazards|enterprises`.
 
 use std::io::BufRead;
 
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::auth::{check_password_strength, hash_password};
+use crate::app::imports::ImportKind;
 use crate::app::reports::render::{render, ReportFormat};
 use crate::app::reports::{Period, Vocabulary};
 use crate::app::users::NewAccount;
@@ -68,6 +69,15 @@ pub enum ImportCommand {
         dry_run: bool,
         /// The supervisor or admin the import is recorded as (default: the
         /// first active admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Import an enterprise list (企业名称, 统一社会信用代码, 企业状态,
+    /// 联系人邮箱) as `POST /api/v1/imports?kind=enterprises` does.
+    Enterprises {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long = "as")]
         as_user: Option<String>,
     },
@@ -186,7 +196,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     dry_run,
                     as_user,
                 },
-        } => import_hazards(settings, &file, dry_run, as_user.as_deref())?,
+        } => import_file(
+            settings,
+            ImportKind::Hazards,
+            &file,
+            dry_run,
+            as_user.as_deref(),
+        )?,
+        Command::Import {
+            command:
+                ImportCommand::Enterprises {
+                    file,
+                    dry_run,
+                    as_user,
+                },
+        } => import_file(
+            settings,
+            ImportKind::Enterprises,
+            &file,
+            dry_run,
+            as_user.as_deref(),
+        )?,
     }
     Ok(())
 }
@@ -258,8 +288,9 @@ fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import_hazards(
+fn import_file(
     settings: Settings,
+    kind: ImportKind,
     file: &std::path::Path,
     dry_run: bool,
     as_user: Option<&str>,
@@ -291,14 +322,15 @@ fn import_hazards(
         bytes: &bytes,
     };
     let started = std::time::Instant::now();
-    let report = app::imports::import_hazards(
-        &mut conn,
-        &caller,
-        ledger,
-        dry_run,
-        &state.park,
-        state.park.now(),
-    )
+    let now = state.park.now();
+    let report = match kind {
+        ImportKind::Hazards => {
+            app::imports::import_hazards(&mut conn, &caller, ledger, dry_run, &state.park, now)
+        }
+        ImportKind::Enterprises => {
+            app::imports::import_enterprises(&mut conn, &caller, ledger, dry_run, now)
+        }
+    }
     .map_err(|e| match e {
         crate::error::AppError::Validation { detail, errors } => {
             let rows: Vec<String> = errors.iter().map(|(k, v)| format!("  {k}: {v}")).collect();

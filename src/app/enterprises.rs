@@ -15,11 +15,41 @@ use crate::db::Id;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::credit_code::CreditCode;
+use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::version::{check_version, ExpectedVersion};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::settings::GradingSettings;
+
+/// The most contact addresses an enterprise holds.
+const MAX_CONTACT_EMAILS: usize = 20;
+
+/// Checks contact addresses (duplicates dropped) and answers them as the
+/// stored JSON array; each bad one is named `contact_emails[i]`.
+pub fn contact_emails(input: &[String]) -> Result<String, AppError> {
+    if input.len() > MAX_CONTACT_EMAILS {
+        return Err(AppError::invalid(
+            "contact_emails",
+            format!("at most {MAX_CONTACT_EMAILS} addresses"),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    let mut emails = Vec::with_capacity(input.len());
+    for (i, raw) in input.iter().enumerate() {
+        match Email::parse(raw) {
+            Ok(email) if !emails.contains(&email) => emails.push(email),
+            Ok(_) => {}
+            Err(message) => {
+                errors.insert(format!("contact_emails[{i}]"), message.to_owned());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    serde_json::to_string(&emails).map_err(|e| AppError::Internal(e.into()))
+}
 
 /// A checked registration.
 pub struct Registration {

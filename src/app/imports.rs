@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
-use crate::app::ledger_file::{self, FileLimits, Sheet};
+use crate::app::ledger_file::{self, FileLimits, HeaderRule, Sheet, HAZARD_HEADER};
 use crate::clock::Now;
 use crate::db::bulk::HazardBatch;
 use crate::db::hazards::{self as hazard_store, Hazard, HazardEvent};
@@ -69,15 +69,53 @@ pub struct RowReport {
     /// The hazard's number here (created or unchanged).
     pub hazard_number: Option<String>,
     pub hazard_id: Option<Uuid>,
+    /// An enterprise list's row: the enterprise (created or unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_id: Option<Uuid>,
     pub errors: Vec<CellError>,
     pub note: Option<String>,
 }
+
+/// What a file lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    /// A hazard ledger (隐患台账).
+    #[default]
+    Hazards,
+    /// An enterprise list: 企业名称, 统一社会信用代码, 企业状态, 联系人邮箱.
+    Enterprises,
+}
+
+impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Hazards => "hazards",
+            ImportKind::Enterprises => "enterprises",
+        }
+    }
+
+    fn header(self) -> HeaderRule {
+        match self {
+            ImportKind::Hazards => HAZARD_HEADER,
+            ImportKind::Enterprises => ENTERPRISE_HEADER,
+        }
+    }
+}
+
+/// An enterprise list's header: its name and credit code columns.
+const ENTERPRISE_HEADER: HeaderRule = HeaderRule {
+    known: |h| ledger::enterprise_field_of(h).is_some(),
+    at_least: 2,
+    example: "企业名称和统一社会信用代码",
+};
 
 /// The answer to an import.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// The committed import; absent for a dry run or a refused one.
     pub id: Option<Uuid>,
+    pub kind: ImportKind,
     pub dry_run: bool,
     pub file_name: String,
     pub sha256: String,
@@ -115,7 +153,7 @@ pub fn import_hazards(
     now: Now,
 ) -> Result<ImportReport, AppError> {
     caller.require(Capability::ImportLedgers)?;
-    let sheet = ledger_file::read(file.bytes, FileLimits::default())?;
+    let sheet = ledger_file::read(file.bytes, FileLimits::default(), HAZARD_HEADER)?;
     let layout = Layout::of(&sheet.headers).map_err(|problems| {
         AppError::invalid("file", format!("表头不符合要求:{}", problems.join(";")))
     })?;
@@ -130,6 +168,7 @@ pub fn import_hazards(
             .count();
         let mut report = ImportReport {
             id: None,
+            kind: ImportKind::Hazards,
             dry_run,
             file_name: file.file_name.to_owned(),
             sha256,
@@ -163,23 +202,7 @@ pub fn import_hazards(
         report.created = prepared.len();
         report.id = Some(import_id);
         report.results = results;
-        store::insert(
-            conn,
-            &ImportRow {
-                id: import_id.into(),
-                kind: "hazards".into(),
-                file_name: report.file_name.clone(),
-                sha256: report.sha256.clone(),
-                created_by: caller.user_id.into(),
-                created_at: now.utc,
-                rows_total: as_i32(report.rows),
-                created: as_i32(report.created),
-                unchanged: as_i32(report.unchanged),
-                skipped: as_i32(report.skipped),
-                report: serde_json::to_string(&report.results)
-                    .map_err(|e| AppError::Internal(e.into()))?,
-            },
-        )?;
+        record(conn, &report, now)?;
         let keys: Vec<ImportKey> = prepared
             .iter()
             .map(|p| ImportKey {
@@ -205,8 +228,13 @@ pub fn find(conn: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<Import
     let row = store::find(conn, id.into())?.ok_or(AppError::NotFound("import"))?;
     let results: Vec<RowReport> =
         serde_json::from_str(&row.report).map_err(|e| AppError::Internal(e.into()))?;
+    let kind = match row.kind.as_str() {
+        "enterprises" => ImportKind::Enterprises,
+        _ => ImportKind::Hazards,
+    };
     Ok(ImportReport {
         id: Some(row.id.uuid()),
+        kind,
         dry_run: false,
         file_name: row.file_name,
         sha256: row.sha256,
@@ -218,6 +246,203 @@ pub fn find(conn: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<Import
         created_by: row.created_by.uuid(),
         created_at: row.created_at.and_utc(),
         results,
+    })
+}
+
+/// Keeps a committed import's report.
+fn record(conn: &mut DbConnection, report: &ImportReport, now: Now) -> Result<(), AppError> {
+    let id = report
+        .id
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an import is recorded with its id")))?;
+    store::insert(
+        conn,
+        &ImportRow {
+            id: id.into(),
+            kind: report.kind.as_str().into(),
+            file_name: report.file_name.clone(),
+            sha256: report.sha256.clone(),
+            created_by: report.created_by.into(),
+            created_at: now.utc,
+            rows_total: as_i32(report.rows),
+            created: as_i32(report.created),
+            unchanged: as_i32(report.unchanged),
+            skipped: as_i32(report.skipped),
+            report: serde_json::to_string(&report.results)
+                .map_err(|e| AppError::Internal(e.into()))?,
+        },
+    )
+}
+
+/// Imports (or, `dry_run`, checks) an enterprise list: each row registered
+/// as `POST /enterprises` would (its credit code's check digit, its
+/// contacts' addresses), with its `registered` event; a credit code the
+/// park has already is `unchanged`. All rows or none.
+pub fn import_enterprises(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    file: LedgerFile<'_>,
+    dry_run: bool,
+    now: Now,
+) -> Result<ImportReport, AppError> {
+    use crate::domain::ledger::{enterprise_column_name, enterprise_field_of, EnterpriseField};
+    caller.require(Capability::ImportLedgers)?;
+    caller.require(Capability::ManageEnterprises)?;
+    let sheet = ledger_file::read(file.bytes, FileLimits::default(), ENTERPRISE_HEADER)?;
+    let index = |field: EnterpriseField| {
+        sheet
+            .headers
+            .iter()
+            .position(|h| enterprise_field_of(&h.text()) == Some(field))
+    };
+    let (Some(name_at), Some(code_at)) = (
+        index(EnterpriseField::Name),
+        index(EnterpriseField::CreditCode),
+    ) else {
+        return Err(AppError::invalid(
+            "file",
+            "表头须有企业名称和统一社会信用代码两列",
+        ));
+    };
+    let (status_at, contacts_at) = (
+        index(EnterpriseField::Status),
+        index(EnterpriseField::Contacts),
+    );
+    let import_id = Uuid::now_v7();
+    let sha256 = format!("{:x}", Sha256::digest(file.bytes));
+    write_transaction(conn, |conn| {
+        let directory = Directory::load(conn)?;
+        let mut results = Vec::with_capacity(sheet.rows.len());
+        let mut registrations = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (number, cells) in &sheet.rows {
+            let text = |at: Option<usize>| {
+                at.and_then(|i| cells.get(i))
+                    .map(CellValue::text)
+                    .unwrap_or_default()
+            };
+            let mut report = RowReport {
+                row: *number,
+                status: RowStatus::WouldCreate,
+                key: None,
+                hazard_number: None,
+                hazard_id: None,
+                enterprise_id: None,
+                errors: Vec::new(),
+                note: None,
+            };
+            let mut problem = |field: EnterpriseField, reason: String| {
+                report.errors.push(CellError {
+                    column: enterprise_column_name(field).into(),
+                    reason,
+                });
+            };
+            let name = text(Some(name_at));
+            if name.is_empty() {
+                problem(EnterpriseField::Name, "不能为空".into());
+            } else if name.chars().count() > crate::domain::text::MAX_LINE {
+                problem(EnterpriseField::Name, "过长".into());
+            }
+            let code = match crate::domain::credit_code::CreditCode::parse(&text(Some(code_at))) {
+                Ok(code) => Some(code),
+                Err(e) => {
+                    problem(
+                        EnterpriseField::CreditCode,
+                        format!("不是有效的统一社会信用代码({e})"),
+                    );
+                    None
+                }
+            };
+            let status_text = text(status_at);
+            let status = ledger::parse_enterprise_status(&status_text);
+            if status.is_none() {
+                problem(
+                    EnterpriseField::Status,
+                    format!("“{status_text}”应为在产、试生产、在建或关停"),
+                );
+            }
+            let contacts = ledger::split_contacts(&text(contacts_at));
+            let contacts = match crate::app::enterprises::contact_emails(&contacts) {
+                Ok(json) => Some(json),
+                Err(AppError::Validation { errors, .. }) => {
+                    for message in errors.into_values() {
+                        problem(
+                            EnterpriseField::Contacts,
+                            format!("邮箱地址无效({message})"),
+                        );
+                    }
+                    None
+                }
+                Err(other) => return Err(other),
+            };
+            if let Some(code) = &code {
+                let key = code.as_str().to_owned();
+                report.key = Some(key.clone());
+                if let Some(first) = seen.insert(key.clone(), *number) {
+                    problem(
+                        EnterpriseField::CreditCode,
+                        format!("与第{first}行的信用代码相同"),
+                    );
+                } else if let Some(existing) = directory.by_code.get(&key) {
+                    report.status = RowStatus::Unchanged;
+                    report.enterprise_id = Some(*existing);
+                } else if let Some(other) = directory.by_name.get(&name) {
+                    problem(
+                        EnterpriseField::Name,
+                        format!("园区已有同名企业(编号 {other}),其信用代码不同"),
+                    );
+                }
+            }
+            if !report.errors.is_empty() {
+                report.status = RowStatus::Error;
+            } else if let (RowStatus::WouldCreate, Some(code), Some(status), Some(contacts)) =
+                (&report.status, code, status, contacts)
+            {
+                registrations.push((
+                    results.len(),
+                    crate::app::enterprises::Registration {
+                        name,
+                        credit_code: code,
+                        status,
+                        contact_emails: contacts,
+                    },
+                ));
+            }
+            results.push(report);
+        }
+        let errors = count(&results, |s| matches!(s, RowStatus::Error));
+        if !dry_run && errors > 0 {
+            return Err(refusal(&results, errors));
+        }
+        let mut report = ImportReport {
+            id: None,
+            kind: ImportKind::Enterprises,
+            dry_run,
+            file_name: file.file_name.to_owned(),
+            sha256,
+            rows: results.len(),
+            created: 0,
+            unchanged: count(&results, |s| matches!(s, RowStatus::Unchanged)),
+            skipped: 0,
+            errors,
+            created_by: caller.user_id,
+            created_at: now.utc.and_utc(),
+            results: Vec::new(),
+        };
+        if !dry_run {
+            for (at, registration) in registrations {
+                let enterprise =
+                    crate::app::enterprises::register(conn, caller, registration, now.utc)?;
+                results[at].status = RowStatus::Created;
+                results[at].enterprise_id = Some(enterprise.id.uuid());
+                report.created += 1;
+            }
+            report.id = Some(import_id);
+        }
+        report.results = results;
+        if !dry_run {
+            record(conn, &report, now)?;
+        }
+        Ok(report)
     })
 }
 
@@ -277,6 +502,7 @@ fn check_rows(
             key: None,
             hazard_number: None,
             hazard_id: None,
+            enterprise_id: None,
             errors: Vec::new(),
             note: None,
         };
@@ -810,7 +1036,7 @@ fn number(conn: &mut DbConnection, mut prepared: Vec<Prepared>) -> Result<Vec<Pr
 /// The file as it came, with two columns added: 导入结果 and 错误原因 (a
 /// dry run's answer as a workbook the ledger keeper corrects in place).
 pub fn annotated(bytes: &[u8], report: &ImportReport) -> Result<Table, AppError> {
-    let sheet = ledger_file::read(bytes, FileLimits::default())?;
+    let sheet = ledger_file::read(bytes, FileLimits::default(), report.kind.header())?;
     let mut columns: Vec<String> = sheet.headers.iter().map(CellValue::text).collect();
     columns.push("导入结果".into());
     columns.push("错误原因".into());

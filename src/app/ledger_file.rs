@@ -43,11 +43,28 @@ pub struct Sheet {
     pub rows: Vec<(usize, Vec<CellValue>)>,
 }
 
+/// How the header row is recognised: the first of the top rows with at
+/// least `at_least` cells `known` takes for column names.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderRule {
+    pub known: fn(&str) -> bool,
+    pub at_least: usize,
+    /// Named in the refusal when no row qualifies.
+    pub example: &'static str,
+}
+
+/// A hazard ledger's header: three of its known columns.
+pub const HAZARD_HEADER: HeaderRule = HeaderRule {
+    known: |h| field_of(h).is_some(),
+    at_least: 3,
+    example: "隐患描述、隐患部位、发现时间等列名中的三个",
+};
+
 /// Rows above the header a ledger may have (its title, the unit, …).
 const TITLE_ROWS: usize = 10;
 
 /// Reads `bytes` as a workbook (by its zip signature) or as CSV text.
-pub fn read(bytes: &[u8], limits: FileLimits) -> Result<Sheet, AppError> {
+pub fn read(bytes: &[u8], limits: FileLimits, header: HeaderRule) -> Result<Sheet, AppError> {
     if bytes.len() > limits.max_bytes {
         return Err(AppError::PayloadTooLarge(format!(
             "文件超过 {} 字节的上限",
@@ -58,7 +75,7 @@ pub fn read(bytes: &[u8], limits: FileLimits) -> Result<Sheet, AppError> {
         return Err(AppError::invalid("file", "文件为空"));
     }
     let rows = if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes, limits)?
+        read_xlsx(bytes, limits, header)?
     } else if looks_binary(bytes) {
         return Err(AppError::UnsupportedMediaType(
             "文件既不是 XLSX 工作簿也不是 CSV 文本(旧版 .xls 请另存为 .xlsx)".into(),
@@ -66,7 +83,7 @@ pub fn read(bytes: &[u8], limits: FileLimits) -> Result<Sheet, AppError> {
     } else {
         read_csv(bytes, limits)?
     };
-    split_header(rows)
+    split_header(rows, header)
 }
 
 /// Bytes no text file holds: NUL, or the signature of an OLE (.xls) or
@@ -75,7 +92,11 @@ fn looks_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8192).any(|b| *b == 0) || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
-fn read_xlsx(bytes: &[u8], limits: FileLimits) -> Result<Vec<(usize, Vec<CellValue>)>, AppError> {
+fn read_xlsx(
+    bytes: &[u8],
+    limits: FileLimits,
+    header: HeaderRule,
+) -> Result<Vec<(usize, Vec<CellValue>)>, AppError> {
     check_zip(bytes, limits)?;
     let not_a_workbook = |e: calamine::XlsxError| {
         AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}"))
@@ -113,7 +134,7 @@ fn read_xlsx(bytes: &[u8], limits: FileLimits) -> Result<Vec<(usize, Vec<CellVal
         .iter()
         .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
         .collect();
-    if let Some(header_row) = header_index(&rows) {
+    if let Some(header_row) = header_index(&rows, header) {
         let sheet_row = rows[header_row].0 as u32 - 1;
         if let Some((_, c0, _, c1)) = merged
             .iter()
@@ -232,23 +253,21 @@ fn too_many_rows(limits: FileLimits) -> AppError {
     ))
 }
 
-/// The header row: the first of the top rows naming at least three known
-/// columns.
-fn header_index(rows: &[(usize, Vec<CellValue>)]) -> Option<usize> {
+/// The header row, by `rule`.
+fn header_index(rows: &[(usize, Vec<CellValue>)], rule: HeaderRule) -> Option<usize> {
     rows.iter().take(TITLE_ROWS).position(|(_, cells)| {
-        cells
-            .iter()
-            .filter(|c| field_of(&c.text()).is_some())
-            .count()
-            >= 3
+        cells.iter().filter(|c| (rule.known)(&c.text())).count() >= rule.at_least
     })
 }
 
-fn split_header(mut rows: Vec<(usize, Vec<CellValue>)>) -> Result<Sheet, AppError> {
-    let Some(index) = header_index(&rows) else {
+fn split_header(
+    mut rows: Vec<(usize, Vec<CellValue>)>,
+    rule: HeaderRule,
+) -> Result<Sheet, AppError> {
+    let Some(index) = header_index(&rows, rule) else {
         return Err(AppError::invalid(
             "file",
-            "前10行中找不到表头:表头须至少包含隐患描述、隐患部位、发现时间等列名中的三个",
+            format!("前10行中找不到表头:表头须至少包含{}", rule.example),
         ));
     };
     let data = rows.split_off(index + 1);
@@ -268,7 +287,7 @@ mod tests {
     fn gb18030_csv_is_read_as_chinese() {
         let (bytes, _, _) = encoding_rs::GB18030
             .encode("企业名称,隐患描述,隐患部位,发现时间\n甲公司,阀门泄漏,罐区,2024-3-5\n");
-        let sheet = read(&bytes, FileLimits::default()).unwrap();
+        let sheet = read(&bytes, FileLimits::default(), HAZARD_HEADER).unwrap();
         assert_eq!(sheet.headers[1], CellValue::Text("隐患描述".into()));
         assert_eq!(sheet.rows[0].0, 2);
         assert_eq!(sheet.rows[0].1[1], CellValue::Text("阀门泄漏".into()));
@@ -277,7 +296,7 @@ mod tests {
     #[test]
     fn title_rows_above_the_header_are_skipped() {
         let csv = "\u{feff}某某化工有限公司隐患排查治理台账,,,\n,,,\n序号,隐患内容,地点,排查日期\n1,a,b,2024/1/2\n,,,\n";
-        let sheet = read(csv.as_bytes(), FileLimits::default()).unwrap();
+        let sheet = read(csv.as_bytes(), FileLimits::default(), HAZARD_HEADER).unwrap();
         assert_eq!(sheet.headers[1], CellValue::Text("隐患内容".into()));
         assert_eq!(sheet.rows.len(), 1, "blank rows are dropped");
         assert_eq!(sheet.rows[0].0, 4);
@@ -286,19 +305,27 @@ mod tests {
     #[test]
     fn what_is_not_a_ledger_is_refused() {
         assert!(matches!(
-            read(b"", FileLimits::default()),
+            read(b"", FileLimits::default(), HAZARD_HEADER),
             Err(AppError::Validation { .. })
         ));
         assert!(matches!(
-            read(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0, 0, 0], FileLimits::default()),
+            read(
+                &[0xD0, 0xCF, 0x11, 0xE0, 0, 0, 0, 0],
+                FileLimits::default(),
+                HAZARD_HEADER
+            ),
             Err(AppError::UnsupportedMediaType(_))
         ));
         assert!(matches!(
-            read(b"PK\x03\x04 not really a zip", FileLimits::default()),
+            read(
+                b"PK\x03\x04 not really a zip",
+                FileLimits::default(),
+                HAZARD_HEADER
+            ),
             Err(AppError::Validation { .. })
         ));
         assert!(matches!(
-            read(b"a,b,c\n1,2,3\n", FileLimits::default()),
+            read(b"a,b,c\n1,2,3\n", FileLimits::default(), HAZARD_HEADER),
             Err(AppError::Validation { .. })
         ));
         let small = FileLimits {
@@ -310,7 +337,7 @@ mod tests {
             "a,b,2024-1-1\n".repeat(20)
         );
         assert!(matches!(
-            read(many.as_bytes(), small),
+            read(many.as_bytes(), small, HAZARD_HEADER),
             Err(AppError::PayloadTooLarge(_))
         ));
     }

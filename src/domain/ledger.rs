@@ -8,6 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use sha2::{Digest, Sha256};
 
+use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::hazard::{CheckSource, HazardLevel};
 
 /// A cell as the file held it.
@@ -427,6 +428,72 @@ pub fn fingerprint(
     format!("fp:{hex}")
 }
 
+/// What a column of an enterprise list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnterpriseField {
+    Name,
+    CreditCode,
+    Status,
+    Contacts,
+}
+
+const ENTERPRISE_HEADERS: &[(&str, EnterpriseField)] = &[
+    ("企业名称", EnterpriseField::Name),
+    ("单位名称", EnterpriseField::Name),
+    ("企业", EnterpriseField::Name),
+    ("统一社会信用代码", EnterpriseField::CreditCode),
+    ("信用代码", EnterpriseField::CreditCode),
+    ("企业状态", EnterpriseField::Status),
+    ("生产状态", EnterpriseField::Status),
+    ("状态", EnterpriseField::Status),
+    ("联系人邮箱", EnterpriseField::Contacts),
+    ("联系邮箱", EnterpriseField::Contacts),
+    ("邮箱", EnterpriseField::Contacts),
+    ("联系人", EnterpriseField::Contacts),
+];
+
+/// The field a header of an enterprise list names, if any.
+pub fn enterprise_field_of(header: &str) -> Option<EnterpriseField> {
+    let header = normalise_header(header);
+    ENTERPRISE_HEADERS
+        .iter()
+        .find(|(name, _)| *name == header)
+        .map(|(_, field)| *field)
+}
+
+/// The Chinese column name an enterprise field is reported under.
+pub fn enterprise_column_name(field: EnterpriseField) -> &'static str {
+    ENTERPRISE_HEADERS
+        .iter()
+        .find(|(_, f)| *f == field)
+        .map_or("", |(name, _)| name)
+}
+
+/// 在产 / 试生产 / 在建 / 关停, or the codes; blank is producing.
+pub fn parse_enterprise_status(text: &str) -> Option<EnterpriseStatus> {
+    match normalise_header(text).as_str() {
+        "" | "在产" | "生产" | "正常生产" | "producing" => {
+            Some(EnterpriseStatus::Producing)
+        }
+        "试生产" | "试产" | "trial" => Some(EnterpriseStatus::Trial),
+        "在建" | "建设中" | "construction" => Some(EnterpriseStatus::Construction),
+        "关停" | "停产" | "已关停" | "closed" => Some(EnterpriseStatus::Closed),
+        _ => None,
+    }
+}
+
+/// Addresses as a cell lists them: separated by commas, semicolons, 、 or
+/// spaces.
+pub fn split_contacts(text: &str) -> Vec<String> {
+    text.split(|c: char| {
+        matches!(c, ',' | ';' | '\u{3001}' | '\u{FF0C}' | '\u{FF1B}') || c.is_whitespace()
+    })
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
+    .map(str::to_owned)
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,6 +610,27 @@ mod tests {
             Ok(Some(1_500_000))
         );
         assert!(parse_funds(&text("若干"), false).is_err());
+    }
+
+    #[test]
+    fn enterprise_lists_read_as_parks_write_them() {
+        assert_eq!(
+            enterprise_field_of("联系邮箱"),
+            Some(EnterpriseField::Contacts)
+        );
+        assert_eq!(
+            parse_enterprise_status("试生产"),
+            Some(EnterpriseStatus::Trial)
+        );
+        assert_eq!(
+            parse_enterprise_status(""),
+            Some(EnterpriseStatus::Producing)
+        );
+        assert_eq!(parse_enterprise_status("注销"), None);
+        assert_eq!(
+            split_contacts("a@x.cn\u{3001}b@x.cn; c@x.cn"),
+            ["a@x.cn", "b@x.cn", "c@x.cn"]
+        );
     }
 
     #[test]

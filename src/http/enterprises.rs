@@ -13,16 +13,13 @@ use crate::db::enterprises::{self, Enterprise, EnterpriseChanges};
 use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::credit_code::CreditCode;
-use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::text::{required_text, MAX_LINE};
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, with_etag, Created, Page, Paginated};
-
-const MAX_CONTACT_EMAILS: usize = 20;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseView {
@@ -150,30 +147,6 @@ fn parse_credit_code(input: &str) -> Result<CreditCode, AppError> {
     CreditCode::parse(input).map_err(|e| AppError::invalid("credit_code", e.to_string()))
 }
 
-fn parse_contact_emails(input: &[String]) -> Result<String, AppError> {
-    if input.len() > MAX_CONTACT_EMAILS {
-        return Err(AppError::invalid(
-            "contact_emails",
-            format!("at most {MAX_CONTACT_EMAILS} addresses"),
-        ));
-    }
-    let mut errors = FieldErrors::new();
-    let mut emails = Vec::with_capacity(input.len());
-    for (i, raw) in input.iter().enumerate() {
-        match Email::parse(raw) {
-            Ok(email) if !emails.contains(&email) => emails.push(email),
-            Ok(_) => {}
-            Err(message) => {
-                errors.insert(format!("contact_emails[{i}]"), message.to_owned());
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid_fields(errors));
-    }
-    serde_json::to_string(&emails).map_err(|e| AppError::Internal(e.into()))
-}
-
 /// Registers an enterprise (admin, supervisor).
 #[utoipa::path(
     post,
@@ -201,7 +174,7 @@ pub async fn create_enterprise(
         name: required_text("name", &body.name, MAX_LINE)?,
         credit_code: parse_credit_code(&body.credit_code)?,
         status: body.status,
-        contact_emails: parse_contact_emails(&body.contact_emails)?,
+        contact_emails: app::enterprises::contact_emails(&body.contact_emails)?,
     };
     let today = state.park.now().park_today;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
@@ -351,7 +324,7 @@ pub async fn update_enterprise(
         contact_emails: body
             .contact_emails
             .as_deref()
-            .map(parse_contact_emails)
+            .map(app::enterprises::contact_emails)
             .transpose()?,
     };
     let enterprise_id = path.into_inner();

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::imports::{ImportReport, LedgerFile};
+use crate::app::imports::{ImportKind, ImportReport, LedgerFile};
 use crate::app::ledger_file::FileLimits;
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
@@ -32,6 +32,8 @@ pub enum ImportAnswer {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    /// What the file lists: `hazards` (default) or `enterprises`.
+    pub kind: Option<ImportKind>,
     /// Check every row and answer what would happen; write nothing.
     pub dry_run: Option<bool>,
     /// For a dry run: `json` (default) or `xlsx`.
@@ -56,6 +58,9 @@ pub struct ImportForm {
 /// column, nothing written) and idempotent: the same file again creates
 /// nothing, and says so per row. A rectified row becomes a closed hazard
 /// with its history at its dates, marked as entered records of the import.
+/// With `kind=enterprises` the file lists enterprises (企业名称,
+/// 统一社会信用代码 with its check digit, 企业状态, 联系人邮箱), registered
+/// as `POST /enterprises` would; a known credit code is `unchanged`.
 #[utoipa::path(
     post,
     path = "/api/v1/imports",
@@ -81,6 +86,7 @@ pub async fn create_import(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ImportLedgers)?;
     let dry_run = query.dry_run.unwrap_or(false);
+    let kind = query.kind.unwrap_or_default();
     let answer = query.format.unwrap_or_default();
     let (file_name, bytes) = receive(payload, FileLimits::default().max_bytes).await?;
     let park = state.park.clone();
@@ -92,7 +98,14 @@ pub async fn create_import(
                 file_name: &file_name,
                 bytes: &bytes,
             };
-            let report = app::imports::import_hazards(conn, &caller, file, dry_run, &park, now)?;
+            let report = match kind {
+                ImportKind::Hazards => {
+                    app::imports::import_hazards(conn, &caller, file, dry_run, &park, now)?
+                }
+                ImportKind::Enterprises => {
+                    app::imports::import_enterprises(conn, &caller, file, dry_run, now)?
+                }
+            };
             Ok((report, bytes))
         })
         .await?;

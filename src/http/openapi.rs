@@ -110,6 +110,7 @@ use crate::http::{
         crate::app::reports::render::ReportFormat,
         analytics::TableFormat,
         imports::ImportAnswer,
+        crate::app::imports::ImportKind,
         crate::app::analytics::GroupBy,
         crate::app::analytics::ScorecardSort,
         hazards::DossierFormat,

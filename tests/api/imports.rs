@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::helpers::evidence::{upload_to, Part};
-use crate::helpers::{general_hazard, TestApp};
+use crate::helpers::{credit_code, general_hazard, TestApp};
 
 backend_tests!(
     a_ledger_imports_all_or_nothing_and_once,
     files_that_are_not_ledgers_are_refused_whole,
     the_template_and_an_export_import_as_they_are,
+    enterprise_lists_import_once_with_their_codes_checked,
 );
 
 async fn enterprise(app: &TestApp, token: &str, id: uuid::Uuid) -> Value {
@@ -510,4 +511,149 @@ async fn the_template_and_an_export_import_as_they_are(app: TestApp) {
     assert_eq!(again["created"], 0, "{again}");
     assert_eq!(again["unchanged"], 4);
     assert_eq!(hazard_count(&app, &park.supervisor).await, before);
+}
+
+async fn enterprise_lists_import_once_with_their_codes_checked(app: TestApp) {
+    let park = app.park().await;
+    let a = enterprise(&app, &park.admin, park.enterprise_a).await;
+    let new_code = credit_code("imported enterprise");
+    let list = |extra: &str| {
+        format!(
+            "园区企业名录,,,\n企业名称,统一社会信用代码,企业状态,联系人邮箱\n\
+             新材料科技有限公司,{new_code},试生产,\"safety@xcl.example.cn、boss@xcl.example.cn\"\n\
+             {},{},在产,\n{extra}",
+            a["name"].as_str().unwrap(),
+            a["credit_code"].as_str().unwrap().to_lowercase(),
+        )
+    };
+    let enterprises = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.get("/api/v1/enterprises?limit=500")
+                .token(&token)
+                .send()
+                .await
+                .expect(200)
+                .json["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let before = enterprises(&park.admin).await;
+
+    let bad = list("坏代码公司,91320500000000000X,注销,not-an-address\n");
+    let checked = import(
+        &app,
+        &park.admin,
+        "?kind=enterprises&dry_run=true",
+        "名录.csv",
+        bad.clone().into_bytes(),
+    )
+    .await
+    .expect(200)
+    .json;
+    assert_eq!(checked["kind"], "enterprises");
+    let statuses: Vec<&str> = checked["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["would_create", "unchanged", "error"],
+        "{checked}"
+    );
+    let columns: Vec<&str> = checked["results"][2]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        ["统一社会信用代码", "企业状态", "联系人邮箱"],
+        "{checked}"
+    );
+    import(
+        &app,
+        &park.admin,
+        "?kind=enterprises",
+        "名录.csv",
+        bad.into_bytes(),
+    )
+    .await
+    .expect_problem(422);
+    assert_eq!(enterprises(&park.admin).await, before, "nothing written");
+    // Enterprises are supervision's to register, not an expert's.
+    import(
+        &app,
+        &park.expert,
+        "?kind=enterprises",
+        "名录.csv",
+        list("").into_bytes(),
+    )
+    .await
+    .expect_problem(403);
+
+    let done = import(
+        &app,
+        &park.admin,
+        "?kind=enterprises",
+        "名录.csv",
+        list("").into_bytes(),
+    )
+    .await
+    .expect(201)
+    .json;
+    assert_eq!(
+        (done["created"].as_u64(), done["unchanged"].as_u64()),
+        (Some(1), Some(1)),
+        "{done}"
+    );
+    let id = done["results"][0]["enterprise_id"].as_str().unwrap();
+    let created = app
+        .get(&format!("/api/v1/enterprises/{id}"))
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(created["status"], "trial");
+    assert_eq!(created["credit_code"], new_code);
+    assert_eq!(
+        created["contact_emails"],
+        json!(["safety@xcl.example.cn", "boss@xcl.example.cn"])
+    );
+    assert_eq!(
+        done["results"][1]["enterprise_id"],
+        park.enterprise_a.to_string()
+    );
+    assert_eq!(enterprises(&park.admin).await, before + 1);
+
+    let again = import(
+        &app,
+        &park.admin,
+        "?kind=enterprises",
+        "名录.csv",
+        list("").into_bytes(),
+    )
+    .await
+    .expect(201)
+    .json;
+    assert_eq!(
+        (again["created"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let stored = app
+        .get(&format!("/api/v1/imports/{}", done["id"].as_str().unwrap()))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(stored["kind"], "enterprises");
+    assert_eq!(stored["results"], done["results"]);
 }

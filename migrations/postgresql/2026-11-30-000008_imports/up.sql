@@ -5,7 +5,7 @@
 
 CREATE TABLE imports (
     id TEXT PRIMARY KEY NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('hazards')),
+    kind TEXT NOT NULL CHECK (kind IN ('hazards', 'enterprises')),
     file_name TEXT NOT NULL,
     sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
     created_by TEXT NOT NULL REFERENCES users (id),
