@@ -1,7 +1,8 @@
 //! Faults an operator meets: PostgreSQL going away and coming back (staged
 //! by a proxy that cuts the line, so the shared server stays up), SIGTERM
-//! while a request and a mail are in flight, and two instances of the real
-//! binary on one PostgreSQL database.
+//! while a request and a mail are in flight, `kill -9` while a webhook
+//! delivery is in flight, and two instances of the real binary on one
+//! PostgreSQL database.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -857,4 +858,162 @@ async fn two_instances_share_one_postgres_and_send_each_mail_once() {
         let status = instance.exited(Duration::from_secs(40)).await;
         assert!(status.success(), "{status}:\n{}", instance.log());
     }
+}
+
+/// A webhook receiver that holds its first request unanswered (the
+/// delivery is in flight when the service dies) and answers `204` to the
+/// rest, recording each request's `webhook-id` and whether it was answered.
+#[derive(Default)]
+struct HangingReceiver {
+    /// (webhook-id, answered 2xx)
+    seen: std::sync::Mutex<Vec<(String, bool)>>,
+}
+
+async fn hang_first(
+    req: actix_web::HttpRequest,
+    state: actix_web::web::Data<HangingReceiver>,
+) -> actix_web::HttpResponse {
+    let id = req
+        .headers()
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let first = {
+        let mut seen = state.seen.lock().unwrap();
+        let first = seen.is_empty();
+        seen.push((id, !first));
+        first
+    };
+    if first {
+        sleep(Duration::from_secs(600)).await;
+    }
+    actix_web::HttpResponse::NoContent().finish()
+}
+
+/// `kill -9` while a webhook delivery is in flight: the event was
+/// committed with the hazard, so a restarted service delivers it once its
+/// lease has run out — the same `webhook-id` (receivers drop duplicates by
+/// it), answered once, and the delivery log says sent.
+#[actix_web::test]
+async fn a_webhook_in_flight_at_kill_9_is_delivered_after_restart() {
+    let dir = TempDir::new();
+    let receiver = actix_web::web::Data::new(HangingReceiver::default());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    let data = receiver.clone();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .route("/hook", actix_web::web::post().to(hang_first))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+
+    let vars: Vars = vec![
+        (
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/hazards.sqlite3", dir.0.display()),
+        ),
+        ("HT__STORAGE__DATA_DIR", dir.0.display().to_string()),
+        ("HT__ESCALATION__ENABLED", "true".into()),
+        ("HT__ESCALATION__INTERVAL_SECS", "1".into()),
+        ("HT__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true".into()),
+        ("HT__WEBHOOKS__TIMEOUT_SECS", "2".into()),
+    ];
+    migrate(&vars);
+    user_add(&vars, "admin@park.example.cn", "admin");
+    let [port] = free_ports();
+    let mut one = Instance::serve(&vars, &dir.0, port);
+    one.ready().await;
+    let admin = one.login("admin@park.example.cn").await;
+    let endpoint = one
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            &admin,
+            Some(&json!({"url": hook, "event_types": ["hazard.reported"]})),
+        )
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enterprise = one.create_enterprise(&admin, "Kilo Chemicals").await;
+    one.call(
+        Method::POST,
+        "/api/v1/hazards",
+        &admin,
+        Some(&general_hazard(enterprise.parse().unwrap())),
+    )
+    .await
+    .expect(201);
+
+    // The first attempt reaches the receiver and hangs there: kill -9 now.
+    let seen = &receiver.seen;
+    eventually(
+        "the first attempt arrived",
+        Duration::from_secs(30),
+        || async move { (!seen.lock().unwrap().is_empty()).then_some(()) },
+    )
+    .await;
+    let status = Command::new("kill")
+        .args(["-KILL", &one.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let killed = one.exited(Duration::from_secs(10)).await;
+    assert!(!killed.success(), "{killed}");
+
+    let mut two = Instance::serve(&vars, &dir.0, port);
+    two.ready().await;
+    let admin = two.login("admin@park.example.cn").await;
+    // The lease (twice the timeout and 30 s) runs out, then it goes again.
+    eventually(
+        "redelivered after the lease",
+        Duration::from_secs(90),
+        || async move {
+            seen.lock()
+                .unwrap()
+                .iter()
+                .any(|(_, answered)| *answered)
+                .then_some(())
+        },
+    )
+    .await;
+    let path = format!("/api/v1/webhooks/{endpoint}/deliveries");
+    let (two_ref, admin_ref, path) = (&two, &admin, &path);
+    let log = eventually(
+        "the log says delivered",
+        Duration::from_secs(30),
+        || async move {
+            let log = two_ref
+                .call(Method::GET, path, admin_ref, None)
+                .await
+                .expect(200)
+                .json;
+            (log["items"][0]["state"] == "sent").then_some(log)
+        },
+    )
+    .await;
+    sleep(Duration::from_secs(3)).await;
+    let seen = receiver.seen.lock().unwrap().clone();
+    let ids: BTreeSet<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "one event, one webhook-id: {seen:?}");
+    assert_eq!(
+        seen.iter().filter(|(_, answered)| *answered).count(),
+        1,
+        "answered once: {seen:?}"
+    );
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    two.terminate();
+    let status = two.exited(Duration::from_secs(40)).await;
+    assert!(status.success(), "{status}:\n{}", two.log());
 }
