@@ -29,6 +29,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::new::CreateHazard;
 use crate::domain::hazard::rules::closed_on_time;
 use crate::domain::hazard::{hazard_number, HazardLevel, HazardState};
+use crate::domain::inspection::check_source_rules;
 use crate::domain::ledger::{self, column_name, CellValue, Field, Layout};
 use crate::domain::park::Park;
 use crate::error::AppError;
@@ -552,6 +553,14 @@ struct Directory {
 }
 
 impl Directory {
+    /// An enterprise by credit code, else by name.
+    fn find(&self, named: &str) -> Option<Uuid> {
+        self.by_code
+            .get(&named.to_uppercase())
+            .or_else(|| self.by_name.get(named))
+            .copied()
+    }
+
     fn load(conn: &mut DbConnection) -> Result<Directory, AppError> {
         let all = enterprises::all(conn)?;
         Ok(Directory {
@@ -721,16 +730,41 @@ fn prepare(
     if category.is_empty() {
         problems.add(Field::Category, "不能为空");
     }
+    let checking = match row.text(Field::CheckingEnterprise) {
+        named if named.is_empty() => Ok(None),
+        named => directory.find(&named).map(Some).ok_or(named),
+    };
+    let checking = checking.unwrap_or_else(|named| {
+        problems.add(
+            Field::CheckingEnterprise,
+            format!("园区没有名为或信用代码为“{named}”的企业"),
+        );
+        None
+    });
     let (Some(enterprise), Some(source), Some(level), Some(found_on), Some(deadline)) =
         (enterprise, source, level, found_on, deadline)
     else {
         return Err(problems.0);
     };
+    if let Err(AppError::Validation { errors, .. }) =
+        check_source_rules(caller, source, enterprise, checking)
+    {
+        for message in errors.into_values() {
+            let reason = if message.starts_with("is required") {
+                "企业互查须写明做检查的企业".to_owned()
+            } else if message.starts_with("must differ") {
+                "做互查的企业须是另一家企业".to_owned()
+            } else {
+                "只有企业互查才填检查单位".to_owned()
+            };
+            problems.add(Field::CheckingEnterprise, reason);
+        }
+    }
     let found_at = at_noon(park, found_on).min(now.utc);
     let request = CreateHazard {
         enterprise_id: enterprise,
         source,
-        checking_enterprise_id: None,
+        checking_enterprise_id: checking,
         inspection_id: None,
         title,
         description: description.clone(),
@@ -973,7 +1007,7 @@ fn history(
         found_year: new.found_year,
         enterprise_id: new.enterprise_id.into(),
         source: new.source,
-        checking_enterprise_id: None,
+        checking_enterprise_id: new.checking_enterprise_id.map(Id::from),
         inspection_id: None,
         title: new.title,
         description: new.description,
@@ -1086,7 +1120,7 @@ pub fn annotated(bytes: &[u8], report: &ImportReport) -> Result<Table, AppError>
 }
 
 /// What each template column takes, for its 填写说明 sheet.
-const TEMPLATE_NOTES: [(&str, &str, &str); 20] = [
+const TEMPLATE_NOTES: [(&str, &str, &str); 21] = [
     ("隐患编号", "否", "台账自己的编号;再次导入同一编号的行不会重复建档。留空时按企业、发现时间、部位和描述识别同一条隐患"),
     ("企业名称", "与信用代码二选一", "须与园区已登记的企业名称一致"),
     ("统一社会信用代码", "与企业名称二选一", "18位统一社会信用代码,优先于企业名称"),
@@ -1107,6 +1141,7 @@ const TEMPLATE_NOTES: [(&str, &str, &str); 20] = [
     ("状态", "否", "已作废的行跳过;写已销号、已整改时须有整改完成时间或验收日期"),
     ("整改完成时间", "否", "有此日期或验收日期的隐患按已验收销号导入,历史按这些日期记录"),
     ("验收日期", "否", "不早于整改完成时间,不晚于今天"),
+    ("检查单位", "企业互查必填", "做互查的企业的名称或统一社会信用代码,须是另一家企业;其他检查类型不填"),
 ];
 
 /// The import template: the ledger's columns (those of the export) and a

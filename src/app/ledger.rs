@@ -10,8 +10,9 @@ use crate::db::{enterprises, DbConnection, Id};
 use crate::domain::park::{CodeLabel, Park};
 use crate::error::AppError;
 
-/// The ledger's columns, in order.
-pub const COLUMNS: [&str; 20] = [
+/// The ledger's columns, in order (a column added later goes last, so a
+/// reader by position keeps working).
+pub const COLUMNS: [&str; 21] = [
     "隐患编号",
     "企业名称",
     "统一社会信用代码",
@@ -32,6 +33,7 @@ pub const COLUMNS: [&str; 20] = [
     "状态",
     "整改完成时间",
     "验收日期",
+    "检查单位",
 ];
 
 /// The most rows one export holds: narrow the filters beyond.
@@ -108,5 +110,10 @@ fn row(h: Hazard, names: &HashMap<Id, (String, String)>, park: &Park) -> Vec<Cel
         Cell::Text(h.state.label_zh().to_owned()),
         day(h.submitted_at),
         day(h.closed_at),
+        text(
+            h.checking_enterprise_id
+                .and_then(|id| names.get(&id))
+                .map(|(name, _)| name.clone()),
+        ),
     ]
 }

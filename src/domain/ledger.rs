@@ -47,6 +47,8 @@ pub enum Field {
     Enterprise,
     CreditCode,
     Source,
+    /// A mutual check's checking enterprise (by name or credit code).
+    CheckingEnterprise,
     Level,
     MajorBasis,
     Category,
@@ -85,6 +87,9 @@ const HEADERS: &[(&str, Field)] = &[
     ("隐患来源", Field::Source),
     ("检查方式", Field::Source),
     ("排查类型", Field::Source),
+    ("检查单位", Field::CheckingEnterprise),
+    ("互查单位", Field::CheckingEnterprise),
+    ("检查企业", Field::CheckingEnterprise),
     ("隐患级别", Field::Level),
     ("隐患等级", Field::Level),
     ("级别", Field::Level),

@@ -198,7 +198,7 @@ pub async fn get_import(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// The import template: the export's twenty columns and a 填写说明 sheet.
+/// The import template: the export's twenty-one columns and a 填写说明 sheet.
 #[utoipa::path(
     get,
     path = "/api/v1/imports/template.xlsx",

@@ -62,7 +62,7 @@ async fn get_bytes(app: &TestApp, token: &str, path: &str) -> Vec<u8> {
 fn ledger(name_a: &str, code_b: &str, extra: &str) -> String {
     format!(
         "某化工园区2024年隐患排查治理台账,,,,,,,,,,,,,,,\n\
-         序号,隐患编号,企业名称,统一社会信用代码,检查类型,隐患级别,隐患类别,隐患内容,地点,排查日期,整改时限,整改措施,责任人,资金(元),整改完成时间,验收日期,状态\n\
+         序号,隐患编号,企业名称,统一社会信用代码,检查类型,隐患级别,隐患类别,隐患内容,地点,排查日期,整改时限,整改措施,责任人,资金(元),整改完成时间,验收日期,状态,检查单位\n\
          1,TZ-001,{name_a},,常驻专家检查,一般,物的不安全状态,储罐区可燃气体报警器失效,储罐区,2024/3/5,2024-03-20,更换报警器,李四,\"1,200.50\",2024.3.10,2024年3月12日,已销号\n\
          2,TZ-002,,{code_b},自查,一般隐患,管理缺陷,动火作业票未按规定审批,维修车间,45356,2024-04-30,重新培训,王五,,,,整改中\n\
          3,,{name_a},,园区检查,一般,人的不安全行为,巡检人员未佩戴安全帽,装置区,2024年5月6日,2024-05-20,,,,,,\n\
@@ -79,7 +79,12 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
         a["name"].as_str().unwrap(),
         b["credit_code"].as_str().unwrap(),
     );
-    let good = ledger(name_a, code_b, "");
+    // A mutual check names the enterprise that did the checking.
+    let mutual = format!(
+        "5,TZ-005,{name_a},,企业互查,一般,管理缺陷,互查发现的隐患,码头,2024-08-01,2024-08-15,,,,,,,{}\n",
+        b["name"].as_str().unwrap()
+    );
+    let good = ledger(name_a, code_b, &mutual);
     let before = hazard_count(&app, &park.supervisor).await;
 
     // Only supervision imports.
@@ -114,7 +119,13 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
         .collect();
     assert_eq!(
         statuses,
-        ["would_create", "would_create", "would_create", "skipped"],
+        [
+            "would_create",
+            "would_create",
+            "would_create",
+            "skipped",
+            "would_create"
+        ],
         "{dry}"
     );
     assert_eq!(dry["results"][0]["row"], 3, "rows as the file numbers them");
@@ -130,7 +141,10 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
     let bad = ledger(
         name_a,
         code_b,
-        "5,TZ-005,没有这家公司,,上级检查,一般,管理缺陷,x,y,2024-02-30,2024-03-01,,,,,,\n",
+        &format!(
+            "{mutual}6,TZ-006,没有这家公司,,上级检查,一般,管理缺陷,x,y,2024-02-30,2024-03-01,,,,,,\n\
+             7,TZ-007,{name_a},,互查,一般,管理缺陷,没写检查单位,码头,2024-08-02,2024-08-15\n"
+        ),
     );
     let checked = import(
         &app,
@@ -142,8 +156,12 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
     .await
     .expect(200)
     .json;
-    assert_eq!(checked["errors"], 1);
-    let errors = &checked["results"][4]["errors"];
+    assert_eq!(checked["errors"], 2);
+    assert_eq!(
+        checked["results"][6]["errors"],
+        json!([{"column": "检查单位", "reason": "企业互查须写明做检查的企业"}])
+    );
+    let errors = &checked["results"][5]["errors"];
     let columns: Vec<&str> = errors
         .as_array()
         .unwrap()
@@ -167,7 +185,7 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
     .await
     .expect_problem(422)
     .json;
-    assert!(refused["errors"]["第7行.企业名称"].is_string(), "{refused}");
+    assert!(refused["errors"]["第8行.企业名称"].is_string(), "{refused}");
     assert_eq!(
         hazard_count(&app, &park.supervisor).await,
         before,
@@ -206,13 +224,21 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
         .map(ToString::to_string)
         .collect();
     assert_eq!(header.last().unwrap(), "错误原因");
-    let last = range.rows().next_back().unwrap();
+    let reasons: Vec<String> = range
+        .rows()
+        .map(|row| row.last().unwrap().to_string())
+        .collect();
     assert!(
-        last.last().unwrap().to_string().contains("企业名称"),
-        "{last:?}"
+        reasons[reasons.len() - 2].contains("企业名称"),
+        "{reasons:?}"
     );
+    assert!(
+        reasons[reasons.len() - 1].contains("检查单位"),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[1], "", "a good row has no reason");
 
-    // The real run: three hazards, the voided row skipped.
+    // The real run: four hazards, the voided row skipped.
     let done = import(
         &app,
         &park.supervisor,
@@ -225,7 +251,7 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
     let report = done.json;
     assert_eq!(
         (report["created"].as_u64(), report["skipped"].as_u64()),
-        (Some(3), Some(1))
+        (Some(4), Some(1))
     );
     let id = report["id"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -240,7 +266,7 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
         .expect(200)
         .json;
     assert_eq!(stored["results"], report["results"]);
-    assert_eq!(hazard_count(&app, &park.supervisor).await, before + 3);
+    assert_eq!(hazard_count(&app, &park.supervisor).await, before + 4);
 
     // A rectified row is a closed hazard with its history at its dates,
     // each step an entered record of the import.
@@ -302,6 +328,19 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
     assert_eq!(open["enterprise_id"], park.enterprise_b.to_string());
     assert_eq!(&open["found_at"].as_str().unwrap()[..10], "2024-03-05");
     assert_eq!(open["source"], "self_check");
+    let mutual_id = report["results"][4]["hazard_id"].as_str().unwrap();
+    let mutual = app
+        .get(&format!("/api/v1/hazards/{mutual_id}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(mutual["source"], "mutual_check");
+    assert_eq!(
+        mutual["checking_enterprise_id"],
+        park.enterprise_b.to_string()
+    );
 
     // The same file again creates nothing, and says so per row.
     let again = import(&app, &park.supervisor, "", "台账.csv", good.into_bytes())
@@ -310,13 +349,13 @@ async fn a_ledger_imports_all_or_nothing_and_once(app: TestApp) {
         .json;
     assert_eq!(
         (again["created"].as_u64(), again["unchanged"].as_u64()),
-        (Some(0), Some(3))
+        (Some(0), Some(4))
     );
     assert_eq!(
         again["results"][0]["hazard_number"],
         report["results"][0]["hazard_number"]
     );
-    assert_eq!(hazard_count(&app, &park.supervisor).await, before + 3);
+    assert_eq!(hazard_count(&app, &park.supervisor).await, before + 4);
 }
 
 /// A stored zip whose directory says its one part inflates to `claimed`

@@ -51,7 +51,8 @@ async fn the_ledger_exports_what_the_list_selects(app: TestApp) {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(headers.len(), 20);
+    assert_eq!(headers.len(), 21);
+    assert_eq!(headers[20], "检查单位", "a later column goes last");
     assert_eq!(&headers[..3], ["隐患编号", "企业名称", "统一社会信用代码"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
