@@ -1,5 +1,5 @@
-// The wall screen: polls /api/v1/stats/overview with If-None-Match and
-// redraws only when the figures change. The display key comes in the
+// The wall screen: polls /api/v1/stats/overview (?year= passed on) with
+// If-None-Match and redraws only when the figures change. The display key comes in the
 // address (#key=…) once and is kept in sessionStorage, never in a cookie
 // or localStorage. Every text is set with textContent.
 
@@ -10,7 +10,12 @@ if (params.get("key")) {
   history.replaceState(null, "", location.pathname + location.search);
 }
 const key = sessionStorage.getItem(KEY);
-const seconds = Math.max(2, Number(new URLSearchParams(location.search).get("interval")) || 15);
+const query = new URLSearchParams(location.search);
+const seconds = Math.max(2, Number(query.get("interval")) || 15);
+// ?year=2024 shows one year's hazards; by default all of them, with this
+// year's months.
+const year = /^\d{4}$/.test(query.get("year") || "") ? query.get("year") : null;
+const overview = year ? `/api/v1/stats/overview?year=${year}` : "/api/v1/stats/overview";
 
 const SOURCES = {
   self_check: "企业自查",
@@ -26,6 +31,13 @@ const GRADES = [
   ["blue", "蓝色(低风险)"],
   ["not_assessed", "未评估"],
 ];
+
+const STATES = {
+  reported: "待制定方案",
+  rectifying: "整改中",
+  pending_acceptance: "待验收",
+  closed: "已销号",
+};
 
 const $ = (selector) => document.querySelector(selector);
 let etag = null;
@@ -91,13 +103,42 @@ function draw(o) {
         })
       : [element("li", "无逾期隐患")]),
   );
+
+  // This year's hazards, month by month.
+  const months = o.found_per_month.months;
+  const highest = Math.max(1, ...months);
+  $("#months-title").textContent = `${o.found_per_month.year}年各月发现隐患`;
+  $("#months").replaceChildren(
+    ...months.map((n, i) => {
+      const item = element("li", undefined, { "aria-label": `${i + 1}月 ${n} 条` });
+      // The count sits on its column; the tallest column leaves it room.
+      const slot = element("span", undefined, { class: "slot", "aria-hidden": "true" });
+      const column = element("span", undefined, { class: "column" });
+      column.style.height = `${(85 * n) / highest}%`;
+      slot.append(element("span", n, { class: "count" }), column);
+      item.append(slot, element("span", `${i + 1}月`, { class: "month" }));
+      return item;
+    }),
+  );
+
+  $("#majors").replaceChildren(
+    ...(o.newest_major.length
+      ? o.newest_major.map((m) => {
+          const item = element("li", undefined, { "data-state": m.state });
+          const what = element("span");
+          what.append(element("strong", m.enterprise_name), element("small", ` ${m.number} · ${m.found_on}`));
+          item.append(what, element("span", STATES[m.state] ?? m.state, { class: "state" }));
+          return item;
+        })
+      : [element("li", "暂无重大隐患")]),
+  );
 }
 
 async function poll() {
   const headers = { Authorization: `Bearer ${key}` };
   if (etag) headers["If-None-Match"] = etag;
   try {
-    const answer = await fetch("/api/v1/stats/overview", { headers, cache: "no-store" });
+    const answer = await fetch(overview, { headers, cache: "no-store" });
     if (answer.status === 304) {
       status(`已是最新 · ${new Date().toLocaleTimeString("zh-CN")}`);
     } else if (answer.ok) {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -79,6 +79,31 @@ pub struct Overview {
     /// Enterprises per grade today (the park's figures; absent for an
     /// enterprise contact).
     pub enterprises_per_grade: Option<GradeCounts>,
+    /// Hazards found in each month (January first, voided ones excluded)
+    /// of `year`, or of the current year when no year is asked for.
+    pub found_per_month: FoundPerMonth,
+    /// The five newest major hazards (voided ones excluded), newest first.
+    pub newest_major: Vec<MajorHazardBrief>,
+}
+
+/// Hazards found per month of one year.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FoundPerMonth {
+    pub year: i32,
+    /// Twelve counts, January to December.
+    pub months: Vec<i64>,
+}
+
+/// A major hazard as a wall screen shows it: no description, no people.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MajorHazardBrief {
+    pub number: String,
+    pub enterprise_name: String,
+    /// The park-local day it was found.
+    pub found_on: NaiveDate,
+    pub state: HazardState,
+    /// The category code.
+    pub category: String,
 }
 
 /// The overview of the hazards found in `year` (all years when `None`) of
@@ -87,6 +112,7 @@ pub struct Overview {
 pub fn overview(
     conn: &mut DbConnection,
     today: NaiveDate,
+    park_zone: chrono_tz::Tz,
     year: Option<i32>,
     enterprise_id: Option<Uuid>,
     park_wide: bool,
@@ -107,6 +133,31 @@ pub fn overview(
     } else {
         None
     };
+
+    let month_year = year.unwrap_or_else(|| today.year());
+    let mut months = vec![0i64; 12];
+    let in_year = GroupFilter {
+        found_year: Some(month_year),
+        ..filter.clone()
+    };
+    for (month, n) in stats::found_per_month(conn, &in_year)? {
+        if let Some(slot) = usize::try_from(month - 1)
+            .ok()
+            .and_then(|i| months.get_mut(i))
+        {
+            *slot += n;
+        }
+    }
+    let newest_major = stats::newest_major(conn, &filter, 5)?
+        .into_iter()
+        .map(|m| MajorHazardBrief {
+            number: m.number,
+            enterprise_name: names.get(&m.enterprise_id).cloned().unwrap_or_default(),
+            found_on: local_day(m.found_at, park_zone),
+            state: m.state,
+            category: m.category,
+        })
+        .collect();
 
     let mut tally = Tally::default();
     for g in &groups {
@@ -138,7 +189,18 @@ pub fn overview(
         by_grade,
         by_enterprise: enterprise_list(by_enterprise, &names, &grades)?,
         enterprises_per_grade: per_grade,
+        found_per_month: FoundPerMonth {
+            year: month_year,
+            months,
+        },
+        newest_major,
     })
+}
+
+/// The park-local day of a UTC instant.
+fn local_day(at: chrono::NaiveDateTime, zone: chrono_tz::Tz) -> NaiveDate {
+    use chrono::TimeZone;
+    zone.from_utc_datetime(&at).date_naive()
 }
 
 /// The current grade of the enterprise `id`, if assessed.

@@ -227,3 +227,70 @@ pub fn change_marker(conn: &mut DbConnection) -> Result<String, AppError> {
         show(assessment)
     ))
 }
+
+#[derive(QueryableByName)]
+struct MonthCount {
+    #[diesel(sql_type = Integer)]
+    found_month: i32,
+    #[diesel(sql_type = BigInt)]
+    hazards: i64,
+}
+
+/// Hazards found in each park-local month of `filter.found_year` (voided
+/// ones excluded): (month 1–12, count), months without any left out.
+pub fn found_per_month(
+    conn: &mut DbConnection,
+    filter: &GroupFilter,
+) -> Result<Vec<(i32, i64)>, AppError> {
+    let sql = format!(
+        "SELECT h.found_month, COUNT(*) AS hazards FROM hazards h \
+         WHERE {} AND h.state <> 'voided' GROUP BY h.found_month",
+        where_clause(filter, "h")
+    );
+    let rows: Vec<MonthCount> = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.found_month, r.hazards))
+        .collect())
+}
+
+/// What a wall screen shows of a major hazard.
+#[derive(Debug, Clone, Queryable)]
+pub struct MajorBrief {
+    pub number: String,
+    pub enterprise_id: Id,
+    pub found_at: NaiveDateTime,
+    pub state: HazardState,
+    pub category: String,
+}
+
+/// The newest major hazards `filter` covers (voided ones excluded).
+pub fn newest_major(
+    conn: &mut DbConnection,
+    filter: &GroupFilter,
+    limit: i64,
+) -> Result<Vec<MajorBrief>, AppError> {
+    let mut query = hazards::table
+        .filter(hazards::level.eq(HazardLevel::Major))
+        .filter(hazards::state.ne(HazardState::Voided))
+        .select((
+            hazards::number,
+            hazards::enterprise_id,
+            hazards::found_at,
+            hazards::state,
+            hazards::category,
+        ))
+        .order((hazards::found_at.desc(), hazards::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(year) = filter.found_year {
+        query = query.filter(hazards::found_year.eq(year));
+    }
+    if let Some(id) = filter.enterprise_id {
+        query = query.filter(hazards::enterprise_id.eq(id));
+    }
+    Ok(query.load(conn)?)
+}

@@ -110,12 +110,13 @@ pub async fn overview(
         return Ok(answer(&tag, "application/json", &body));
     }
     let today = state.park.now().park_today;
+    let zone = state.park.time_zone;
     let year = query.year;
     let park_wide = caller.scope().is_none();
     let _turn = state.figures.turn().await?;
     let overview = state
         .db
-        .run(move |conn| stats::overview(conn, today, year, enterprise_id, park_wide))
+        .run(move |conn| stats::overview(conn, today, zone, year, enterprise_id, park_wide))
         .await?;
     let body = serde_json::to_vec(&overview).map_err(|e| AppError::Internal(e.into()))?;
     let body = state.figures.put(tag.clone(), body);

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{general_hazard, TestApp};
+use crate::helpers::{general_hazard, major_hazard, TestApp};
 
 backend_tests!(the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked);
 
@@ -61,6 +61,9 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         app.report(&park.expert, general_hazard(park.enterprise_a))
             .await;
     }
+    let major = app
+        .report(&park.supervisor, major_hazard(park.enterprise_b))
+        .await;
     let issued = app
         .post("/api/v1/display-keys")
         .token(&park.admin)
@@ -75,7 +78,21 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     let key = issued["key"].as_str().unwrap();
     let url = format!("{}/app/dashboard#key={key}", app.address);
     let dom = rendered(url.clone()).await;
-    assert!(dom.contains(r#"data-figure="open">2<"#), "{dom}");
+    assert!(dom.contains(r#"data-figure="open">3<"#), "{dom}");
+    // This month's column counts all three; the newest major hazard is
+    // listed by number, enterprise and state, and nothing more of it.
+    let month = chrono::Datelike::month(&app.state.park.now().park_today);
+    assert!(
+        dom.contains(&format!(r#"aria-label="{month}月 3 条""#)),
+        "{dom}"
+    );
+    let number = major["number"].as_str().unwrap();
+    assert!(dom.contains(number), "{dom}");
+    assert!(dom.contains("待制定方案"), "{dom}");
+    assert!(
+        !dom.contains(major["description"].as_str().unwrap()),
+        "no details"
+    );
     assert!(
         dom.contains("蓝色(低风险)"),
         "grade colours carry their names"
