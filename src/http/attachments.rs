@@ -715,19 +715,13 @@ pub async fn download_attachment(
         .db
         .run(move |conn| visible_attachment(conn, &caller, id))
         .await?;
-    let etag = format!("\"{}\"", attachment.sha256);
-    if none_match(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
-    }
     let file = StoredFile {
         what: format!("attachment {}", attachment.id),
         sha256: attachment.sha256,
         content_type: attachment.content_type,
         file_name: attachment.file_name,
     };
-    file_response(&state, file, etag).await
+    file_response(&state, &req, file).await
 }
 
 /// A file in the blob store as a record names it.
@@ -739,14 +733,20 @@ pub(crate) struct StoredFile {
     pub(crate) file_name: String,
 }
 
-/// The bytes a record names, with their type, name and `ETag`. A record
-/// whose blob is missing is an internal error, never a `404`: the record
-/// says the file exists.
+/// The bytes a record names, with their type, name and their SHA-256 as
+/// `ETag` (`If-None-Match` → `304`). A record whose blob is missing is an
+/// internal error, never a `404`: the record says the file exists.
 pub(crate) async fn file_response(
     state: &AppState,
+    req: &HttpRequest,
     file: StoredFile,
-    etag: String,
 ) -> Result<HttpResponse, AppError> {
+    let etag = format!("\"{}\"", file.sha256);
+    if none_match(req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
     let blob = state
         .evidence
         .blobs()

@@ -18,7 +18,6 @@ use crate::domain::checklist::{
 };
 use crate::error::AppError;
 use crate::http::attachments::{self, FileLimit, FormParts, StoredFile};
-use crate::http::conditional::none_match;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -487,17 +486,11 @@ pub async fn download_photo(
         .db
         .run(move |conn| app::checklists::visible_photo(conn, &caller, id))
         .await?;
-    let etag = format!("\"{}\"", photo.sha256);
-    if none_match(&req, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((actix_web::http::header::ETAG, etag))
-            .finish());
-    }
     let file = StoredFile {
         what: format!("checklist photo {}", photo.id),
         sha256: photo.sha256,
         content_type: photo.content_type,
         file_name: photo.file_name,
     };
-    attachments::file_response(&state, file, etag).await
+    attachments::file_response(&state, &req, file).await
 }
