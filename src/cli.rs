@@ -120,6 +120,10 @@ pub enum DemoCommand {
         /// (benchmarks); the other figures stay as published.
         #[arg(long)]
         hazards: Option<usize>,
+        /// Also create one account per role (admin, supervisor, expert, an
+        /// enterprise contact, viewer) and print their passwords, once.
+        #[arg(long)]
+        with_accounts: bool,
     },
 }
 
@@ -187,8 +191,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Report { command } => run_report(settings, command)?,
         Command::Demo {
-            command: DemoCommand::Load { hazards },
-        } => load_demo(settings, hazards)?,
+            command:
+                DemoCommand::Load {
+                    hazards,
+                    with_accounts,
+                },
+        } => load_demo(settings, hazards, with_accounts)?,
         Command::Import {
             command:
                 ImportCommand::Hazards {
@@ -269,7 +277,11 @@ fn run_report(settings: Settings, command: ReportCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
+fn load_demo(
+    settings: Settings,
+    hazards: Option<usize>,
+    with_accounts: bool,
+) -> anyhow::Result<()> {
     let state = build_state(settings)?;
     state.db.migrate()?;
     let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -285,6 +297,48 @@ fn load_demo(settings: Settings, hazards: Option<usize>) -> anyhow::Result<()> {
         loaded.hazards,
         loaded.events
     );
+    if with_accounts {
+        demo_accounts(&state.db)?;
+    }
+    Ok(())
+}
+
+/// One account per role on the demo park, with a fresh password each,
+/// printed here once (only their hashes are stored).
+fn demo_accounts(db: &crate::db::Db) -> anyhow::Result<()> {
+    use rand::distributions::{Alphanumeric, DistString};
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let enterprise = crate::db::enterprises::all(&mut conn)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .next()
+        .context("the demo park has no enterprise")?;
+    drop(conn);
+    println!("demo accounts (the passwords are shown only now):");
+    for (role, enterprise_id) in [
+        ("admin", None),
+        ("supervisor", None),
+        ("expert", None),
+        ("enterprise", Some(enterprise.id.uuid())),
+        ("viewer", None),
+    ] {
+        let email = format!("{role}@demo.park.example.cn");
+        let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
+        add_user(
+            db,
+            &email,
+            role,
+            enterprise_id,
+            None,
+            &SecretString::from(password.clone()),
+        )?;
+        let of = if enterprise_id.is_some() {
+            format!(" ({})", enterprise.name)
+        } else {
+            String::new()
+        };
+        println!("  {role:<10} {email:<34} {password}{of}");
+    }
     Ok(())
 }
 

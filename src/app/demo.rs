@@ -2,7 +2,9 @@
 //! park published for 2024 (`reference/park-2024.json`) — its enterprises
 //! and their grades, and every hazard found that year with a plausible
 //! source, level, category, month and rectification history — so that
-//! `report yearly 2024` states them.
+//! `report yearly 2024` states them — and a slice of the current year's
+//! work in progress (open, overdue, pending acceptance and major items),
+//! so a dashboard opened on a fresh demo has something to show.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use diesel::prelude::*;
@@ -277,6 +279,7 @@ pub fn load_scaled(
     settings: &Settings,
     hazards: Option<usize>,
 ) -> Result<Loaded, AppError> {
+    let now = crate::clock::now_utc();
     let published = published()?;
     let time_zone = settings.park.time_zone().map_err(AppError::Internal)?;
     let thresholds = settings.grading.thresholds().map_err(AppError::Internal)?;
@@ -293,8 +296,9 @@ pub fn load_scaled(
             actors.supervisor,
         )?;
         let (total, rectified) = hazard_counts(&published.hazards, hazards);
-        let written = insert_hazards(conn, &mut draw, &actors, &park, total, rectified)?;
+        let mut written = insert_hazards(conn, &mut draw, &actors, &park, total, rectified)?;
         insert_number_counter(conn, draw.year, total)?;
+        written += insert_current_slice(conn, &mut draw, &actors, &park, now)?;
         Ok(Loaded {
             enterprises: park.ids.len(),
             graded: park.graded,
@@ -828,6 +832,215 @@ impl Finder<'_> {
             });
         }
     }
+}
+
+/// Where a hazard of the current slice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Planned, its deadline ahead.
+    Open,
+    /// Planned, its deadline passed, not submitted.
+    Overdue,
+    /// Submitted, waiting for acceptance.
+    Pending,
+    /// A major hazard being rectified.
+    MajorOpen,
+    Closed,
+}
+
+/// The current slice: how many hazards stand where.
+const SLICE: [(Standing, usize); 5] = [
+    (Standing::Open, 14),
+    (Standing::Overdue, 5),
+    (Standing::Pending, 4),
+    (Standing::MajorOpen, 2),
+    (Standing::Closed, 12),
+];
+
+/// This year's work in progress, found in the last weeks (not before 1
+/// January): nothing when the published year is the current one.
+fn insert_current_slice(
+    conn: &mut DbConnection,
+    draw: &mut Draw,
+    actors: &Actors,
+    park: &Park,
+    now: NaiveDateTime,
+) -> Result<Written, AppError> {
+    let today = draw.local_day(now);
+    let year = today.year();
+    let Some(new_year) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+        return Ok(Written::default());
+    };
+    if year <= draw.year {
+        return Ok(Written::default());
+    }
+    let mut batch = HazardBatch::with_capacity(SLICE.iter().map(|(_, n)| n).sum());
+    let mut seq = 0;
+    for (standing, count) in SLICE {
+        for _ in 0..count {
+            seq += 1;
+            let age = match standing {
+                Standing::Overdue => draw.rng.gen_range(15..40),
+                Standing::Closed => draw.rng.gen_range(20..60),
+                _ => draw.rng.gen_range(1..15),
+            };
+            let found_on = (today - Duration::days(age)).max(new_year);
+            let hour = draw.rng.gen_range(8..17);
+            let deadline = match standing {
+                Standing::Overdue => (found_on + Duration::days(7)).min(today - Duration::days(1)),
+                Standing::Closed => found_on + Duration::days(draw.rng.gen_range(7..30)),
+                _ => today + Duration::days(draw.rng.gen_range(3..30)),
+            }
+            .max(found_on);
+            let found_at = draw
+                .utc(found_on.and_hms_opt(hour, 0, 0).unwrap_or_default())
+                .min(now - Duration::hours(3));
+            let planned_at = (found_at + Duration::hours(1)).min(now - Duration::hours(2));
+            let submitted_at = match standing {
+                Standing::Pending => Some((now - Duration::hours(1)).max(planned_at)),
+                Standing::Closed => Some(
+                    (found_at + Duration::days(rng_days(draw, deadline, found_on)))
+                        .min(now - Duration::hours(1))
+                        .max(planned_at),
+                ),
+                _ => None,
+            };
+            let closed_at = (standing == Standing::Closed)
+                .then(|| submitted_at.map(|at| (at + Duration::hours(20)).min(now).max(at)))
+                .flatten();
+            let state = match standing {
+                Standing::Pending => HazardState::PendingAcceptance,
+                Standing::Closed => HazardState::Closed,
+                _ => HazardState::Rectifying,
+            };
+            let major = standing == Standing::MajorOpen;
+            let mut finding = draw_finding(&mut draw.rng);
+            finding.major = major;
+            let enterprise = *pick(&mut draw.rng, &park.weighted);
+            let source = *pick(&mut draw.rng, &SOURCES);
+            let id = draw.id_at(found_at);
+            let expert = actors.expert;
+            let events: Vec<(
+                &str,
+                Option<HazardState>,
+                HazardState,
+                NaiveDateTime,
+                Id,
+                Role,
+            )> = [
+                Some((
+                    "report",
+                    None,
+                    HazardState::Reported,
+                    found_at,
+                    expert,
+                    Role::Expert,
+                )),
+                Some((
+                    "plan",
+                    Some(HazardState::Reported),
+                    HazardState::Rectifying,
+                    planned_at,
+                    expert,
+                    Role::Expert,
+                )),
+                submitted_at.map(|at| {
+                    (
+                        "submit",
+                        Some(HazardState::Rectifying),
+                        HazardState::PendingAcceptance,
+                        at,
+                        expert,
+                        Role::Expert,
+                    )
+                }),
+                closed_at.map(|at| {
+                    (
+                        "accept",
+                        Some(HazardState::PendingAcceptance),
+                        HazardState::Closed,
+                        at,
+                        actors.supervisor,
+                        Role::Supervisor,
+                    )
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let updated_at = events.last().map_or(found_at, |e| e.3);
+            for (n, (action, from, to, at, actor, role)) in events.iter().enumerate() {
+                batch.events.push(HazardEvent {
+                    id: draw.id_at(*at),
+                    hazard_id: id,
+                    seq: i32::try_from(n + 1).unwrap_or(1),
+                    action: (*action).into(),
+                    actor_id: *actor,
+                    actor_role: *role,
+                    from_state: *from,
+                    to_state: *to,
+                    occurred_at: *at,
+                    recorded_at: *at,
+                    note: None,
+                    details: "{}".into(),
+                    entered_late: false,
+                });
+            }
+            let rng = &mut draw.rng;
+            batch.hazards.push(Hazard {
+                id,
+                number: hazard_number(year, seq),
+                found_year: year,
+                enterprise_id: park.ids[enterprise],
+                source,
+                checking_enterprise_id: park.checker(source, enterprise),
+                inspection_id: None,
+                title: finding.title.into(),
+                description: format!("{}(演示数据)", finding.title),
+                location: format!("{}号装置区", rng.gen_range(1..9)),
+                category: finding.category.into(),
+                specialty: Some(finding.specialty.into()),
+                level: if major {
+                    HazardLevel::Major
+                } else {
+                    HazardLevel::General
+                },
+                major_basis_code: major.then(|| rng.gen_range(1..=20)),
+                listing_ordering_body: None,
+                listing_listed_on: None,
+                found_at,
+                found_by: expert,
+                deadline,
+                state,
+                version: i64::try_from(events.len()).unwrap_or(1),
+                plan_measures: Some("按整改方案落实整改措施".into()),
+                plan_responsible_person: Some("安全主管".into()),
+                plan_funds_fen: Some(rng.gen_range(0..2_000_000)),
+                plan_contingency: Some("整改期间落实临时管控措施".into()),
+                planned_at: Some(planned_at),
+                planned_by: Some(expert),
+                submitted_at,
+                closed_at,
+                voided_at: None,
+                created_at: found_at,
+                updated_at,
+                evidence_before: 0,
+                evidence_after: 0,
+                found_month: i32::try_from(found_on.month()).unwrap_or(0),
+                closed_on_time: closed_at
+                    .map(|_| closed_on_time(submitted_at.map(|at| draw.local_day(at)), deadline)),
+            });
+        }
+    }
+    insert_number_counter(conn, year, usize::try_from(seq).unwrap_or(0))?;
+    batch.flush(conn)
+}
+
+/// Days from found to submitted for a closed item of the slice: mostly
+/// within the time allowed.
+fn rng_days(draw: &mut Draw, deadline: NaiveDate, found_on: NaiveDate) -> i64 {
+    let allowed = (deadline - found_on).num_days().max(1);
+    draw.rng.gen_range(1..=allowed)
 }
 
 /// What was found: major or not, its specialty, category and title.

@@ -218,3 +218,78 @@ fn an_unknown_database_scheme_is_refused_with_a_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unsupported scheme"), "{stderr}");
 }
+
+/// `demo load --with-accounts`: the published year, this year's work in
+/// progress, and one account per role whose printed password signs in;
+/// without the flag there is no account that can sign in.
+#[test]
+fn demo_load_with_accounts_prints_passwords_that_work() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}/demo.sqlite3", dir.0.display());
+    let out = binary()
+        .args(["demo", "load", "--with-accounts"])
+        .env("HT__DATABASE__URL", &url)
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let accounts: Vec<(String, String, String)> = stdout
+        .lines()
+        .filter(|l| l.contains("@demo.park.example.cn"))
+        .map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            (
+                parts[0].to_owned(),
+                parts[1].to_owned(),
+                parts[2].to_owned(),
+            )
+        })
+        .collect();
+    let roles: Vec<&str> = accounts.iter().map(|(role, _, _)| role.as_str()).collect();
+    assert_eq!(
+        roles,
+        ["admin", "supervisor", "expert", "enterprise", "viewer"],
+        "{stdout}"
+    );
+
+    let mut settings = hazard_tracker::settings::Settings::load_from(std::path::Path::new(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+    ))
+    .unwrap();
+    settings.database.url = url;
+    let db = hazard_tracker::db::Db::connect(&settings.database).unwrap();
+    let mut conn = db.get().unwrap();
+    for (role, email, password) in &accounts {
+        let user = hazard_tracker::db::users::find_by_email(&mut conn, email)
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.role.to_string(), *role);
+        assert!(user.active);
+        assert!(hazard_tracker::app::auth::verify_password(
+            &secrecy::SecretString::from(password.clone()),
+            Some(&user.password_hash)
+        ));
+        assert!(!user.password_hash.contains(password.as_str()));
+        assert_eq!(user.enterprise_id.is_some(), role == "enterprise");
+    }
+
+    // This year's slice: open, overdue, pending and major items.
+    let today = chrono::Utc::now().date_naive();
+    let overview = hazard_tracker::app::stats::overview(
+        &mut conn,
+        today,
+        chrono_tz::Asia::Shanghai,
+        None,
+        None,
+        true,
+    )
+    .unwrap();
+    assert!(overview.totals.open > 0 && overview.totals.pending_acceptance > 0);
+    assert!(overview.major_open > 0);
+    assert!(overview.found_per_month.months.iter().sum::<i64>() > 0);
+}
