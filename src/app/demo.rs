@@ -848,6 +848,16 @@ enum Standing {
     Closed,
 }
 
+/// One step of a slice hazard's history: action, from, to, when, who, as.
+type SliceStep = (
+    &'static str,
+    Option<HazardState>,
+    HazardState,
+    NaiveDateTime,
+    Id,
+    Role,
+);
+
 /// The current slice: how many hazards stand where.
 const SLICE: [(Standing, usize); 5] = [
     (Standing::Open, 14),
@@ -920,14 +930,7 @@ fn insert_current_slice(
             let source = *pick(&mut draw.rng, &SOURCES);
             let id = draw.id_at(found_at);
             let expert = actors.expert;
-            let events: Vec<(
-                &str,
-                Option<HazardState>,
-                HazardState,
-                NaiveDateTime,
-                Id,
-                Role,
-            )> = [
+            let events: Vec<SliceStep> = [
                 Some((
                     "report",
                     None,
