@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ledger import at the published scale (issue #15 part 1): the 2024 demo
 # park written out as a ledger (6,644 rows, `GET /api/v1/hazards/export`)
-# and an enterprise list, imported into an empty database on each backend
+# (found_year=2024) and an enterprise list, imported into an empty database on each backend
 # with `import enterprises` and `import hazards`: wall time and peak RSS of
 # the import, then `report yearly 2024` read back (found and rectified),
 # then the same ledger imported again (nothing created).
@@ -42,7 +42,7 @@ trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/token" -H 'content-type: application/json' \
   -d "{\"email\":\"bench-admin@park.example.cn\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/hazards/export?format=xlsx" -o "$WORK/ledger.xlsx"
+curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/hazards/export?format=xlsx&found_year=2024" -o "$WORK/ledger.xlsx"
 python3 - "$port" "$token" "$WORK/enterprises.csv" <<'PY'
 import csv, json, sys, urllib.request
 port, token, out = sys.argv[1:]

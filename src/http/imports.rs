@@ -69,7 +69,11 @@ pub struct ImportForm {
     params(ImportQuery),
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "A dry run's report (or, format=xlsx, the annotated workbook)", body = ImportReport),
+        (status = 200, description = "A dry run's report (or, format=xlsx, the annotated workbook)",
+         content(
+             (ImportReport = "application/json"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+         )),
         (status = 201, description = "Imported", body = ImportReport, headers(("Location" = String))),
         (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
@@ -205,8 +209,11 @@ pub async fn get_import(
     tag = "imports",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The template workbook",
-         content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 200, description = "The template workbook (an XLSX file; clients that only know files may read it as application/octet-stream)",
+         content(
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+             (Vec<u8> = "application/octet-stream")
+         )),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
