@@ -4,8 +4,8 @@ accounts created through the API, a hazard reported, planned, evidenced,
 submitted and accepted, its events read, its photo downloaded, and the
 yearly report fetched. Then the second round's parts: a checklist run whose
 failed item becomes a major hazard, its dossier and 挂牌督办 to 摘牌, the
-filings, the change feed, the ledger export and a wall screen's display
-key. Any missing argument, any response the generated
+filings, the change feed, the ledger export imported back and a wall
+screen's display key. Any missing argument, any response the generated
 models cannot read, or any unexpected status fails the run.
 
 Usage: python3 drive_hazard.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD
@@ -46,12 +46,15 @@ from ht_client.api.hazards import (
     record_listing_resumption,
     submit_hazard,
 )
+from ht_client.api.imports import create_import, get_import, get_import_template
 from ht_client.api.inspections import create_inspection
 from ht_client.api.reference import get_vocabularies
 from ht_client.api.stats import get_overview, get_yearly_report
 from ht_client.api.users import create_user
 from ht_client.models import (
     Ageing,
+    ImportForm,
+    ImportReport,
     AssessmentInput,
     AssessorKind,
     AuthorityLevel,
@@ -389,6 +392,30 @@ def second_round(base, admin, expert, supervisor, contact, enterprise, vocabular
     assert any(c.hazard_id == major.id for c in changes.items), len(changes.items)
     ledger = export_hazards.sync_detailed(client=contact)
     assert ledger.status_code == 200 and ledger.content[:2] == b"PK", ledger.status_code
+
+    # The ledger goes back in: a dry run, then the import, which finds
+    # every row there already.
+    template = get_import_template.sync_detailed(client=supervisor)
+    assert template.status_code == 200 and template.content[:2] == b"PK", template.status_code
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    checked = expect(
+        create_import.sync(
+            client=supervisor,
+            body=ImportForm(file=File(payload=io.BytesIO(ledger.content), file_name="台账.xlsx", mime_type=xlsx)),
+            dry_run=True,
+        ),
+        ImportReport,
+    )
+    assert checked.dry_run and checked.errors == 0, checked
+    imported = expect(
+        create_import.sync(
+            client=supervisor,
+            body=ImportForm(file=File(payload=io.BytesIO(ledger.content), file_name="台账.xlsx", mime_type=xlsx)),
+        ),
+        ImportReport,
+    )
+    assert imported.created == 0 and imported.unchanged == imported.rows > 0, imported
+    expect(get_import.sync(imported.id, client=admin), ImportReport)
 
     issued = expect(
         create_display_key.sync(
