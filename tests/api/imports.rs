@@ -17,6 +17,7 @@ backend_tests!(
     files_that_are_not_ledgers_are_refused_whole,
     the_template_and_an_export_import_as_they_are,
     enterprise_lists_import_once_with_their_codes_checked,
+    a_workbook_as_parks_keep_them_imports,
 );
 
 async fn enterprise(app: &TestApp, token: &str, id: uuid::Uuid) -> Value {
@@ -695,4 +696,85 @@ async fn enterprise_lists_import_once_with_their_codes_checked(app: TestApp) {
         .json;
     assert_eq!(stored["kind"], "enterprises");
     assert_eq!(stored["results"], done["results"]);
+}
+
+/// A workbook as a park keeps it: a merged title row above the header,
+/// headers that are not the template's (full-width brackets, spaces), a
+/// real Excel date cell, a serial number and a text date; and a CSV with a
+/// byte-order mark.
+async fn a_workbook_as_parks_keep_them_imports(app: TestApp) {
+    let park = app.park().await;
+    let a = enterprise(&app, &park.admin, park.enterprise_a).await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let plain = rust_xlsxwriter::Format::new();
+    let day = rust_xlsxwriter::Format::new().set_num_format("yyyy/m/d");
+    sheet
+        .merge_range(0, 0, 0, 7, "2024年度隐患排查治理台账", &plain)
+        .unwrap();
+    let headers = [
+        "序号",
+        "责任单位",
+        "隐患来源",
+        "隐患 类别",
+        "存在问题",
+        "隐患位置",
+        "检查日期",
+        "整改期限",
+        "整改资金\u{FF08}万元\u{FF09}",
+        "验收日期",
+    ];
+    for (col, name) in headers.iter().enumerate() {
+        sheet.write_string(1, col as u16, *name).unwrap();
+    }
+    let name = a["name"].as_str().unwrap();
+    let rows: [(&str, &str, &str); 2] = [
+        ("常驻专家", "管理缺陷", "安全培训记录缺失"),
+        ("园区督查", "物的不安全状态", "消防栓被遮挡"),
+    ];
+    for (i, (source, category, problem)) in rows.iter().enumerate() {
+        let r = i as u32 + 2;
+        sheet.write_number(r, 0, (i + 1) as f64).unwrap();
+        sheet.write_string(r, 1, name).unwrap();
+        sheet.write_string(r, 2, *source).unwrap();
+        sheet.write_string(r, 3, *category).unwrap();
+        sheet.write_string(r, 4, *problem).unwrap();
+        sheet.write_string(r, 5, "二号仓库").unwrap();
+        let found = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 4, 2).unwrap();
+        sheet
+            .write_datetime_with_format(r, 6, &found, &day)
+            .unwrap();
+        sheet.write_number(r, 7, 45400.0).unwrap(); // 2024-04-18
+        sheet.write_number(r, 8, 0.35).unwrap();
+        sheet.write_string(r, 9, "2024年4月10日").unwrap();
+    }
+    let bytes = workbook.save_to_buffer().unwrap();
+    let done = import(&app, &park.supervisor, "", "台账.xlsx", bytes)
+        .await
+        .expect(201)
+        .json;
+    assert_eq!(done["created"], 2, "{done}");
+    let id = done["results"][0]["hazard_id"].as_str().unwrap();
+    let hazard = app
+        .get(&format!("/api/v1/hazards/{id}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(&hazard["found_at"].as_str().unwrap()[..10], "2024-04-02");
+    assert_eq!(hazard["deadline"], "2024-04-18");
+    assert_eq!(hazard["state"], "closed");
+    assert_eq!(hazard["source"], "resident_expert");
+    assert_eq!(hazard["category"], "management_defect");
+    assert_eq!(hazard["plan"]["funds"], 3500.0, "{hazard}");
+
+    let csv = format!(
+        "\u{feff}企业名称,检查类型,隐患类别,隐患描述,隐患部位,发现时间,整改期限\n{name},自查,管理缺陷,应急物资过期,应急柜,2024-05-01,2024-05-03\n"
+    );
+    let read = import(&app, &park.supervisor, "", "台账.csv", csv.into_bytes())
+        .await
+        .expect(201)
+        .json;
+    assert_eq!(read["created"], 1, "{read}");
 }
