@@ -1,12 +1,12 @@
 //! The park's screens under `/app/`, in a real browser: Debian's Chromium,
 //! headless, loads the wall-screen dashboard with a display key, runs its
-//! module under the strict policy and shows the figures; revoked, the key
-//! blanks the screen.
+//! module under the strict policy and shows the figures (user text as
+//! text, never markup); revoked, the key blanks the screen.
 
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{general_hazard, major_hazard, TestApp};
+use crate::helpers::{credit_code, general_hazard, major_hazard, TestApp};
 
 backend_tests!(the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked);
 
@@ -61,9 +61,26 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         app.report(&park.expert, general_hazard(park.enterprise_a))
             .await;
     }
-    let major = app
-        .report(&park.supervisor, major_hazard(park.enterprise_b))
-        .await;
+    // An enterprise named like markup: the screen shows the characters.
+    let markup = "<img src=x onerror=alert(1)>";
+    let named = app
+        .post("/api/v1/enterprises")
+        .token(&park.admin)
+        .json(&json!({
+            "name": markup,
+            "credit_code": credit_code("markup"),
+            "status": "producing",
+            "contact_emails": [],
+        }))
+        .send()
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let major = app.report(&park.supervisor, major_hazard(named)).await;
     let issued = app
         .post("/api/v1/display-keys")
         .token(&park.admin)
