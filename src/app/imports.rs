@@ -714,6 +714,7 @@ fn prepare(
         }
     }
     for (field, day) in [
+        (Field::FoundOn, found_on),
         (Field::CompletedOn, completed_on),
         (Field::AcceptedOn, accepted_on),
     ] {

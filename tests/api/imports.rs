@@ -777,4 +777,23 @@ async fn a_workbook_as_parks_keep_them_imports(app: TestApp) {
         .expect(201)
         .json;
     assert_eq!(read["created"], 1, "{read}");
+
+    // A day that has not come yet is refused, not moved to today.
+    let future = format!(
+        "企业名称,检查类型,隐患类别,隐患描述,隐患部位,发现时间,整改期限\n{name},自查,管理缺陷,未来的隐患,仓库,2099-01-01,2099-01-05\n"
+    );
+    let checked = import(
+        &app,
+        &park.supervisor,
+        "?dry_run=true",
+        "台账.csv",
+        future.into_bytes(),
+    )
+    .await
+    .expect(200)
+    .json;
+    assert_eq!(
+        checked["results"][0]["errors"],
+        json!([{"column": "发现时间", "reason": "不能晚于今天"}])
+    );
 }
