@@ -10,9 +10,10 @@ use crate::helpers::{days_from_today, general_hazard, id_of, TestApp};
 
 backend_tests!(analytics_answer_the_committees_questions);
 
-/// 10:00 in the park (UTC+8) `days` from today.
+/// `days` from now (so never in the future, whatever the time of day: a
+/// fixed hour of the park's today is still ahead around midnight).
 fn moment(days: i64) -> String {
-    format!("{}T02:00:00Z", days_from_today(days))
+    (chrono::Utc::now() + chrono::Duration::days(days) - chrono::Duration::seconds(1)).to_rfc3339()
 }
 
 async fn act(app: &TestApp, token: &str, id: &str, action: &str, days: i64) {
