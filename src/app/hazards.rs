@@ -99,8 +99,8 @@ fn check_references(
     Ok(())
 }
 
-/// The row of a hazard just reported.
-fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard {
+/// The row of a hazard just reported, numbered `seq` in its year.
+pub(crate) fn new_hazard_row(new: NewHazard, seq: i32, caller: &Caller, now: Now) -> Hazard {
     Hazard {
         id: Uuid::now_v7().into(),
         number: hazard_number(new.found_year, seq),

@@ -19,12 +19,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
+use crate::app::hazards;
 use crate::app::ledger_file::{self, FileLimits, HeaderRule, Sheet, HAZARD_HEADER};
 use crate::clock::Now;
 use crate::db::bulk::HazardBatch;
 use crate::db::hazards::{self as hazard_store, Hazard, HazardEvent};
 use crate::db::imports::{self as store, ImportKey, ImportRow};
-use crate::db::{enterprises, write_transaction, DbConnection, Id};
+use crate::db::{enterprises, write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::new::CreateHazard;
 use crate::domain::hazard::rules::closed_on_time;
@@ -190,14 +191,15 @@ pub fn import_hazards(
             return Ok(report);
         }
         let prepared = number(conn, prepared)?;
-        for p in &prepared {
-            if let Some(r) = results
-                .iter_mut()
-                .find(|r| r.key.as_deref() == Some(&p.key))
-            {
+        let written: HashMap<&str, &Hazard> = prepared
+            .iter()
+            .map(|p| (p.key.as_str(), &p.hazard))
+            .collect();
+        for r in &mut results {
+            if let Some(hazard) = r.key.as_deref().and_then(|k| written.get(k)) {
                 r.status = RowStatus::Created;
-                r.hazard_number = Some(p.hazard.number.clone());
-                r.hazard_id = Some(p.hazard.id.uuid());
+                r.hazard_number = Some(hazard.number.clone());
+                r.hazard_id = Some(hazard.id.uuid());
             }
         }
         report.created = prepared.len();
@@ -450,22 +452,18 @@ pub fn import_enterprises(
 /// A real run with rows in error: nothing is written, and each problem is
 /// named by row and column (`第5行.发现时间`).
 fn refusal(results: &[RowReport], errors: usize) -> AppError {
-    let fields = results
-        .iter()
-        .flat_map(|r| {
-            r.errors
-                .iter()
-                .map(move |e| (format!("第{}行.{}", r.row, e.column), e.reason.clone()))
-        })
-        .collect();
-    match AppError::invalid_fields(fields) {
-        AppError::Validation { errors: fields, .. } => AppError::Validation {
-            detail: format!(
-                "{errors} 行有错误,整个文件未导入:改正后重新导入(可先试导入 dry_run 查看逐行结果)"
-            ),
-            errors: fields,
-        },
-        other => other,
+    AppError::Validation {
+        detail: format!(
+            "{errors} 行有错误,整个文件未导入:改正后重新导入(可先试导入 dry_run 查看逐行结果)"
+        ),
+        errors: results
+            .iter()
+            .flat_map(|r| {
+                r.errors
+                    .iter()
+                    .map(move |e| (format!("第{}行.{}", r.row, e.column), e.reason.clone()))
+            })
+            .collect(),
     }
 }
 
@@ -931,10 +929,8 @@ fn history(
     now: Now,
     origin: serde_json::Value,
 ) -> (Hazard, Vec<HazardEvent>) {
-    let id: Id = Uuid::now_v7().into();
     let closed = dates.closed_at.is_some();
     let planned = closed || plan.measures.is_some();
-    let found_on = now.local_date(dates.found_at);
     let mut steps: Vec<(
         &str,
         Option<HazardState>,
@@ -978,8 +974,29 @@ fn history(
             json!({ "acceptor": acceptor }),
         ));
     }
-    let state = steps.last().map_or(HazardState::Reported, |s| s.2);
-    let events: Vec<HazardEvent> = steps
+    let deadline = new.deadline;
+    // The row as any report makes it (its number comes in `number`), then
+    // moved to where the ledger says the hazard stands.
+    let mut hazard = hazards::new_hazard_row(new, 0, caller, now);
+    hazard.state = steps.last().map_or(HazardState::Reported, |s| s.2);
+    hazard.version = i64::try_from(steps.len()).unwrap_or(1);
+    if planned {
+        hazard.plan_measures = plan.measures;
+        hazard.plan_responsible_person = plan.responsible;
+        hazard.plan_funds_fen = plan.funds;
+        hazard.plan_contingency = plan.contingency;
+        hazard.planned_at = Some(dates.found_at);
+        hazard.planned_by = Some(caller.user_id.into());
+    }
+    if closed {
+        hazard.submitted_at = dates.submitted_at;
+        hazard.closed_at = dates.closed_at;
+        hazard.closed_on_time = Some(closed_on_time(
+            dates.submitted_at.map(|at| now.local_date(at)),
+            deadline,
+        ));
+    }
+    let events = steps
         .iter()
         .enumerate()
         .map(|(i, (action, from, to, at, details))| {
@@ -987,7 +1004,7 @@ fn history(
             details["imported"] = origin.clone();
             HazardEvent {
                 id: Uuid::now_v7().into(),
-                hazard_id: id,
+                hazard_id: hazard.id,
                 seq: i32::try_from(i + 1).unwrap_or(1),
                 action: (*action).to_owned(),
                 actor_id: caller.user_id.into(),
@@ -1002,49 +1019,6 @@ fn history(
             }
         })
         .collect();
-    let hazard = Hazard {
-        id,
-        number: String::new(),
-        found_year: new.found_year,
-        enterprise_id: new.enterprise_id.into(),
-        source: new.source,
-        checking_enterprise_id: new.checking_enterprise_id.map(Id::from),
-        inspection_id: None,
-        title: new.title,
-        description: new.description,
-        location: new.location,
-        category: new.category,
-        specialty: new.specialty,
-        level: new.level,
-        major_basis_code: new.major_basis_code,
-        listing_ordering_body: None,
-        listing_listed_on: None,
-        found_at: new.found_at,
-        found_by: caller.user_id.into(),
-        deadline: new.deadline,
-        state,
-        version: i64::try_from(events.len()).unwrap_or(1),
-        plan_measures: plan.measures.filter(|_| planned),
-        plan_responsible_person: plan.responsible.filter(|_| planned),
-        plan_funds_fen: plan.funds.filter(|_| planned),
-        plan_contingency: plan.contingency.filter(|_| planned),
-        planned_at: planned.then_some(dates.found_at),
-        planned_by: planned.then_some(caller.user_id.into()),
-        submitted_at: dates.submitted_at.filter(|_| closed),
-        closed_at: dates.closed_at,
-        voided_at: None,
-        created_at: now.utc,
-        updated_at: now.utc,
-        evidence_before: 0,
-        evidence_after: 0,
-        found_month: i32::try_from(chrono::Datelike::month(&found_on)).unwrap_or(0),
-        closed_on_time: closed.then(|| {
-            closed_on_time(
-                dates.submitted_at.map(|at| now.local_date(at)),
-                new.deadline,
-            )
-        }),
-    };
     (hazard, events)
 }
 
