@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `user add`, `report`,
-//! `demo load`, `import hazards|enterprises`.
+//! `demo load`, `import hazards|enterprises`, `stats verify`.
 
 use std::io::BufRead;
 
@@ -55,6 +55,22 @@ pub enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Check the figures' summary rows.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Recompute the summary rows from the hazards and their events and
+    /// report every difference; exits 1 when there is one.
+    Verify {
+        /// Rewrite the summary rows from the hazards when they differ.
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -190,6 +206,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{id}");
         }
         Command::Report { command } => run_report(settings, command)?,
+        Command::Stats {
+            command: StatsCommand::Verify { repair },
+        } => verify_stats(settings, repair)?,
         Command::Demo {
             command:
                 DemoCommand::Load {
@@ -275,6 +294,34 @@ fn run_report(settings: Settings, command: ReportCommand) -> anyhow::Result<()> 
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }
     Ok(())
+}
+
+/// `stats verify`: prints each summary row that differs from the hazards
+/// (and rewrites them with `repair`); an error, exit status 1, when any
+/// differed.
+fn verify_stats(settings: Settings, repair: bool) -> anyhow::Result<()> {
+    let state = build_state(settings)?;
+    state.db.migrate()?;
+    let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let differences = app::stats::verify_summary(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if differences.is_empty() {
+        println!("summary rows match the hazards");
+        return Ok(());
+    }
+    for d in &differences {
+        println!(
+            "{} {}: counted {}, kept {}",
+            d.table, d.key, d.counted, d.kept
+        );
+    }
+    if repair {
+        app::stats::rebuild_summary(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("summary rows rewritten from the hazards");
+    }
+    bail!(
+        "{} summary row(s) differed from the hazards",
+        differences.len()
+    )
 }
 
 fn load_demo(

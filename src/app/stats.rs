@@ -1,6 +1,8 @@
 //! Dashboard figures: the park's hazards counted by state, level, source,
 //! category, grade and enterprise, with the overdue ones and the
-//! rectification rate, computed from grouped counts in one pass.
+//! rectification rate, computed from the summary rows the database keeps
+//! in each change's transaction (and a check of those rows against the
+//! hazards).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +13,7 @@ use uuid::Uuid;
 use crate::app::grading::{self, GradeCounts};
 use crate::app::reports::percent;
 use crate::db::grading::Assessment;
-use crate::db::stats::{self, GroupFilter, HazardGroup, OverdueGroup};
+use crate::db::stats::{self, GroupFilter, OverdueGroup, TallyGroup};
 use crate::db::DbConnection;
 use crate::db::Id;
 use crate::domain::grading::Grade;
@@ -122,9 +124,8 @@ pub fn overview(
         months: None,
         enterprise_id: enterprise_id.map(Id::from),
     };
-    let groups = stats::hazard_groups(conn, &filter)?;
+    let groups = stats::tally_groups(conn, year, filter.enterprise_id)?;
     let overdue = stats::overdue_groups(conn, today, &filter)?;
-    let entered_late_closures = stats::entered_late_closures(conn, &filter, None)?;
     let names: HashMap<Id, String> = stats::enterprise_names(conn)?.into_iter().collect();
     // Only the grades: review flags would cost two more passes over the hazards.
     let grades = crate::db::grading::grades_as_of(conn, today, None)?;
@@ -160,8 +161,12 @@ pub fn overview(
         .collect();
 
     let mut tally = Tally::default();
+    let mut entered_late_closures = 0;
     for g in &groups {
         tally.add_group(g, grade_key(&grades, g.enterprise_id));
+        if g.state != HazardState::Voided {
+            entered_late_closures += g.late_closures;
+        }
     }
     for o in &overdue {
         tally.add_overdue(o, grade_key(&grades, o.enterprise_id));
@@ -228,7 +233,7 @@ struct Tally {
 impl Tally {
     /// Counts one group of hazards by state in every cut it belongs to;
     /// `grade` is its enterprise's [`grade_key`].
-    fn add_group(&mut self, g: &HazardGroup, grade: String) {
+    fn add_group(&mut self, g: &TallyGroup, grade: String) {
         self.totals.add_state(g.state, g.hazards);
         self.by_level
             .entry(g.level.as_str().to_owned())
@@ -305,4 +310,52 @@ fn enterprise_list(
             .then_with(|| a.name.cmp(&b.name))
     });
     Ok(enterprises)
+}
+
+/// A summary row that does not match the hazards it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryDifference {
+    /// The summary table.
+    pub table: &'static str,
+    /// The row's key, its columns joined by `/`.
+    pub key: String,
+    /// What the hazards and their events say.
+    pub counted: i64,
+    /// What the summary row holds.
+    pub kept: i64,
+}
+
+/// Recomputes every summary row from the hazards and their events and
+/// lists each one the triggers left different (none, when all is well).
+pub fn verify_summary(conn: &mut DbConnection) -> Result<Vec<SummaryDifference>, AppError> {
+    // All reads in one transaction: a snapshot, not several moments.
+    let checks = crate::db::write_transaction(conn, stats::summary_checks)?;
+    let mut differences = Vec::new();
+    for check in checks {
+        let as_map = |rows: Vec<stats::SummaryRow>| -> BTreeMap<String, i64> {
+            rows.into_iter().map(|r| (r.key, r.n)).collect()
+        };
+        let counted = as_map(check.counted);
+        let kept = as_map(check.kept);
+        let keys: std::collections::BTreeSet<&String> = counted.keys().chain(kept.keys()).collect();
+        for key in keys {
+            let counted = counted.get(key).copied().unwrap_or(0);
+            let kept = kept.get(key).copied().unwrap_or(0);
+            if counted != kept {
+                differences.push(SummaryDifference {
+                    table: check.table,
+                    key: key.clone(),
+                    counted,
+                    kept,
+                });
+            }
+        }
+    }
+    Ok(differences)
+}
+
+/// Rewrites the summary rows from the hazards and their events, in one
+/// transaction.
+pub fn rebuild_summary(conn: &mut DbConnection) -> Result<(), AppError> {
+    crate::db::write_transaction(conn, stats::rebuild_summaries)
 }

@@ -89,6 +89,23 @@ diesel::table! {
         evidence_after -> Integer,
         found_month -> Integer,
         closed_on_time -> Nullable<Bool>,
+        closure_entered_late -> Bool,
+    }
+}
+
+diesel::table! {
+    hazard_counts (found_year, enterprise_id, source, level, category, specialty, state, found_month, on_time, late_closure) {
+        found_year -> Integer,
+        enterprise_id -> Text,
+        source -> Text,
+        level -> Text,
+        category -> Text,
+        specialty -> Text,
+        state -> Text,
+        found_month -> Integer,
+        on_time -> Integer,
+        late_closure -> Integer,
+        n -> BigInt,
     }
 }
 

@@ -69,20 +69,200 @@ fn load_groups(conn: &mut DbConnection, sql: &str) -> Result<Vec<HazardGroup>, A
     })
 }
 
-/// Hazards as they are now, grouped.
+/// Hazards as they are now, grouped: read from the summary rows the
+/// triggers keep (`hazard_counts`), never from the hazards themselves.
 pub fn hazard_groups(
     conn: &mut DbConnection,
     filter: &GroupFilter,
 ) -> Result<Vec<HazardGroup>, AppError> {
     let sql = format!(
-        "SELECT h.enterprise_id, h.source, h.level, h.category, h.specialty, h.state, h.found_month, \
-         CASE WHEN h.closed_on_time THEN 1 ELSE 0 END AS on_time, COUNT(*) AS hazards \
-         FROM hazards h WHERE {} \
-         GROUP BY h.enterprise_id, h.source, h.level, h.category, h.specialty, h.state, h.found_month, \
-         CASE WHEN h.closed_on_time THEN 1 ELSE 0 END",
-        where_clause(filter, "h")
+        "SELECT c.enterprise_id, c.source, c.level, c.category, NULLIF(c.specialty, '') AS specialty, \
+         c.state, c.found_month, c.on_time, CAST(SUM(c.n) AS BIGINT) AS hazards \
+         FROM hazard_counts c WHERE {} AND c.n <> 0 \
+         GROUP BY c.enterprise_id, c.source, c.level, c.category, c.specialty, c.state, c.found_month, c.on_time",
+        where_clause(filter, "c")
     );
     load_groups(conn, &sql)
+}
+
+/// A table of summary rows the triggers keep: its key columns, each with
+/// the expression that computes it from a hazard (`h`) and its events.
+struct Summary {
+    table: &'static str,
+    key: &'static [(&'static str, &'static str)],
+}
+
+const LATE_CLOSURE: &str =
+    "CASE WHEN EXISTS (SELECT 1 FROM hazard_events e WHERE e.hazard_id = h.id \
+     AND e.action = 'accept' AND e.entered_late) THEN 1 ELSE 0 END";
+
+const SUMMARIES: [Summary; 3] = [
+    Summary {
+        table: "hazard_counts",
+        key: &[
+            ("found_year", "h.found_year"),
+            ("enterprise_id", "h.enterprise_id"),
+            ("source", "h.source"),
+            ("level", "h.level"),
+            ("category", "h.category"),
+            ("specialty", "COALESCE(h.specialty, '')"),
+            ("state", "h.state"),
+            ("found_month", "h.found_month"),
+            ("on_time", "CASE WHEN h.closed_on_time THEN 1 ELSE 0 END"),
+            ("late_closure", LATE_CLOSURE),
+        ],
+    },
+    Summary {
+        table: "hazard_tallies",
+        key: &[
+            ("found_year", "h.found_year"),
+            ("enterprise_id", "h.enterprise_id"),
+            ("source", "h.source"),
+            ("level", "h.level"),
+            ("category", "h.category"),
+            ("state", "h.state"),
+            ("late_closure", LATE_CLOSURE),
+        ],
+    },
+    Summary {
+        table: "hazard_month_counts",
+        key: &[
+            ("found_year", "h.found_year"),
+            ("found_month", "h.found_month"),
+            ("enterprise_id", "h.enterprise_id"),
+            ("state", "h.state"),
+        ],
+    },
+];
+
+/// One summary row, its key written out as text.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SummaryRow {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// The rows of one summary table: as kept, and as computed from the hazards.
+pub struct SummaryCheck {
+    pub table: &'static str,
+    pub kept: Vec<SummaryRow>,
+    pub counted: Vec<SummaryRow>,
+}
+
+/// `a/b/c` of the given expressions, as text on both backends.
+fn key_text<'a>(expressions: impl Iterator<Item = &'a str>) -> String {
+    expressions
+        .map(|e| format!("CAST({e} AS TEXT)"))
+        .collect::<Vec<_>>()
+        .join(" || '/' || ")
+}
+
+/// Every summary table's rows as the triggers keep them (empty ones left
+/// out) beside the same rows computed from the hazards and their events.
+pub fn summary_checks(conn: &mut DbConnection) -> Result<Vec<SummaryCheck>, AppError> {
+    SUMMARIES
+        .iter()
+        .map(|summary| {
+            let kept = format!(
+                "SELECT {} AS key, n FROM {} WHERE n <> 0",
+                key_text(summary.key.iter().map(|(column, _)| *column)),
+                summary.table
+            );
+            let counted = format!(
+                "SELECT {} AS key, COUNT(*) AS n FROM hazards h GROUP BY 1",
+                key_text(summary.key.iter().map(|(_, expression)| *expression))
+            );
+            Ok(SummaryCheck {
+                table: summary.table,
+                kept: load_summary(conn, &kept)?,
+                counted: load_summary(conn, &counted)?,
+            })
+        })
+        .collect()
+}
+
+/// Rewrites each hazard's late-closure mark and every summary table from
+/// the hazards and their events. Run inside a write transaction.
+pub fn rebuild_summaries(conn: &mut DbConnection) -> Result<(), AppError> {
+    let mut statements = vec![format!(
+        "UPDATE hazards SET closure_entered_late = (id IN \
+         (SELECT hazard_id FROM hazard_events WHERE action = 'accept' AND entered_late))"
+    )];
+    for summary in &SUMMARIES {
+        let columns: Vec<&str> = summary.key.iter().map(|(c, _)| *c).collect();
+        let expressions: Vec<&str> = summary.key.iter().map(|(_, e)| *e).collect();
+        let positions: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+        statements.push(format!("DELETE FROM {}", summary.table));
+        statements.push(format!(
+            "INSERT INTO {} ({}, n) SELECT {}, COUNT(*) FROM hazards h GROUP BY {}",
+            summary.table,
+            columns.join(", "),
+            expressions.join(", "),
+            positions.join(", ")
+        ));
+    }
+    for sql in &statements {
+        match conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+fn load_summary(conn: &mut DbConnection, sql: &str) -> Result<Vec<SummaryRow>, AppError> {
+    Ok(match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+    })
+}
+
+/// Hazards sharing the attributes the dashboard's overview cuts by.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct TallyGroup {
+    #[diesel(sql_type = Text)]
+    pub enterprise_id: Id,
+    #[diesel(sql_type = Text)]
+    pub source: CheckSource,
+    #[diesel(sql_type = Text)]
+    pub level: HazardLevel,
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    #[diesel(sql_type = Text)]
+    pub state: HazardState,
+    /// Of them, those whose closure was entered after the fact.
+    #[diesel(sql_type = BigInt)]
+    pub late_closures: i64,
+    #[diesel(sql_type = BigInt)]
+    pub hazards: i64,
+}
+
+/// Hazards found in `found_year` (every year when `None`) of one
+/// enterprise or all, grouped as the overview cuts them: read from the
+/// summary rows (`hazard_tallies`), a few thousand at most.
+pub fn tally_groups(
+    conn: &mut DbConnection,
+    found_year: Option<i32>,
+    enterprise_id: Option<Id>,
+) -> Result<Vec<TallyGroup>, AppError> {
+    let filter = GroupFilter {
+        found_year,
+        months: None,
+        enterprise_id,
+    };
+    let sql = format!(
+        "SELECT c.enterprise_id, c.source, c.level, c.category, c.state, \
+         CAST(SUM(c.n * c.late_closure) AS BIGINT) AS late_closures, CAST(SUM(c.n) AS BIGINT) AS hazards \
+         FROM hazard_tallies c WHERE {} AND c.n <> 0 \
+         GROUP BY c.enterprise_id, c.source, c.level, c.category, c.state",
+        where_clause(&filter, "c")
+    );
+    Ok(match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+    })
 }
 
 #[derive(QueryableByName)]
@@ -92,23 +272,27 @@ struct Count {
 }
 
 /// Hazards covered by `filter`, not voided, whose closure (an `accept`
-/// step, by `until` when given) was entered after the fact (补录).
+/// step, by `until` when given) was entered after the fact (补录): from the
+/// summary rows for now, from the events for an earlier instant.
 pub fn entered_late_closures(
     conn: &mut DbConnection,
     filter: &GroupFilter,
     until: Option<NaiveDateTime>,
 ) -> Result<i64, AppError> {
-    let until = until.map_or(String::new(), |at| {
-        format!(
-            " AND e.occurred_at <= '{}'",
+    let sql = match until {
+        None => format!(
+            "SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) AS n FROM hazard_counts c \
+             WHERE {} AND c.state <> 'voided' AND c.late_closure = 1",
+            where_clause(filter, "c")
+        ),
+        Some(at) => format!(
+            "SELECT COUNT(DISTINCT h.id) AS n FROM hazards h JOIN hazard_events e ON e.hazard_id = h.id \
+             WHERE {} AND h.state <> 'voided' AND e.action = 'accept' AND e.entered_late \
+             AND e.occurred_at <= '{}'",
+            where_clause(filter, "h"),
             at.format("%Y-%m-%d %H:%M:%S%.6f")
-        )
-    });
-    let sql = format!(
-        "SELECT COUNT(DISTINCT h.id) AS n FROM hazards h JOIN hazard_events e ON e.hazard_id = h.id \
-         WHERE {} AND h.state <> 'voided' AND e.action = 'accept' AND e.entered_late{until}",
-        where_clause(filter, "h")
-    );
+        ),
+    };
     let row: Count = match conn {
         DbConnection::Postgresql(c) => diesel::sql_query(sql).get_result(c)?,
         DbConnection::Sqlite(c) => diesel::sql_query(sql).get_result(c)?,
@@ -243,9 +427,9 @@ pub fn found_per_month(
     filter: &GroupFilter,
 ) -> Result<Vec<(i32, i64)>, AppError> {
     let sql = format!(
-        "SELECT h.found_month, COUNT(*) AS hazards FROM hazards h \
-         WHERE {} AND h.state <> 'voided' GROUP BY h.found_month",
-        where_clause(filter, "h")
+        "SELECT c.found_month, CAST(SUM(c.n) AS BIGINT) AS hazards FROM hazard_month_counts c \
+         WHERE {} AND c.state <> 'voided' GROUP BY c.found_month",
+        where_clause(filter, "c")
     );
     let rows: Vec<MonthCount> = match conn {
         DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,

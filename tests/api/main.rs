@@ -31,5 +31,6 @@ mod robustness;
 mod route_walk;
 mod security;
 mod smtp;
+mod summaries;
 mod webhooks;
 mod workspace;

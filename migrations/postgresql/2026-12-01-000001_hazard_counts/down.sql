@@ -1,0 +1,11 @@
+DROP INDEX hazards_level_found_at;
+DROP TRIGGER hazard_events_late_closure ON hazard_events;
+DROP FUNCTION hazard_events_late_closure();
+DROP TRIGGER hazards_counts_insert ON hazards;
+DROP TRIGGER hazards_counts_update ON hazards;
+DROP TRIGGER hazards_counts_delete ON hazards;
+DROP FUNCTION hazard_counts_apply();
+DROP TABLE hazard_month_counts;
+DROP TABLE hazard_tallies;
+DROP TABLE hazard_counts;
+ALTER TABLE hazards DROP COLUMN closure_entered_late;
