@@ -1,6 +1,9 @@
-//! Aggregate queries for dashboards and reports: hazard counts grouped in
-//! the database (never row by row in the service), the cheap change marker
-//! that lets pollers get `304`, and the as-of reconstruction from history.
+//! Aggregate queries for dashboards and reports: the summary rows the
+//! triggers keep (`hazard_counts`, `hazard_tallies`, `hazard_month_counts`,
+//! see their migration) and their recomputation from the hazards, hazard
+//! counts grouped in the database (never row by row in the service), the
+//! cheap change marker that lets pollers get `304`, and the as-of
+//! reconstruction from history.
 
 use chrono::{NaiveDate, NaiveDateTime};
 

@@ -67,7 +67,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
         .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
+        .service(resource("/app/", "GET").route(web::get().to(workspace::workspace)))
+        .service(resource("/app", "GET").route(web::get().to(workspace::to_workspace)))
         .service(resource("/app/dashboard", "GET").route(web::get().to(workspace::dashboard)))
+        .service(
+            resource("/app/assets/workspace.js", "GET")
+                .route(web::get().to(workspace::workspace_js)),
+        )
         .service(
             resource("/app/assets/dashboard.js", "GET")
                 .route(web::get().to(workspace::dashboard_js)),

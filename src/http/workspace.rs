@@ -1,16 +1,20 @@
 //! The park's screens under `/app/`, embedded in the binary (no network at
-//! run time): plain HTML, an ES module and CSS, clients of the public API
-//! like any other. Served with a strict Content-Security-Policy: no inline
+//! run time): plain HTML, ES modules and CSS, clients of the public API
+//! like any other — the workspace (`/app/`: sign-in, open items, a
+//! hazard's page) and the wall screen (`/app/dashboard`). Served with a strict Content-Security-Policy: no inline
 //! script or style, nothing from elsewhere.
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
 
-/// Only the service's own scripts, styles and API; no inline code.
+/// Only the service's own scripts, styles and API; no inline code. Photos
+/// are fetched with the token and shown from `blob:` addresses.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; \
+     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
+const WORKSPACE_HTML: &str = include_str!("../../web/workspace.html");
+const WORKSPACE_JS: &str = include_str!("../../web/workspace.js");
 const DASHBOARD_HTML: &str = include_str!("../../web/dashboard.html");
 const DASHBOARD_JS: &str = include_str!("../../web/dashboard.js");
 const APP_CSS: &str = include_str!("../../web/app.css");
@@ -22,6 +26,22 @@ fn page(content_type: &str, body: &'static str) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(body)
+}
+
+/// The workspace of the park's people: `/app/`.
+pub async fn workspace() -> HttpResponse {
+    page("text/html; charset=utf-8", WORKSPACE_HTML)
+}
+
+/// `/app` is the workspace's folder: its relative links need the slash.
+pub async fn to_workspace() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/app/"))
+        .finish()
+}
+
+pub async fn workspace_js() -> HttpResponse {
+    page("text/javascript; charset=utf-8", WORKSPACE_JS)
 }
 
 /// The wall screen (大屏): `/app/dashboard#key=<display key>`.

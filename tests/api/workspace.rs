@@ -1,14 +1,211 @@
 //! The park's screens under `/app/`, in a real browser: Debian's Chromium,
 //! headless, loads the wall-screen dashboard with a display key, runs its
 //! module under the strict policy and shows the figures (user text as
-//! text, never markup); revoked, the key blanks the screen.
+//! text, never markup); revoked, the key blanks the screen. Driven over
+//! WebDriver, an enterprise contact signs in to the workspace, finds the
+//! overdue item first, plans an item (a refused field shown beside it),
+//! adds an "after" photo, submits it and signs out.
 
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{credit_code, general_hazard, major_hazard, TestApp};
+use crate::helpers::browser::Browser;
+use crate::helpers::{credit_code, events, general_hazard, id_of, major_hazard, TestApp};
 
-backend_tests!(the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked);
+backend_tests!(
+    the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked,
+    a_contact_plans_and_submits_an_item_in_the_workspace,
+);
+
+/// Where the tests' screenshots go: `docs/screenshots/` when
+/// `HT_UPDATE_SCREENSHOTS=1` (SQLite runs only, so one run writes them),
+/// else `target/screenshots/`.
+fn screenshot_path(app: &TestApp, name: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let update = std::env::var("HT_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1")
+        && app.backend == crate::helpers::Backend::Sqlite;
+    if update {
+        root.join("docs/screenshots").join(name)
+    } else {
+        root.join("target/screenshots")
+            .join(format!("{:?}", app.backend).to_lowercase())
+            .join(name)
+    }
+}
+
+async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
+    let page = app.get("/app/").send().await.expect(200);
+    let policy = page.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"),
+        "{policy}"
+    );
+    let park = app.park().await;
+    // An item found ten days ago with a deadline three days past (entered
+    // by an expert), one to work on, one titled like markup, and one of
+    // another enterprise.
+    let mut late = general_hazard(park.enterprise_a);
+    late["title"] = json!("消防通道堵塞");
+    late["found_at"] = json!((chrono::Utc::now() - chrono::Duration::days(10)).to_rfc3339());
+    late["deadline"] = json!(crate::helpers::days_from_today(-3));
+    let late = app.report(&park.expert, late).await;
+    let work = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let mut markup = general_hazard(park.enterprise_a);
+    markup["title"] = json!("<img src=x onerror=alert(1)>");
+    markup["deadline"] = json!(crate::helpers::days_from_today(30));
+    app.report(&park.expert, markup).await;
+    let mut other = general_hazard(park.enterprise_b);
+    other["title"] = json!("别家企业的隐患");
+    app.report(&park.expert, other).await;
+
+    let browser = Browser::start(390, 844).await;
+    browser.goto(&format!("{}/app/", app.address)).await;
+    browser.wait_for("#signin-form").await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-signin-390x844.png"))
+        .await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "sign-in page");
+    browser
+        .type_into("#signin-email", "contact@alpha.example.cn")
+        .await;
+    browser
+        .type_into("#signin-password", "wrong password")
+        .await;
+    browser.click("#signin-form button").await;
+    browser
+        .wait_for_text("#signin-error", "邮箱或密码不正确")
+        .await;
+    browser
+        .type_into("#signin-password", crate::helpers::PASSWORD)
+        .await;
+    browser.click("#signin-form button").await;
+
+    // The open items: the overdue one first and marked in words; user text
+    // as text; nothing of the other enterprise.
+    browser.wait_for("#items li a").await;
+    let list = browser.text("#items").await;
+    assert!(list.starts_with("消防通道堵塞"), "overdue first: {list}");
+    assert!(list.contains("已逾期"), "{list}");
+    assert!(list.contains("<img src=x onerror=alert(1)>"), "{list}");
+    assert!(!list.contains("别家企业"), "{list}");
+    let images = browser
+        .script(
+            "return document.querySelectorAll('#items img').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(images, json!(0), "the title is not markup");
+    assert_eq!(late["state"], "reported");
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-items-390x844.png"))
+        .await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "open items");
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-items-1920x1080.png"))
+        .await;
+    browser.resize(390, 844).await;
+
+    // The item's page: a plan without measures is refused beside the field.
+    let id = id_of(&work);
+    browser
+        .goto(&format!("{}/app/#/hazard/{id}", app.address))
+        .await;
+    browser.wait_for("#plan-form").await;
+    browser.type_into("#plan-responsible", "张工").await;
+    browser.type_into("#plan-funds", "12000").await;
+    browser
+        .type_into("#plan-contingency", "整改期间专人巡检")
+        .await;
+    browser.click("#plan-form button").await;
+    let refusal = browser
+        .wait_for_text("#plan-measures-error", "required")
+        .await;
+    assert!(!refusal.is_empty());
+    let invalid = browser
+        .script(
+            "return document.querySelector('#plan-measures').getAttribute('aria-invalid');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(invalid, json!("true"));
+    browser
+        .type_into("#plan-measures", "更换防爆型报警器并校验")
+        .await;
+    browser.click("#plan-form button").await;
+    browser.wait_for_text("#facts", "整改中").await;
+
+    // An after photo from the phone, then submission.
+    let photo = std::env::temp_dir().join(format!("ht-after-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, crate::helpers::evidence::png(320, 240, 7)).unwrap();
+    browser.choose_file("#photo-file", &photo).await;
+    browser.wait_for("#photos-after img").await;
+    let decoded = browser
+        .script(
+            "const i = document.querySelector('#photos-after img'); \
+             return i.decode().then(() => i.naturalWidth);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(decoded, json!(320), "the photo is shown");
+    let _ = std::fs::remove_file(&photo);
+    browser.type_into("#submit-notes", "已更换并校验").await;
+    browser.click("#submit-form button").await;
+    browser.wait_for_text("#facts", "待验收").await;
+    browser.wait_for_text("#history", "提交验收").await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-hazard-390x844.png"))
+        .await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "hazard page");
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-hazard-1920x1080.png"))
+        .await;
+
+    // What the page did is what the API holds.
+    let hazard = app
+        .get(&format!("/api/v1/hazards/{id}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(hazard["state"], "pending_acceptance");
+    assert_eq!(hazard["evidence"]["after"], 1);
+    assert_eq!(hazard["plan"]["measures"], "更换防爆型报警器并校验");
+    let actions: Vec<String> = events(&app, &park.supervisor, &id)
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["report", "plan", "evidence_added", "submit"]);
+
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
+        "{console:?}"
+    );
+
+    // Signing out forgets the token; none was ever kept elsewhere.
+    browser.click("#signout").await;
+    browser.wait_for("#signin-form").await;
+    let kept = browser
+        .script(
+            "return [sessionStorage.getItem('ht_token'), localStorage.length, document.cookie];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(kept, json!([null, 0, ""]));
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-signin-1920x1080.png"))
+        .await;
+    browser.close().await;
+}
 
 /// The page's DOM after its scripts ran, as Chromium renders it.
 async fn rendered(url: String) -> String {
@@ -115,6 +312,29 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         "grade colours carry their names"
     );
     assert!(!dom.contains(r#"id="board" hidden"#), "the board is shown");
+
+    // Driven over WebDriver: accessible, within its policy, on a wall
+    // screen and on a phone.
+    let browser = Browser::start(1920, 1080).await;
+    browser.goto(&url).await;
+    browser.wait_for("#board").await;
+    browser.wait_for_text("#majors", number).await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "dashboard");
+    browser
+        .screenshot(&screenshot_path(&app, "dashboard-test-1920x1080.png"))
+        .await;
+    browser.resize(390, 844).await;
+    browser
+        .screenshot(&screenshot_path(&app, "dashboard-test-390x844.png"))
+        .await;
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
+        "{console:?}"
+    );
+    browser.close().await;
 
     app.call(
         awc::http::Method::DELETE,

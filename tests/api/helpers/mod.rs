@@ -2,6 +2,7 @@
 //! file or a fresh PostgreSQL database per test, and an HTTP client, with
 //! the small tools many tests share.
 
+pub mod browser;
 pub mod database;
 pub mod evidence;
 

@@ -1,0 +1,384 @@
+// The workspace of the park's people (/app/): sign-in, the open items by
+// deadline, and a hazard's page with its photos, the 五到位 plan, "after"
+// photos from the phone's camera, submission, acceptance, an extension
+// request and the history. Every action is a call to the documented
+// /api/v1 API. The token is kept in sessionStorage (gone when the tab
+// closes), never in a cookie or localStorage; every text is set with
+// textContent.
+
+const TOKEN = "ht_token";
+const $ = (selector) => document.querySelector(selector);
+
+const STATES = {
+  reported: "待制定方案",
+  rectifying: "整改中",
+  pending_acceptance: "待验收",
+  closed: "已销号",
+  voided: "已作废",
+};
+const LEVELS = { general: "一般隐患", major: "重大隐患" };
+const ROLES = {
+  admin: "管理员",
+  supervisor: "园区监管",
+  expert: "驻园专家",
+  enterprise: "企业联系人",
+  viewer: "查看",
+};
+const ACTIONS = {
+  report: "登记隐患",
+  plan: "制定整改方案",
+  submit: "提交验收",
+  accept: "验收销号",
+  reject: "验收不通过",
+  void: "作废",
+  reopen: "重新打开",
+  extension_requested: "申请延期",
+  extension_approved: "同意延期",
+  extension_refused: "不同意延期",
+  evidence_added: "上传照片",
+  evidence_removed: "删除照片",
+};
+
+let vocabulary = { categories: {}, specialties: {}, sources: {} };
+let me = null;
+let current = null;
+const photoUrls = [];
+
+function element(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+function notice(text) {
+  $("#notice").textContent = text || "";
+}
+
+/// A problem+json answer, thrown by `api`.
+class Problem extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.errors = (body && body.errors) || {};
+  }
+}
+
+async function api(path, { method = "GET", json, form, raw = false } = {}) {
+  const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` };
+  let body;
+  if (json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+    headers["idempotency-key"] = crypto.randomUUID();
+  }
+  const reply = await fetch(`/api/v1${path}`, { method, headers, body });
+  if (reply.status === 401) {
+    signOut("登录已过期,请重新登录。");
+    throw new Problem(401, null);
+  }
+  if (!reply.ok) {
+    let problem = null;
+    try {
+      problem = await reply.json();
+    } catch {
+      problem = null;
+    }
+    throw new Problem(reply.status, problem);
+  }
+  if (raw) return reply;
+  return reply.status === 204 ? null : reply.json();
+}
+
+function show(view) {
+  for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
+  $("#signout").hidden = view === "signin";
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN);
+  me = null;
+  $("#who").textContent = "";
+  go("#/signin");
+  notice(message || "已退出登录。");
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  $("#signin-error").textContent = "";
+  const reply = await fetch("/api/v1/auth/token", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: form.email.value.trim(), password: form.password.value }),
+  });
+  if (!reply.ok) {
+    $("#signin-error").textContent =
+      reply.status === 429 ? "尝试次数过多,请稍后再试。" : "邮箱或密码不正确。";
+    return;
+  }
+  const { access_token: token } = await reply.json();
+  sessionStorage.setItem(TOKEN, token);
+  form.password.value = "";
+  notice("");
+  go("#/mine");
+}
+
+/// Goes to `hash`, showing it again when it is the current one.
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+async function whoAmI() {
+  if (me) return me;
+  me = await api("/auth/me");
+  const vocabularies = await api("/reference/vocabularies");
+  for (const kind of ["categories", "specialties", "sources"]) {
+    vocabulary[kind] = Object.fromEntries(vocabularies[kind].map((v) => [v.code, v.label]));
+  }
+  $("#who").textContent = `${me.name}(${ROLES[me.role] || me.role})`;
+  return me;
+}
+
+/// The open items the caller may see: overdue first, then by deadline.
+async function showMine() {
+  const pages = await Promise.all(
+    ["reported", "rectifying", "pending_acceptance"].map((state) => api(`/hazards?state=${state}&limit=500`)),
+  );
+  const items = pages.flatMap((page) => page.items);
+  items.sort(
+    (a, b) => Number(b.overdue) - Number(a.overdue) || a.deadline.localeCompare(b.deadline) || a.number.localeCompare(b.number),
+  );
+  const list = $("#items");
+  if (items.length === 0) {
+    list.replaceChildren(element("li", "没有未销号的隐患。", { class: "empty" }));
+    return;
+  }
+  list.replaceChildren(
+    ...items.map((h) => {
+      const row = element("li", undefined, { "data-state": h.state });
+      const link = element("a", undefined, { href: `#/hazard/${h.id}` });
+      link.append(element("strong", h.title), element("span", h.number, { class: "number" }));
+      const meta = element("p", undefined, { class: "meta" });
+      meta.append(
+        element("span", STATES[h.state] || h.state, { class: "state" }),
+        element("span", `期限 ${h.deadline}`),
+        element("span", LEVELS[h.level] || h.level, { class: `level ${h.level}` }),
+      );
+      if (h.overdue) meta.prepend(element("span", "已逾期", { class: "badge overdue" }));
+      row.append(link, meta);
+      return row;
+    }),
+  );
+}
+
+function fact(list, term, value) {
+  list.append(element("dt", term), element("dd", value ?? "—"));
+}
+
+async function loadPhotos(id) {
+  for (const url of photoUrls.splice(0)) URL.revokeObjectURL(url);
+  const { items } = await api(`/hazards/${id}/attachments?limit=100`);
+  for (const phase of ["before", "after"]) {
+    const list = $(`#photos-${phase}`);
+    const mine = items.filter((a) => a.phase === phase);
+    if (mine.length === 0) {
+      list.replaceChildren(element("li", "暂无", { class: "empty" }));
+      continue;
+    }
+    const nodes = await Promise.all(
+      mine.map(async (a) => {
+        const item = element("li");
+        if (a.content_type.startsWith("image/")) {
+          const blob = await (await api(`/attachments/${a.id}`, { raw: true })).blob();
+          const url = URL.createObjectURL(blob);
+          photoUrls.push(url);
+          item.append(element("img", undefined, { src: url, alt: `${phase === "before" ? "整改前" : "整改后"}照片 ${a.file_name}` }));
+        } else {
+          item.append(element("span", a.file_name));
+        }
+        return item;
+      }),
+    );
+    list.replaceChildren(...nodes);
+  }
+}
+
+async function loadHistory(id) {
+  const { items } = await api(`/hazards/${id}/events?limit=500`);
+  $("#history").replaceChildren(
+    ...items.map((e) => {
+      const item = element("li");
+      const when = new Date(e.occurred_at).toLocaleString("zh-CN", { hour12: false });
+      item.append(element("strong", ACTIONS[e.action] || e.action), element("span", when, { class: "when" }));
+      if (e.entered_late) item.append(element("span", "补录", { class: "badge" }));
+      if (e.note) item.append(element("p", e.note));
+      return item;
+    }),
+  );
+}
+
+async function showHazard(id) {
+  const h = await api(`/hazards/${id}`);
+  current = h;
+  $("#hazard-title").textContent = `${h.number} ${h.title}`;
+  const facts = $("#facts");
+  facts.replaceChildren();
+  fact(facts, "状态", `${STATES[h.state] || h.state}${h.overdue ? "(已逾期)" : ""}`);
+  fact(facts, "级别", LEVELS[h.level] || h.level);
+  fact(facts, "检查方式", vocabulary.sources[h.source] || h.source);
+  fact(facts, "类别", vocabulary.categories[h.category] || h.category);
+  fact(facts, "专业", h.specialty ? vocabulary.specialties[h.specialty] || h.specialty : null);
+  fact(facts, "地点", h.location);
+  fact(facts, "隐患描述", h.description);
+  fact(facts, "整改期限", h.deadline);
+  if (h.plan) {
+    fact(facts, "整改措施", h.plan.measures);
+    fact(facts, "责任人", h.plan.responsible_person);
+  }
+
+  const allowed = new Set(h.allowed_actions);
+  const open = ["reported", "rectifying", "pending_acceptance"].includes(h.state);
+  $("#photo-form").hidden = !open;
+  $("#photo-label").textContent = h.state === "reported" ? "拍照或选择整改前照片" : "拍照或选择整改后照片";
+  $("#plan-form").hidden = !allowed.has("plan");
+  $("#submit-form").hidden = !allowed.has("submit");
+  $("#accept-form").hidden = !allowed.has("accept");
+  $("#extension-form").hidden = !allowed.has("request_extension");
+  const plan = $("#plan-form");
+  if (!plan.hidden && h.plan) {
+    plan.measures.value = h.plan.measures || "";
+    plan.responsible_person.value = h.plan.responsible_person || "";
+    plan.funds.value = h.plan.funds ?? "";
+    plan.contingency_plan.value = h.plan.contingency_plan || "";
+  }
+  if (!plan.hidden) plan.deadline.value = h.deadline;
+  for (const form of document.querySelectorAll("#view-hazard form")) clearErrors(form);
+  await Promise.all([loadPhotos(id), loadHistory(id)]);
+}
+
+function clearErrors(form) {
+  for (const node of form.querySelectorAll("[data-error]")) node.textContent = "";
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+/// Shows a refusal beside the fields it names; the rest under the form.
+function showErrors(form, problem) {
+  clearErrors(form);
+  let placed = false;
+  for (const [field, message] of Object.entries(problem.errors || {})) {
+    const slot = form.querySelector(`[data-error="${CSS.escape(field)}"]`);
+    if (slot) {
+      slot.textContent = message;
+      form.elements[field]?.setAttribute("aria-invalid", "true");
+      placed = true;
+    }
+  }
+  if (!placed) form.querySelector('[data-error="_"]').textContent = problem.message;
+  form.querySelector("[aria-invalid]")?.focus();
+}
+
+function text(form, name) {
+  const value = form.elements[name].value.trim();
+  return value === "" ? undefined : value;
+}
+
+async function act(form, path, body, done) {
+  try {
+    await api(path, { method: "POST", json: body });
+    notice(done);
+    await showHazard(current.id);
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+  }
+}
+
+function wire() {
+  $("#signin-form").addEventListener("submit", signIn);
+  $("#signout").addEventListener("click", () => signOut());
+  $("#plan-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const funds = text(form, "funds");
+    act(
+      form,
+      `/hazards/${current.id}/plan`,
+      {
+        measures: text(form, "measures"),
+        responsible_person: text(form, "responsible_person"),
+        funds: funds === undefined ? undefined : Number(funds),
+        deadline: text(form, "deadline"),
+        contingency_plan: text(form, "contingency_plan"),
+      },
+      "整改方案已保存。",
+    );
+  });
+  $("#submit-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(event.target, `/hazards/${current.id}/submit`, { notes: text(event.target, "notes") }, "已提交验收。");
+  });
+  $("#accept-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
+  });
+  $("#extension-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    act(
+      form,
+      `/hazards/${current.id}/extensions`,
+      { requested_deadline: text(form, "requested_deadline"), reason: text(form, "reason") },
+      "延期申请已提交,等待园区审批。",
+    );
+  });
+  $("#photo-file").addEventListener("change", async (event) => {
+    const input = event.target;
+    const file = input.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("phase", current.state === "reported" ? "before" : "after");
+    form.append("file", file, file.name || "photo.jpg");
+    $("#photo-error").textContent = "";
+    try {
+      await api(`/hazards/${current.id}/attachments`, { method: "POST", form });
+      input.value = "";
+      notice("照片已上传。");
+      await showHazard(current.id);
+    } catch (problem) {
+      if (problem instanceof Problem && problem.status !== 401) {
+        $("#photo-error").textContent = Object.values(problem.errors)[0] || problem.message;
+      }
+    }
+  });
+  window.addEventListener("hashchange", route);
+}
+
+async function route() {
+  const hash = location.hash || "#/mine";
+  if (!sessionStorage.getItem(TOKEN)) {
+    show("signin");
+    $("#signin-email").focus();
+    return;
+  }
+  try {
+    await whoAmI();
+    const hazard = hash.match(/^#\/hazard\/([0-9a-f-]{36})$/);
+    if (hazard) {
+      await showHazard(hazard[1]);
+      show("hazard");
+      $("#hazard-title").focus?.();
+    } else {
+      await showMine();
+      show("mine");
+    }
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status === 401) return;
+    notice(problem.message || "加载失败,请稍后重试。");
+  }
+}
+
+wire();
+route();
