@@ -1,7 +1,9 @@
 // The workspace of the park's people (/app/): sign-in, the open items by
-// deadline, and a hazard's page with its photos, the 五到位 plan, "after"
-// photos from the phone's camera, submission, acceptance, an extension
-// request and the history. Every action is a call to the documented
+// deadline, a hazard's page with its photos, the 五到位 plan, "after"
+// photos from the phone's camera, submission, acceptance or rejection, an
+// extension request and the history; and the supervisor's desk: the
+// acceptance queue with before and after photos side by side, extension
+// decisions and the enterprises whose assessment or inspection falls due. Every action is a call to the documented
 // /api/v1 API. The token is kept in sessionStorage (gone when the tab
 // closes), never in a cookie or localStorage; every text is set with
 // textContent.
@@ -39,7 +41,18 @@ const ACTIONS = {
   evidence_removed: "删除照片",
 };
 
+const GRADES = { red: "红色(重大风险)", orange: "橙色(较大风险)", yellow: "黄色(一般风险)", blue: "蓝色(低风险)" };
+const DUE = {
+  first_assessment: "首次评估",
+  reassessment: "复评",
+  supervision_inspection: "监管检查",
+  self_check: "企业自查",
+};
+// The roles the desk is for: those who accept rectifications.
+const DESK_ROLES = ["supervisor", "expert"];
+
 let vocabulary = { categories: {}, specialties: {}, sources: {} };
+let enterpriseNames = {};
 let me = null;
 let current = null;
 const photoUrls = [];
@@ -95,6 +108,11 @@ async function api(path, { method = "GET", json, form, raw = false } = {}) {
 function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
   $("#signout").hidden = view === "signin";
+  $("#nav").hidden = view === "signin";
+  for (const link of document.querySelectorAll("#nav a")) {
+    if (link.getAttribute("href") === `#/${view}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 function signOut(message) {
@@ -140,6 +158,11 @@ async function whoAmI() {
     vocabulary[kind] = Object.fromEntries(vocabularies[kind].map((v) => [v.code, v.label]));
   }
   $("#who").textContent = `${me.name}(${ROLES[me.role] || me.role})`;
+  $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
+  if (me.role !== "enterprise") {
+    const { items } = await api("/enterprises?limit=500");
+    enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
+  }
   return me;
 }
 
@@ -179,32 +202,34 @@ function fact(list, term, value) {
   list.append(element("dt", term), element("dd", value ?? "—"));
 }
 
+/// The hazard's photos of one phase, as list items (files by name).
+async function photoItems(id, phase, items) {
+  const mine = items.filter((a) => a.phase === phase);
+  if (mine.length === 0) return [element("li", "暂无", { class: "empty" })];
+  return Promise.all(
+    mine.map(async (a) => {
+      const item = element("li");
+      if (a.content_type.startsWith("image/")) {
+        const blob = await (await api(`/attachments/${a.id}`, { raw: true })).blob();
+        const url = URL.createObjectURL(blob);
+        photoUrls.push(url);
+        item.append(element("img", undefined, { src: url, alt: `${phase === "before" ? "整改前" : "整改后"}照片 ${a.file_name}` }));
+      } else {
+        item.append(element("span", a.file_name));
+      }
+      return item;
+    }),
+  );
+}
+
+async function attachments(id) {
+  return (await api(`/hazards/${id}/attachments?limit=100`)).items;
+}
+
 async function loadPhotos(id) {
   for (const url of photoUrls.splice(0)) URL.revokeObjectURL(url);
-  const { items } = await api(`/hazards/${id}/attachments?limit=100`);
-  for (const phase of ["before", "after"]) {
-    const list = $(`#photos-${phase}`);
-    const mine = items.filter((a) => a.phase === phase);
-    if (mine.length === 0) {
-      list.replaceChildren(element("li", "暂无", { class: "empty" }));
-      continue;
-    }
-    const nodes = await Promise.all(
-      mine.map(async (a) => {
-        const item = element("li");
-        if (a.content_type.startsWith("image/")) {
-          const blob = await (await api(`/attachments/${a.id}`, { raw: true })).blob();
-          const url = URL.createObjectURL(blob);
-          photoUrls.push(url);
-          item.append(element("img", undefined, { src: url, alt: `${phase === "before" ? "整改前" : "整改后"}照片 ${a.file_name}` }));
-        } else {
-          item.append(element("span", a.file_name));
-        }
-        return item;
-      }),
-    );
-    list.replaceChildren(...nodes);
-  }
+  const items = await attachments(id);
+  for (const phase of ["before", "after"]) $(`#photos-${phase}`).replaceChildren(...(await photoItems(id, phase, items)));
 }
 
 async function loadHistory(id) {
@@ -247,6 +272,7 @@ async function showHazard(id) {
   $("#plan-form").hidden = !allowed.has("plan");
   $("#submit-form").hidden = !allowed.has("submit");
   $("#accept-form").hidden = !allowed.has("accept");
+  $("#reject-form").hidden = !allowed.has("reject");
   $("#extension-form").hidden = !allowed.has("request_extension");
   const plan = $("#plan-form");
   if (!plan.hidden && h.plan) {
@@ -258,6 +284,136 @@ async function showHazard(id) {
   if (!plan.hidden) plan.deadline.value = h.deadline;
   for (const form of document.querySelectorAll("#view-hazard form")) clearErrors(form);
   await Promise.all([loadPhotos(id), loadHistory(id)]);
+}
+
+/// A small form of one text field and a button, for the desk's cards.
+function quickForm(label, name, button, primary, onSubmit) {
+  const form = element("form", undefined, { class: "quick", novalidate: "" });
+  const id = `f-${crypto.randomUUID()}`;
+  const field = element("div", undefined, { class: "field" });
+  field.append(
+    element("label", label, { for: id }),
+    element("textarea", undefined, { id, name, rows: "2", "aria-describedby": `${id}-error` }),
+    element("p", undefined, { class: "error", id: `${id}-error`, "data-error": name }),
+  );
+  form.append(field, element("p", undefined, { class: "error", "data-error": "_" }), element("button", button, { type: "submit", class: primary ? "primary" : "" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await onSubmit(text(form, name));
+      await showDesk();
+    } catch (problem) {
+      if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+    }
+  });
+  return form;
+}
+
+function heading(h) {
+  const title = element("h3");
+  title.append(element("a", `${h.number} ${h.title}`, { href: `#/hazard/${h.id}` }));
+  const meta = element("p", undefined, { class: "meta" });
+  meta.append(
+    element("span", enterpriseNames[h.enterprise_id] || ""),
+    element("span", LEVELS[h.level] || h.level, { class: `level ${h.level}` }),
+    element("span", `期限 ${h.deadline}`),
+  );
+  return [title, meta];
+}
+
+async function queueItem(h) {
+  const item = element("li", undefined, { class: "card" });
+  const items = await attachments(h.id);
+  const photos = element("div", undefined, { class: "side-by-side" });
+  for (const [phase, label] of [["before", "整改前"], ["after", "整改后"]]) {
+    const column = element("figure");
+    const list = element("ul", undefined, { class: "photos" });
+    list.append(...(await photoItems(h.id, phase, items)));
+    column.append(element("figcaption", label), list);
+    photos.append(column);
+  }
+  const measures = h.plan && h.plan.measures ? element("p", `整改措施:${h.plan.measures}`) : "";
+  const actions = element("div", undefined, { class: "decisions" });
+  if (h.allowed_actions.includes("accept")) {
+    actions.append(
+      quickForm("验收意见", "notes", "验收通过", true, (notes) =>
+        api(`/hazards/${h.id}/accept`, { method: "POST", json: { notes } }).then(() => notice(`${h.number} 已验收销号。`)),
+      ),
+    );
+  }
+  if (h.allowed_actions.includes("reject")) {
+    actions.append(
+      quickForm("驳回理由", "reason", "驳回", false, (reason) =>
+        api(`/hazards/${h.id}/reject`, { method: "POST", json: { reason } }).then(() => notice(`${h.number} 已驳回,退回整改。`)),
+      ),
+    );
+  }
+  item.append(...heading(h), photos, measures, actions);
+  return item;
+}
+
+async function extensionItem(h) {
+  const { items } = await api(`/hazards/${h.id}/extensions?limit=50`);
+  const pending = items.find((e) => e.state === "pending");
+  const item = element("li", undefined, { class: "card" });
+  item.append(...heading(h));
+  if (!pending) return item;
+  item.append(
+    element("p", `申请将期限由 ${pending.previous_deadline} 延至 ${pending.requested_deadline}`),
+    element("p", `理由:${pending.reason}`),
+  );
+  const actions = element("div", undefined, { class: "decisions" });
+  const decide = (decision, done) => (note) =>
+    api(`/hazards/${h.id}/extensions/${pending.id}/${decision}`, { method: "POST", json: { note } }).then(() => notice(done));
+  actions.append(
+    quickForm("审批意见", "note", "同意延期", true, decide("approve", `${h.number} 已同意延期。`)),
+    quickForm("不同意的理由", "note", "不同意", false, decide("refuse", `${h.number} 未同意延期。`)),
+  );
+  item.append(actions);
+  return item;
+}
+
+async function showDesk() {
+  for (const url of photoUrls.splice(0)) URL.revokeObjectURL(url);
+  const [queue, asking] = await Promise.all([
+    api("/hazards?state=pending_acceptance&limit=100"),
+    me.role === "supervisor" ? api("/hazards?pending_extension=true&limit=100") : { items: [] },
+  ]);
+  const oldestFirst = (a, b) => (a.submitted_at || "").localeCompare(b.submitted_at || "");
+  $("#queue").replaceChildren(
+    ...(queue.items.length
+      ? await Promise.all(queue.items.sort(oldestFirst).map(queueItem))
+      : [element("li", "没有待验收的隐患。", { class: "empty" })]),
+  );
+  $("#extensions-card").hidden = me.role !== "supervisor";
+  $("#extensions").replaceChildren(
+    ...(asking.items.length
+      ? await Promise.all(asking.items.map(extensionItem))
+      : [element("li", "没有待审批的延期申请。", { class: "empty" })]),
+  );
+  $("#due-card").hidden = me.role !== "supervisor";
+  if (me.role === "supervisor") {
+    const due = await api("/enterprises/due?within_days=30");
+    const list = Array.isArray(due) ? due : due.items;
+    $("#due").replaceChildren(
+      ...(list.length
+        ? list.map((d) => {
+            const item = element("li", undefined, { "data-grade": d.grade || "none" });
+            item.append(
+              element("strong", d.name),
+              element("span", d.grade ? GRADES[d.grade] : "未评估", { class: "grade" }),
+              element(
+                "span",
+                d.due
+                  .map((i) => `${DUE[i.reason] || i.reason} ${i.due_on}${i.days_overdue > 0 ? `(已逾期 ${i.days_overdue} 天)` : ""}`)
+                  .join(";"),
+              ),
+            );
+            return item;
+          })
+        : [element("li", "30 天内没有到期的评估或检查。", { class: "empty" })]),
+    );
+  }
 }
 
 function clearErrors(form) {
@@ -324,6 +480,10 @@ function wire() {
     event.preventDefault();
     act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
   });
+  $("#reject-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(event.target, `/hazards/${current.id}/reject`, { reason: text(event.target, "reason") }, "已驳回,退回整改。");
+  });
   $("#extension-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
@@ -369,7 +529,9 @@ async function route() {
     if (hazard) {
       await showHazard(hazard[1]);
       show("hazard");
-      $("#hazard-title").focus?.();
+    } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
+      await showDesk();
+      show("desk");
     } else {
       await showMine();
       show("mine");

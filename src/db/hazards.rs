@@ -190,6 +190,9 @@ pub struct HazardFilter {
     /// (not yet submitted and the deadline day has ended); `(false, today)`:
     /// only those that are not.
     pub overdue: Option<(bool, NaiveDate)>,
+    /// Only hazards with (`true`) or without (`false`) an extension request
+    /// awaiting a decision.
+    pub pending_extension: Option<bool>,
     /// Lower-cased LIKE pattern over number, title, description, location.
     pub text: Option<String>,
 }
@@ -265,6 +268,16 @@ pub fn list(
             );
         }
         None => {}
+    }
+    if let Some(pending) = filter.pending_extension {
+        let awaiting = hazard_extensions::table
+            .filter(hazard_extensions::state.eq(ExtensionState::Pending))
+            .select(hazard_extensions::hazard_id);
+        query = if pending {
+            query.filter(hazards::id.eq_any(awaiting))
+        } else {
+            query.filter(hazards::id.ne_all(awaiting))
+        };
     }
     if let Some(pattern) = &filter.text {
         query = query.filter(

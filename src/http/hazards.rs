@@ -223,6 +223,9 @@ pub struct ListHazardsQuery {
     pub inspection_id: Option<Uuid>,
     /// `true`: only overdue hazards; `false`: only those not overdue.
     pub overdue: Option<bool>,
+    /// `true`: only hazards with an extension request awaiting a decision;
+    /// `false`: only those without one.
+    pub pending_extension: Option<bool>,
     /// The year found, in park time.
     pub found_year: Option<i32>,
     /// Text in the number, title, description or location.
@@ -277,6 +280,7 @@ impl ListHazardsQuery {
             inspection_id: self.inspection_id.map(Id::from),
             found_year: self.found_year,
             overdue: self.overdue.map(|overdue| (overdue, today)),
+            pending_extension: self.pending_extension,
             text: text.map(like_pattern),
         })
     }

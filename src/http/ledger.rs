@@ -36,6 +36,7 @@ pub struct ExportHazardsQuery {
     pub specialty: Option<String>,
     pub inspection_id: Option<Uuid>,
     pub overdue: Option<bool>,
+    pub pending_extension: Option<bool>,
     pub found_year: Option<i32>,
     #[param(max_length = 100, pattern = r"^[^\u0000]*(?![\s\S])")]
     pub q: Option<String>,
@@ -53,6 +54,7 @@ impl ExportHazardsQuery {
             specialty: self.specialty.clone(),
             inspection_id: self.inspection_id,
             overdue: self.overdue,
+            pending_extension: self.pending_extension,
             found_year: self.found_year,
             q: self.q.clone(),
             limit: None,

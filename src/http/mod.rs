@@ -367,13 +367,23 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError
         }
         E::Deserialize(e) if e.is_data() => AppError::Validation {
             detail: format!("the request body does not match the schema: {e}"),
-            errors: Default::default(),
+            errors: missing_field(&e.to_string())
+                .map(|field| [(field.to_owned(), "is required".to_owned())].into())
+                .unwrap_or_default(),
         },
         E::Deserialize(e) => {
             AppError::bad_request(format!("the request body is not valid JSON: {e}"))
         }
         other => AppError::bad_request(format!("the request body could not be read: {other}")),
     }
+}
+
+/// The field serde names in "missing field `reason` at line 1 column 2", so
+/// a form can show the refusal beside it.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    let field = &rest[..rest.find('`')?];
+    (!field.is_empty()).then_some(field)
 }
 
 /// `?limit=&cursor=` as every list takes them.
@@ -629,4 +639,19 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(out, "{b:02x}");
             out
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_field;
+
+    #[test]
+    fn a_missing_field_is_named_for_its_form() {
+        assert_eq!(
+            missing_field("missing field `reason` at line 1 column 2"),
+            Some("reason")
+        );
+        assert_eq!(missing_field("invalid type: integer `5`"), None);
+        assert_eq!(missing_field("missing field ``"), None);
+    }
 }

@@ -10,12 +10,163 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::helpers::browser::Browser;
+use crate::helpers::evidence::{png, upload, Part};
 use crate::helpers::{credit_code, events, general_hazard, id_of, major_hazard, TestApp};
 
 backend_tests!(
     the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked,
     a_contact_plans_and_submits_an_item_in_the_workspace,
+    a_supervisor_decides_at_the_desk,
 );
+
+/// Opens the workspace and signs in as `email`.
+async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
+    browser.goto(&format!("{}/app/", app.address)).await;
+    browser.type_into("#signin-email", email).await;
+    browser
+        .type_into("#signin-password", crate::helpers::PASSWORD)
+        .await;
+    browser.click("#signin-form button").await;
+    browser.wait_for("#items li").await;
+}
+
+/// A hazard of `enterprise` planned, with a before and an after photo,
+/// submitted for acceptance.
+async fn submitted(app: &TestApp, park: &crate::helpers::Park, title: &str) -> String {
+    let mut body = general_hazard(park.enterprise_a);
+    body["title"] = json!(title);
+    let id = id_of(&app.report(&park.expert, body).await);
+    for (phase, seed) in [("before", 1), ("after", 2)] {
+        let parts = [
+            Part::text("phase", phase),
+            Part::file("photo.png", "image/png", png(320, 240, seed)),
+        ];
+        if phase == "after" {
+            app.post(&format!("/api/v1/hazards/{id}/plan"))
+                .token(&park.contact_a)
+                .json(&crate::helpers::full_plan())
+                .send()
+                .await
+                .expect(200);
+        }
+        upload(app, &park.contact_a, &id, &parts).await.expect(201);
+    }
+    app.post(&format!("/api/v1/hazards/{id}/submit"))
+        .token(&park.contact_a)
+        .json(&json!({"notes": "已整改"}))
+        .send()
+        .await
+        .expect(200);
+    id
+}
+
+async fn a_supervisor_decides_at_the_desk(app: TestApp) {
+    let park = app.park().await;
+    let first = submitted(&app, &park, "第一项:阀门泄漏").await;
+    let second = submitted(&app, &park, "第二项:护栏缺失").await;
+    // An item whose contact asks for more time.
+    let asking = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_b))
+            .await,
+    );
+    app.post(&format!("/api/v1/hazards/{asking}/plan"))
+        .token(&park.contact_b)
+        .json(&crate::helpers::full_plan())
+        .send()
+        .await
+        .expect(200);
+    let requested = crate::helpers::days_from_today(40);
+    app.post(&format!("/api/v1/hazards/{asking}/extensions"))
+        .token(&park.contact_b)
+        .json(&json!({"requested_deadline": requested, "reason": "设备到货延迟"}))
+        .send()
+        .await
+        .expect(201);
+    // The list filter the desk uses.
+    let listed = app
+        .get("/api/v1/hazards?pending_extension=true")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(crate::helpers::ids(&listed), std::slice::from_ref(&asking));
+
+    let browser = Browser::start(390, 844).await;
+    sign_in(&browser, &app, "supervisor@park.example.cn").await;
+    browser.click("#nav-desk").await;
+    browser.wait_for_text("#queue", "第二项").await;
+    // Before and after side by side, each a real picture.
+    let shown = browser
+        .script(
+            "return Promise.all([...document.querySelectorAll('#queue img')].map((i) => i.decode().then(() => i.naturalWidth)));",
+            json!([]),
+        )
+        .await;
+    assert_eq!(shown, json!([320, 320, 320, 320]), "two photos per item");
+    browser.wait_for_text("#extensions", "设备到货延迟").await;
+    browser.wait_for_text("#due", "首次评估").await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "desk");
+    browser
+        .screenshot(&screenshot_path(&app, "desk-390x844.png"))
+        .await;
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "desk-1920x1080.png"))
+        .await;
+
+    // Rejecting needs a reason, shown beside its field; then it goes back.
+    let reject = "#queue > li:first-child form:nth-of-type(2)";
+    browser.click(&format!("{reject} button")).await;
+    browser
+        .wait_for_text(&format!("{reject} .field .error"), "required")
+        .await;
+    browser
+        .type_into(&format!("{reject} textarea"), "照片看不清整改部位")
+        .await;
+    browser.click(&format!("{reject} button")).await;
+    browser.wait_for_text("#notice", "已驳回").await;
+    browser.wait_for_gone("#queue", "第一项").await;
+    // The other is accepted; the extension approved.
+    browser
+        .click("#queue > li:first-child form:first-of-type button")
+        .await;
+    browser.wait_for_text("#notice", "已验收销号").await;
+    browser.wait_for_text("#queue", "没有待验收").await;
+    browser
+        .type_into("#extensions form:first-of-type textarea", "同意")
+        .await;
+    browser.click("#extensions form:first-of-type button").await;
+    browser.wait_for_text("#extensions", "没有待审批").await;
+
+    let state = |id: String| {
+        let app = &app;
+        let token = park.supervisor.clone();
+        async move {
+            app.get(&format!("/api/v1/hazards/{id}"))
+                .token(&token)
+                .send()
+                .await
+                .expect(200)
+                .json
+        }
+    };
+    // The oldest submission came first and was rejected.
+    let (a, b) = (state(first).await, state(second).await);
+    assert_eq!(
+        (a["state"].as_str(), b["state"].as_str()),
+        (Some("rectifying"), Some("closed"))
+    );
+    let extended = state(asking).await;
+    assert_eq!(extended["deadline"], requested.as_str());
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
+        "{console:?}"
+    );
+    browser.close().await;
+}
 
 /// Where the tests' screenshots go: `docs/screenshots/` when
 /// `HT_UPDATE_SCREENSHOTS=1` (SQLite runs only, so one run writes them),

@@ -198,6 +198,18 @@ impl Browser {
         }
     }
 
+    /// Waits until the text of `css` no longer contains `gone`.
+    pub async fn wait_for_gone(&self, css: &str, gone: &str) {
+        let started = Instant::now();
+        while self.text(css).await.contains(gone) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} still says {gone:?}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Types `text` into the element `css` matches, after clearing it.
     pub async fn type_into(&self, css: &str, text: &str) {
         let id = self.wait_for(css).await;
