@@ -3,7 +3,9 @@
 // photos from the phone's camera, submission, acceptance or rejection, an
 // extension request and the history; and the supervisor's desk: the
 // acceptance queue with before and after photos side by side, extension
-// decisions and the enterprises whose assessment or inspection falls due. Every action is a call to the documented
+// decisions and the enterprises whose assessment or inspection falls due;
+// and the new-hazard form for the field, photos and all, each request
+// with an Idempotency-Key kept across retries so nothing arrives twice. Every action is a call to the documented
 // /api/v1 API. The token is kept in sessionStorage (gone when the tab
 // closes), never in a cookie or localStorage; every text is set with
 // textContent.
@@ -50,6 +52,8 @@ const DUE = {
 };
 // The roles the desk is for: those who accept rectifications.
 const DESK_ROLES = ["supervisor", "expert"];
+// The roles that report hazards (an enterprise contact: its self-checks).
+const REPORTING_ROLES = ["expert", "supervisor", "admin", "enterprise"];
 
 let vocabulary = { categories: {}, specialties: {}, sources: {} };
 let enterpriseNames = {};
@@ -77,15 +81,16 @@ class Problem extends Error {
   }
 }
 
-async function api(path, { method = "GET", json, form, raw = false } = {}) {
+async function api(path, { method = "GET", json, form, raw = false, key } = {}) {
   const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` };
+  if (key) headers["idempotency-key"] = key;
   let body;
   if (json !== undefined) {
     headers["content-type"] = "application/json";
     body = JSON.stringify(json);
   } else if (form) {
     body = form;
-    headers["idempotency-key"] = crypto.randomUUID();
+    headers["idempotency-key"] ??= crypto.randomUUID();
   }
   const reply = await fetch(`/api/v1${path}`, { method, headers, body });
   if (reply.status === 401) {
@@ -159,6 +164,7 @@ async function whoAmI() {
   }
   $("#who").textContent = `${me.name}(${ROLES[me.role] || me.role})`;
   $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
+  $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   if (me.role !== "enterprise") {
     const { items } = await api("/enterprises?limit=500");
     enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
@@ -416,6 +422,79 @@ async function showDesk() {
   }
 }
 
+function options(select, entries, blank) {
+  const nodes = entries.map(([value, label]) => element("option", label, { value }));
+  if (blank !== undefined) nodes.unshift(element("option", blank, { value: "" }));
+  select.replaceChildren(...nodes);
+}
+
+async function showNew() {
+  const form = $("#new-form");
+  if (form.dataset.ready) return;
+  const own = me.role === "enterprise";
+  options(
+    form.enterprise_id,
+    own ? [[me.enterprise_id, "本企业"]] : Object.entries(enterpriseNames).sort((a, b) => a[1].localeCompare(b[1], "zh")),
+    own ? undefined : "请选择企业",
+  );
+  // A mutual check names its checking enterprise: reported through the API.
+  const sources = Object.entries(vocabulary.sources).filter(([code]) => (own ? code === "self_check" : code !== "mutual_check"));
+  options(form.source, sources);
+  if (!own) form.source.value = "resident_expert";
+  options(form.category, Object.entries(vocabulary.categories), "请选择类别");
+  options(form.specialty, Object.entries(vocabulary.specialties), "不选");
+  const criteria = await api("/reference/major-hazard-criteria");
+  options(form.major_basis_code, criteria.items.map((c) => [String(c.code), `第${c.code}条 ${c.text}`]), "请选择判定依据");
+  const soon = new Date(Date.now() + 14 * 86400000);
+  form.deadline.value = soon.toISOString().slice(0, 10);
+  form.dataset.ready = "1";
+}
+
+/// Reports the hazard, then uploads each photo as a before photo. The
+/// keys stay with this capture until it is through, so a retry after a
+/// lost answer repeats nothing.
+async function capture(event) {
+  event.preventDefault();
+  const form = event.target;
+  form.dataset.key ||= crypto.randomUUID();
+  const key = form.dataset.key;
+  const major = form.level.value === "major";
+  const body = {
+    enterprise_id: form.enterprise_id.value || undefined,
+    source: form.source.value,
+    level: form.level.value,
+    major_basis_code: major && form.major_basis_code.value ? Number(form.major_basis_code.value) : undefined,
+    category: form.category.value || undefined,
+    specialty: form.specialty.value || undefined,
+    title: text(form, "title"),
+    description: text(form, "description"),
+    location: text(form, "location"),
+    deadline: text(form, "deadline"),
+  };
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const hazard = await api("/hazards", { method: "POST", json: body, key: `${key}-hazard` });
+    const photos = [...form.photos.files];
+    for (const [i, file] of photos.entries()) {
+      const upload = new FormData();
+      upload.append("phase", "before");
+      upload.append("file", file, file.name || `photo-${i + 1}.jpg`);
+      await api(`/hazards/${hazard.id}/attachments`, { method: "POST", form: upload, key: `${key}-photo-${i}` });
+    }
+    form.reset();
+    delete form.dataset.key;
+    delete form.dataset.ready;
+    notice(`已登记 ${hazard.number}${photos.length ? `,照片 ${photos.length} 张` : ""}。`);
+    location.hash = `#/hazard/${hazard.id}`;
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+    else notice("网络不通,未能登记;请稍后再次点击登记(不会重复)。");
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function clearErrors(form) {
   for (const node of form.querySelectorAll("[data-error]")) node.textContent = "";
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
@@ -480,6 +559,10 @@ function wire() {
     event.preventDefault();
     act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
   });
+  $("#new-form").addEventListener("submit", capture);
+  $("#new-form").level.addEventListener("change", (event) => {
+    $("#new-basis-field").hidden = event.target.value !== "major";
+  });
   $("#reject-form").addEventListener("submit", (event) => {
     event.preventDefault();
     act(event.target, `/hazards/${current.id}/reject`, { reason: text(event.target, "reason") }, "已驳回,退回整改。");
@@ -529,6 +612,9 @@ async function route() {
     if (hazard) {
       await showHazard(hazard[1]);
       show("hazard");
+    } else if (hash === "#/new" && REPORTING_ROLES.includes(me.role)) {
+      await showNew();
+      show("new");
     } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
       await showDesk();
       show("desk");

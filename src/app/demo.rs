@@ -267,7 +267,8 @@ impl Park {
     }
 }
 
-/// Loads the demo park into an empty database, in one transaction.
+/// Loads the demo park into an empty database, in one transaction (then
+/// compacts the figures' summary rows).
 pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<Loaded, AppError> {
     load_scaled(conn, settings, None)
 }
@@ -285,7 +286,7 @@ pub fn load_scaled(
     let thresholds = settings.grading.thresholds().map_err(AppError::Internal)?;
     let mut draw = Draw::new(time_zone, published.year)?;
 
-    write_transaction(conn, |conn| {
+    let loaded = write_transaction(conn, |conn| {
         ensure_empty(conn)?;
         let actors = insert_actors(conn, &mut draw)?;
         let park = insert_enterprises(
@@ -306,7 +307,9 @@ pub fn load_scaled(
             hazards: written.hazards,
             events: written.events,
         })
-    })
+    })?;
+    crate::db::stats::compact_summaries(conn)?;
+    Ok(loaded)
 }
 
 /// Refuses a database that already has enterprises.

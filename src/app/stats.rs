@@ -355,7 +355,8 @@ pub fn verify_summary(conn: &mut DbConnection) -> Result<Vec<SummaryDifference>,
 }
 
 /// Rewrites the summary rows from the hazards and their events, in one
-/// transaction.
+/// transaction, then compacts them.
 pub fn rebuild_summary(conn: &mut DbConnection) -> Result<(), AppError> {
-    crate::db::write_transaction(conn, stats::rebuild_summaries)
+    crate::db::write_transaction(conn, stats::rebuild_summaries)?;
+    stats::compact_summaries(conn)
 }

@@ -215,6 +215,22 @@ pub fn rebuild_summaries(conn: &mut DbConnection) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Rewrites the summary tables compactly after a bulk write (the demo
+/// loader, a rebuild). On PostgreSQL a bulk write in one transaction
+/// leaves a dead version of a summary row per statement that touched it —
+/// a few thousand live rows in tens of megabytes — which every figure would
+/// otherwise read past until autovacuum and ordinary churn reclaimed them.
+/// Runs outside a transaction; SQLite updates rows in place and needs none.
+pub fn compact_summaries(conn: &mut DbConnection) -> Result<(), AppError> {
+    if let DbConnection::Postgresql(c) = conn {
+        diesel::sql_query(
+            "VACUUM (FULL, ANALYZE) hazard_counts, hazard_tallies, hazard_month_counts",
+        )
+        .execute(c)?;
+    }
+    Ok(())
+}
+
 fn load_summary(conn: &mut DbConnection, sql: &str) -> Result<Vec<SummaryRow>, AppError> {
     Ok(match conn {
         DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,

@@ -17,6 +17,7 @@ backend_tests!(
     the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked,
     a_contact_plans_and_submits_an_item_in_the_workspace,
     a_supervisor_decides_at_the_desk,
+    one_hazard_travels_from_the_field_to_the_wall_screen,
 );
 
 /// Opens the workspace and signs in as `email`.
@@ -501,4 +502,140 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         blank.contains(r#"id="board" hidden"#),
         "the figures are gone"
     );
+}
+
+/// The whole way, in the pages only: an expert captures a hazard with a
+/// photo, the enterprise plans it, adds an after photo and submits it, a
+/// supervisor accepts it at the desk — and the wall screen, open all along
+/// in another window, shows it closed without a reload.
+async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
+    let park = app.park().await;
+    let key = app
+        .post("/api/v1/display-keys")
+        .token(&park.admin)
+        .json(&json!({
+            "name": "中控室大屏",
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .expect(201)
+        .json["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wall = Browser::start(1920, 1080).await;
+    wall.goto(&format!(
+        "{}/app/dashboard?interval=2#key={key}",
+        app.address
+    ))
+    .await;
+    wall.wait_for_text(r#"[data-figure="closed"]"#, "0").await;
+
+    // The expert, on a phone: the major-hazard basis appears only for a
+    // major hazard; a missing title is refused beside its field.
+    let phone = Browser::start(390, 844).await;
+    sign_in(&phone, &app, "expert@park.example.cn").await;
+    phone.click("#nav-new").await;
+    phone.wait_for("#new-form").await;
+    let enterprise = park.enterprise_a.to_string();
+    phone
+        .script(
+            "const f = document.querySelector('#new-form'); f.enterprise_id.value = arguments[0]; \
+             f.category.value = 'unsafe_condition'; f.specialty.value = 'electrical';",
+            json!([enterprise]),
+        )
+        .await;
+    phone
+        .type_into("#new-description", "配电室门口未设挡鼠板")
+        .await;
+    phone.type_into("#new-location", "1号配电室").await;
+    let photo = std::env::temp_dir().join(format!("ht-field-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, png(320, 240, 9)).unwrap();
+    phone.choose_file("#new-photos", &photo).await;
+    assert_eq!(phone.axe().await, Vec::<String>::new(), "capture page");
+    phone
+        .screenshot(&screenshot_path(&app, "capture-390x844.png"))
+        .await;
+    phone.click("#new-form button").await;
+    phone.wait_for_text("#new-title-error", "required").await;
+    phone
+        .type_into("#new-title-input", "配电室挡鼠板缺失")
+        .await;
+    phone.click("#new-form button").await;
+    phone.wait_for_text("#notice", "照片 1 张").await;
+    phone.wait_for("#photos-before img").await;
+    let _ = std::fs::remove_file(&photo);
+    let hazards = app
+        .get("/api/v1/hazards")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(hazards["items"].as_array().unwrap().len(), 1, "exactly one");
+    let id = id_of(&hazards["items"][0]);
+    assert_eq!(hazards["items"][0]["evidence"]["before"], 1);
+    wall.wait_for_text(r#"[data-figure="open"]"#, "1").await;
+
+    // The enterprise plans it, adds the after photo and submits.
+    phone.click("#signout").await;
+    sign_in(&phone, &app, "contact@alpha.example.cn").await;
+    phone
+        .goto(&format!("{}/app/#/hazard/{id}", app.address))
+        .await;
+    phone.type_into("#plan-measures", "加装挡鼠板").await;
+    phone.type_into("#plan-responsible", "李工").await;
+    phone.type_into("#plan-funds", "800").await;
+    phone.type_into("#plan-contingency", "加装前关闭门窗").await;
+    phone.click("#plan-form button").await;
+    phone.wait_for_text("#facts", "整改中").await;
+    let after = std::env::temp_dir().join(format!("ht-after-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&after, png(320, 240, 3)).unwrap();
+    phone.choose_file("#photo-file", &after).await;
+    phone.wait_for("#photos-after img").await;
+    let _ = std::fs::remove_file(&after);
+    phone.click("#submit-form button").await;
+    phone.wait_for_text("#facts", "待验收").await;
+    wall.wait_for_text(r#"[data-figure="pending_acceptance"]"#, "1")
+        .await;
+
+    // The supervisor accepts it at the desk.
+    phone.click("#signout").await;
+    sign_in(&phone, &app, "supervisor@park.example.cn").await;
+    phone.click("#nav-desk").await;
+    phone.wait_for_text("#queue", "配电室挡鼠板缺失").await;
+    phone
+        .click("#queue > li:first-child form:first-of-type button")
+        .await;
+    phone.wait_for_text("#queue", "没有待验收").await;
+
+    // The wall screen, never reloaded, shows it closed.
+    wall.wait_for_text(r#"[data-figure="closed"]"#, "1").await;
+    wall.wait_for_text(r#"[data-figure="open"]"#, "0").await;
+    let reloaded = wall
+        .script(
+            "return performance.getEntriesByType('navigation').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(reloaded, json!(1), "one page load, no reload");
+    let actions: Vec<String> = events(&app, &park.supervisor, &id)
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "report",
+            "evidence_added",
+            "plan",
+            "evidence_added",
+            "submit",
+            "accept"
+        ]
+    );
+    phone.close().await;
+    wall.close().await;
 }
