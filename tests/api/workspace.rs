@@ -538,6 +538,18 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     sign_in(&phone, &app, "expert@park.example.cn").await;
     phone.click("#nav-new").await;
     phone.wait_for("#new-form").await;
+    let basis_shown =
+        "return getComputedStyle(document.querySelector('#new-basis-field')).display !== 'none';";
+    assert_eq!(
+        phone.script(basis_shown, json!([])).await,
+        json!(false),
+        "only for a major hazard"
+    );
+    let choose = "const l = document.querySelector('#new-level'); l.value = arguments[0]; \
+                  l.dispatchEvent(new Event('change'));";
+    phone.script(choose, json!(["major"])).await;
+    assert_eq!(phone.script(basis_shown, json!([])).await, json!(true));
+    phone.script(choose, json!(["general"])).await;
     let enterprise = park.enterprise_a.to_string();
     phone
         .script(
