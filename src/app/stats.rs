@@ -328,8 +328,9 @@ pub struct SummaryDifference {
 /// Recomputes every summary row from the hazards and their events and
 /// lists each one the triggers left different (none, when all is well).
 pub fn verify_summary(conn: &mut DbConnection) -> Result<Vec<SummaryDifference>, AppError> {
-    // All reads in one transaction: a snapshot, not several moments.
-    let checks = crate::db::write_transaction(conn, stats::summary_checks)?;
+    // All reads against one snapshot, not several moments, without holding
+    // up writers.
+    let checks = crate::db::snapshot_transaction(conn, stats::summary_checks)?;
     let mut differences = Vec::new();
     for check in checks {
         let as_map = |rows: Vec<stats::SummaryRow>| -> BTreeMap<String, i64> {

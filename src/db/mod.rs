@@ -268,15 +268,46 @@ pub fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, AppEr
 where
     F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
 {
+    in_new_transaction(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+}
+
+/// Runs `f`, which only reads, against one snapshot of the database: every
+/// query sees the same moment (PostgreSQL `REPEATABLE READ READ ONLY`; on
+/// SQLite a deferred transaction, which in WAL mode does not hold up
+/// writers).
+pub fn snapshot_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
+    in_new_transaction(
+        conn,
+        "BEGIN DEFERRED",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        f,
+    )
+}
+
+/// Runs `f` in a transaction begun by the backend's statement, committed
+/// when `f` succeeds and rolled back when it fails; inside a transaction
+/// already, `f` joins it.
+fn in_new_transaction<T, F>(
+    conn: &mut DbConnection,
+    begin_sqlite: &str,
+    begin_postgres: &str,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
     // Called inside a transaction already: join it.
     if in_transaction(conn) {
         return f(conn);
     }
     match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, begin_sqlite)?,
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, begin_postgres)?
         }
-        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {
         Ok(value) => {
