@@ -20,6 +20,31 @@ backend_tests!(
     one_hazard_travels_from_the_field_to_the_wall_screen,
 );
 
+/// A display key for the control room's wall screen, as issued.
+async fn display_key(app: &TestApp, park: &crate::helpers::Park) -> serde_json::Value {
+    app.post("/api/v1/display-keys")
+        .token(&park.admin)
+        .json(&json!({
+            "name": "中控室大屏",
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .expect(201)
+        .json
+}
+
+/// Nothing the page did was refused by its Content-Security-Policy.
+async fn assert_no_policy_violation(browser: &Browser) {
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
+        "{console:?}"
+    );
+}
+
 /// Opens the workspace and signs in as `email`.
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     browser.goto(&format!("{}/app/", app.address)).await;
@@ -159,13 +184,7 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
     );
     let extended = state(asking).await;
     assert_eq!(extended["deadline"], requested.as_str());
-    let console = browser.console().await;
-    assert!(
-        !console
-            .iter()
-            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
-        "{console:?}"
-    );
+    assert_no_policy_violation(&browser).await;
     browser.close().await;
 }
 
@@ -334,13 +353,7 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .collect();
     assert_eq!(actions, ["report", "plan", "evidence_added", "submit"]);
 
-    let console = browser.console().await;
-    assert!(
-        !console
-            .iter()
-            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
-        "{console:?}"
-    );
+    assert_no_policy_violation(&browser).await;
 
     // Signing out forgets the token; none was ever kept elsewhere.
     browser.click("#signout").await;
@@ -430,17 +443,7 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         .parse()
         .unwrap();
     let major = app.report(&park.supervisor, major_hazard(named)).await;
-    let issued = app
-        .post("/api/v1/display-keys")
-        .token(&park.admin)
-        .json(&json!({
-            "name": "中控室大屏",
-            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
-        }))
-        .send()
-        .await
-        .expect(201)
-        .json;
+    let issued = display_key(&app, &park).await;
     let key = issued["key"].as_str().unwrap();
     let url = format!("{}/app/dashboard#key={key}", app.address);
     let dom = rendered(url.clone()).await;
@@ -479,13 +482,7 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     browser
         .screenshot(&screenshot_path(&app, "dashboard-test-390x844.png"))
         .await;
-    let console = browser.console().await;
-    assert!(
-        !console
-            .iter()
-            .any(|m| m.contains("Content Security Policy") || m.contains("Refused")),
-        "{console:?}"
-    );
+    assert_no_policy_violation(&browser).await;
     browser.close().await;
 
     app.call(
@@ -510,17 +507,7 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
 /// in another window, shows it closed without a reload.
 async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     let park = app.park().await;
-    let key = app
-        .post("/api/v1/display-keys")
-        .token(&park.admin)
-        .json(&json!({
-            "name": "中控室大屏",
-            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
-        }))
-        .send()
-        .await
-        .expect(201)
-        .json["key"]
+    let key = display_key(&app, &park).await["key"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -648,6 +635,8 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
             "accept"
         ]
     );
+    assert_no_policy_violation(&phone).await;
+    assert_no_policy_violation(&wall).await;
     phone.close().await;
     wall.close().await;
 }
