@@ -4,8 +4,10 @@
 // extension request and the history; and the supervisor's desk: the
 // acceptance queue with before and after photos side by side, extension
 // decisions and the enterprises whose assessment or inspection falls due;
-// and the new-hazard form for the field, photos and all, each request
-// with an Idempotency-Key kept across retries so nothing arrives twice. Every action is a call to the documented
+// and the new-hazard form for the field, photos and all, which works
+// offline: the service worker (sw.js) keeps the pages, the capture waits
+// in IndexedDB with its photos and is sent when the network returns, each
+// request under an Idempotency-Key so nothing arrives twice. Every action is a call to the documented
 // /api/v1 API. The token is kept in sessionStorage (gone when the tab
 // closes), never in a cookie or localStorage; every text is set with
 // textContent.
@@ -121,7 +123,7 @@ function show(view) {
 }
 
 function signOut(message) {
-  sessionStorage.removeItem(TOKEN);
+  sessionStorage.clear();
   me = null;
   $("#who").textContent = "";
   go("#/signin");
@@ -155,10 +157,25 @@ function go(hash) {
   else location.hash = hash;
 }
 
+/// A reference answer, from the network when it answers, else the copy
+/// kept in this tab's sessionStorage (so the capture page works offline).
+async function reference(path) {
+  const slot = `ht_ref:${path}`;
+  try {
+    const value = await api(path);
+    sessionStorage.setItem(slot, JSON.stringify(value));
+    return value;
+  } catch (problem) {
+    const kept = sessionStorage.getItem(slot);
+    if (problem instanceof Problem || kept === null) throw problem;
+    return JSON.parse(kept);
+  }
+}
+
 async function whoAmI() {
   if (me) return me;
-  me = await api("/auth/me");
-  const vocabularies = await api("/reference/vocabularies");
+  me = await reference("/auth/me");
+  const vocabularies = await reference("/reference/vocabularies");
   for (const kind of ["categories", "specialties", "sources"]) {
     vocabulary[kind] = Object.fromEntries(vocabularies[kind].map((v) => [v.code, v.label]));
   }
@@ -166,7 +183,7 @@ async function whoAmI() {
   $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   if (me.role !== "enterprise") {
-    const { items } = await api("/enterprises?limit=500");
+    const { items } = await reference("/enterprises?limit=500");
     enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
   }
   return me;
@@ -443,21 +460,115 @@ async function showNew() {
   if (!own) form.source.value = "resident_expert";
   options(form.category, Object.entries(vocabulary.categories), "请选择类别");
   options(form.specialty, Object.entries(vocabulary.specialties), "不选");
-  const criteria = await api("/reference/major-hazard-criteria");
+  const criteria = await reference("/reference/major-hazard-criteria");
   options(form.major_basis_code, criteria.items.map((c) => [String(c.code), `第${c.code}条 ${c.text}`]), "请选择判定依据");
   const soon = new Date(Date.now() + 14 * 86400000);
   form.deadline.value = soon.toISOString().slice(0, 10);
   form.dataset.ready = "1";
 }
 
-/// Reports the hazard, then uploads each photo as a before photo. The
-/// keys stay with this capture until it is through, so a retry after a
-/// lost answer repeats nothing.
+// The outbox: each capture is kept in IndexedDB, photos and all, from the
+// moment 登记 is pressed until the hazard and every photo have arrived, so
+// neither a lost network nor a reload loses it. Each request carries an
+// Idempotency-Key derived from the capture's own key: sent twice, it
+// arrives once.
+const OUTBOX = "outbox";
+
+function outboxDb() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("ht-workspace", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(OUTBOX, { keyPath: "key" });
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+
+async function outbox(mode, act) {
+  const db = await outboxDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(OUTBOX, mode);
+    const request = act(tx.objectStore(OUTBOX));
+    tx.oncomplete = () => resolve(request && request.result);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+const keep = (capture) => outbox("readwrite", (store) => store.put(capture));
+const drop = (key) => outbox("readwrite", (store) => store.delete(key));
+const waiting = () => outbox("readonly", (store) => store.getAll());
+
+/// Sends what is left of one capture: the hazard unless it went already,
+/// then each photo not yet sent, noting each step in the outbox.
+async function send(capture) {
+  if (!capture.hazard) {
+    // Sent well after it was captured: dated when it was found, which the
+    // park's people may do (an entered record); a contact's is dated now.
+    const late = Date.now() - Date.parse(capture.captured_at) > 60000;
+    const body = late && me.role !== "enterprise" ? { ...capture.body, found_at: capture.captured_at } : capture.body;
+    capture.hazard = await api("/hazards", { method: "POST", json: body, key: `${capture.key}-hazard` });
+    await keep(capture);
+  }
+  for (const photo of capture.photos) {
+    if (photo.sent) continue;
+    const upload = new FormData();
+    upload.append("phase", "before");
+    upload.append("file", photo.blob, photo.name);
+    await api(`/hazards/${capture.hazard.id}/attachments`, { method: "POST", form: upload, key: `${capture.key}-photo-${photo.index}` });
+    photo.sent = true;
+    await keep(capture);
+  }
+  await drop(capture.key);
+  return capture.hazard;
+}
+
+let flushing = null;
+
+/// Sends every waiting capture (one pass at a time); those the network
+/// still refuses stay for the next.
+function flush() {
+  flushing ??= (async () => {
+    try {
+      for (const capture of await waiting()) {
+        try {
+          const hazard = await send(capture);
+          notice(`已发送 ${hazard.number}。`);
+        } catch (problem) {
+          if (problem instanceof Problem && problem.status !== 401) {
+            // Refused for good (the data, not the network): not retried.
+            await drop(capture.key);
+            notice(`一条离线登记未被接受:${problem.message}`);
+          }
+        }
+      }
+    } finally {
+      flushing = null;
+      await showWaiting();
+    }
+  })();
+  return flushing;
+}
+
+async function showWaiting() {
+  const captures = await waiting();
+  const list = $("#waiting");
+  $("#waiting-card").hidden = captures.length === 0;
+  list.replaceChildren(
+    ...captures.map((c) => {
+      const left = c.photos.filter((p) => !p.sent).length;
+      const state = c.hazard ? `已登记 ${c.hazard.number},照片待发送 ${left} 张` : `待发送,照片 ${c.photos.length} 张`;
+      const item = element("li");
+      item.append(element("strong", c.body.title || "(无名称)"), element("span", state, { class: "meta" }));
+      return item;
+    }),
+  );
+}
+
+/// 登记: the capture goes into the outbox first, then out. A refusal of
+/// its data is shown beside the fields; a network failure leaves it
+/// waiting, shown on the page, sent when the network returns.
 async function capture(event) {
   event.preventDefault();
   const form = event.target;
-  form.dataset.key ||= crypto.randomUUID();
-  const key = form.dataset.key;
   const major = form.level.value === "major";
   const body = {
     enterprise_id: form.enterprise_id.value || undefined,
@@ -471,27 +582,36 @@ async function capture(event) {
     location: text(form, "location"),
     deadline: text(form, "deadline"),
   };
+  const photos = [...form.photos.files].map((file, index) => ({
+    index,
+    name: file.name || `photo-${index + 1}.jpg`,
+    blob: file,
+    sent: false,
+  }));
+  const record = { key: crypto.randomUUID(), body, photos, hazard: null, captured_at: new Date().toISOString() };
   const button = form.querySelector("button");
   button.disabled = true;
+  clearErrors(form);
   try {
-    const hazard = await api("/hazards", { method: "POST", json: body, key: `${key}-hazard` });
-    const photos = [...form.photos.files];
-    for (const [i, file] of photos.entries()) {
-      const upload = new FormData();
-      upload.append("phase", "before");
-      upload.append("file", file, file.name || `photo-${i + 1}.jpg`);
-      await api(`/hazards/${hazard.id}/attachments`, { method: "POST", form: upload, key: `${key}-photo-${i}` });
-    }
+    await keep(record);
+    const hazard = await send(record);
     form.reset();
-    delete form.dataset.key;
     delete form.dataset.ready;
     notice(`已登记 ${hazard.number}${photos.length ? `,照片 ${photos.length} 张` : ""}。`);
     location.hash = `#/hazard/${hazard.id}`;
   } catch (problem) {
-    if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
-    else notice("网络不通,未能登记;请稍后再次点击登记(不会重复)。");
+    if (problem instanceof Problem && problem.status !== 401) {
+      if (!record.hazard) await drop(record.key);
+      showErrors(form, problem);
+    } else if (!(problem instanceof Problem)) {
+      form.reset();
+      delete form.dataset.ready;
+      await showNew();
+      notice("网络不通:已保存在本机,联网后自动发送。");
+    }
   } finally {
     button.disabled = false;
+    await showWaiting();
   }
 }
 
@@ -597,6 +717,9 @@ function wire() {
     }
   });
   window.addEventListener("hashchange", route);
+  window.addEventListener("online", () => {
+    if (sessionStorage.getItem(TOKEN)) flush();
+  });
 }
 
 async function route() {
@@ -614,6 +737,7 @@ async function route() {
       show("hazard");
     } else if (hash === "#/new" && REPORTING_ROLES.includes(me.role)) {
       await showNew();
+      await showWaiting();
       show("new");
     } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
       await showDesk();
@@ -629,4 +753,11 @@ async function route() {
 }
 
 wire();
-route();
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
+route().then(() => {
+  if (sessionStorage.getItem(TOKEN)) flush();
+});
+// A link that comes back without telling the browser: try again now and then.
+setInterval(() => {
+  if (sessionStorage.getItem(TOKEN)) waiting().then((left) => left.length && flush());
+}, 15000);

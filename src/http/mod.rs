@@ -74,6 +74,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             resource("/app/assets/workspace.js", "GET")
                 .route(web::get().to(workspace::workspace_js)),
         )
+        .service(resource("/app/sw.js", "GET").route(web::get().to(workspace::service_worker)))
+        .service(
+            resource("/app/manifest.webmanifest", "GET").route(web::get().to(workspace::manifest)),
+        )
+        .service(resource("/app/assets/icon.svg", "GET").route(web::get().to(workspace::icon)))
         .service(
             resource("/app/assets/dashboard.js", "GET")
                 .route(web::get().to(workspace::dashboard_js)),

@@ -10,11 +10,15 @@ use actix_web::HttpResponse;
 /// Only the service's own scripts, styles and API; no inline code. Photos
 /// are fetched with the token and shown from `blob:` addresses.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; base-uri 'none'; \
+     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
 const WORKSPACE_HTML: &str = include_str!("../../web/workspace.html");
 const WORKSPACE_JS: &str = include_str!("../../web/workspace.js");
+const SERVICE_WORKER_JS: &str = include_str!("../../web/sw.js");
+const MANIFEST: &str = include_str!("../../web/manifest.webmanifest");
+const ICON_SVG: &str = include_str!("../../web/icon.svg");
 const DASHBOARD_HTML: &str = include_str!("../../web/dashboard.html");
 const DASHBOARD_JS: &str = include_str!("../../web/dashboard.js");
 const APP_CSS: &str = include_str!("../../web/app.css");
@@ -42,6 +46,21 @@ pub async fn to_workspace() -> HttpResponse {
 
 pub async fn workspace_js() -> HttpResponse {
     page("text/javascript; charset=utf-8", WORKSPACE_JS)
+}
+
+/// The service worker that keeps the workspace's pages for offline use;
+/// served from `/app/` so its scope is the workspace.
+pub async fn service_worker() -> HttpResponse {
+    page("text/javascript; charset=utf-8", SERVICE_WORKER_JS)
+}
+
+/// What makes the workspace installable on a phone's home screen.
+pub async fn manifest() -> HttpResponse {
+    page("application/manifest+json; charset=utf-8", MANIFEST)
+}
+
+pub async fn icon() -> HttpResponse {
+    page("image/svg+xml", ICON_SVG)
 }
 
 /// The wall screen (大屏): `/app/dashboard#key=<display key>`.

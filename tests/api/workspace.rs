@@ -18,6 +18,7 @@ backend_tests!(
     a_contact_plans_and_submits_an_item_in_the_workspace,
     a_supervisor_decides_at_the_desk,
     one_hazard_travels_from_the_field_to_the_wall_screen,
+    a_capture_made_offline_arrives_once_with_its_photos,
 );
 
 /// A display key for the control room's wall screen, as issued.
@@ -47,7 +48,12 @@ async fn assert_no_policy_violation(browser: &Browser) {
 
 /// Opens the workspace and signs in as `email`.
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
-    browser.goto(&format!("{}/app/", app.address)).await;
+    sign_in_at(browser, &app.address, email).await;
+}
+
+/// Opens the workspace at `base` and signs in as `email`.
+async fn sign_in_at(browser: &Browser, base: &str, email: &str) {
+    browser.goto(&format!("{base}/app/")).await;
     browser.type_into("#signin-email", email).await;
     browser
         .type_into("#signin-password", crate::helpers::PASSWORD)
@@ -639,4 +645,122 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     assert_no_policy_violation(&wall).await;
     phone.close().await;
     wall.close().await;
+}
+
+/// Fills the capture form for Alpha with `title` and two photos, and
+/// presses 登记.
+async fn capture_with_two_photos(phone: &Browser, park: &crate::helpers::Park, title: &str) {
+    phone.wait_for("#new-form").await;
+    phone
+        .script(
+            "const f = document.querySelector('#new-form'); f.enterprise_id.value = arguments[0]; \
+             f.category.value = 'unsafe_condition';",
+            json!([park.enterprise_a.to_string()]),
+        )
+        .await;
+    phone.type_into("#new-title-input", title).await;
+    phone.type_into("#new-description", "现场发现").await;
+    phone.type_into("#new-location", "罐区").await;
+    let folder = std::env::temp_dir().join(format!("ht-offline-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let paths: Vec<String> = (1..=2u8)
+        .map(|i| {
+            let path = folder.join(format!("现场{i}.png"));
+            std::fs::write(&path, png(160, 120, i)).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    phone
+        .choose_file("#new-photos", std::path::Path::new(&paths.join("\n")))
+        .await;
+    phone.click("#new-form button").await;
+}
+
+/// The hazards titled `title`, as the API lists them.
+async fn titled(app: &TestApp, park: &crate::helpers::Park, title: &str) -> Vec<serde_json::Value> {
+    app.get("/api/v1/hazards?limit=100")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["title"] == title)
+        .cloned()
+        .collect()
+}
+
+/// Offline capture: the link cut, the capture page still opens (from the
+/// service worker's cache), a hazard with two photos is kept on the phone
+/// across a reload and arrives once, photos and all, when the link is
+/// back; and a capture cut off between the hazard and its photos sends
+/// only the photos afterwards.
+async fn a_capture_made_offline_arrives_once_with_its_photos(app: TestApp) {
+    let park = app.park().await;
+    let link = crate::helpers::link::Link::to(&app.address);
+    let base = link.address.clone();
+    let phone = Browser::start(390, 844).await;
+    sign_in_at(&phone, &base, "expert@park.example.cn").await;
+    phone.goto(&format!("{base}/app/#/new")).await;
+    phone.wait_for("#new-form").await;
+    // The service worker has taken the page and kept the app shell.
+    let started = std::time::Instant::now();
+    while phone
+        .script("return !!navigator.serviceWorker.controller;", json!([]))
+        .await
+        != json!(true)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no service worker"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    link.cut();
+    phone.reload().await;
+    capture_with_two_photos(&phone, &park, "离线登记的隐患").await;
+    phone.wait_for_text("#notice", "已保存在本机").await;
+    phone.wait_for_text("#waiting", "离线登记的隐患").await;
+    phone
+        .screenshot(&screenshot_path(&app, "capture-offline-390x844.png"))
+        .await;
+    // A reload, still offline: still waiting, nothing sent.
+    phone.reload().await;
+    phone.wait_for_text("#waiting", "照片 2 张").await;
+    assert!(titled(&app, &park, "离线登记的隐患").await.is_empty());
+
+    link.restore();
+    phone.reload().await;
+    phone.wait_for_text("#notice", "已发送").await;
+    let arrived = titled(&app, &park, "离线登记的隐患").await;
+    assert_eq!(arrived.len(), 1, "exactly once: {arrived:?}");
+    assert_eq!(arrived[0]["evidence"]["before"], 2, "with both photos");
+
+    // Cut between the hazard and its photos: the photos go afterwards, the
+    // hazard is not sent again.
+    phone.command_cdp("Network.enable", json!({})).await;
+    phone
+        .command_cdp(
+            "Network.setBlockedURLs",
+            json!({"urls": ["*/attachments*"]}),
+        )
+        .await;
+    capture_with_two_photos(&phone, &park, "照片未发出的隐患").await;
+    phone.wait_for_text("#waiting", "照片待发送 2 张").await;
+    let sent = titled(&app, &park, "照片未发出的隐患").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["evidence"]["before"], 0);
+    phone
+        .command_cdp("Network.setBlockedURLs", json!({"urls": []}))
+        .await;
+    phone.reload().await;
+    phone.wait_for_text("#notice", "已发送").await;
+    let arrived = titled(&app, &park, "照片未发出的隐患").await;
+    assert_eq!(arrived.len(), 1, "the hazard once: {arrived:?}");
+    assert_eq!(arrived[0]["evidence"]["before"], 2, "then its photos");
+    assert_no_policy_violation(&phone).await;
+    phone.close().await;
 }

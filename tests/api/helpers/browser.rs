@@ -133,6 +133,22 @@ impl Browser {
         self.command("POST", "/url", json!({ "url": url })).await;
     }
 
+    /// Loads the current page again (a navigation to the same address
+    /// with only a `#…` part would not).
+    pub async fn reload(&self) {
+        self.command("POST", "/refresh", json!({})).await;
+    }
+
+    /// Runs a Chrome DevTools Protocol command on the page.
+    pub async fn command_cdp(&self, cmd: &str, params: Value) -> Value {
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": cmd, "params": params}),
+        )
+        .await
+    }
+
     /// Shows pages at exactly `width`×`height` CSS pixels, as a phone
     /// (touch, mobile viewport) when narrower than 800.
     pub async fn resize(&self, width: u32, height: u32) {

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod database;
 pub mod evidence;
+pub mod link;
 
 pub use database::{postgres_admin_url, postgres_url_for};
 
