@@ -562,6 +562,11 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     phone
         .screenshot(&screenshot_path(&app, "capture-390x844.png"))
         .await;
+    phone.resize(1920, 1080).await;
+    phone
+        .screenshot(&screenshot_path(&app, "capture-1920x1080.png"))
+        .await;
+    phone.resize(390, 844).await;
     phone.click("#new-form button").await;
     phone.wait_for_text("#new-title-error", "required").await;
     phone
