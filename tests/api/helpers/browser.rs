@@ -21,7 +21,24 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends the session (its browser with it) even when a test failed
+    /// before `close`, then stops the driver: a killed driver would leave
+    /// its Chromium running.
     fn drop(&mut self) {
+        if let Some(rest) = self.base.strip_prefix("http://") {
+            if let Some((host, path)) = rest.split_once('/') {
+                if let Ok(mut stream) = std::net::TcpStream::connect(host) {
+                    use std::io::{Read, Write};
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    let request = format!(
+                        "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                    );
+                    if stream.write_all(request.as_bytes()).is_ok() {
+                        let _ = stream.read_to_end(&mut Vec::new());
+                    }
+                }
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -344,9 +361,10 @@ impl Browser {
             .collect()
     }
 
-    /// Ends the session (and its browser).
+    /// Ends the session (and its browser); dropping the browser does the
+    /// same.
     pub async fn close(self) {
-        self.raw("DELETE", "", Value::Null).await;
+        drop(self);
     }
 }
 
