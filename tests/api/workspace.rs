@@ -480,6 +480,15 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     browser.goto(&url).await;
     browser.wait_for("#board").await;
     browser.wait_for_text("#majors", number).await;
+    // From the screen itself, the key reads figures and nothing else.
+    let hazards = browser
+        .command_async(
+            "fetch('/api/v1/hazards', {headers: {authorization: 'Bearer ' + arguments[0]}}) \
+               .then((r) => arguments[1](r.status));",
+            json!([key]),
+        )
+        .await;
+    assert_eq!(hazards, json!(403), "a display key reads no hazard");
     assert_eq!(browser.axe().await, Vec::<String>::new(), "dashboard");
     browser
         .screenshot(&screenshot_path(&app, "dashboard-test-1920x1080.png"))

@@ -300,6 +300,17 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` (a function body whose last argument is the callback
+    /// to call with its result) with `args`; the result.
+    pub async fn command_async(&self, script: &str, args: Value) -> Value {
+        self.command(
+            "POST",
+            "/execute/async",
+            json!({"script": script, "args": args}),
+        )
+        .await
+    }
+
     /// Writes a PNG of what is shown, from the top of the page, to `path`.
     pub async fn screenshot(&self, path: &Path) {
         self.script("window.scrollTo(0, 0);", json!([])).await;
@@ -337,14 +348,12 @@ impl Browser {
         const AXE: &str = include_str!("../../vendor/axe-core/axe.min.js");
         self.script(AXE, json!([])).await;
         let found = self
-            .command(
-                "POST",
-                "/execute/async",
-                json!({"script": "const done = arguments[arguments.length - 1]; \
-                    axe.run(document, {resultTypes: ['violations']}).then( \
-                      (r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, \
-                        targets: v.nodes.map((n) => n.target.join(' '))})))); ",
-                    "args": []}),
+            .command_async(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run(document, {resultTypes: ['violations']}).then( \
+                   (r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, \
+                     targets: v.nodes.map((n) => n.target.join(' '))}))));",
+                json!([]),
             )
             .await;
         found
