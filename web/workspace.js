@@ -495,7 +495,10 @@ async function outbox(mode, act) {
 
 const keep = (capture) => outbox("readwrite", (store) => store.put(capture));
 const drop = (key) => outbox("readwrite", (store) => store.delete(key));
-const waiting = () => outbox("readonly", (store) => store.getAll());
+/// The captures this account made that are still waiting (another
+/// account's, on a shared phone, are sent only by that account).
+const waiting = () =>
+  outbox("readonly", (store) => store.getAll()).then((all) => all.filter((c) => me && c.user === me.id));
 
 /// Sends what is left of one capture: the hazard unless it went already,
 /// then each photo not yet sent, noting each step in the outbox.
@@ -588,7 +591,14 @@ async function capture(event) {
     blob: file,
     sent: false,
   }));
-  const record = { key: crypto.randomUUID(), body, photos, hazard: null, captured_at: new Date().toISOString() };
+  const record = {
+    key: crypto.randomUUID(),
+    user: me.id,
+    body,
+    photos,
+    hazard: null,
+    captured_at: new Date().toISOString(),
+  };
   const button = form.querySelector("button");
   button.disabled = true;
   clearErrors(form);
