@@ -79,7 +79,10 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settin
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     actix_web::rt::spawn(app.run_until_stopped());
+    // An idle connection is given up before the server's keep-alive (5 s)
+    // ends it, so a request after a long pause never finds it closed.
     let client = awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
         .timeout(Duration::from_secs(60))
         .finish();
     TestApp {
