@@ -97,6 +97,18 @@ impl Application {
         } else {
             None
         };
+        // Read the analytics' facts now rather than on the first analysis.
+        let facts = self.state.facts.clone();
+        let park = self.state.park.clone();
+        let db = self.state.db.clone();
+        actix_web::rt::spawn(async move {
+            let warmed = db
+                .run(move |conn| facts.with(conn, &park, |_, _| Ok(())))
+                .await;
+            if let Err(error) = warmed {
+                tracing::warn!(%error, "could not read the analytics' facts");
+            }
+        });
         let served = self.server.await;
         if let Some(watcher) = watcher {
             let _ = actix_web::web::block(move || watcher.stop()).await;
@@ -154,6 +166,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             settings.stats.max_concurrent_computations,
             Duration::from_millis(settings.stats.computation_wait_ms),
         )),
+        facts: Arc::default(),
         metrics: Arc::new(crate::http::metric_series::Metrics::new()?),
         reads,
         login_throttle: Arc::new(crate::http::login_throttle::LoginThrottle::from_settings(

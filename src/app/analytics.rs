@@ -1,9 +1,9 @@
 //! The analyses a park's safety committee asks for beyond the overview's
 //! counts: how long rectification takes, how old the open hazards are, a
 //! scorecard per enterprise, hazards that come back, month-by-month trends
-//! and the places hazards are found. Each is computed from one read of the
-//! hazards' facts, cut in park time, and each renders as a table for CSV
-//! and XLSX.
+//! and the places hazards are found. Each is one scan of the [`FactTable`]:
+//! every hazard's facts, compact, in park time, read once and then kept up
+//! to date from the change feed. Each renders as a table for CSV and XLSX.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -11,10 +11,10 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::analytics::{self as store, FactFilter, HazardFact};
+use crate::db::analytics::{self as store, HazardFact};
 use crate::db::grading::{grades_as_of, last_supervision_visits};
 use crate::db::stats::enterprise_names;
-use crate::db::{DbConnection, Id};
+use crate::db::{self, DbConnection, Id};
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::domain::park::Park;
@@ -57,34 +57,241 @@ impl Filter {
     }
 }
 
-/// One hazard's facts with its days in park time.
-#[derive(Debug, Clone)]
-struct Fact {
-    hazard: HazardFact,
-    found_on: NaiveDate,
-    closed_on: Option<NaiveDate>,
+/// Strings seen in the facts, each kept once and named by its number.
+#[derive(Debug, Default)]
+struct Interned {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
 }
 
-/// The hazards (and enterprises) an analysis looks at.
-pub struct Facts {
+impl Interned {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(n) = self.numbers.get(name) {
+            return *n;
+        }
+        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), n);
+        n
+    }
+
+    fn name(&self, number: u32) -> &str {
+        self.names.get(number as usize).map_or("", String::as_str)
+    }
+}
+
+/// One hazard's facts, compact: its days in park time and its texts by
+/// number.
+#[derive(Debug, Clone, Copy)]
+struct Fact {
+    id: Id,
+    enterprise_id: Id,
+    category: u32,
+    specialty: Option<u32>,
+    location: u32,
+    found_on: NaiveDate,
+    closed_on: Option<NaiveDate>,
+    deadline: NaiveDate,
+    source: CheckSource,
+    level: HazardLevel,
+    state: HazardState,
+    closed_on_time: Option<bool>,
+    /// A step of it was entered after the fact (补录).
+    entered_late: bool,
+}
+
+/// How many changed hazards are read one by one before reading them all
+/// again is cheaper.
+const CATCH_UP_LIMIT: i64 = 20_000;
+
+/// How many hazards a page of the first read holds.
+const PAGE: i64 = 20_000;
+
+/// Every hazard's facts, read once and then kept up to date from the
+/// change feed: an analysis scans these in memory (tens of bytes per
+/// hazard) instead of reading every hazard from the database.
+#[derive(Debug, Default)]
+pub struct FactTable {
+    /// The last change of the feed the table has taken in.
+    seq: i64,
     facts: Vec<Fact>,
+    rows: HashMap<Id, usize>,
+    categories: Interned,
+    specialties: Interned,
+    locations: Interned,
+}
+
+impl FactTable {
+    /// Reads every hazard, in pages, from one snapshot.
+    pub fn load(conn: &mut DbConnection, park: &Park) -> Result<FactTable, AppError> {
+        db::snapshot_transaction(conn, |conn| {
+            let mut table = FactTable {
+                seq: store::last_change(conn)?,
+                ..FactTable::default()
+            };
+            let entered = store::hazards_with_entered_records(conn, None)?;
+            let mut after = None;
+            loop {
+                let page = store::hazard_facts_page(conn, after, PAGE)?;
+                after = page.last().map(|h| h.id);
+                let full = page.len() as i64 == PAGE;
+                for hazard in page {
+                    let late = entered.contains(&hazard.id);
+                    table.put(park, hazard, late);
+                }
+                if !full {
+                    return Ok(table);
+                }
+            }
+        })
+    }
+
+    /// Takes in every change since the last one seen, from one snapshot;
+    /// reads everything again when too much changed, or when its counts
+    /// per state disagree with the summary rows (a change made without a
+    /// hazard event, by hand in SQL).
+    pub fn catch_up(&mut self, conn: &mut DbConnection, park: &Park) -> Result<(), AppError> {
+        let caught_up = db::snapshot_transaction(conn, |conn| {
+            let last = store::last_change(conn)?;
+            if last == self.seq {
+                return self.agrees_with_summary(conn);
+            }
+            let Some(ids) = store::hazards_changed_since(conn, self.seq, CATCH_UP_LIMIT)? else {
+                return Ok(false);
+            };
+            let entered = store::hazards_with_entered_records(conn, Some(&ids))?;
+            let mut gone: HashSet<Id> = ids.iter().copied().collect();
+            for hazard in store::hazard_facts_of(conn, &ids)? {
+                gone.remove(&hazard.id);
+                let late = entered.contains(&hazard.id);
+                self.put(park, hazard, late);
+            }
+            for id in gone {
+                self.remove(id);
+            }
+            self.seq = last;
+            self.agrees_with_summary(conn)
+        })?;
+        if !caught_up {
+            *self = FactTable::load(conn, park)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the table counts as many hazards in each state as the
+    /// summary rows do.
+    fn agrees_with_summary(&self, conn: &mut DbConnection) -> Result<bool, AppError> {
+        let mut mine: HashMap<HazardState, i64> = HashMap::new();
+        for fact in &self.facts {
+            *mine.entry(fact.state).or_default() += 1;
+        }
+        let theirs: HashMap<HazardState, i64> =
+            store::hazards_per_state(conn)?.into_iter().collect();
+        let agree = mine == theirs;
+        if !agree {
+            tracing::warn!(
+                ?mine,
+                ?theirs,
+                "the analytics' facts disagree with the summary rows: reading them again"
+            );
+        }
+        Ok(agree)
+    }
+
+    fn put(&mut self, park: &Park, hazard: HazardFact, entered_late: bool) {
+        let fact = Fact {
+            id: hazard.id,
+            enterprise_id: hazard.enterprise_id,
+            category: self.categories.number(&hazard.category),
+            specialty: hazard
+                .specialty
+                .as_deref()
+                .map(|code| self.specialties.number(code)),
+            location: self.locations.number(&hazard.location),
+            found_on: park.local_date(hazard.found_at),
+            closed_on: hazard.closed_at.map(|t| park.local_date(t)),
+            deadline: hazard.deadline,
+            source: hazard.source,
+            level: hazard.level,
+            state: hazard.state,
+            closed_on_time: hazard.closed_on_time,
+            entered_late,
+        };
+        match self.rows.get(&fact.id) {
+            Some(row) => self.facts[*row] = fact,
+            None => {
+                self.rows.insert(fact.id, self.facts.len());
+                self.facts.push(fact);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: Id) {
+        let Some(row) = self.rows.remove(&id) else {
+            return;
+        };
+        self.facts.swap_remove(row);
+        if let Some(moved) = self.facts.get(row) {
+            self.rows.insert(moved.id, row);
+        }
+    }
+
+    /// Each location's number with its surrounding blanks trimmed (the
+    /// same place written twice shares one), and those trimmed names.
+    fn trimmed_locations(&self) -> (Vec<u32>, Vec<&str>) {
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        let mut names = Vec::new();
+        let place_of = self
+            .locations
+            .names
+            .iter()
+            .map(|name| {
+                let name = name.trim();
+                *numbers.entry(name).or_insert_with(|| {
+                    names.push(name);
+                    u32::try_from(names.len() - 1).unwrap_or(u32::MAX)
+                })
+            })
+            .collect();
+        (place_of, names)
+    }
+
+    /// How many hazards it holds, voided ones included.
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+}
+
+/// The hazards (and enterprises) an analysis looks at: a view of the
+/// fact table through a filter.
+pub struct Facts<'a> {
+    table: &'a FactTable,
     names: HashMap<Id, String>,
     grades: HashMap<Id, Grade>,
     park: Park,
     filter: Filter,
+    /// Whether only the enterprises in `names` count.
+    narrowed: bool,
+    /// The first day read: `filter.from`, or earlier for trends.
+    first: Option<NaiveDate>,
     today: NaiveDate,
 }
 
-impl Facts {
-    /// Reads what `filter` admits. `since` widens the read before `from`
-    /// (trends compare with the year before).
-    pub fn load(
+impl<'a> Facts<'a> {
+    /// What `filter` admits of `table`. `since` widens the view before
+    /// `from` (trends compare with the year before).
+    pub fn new(
         conn: &mut DbConnection,
+        table: &'a FactTable,
         park: &Park,
         filter: &Filter,
         today: NaiveDate,
         since: Option<NaiveDate>,
-    ) -> Result<Facts, AppError> {
+    ) -> Result<Facts<'a>, AppError> {
         let grades: HashMap<Id, Grade> = grades_as_of(conn, today, None)?
             .into_iter()
             .map(|(id, assessment)| (id, assessment.grade))
@@ -96,45 +303,33 @@ impl Facts {
                     .grade
                     .is_none_or(|grade| grades.get(id) == Some(&grade))
         });
-        let narrowed = filter.enterprise_id.is_some() || filter.grade.is_some();
-        let first = since.or(filter.from);
-        let rows = store::hazard_facts(
-            conn,
-            &FactFilter {
-                enterprises: narrowed.then(|| names.keys().copied().collect()),
-                source: filter.source,
-                level: filter.level,
-                // A day early in UTC covers every park time zone.
-                found_since: first
-                    .and_then(|d| d.pred_opt())
-                    .map(|d| d.and_time(Default::default())),
-            },
-        )?;
-        let facts = rows
-            .into_iter()
-            .filter(|h| h.state != HazardState::Voided)
-            .map(|hazard| Fact {
-                found_on: park.local_date(hazard.found_at),
-                closed_on: hazard.closed_at.map(|t| park.local_date(t)),
-                hazard,
-            })
-            .filter(|f| first.is_none_or(|d| f.found_on >= d))
-            .filter(|f| filter.to.is_none_or(|d| f.found_on <= d))
-            .collect();
         Ok(Facts {
-            facts,
+            table,
             names,
             grades,
             park: park.clone(),
             filter: filter.clone(),
+            narrowed: filter.enterprise_id.is_some() || filter.grade.is_some(),
+            first: since.or(filter.from),
             today,
+        })
+    }
+
+    /// Every hazard in view, voided ones left out.
+    fn all(&self) -> impl Iterator<Item = &Fact> {
+        self.table.facts.iter().filter(|f| {
+            f.state != HazardState::Voided
+                && self.filter.source.is_none_or(|s| f.source == s)
+                && self.filter.level.is_none_or(|l| f.level == l)
+                && self.first.is_none_or(|d| f.found_on >= d)
+                && self.filter.to.is_none_or(|d| f.found_on <= d)
+                && (!self.narrowed || self.names.contains_key(&f.enterprise_id))
         })
     }
 
     /// The hazards found within the filter's own period.
     fn in_period(&self) -> impl Iterator<Item = &Fact> {
-        self.facts
-            .iter()
+        self.all()
             .filter(|f| self.filter.from.is_none_or(|d| f.found_on >= d))
     }
 
@@ -288,36 +483,54 @@ fn duration_group(key: String, label: String, mut days: Vec<i64>) -> DurationGro
     }
 }
 
+/// The group a hazard falls into, before it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Source(CheckSource),
+    Level(HazardLevel),
+    Category(u32),
+    Specialty(Option<u32>),
+    Enterprise(Id),
+    Month(i32, u32),
+}
+
 pub fn rectification_time(facts: &Facts, group_by: GroupBy) -> RectificationTime {
-    let mut groups: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let mut groups: HashMap<GroupKey, Vec<i64>> = HashMap::new();
     let mut all = Vec::new();
     for fact in facts.in_period() {
-        let Some(closed_on) = fact
-            .closed_on
-            .filter(|_| fact.hazard.state == HazardState::Closed)
-        else {
+        let Some(closed_on) = fact.closed_on.filter(|_| fact.state == HazardState::Closed) else {
             continue;
         };
         let days = (closed_on - fact.found_on).num_days();
         all.push(days);
-        groups
-            .entry(group_of(facts, fact, group_by))
-            .or_default()
-            .push(days);
+        let key = match group_by {
+            GroupBy::Source => GroupKey::Source(fact.source),
+            GroupBy::Level => GroupKey::Level(fact.level),
+            GroupBy::Category => GroupKey::Category(fact.category),
+            GroupBy::Specialty => GroupKey::Specialty(fact.specialty),
+            GroupBy::Enterprise => GroupKey::Enterprise(fact.enterprise_id),
+            GroupBy::Month => GroupKey::Month(fact.found_on.year(), fact.found_on.month()),
+        };
+        groups.entry(key).or_default().push(days);
     }
+    let mut named: Vec<((String, String), Vec<i64>)> = groups
+        .into_iter()
+        .map(|(key, days)| (group_name(facts, key), days))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
     RectificationTime {
         filter: facts.filter.clone(),
         group_by,
         overall: duration_group("all".into(), "全部".into(), all),
-        groups: groups
+        groups: named
             .into_iter()
             .map(|((key, label), days)| duration_group(key, label, days))
             .collect(),
     }
 }
 
-fn group_of(facts: &Facts, fact: &Fact, group_by: GroupBy) -> (String, String) {
-    let h = &fact.hazard;
+/// A group's key and label.
+fn group_name(facts: &Facts, key: GroupKey) -> (String, String) {
     let labelled = |list: &[crate::domain::park::CodeLabel], code: &str| {
         let label = list
             .iter()
@@ -325,17 +538,18 @@ fn group_of(facts: &Facts, fact: &Fact, group_by: GroupBy) -> (String, String) {
             .map(|e| e.label.clone());
         (code.to_owned(), label.unwrap_or_else(|| code.to_owned()))
     };
-    match group_by {
-        GroupBy::Source => (h.source.as_str().into(), h.source.label_zh().into()),
-        GroupBy::Level => (h.level.as_str().into(), h.level.label_zh().into()),
-        GroupBy::Category => labelled(&facts.park.categories, &h.category),
-        GroupBy::Specialty => match &h.specialty {
-            Some(code) => labelled(&facts.park.specialties, code),
-            None => ("unspecified".into(), "未分专业".into()),
-        },
-        GroupBy::Enterprise => (h.enterprise_id.to_string(), facts.name(h.enterprise_id)),
-        GroupBy::Month => {
-            let month = format!("{}-{:02}", fact.found_on.year(), fact.found_on.month());
+    let table = facts.table;
+    match key {
+        GroupKey::Source(source) => (source.as_str().into(), source.label_zh().into()),
+        GroupKey::Level(level) => (level.as_str().into(), level.label_zh().into()),
+        GroupKey::Category(n) => labelled(&facts.park.categories, table.categories.name(n)),
+        GroupKey::Specialty(Some(n)) => {
+            labelled(&facts.park.specialties, table.specialties.name(n))
+        }
+        GroupKey::Specialty(None) => ("unspecified".into(), "未分专业".into()),
+        GroupKey::Enterprise(id) => (id.to_string(), facts.name(id)),
+        GroupKey::Month(year, month) => {
+            let month = format!("{year}-{month:02}");
             (month.clone(), month)
         }
     }
@@ -443,8 +657,7 @@ pub fn ageing(facts: &Facts) -> Ageing {
         overdue: OverdueBuckets::default(),
     };
     let mut per: HashMap<Id, EnterpriseAgeing> = HashMap::new();
-    for fact in facts.in_period().filter(|f| f.hazard.state.is_open()) {
-        let h = &fact.hazard;
+    for h in facts.in_period().filter(|f| f.state.is_open()) {
         let entry = per
             .entry(h.enterprise_id)
             .or_insert_with(|| EnterpriseAgeing {
@@ -452,9 +665,8 @@ pub fn ageing(facts: &Facts) -> Ageing {
                 name: facts.name(h.enterprise_id),
                 ..total.clone()
             });
-        let age = (today - fact.found_on).num_days().max(0);
-        let overdue =
-            HazardState::counting_toward_overdue().contains(&h.state) && h.deadline < today;
+        let age = (today - h.found_on).num_days().max(0);
+        let overdue = h.state.counts_toward_overdue() && h.deadline < today;
         for target in [&mut total, entry] {
             target.open += 1;
             target.age.add(age);
@@ -568,14 +780,12 @@ pub struct Scorecard {
 
 /// The scorecard's inputs read beside the facts.
 pub struct ScoreInputs {
-    pub entered_late: HashSet<Id>,
     pub visits: HashMap<Id, NaiveDate>,
 }
 
 impl ScoreInputs {
     pub fn load(conn: &mut DbConnection, supervision_sources: &[String]) -> Result<Self, AppError> {
         Ok(ScoreInputs {
-            entered_late: store::hazards_with_entered_records(conn)?,
             visits: last_supervision_visits(conn, supervision_sources)?,
         })
     }
@@ -600,16 +810,15 @@ pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Sc
         .keys()
         .map(|id| (*id, Tally::default()))
         .collect();
-    for fact in facts.in_period() {
-        let h = &fact.hazard;
+    for h in facts.in_period() {
         let t = tallies.entry(h.enterprise_id).or_default();
         t.found += 1;
-        t.entered_late += i64::from(inputs.entered_late.contains(&h.id));
+        t.entered_late += i64::from(h.entered_late);
         if h.state == HazardState::Closed {
             t.closed += 1;
             t.on_time += i64::from(h.closed_on_time == Some(true));
         }
-        let counts = HazardState::counting_toward_overdue().contains(&h.state);
+        let counts = h.state.counts_toward_overdue();
         t.overdue += i64::from(counts && h.deadline < facts.today);
         t.open_major += i64::from(h.level == HazardLevel::Major && h.state.is_open());
     }
@@ -719,52 +928,51 @@ pub struct Recurring {
 }
 
 pub fn recurring(facts: &Facts, match_location: bool) -> Recurring {
-    type Key = (Id, String, Option<String>, Option<String>);
-    let key = |h: &HazardFact| -> Key {
-        let place = match_location.then(|| h.location.trim().to_owned());
-        (
-            h.enterprise_id,
-            h.category.clone(),
-            h.specialty.clone(),
-            place,
-        )
+    let table = facts.table;
+    let (place_of, _) = table.trimmed_locations();
+    let key = |h: &Fact| {
+        let place = match_location.then(|| place_of[h.location as usize]);
+        (h.enterprise_id, h.category, h.specialty, place)
     };
-    // Closures seen so far, by key, in order found.
-    let mut closures: HashMap<Key, Vec<(NaiveDate, Id)>> = HashMap::new();
-    for fact in &facts.facts {
-        if let (HazardState::Closed, Some(closed_on)) = (fact.hazard.state, fact.closed_on) {
-            closures
-                .entry(key(&fact.hazard))
-                .or_default()
-                .push((closed_on, fact.hazard.id));
+    // Closures by key, in order closed.
+    let mut closures: HashMap<_, Vec<(NaiveDate, Id)>> = HashMap::new();
+    for h in facts.all() {
+        if let (HazardState::Closed, Some(closed_on)) = (h.state, h.closed_on) {
+            closures.entry(key(h)).or_default().push((closed_on, h.id));
         }
     }
-    let mut items = Vec::new();
-    for fact in facts.in_period() {
-        let h = &fact.hazard;
-        let Some(earlier) = closures.get(&key(h)).and_then(|list| {
-            list.iter()
-                .filter(|(closed_on, id)| {
-                    *id != h.id
-                        && *closed_on <= fact.found_on
-                        && fact.found_on <= *closed_on + Months::new(12)
-                })
-                .max_by_key(|(closed_on, _)| *closed_on)
-        }) else {
+    for list in closures.values_mut() {
+        list.sort_unstable();
+    }
+    let mut found_again: Vec<(&Fact, (NaiveDate, Id))> = Vec::new();
+    for h in facts.in_period() {
+        let Some(list) = closures.get(&key(h)) else {
             continue;
         };
-        items.push(Recurrence {
+        // The latest closure on or before the day it was found, not its own.
+        let until = list.partition_point(|(closed_on, _)| *closed_on <= h.found_on);
+        let Some(earlier) = list[..until].iter().rev().find(|(_, id)| *id != h.id) else {
+            continue;
+        };
+        if h.found_on <= earlier.0 + Months::new(12) {
+            found_again.push((h, *earlier));
+        }
+    }
+    found_again.sort_unstable_by_key(|(h, _)| (h.found_on, h.id));
+    let items: Vec<Recurrence> = found_again
+        .into_iter()
+        .map(|(h, (earlier_closed_on, earlier_id))| Recurrence {
             hazard_id: h.id.uuid(),
-            found_on: fact.found_on,
-            earlier_hazard_id: earlier.1.uuid(),
-            earlier_closed_on: earlier.0,
+            found_on: h.found_on,
+            earlier_hazard_id: earlier_id.uuid(),
+            earlier_closed_on,
             enterprise_id: h.enterprise_id.uuid(),
             name: facts.name(h.enterprise_id),
-            category: h.category.clone(),
-            specialty: h.specialty.clone(),
-            location: h.location.clone(),
-        });
-    }
+            category: table.categories.name(h.category).to_owned(),
+            specialty: h.specialty.map(|n| table.specialties.name(n).to_owned()),
+            location: table.locations.name(h.location).to_owned(),
+        })
+        .collect();
     Recurring {
         filter: facts.filter.clone(),
         match_location,
@@ -841,45 +1049,59 @@ pub fn trends_since(last: NaiveDate) -> NaiveDate {
 }
 
 pub fn trends(facts: &Facts) -> Trends {
+    #[derive(Default)]
+    struct Month {
+        found: i64,
+        closed: i64,
+        by_source: [i64; CheckSource::ALL.len()],
+        by_level: [i64; HazardLevel::ALL.len()],
+    }
     let last = facts.filter.to.unwrap_or(facts.today);
     let month_of = |d: NaiveDate| (d.year(), d.month());
-    let mut found: HashMap<(i32, u32), i64> = HashMap::new();
-    let mut closed: HashMap<(i32, u32), i64> = HashMap::new();
-    let mut by_source: HashMap<(i32, u32), BTreeMap<String, i64>> = HashMap::new();
-    let mut by_level: HashMap<(i32, u32), BTreeMap<String, i64>> = HashMap::new();
-    for fact in &facts.facts {
-        let m = month_of(fact.found_on);
-        *found.entry(m).or_default() += 1;
-        *by_source
-            .entry(m)
-            .or_default()
-            .entry(fact.hazard.source.as_str().into())
-            .or_default() += 1;
-        *by_level
-            .entry(m)
-            .or_default()
-            .entry(fact.hazard.level.as_str().into())
-            .or_default() += 1;
-        if let (HazardState::Closed, Some(day)) = (fact.hazard.state, fact.closed_on) {
-            *closed.entry(month_of(day)).or_default() += 1;
+    let mut months: HashMap<(i32, u32), Month> = HashMap::new();
+    for h in facts.all() {
+        let month = months.entry(month_of(h.found_on)).or_default();
+        month.found += 1;
+        if let Some(i) = CheckSource::ALL.iter().position(|s| *s == h.source) {
+            month.by_source[i] += 1;
+        }
+        if let Some(i) = HazardLevel::ALL.iter().position(|l| *l == h.level) {
+            month.by_level[i] += 1;
+        }
+        if let (HazardState::Closed, Some(day)) = (h.state, h.closed_on) {
+            months.entry(month_of(day)).or_default().closed += 1;
         }
     }
+    let found = |m: (i32, u32)| months.get(&m).map_or(0, |m| m.found);
     let first = last.with_day(1).unwrap_or(last);
-    let months = (0..24u32)
+    let shown = (0..24u32)
         .rev()
         .filter_map(|back| first.checked_sub_months(Months::new(back)))
         .map(|day| {
             let m = month_of(day);
             let before = day
                 .checked_sub_months(Months::new(12))
-                .map_or(0, |d| found.get(&month_of(d)).copied().unwrap_or(0));
-            let now = found.get(&m).copied().unwrap_or(0);
+                .map_or(0, |d| found(month_of(d)));
+            let counted = |names: &[&str], counts: &[i64]| -> BTreeMap<String, i64> {
+                names
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(name, n)| ((*name).to_owned(), *n))
+                    .collect()
+            };
+            let this = months.get(&m);
+            let now = found(m);
             MonthTrend {
                 month: format!("{}-{:02}", m.0, m.1),
                 found: now,
-                closed: closed.get(&m).copied().unwrap_or(0),
-                found_by_source: by_source.remove(&m).unwrap_or_default(),
-                found_by_level: by_level.remove(&m).unwrap_or_default(),
+                closed: this.map_or(0, |t| t.closed),
+                found_by_source: this.map_or_else(BTreeMap::new, |t| {
+                    counted(&CheckSource::ALL.map(CheckSource::as_str), &t.by_source)
+                }),
+                found_by_level: this.map_or_else(BTreeMap::new, |t| {
+                    counted(&HazardLevel::ALL.map(HazardLevel::as_str), &t.by_level)
+                }),
                 found_a_year_before: before,
                 year_over_year: (before > 0)
                     .then(|| ((now - before) as f64 / before as f64 * 1000.0).round() / 1000.0),
@@ -888,7 +1110,7 @@ pub fn trends(facts: &Facts) -> Trends {
         .collect();
     Trends {
         filter: facts.filter.clone(),
-        months,
+        months: shown,
     }
 }
 
@@ -958,32 +1180,30 @@ pub struct Locations {
 }
 
 pub fn locations(facts: &Facts, limit: usize) -> Locations {
-    let mut places: HashMap<String, (LocationCount, HashSet<Id>)> = HashMap::new();
-    for fact in facts.in_period() {
-        let h = &fact.hazard;
-        let place = h.location.trim().to_owned();
-        let (count, enterprises) = places.entry(place.clone()).or_insert_with(|| {
-            (
-                LocationCount {
-                    location: place,
-                    found: 0,
-                    open: 0,
-                    major: 0,
-                    enterprises: 0,
-                },
-                HashSet::new(),
-            )
-        });
-        count.found += 1;
-        count.open += i64::from(h.state.is_open());
-        count.major += i64::from(h.level == HazardLevel::Major);
-        enterprises.insert(h.enterprise_id);
+    #[derive(Default)]
+    struct Place {
+        found: i64,
+        open: i64,
+        major: i64,
+        enterprises: HashSet<Id>,
+    }
+    let (place_of, names) = facts.table.trimmed_locations();
+    let mut places: HashMap<u32, Place> = HashMap::new();
+    for h in facts.in_period() {
+        let place = places.entry(place_of[h.location as usize]).or_default();
+        place.found += 1;
+        place.open += i64::from(h.state.is_open());
+        place.major += i64::from(h.level == HazardLevel::Major);
+        place.enterprises.insert(h.enterprise_id);
     }
     let mut items: Vec<LocationCount> = places
-        .into_values()
-        .map(|(mut count, enterprises)| {
-            count.enterprises = enterprises.len() as i64;
-            count
+        .into_iter()
+        .map(|(n, place)| LocationCount {
+            location: names[n as usize].to_owned(),
+            found: place.found,
+            open: place.open,
+            major: place.major,
+            enterprises: place.enterprises.len() as i64,
         })
         .collect();
     items.sort_by(|a, b| {

@@ -1,16 +1,23 @@
-//! What the analytics read: one row of facts per hazard (no texts but the
-//! location), and which hazards carry an entered record.
+//! What the analytics' fact table is read from: one row of facts per
+//! hazard (no texts but the location), read in pages by id or for the
+//! hazards named in the change feed since a number, which of them carry an
+//! entered record, and the summary rows' totals per state that the table
+//! checks itself against.
 
 use std::collections::HashSet;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::columns::Id;
-use super::schema::{hazard_events, hazards};
+use super::schema::{changes, hazard_events, hazards};
 use super::DbConnection;
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
+
+/// How many ids go into one `IN (…)` list.
+const CHUNK: usize = 500;
 
 /// The facts of one hazard that the analyses cut by.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -30,47 +37,106 @@ pub struct HazardFact {
     pub closed_on_time: Option<bool>,
 }
 
-/// Which hazards to read; dates are cut in park time by the caller.
-#[derive(Debug, Default, Clone)]
-pub struct FactFilter {
-    /// Only these enterprises (a contact's own, or those of a grade).
-    pub enterprises: Option<Vec<Id>>,
-    pub source: Option<CheckSource>,
-    pub level: Option<HazardLevel>,
-    /// Found at or after this moment (UTC); a little early is fine.
-    pub found_since: Option<NaiveDateTime>,
-}
-
-/// The facts of every hazard the filter admits, voided ones included.
-pub fn hazard_facts(
+/// Up to `limit` hazards' facts in id order, after `after` when given.
+pub fn hazard_facts_page(
     conn: &mut DbConnection,
-    filter: &FactFilter,
+    after: Option<Id>,
+    limit: i64,
 ) -> Result<Vec<HazardFact>, AppError> {
     let mut query = hazards::table
         .select(HazardFact::as_select())
-        .order(hazards::found_at.asc())
+        .order(hazards::id.asc())
+        .limit(limit)
         .into_boxed();
-    if let Some(ids) = &filter.enterprises {
-        query = query.filter(hazards::enterprise_id.eq_any(ids.clone()));
-    }
-    if let Some(source) = filter.source {
-        query = query.filter(hazards::source.eq(source));
-    }
-    if let Some(level) = filter.level {
-        query = query.filter(hazards::level.eq(level));
-    }
-    if let Some(since) = filter.found_since {
-        query = query.filter(hazards::found_at.ge(since));
+    if let Some(after) = after {
+        query = query.filter(hazards::id.gt(after));
     }
     Ok(query.load(conn)?)
 }
 
-/// Hazards with at least one step entered after the fact (补录).
-pub fn hazards_with_entered_records(conn: &mut DbConnection) -> Result<HashSet<Id>, AppError> {
-    let ids: Vec<Id> = hazard_events::table
-        .filter(hazard_events::entered_late.eq(true))
-        .select(hazard_events::hazard_id)
+/// The facts of the hazards among `ids` that exist.
+pub fn hazard_facts_of(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<HazardFact>, AppError> {
+    let mut facts = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        facts.extend(
+            hazards::table
+                .select(HazardFact::as_select())
+                .filter(hazards::id.eq_any(chunk))
+                .load(conn)?,
+        );
+    }
+    Ok(facts)
+}
+
+/// Hazards with at least one step entered after the fact (补录): all of
+/// them, or those among `ids`.
+pub fn hazards_with_entered_records(
+    conn: &mut DbConnection,
+    ids: Option<&[Id]>,
+) -> Result<HashSet<Id>, AppError> {
+    let query = || {
+        hazard_events::table
+            .filter(hazard_events::entered_late.eq(true))
+            .select(hazard_events::hazard_id)
+            .distinct()
+    };
+    let Some(ids) = ids else {
+        return Ok(query().load::<Id>(conn)?.into_iter().collect());
+    };
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        found.extend(
+            query()
+                .filter(hazard_events::hazard_id.eq_any(chunk))
+                .load::<Id>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The number of the newest change in the feed (0 before any).
+pub fn last_change(conn: &mut DbConnection) -> Result<i64, AppError> {
+    let last: Option<i64> = changes::table.select(max(changes::seq)).first(conn)?;
+    Ok(last.unwrap_or(0))
+}
+
+/// The hazards changed after change number `after`, at most `limit` of
+/// them (`None` when there are more).
+pub fn hazards_changed_since(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Option<Vec<Id>>, AppError> {
+    let ids: Vec<Option<Id>> = changes::table
+        .filter(changes::seq.gt(after))
+        .filter(changes::hazard_id.is_not_null())
+        .select(changes::hazard_id)
         .distinct()
+        .limit(limit + 1)
         .load(conn)?;
-    Ok(ids.into_iter().collect())
+    let ids: Vec<Id> = ids.into_iter().flatten().collect();
+    Ok((ids.len() as i64 <= limit).then_some(ids))
+}
+
+/// Hazards per state, from the summary rows the triggers keep.
+pub fn hazards_per_state(conn: &mut DbConnection) -> Result<Vec<(HazardState, i64)>, AppError> {
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back in SQL.
+    let sql = "SELECT state, CAST(SUM(n) AS BIGINT) AS n FROM hazard_tallies GROUP BY state";
+    let rows: Vec<StateCount> = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.n != 0)
+        .map(|r| (r.state, r.n))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct StateCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    state: HazardState,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }

@@ -114,49 +114,53 @@ async fn analyse(
     let park = state.park.clone();
     let today = park.now().park_today;
     let sources = state.settings.grading.supervision_sources.clone();
+    let store = state.facts.clone();
     let _turn = state.figures.turn().await?;
     let body = state
         .db
         .run(move |conn| {
-            let since = matches!(analysis, Analysis::Trends)
-                .then(|| analytics::trends_since(filter.to.unwrap_or(today)));
-            let facts = Facts::load(conn, &park, &filter, today, since)?;
-            let (json, table): (serde_json::Result<Vec<u8>>, Table) = match analysis {
-                Analysis::RectificationTime => {
-                    let found = analytics::rectification_time(
-                        &facts,
-                        query.group_by.unwrap_or(GroupBy::Source),
-                    );
-                    (serde_json::to_vec(&found), found.table())
+            store.with(conn, &park, |conn, table| {
+                let since = matches!(analysis, Analysis::Trends)
+                    .then(|| analytics::trends_since(filter.to.unwrap_or(today)));
+                let facts = Facts::new(conn, table, &park, &filter, today, since)?;
+                let (json, table): (serde_json::Result<Vec<u8>>, Table) = match analysis {
+                    Analysis::RectificationTime => {
+                        let found = analytics::rectification_time(
+                            &facts,
+                            query.group_by.unwrap_or(GroupBy::Source),
+                        );
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                    Analysis::Ageing => {
+                        let found = analytics::ageing(&facts);
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                    Analysis::Scorecard => {
+                        let inputs = ScoreInputs::load(conn, &sources)?;
+                        let sort = query.sort.unwrap_or(ScorecardSort::OverdueNow);
+                        let found = analytics::scorecard(&facts, &inputs, sort);
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                    Analysis::Recurring => {
+                        let found =
+                            analytics::recurring(&facts, query.match_location.unwrap_or(false));
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                    Analysis::Trends => {
+                        let found = analytics::trends(&facts);
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                    Analysis::Locations => {
+                        let found = analytics::locations(&facts, limit as usize);
+                        (serde_json::to_vec(&found), found.table())
+                    }
+                };
+                match format {
+                    TableFormat::Json => json.map_err(|e| AppError::Internal(e.into())),
+                    TableFormat::Csv => table.csv(),
+                    TableFormat::Xlsx => table.xlsx(),
                 }
-                Analysis::Ageing => {
-                    let found = analytics::ageing(&facts);
-                    (serde_json::to_vec(&found), found.table())
-                }
-                Analysis::Scorecard => {
-                    let inputs = ScoreInputs::load(conn, &sources)?;
-                    let sort = query.sort.unwrap_or(ScorecardSort::OverdueNow);
-                    let found = analytics::scorecard(&facts, &inputs, sort);
-                    (serde_json::to_vec(&found), found.table())
-                }
-                Analysis::Recurring => {
-                    let found = analytics::recurring(&facts, query.match_location.unwrap_or(false));
-                    (serde_json::to_vec(&found), found.table())
-                }
-                Analysis::Trends => {
-                    let found = analytics::trends(&facts);
-                    (serde_json::to_vec(&found), found.table())
-                }
-                Analysis::Locations => {
-                    let found = analytics::locations(&facts, limit as usize);
-                    (serde_json::to_vec(&found), found.table())
-                }
-            };
-            match format {
-                TableFormat::Json => json.map_err(|e| AppError::Internal(e.into())),
-                TableFormat::Csv => table.csv(),
-                TableFormat::Xlsx => table.xlsx(),
-            }
+            })
         })
         .await?;
     let body = state.figures.put(tag.clone(), body);

@@ -37,6 +37,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Dashboard figures and reports, kept until the data changes.
     pub figures: Arc<FiguresCache>,
+    /// Every hazard's facts for the analytics, kept up to date.
+    pub facts: Arc<crate::cache::facts::FactStore>,
     /// The long-lived series of `/metrics`.
     pub metrics: Arc<crate::http::metric_series::Metrics>,
     /// Finished answers of the most-read routes, until the data changes.

@@ -1,14 +1,20 @@
 //! `/api/v1/analytics/…` on a small park whose answers are known: one
 //! hazard closed in ten days, one found again after it and overdue, one
 //! in another enterprise; each analysis, its scoping, its formats and its
-//! `304`.
+//! `304`; and a change made by hand in SQL, with no event in the change
+//! feed, still reaches them.
 
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{days_from_today, general_hazard, id_of, TestApp};
+use std::time::Duration;
 
-backend_tests!(analytics_answer_the_committees_questions);
+use crate::helpers::{days_from_today, eventually, general_hazard, id_of, TestApp};
+
+backend_tests!(
+    analytics_answer_the_committees_questions,
+    analytics_see_a_change_made_by_hand_in_sql,
+);
 
 /// `days` from now (so never in the future, whatever the time of day: a
 /// fixed hour of the park's today is still ahead around midnight).
@@ -173,4 +179,40 @@ async fn analytics_answer_the_committees_questions(app: TestApp) {
         .send()
         .await
         .expect(304);
+}
+
+async fn analytics_see_a_change_made_by_hand_in_sql(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    assert_eq!(analysis(&app, &park.supervisor, "ageing").await["open"], 1);
+    let sql = format!(
+        "UPDATE hazards SET state = 'voided', updated_at = {} WHERE id = '{}'",
+        match app.backend {
+            crate::helpers::Backend::Postgres => "updated_at + INTERVAL '1 second'",
+            crate::helpers::Backend::Sqlite => "datetime(updated_at, '+1 second')",
+        },
+        id_of(&hazard)
+    );
+    let mut conn = app.state.db.get().unwrap();
+    match &mut *conn {
+        hazard_tracker::db::DbConnection::Postgresql(c) => {
+            diesel::RunQueryDsl::execute(diesel::sql_query(&sql), c).unwrap()
+        }
+        hazard_tracker::db::DbConnection::Sqlite(c) => {
+            diesel::RunQueryDsl::execute(diesel::sql_query(&sql), c).unwrap()
+        }
+    };
+    drop(conn);
+    // Once the figures' change marker moves, the facts are read again.
+    eventually(
+        "the ageing to count nothing open",
+        Duration::from_secs(10),
+        || async {
+            let ageing = analysis(&app, &park.supervisor, "ageing").await;
+            (ageing["open"] == 0).then_some(())
+        },
+    )
+    .await;
 }

@@ -3,8 +3,10 @@
 //! each lifecycle step live and entered after the fact, voids, reopens,
 //! extensions, evidence, ledger imports), the rows recomputed from the
 //! hazards and their events match the ones the triggers kept, on both
-//! backends, with writers at once at the end; and a spoiled summary row is found by `stats verify` and
-//! mended by `stats verify --repair`.
+//! backends, with writers at once at the end; the analytics of an
+//! instance that followed the workload change by change answer as those of
+//! an instance that reads everything afresh; and a spoiled summary row is
+//! found by `stats verify` and mended by `stats verify --repair`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -18,7 +20,9 @@ use uuid::Uuid;
 
 use crate::backend_tests;
 use crate::helpers::evidence::{jpeg, upload, upload_to, Part};
-use crate::helpers::{days_from_today, full_plan, general_hazard, id_of, Park, TestApp};
+use crate::helpers::{
+    days_from_today, full_plan, general_hazard, id_of, spawn_app_sharing, Park, TestApp,
+};
 use hazard_tracker::db::DbConnection;
 
 backend_tests!(
@@ -95,6 +99,10 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
     let mut imports = 0;
 
     for n in 0..STEPS {
+        if n % 40 == 0 {
+            // The analytics' facts follow the workload from here on.
+            analyses(&app, &park.supervisor).await;
+        }
         let kind = rng.gen_range(0..12);
         // Reports and imports need no hazard; every other step picks one
         // in a state it applies to, or reports one when there is none.
@@ -126,6 +134,7 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
             let major = rng.gen_bool(0.2);
             let mut body = general_hazard(enterprise);
             body["category"] = json!(categories[rng.gen_range(0..categories.len())]);
+            body["location"] = json!(["1号罐区", " 1号罐区", "2号泵房"][rng.gen_range(0..3)]);
             match specialties[rng.gen_range(0..specialties.len())] {
                 Some(s) => body["specialty"] = json!(s),
                 None => {
@@ -263,6 +272,15 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
         differences.is_empty(),
         "seed {seed}: the summary rows differ from the hazards: {differences:?}"
     );
+    // The analytics kept up change by change answer as a fresh read does.
+    let followed = analyses(&app, &park.supervisor).await;
+    let fresh = spawn_app_sharing(&app, |_| {}).await;
+    assert_eq!(
+        followed,
+        analyses(&fresh, &park.supervisor).await,
+        "seed {seed}: analytics followed change by change differ from a fresh read"
+    );
+
     // What the workload did, so a run that skipped a kind of change shows.
     eprintln!("seed {seed}: {done:?}, {imports} imports");
     assert!(done.get("report").copied().unwrap_or(0) > 10, "{done:?}");
@@ -385,6 +403,47 @@ async fn import_ledger(app: &TestApp, park: &Park, rng: &mut StdRng, n: usize) {
     let parts = [Part::file("台账.csv", "text/csv", ledger.into_bytes())];
     let reply = upload_to(app, &park.supervisor, "/api/v1/imports", &parts).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+}
+
+/// Every analysis, by every grouping and cut, as JSON.
+async fn analyses(app: &TestApp, token: &str) -> BTreeMap<String, Value> {
+    let mut paths: Vec<String> = [
+        "source",
+        "level",
+        "category",
+        "specialty",
+        "enterprise",
+        "month",
+    ]
+    .iter()
+    .map(|by| format!("rectification-time?group_by={by}"))
+    .collect();
+    paths.extend(
+        [
+            "ageing",
+            "scorecard?sort=found",
+            "recurring",
+            "recurring?match_location=true",
+            "trends",
+            "locations?limit=100",
+            "rectification-time?level=major",
+            "scorecard?source=resident_expert",
+        ]
+        .map(String::from),
+    );
+    paths.push(format!("trends?from={}", days_from_today(-60)));
+    let mut answers = BTreeMap::new();
+    for path in paths {
+        let answer = app
+            .get(&format!("/api/v1/analytics/{path}"))
+            .token(token)
+            .send()
+            .await
+            .expect(200)
+            .json;
+        answers.insert(path, answer);
+    }
+    answers
 }
 
 /// `stats verify` in the library: the summary rows that differ.
