@@ -8,7 +8,8 @@
 #     the service to core 1;
 #   - the overview and each /api/v1/analytics/… table right after a change
 #     (a hazard reported; the change marker's 1 s cache allowed to lapse):
-#     p50 and max of CHANGES (default 15) rounds;
+#     p50 and max of CHANGES (default 15) rounds, and how long the service
+#     took to read the analytics' facts whole when it started;
 #   - `report yearly` as JSON and XLSX: wall time and peak RSS.
 # Needs: wrk, GNU time (/usr/bin/time), taskset, psql, a release build.
 set -euo pipefail
@@ -68,7 +69,8 @@ bench_backend() {
   done
 
   local port; port=$(free_port)
-  HT__SERVER__BIND=127.0.0.1:$port HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve &
+  HT__LOG__LEVEL="warn,hazard_tracker::app::analytics=info" HT__SERVER__BIND=127.0.0.1:$port \
+    HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve 2> "$WORK/serve.log" &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' RETURN
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
@@ -93,6 +95,7 @@ bench_backend() {
     | grep -E 'Requests/sec|50%|99%|Non-2xx' | tee -a "$OUT"
   after_change "$port" "$supervisor"
   say "peak RSS of the service: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
+  say "the analytics' facts, read whole at start: $(grep "read the analytics' facts" "$WORK/serve.log" | head -1)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

@@ -124,7 +124,8 @@ pub struct FactTable {
 impl FactTable {
     /// Reads every hazard, in pages, from one snapshot.
     pub fn load(conn: &mut DbConnection, park: &Park) -> Result<FactTable, AppError> {
-        db::snapshot_transaction(conn, |conn| {
+        let started = std::time::Instant::now();
+        let table = db::snapshot_transaction(conn, |conn| {
             let mut table = FactTable {
                 seq: store::last_change(conn)?,
                 ..FactTable::default()
@@ -143,7 +144,13 @@ impl FactTable {
                     return Ok(table);
                 }
             }
-        })
+        })?;
+        tracing::info!(
+            hazards = table.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "read the analytics' facts"
+        );
+        Ok(table)
     }
 
     /// Takes in every change since the last one seen, from one snapshot;

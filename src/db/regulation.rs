@@ -205,20 +205,27 @@ pub fn listing_counts(
     months: Option<(i32, i32)>,
     as_of: Option<NaiveDate>,
 ) -> Result<ListingCounts, AppError> {
-    let mut query = hazard_listings::table
+    // Every listing with its hazard, filtered here: the listings are few,
+    // and a filter on the hazards could make the database walk those of
+    // the whole year to find them.
+    let rows: Vec<(NaiveDate, Option<NaiveDate>, i32, i32, HazardState)> = hazard_listings::table
         .inner_join(hazards::table)
-        .filter(hazards::found_year.eq(year))
-        .filter(hazards::state.ne(HazardState::Voided))
-        .select((hazard_listings::listed_on, hazard_listings::delisted_on))
-        .into_boxed();
-    if let Some((first, last)) = months {
-        query = query
-            .filter(hazards::found_month.ge(first))
-            .filter(hazards::found_month.le(last));
-    }
-    let rows: Vec<(NaiveDate, Option<NaiveDate>)> = query.load(conn)?;
+        .select((
+            hazard_listings::listed_on,
+            hazard_listings::delisted_on,
+            hazards::found_year,
+            hazards::found_month,
+            hazards::state,
+        ))
+        .load(conn)?;
     let mut counts = ListingCounts::default();
-    for (listed_on, delisted_on) in rows {
+    for (listed_on, delisted_on, found_year, found_month, state) in rows {
+        if found_year != year
+            || state == HazardState::Voided
+            || months.is_some_and(|(first, last)| !(first..=last).contains(&found_month))
+        {
+            continue;
+        }
         if as_of.is_some_and(|day| listed_on > day) {
             continue;
         }

@@ -302,27 +302,11 @@ impl Tallies {
         if group.level == HazardLevel::Major {
             self.major.add(group);
         }
-        self.by_source
-            .entry(group.source.as_str().to_owned())
-            .or_default()
-            .add(group);
-        self.by_level
-            .entry(group.level.as_str().to_owned())
-            .or_default()
-            .add(group);
-        self.by_category
-            .entry(group.category.clone())
-            .or_default()
-            .add(group);
-        self.by_specialty
-            .entry(
-                group
-                    .specialty
-                    .clone()
-                    .unwrap_or_else(|| "unspecified".to_owned()),
-            )
-            .or_default()
-            .add(group);
+        bump(&mut self.by_source, group.source.as_str(), group);
+        bump(&mut self.by_level, group.level.as_str(), group);
+        bump(&mut self.by_category, &group.category, group);
+        let specialty = group.specialty.as_deref().unwrap_or("unspecified");
+        bump(&mut self.by_specialty, specialty, group);
         self.by_month
             .entry(group.found_month)
             .or_default()
@@ -331,6 +315,14 @@ impl Tallies {
             .entry(group.enterprise_id)
             .or_default()
             .add(group);
+    }
+}
+
+/// Counts `group` in `key`'s tally, naming the key only the first time.
+fn bump(map: &mut BTreeMap<String, Tally>, key: &str, group: &HazardGroup) {
+    match map.get_mut(key) {
+        Some(tally) => tally.add(group),
+        None => map.entry(key.to_owned()).or_default().add(group),
     }
 }
 
