@@ -931,10 +931,12 @@ pub struct Recurring {
     pub match_location: bool,
     /// Hazards found again in the period.
     pub count: i64,
+    /// The latest found of them (at most the `limit` asked for), latest
+    /// first.
     pub items: Vec<Recurrence>,
 }
 
-pub fn recurring(facts: &Facts, match_location: bool) -> Recurring {
+pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring {
     let table = facts.table;
     let (place_of, _) = table.trimmed_locations();
     let key = |h: &Fact| {
@@ -965,9 +967,11 @@ pub fn recurring(facts: &Facts, match_location: bool) -> Recurring {
             found_again.push((h, *earlier));
         }
     }
-    found_again.sort_unstable_by_key(|(h, _)| (h.found_on, h.id));
+    let count = found_again.len() as i64;
+    found_again.sort_unstable_by_key(|(h, _)| std::cmp::Reverse((h.found_on, h.id)));
     let items: Vec<Recurrence> = found_again
         .into_iter()
+        .take(limit)
         .map(|(h, (earlier_closed_on, earlier_id))| Recurrence {
             hazard_id: h.id.uuid(),
             found_on: h.found_on,
@@ -983,7 +987,7 @@ pub fn recurring(facts: &Facts, match_location: bool) -> Recurring {
     Recurring {
         filter: facts.filter.clone(),
         match_location,
-        count: items.len() as i64,
+        count,
         items,
     }
 }

@@ -53,8 +53,9 @@ pub struct AnalyticsQuery {
     pub sort: Option<ScorecardSort>,
     /// Recurring hazards: require the same location too (default false).
     pub match_location: Option<bool>,
-    /// Locations: how many (1–100, default 20).
-    #[param(minimum = 1, maximum = 100)]
+    /// Locations: how many (default 20); recurring hazards: how many of
+    /// the latest found to list (default 100; `count` counts them all).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -93,9 +94,12 @@ async fn analyse(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let filter = query.filter(&caller)?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be from 1 to 100"));
+    let limit = query.limit.unwrap_or(match analysis {
+        Analysis::Recurring => 100,
+        _ => 20,
+    });
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be from 1 to 1000"));
     }
     let format = query.format.unwrap_or_default();
     let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}");
@@ -142,8 +146,11 @@ async fn analyse(
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Recurring => {
-                        let found =
-                            analytics::recurring(&facts, query.match_location.unwrap_or(false));
+                        let found = analytics::recurring(
+                            &facts,
+                            query.match_location.unwrap_or(false),
+                            limit as usize,
+                        );
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Trends => {

@@ -14,6 +14,7 @@ use crate::helpers::{days_from_today, eventually, general_hazard, id_of, TestApp
 backend_tests!(
     analytics_answer_the_committees_questions,
     analytics_see_a_change_made_by_hand_in_sql,
+    recurring_hazards_are_counted_and_the_latest_listed,
 );
 
 /// `days` from now (so never in the future, whatever the time of day: a
@@ -215,4 +216,46 @@ async fn analytics_see_a_change_made_by_hand_in_sql(app: TestApp) {
         },
     )
     .await;
+}
+
+async fn recurring_hazards_are_counted_and_the_latest_listed(app: TestApp) {
+    let park = app.park().await;
+    let found = |days: i64| {
+        let mut body = general_hazard(park.enterprise_a);
+        body["found_at"] = json!(moment(days));
+        body["deadline"] = json!(days_from_today(days + 10));
+        body
+    };
+    let first = id_of(&app.report(&park.expert, found(-30)).await);
+    act(&app, &park.expert, &first, "plan", -29).await;
+    act(&app, &park.expert, &first, "submit", -20).await;
+    act(&app, &park.expert, &first, "accept", -20).await;
+    let again = id_of(&app.report(&park.expert, found(-10)).await);
+    let latest = id_of(&app.report(&park.expert, found(-2)).await);
+
+    let all = analysis(&app, &park.supervisor, "recurring").await;
+    assert_eq!(all["count"], 2);
+    let listed: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["hazard_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [latest.as_str(), again.as_str()], "latest first");
+    let one = analysis(&app, &park.supervisor, "recurring?limit=1").await;
+    assert_eq!(one["count"], 2, "the count is of them all");
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    assert_eq!(one["items"][0]["hazard_id"], json!(latest));
+    let csv = app
+        .get("/api/v1/analytics/recurring?limit=1&format=csv")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(csv.text.lines().count(), 2, "{}", csv.text);
+    app.get("/api/v1/analytics/recurring?limit=1001")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect_problem(422);
 }
