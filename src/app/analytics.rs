@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::db::analytics::{self as store, HazardFact};
 use crate::db::grading::{grades_as_of, last_supervision_visits};
 use crate::db::stats::enterprise_names;
-use crate::db::{self, DbConnection, Id};
+use crate::db::{self, DbConnection};
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::domain::park::Park;
@@ -84,8 +84,8 @@ impl Interned {
 /// number.
 #[derive(Debug, Clone, Copy)]
 struct Fact {
-    id: Id,
-    enterprise_id: Id,
+    id: Uuid,
+    enterprise_id: Uuid,
     category: u32,
     specialty: Option<u32>,
     location: u32,
@@ -115,7 +115,7 @@ pub struct FactTable {
     /// The last change of the feed the table has taken in.
     seq: i64,
     facts: Vec<Fact>,
-    rows: HashMap<Id, usize>,
+    rows: HashMap<Uuid, usize>,
     categories: Interned,
     specialties: Interned,
     locations: Interned,
@@ -167,9 +167,9 @@ impl FactTable {
                 return Ok(false);
             };
             let entered = store::hazards_with_entered_records(conn, Some(&ids))?;
-            let mut gone: HashSet<Id> = ids.iter().copied().collect();
+            let mut gone: HashSet<Uuid> = ids.iter().map(|id| id.uuid()).collect();
             for hazard in store::hazard_facts_of(conn, &ids)? {
-                gone.remove(&hazard.id);
+                gone.remove(&hazard.id.uuid());
                 let late = entered.contains(&hazard.id);
                 self.put(park, hazard, late);
             }
@@ -207,8 +207,8 @@ impl FactTable {
 
     fn put(&mut self, park: &Park, hazard: HazardFact, entered_late: bool) {
         let fact = Fact {
-            id: hazard.id,
-            enterprise_id: hazard.enterprise_id,
+            id: hazard.id.uuid(),
+            enterprise_id: hazard.enterprise_id.uuid(),
             category: self.categories.number(&hazard.category),
             specialty: hazard
                 .specialty
@@ -233,7 +233,7 @@ impl FactTable {
         }
     }
 
-    fn remove(&mut self, id: Id) {
+    fn remove(&mut self, id: Uuid) {
         let Some(row) = self.rows.remove(&id) else {
             return;
         };
@@ -277,8 +277,8 @@ impl FactTable {
 /// fact table through a filter.
 pub struct Facts<'a> {
     table: &'a FactTable,
-    names: HashMap<Id, String>,
-    grades: HashMap<Id, Grade>,
+    names: HashMap<Uuid, String>,
+    grades: HashMap<Uuid, Grade>,
     park: Park,
     filter: Filter,
     /// Whether only the enterprises in `names` count.
@@ -299,11 +299,14 @@ impl<'a> Facts<'a> {
         today: NaiveDate,
         since: Option<NaiveDate>,
     ) -> Result<Facts<'a>, AppError> {
-        let grades: HashMap<Id, Grade> = grades_as_of(conn, today, None)?
+        let grades: HashMap<Uuid, Grade> = grades_as_of(conn, today, None)?
             .into_iter()
-            .map(|(id, assessment)| (id, assessment.grade))
+            .map(|(id, assessment)| (id.uuid(), assessment.grade))
             .collect();
-        let mut names: HashMap<Id, String> = enterprise_names(conn)?.into_iter().collect();
+        let mut names: HashMap<Uuid, String> = enterprise_names(conn)?
+            .into_iter()
+            .map(|(id, name)| (id.uuid(), name))
+            .collect();
         names.retain(|id, _| {
             filter.enterprise_id.is_none_or(|only| *id == only)
                 && filter
@@ -340,7 +343,7 @@ impl<'a> Facts<'a> {
             .filter(|f| self.filter.from.is_none_or(|d| f.found_on >= d))
     }
 
-    fn name(&self, id: Id) -> String {
+    fn name(&self, id: Uuid) -> String {
         self.names.get(&id).cloned().unwrap_or_default()
     }
 }
@@ -497,7 +500,7 @@ enum GroupKey {
     Level(HazardLevel),
     Category(u32),
     Specialty(Option<u32>),
-    Enterprise(Id),
+    Enterprise(Uuid),
     Month(i32, u32),
 }
 
@@ -663,12 +666,12 @@ pub fn ageing(facts: &Facts) -> Ageing {
         age: AgeBuckets::default(),
         overdue: OverdueBuckets::default(),
     };
-    let mut per: HashMap<Id, EnterpriseAgeing> = HashMap::new();
+    let mut per: HashMap<Uuid, EnterpriseAgeing> = HashMap::new();
     for h in facts.in_period().filter(|f| f.state.is_open()) {
         let entry = per
             .entry(h.enterprise_id)
             .or_insert_with(|| EnterpriseAgeing {
-                enterprise_id: h.enterprise_id.uuid(),
+                enterprise_id: h.enterprise_id,
                 name: facts.name(h.enterprise_id),
                 ..total.clone()
             });
@@ -787,13 +790,16 @@ pub struct Scorecard {
 
 /// The scorecard's inputs read beside the facts.
 pub struct ScoreInputs {
-    pub visits: HashMap<Id, NaiveDate>,
+    pub visits: HashMap<Uuid, NaiveDate>,
 }
 
 impl ScoreInputs {
     pub fn load(conn: &mut DbConnection, supervision_sources: &[String]) -> Result<Self, AppError> {
         Ok(ScoreInputs {
-            visits: last_supervision_visits(conn, supervision_sources)?,
+            visits: last_supervision_visits(conn, supervision_sources)?
+                .into_iter()
+                .map(|(id, day)| (id.uuid(), day))
+                .collect(),
         })
     }
 }
@@ -812,7 +818,7 @@ pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Sc
         open_major: i64,
         entered_late: i64,
     }
-    let mut tallies: HashMap<Id, Tally> = facts
+    let mut tallies: HashMap<Uuid, Tally> = facts
         .names
         .keys()
         .map(|id| (*id, Tally::default()))
@@ -832,7 +838,7 @@ pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Sc
     let mut rows: Vec<ScoreRow> = tallies
         .into_iter()
         .map(|(id, t)| ScoreRow {
-            enterprise_id: id.uuid(),
+            enterprise_id: id,
             name: facts.name(id),
             grade: facts.grades.get(&id).copied(),
             found: t.found,
@@ -944,7 +950,7 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
         (h.enterprise_id, h.category, h.specialty, place)
     };
     // Closures by key, in order closed.
-    let mut closures: HashMap<_, Vec<(NaiveDate, Id)>> = HashMap::new();
+    let mut closures: HashMap<_, Vec<(NaiveDate, Uuid)>> = HashMap::new();
     for h in facts.all() {
         if let (HazardState::Closed, Some(closed_on)) = (h.state, h.closed_on) {
             closures.entry(key(h)).or_default().push((closed_on, h.id));
@@ -953,7 +959,7 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
     for list in closures.values_mut() {
         list.sort_unstable();
     }
-    let mut found_again: Vec<(&Fact, (NaiveDate, Id))> = Vec::new();
+    let mut found_again: Vec<(&Fact, (NaiveDate, Uuid))> = Vec::new();
     for h in facts.in_period() {
         let Some(list) = closures.get(&key(h)) else {
             continue;
@@ -973,11 +979,11 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
         .into_iter()
         .take(limit)
         .map(|(h, (earlier_closed_on, earlier_id))| Recurrence {
-            hazard_id: h.id.uuid(),
+            hazard_id: h.id,
             found_on: h.found_on,
-            earlier_hazard_id: earlier_id.uuid(),
+            earlier_hazard_id: earlier_id,
             earlier_closed_on,
-            enterprise_id: h.enterprise_id.uuid(),
+            enterprise_id: h.enterprise_id,
             name: facts.name(h.enterprise_id),
             category: table.categories.name(h.category).to_owned(),
             specialty: h.specialty.map(|n| table.specialties.name(n).to_owned()),
@@ -1196,7 +1202,7 @@ pub fn locations(facts: &Facts, limit: usize) -> Locations {
         found: i64,
         open: i64,
         major: i64,
-        enterprises: HashSet<Id>,
+        enterprises: HashSet<Uuid>,
     }
     let (place_of, names) = facts.table.trimmed_locations();
     let mut places: HashMap<u32, Place> = HashMap::new();
@@ -1277,6 +1283,56 @@ mod tests {
             (a.days_0_7, a.days_8_30, a.days_31_90, a.over_90_days),
             (2, 2, 2, 1)
         );
+    }
+
+    fn hazard(n: u8, state: HazardState, location: &str) -> HazardFact {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        HazardFact {
+            id: Uuid::from_bytes([n; 16]).into(),
+            enterprise_id: Uuid::from_bytes([0; 16]).into(),
+            source: CheckSource::SelfCheck,
+            level: HazardLevel::General,
+            category: "unsafe_condition".into(),
+            specialty: None,
+            location: location.into(),
+            found_at: day.and_time(Default::default()),
+            deadline: day,
+            state,
+            closed_at: None,
+            closed_on_time: None,
+        }
+    }
+
+    #[test]
+    fn the_fact_table_replaces_and_removes_hazards_by_id() {
+        let park = Park {
+            time_zone: chrono_tz::Asia::Shanghai,
+            categories: Vec::new(),
+            specialties: Vec::new(),
+        };
+        let mut table = FactTable::default();
+        for n in 1..=3 {
+            table.put(&park, hazard(n, HazardState::Reported, " 罐区"), false);
+        }
+        table.put(&park, hazard(3, HazardState::Closed, "罐区"), true);
+        assert_eq!(table.len(), 3, "a hazard put again is replaced");
+        table.remove(Uuid::from_bytes([1; 16]));
+        table.remove(Uuid::from_bytes([9; 16]));
+        assert_eq!(table.len(), 2);
+        // The hazard moved into the removed one's row is still found by id.
+        table.put(&park, hazard(3, HazardState::Voided, "罐区"), false);
+        assert_eq!(table.len(), 2);
+        for (id, row) in &table.rows {
+            assert_eq!(table.facts[*row].id, *id);
+        }
+        let states: HashSet<HazardState> = table.facts.iter().map(|f| f.state).collect();
+        assert_eq!(
+            states,
+            HashSet::from([HazardState::Reported, HazardState::Voided])
+        );
+        let (place_of, places) = table.trimmed_locations();
+        assert_eq!(places, ["罐区"], "one place, however it was spaced");
+        assert_eq!(place_of.len(), 2);
     }
 
     #[test]
