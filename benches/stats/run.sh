@@ -70,7 +70,7 @@ bench_backend() {
 
   local port; port=$(free_port)
   HT__LOG__LEVEL="warn,hazard_tracker::app::analytics=info" HT__SERVER__BIND=127.0.0.1:$port \
-    HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve 2> "$WORK/serve.log" &
+    HT__SERVER__WORKERS=1 taskset -c 1 $BIN serve > "$WORK/serve.log" 2>&1 &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' RETURN
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
@@ -95,7 +95,7 @@ bench_backend() {
     | grep -E 'Requests/sec|50%|99%|Non-2xx' | tee -a "$OUT"
   after_change "$port" "$supervisor"
   say "peak RSS of the service: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
-  say "the analytics' facts, read whole at start: $(grep "read the analytics' facts" "$WORK/serve.log" | head -1)"
+  say "the analytics' facts, read whole at start: $(sed 's/\x1b\[[0-9;]*m//g' "$WORK/serve.log" | grep -o "read the analytics' facts.*" | head -1)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

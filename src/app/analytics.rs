@@ -473,21 +473,67 @@ pub struct RectificationTime {
     pub groups: Vec<DurationGroup>,
 }
 
-fn duration_group(key: String, label: String, mut days: Vec<i64>) -> DurationGroup {
-    days.sort_unstable();
-    let n = days.len();
+/// How many hazards took each number of days: counted, not sorted, so a
+/// million closures cost one pass.
+#[derive(Debug, Default)]
+struct Days {
+    /// Hazards by days taken, for 0 up to a few years.
+    counts: Vec<i64>,
+    /// Any others (a closure dated before the find, or decades later).
+    others: BTreeMap<i64, i64>,
+    n: i64,
+}
+
+impl Days {
+    const COUNTED: i64 = 4096;
+
+    fn add(&mut self, days: i64) {
+        self.n += 1;
+        match usize::try_from(days) {
+            Ok(i) if days < Self::COUNTED => {
+                if self.counts.len() <= i {
+                    self.counts.resize(i + 1, 0);
+                }
+                self.counts[i] += 1;
+            }
+            _ => *self.others.entry(days).or_default() += 1,
+        }
+    }
+
+    /// The days taken by the hazard at `rank` (0-based) in order.
+    fn at(&self, rank: i64) -> i64 {
+        let below = self.others.range(..0);
+        let above = self.others.range(Self::COUNTED..);
+        let counted = self.counts.iter().enumerate().map(|(i, n)| (i as i64, *n));
+        let mut seen = 0;
+        for (days, n) in below
+            .map(|(d, n)| (*d, *n))
+            .chain(counted)
+            .chain(above.map(|(d, n)| (*d, *n)))
+        {
+            seen += n;
+            if seen > rank {
+                return days;
+            }
+        }
+        0
+    }
+}
+
+fn duration_group(key: String, label: String, days: &Days) -> DurationGroup {
+    let n = days.n;
     let median = (n > 0).then(|| {
         if n % 2 == 1 {
-            days[n / 2] as f64
+            days.at(n / 2) as f64
         } else {
-            (days[n / 2 - 1] + days[n / 2]) as f64 / 2.0
+            (days.at(n / 2 - 1) + days.at(n / 2)) as f64 / 2.0
         }
     });
-    let p90 = (n > 0).then(|| days[(n * 9).div_ceil(10) - 1] as f64);
+    let p90 = (n > 0).then(|| days.at((n * 9 + 9) / 10 - 1) as f64);
     DurationGroup {
         key,
         label,
-        closed: n as i64,
+        closed: n,
         median_days: median,
         p90_days: p90,
     }
@@ -505,14 +551,14 @@ enum GroupKey {
 }
 
 pub fn rectification_time(facts: &Facts, group_by: GroupBy) -> RectificationTime {
-    let mut groups: HashMap<GroupKey, Vec<i64>> = HashMap::new();
-    let mut all = Vec::new();
+    let mut groups: HashMap<GroupKey, Days> = HashMap::new();
+    let mut all = Days::default();
     for fact in facts.in_period() {
         let Some(closed_on) = fact.closed_on.filter(|_| fact.state == HazardState::Closed) else {
             continue;
         };
         let days = (closed_on - fact.found_on).num_days();
-        all.push(days);
+        all.add(days);
         let key = match group_by {
             GroupBy::Source => GroupKey::Source(fact.source),
             GroupBy::Level => GroupKey::Level(fact.level),
@@ -521,9 +567,9 @@ pub fn rectification_time(facts: &Facts, group_by: GroupBy) -> RectificationTime
             GroupBy::Enterprise => GroupKey::Enterprise(fact.enterprise_id),
             GroupBy::Month => GroupKey::Month(fact.found_on.year(), fact.found_on.month()),
         };
-        groups.entry(key).or_default().push(days);
+        groups.entry(key).or_default().add(days);
     }
-    let mut named: Vec<((String, String), Vec<i64>)> = groups
+    let mut named: Vec<((String, String), Days)> = groups
         .into_iter()
         .map(|(key, days)| (group_name(facts, key), days))
         .collect();
@@ -531,10 +577,10 @@ pub fn rectification_time(facts: &Facts, group_by: GroupBy) -> RectificationTime
     RectificationTime {
         filter: facts.filter.clone(),
         group_by,
-        overall: duration_group("all".into(), "全部".into(), all),
+        overall: duration_group("all".into(), "全部".into(), &all),
         groups: named
             .into_iter()
-            .map(|((key, label), days)| duration_group(key, label, days))
+            .map(|((key, label), days)| duration_group(key, label, &days))
             .collect(),
     }
 }
@@ -974,7 +1020,12 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
         }
     }
     let count = found_again.len() as i64;
-    found_again.sort_unstable_by_key(|(h, _)| std::cmp::Reverse((h.found_on, h.id)));
+    let latest_first = |(h, _): &(&Fact, _)| std::cmp::Reverse((h.found_on, h.id));
+    if found_again.len() > limit && limit > 0 {
+        found_again.select_nth_unstable_by_key(limit - 1, latest_first);
+        found_again.truncate(limit);
+    }
+    found_again.sort_unstable_by_key(latest_first);
     let items: Vec<Recurrence> = found_again
         .into_iter()
         .take(limit)
@@ -1261,16 +1312,29 @@ impl Locations {
 mod tests {
     use super::*;
 
+    fn group_of(days: impl IntoIterator<Item = i64>) -> DurationGroup {
+        let mut counted = Days::default();
+        for d in days {
+            counted.add(d);
+        }
+        duration_group("k".into(), "l".into(), &counted)
+    }
+
     #[test]
     fn median_and_p90_by_nearest_rank() {
-        let g = duration_group("k".into(), "l".into(), vec![10, 1, 3, 2]);
+        let g = group_of([10, 1, 3, 2]);
         assert_eq!(g.median_days, Some(2.5));
         assert_eq!(g.p90_days, Some(10.0));
-        let g = duration_group("k".into(), "l".into(), (1..=10).collect());
+        let g = group_of(1..=10);
         assert_eq!(g.median_days, Some(5.5));
         assert_eq!(g.p90_days, Some(9.0));
-        let g = duration_group("k".into(), "l".into(), vec![]);
+        let g = group_of([]);
         assert_eq!((g.closed, g.median_days, g.p90_days), (0, None, None));
+        // Days outside the counted range keep their order.
+        let g = group_of([-2, 5000, 3, 3, 9000]);
+        assert_eq!((g.median_days, g.p90_days), (Some(3.0), Some(9000.0)));
+        let g = group_of([-2, -1, 7]);
+        assert_eq!((g.median_days, g.p90_days), (Some(-1.0), Some(7.0)));
     }
 
     #[test]
