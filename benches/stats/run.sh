@@ -11,6 +11,7 @@
 #     p50 and max of CHANGES (default 15) rounds, and how long the service
 #     took to read the analytics' facts whole when it started;
 #   - `report yearly` as JSON and XLSX: wall time and peak RSS.
+# BACKENDS (default "postgresql sqlite") picks the backends.
 # Needs: wrk, GNU time (/usr/bin/time), taskset, psql, a release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -124,10 +125,16 @@ print(f"p50 {statistics.median(t):.1f} ms, max {max(t):.1f} ms ({len(t)} rounds)
   done
 }
 
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)" -c "CREATE DATABASE $PG_DB_SQL"
-bench_backend postgresql "$PG_URL"
-bench_backend sqlite "sqlite://$WORK/bench.sqlite3"
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)"
+for backend in ${BACKENDS:-postgresql sqlite}; do
+  case $backend in
+    postgresql)
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)" -c "CREATE DATABASE $PG_DB_SQL"
+      bench_backend postgresql "$PG_URL"
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB_SQL WITH (FORCE)" ;;
+    sqlite) bench_backend sqlite "sqlite://$WORK/bench.sqlite3" ;;
+    *) echo "unknown backend $backend (postgresql, sqlite)"; exit 1 ;;
+  esac
+done
 rm -rf "$WORK"
 say ""
 say "results written to $OUT"

@@ -5,7 +5,8 @@
 //! every hazard's facts, compact, in park time, read once and then kept up
 //! to date from the change feed. Each renders as a table for CSV and XLSX.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
@@ -339,8 +340,12 @@ impl<'a> Facts<'a> {
 
     /// The hazards found within the filter's own period.
     fn in_period(&self) -> impl Iterator<Item = &Fact> {
-        self.all()
-            .filter(|f| self.filter.from.is_none_or(|d| f.found_on >= d))
+        self.all().filter(|f| self.is_in_period(f))
+    }
+
+    /// Whether a hazard in view was found within the filter's own period.
+    fn is_in_period(&self, fact: &Fact) -> bool {
+        self.filter.from.is_none_or(|d| fact.found_on >= d)
     }
 
     fn name(&self, id: Uuid) -> String {
@@ -995,40 +1000,77 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
         let place = match_location.then(|| place_of[h.location as usize]);
         (h.enterprise_id, h.category, h.specialty, place)
     };
-    // Closures by key, in order closed.
-    let mut closures: HashMap<_, Vec<(NaiveDate, Uuid)>> = HashMap::new();
+    // By key: its closures and the hazards found in the period, each
+    // then sorted by day and walked together.
+    #[derive(Default)]
+    struct Group {
+        closures: Vec<(NaiveDate, Uuid)>,
+        finds: Vec<(NaiveDate, Uuid)>,
+    }
+    let mut groups: FastMap<_, Group> = FastMap::default();
     for h in facts.all() {
-        if let (HazardState::Closed, Some(closed_on)) = (h.state, h.closed_on) {
-            closures.entry(key(h)).or_default().push((closed_on, h.id));
+        let closed_on = h.closed_on.filter(|_| h.state == HazardState::Closed);
+        let found = facts.is_in_period(h);
+        if closed_on.is_none() && !found {
+            continue;
+        }
+        let group = groups.entry(key(h)).or_default();
+        if let Some(closed_on) = closed_on {
+            group.closures.push((closed_on, h.id));
+        }
+        if found {
+            group.finds.push((h.found_on, h.id));
         }
     }
-    for list in closures.values_mut() {
-        list.sort_unstable();
-    }
-    let mut found_again: Vec<(&Fact, (NaiveDate, Uuid))> = Vec::new();
-    for h in facts.in_period() {
-        let Some(list) = closures.get(&key(h)) else {
+    // Every hazard found again is counted; the latest `limit` are kept.
+    let mut count = 0;
+    let mut latest: BinaryHeap<Reverse<(NaiveDate, Uuid, NaiveDate, Uuid)>> = BinaryHeap::new();
+    for group in groups.values_mut() {
+        if group.closures.is_empty() {
             continue;
-        };
-        // The latest closure on or before the day it was found, not its own.
-        let until = list.partition_point(|(closed_on, _)| *closed_on <= h.found_on);
-        let Some(earlier) = list[..until].iter().rev().find(|(_, id)| *id != h.id) else {
-            continue;
-        };
-        if h.found_on <= earlier.0 + Months::new(12) {
-            found_again.push((h, *earlier));
+        }
+        group.closures.sort_unstable();
+        group.finds.sort_unstable();
+        let mut until = 0;
+        for &(found_on, id) in &group.finds {
+            while group
+                .closures
+                .get(until)
+                .is_some_and(|(closed_on, _)| *closed_on <= found_on)
+            {
+                until += 1;
+            }
+            // The latest closure on or before the day it was found, not its own.
+            let Some(&(closed_on, earlier)) = group.closures[..until]
+                .iter()
+                .rev()
+                .find(|(_, other)| *other != id)
+            else {
+                continue;
+            };
+            if found_on > a_year_after(closed_on) {
+                continue;
+            }
+            count += 1;
+            let found = Reverse((found_on, id, closed_on, earlier));
+            if latest.len() < limit {
+                latest.push(found);
+            } else if latest.peek().is_some_and(|least| found < *least) {
+                latest.pop();
+                latest.push(found);
+            }
         }
     }
-    let count = found_again.len() as i64;
-    let latest_first = |(h, _): &(&Fact, _)| std::cmp::Reverse((h.found_on, h.id));
-    if found_again.len() > limit && limit > 0 {
-        found_again.select_nth_unstable_by_key(limit - 1, latest_first);
-        found_again.truncate(limit);
-    }
-    found_again.sort_unstable_by_key(latest_first);
+    let found_again: Vec<(&Fact, (NaiveDate, Uuid))> = latest
+        .into_sorted_vec()
+        .into_iter()
+        .filter_map(|Reverse((_, id, closed_on, earlier))| {
+            let fact = table.facts.get(*table.rows.get(&id)?)?;
+            Some((fact, (closed_on, earlier)))
+        })
+        .collect();
     let items: Vec<Recurrence> = found_again
         .into_iter()
-        .take(limit)
         .map(|(h, (earlier_closed_on, earlier_id))| Recurrence {
             hazard_id: h.id,
             found_on: h.found_on,
@@ -1108,6 +1150,51 @@ pub struct Trends {
     /// The last 24 months up to `to` (default this month), oldest first.
     pub months: Vec<MonthTrend>,
 }
+
+/// The same day a year after `day` (28 February for 29 February).
+fn a_year_after(day: NaiveDate) -> NaiveDate {
+    day.with_year(day.year() + 1)
+        .or_else(|| NaiveDate::from_ymd_opt(day.year() + 1, 2, 28))
+        .unwrap_or(day)
+}
+
+/// A hasher for the analyses' own keys (numbers given out here and
+/// UUIDs from the database, not texts a client picks): a multiply and a
+/// rotate per word, several times faster than the default's SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_u8(&mut self, word: u8) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
 /// The first day of the month 35 months before `last`'s: trends read
 /// three years to compare the last two with the year before.
@@ -1397,6 +1484,16 @@ mod tests {
         let (place_of, places) = table.trimmed_locations();
         assert_eq!(places, ["罐区"], "one place, however it was spaced");
         assert_eq!(place_of.len(), 2);
+    }
+
+    #[test]
+    fn a_year_after_29_february_is_28_february() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(a_year_after(day(2024, 2, 29)), day(2025, 2, 28));
+        assert_eq!(a_year_after(day(2025, 3, 31)), day(2026, 3, 31));
+        for d in [day(2024, 2, 29), day(2025, 1, 31), day(2023, 12, 31)] {
+            assert_eq!(a_year_after(d), d + Months::new(12), "{d}");
+        }
     }
 
     #[test]
