@@ -101,7 +101,7 @@ struct Fact {
     entered_late: bool,
 }
 
-/// How many changed hazards are read one by one before reading them all
+/// How many changes are taken in one by one before reading every hazard
 /// again is cheaper.
 const CATCH_UP_LIMIT: i64 = 20_000;
 
@@ -1484,6 +1484,16 @@ mod tests {
         let (place_of, places) = table.trimmed_locations();
         assert_eq!(places, ["罐区"], "one place, however it was spaced");
         assert_eq!(place_of.len(), 2);
+    }
+
+    #[test]
+    fn a_fact_stays_compact() {
+        // A million hazards' facts in under 80 MB, before the index by id.
+        assert!(
+            std::mem::size_of::<Fact>() <= 72,
+            "{}",
+            std::mem::size_of::<Fact>()
+        );
     }
 
     #[test]

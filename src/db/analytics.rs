@@ -100,22 +100,28 @@ pub fn last_change(conn: &mut DbConnection) -> Result<i64, AppError> {
     Ok(last.unwrap_or(0))
 }
 
-/// The hazards changed after change number `after`, at most `limit` of
-/// them (`None` when there are more).
+/// The hazards named in the changes after change number `after`, when
+/// there are at most `limit` changes (`None` when there are more). Read in
+/// change order with a limit, so the database walks the newest entries of
+/// its key, whatever it guesses of the table's size.
 pub fn hazards_changed_since(
     conn: &mut DbConnection,
     after: i64,
     limit: i64,
 ) -> Result<Option<Vec<Id>>, AppError> {
-    let ids: Vec<Option<Id>> = changes::table
+    let named: Vec<Option<Id>> = changes::table
         .filter(changes::seq.gt(after))
-        .filter(changes::hazard_id.is_not_null())
+        .order(changes::seq.asc())
         .select(changes::hazard_id)
-        .distinct()
         .limit(limit + 1)
         .load(conn)?;
-    let ids: Vec<Id> = ids.into_iter().flatten().collect();
-    Ok((ids.len() as i64 <= limit).then_some(ids))
+    if named.len() as i64 > limit {
+        return Ok(None);
+    }
+    let mut ids: Vec<Id> = named.into_iter().flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
 }
 
 /// Hazards per state, from the summary rows the triggers keep.
