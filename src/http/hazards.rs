@@ -28,8 +28,8 @@ use crate::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
-    cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes, with_etag,
-    Created, Page, Paginated,
+    cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes, wire_time,
+    with_etag, Created, Page, Paginated,
 };
 
 /// Funds above this (in yuan) are taken for a typing error.
@@ -45,9 +45,11 @@ pub struct PlanView {
     /// 资金, in yuan.
     pub funds: Option<f64>,
     /// 时限: the hazard's deadline.
+    #[serde(serialize_with = "wire_time::day")]
     pub deadline: NaiveDate,
     /// 预案
     pub contingency_plan: Option<String>,
+    #[serde(serialize_with = "wire_time::utc_opt")]
     pub planned_at: Option<DateTime<Utc>>,
     pub planned_by: Option<Uuid>,
 }
@@ -70,9 +72,11 @@ pub struct HazardView {
     /// Item 1–20 of the national criteria, for major hazards.
     pub major_basis_code: Option<i32>,
     pub supervised_listing: Option<SupervisedListing>,
+    #[serde(serialize_with = "wire_time::utc")]
     pub found_at: DateTime<Utc>,
     pub found_by: Uuid,
     /// The last day for rectification, in park time.
+    #[serde(serialize_with = "wire_time::day")]
     pub deadline: NaiveDate,
     pub state: HazardState,
     /// Not yet submitted and the deadline day has ended (park time).
@@ -80,14 +84,19 @@ pub struct HazardView {
     /// Changes with every change; also the `ETag`.
     pub version: i64,
     pub plan: Option<PlanView>,
+    #[serde(serialize_with = "wire_time::utc_opt")]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "wire_time::utc_opt")]
     pub closed_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "wire_time::utc_opt")]
     pub voided_at: Option<DateTime<Utc>>,
     /// What the caller may do next.
     pub allowed_actions: Vec<HazardAction>,
     /// How many evidence files are attached, by phase.
     pub evidence: EvidenceCounts,
+    #[serde(serialize_with = "wire_time::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "wire_time::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -409,8 +418,10 @@ pub struct EventView {
     pub from_state: Option<HazardState>,
     pub to_state: HazardState,
     /// When it happened (may be earlier than `recorded_at` for paper records).
+    #[serde(serialize_with = "wire_time::utc")]
     pub occurred_at: DateTime<Utc>,
     /// When the service recorded it.
+    #[serde(serialize_with = "wire_time::utc")]
     pub recorded_at: DateTime<Utc>,
     /// Dated more than `records.backdate_tolerance_minutes` before it was
     /// recorded: an entered record (补录), by the actor named.

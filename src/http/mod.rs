@@ -33,6 +33,7 @@ pub mod state;
 pub mod stats;
 pub mod users;
 pub mod webhooks;
+pub mod wire_time;
 pub mod workspace;
 
 use actix_web::http::{header, StatusCode};
@@ -474,9 +475,15 @@ pub fn etag(version: i64) -> String {
 
 /// A value as the bytes of a JSON body.
 pub fn json_bytes<T: Serialize>(value: &T) -> Result<web::Bytes, AppError> {
-    serde_json::to_vec(value)
-        .map(web::Bytes::from)
-        .map_err(|e| AppError::Internal(e.into()))
+    // Started at a few pages of memory rather than serde_json's 128 bytes
+    // (a page of hazards is tens of kilobytes, grown by doubling
+    // otherwise), and trimmed when much smaller, as the read cache keeps it.
+    let mut body = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut body, value).map_err(|e| AppError::Internal(e.into()))?;
+    if body.capacity() > 2 * body.len() {
+        body.shrink_to_fit();
+    }
+    Ok(web::Bytes::from(body))
 }
 
 /// A `200` with a finished JSON body (and its `ETag` if it has a version),
