@@ -4,9 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::columns::Id;
+use super::columns::{Id, Parsed};
 use super::schema::{hazard_events, hazard_extensions, hazards};
-use super::DbConnection;
+use super::{on_backend, DbConnection};
 use crate::domain::access::Role;
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
 use crate::error::AppError;
@@ -29,9 +29,12 @@ pub struct Hazard {
     pub level: HazardLevel,
     pub major_basis_code: Option<i32>,
     pub listing_ordering_body: Option<String>,
+    #[diesel(deserialize_as = Parsed<Option<NaiveDate>>)]
     pub listing_listed_on: Option<NaiveDate>,
+    #[diesel(deserialize_as = Parsed<NaiveDateTime>)]
     pub found_at: NaiveDateTime,
     pub found_by: Id,
+    #[diesel(deserialize_as = Parsed<NaiveDate>)]
     pub deadline: NaiveDate,
     pub state: HazardState,
     pub version: i64,
@@ -39,12 +42,18 @@ pub struct Hazard {
     pub plan_responsible_person: Option<String>,
     pub plan_funds_fen: Option<i64>,
     pub plan_contingency: Option<String>,
+    #[diesel(deserialize_as = Parsed<Option<NaiveDateTime>>)]
     pub planned_at: Option<NaiveDateTime>,
     pub planned_by: Option<Id>,
+    #[diesel(deserialize_as = Parsed<Option<NaiveDateTime>>)]
     pub submitted_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Parsed<Option<NaiveDateTime>>)]
     pub closed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Parsed<Option<NaiveDateTime>>)]
     pub voided_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Parsed<NaiveDateTime>)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Parsed<NaiveDateTime>)]
     pub updated_at: NaiveDateTime,
     /// Evidence files attached, by phase; kept with the rows they count.
     pub evidence_before: i32,
@@ -140,11 +149,11 @@ pub fn insert(conn: &mut DbConnection, hazard: &Hazard) -> Result<(), AppError> 
 }
 
 pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<Hazard>, AppError> {
-    Ok(hazards::table
+    Ok(on_backend!(conn, |conn| hazards::table
         .find(id)
         .select(Hazard::as_select())
         .first(conn)
-        .optional()?)
+        .optional())?)
 }
 
 /// Takes the hazard's row lock for the rest of the transaction, so changes
@@ -223,78 +232,80 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<Hazard>, AppError> {
     use super::sql::lower;
-    let mut query = hazards::table
-        .select(Hazard::as_select())
-        .order(hazards::id.desc())
-        .into_boxed();
-    if let Some(v) = &filter.only_enterprise {
-        query = query.filter(hazards::enterprise_id.eq(v));
-    }
-    if let Some(v) = &filter.enterprise_id {
-        query = query.filter(hazards::enterprise_id.eq(v));
-    }
-    if let Some(v) = filter.state {
-        query = query.filter(hazards::state.eq(v));
-    }
-    if let Some(v) = filter.level {
-        query = query.filter(hazards::level.eq(v));
-    }
-    if let Some(v) = filter.source {
-        query = query.filter(hazards::source.eq(v));
-    }
-    if let Some(v) = &filter.category {
-        query = query.filter(hazards::category.eq(v.clone()));
-    }
-    if let Some(v) = &filter.specialty {
-        query = query.filter(hazards::specialty.eq(v.clone()));
-    }
-    if let Some(v) = &filter.inspection_id {
-        query = query.filter(hazards::inspection_id.eq(v));
-    }
-    if let Some(v) = filter.found_year {
-        query = query.filter(hazards::found_year.eq(v));
-    }
-    match filter.overdue {
-        Some((true, today)) => {
-            query = query
-                .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
-                .filter(hazards::deadline.lt(today));
+    Ok(on_backend!(conn, |conn| {
+        let mut query = hazards::table
+            .select(Hazard::as_select())
+            .order(hazards::id.desc())
+            .into_boxed();
+        if let Some(v) = &filter.only_enterprise {
+            query = query.filter(hazards::enterprise_id.eq(v));
         }
-        Some((false, today)) => {
+        if let Some(v) = &filter.enterprise_id {
+            query = query.filter(hazards::enterprise_id.eq(v));
+        }
+        if let Some(v) = filter.state {
+            query = query.filter(hazards::state.eq(v));
+        }
+        if let Some(v) = filter.level {
+            query = query.filter(hazards::level.eq(v));
+        }
+        if let Some(v) = filter.source {
+            query = query.filter(hazards::source.eq(v));
+        }
+        if let Some(v) = &filter.category {
+            query = query.filter(hazards::category.eq(v.clone()));
+        }
+        if let Some(v) = &filter.specialty {
+            query = query.filter(hazards::specialty.eq(v.clone()));
+        }
+        if let Some(v) = &filter.inspection_id {
+            query = query.filter(hazards::inspection_id.eq(v));
+        }
+        if let Some(v) = filter.found_year {
+            query = query.filter(hazards::found_year.eq(v));
+        }
+        match filter.overdue {
+            Some((true, today)) => {
+                query = query
+                    .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
+                    .filter(hazards::deadline.lt(today));
+            }
+            Some((false, today)) => {
+                query = query.filter(
+                    hazards::state
+                        .ne_all(HazardState::counting_toward_overdue())
+                        .or(hazards::deadline.ge(today)),
+                );
+            }
+            None => {}
+        }
+        if let Some(pending) = filter.pending_extension {
+            let awaiting = hazard_extensions::table
+                .filter(hazard_extensions::state.eq(ExtensionState::Pending))
+                .select(hazard_extensions::hazard_id);
+            query = if pending {
+                query.filter(hazards::id.eq_any(awaiting))
+            } else {
+                query.filter(hazards::id.ne_all(awaiting))
+            };
+        }
+        if let Some(pattern) = &filter.text {
             query = query.filter(
-                hazards::state
-                    .ne_all(HazardState::counting_toward_overdue())
-                    .or(hazards::deadline.ge(today)),
+                lower(hazards::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(hazards::description)
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(lower(hazards::location).like(pattern.clone()).escape('\\'))
+                    .or(lower(hazards::number).like(pattern.clone()).escape('\\')),
             );
         }
-        None => {}
-    }
-    if let Some(pending) = filter.pending_extension {
-        let awaiting = hazard_extensions::table
-            .filter(hazard_extensions::state.eq(ExtensionState::Pending))
-            .select(hazard_extensions::hazard_id);
-        query = if pending {
-            query.filter(hazards::id.eq_any(awaiting))
-        } else {
-            query.filter(hazards::id.ne_all(awaiting))
-        };
-    }
-    if let Some(pattern) = &filter.text {
-        query = query.filter(
-            lower(hazards::title)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(hazards::description)
-                    .like(pattern.clone())
-                    .escape('\\'))
-                .or(lower(hazards::location).like(pattern.clone()).escape('\\'))
-                .or(lower(hazards::number).like(pattern.clone()).escape('\\')),
-        );
-    }
-    if let Some(before) = before {
-        query = query.filter(hazards::id.lt(before));
-    }
-    Ok(query.limit(limit).load(conn)?)
+        if let Some(before) = before {
+            query = query.filter(hazards::id.lt(before));
+        }
+        query.limit(limit).load(conn)
+    })?)
 }
 
 /// Events that attach or remove an evidence file: they record a file, not

@@ -29,7 +29,7 @@ pub use columns::Id;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -42,6 +42,22 @@ pub use crate::settings::DatabaseUrl;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
+
+/// Runs `$body` with `$inner` bound to the backend's own connection
+/// (`PgConnection` or `SqliteConnection`), for the hot reads. Through the
+/// multi-backend connection diesel serialises a query's SQL anew on every
+/// run, even when its prepared statement is cached; on the backend's own
+/// connection a query of static shape is looked up by its type. The
+/// query is written once and compiled for each backend.
+macro_rules! on_backend {
+    ($conn:expr, |$inner:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($inner) => $body,
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 
 /// A connection to whichever backend the URL named.
 #[derive(diesel::MultiConnection)]
@@ -97,21 +113,70 @@ fn with_connect_timeout(url: &str, secs: u64) -> String {
     format!("{url}{separator}connect_timeout={}", secs.max(1))
 }
 
+/// How long after a connection last did a request's work without an
+/// error it is handed out again without a `SELECT 1` first (HikariCP's
+/// bypass window; PgBouncer's `server_check_delay` is 30 s).
+pub const TRUSTED_AFTER_WORK: Duration = Duration::from_millis(500);
+
+/// A connection in the pool, and when it last did a request's work
+/// without an error ([`Db::run`] records it).
+pub struct PooledConn {
+    conn: DbConnection,
+    worked_at: Option<Instant>,
+}
+
+/// A connection checked out of the pool; it goes back when dropped.
+pub struct Conn(diesel::r2d2::PooledConnection<ConnectionManager>);
+
+impl std::ops::Deref for Conn {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
+
 impl diesel::r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PooledConn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<PooledConn, Self::Error> {
         self.establish()
+            .map(|conn| PooledConn {
+                conn,
+                worked_at: None,
+            })
             .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
+    /// A PostgreSQL connection cut while idle in the pool (a server
+    /// restart, a failover) is only found out by using it, so one is
+    /// checked out with a `SELECT 1`, one round trip: a third of the time
+    /// of reading one hazard. One that did a request's work without an
+    /// error within [`TRUSTED_AFTER_WORK`] is handed out as it is. One cut
+    /// in that window fails the next request made on it (`503`, retry;
+    /// nothing is written, as the first statement fails), and is checked
+    /// from then on, as a failed use clears its record.
+    fn is_valid(&self, conn: &mut PooledConn) -> Result<(), Self::Error> {
+        if conn
+            .worked_at
+            .is_some_and(|at| at.elapsed() < TRUSTED_AFTER_WORK)
+        {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+    fn has_broken(&self, conn: &mut PooledConn) -> bool {
+        let conn = &mut conn.conn;
         use diesel::connection::TransactionManagerStatus;
         match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
         {
@@ -164,11 +229,8 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
             .idle_timeout(Some(Duration::from_secs(settings.idle_timeout_secs.max(1))))
-            // A PostgreSQL connection cut while idle in the pool (a server
-            // restart, a failover) is only found out by using it: check it
-            // out with a `SELECT 1`, one round trip (20-100 µs measured on
-            // loopback), so no request after an outage gets a dead one.
-            // A SQLite file cannot go away under its connection.
+            // See `ConnectionManager::is_valid`. A SQLite file cannot go
+            // away under its connection.
             .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
             .build_unchecked(manager.clone());
         Ok(Db {
@@ -206,8 +268,8 @@ impl Db {
 
     /// Takes a connection, blocking the calling thread. For the command line
     /// and start-up; request handlers use [`Db::run`].
-    pub fn get(&self) -> Result<diesel::r2d2::PooledConnection<ConnectionManager>, AppError> {
-        self.pool.get().map_err(|e| {
+    pub fn get(&self) -> Result<Conn, AppError> {
+        self.pool.get().map(Conn).map_err(|e| {
             tracing::warn!(error = %e, "no database connection available");
             AppError::Unavailable
         })
@@ -224,7 +286,9 @@ impl Db {
         let db = self.clone();
         actix_web::web::block(move || {
             let mut conn = db.get()?;
-            f(&mut conn)
+            let outcome = f(&mut conn);
+            conn.0.worked_at = outcome.is_ok().then(Instant::now);
+            outcome
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?

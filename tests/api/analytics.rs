@@ -196,16 +196,7 @@ async fn analytics_see_a_change_made_by_hand_in_sql(app: TestApp) {
         },
         id_of(&hazard)
     );
-    let mut conn = app.state.db.get().unwrap();
-    match &mut *conn {
-        hazard_tracker::db::DbConnection::Postgresql(c) => {
-            diesel::RunQueryDsl::execute(diesel::sql_query(&sql), c).unwrap()
-        }
-        hazard_tracker::db::DbConnection::Sqlite(c) => {
-            diesel::RunQueryDsl::execute(diesel::sql_query(&sql), c).unwrap()
-        }
-    };
-    drop(conn);
+    assert_eq!(app.execute_sql(&sql), 1);
     // Once the figures' change marker moves, the facts are read again.
     eventually(
         "the ageing to count nothing open",

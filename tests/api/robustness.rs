@@ -33,6 +33,7 @@ backend_tests!(
     occurred_at_is_checked_and_paper_records_keep_their_dates,
     lists_page_without_duplicates_and_filter,
     extension_requests_and_decisions,
+    timestamps_written_by_hand_read_back,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -1253,4 +1254,53 @@ async fn conditional_requests_follow_rfc_9110(app: TestApp) {
     }
     let planned = plan("\"7\", \"1\"", good).await.expect(200);
     assert_eq!(planned.header("etag"), Some("\"2\""));
+}
+
+/// Times written around the service (by hand, by an older version, by
+/// another program) read back as the database holds them, in the text
+/// the service writes and in others SQLite accepts, in one hazard and in
+/// a page read from the database.
+async fn timestamps_written_by_hand_read_back(app: TestApp) {
+    let park = app.park().await;
+    let id = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let (found_at, created_at) = match app.backend {
+        // SQLite keeps text: the first is not as the service writes it.
+        Backend::Sqlite => ("2024-05-06T07:08:09.5", "2024-05-06 07:08:09.25"),
+        Backend::Postgres => ("2024-05-06 07:08:09.5", "2024-05-06 07:08:09.25"),
+    };
+    let sql = format!(
+        "UPDATE hazards SET found_at = '{found_at}', created_at = '{created_at}', \
+         deadline = '2024-06-01' WHERE id = '{id}'"
+    );
+    assert_eq!(app.execute_sql(&sql), 1);
+    let one = app
+        .get(&format!("/api/v1/hazards/{id}"))
+        .token(&park.supervisor)
+        .header("Cache-Control", "no-cache")
+        .send()
+        .await
+        .expect(200);
+    let page = app
+        .get("/api/v1/hazards?limit=5")
+        .token(&park.supervisor)
+        .header("Cache-Control", "no-cache")
+        .send()
+        .await
+        .expect(200);
+    let listed = page.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == json!(id))
+        .cloned()
+        .unwrap();
+    for hazard in [&one.json, &listed] {
+        assert_eq!(hazard["found_at"], json!("2024-05-06T07:08:09.500Z"));
+        assert_eq!(hazard["created_at"], json!("2024-05-06T07:08:09.250Z"));
+        assert_eq!(hazard["deadline"], json!("2024-06-01"));
+        assert_eq!(hazard["overdue"], json!(true));
+    }
 }

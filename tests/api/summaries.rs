@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-use diesel::RunQueryDsl;
 use futures_util::future::join_all;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -23,7 +22,6 @@ use crate::helpers::evidence::{jpeg, upload, upload_to, Part};
 use crate::helpers::{
     days_from_today, full_plan, general_hazard, id_of, spawn_app_sharing, Park, TestApp,
 };
-use hazard_tracker::db::DbConnection;
 
 backend_tests!(
     summary_rows_follow_a_random_workload,
@@ -452,14 +450,6 @@ fn verify(app: &TestApp) -> Vec<hazard_tracker::app::stats::SummaryDifference> {
     hazard_tracker::app::stats::verify_summary(&mut conn).unwrap()
 }
 
-fn execute(app: &TestApp, sql: &str) {
-    let mut conn = app.state.db.get().unwrap();
-    match &mut *conn {
-        DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c).unwrap(),
-        DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c).unwrap(),
-    };
-}
-
 /// `hazard-tracker stats verify [--repair]` on the app's database.
 fn verify_command(app: &TestApp, repair: bool) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hazard-tracker"));
@@ -499,10 +489,8 @@ async fn a_spoiled_summary_row_is_found_and_repaired(app: TestApp) {
 
     // One count spoiled, one hazard's closure mark spoiled by hand (the
     // triggers move its counts to the wrong key).
-    execute(&app, "UPDATE hazard_tallies SET n = n + 2");
-    execute(
-        &app,
-        "UPDATE hazards SET closure_entered_late = (1 = 1) WHERE id = (SELECT MIN(id) FROM hazards)",
+    app.execute_sql("UPDATE hazard_tallies SET n = n + 2");
+    app.execute_sql("UPDATE hazards SET closure_entered_late = (1 = 1) WHERE id = (SELECT MIN(id) FROM hazards)",
     );
     let tables: BTreeSet<&str> = verify(&app).iter().map(|d| d.table).collect();
     assert_eq!(

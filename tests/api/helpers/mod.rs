@@ -269,6 +269,19 @@ impl TestApp {
         self.call(Method::PATCH, path)
     }
 
+    /// Runs SQL written by hand on the app's database, around the service
+    /// (as an operator or another program would); the rows it touched.
+    pub fn execute_sql(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        use hazard_tracker::db::DbConnection;
+        let mut conn = self.state.db.get().expect("a database connection");
+        let outcome = match &mut *conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(sql).execute(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+        };
+        outcome.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Creates a user straight in the database, as `user add` does.
     pub fn add_user(&self, email: &str, role: &str, enterprise: Option<Uuid>) -> Uuid {
         hazard_tracker::cli::add_user(
