@@ -218,7 +218,7 @@ impl IncomingFile {
         self.file.get_mut().sync_all().await?;
         Ok(ReceivedFile {
             temp: self.temp,
-            sha256: format!("{:x}", self.hasher.finalize()),
+            sha256: crate::domain::hex::hex(&self.hasher.finalize()),
             size: self.size,
         })
     }

@@ -46,7 +46,7 @@ pub fn is_display_key(token: &str) -> bool {
 
 fn sha256_hex(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex::hex(&digest)
 }
 
 /// Issues a key: the row kept, and the key itself, which is never stored.

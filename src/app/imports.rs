@@ -160,7 +160,7 @@ pub fn import_hazards(
         AppError::invalid("file", format!("表头不符合要求:{}", problems.join(";")))
     })?;
     let import_id = Uuid::now_v7();
-    let sha256 = format!("{:x}", Sha256::digest(file.bytes));
+    let sha256 = crate::domain::hex::hex(&Sha256::digest(file.bytes));
     write_transaction(conn, |conn| {
         let (mut results, prepared) =
             check_rows(conn, caller, &sheet, &layout, park, now, import_id)?;
@@ -311,7 +311,7 @@ pub fn import_enterprises(
         index(EnterpriseField::Contacts),
     );
     let import_id = Uuid::now_v7();
-    let sha256 = format!("{:x}", Sha256::digest(file.bytes));
+    let sha256 = crate::domain::hex::hex(&Sha256::digest(file.bytes));
     write_transaction(conn, |conn| {
         let directory = Directory::load(conn)?;
         let mut results = Vec::with_capacity(sheet.rows.len());

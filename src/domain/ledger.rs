@@ -429,8 +429,7 @@ pub fn fingerprint(
         hasher.update([0x1f]);
     }
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("fp:{hex}")
+    format!("fp:{}", super::hex::hex(&digest[..16]))
 }
 
 /// What a column of an enterprise list holds.

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod filing;
 pub mod grading;
 pub mod hazard;
+pub mod hex;
 pub mod inspection;
 pub mod ledger;
 pub mod network;

@@ -87,6 +87,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(resource("/app/assets/app.css", "GET").route(web::get().to(workspace::app_css)))
         .service(
             web::scope("/api/v1")
+                // The routes wall screens poll first: actix tries routes in
+                // order, testing each pattern with parameters on the way.
+                .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
+                .service(analytics_routes())
                 .service(hazard_routes())
                 .service(enterprise_routes())
                 .service(inspection_routes())
@@ -156,8 +160,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                                 .route(web::post().to(users::revoke_tokens)),
                         ),
                 )
-                .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
-                .service(analytics_routes())
                 .service(
                     web::scope("/reports")
                         .service(
@@ -578,7 +580,7 @@ where
         hasher.update(req.path());
         hasher.update(b"\n");
         hasher.update(serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?);
-        hex(&hasher.finalize())
+        crate::domain::hex::hex(&hasher.finalize())
     };
     let user_id = Id::from(caller.user_id);
     let now = crate::clock::now_utc();
@@ -641,16 +643,6 @@ fn replay(
         },
         true,
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

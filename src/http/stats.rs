@@ -5,7 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -43,17 +43,10 @@ pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String,
     };
     let mut hasher = Sha256::new();
     hasher.update(marker.as_bytes());
-    hasher.update(state.park.now().park_today.to_string().as_bytes());
+    hasher.update(state.park.now().park_today.num_days_from_ce().to_le_bytes());
     hasher.update(scope.as_bytes());
     let digest = hasher.finalize();
-    Ok(format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    Ok(format!("\"{}\"", crate::domain::hex::hex(&digest[..12])))
 }
 
 pub(crate) fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
