@@ -215,7 +215,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap_fn(crate::http::headers::secure)
             // Inside the logger, whose request id its log line carries.
             .wrap_fn(crate::http::request_log::observe_request)
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::http::request_log::RequestSpan>::new())
             .configure(|cfg| http::configure(cfg, max_body))
             .route(
                 "/docs",

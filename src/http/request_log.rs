@@ -7,7 +7,8 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{web, HttpMessage};
-use tracing_actix_web::RequestId;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
 use crate::http::metric_series::UNMATCHED_ROUTE;
 use crate::http::state::AppState;
@@ -58,5 +59,31 @@ where
             "request finished"
         );
         outcome
+    }
+}
+
+/// The span each request's events are logged in: method, path and request
+/// id. `tracing-actix-web`'s default also works out the client address,
+/// the route pattern, the host and the user agent for every request,
+/// whether or not anything is logged (a sixth of the time of a `304`);
+/// the `request finished` line above carries the route and the outcome.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request.extensions().get::<RequestId>().copied();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
