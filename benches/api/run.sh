@@ -7,11 +7,17 @@
 #   - GET /api/v1/hazards (a page of 50) and GET /api/v1/hazards/{id},
 #     answered by the read cache and (Cache-Control: no-cache) by the
 #     database;
+#   - GET /api/v1/stats/overview revalidated (If-None-Match, answered
+#     304), the path wall screens poll;
 #   - a static JSON actix endpoint (examples/static_json.rs), the ceiling
 #     for the reads: once with an empty page, and once per read with the
 #     very bytes the API answered;
-# with p50/p99 and the service's peak RSS. wrk and pgbench run on core 0,
-# the service (one worker) and the static server on core 1.
+# with p50/p99, the server's CPU time per request (user + system, from
+# /proc: steadier than requests/s on a shared machine) and the service's
+# peak RSS. wrk and pgbench run on core 0, the service (one worker) and
+# the static server on core 1. PostgreSQL is reached over loopback
+# without TLS (sslmode=disable): on one machine TLS only costs CPU, about
+# a third of the time of reading one hazard.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,6 +44,17 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 summary() { grep -E 'Requests/sec|  50%|  99%|Non-2xx' | awk '{printf "%s %s  ", $1, $2} END {print ""}'; }
 
 load() { taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "$@" | summary; }
+# load, and the CPU time process $1 spent per request meanwhile.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+load_cpu() {
+  local pid=$1; shift
+  local before out after
+  before=$(cpu_ticks "$pid")
+  out=$(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "$@")
+  after=$(cpu_ticks "$pid")
+  printf '%s cpu/request: %s us\n' "$(summary <<< "$out")" "$(python3 -c "import sys; print(round((int(sys.argv[2]) - int(sys.argv[1])) * 1e6 / $(getconf CLK_TCK) / int(sys.argv[3]), 1))" \
+    "$before" "$after" "$(awk '/requests in/ {print $1}' <<< "$out")")"
+}
 rps() { sed -n 's/.*Requests\/sec: *\([0-9.]*\).*/\1/p' <<< "$1"; }
 ratio() { python3 -c "import sys; print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f} %')" "$(rps "$1")" "$(rps "$2")"; }
 # The ceiling for an answer: the static server sending the very same bytes.
@@ -46,7 +63,7 @@ static_ceiling() {
   env BIND=127.0.0.1:$spot ${1:+BODY_FILE="$1"} taskset -c 1 $STATIC &
   local pid=$!
   sleep 0.5
-  load "http://127.0.0.1:$spot/static"
+  load_cpu "$pid" "http://127.0.0.1:$spot/static"
   kill $pid; wait $pid 2>/dev/null || true
 }
 trap 'rm -rf "$WORK"' EXIT
@@ -79,12 +96,17 @@ run() {
   for read in "page of 50|$page|$WORK/page.json" "one hazard|$one|$WORK/one.json"; do
     IFS='|' read -r label target body <<< "$read"
     ceiling=$(static_ceiling "$body")
-    cached=$(load "$target" -H "$auth")
-    fresh=$(load "$target" -H "$auth" -H 'cache-control: no-cache')
+    cached=$(load_cpu "$pid" "$target" -H "$auth")
+    fresh=$(load_cpu "$pid" "$target" -H "$auth" -H 'cache-control: no-cache')
     say "GET $label, static same bytes ($(wc -c < "$body") B): $ceiling"
     say "GET $label, read cache:    $cached  => $(ratio "$cached" "$ceiling") of the same bytes, $(ratio "$cached" "$STATIC_EMPTY") of an empty page"
     say "GET $label, database (no-cache): $fresh  => $(ratio "$fresh" "$ceiling") of the same bytes, $(ratio "$fresh" "$STATIC_EMPTY") of an empty page"
   done
+  local overview="http://127.0.0.1:$p/api/v1/stats/overview" tag revalidated
+  tag=$(curl -sfi "$overview" -H "$auth" | sed -n 's/^[Ee][Tt][Aa][Gg]: *\(.*\)\r$/\1/p')
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$overview" -H "$auth" -H "if-none-match: $tag")" = 304 ] || { echo "overview did not answer 304"; exit 1; }
+  revalidated=$(load_cpu "$pid" "$overview" -H "$auth" -H "if-none-match: $tag")
+  say "GET stats/overview, 304:     $revalidated  => $(ratio "$revalidated" "$STATIC_EMPTY") of an empty page"
   say "POST /api/v1/hazards:         $(taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency -s benches/api/create.lua "http://127.0.0.1:$p/api/v1/hazards" | summary)"
   say "service peak RSS: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -98,7 +120,7 @@ run() {
 
 for size in $SIZES; do
   psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ht_api_bench WITH (FORCE)" -c "CREATE DATABASE ht_api_bench"
-  run postgresql postgres://postgres@127.0.0.1:5432/ht_api_bench "$size"
+  run postgresql "postgres://postgres@127.0.0.1:5432/ht_api_bench?sslmode=disable" "$size"
   rm -f "$WORK/api.sqlite3"*
   run sqlite "sqlite://$WORK/api.sqlite3" "$size"
 done
