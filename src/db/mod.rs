@@ -176,8 +176,8 @@ impl diesel::r2d2::ManageConnection for ConnectionManager {
     }
 
     fn has_broken(&self, conn: &mut PooledConn) -> bool {
-        let conn = &mut conn.conn;
         use diesel::connection::TransactionManagerStatus;
+        let conn = &mut conn.conn;
         match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
         {
             TransactionManagerStatus::InError => true,
