@@ -993,6 +993,21 @@ pub struct Recurring {
     pub items: Vec<Recurrence>,
 }
 
+/// How many of the latest recurring hazards are listed unless asked.
+pub const RECURRING_LISTED: usize = 100;
+/// How many places the locations analysis names unless asked.
+pub const LOCATIONS_LISTED: usize = 20;
+
+/// How many rows a listing analysis returns: `asked`, or its `default`;
+/// 1 to 1000 (a province's worth of recurrences is not one answer).
+pub fn listed(asked: Option<u32>, default: usize) -> Result<usize, AppError> {
+    match asked {
+        None => Ok(default),
+        Some(asked @ 1..=1000) => Ok(asked as usize),
+        Some(_) => Err(AppError::invalid("limit", "must be from 1 to 1000")),
+    }
+}
+
 pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring {
     let table = facts.table;
     let (place_of, _) = table.trimmed_locations();
@@ -1513,5 +1528,19 @@ mod tests {
             trends_since(last),
             NaiveDate::from_ymd_opt(2023, 12, 1).unwrap()
         );
+    }
+
+    #[test]
+    fn a_listing_returns_what_was_asked_or_its_default_within_bounds() {
+        assert_eq!(listed(None, RECURRING_LISTED).unwrap(), 100);
+        assert_eq!(listed(None, LOCATIONS_LISTED).unwrap(), 20);
+        assert_eq!(listed(Some(1), RECURRING_LISTED).unwrap(), 1);
+        assert_eq!(listed(Some(1000), LOCATIONS_LISTED).unwrap(), 1000);
+        for refused in [0, 1001, u32::MAX] {
+            assert!(
+                listed(Some(refused), RECURRING_LISTED).is_err(),
+                "{refused}"
+            );
+        }
     }
 }

@@ -94,13 +94,13 @@ async fn analyse(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let filter = query.filter(&caller)?;
-    let limit = query.limit.unwrap_or(match analysis {
-        Analysis::Recurring => 100,
-        _ => 20,
-    });
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be from 1 to 1000"));
-    }
+    let limit = analytics::listed(
+        query.limit,
+        match analysis {
+            Analysis::Recurring => analytics::RECURRING_LISTED,
+            _ => analytics::LOCATIONS_LISTED,
+        },
+    )?;
     let format = query.format.unwrap_or_default();
     let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}");
     let tag = figures_tag(&state, &scope).await?;
@@ -149,7 +149,7 @@ async fn analyse(
                         let found = analytics::recurring(
                             &facts,
                             query.match_location.unwrap_or(false),
-                            limit as usize,
+                            limit,
                         );
                         (serde_json::to_vec(&found), found.table())
                     }
@@ -158,7 +158,7 @@ async fn analyse(
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Locations => {
-                        let found = analytics::locations(&facts, limit as usize);
+                        let found = analytics::locations(&facts, limit);
                         (serde_json::to_vec(&found), found.table())
                     }
                 };
