@@ -1,12 +1,13 @@
 # Build: docker build -t hazard-tracker .
 FROM rust:1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libsqlite3-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 
 # Dependencies first, in their own layer: it is rebuilt only when Cargo.toml
 # or Cargo.lock change. The crate's own targets are stubs here (the [[test]]
 # target too, so the manifest's explicit paths all exist).
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir -p src tests/api \
     && echo 'fn main() {}' > src/main.rs \
     && : > src/lib.rs \
@@ -29,7 +30,7 @@ COPY src src
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libsqlite3-0 ca-certificates curl \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/ht ht && mkdir -p /var/lib/ht && chown ht /var/lib/ht
 COPY --from=build /src/target/release/hazard-tracker /usr/local/bin/hazard-tracker

@@ -203,3 +203,32 @@ async fn openapi_document_matches_its_snapshot(app: TestApp) {
         );
     }
 }
+
+#[derive(QueryableByName, Debug)]
+struct CompileOption {
+    #[diesel(sql_type = Text)]
+    compile_options: String,
+}
+
+/// SQLite is compiled into the binary in multi-thread mode
+/// (`.cargo/config.toml`): the pool gives a connection to one thread at a
+/// time, so SQLite's per-call connection locking would only cost time;
+/// and without what re-prepares cached statements or locks per allocation.
+/// (The concurrency tests elsewhere run many requests at once on SQLite.)
+#[actix_web::test]
+async fn sqlite_is_compiled_in_for_pooled_connections() {
+    let app = spawn_app_with(Backend::Sqlite, |_| {}).await;
+    let mut conn = app.state.db.get().unwrap();
+    let DbConnection::Sqlite(c) = &mut *conn else {
+        panic!("a SQLite connection");
+    };
+    let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(c).unwrap();
+    let options: Vec<&str> = options.iter().map(|o| o.compile_options.as_str()).collect();
+    assert!(options.contains(&"THREADSAFE=2"), "{options:?}");
+    // Statements stay prepared whatever values are bound (without QPSG, or
+    // with STAT4, SQLite re-plans them per value), and allocations take no
+    // global lock.
+    assert!(options.contains(&"ENABLE_QPSG"), "{options:?}");
+    assert!(!options.contains(&"ENABLE_STAT4"), "{options:?}");
+    assert!(options.contains(&"DEFAULT_MEMSTATUS=0"), "{options:?}");
+}
