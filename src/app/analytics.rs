@@ -120,6 +120,9 @@ pub struct FactTable {
     categories: Interned,
     specialties: Interned,
     locations: Interned,
+    /// How many facts are in each state (no zeros), kept as facts come and
+    /// go: each catch-up compares it with the summary rows.
+    per_state: HashMap<HazardState, i64>,
 }
 
 impl FactTable {
@@ -189,16 +192,14 @@ impl FactTable {
     /// Whether the table counts as many hazards in each state as the
     /// summary rows do.
     fn agrees_with_summary(&self, conn: &mut DbConnection) -> Result<bool, AppError> {
-        let mut mine: HashMap<HazardState, i64> = HashMap::new();
-        for fact in &self.facts {
-            *mine.entry(fact.state).or_default() += 1;
-        }
-        let theirs: HashMap<HazardState, i64> =
-            store::hazards_per_state(conn)?.into_iter().collect();
-        let agree = mine == theirs;
+        let theirs: HashMap<HazardState, i64> = store::hazards_per_state(conn)?
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        let agree = self.per_state == theirs;
         if !agree {
             tracing::warn!(
-                ?mine,
+                mine = ?self.per_state,
                 ?theirs,
                 "the analytics' facts disagree with the summary rows: reading them again"
             );
@@ -225,8 +226,17 @@ impl FactTable {
             closed_on_time: hazard.closed_on_time,
             entered_late,
         };
+        self.insert(fact);
+    }
+
+    /// Adds `fact`, or replaces the one of the same hazard.
+    fn insert(&mut self, fact: Fact) {
+        *self.per_state.entry(fact.state).or_default() += 1;
         match self.rows.get(&fact.id) {
-            Some(row) => self.facts[*row] = fact,
+            Some(row) => {
+                let replaced = std::mem::replace(&mut self.facts[*row], fact);
+                self.uncount(replaced.state);
+            }
             None => {
                 self.rows.insert(fact.id, self.facts.len());
                 self.facts.push(fact);
@@ -238,9 +248,19 @@ impl FactTable {
         let Some(row) = self.rows.remove(&id) else {
             return;
         };
-        self.facts.swap_remove(row);
+        let removed = self.facts.swap_remove(row);
+        self.uncount(removed.state);
         if let Some(moved) = self.facts.get(row) {
             self.rows.insert(moved.id, row);
+        }
+    }
+
+    fn uncount(&mut self, state: HazardState) {
+        if let std::collections::hash_map::Entry::Occupied(mut n) = self.per_state.entry(state) {
+            *n.get_mut() -= 1;
+            if *n.get() <= 0 {
+                n.remove();
+            }
         }
     }
 
@@ -1437,6 +1457,57 @@ mod tests {
         assert_eq!((g.median_days, g.p90_days), (Some(3.0), Some(9000.0)));
         let g = group_of([-2, -1, 7]);
         assert_eq!((g.median_days, g.p90_days), (Some(-1.0), Some(7.0)));
+    }
+
+    fn fact(id: u128, state: HazardState) -> Fact {
+        let day = NaiveDate::from_ymd_opt(2024, 5, 6).unwrap();
+        Fact {
+            id: Uuid::from_u128(id),
+            enterprise_id: Uuid::from_u128(1),
+            category: 0,
+            specialty: None,
+            location: 0,
+            found_on: day,
+            closed_on: None,
+            deadline: day,
+            source: CheckSource::SelfCheck,
+            level: HazardLevel::General,
+            state,
+            closed_on_time: None,
+            entered_late: false,
+        }
+    }
+
+    #[test]
+    fn counts_per_state_follow_facts_in_and_out() {
+        use HazardState::*;
+        let recount = |table: &FactTable| {
+            let mut counted: HashMap<HazardState, i64> = HashMap::new();
+            for f in &table.facts {
+                *counted.entry(f.state).or_default() += 1;
+            }
+            counted
+        };
+        let mut table = FactTable::default();
+        let steps: [(u128, Option<HazardState>); 9] = [
+            (1, Some(Reported)),
+            (2, Some(Reported)),
+            (3, Some(Closed)),
+            (1, Some(Rectifying)),
+            (2, Some(Reported)),
+            (3, None),
+            (4, None),
+            (1, Some(Voided)),
+            (2, None),
+        ];
+        for (id, state) in steps {
+            match state {
+                Some(state) => table.insert(fact(id, state)),
+                None => table.remove(Uuid::from_u128(id)),
+            }
+            assert_eq!(table.per_state, recount(&table), "after hazard {id}");
+        }
+        assert_eq!(table.per_state, HashMap::from([(Voided, 1)]));
     }
 
     #[test]
