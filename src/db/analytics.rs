@@ -124,7 +124,8 @@ pub fn hazards_changed_since(
     Ok(Some(ids))
 }
 
-/// Hazards per state, from the summary rows the triggers keep.
+/// Hazards per state, from the summary rows the triggers keep; states with
+/// none are left out.
 pub fn hazards_per_state(conn: &mut DbConnection) -> Result<Vec<(HazardState, i64)>, AppError> {
     // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back in SQL.
     let sql = "SELECT state, CAST(SUM(n) AS BIGINT) AS n FROM hazard_tallies GROUP BY state";
