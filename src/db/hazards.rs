@@ -206,6 +206,33 @@ pub struct HazardFilter {
     pub text: Option<String>,
 }
 
+impl HazardFilter {
+    /// Whether an index bounds a page under this filter whatever the data:
+    /// no condition but the enterprise (`(enterprise_id, id)`) or the year
+    /// (`(found_year, id)`), so a page of n reads about n rows. Any other
+    /// condition may scan far for a rare value, and text every row.
+    pub fn index_bounded(&self) -> bool {
+        let HazardFilter {
+            only_enterprise,
+            enterprise_id,
+            state: None,
+            level: None,
+            source: None,
+            category: None,
+            specialty: None,
+            inspection_id: None,
+            found_year,
+            overdue: None,
+            pending_extension: None,
+            text: None,
+        } = self
+        else {
+            return false;
+        };
+        found_year.is_none() || (only_enterprise.is_none() && enterprise_id.is_none())
+    }
+}
+
 /// Hazards not yet closed or voided, and those of them overdue on the
 /// park-local date `today`: two counts on the `(state, deadline)` index.
 pub fn count_open_and_overdue(
@@ -454,4 +481,42 @@ pub fn last_event_of(
         .select(HazardEvent::as_select())
         .first(conn)
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_enterprise_or_year_pages_are_index_bounded() {
+        let enterprise = Id::from(uuid::Uuid::nil());
+        let bounded = |filter: HazardFilter| filter.index_bounded();
+        assert!(bounded(HazardFilter::default()));
+        assert!(bounded(HazardFilter {
+            only_enterprise: Some(enterprise),
+            enterprise_id: Some(enterprise),
+            ..HazardFilter::default()
+        }));
+        assert!(bounded(HazardFilter {
+            found_year: Some(2024),
+            ..HazardFilter::default()
+        }));
+        assert!(!bounded(HazardFilter {
+            enterprise_id: Some(enterprise),
+            found_year: Some(2024),
+            ..HazardFilter::default()
+        }));
+        assert!(!bounded(HazardFilter {
+            state: Some(HazardState::Reported),
+            ..HazardFilter::default()
+        }));
+        assert!(!bounded(HazardFilter {
+            text: Some("%leak%".into()),
+            ..HazardFilter::default()
+        }));
+        assert!(!bounded(HazardFilter {
+            pending_extension: Some(false),
+            ..HazardFilter::default()
+        }));
+    }
 }

@@ -13,7 +13,7 @@ use crate::app::hazards::{Command, Preconditions};
 use crate::cache::reads::Cached;
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
-use crate::db::Id;
+use crate::db::{DbConnection, Id};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::new::{CreateHazard, SupervisedListing};
@@ -324,10 +324,13 @@ pub async fn list_hazards(
         return Ok(cached_json(hit));
     }
     let generation = state.reads.generation();
-    let rows = state
-        .db
-        .run(move |conn| store::list(conn, &filter, before, page.fetch()))
-        .await?;
+    let bounded = filter.index_bounded();
+    let read = move |conn: &mut DbConnection| store::list(conn, &filter, before, page.fetch());
+    let rows = if bounded {
+        state.db.read_bounded(read).await?
+    } else {
+        state.db.run(read).await?
+    };
     let views = rows
         .into_iter()
         .map(|h| HazardView::build(h, &caller, now.park_today))
@@ -390,7 +393,7 @@ pub async fn get_hazard(
     let generation = state.reads.generation();
     let hazard = state
         .db
-        .run(move |conn| app::hazards::visible_hazard(conn, &caller, id))
+        .read_bounded(move |conn| app::hazards::visible_hazard(conn, &caller, id))
         .await?;
     let view = HazardView::build(hazard, &caller, today)?;
     let answer = Cached {

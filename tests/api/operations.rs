@@ -9,7 +9,7 @@ use hazard_tracker::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{general_hazard, id_of, spawn_app_with, Backend, TestApp};
 
 backend_tests!(
     probes_and_documents,
@@ -172,6 +172,86 @@ async fn pool_exhaustion_answers_503_on_sqlite() {
 #[actix_web::test]
 async fn pool_exhaustion_answers_503_on_postgres() {
     pool_exhaustion_answers_503(Backend::Postgres).await;
+}
+
+/// A read an index bounds runs on the calling worker on SQLite, where it is
+/// shorter than the hand-off to the blocking pool, and on the blocking pool
+/// on PostgreSQL, where it waits on a socket. With every connection busy it
+/// waits on the blocking pool on both, and a request answers `503` rather
+/// than hang.
+async fn bounded_reads_run_where_the_backend_serves_them_best(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.database.pool_size = 1;
+        settings.database.connect_timeout_secs = 1;
+    })
+    .await;
+    let park = app.park().await;
+    let token = park.expert;
+    let hazard = app.report(&token, general_hazard(park.enterprise_a)).await;
+    let one = format!("/api/v1/hazards/{}", id_of(&hazard));
+
+    let here = std::thread::current().id();
+    let ran_on = app
+        .state
+        .db
+        .read_bounded(|_| Ok(std::thread::current().id()))
+        .await
+        .unwrap();
+    assert_eq!(ran_on == here, backend == Backend::Sqlite, "{backend:?}");
+
+    // The only connection is taken: the read waits for it on the blocking
+    // pool, and gets it once it is given back.
+    let held = app.state.db.get().unwrap();
+    let give_back = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(held);
+    });
+    let ran_on = app
+        .state
+        .db
+        .read_bounded(|_| Ok(std::thread::current().id()))
+        .await
+        .unwrap();
+    assert_ne!(
+        ran_on, here,
+        "{backend:?}: a busy pool is waited on elsewhere"
+    );
+    give_back.join().unwrap();
+
+    // Through HTTP, uncached: the hazard and a page, then `503` while the
+    // connection is held past the wait.
+    for path in [one.as_str(), "/api/v1/hazards?limit=50"] {
+        let read = app
+            .get(path)
+            .token(&token)
+            .header("cache-control", "no-cache")
+            .send()
+            .await
+            .expect(200);
+        assert!(read.json["title"].is_string() || read.json["items"][0]["title"].is_string());
+    }
+    let held = app.state.db.get().unwrap();
+    for path in [one.as_str(), "/api/v1/hazards?limit=50"] {
+        let reply = app
+            .get(path)
+            .token(&token)
+            .header("cache-control", "no-cache")
+            .send()
+            .await
+            .expect_problem(503);
+        assert!(reply.header("retry-after").is_some(), "{path}");
+    }
+    drop(held);
+}
+
+#[actix_web::test]
+async fn bounded_reads_on_sqlite() {
+    bounded_reads_run_where_the_backend_serves_them_best(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn bounded_reads_on_postgres() {
+    bounded_reads_run_where_the_backend_serves_them_best(Backend::Postgres).await;
 }
 
 /// The served contract is compared with `tests/snapshots/openapi.json`, so
