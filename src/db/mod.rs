@@ -297,14 +297,15 @@ impl Db {
     /// [`Db::run`] for a read whose cost an index bounds (a row by its key,
     /// a keyset page on an index). On SQLite, with a connection idle in the
     /// pool, it runs on the calling worker: the read is shorter than the
-    /// hand-off to the blocking pool and back (one hazard 111–119 → 75 µs of
-    /// CPU). When every connection is busy it is [`Db::run`], so a worker
-    /// never waits for a connection.
+    /// hand-off to the blocking pool and back (one hazard 113 → 79 µs of
+    /// CPU, medians). When every connection is busy it is [`Db::run`], so
+    /// a worker never waits for a connection.
     ///
     /// PostgreSQL reads always go to the blocking pool: there the read waits
     /// on the server's socket, and a worker that waits answers nobody else
-    /// (a page of 50 at 8 connections fell from 1,524 to 895 per second).
-    /// So do SQLite reads without WAL, which may wait out a writer's lock.
+    /// (a page of 50 at 8 connections fell from 1,524–1,904 to 895 per
+    /// second). So do SQLite reads without WAL, which may wait out a
+    /// writer's lock.
     pub async fn read_bounded<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
