@@ -8,14 +8,19 @@ use diesel_migrations::MigrationHarness;
 use hazard_tracker::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use serde_json::json;
 
-use crate::backend_tests;
 use crate::helpers::{general_hazard, id_of, spawn_app_with, Backend, TestApp};
+use crate::{backend_tests, configured_tests};
 
 backend_tests!(
     probes_and_documents,
     openapi_document_matches_its_snapshot,
     migrations_revert_and_reapply,
     criteria_and_vocabularies
+);
+
+configured_tests!(
+    pool_exhaustion_answers_503,
+    bounded_reads_run_where_the_backend_serves_them_best
 );
 
 async fn probes_and_documents(app: TestApp) {
@@ -146,12 +151,17 @@ async fn migrations_revert_and_reapply(app: TestApp) {
     );
 }
 
-async fn pool_exhaustion_answers_503(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| {
+/// An app whose pool holds one connection, given up on after a second.
+async fn one_connection_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |settings| {
         settings.database.pool_size = 1;
         settings.database.connect_timeout_secs = 1;
     })
-    .await;
+    .await
+}
+
+async fn pool_exhaustion_answers_503(backend: Backend) {
+    let app = one_connection_app(backend).await;
     let held = app.state.db.get().unwrap();
     let started = std::time::Instant::now();
     let reply = app.get("/readyz").send().await.expect_problem(503);
@@ -164,39 +174,25 @@ async fn pool_exhaustion_answers_503(backend: Backend) {
     app.get("/readyz").send().await.expect(200);
 }
 
-#[actix_web::test]
-async fn pool_exhaustion_answers_503_on_sqlite() {
-    pool_exhaustion_answers_503(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn pool_exhaustion_answers_503_on_postgres() {
-    pool_exhaustion_answers_503(Backend::Postgres).await;
-}
-
 /// A read an index bounds runs on the calling worker on SQLite, where it is
 /// shorter than the hand-off to the blocking pool, and on the blocking pool
 /// on PostgreSQL, where it waits on a socket. With every connection busy it
 /// waits on the blocking pool on both, and a request answers `503` rather
 /// than hang.
 async fn bounded_reads_run_where_the_backend_serves_them_best(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| {
-        settings.database.pool_size = 1;
-        settings.database.connect_timeout_secs = 1;
-    })
-    .await;
+    let app = one_connection_app(backend).await;
     let park = app.park().await;
     let token = park.expert;
-    let hazard = app.report(&token, general_hazard(park.enterprise_a)).await;
-    let one = format!("/api/v1/hazards/{}", id_of(&hazard));
+    let reported = app.report(&token, general_hazard(park.enterprise_a)).await;
+    let one = format!("/api/v1/hazards/{}", id_of(&reported));
 
     let here = std::thread::current().id();
-    let ran_on = app
-        .state
-        .db
-        .read_bounded(|_| Ok(std::thread::current().id()))
-        .await
-        .unwrap();
+    let thread_of_a_read = || {
+        app.state
+            .db
+            .read_bounded(|_| Ok(std::thread::current().id()))
+    };
+    let ran_on = thread_of_a_read().await.unwrap();
     assert_eq!(ran_on == here, backend == Backend::Sqlite, "{backend:?}");
 
     // The only connection is taken: the read waits for it on the blocking
@@ -206,12 +202,7 @@ async fn bounded_reads_run_where_the_backend_serves_them_best(backend: Backend) 
         std::thread::sleep(std::time::Duration::from_millis(300));
         drop(held);
     });
-    let ran_on = app
-        .state
-        .db
-        .read_bounded(|_| Ok(std::thread::current().id()))
-        .await
-        .unwrap();
+    let ran_on = thread_of_a_read().await.unwrap();
     assert_ne!(
         ran_on, here,
         "{backend:?}: a busy pool is waited on elsewhere"
@@ -220,38 +211,22 @@ async fn bounded_reads_run_where_the_backend_serves_them_best(backend: Backend) 
 
     // Through HTTP, uncached: the hazard and a page, then `503` while the
     // connection is held past the wait.
-    for path in [one.as_str(), "/api/v1/hazards?limit=50"] {
-        let read = app
-            .get(path)
+    let uncached = |path| {
+        app.get(path)
             .token(&token)
             .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect(200);
-        assert!(read.json["title"].is_string() || read.json["items"][0]["title"].is_string());
-    }
+    };
+    let paths = [one.as_str(), "/api/v1/hazards?limit=50"];
+    let hazard = uncached(paths[0]).send().await.expect(200).json;
+    assert_eq!(hazard["id"], reported["id"]);
+    let page = uncached(paths[1]).send().await.expect(200).json;
+    assert_eq!(page["items"][0]["id"], reported["id"]);
     let held = app.state.db.get().unwrap();
-    for path in [one.as_str(), "/api/v1/hazards?limit=50"] {
-        let reply = app
-            .get(path)
-            .token(&token)
-            .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect_problem(503);
+    for path in paths {
+        let reply = uncached(path).send().await.expect_problem(503);
         assert!(reply.header("retry-after").is_some(), "{path}");
     }
     drop(held);
-}
-
-#[actix_web::test]
-async fn bounded_reads_on_sqlite() {
-    bounded_reads_run_where_the_backend_serves_them_best(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-async fn bounded_reads_on_postgres() {
-    bounded_reads_run_where_the_backend_serves_them_best(Backend::Postgres).await;
 }
 
 /// The served contract is compared with `tests/snapshots/openapi.json`, so
