@@ -27,6 +27,7 @@ pub mod webhooks;
 
 pub use columns::Id;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -318,7 +319,14 @@ impl Db {
         match idle {
             Some(conn) => {
                 let mut conn = Conn(conn);
-                let outcome = f(&mut conn);
+                // As on the blocking pool, a panic fails this request only,
+                // not the worker and every connection it serves.
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn)))
+                    .unwrap_or_else(|_| {
+                        Err(AppError::Internal(anyhow::anyhow!(
+                            "a database read panicked"
+                        )))
+                    });
                 conn.0.worked_at = outcome.is_ok().then(Instant::now);
                 outcome
             }

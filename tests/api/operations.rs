@@ -6,6 +6,7 @@ use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 use hazard_tracker::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use hazard_tracker::error::AppError;
 use serde_json::json;
 
 use crate::helpers::{general_hazard, id_of, spawn_app_with, Backend, TestApp};
@@ -194,6 +195,18 @@ async fn bounded_reads_run_where_the_backend_serves_them_best(backend: Backend) 
     };
     let ran_on = thread_of_a_read().await.unwrap();
     assert_eq!(ran_on == here, backend == Backend::Sqlite, "{backend:?}");
+    // A read that panics fails alone, wherever it ran, and the connection
+    // serves the next one.
+    let failed = app
+        .state
+        .db
+        .read_bounded(|_| -> Result<(), AppError> { panic!("a bug in a read") })
+        .await;
+    assert!(matches!(failed, Err(AppError::Internal(_))), "{failed:?}");
+    assert_eq!(
+        thread_of_a_read().await.unwrap() == here,
+        backend == Backend::Sqlite
+    );
 
     // The only connection is taken: the read waits for it on the blocking
     // pool, and gets it once it is given back.
