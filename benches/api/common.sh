@@ -1,7 +1,10 @@
 # What benches/api/run.sh and benches/api/compare.sh share: the service's
 # environment, wrk on core 0 against a server on core 1, CPU time per
 # request from /proc, and the static ceiling. Sourced after the caller has
-# set DURATION, OUT, WORK and STATIC.
+# set DURATION, OUT and WORK.
+
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+STATIC=target/release/examples/static_json
 
 export HT_CONFIG_DIR=$PWD/config HT__LOG__LEVEL=warn HT__ESCALATION__ENABLED=false
 export HT__AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789

@@ -18,11 +18,9 @@ REV=${1:?usage: benches/api/compare.sh REV}
 ROUNDS=${ROUNDS:-4}
 SIZE=${SIZE:-10000}
 DURATION=${DURATION:-5s}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 OUT=${OUT:-benches/api/compare.txt}
 WORK=$(mktemp -d /tmp/ht-api-compare.XXXXXX)
 NEW_BIN=target/release/hazard-tracker
-STATIC=target/release/examples/static_json
 . benches/api/common.sh
 
 cleanup() {

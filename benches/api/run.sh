@@ -23,11 +23,9 @@ cd "$(dirname "$0")/../.."
 
 SIZES=${SIZES:-"10000 1000000"}
 DURATION=${DURATION:-10s}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 OUT=${OUT:-benches/api/results.txt}
 WORK=$(mktemp -d /tmp/ht-api-bench.XXXXXX)
 BIN=target/release/hazard-tracker
-STATIC=target/release/examples/static_json
 
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --bin hazard-tracker --example static_json
 . benches/api/common.sh
