@@ -17,7 +17,6 @@ say() { printf '%s\n' "$*" | tee -a "$OUT"; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 summary() { grep -E 'Requests/sec|  50%|  99%|Non-2xx' | awk '{printf "%s %s  ", $1, $2} END {print ""}'; }
 
-load() { taskset -c 0 wrk -t1 -c8 -d"$DURATION" --latency "$@" | summary; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Every PostgreSQL server process's CPU time together (the backends
 # serving the service's pool among them), while MEASURE_PG=1.

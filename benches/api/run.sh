@@ -14,8 +14,9 @@
 #     very bytes the API answered;
 # with p50/p99, the server's CPU time per request (user + system, from
 # /proc: steadier than requests/s on a shared machine), on PostgreSQL the
-# database's CPU time per request too, and the service's peak RSS. wrk and pgbench run on core 0, the service (one worker) and
-# the static server on core 1. PostgreSQL is reached over loopback
+# database's CPU time per request too, and the service's peak RSS. wrk
+# and pgbench run on core 0, the service (one worker) and the static
+# server on core 1. PostgreSQL is reached over loopback
 # without TLS (sslmode=disable): on one machine TLS only costs CPU, about
 # a third of the time of reading one hazard.
 set -euo pipefail
