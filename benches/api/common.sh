@@ -26,7 +26,8 @@ pg_ticks() {
   for p in $(pgrep -x postgres); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'
 }
 per_request() { python3 -c "import sys; print(round((int(sys.argv[2]) - int(sys.argv[1])) * 1e6 / $(getconf CLK_TCK) / int(sys.argv[3]), 1))" "$@"; }
-# load, and the CPU time process $1 (and PostgreSQL) spent per request meanwhile.
+# wrk against the rest of the arguments, and the CPU time process $1 (and
+# PostgreSQL) spent per request meanwhile.
 load_cpu() {
   local pid=$1; shift
   local before pg_before out after pg_after requests
