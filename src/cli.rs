@@ -297,15 +297,23 @@ fn run_report(settings: Settings, command: ReportCommand) -> anyhow::Result<()> 
 }
 
 /// `stats verify`: prints each summary row that differs from the hazards
-/// (and rewrites them with `repair`); an error, exit status 1, when any
+/// and each hazard whose stored rendering differs from its row (and
+/// rewrites them with `repair`); an error, exit status 1, when any
 /// differed.
 fn verify_stats(settings: Settings, repair: bool) -> anyhow::Result<()> {
     let state = build_state(settings)?;
     state.db.migrate()?;
     let mut conn = state.db.get().map_err(|e| anyhow::anyhow!("{e}"))?;
     let differences = app::stats::verify_summary(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (renderings, unrendered) =
+        app::hazards::verify_renderings(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     if differences.is_empty() {
         println!("summary rows match the hazards");
+    }
+    if renderings.is_empty() {
+        println!("hazard renderings match their rows ({unrendered} not rendered yet)");
+    }
+    if differences.is_empty() && renderings.is_empty() {
         return Ok(());
     }
     for d in &differences {
@@ -314,13 +322,23 @@ fn verify_stats(settings: Settings, repair: bool) -> anyhow::Result<()> {
             d.table, d.key, d.counted, d.kept
         );
     }
+    for id in &renderings {
+        println!("hazards {id}: the stored rendering differs from the row");
+    }
     if repair {
-        app::stats::rebuild_summary(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!("summary rows rewritten from the hazards");
+        if !differences.is_empty() {
+            app::stats::rebuild_summary(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("summary rows rewritten from the hazards");
+        }
+        if !renderings.is_empty() {
+            app::hazards::rerender(&mut conn, &renderings).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("hazard renderings rewritten from the rows");
+        }
     }
     bail!(
-        "{} summary row(s) differed from the hazards",
-        differences.len()
+        "{} summary row(s) and {} hazard rendering(s) differed from the hazards",
+        differences.len(),
+        renderings.len()
     )
 }
 

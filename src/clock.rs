@@ -8,8 +8,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 /// The current UTC time at the microsecond precision both backends store.
 pub fn now_utc() -> NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+    stored_precision(chrono::Utc::now().naive_utc())
+}
+
+/// `time` cut to the microsecond, the precision both backends store (a
+/// client may send nanoseconds; PostgreSQL keeps microseconds).
+pub fn stored_precision(time: NaiveDateTime) -> NaiveDateTime {
+    chrono::DurationRound::duration_trunc(time, chrono::TimeDelta::microseconds(1)).unwrap_or(time)
 }
 
 /// What the clock says, read once per request so every check agrees.

@@ -109,6 +109,16 @@ impl Application {
                 tracing::warn!(%error, "could not read the analytics' facts");
             }
         });
+        // Render the hazard rows that carry no rendering (from before
+        // `db::hazards::rendered`); until then they are read whole.
+        let db = self.state.db.clone();
+        actix_web::rt::spawn(async move {
+            match db.write(crate::app::hazards::render_missing).await {
+                Ok(0) => {}
+                Ok(rendered) => tracing::info!(rendered, "hazard rows rendered"),
+                Err(error) => tracing::warn!(%error, "could not render the hazard rows"),
+            }
+        });
         let served = self.server.await;
         if let Some(watcher) = watcher {
             let _ = actix_web::web::block(move || watcher.stop()).await;

@@ -13,6 +13,7 @@ use crate::app::escalation::Escalation;
 use crate::app::listing;
 use crate::app::webhooks;
 use crate::clock::Now;
+use crate::db::hazards::rendered::{self, RenderedRow};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::Id;
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
@@ -279,6 +280,51 @@ pub fn visible_hazard(
         return Err(AppError::NotFound("hazard"));
     }
     Ok(hazard)
+}
+
+/// [`visible_hazard`] as the row's rendering (`db::hazards::rendered`), or whole if
+/// the row carries none yet.
+pub fn visible_rendered(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Result<RenderedRow, Hazard>, AppError> {
+    let row = rendered::find(conn, id.into())?.ok_or(AppError::NotFound("hazard"))?;
+    if !caller.can_see_enterprise(row.enterprise_id.uuid()) {
+        return Err(AppError::NotFound("hazard"));
+    }
+    if row.usable_wire().is_some() {
+        return Ok(Ok(row));
+    }
+    Ok(Err(visible_hazard(conn, caller, id)?))
+}
+
+/// Renders every hazard row that carries no rendering yet (rows from
+/// before `db::hazards::rendered`), 500 to a transaction; returns how many.
+pub fn render_missing(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let written = write_transaction(conn, |conn| rendered::fill_missing(conn, 500))?;
+        if written == 0 {
+            return Ok(total);
+        }
+        total += written;
+    }
+}
+
+/// The hazards whose stored rendering differs from their row rendered
+/// afresh (none, when all is well), and how many rows carry none yet.
+pub fn verify_renderings(conn: &mut DbConnection) -> Result<(Vec<Uuid>, u64), AppError> {
+    let (differing, missing) =
+        crate::db::snapshot_transaction(conn, |conn| rendered::differing(conn, 2000))?;
+    Ok((differing.into_iter().map(Id::uuid).collect(), missing))
+}
+
+/// Renders the rows `ids` afresh, and any carrying none.
+pub fn rerender(conn: &mut DbConnection, ids: &[Uuid]) -> Result<usize, AppError> {
+    let ids: Vec<Id> = ids.iter().copied().map(Id::from).collect();
+    write_transaction(conn, |conn| rendered::forget(conn, &ids))?;
+    render_missing(conn)
 }
 
 /// Refuses (`412`) a change made against a version that is not current.

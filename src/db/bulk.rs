@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::enterprises::NewEnterprise;
 use super::grading::{Assessment, EnterpriseEvent};
+use super::hazards::rendered;
 use super::hazards::{Hazard, HazardEvent};
 use super::inspections::Inspection;
 use super::schema::{
@@ -109,13 +110,18 @@ impl HazardBatch {
     }
 
     /// Writes every gathered row (inspections and hazards 400 to a
-    /// statement, events 1000) and empties the batch.
+    /// statement, events 1000; hazards with their rendering) and empties
+    /// the batch.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<Written, AppError> {
         insert_chunked(conn, &self.inspections, 400, |c, part| {
             Ok(batch_insert!(c, inspections::table, part)?)
         })?;
         insert_chunked(conn, &self.hazards, 400, |c, part| {
-            Ok(batch_insert!(c, hazards::table, part)?)
+            let rows: Vec<_> = part
+                .iter()
+                .map(|h| (h, hazards::wire.eq(rendered::render(h))))
+                .collect();
+            Ok(batch_insert!(c, hazards::table, rows)?)
         })?;
         insert_chunked(conn, &self.events, 1000, |c, part| {
             Ok(batch_insert!(c, hazard_events::table, part)?)

@@ -57,6 +57,38 @@ macro_rules! read_text_in_place {
     };
 }
 
+/// A long text read with one UTF-8 check: diesel's SQLite reader checks a
+/// text twice before handing it out, a fifth of reading a page of hazards'
+/// renderings (a kilobyte each, mostly Chinese). Read as SQLite's bytes and
+/// checked once, with SIMD; on PostgreSQL as its bytes, likewise.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::FromSqlRow)]
+pub struct LongText(pub String);
+
+impl LongText {
+    fn checked(bytes: &[u8]) -> deserialize::Result<LongText> {
+        let text = simdutf8::basic::from_utf8(bytes).map_err(|_| "stored text is not UTF-8")?;
+        Ok(LongText(text.to_owned()))
+    }
+}
+
+impl FromSql<Text, Sqlite> for LongText {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        LongText::checked(value.read_blob())
+    }
+}
+
+impl FromSql<Text, Pg> for LongText {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        LongText::checked(value.as_bytes())
+    }
+}
+
+impl FromSql<Text, MultiBackend> for LongText {
+    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Text>()
+    }
+}
+
 /// Maps each vocabulary enum onto a `TEXT` column of either backend.
 macro_rules! text_columns {
     ($($vocabulary:ident),+ $(,)?) => {

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod stats;
 pub mod users;
 pub mod webhooks;
+pub mod wire_time;
 
 pub use columns::Id;
 

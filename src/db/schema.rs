@@ -90,6 +90,7 @@ diesel::table! {
         found_month -> Integer,
         closed_on_time -> Nullable<Bool>,
         closure_entered_late -> Bool,
+        wire -> Nullable<Text>,
     }
 }
 

@@ -11,12 +11,14 @@ use uuid::Uuid;
 use crate::app;
 use crate::app::hazards::{Command, Preconditions};
 use crate::cache::reads::Cached;
+use crate::db::hazards::rendered::{HazardRecord, RenderedRow};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent, HazardFilter};
 use crate::db::like_pattern;
+use crate::db::wire_time;
 use crate::db::{DbConnection, Id};
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
-use crate::domain::hazard::new::{CreateHazard, SupervisedListing};
+use crate::domain::hazard::new::CreateHazard;
 use crate::domain::hazard::rules::PlanInput;
 use crate::domain::hazard::{
     allowed_actions, CheckSource, HazardAction, HazardLevel, HazardState, TransitionContext,
@@ -28,134 +30,34 @@ use crate::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
-    cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes, wire_time,
-    with_etag, Created, Page, Paginated,
+    cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes,
+    json_page_of_raw, with_etag, Created, Page, Paginated,
 };
 
 /// Funds above this (in yuan) are taken for a typing error.
 const MAX_FUNDS_YUAN: f64 = 1.0e11;
 
-/// The 五到位 rectification plan.
+/// What a hazard shows that depends on the day and on who asks; the rest
+/// is its `HazardRecord`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PlanView {
-    /// 措施
-    pub measures: Option<String>,
-    /// 责任人
-    pub responsible_person: Option<String>,
-    /// 资金, in yuan.
-    pub funds: Option<f64>,
-    /// 时限: the hazard's deadline.
-    #[serde(serialize_with = "wire_time::day")]
-    pub deadline: NaiveDate,
-    /// 预案
-    pub contingency_plan: Option<String>,
-    #[serde(serialize_with = "wire_time::utc_opt")]
-    pub planned_at: Option<DateTime<Utc>>,
-    pub planned_by: Option<Uuid>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HazardView {
-    pub id: Uuid,
-    /// `YH-<year>-<6 digits>`, unique and increasing within a year.
-    pub number: String,
-    pub enterprise_id: Uuid,
-    pub source: CheckSource,
-    pub checking_enterprise_id: Option<Uuid>,
-    pub inspection_id: Option<Uuid>,
-    pub title: String,
-    pub description: String,
-    pub location: String,
-    pub category: String,
-    pub specialty: Option<String>,
-    pub level: HazardLevel,
-    /// Item 1–20 of the national criteria, for major hazards.
-    pub major_basis_code: Option<i32>,
-    pub supervised_listing: Option<SupervisedListing>,
-    #[serde(serialize_with = "wire_time::utc")]
-    pub found_at: DateTime<Utc>,
-    pub found_by: Uuid,
-    /// The last day for rectification, in park time.
-    #[serde(serialize_with = "wire_time::day")]
-    pub deadline: NaiveDate,
-    pub state: HazardState,
+pub struct HazardStanding {
     /// Not yet submitted and the deadline day has ended (park time).
     pub overdue: bool,
-    /// Changes with every change; also the `ETag`.
-    pub version: i64,
-    pub plan: Option<PlanView>,
-    #[serde(serialize_with = "wire_time::utc_opt")]
-    pub submitted_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "wire_time::utc_opt")]
-    pub closed_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "wire_time::utc_opt")]
-    pub voided_at: Option<DateTime<Utc>>,
     /// What the caller may do next.
     pub allowed_actions: Vec<HazardAction>,
-    /// How many evidence files are attached, by phase.
-    pub evidence: EvidenceCounts,
-    #[serde(serialize_with = "wire_time::utc")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "wire_time::utc")]
-    pub updated_at: DateTime<Utc>,
 }
 
-/// Evidence files attached to a hazard, by phase.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
-pub struct EvidenceCounts {
-    /// The hazard as found.
-    pub before: i32,
-    /// The rectification done.
-    pub after: i32,
-}
-
-impl HazardView {
-    pub fn build(
-        h: Hazard,
+impl HazardStanding {
+    fn of(
+        state: HazardState,
+        level: HazardLevel,
+        source: CheckSource,
+        deadline: NaiveDate,
         caller: &Caller,
         park_today: NaiveDate,
-    ) -> Result<HazardView, AppError> {
-        let (state, level, source) = (h.state, h.level, h.source);
-        let planned_by = h.planned_by.map(Id::uuid);
-        let plan = h.planned_at.map(|planned_at| PlanView {
-            measures: h.plan_measures.clone(),
-            responsible_person: h.plan_responsible_person.clone(),
-            funds: h.plan_funds_fen.map(|fen| fen as f64 / 100.0),
-            deadline: h.deadline,
-            contingency_plan: h.plan_contingency.clone(),
-            planned_at: Some(planned_at.and_utc()),
-            planned_by,
-        });
-        Ok(HazardView {
-            id: h.id.uuid(),
-            number: h.number,
-            enterprise_id: h.enterprise_id.uuid(),
-            source,
-            checking_enterprise_id: h.checking_enterprise_id.map(Id::uuid),
-            inspection_id: h.inspection_id.map(Id::uuid),
-            title: h.title,
-            description: h.description,
-            location: h.location,
-            category: h.category,
-            specialty: h.specialty,
-            level,
-            major_basis_code: h.major_basis_code,
-            supervised_listing: h
-                .listing_ordering_body
-                .map(|ordering_body| SupervisedListing {
-                    ordering_body,
-                    listed_on: h.listing_listed_on,
-                }),
-            found_at: h.found_at.and_utc(),
-            found_by: h.found_by.uuid(),
-            deadline: h.deadline,
-            state,
-            overdue: state.counts_toward_overdue() && h.deadline < park_today,
-            version: h.version,
-            plan,
-            submitted_at: h.submitted_at.map(|t| t.and_utc()),
-            closed_at: h.closed_at.map(|t| t.and_utc()),
-            voided_at: h.voided_at.map(|t| t.and_utc()),
+    ) -> HazardStanding {
+        HazardStanding {
+            overdue: state.counts_toward_overdue() && deadline < park_today,
             allowed_actions: allowed_actions(
                 state,
                 TransitionContext {
@@ -164,14 +66,88 @@ impl HazardView {
                     source,
                 },
             ),
-            evidence: EvidenceCounts {
-                before: h.evidence_before,
-                after: h.evidence_after,
-            },
-            created_at: h.created_at.and_utc(),
-            updated_at: h.updated_at.and_utc(),
+        }
+    }
+
+    fn of_row(row: &RenderedRow, caller: &Caller, park_today: NaiveDate) -> HazardStanding {
+        HazardStanding::of(
+            row.state,
+            row.level,
+            row.source,
+            row.deadline,
+            caller,
+            park_today,
+        )
+    }
+
+    /// The JSON object's text open for more fields: `{…,` — written before
+    /// the fields of a row's rendering (a JSON object, its `{` left off),
+    /// the two merge into the bytes [`HazardView`] serializes to.
+    fn opening(&self) -> Result<Vec<u8>, AppError> {
+        let mut text = serde_json::to_vec(self).map_err(|e| AppError::Internal(e.into()))?;
+        text.pop();
+        text.push(b',');
+        Ok(text)
+    }
+}
+
+/// Writes the view of a hazard whose row carries its rendering `wire`.
+fn write_view(opening: &[u8], wire: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(opening);
+    out.extend_from_slice(&wire.as_bytes()[1..]);
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HazardView {
+    #[serde(flatten)]
+    pub standing: HazardStanding,
+    #[serde(flatten)]
+    pub record: HazardRecord,
+}
+
+impl HazardView {
+    pub fn build(
+        h: Hazard,
+        caller: &Caller,
+        park_today: NaiveDate,
+    ) -> Result<HazardView, AppError> {
+        Ok(HazardView {
+            standing: HazardStanding::of(
+                h.state, h.level, h.source, h.deadline, caller, park_today,
+            ),
+            record: HazardRecord::of(&h),
         })
     }
+}
+
+/// The page's body from rows that carry their rendering; `None` if one
+/// does not yet.
+fn rendered_page(
+    page: &Page,
+    rows: Vec<RenderedRow>,
+    caller: &Caller,
+    park_today: NaiveDate,
+) -> Result<Option<web::Bytes>, AppError> {
+    if rows.iter().any(|row| row.usable_wire().is_none()) {
+        return Ok(None);
+    }
+    let page = page.finish(rows, |row| row.id.to_string(), |row| row);
+    let size = page
+        .items
+        .iter()
+        .map(|row| row.wire.as_ref().map_or(0, |w| w.0.len()) + 64)
+        .sum();
+    let body = json_page_of_raw(page.next_cursor, size, |out| {
+        for (i, row) in page.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let opening = HazardStanding::of_row(row, caller, park_today).opening()?;
+            write_view(&opening, row.usable_wire().unwrap_or("{}"), out);
+        }
+        Ok(())
+    })?;
+    Ok(Some(body))
 }
 
 /// Reports a hazard. Enterprise contacts report their own self-checks.
@@ -211,8 +187,8 @@ pub async fn create_hazard(
         let view = HazardView::build(hazard, &caller, now.park_today)?;
         Created::new(
             &view,
-            format!("/api/v1/hazards/{}", view.id),
-            Some(view.version),
+            format!("/api/v1/hazards/{}", view.record.id),
+            Some(view.record.version),
         )
     })
     .await
@@ -325,18 +301,30 @@ pub async fn list_hazards(
     }
     let generation = state.reads.generation();
     let bounded = filter.index_bounded();
-    let read = move |conn: &mut DbConnection| store::list(conn, &filter, before, page.fetch());
-    let rows = if bounded {
-        state.db.read_bounded(read).await?
-    } else {
-        state.db.run(read).await?
+    let rendered = {
+        let filter = filter.clone();
+        move |conn: &mut DbConnection| store::list_rendered(conn, &filter, before, page.fetch())
     };
-    let views = rows
-        .into_iter()
-        .map(|h| HazardView::build(h, &caller, now.park_today))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = if bounded {
+        state.db.read_bounded(rendered).await?
+    } else {
+        state.db.run(rendered).await?
+    };
+    let body = match rendered_page(&page, rows, &caller, now.park_today)? {
+        Some(body) => body,
+        None => {
+            let read =
+                move |conn: &mut DbConnection| store::list(conn, &filter, before, page.fetch());
+            let rows = state.db.run(read).await?;
+            let views = rows
+                .into_iter()
+                .map(|h| HazardView::build(h, &caller, now.park_today))
+                .collect::<Result<Vec<_>, _>>()?;
+            json_bytes(&page.finish(views, |h| h.record.id.to_string(), |h| h))?
+        }
+    };
     let answer = Cached {
-        body: json_bytes(&page.finish(views, |h| h.id.to_string(), |h| h))?,
+        body,
         version: None,
         enterprise_id: None,
         day: now.park_today,
@@ -391,16 +379,31 @@ pub async fn get_hazard(
         return Ok(cached_json(hit));
     }
     let generation = state.reads.generation();
-    let hazard = state
+    let read = state
         .db
-        .read_bounded(move |conn| app::hazards::visible_hazard(conn, &caller, id))
+        .read_bounded(move |conn| app::hazards::visible_rendered(conn, &caller, id))
         .await?;
-    let view = HazardView::build(hazard, &caller, today)?;
-    let answer = Cached {
-        body: json_bytes(&view)?,
-        version: Some(view.version),
-        enterprise_id: Some(view.enterprise_id),
-        day: today,
+    let answer = match read {
+        Ok(row) => {
+            let mut body = Vec::with_capacity(row.wire.as_ref().map_or(0, |w| w.0.len()) + 64);
+            let opening = HazardStanding::of_row(&row, &caller, today).opening()?;
+            write_view(&opening, row.usable_wire().unwrap_or("{}"), &mut body);
+            Cached {
+                body: body.into(),
+                version: Some(row.version),
+                enterprise_id: Some(row.enterprise_id.uuid()),
+                day: today,
+            }
+        }
+        Err(hazard) => {
+            let view = HazardView::build(hazard, &caller, today)?;
+            Cached {
+                body: json_bytes(&view)?,
+                version: Some(view.record.version),
+                enterprise_id: Some(view.record.enterprise_id),
+                day: today,
+            }
+        }
     };
     state.reads.put(generation, key, answer.clone());
     Ok(cached_json(answer))
@@ -673,7 +676,7 @@ pub(crate) async fn run_command(
         })
         .await?;
     let view = HazardView::build(applied.hazard, &caller, today)?;
-    Ok(with_etag(StatusCode::OK, view.version, &view))
+    Ok(with_etag(StatusCode::OK, view.record.version, &view))
 }
 
 fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {

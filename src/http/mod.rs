@@ -33,7 +33,6 @@ pub mod state;
 pub mod stats;
 pub mod users;
 pub mod webhooks;
-pub mod wire_time;
 pub mod workspace;
 
 use actix_web::http::{header, StatusCode};
@@ -446,6 +445,32 @@ pub struct Paginated<T> {
     pub items: Vec<T>,
     /// Pass as `?cursor=` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A page whose items are JSON texts already: `Paginated`'s own envelope,
+/// serialized with no items, with `write_items` writing the items (comma
+/// separated) into its list. `size`: about how long the items are.
+pub fn json_page_of_raw(
+    next_cursor: Option<String>,
+    size: usize,
+    write_items: impl FnOnce(&mut Vec<u8>) -> Result<(), AppError>,
+) -> Result<web::Bytes, AppError> {
+    const OPEN: &[u8] = br#"{"items":["#;
+    let envelope = serde_json::to_vec(&Paginated::<()> {
+        items: Vec::new(),
+        next_cursor,
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(close) = envelope.strip_prefix(OPEN) else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a page's envelope no longer opens with its items"
+        )));
+    };
+    let mut body = Vec::with_capacity(envelope.len() + size);
+    body.extend_from_slice(OPEN);
+    write_items(&mut body)?;
+    body.extend_from_slice(close);
+    Ok(body.into())
 }
 
 /// A cursor is the position itself: the last row's id (a UUID) or its

@@ -1197,6 +1197,6 @@ async fn openapi_documents_the_evidence_endpoints(app: TestApp) {
     assert!(paths["/api/v1/hazards/{id}/attachments"]["get"].is_object());
     assert!(paths["/api/v1/attachments/{id}"]["get"].is_object());
     assert!(paths["/api/v1/attachments/{id}"]["delete"].is_object());
-    let hazard = &doc["components"]["schemas"]["HazardView"]["properties"];
+    let hazard = &doc["components"]["schemas"]["HazardRecord"]["properties"];
     assert!(hazard["evidence"].is_object(), "{hazard}");
 }

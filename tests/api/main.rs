@@ -26,6 +26,7 @@ mod limits;
 mod operations;
 mod read_cache;
 mod regulation;
+mod renderings;
 mod reports;
 mod robustness;
 mod route_walk;

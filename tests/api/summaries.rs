@@ -5,7 +5,8 @@
 //! hazards and their events match the ones the triggers kept, on both
 //! backends, with writers at once at the end; the analytics of an
 //! instance that followed the workload change by change answer as those of
-//! an instance that reads everything afresh; and a spoiled summary row is
+//! an instance that reads everything afresh; every row's stored rendering
+//! matches the row; and a spoiled summary row is
 //! found by `stats verify` and mended by `stats verify --repair`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -270,6 +271,15 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
         differences.is_empty(),
         "seed {seed}: the summary rows differ from the hazards: {differences:?}"
     );
+    // Every write rendered its row afresh (`db::hazards::rendered`).
+    let mut conn = app.state.db.get().unwrap();
+    let renderings = hazard_tracker::app::hazards::verify_renderings(&mut conn).unwrap();
+    assert_eq!(
+        renderings,
+        (Vec::new(), 0),
+        "seed {seed}: stored renderings differ from their rows"
+    );
+    drop(conn);
     // The analytics kept up change by change answer as a fresh read does.
     let followed = analyses(&app, &park.supervisor).await;
     let fresh = spawn_app_sharing(&app, |_| {}).await;

@@ -1,9 +1,13 @@
 //! Hazards, their append-only event history, extension requests, and the
-//! per-year counter behind the human-readable numbers.
+//! per-year counter behind the human-readable numbers; each row carries its
+//! rendering (`rendered`), written here with every insert and update.
+
+pub mod rendered;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use self::rendered::RenderedRow;
 use super::columns::{Id, Parsed};
 use super::schema::{hazard_events, hazard_extensions, hazards};
 use super::{on_backend, DbConnection};
@@ -141,9 +145,10 @@ pub fn reserve_numbers_in_year(
     Ok(row.last_seq)
 }
 
+/// Inserts `hazard` with its rendering.
 pub fn insert(conn: &mut DbConnection, hazard: &Hazard) -> Result<(), AppError> {
     diesel::insert_into(hazards::table)
-        .values(hazard)
+        .values((hazard, hazards::wire.eq(rendered::render(hazard))))
         .execute(conn)?;
     Ok(())
 }
@@ -167,7 +172,8 @@ pub fn lock(conn: &mut DbConnection, id: Id) -> Result<bool, AppError> {
     Ok(locked == 1)
 }
 
-/// Writes `hazard` back if nobody changed it since `expected_version`.
+/// Writes `hazard` back, with its rendering, if nobody changed it since
+/// `expected_version`.
 pub fn update(
     conn: &mut DbConnection,
     hazard: &Hazard,
@@ -178,7 +184,7 @@ pub fn update(
             .filter(hazards::id.eq(&hazard.id))
             .filter(hazards::version.eq(expected_version)),
     )
-    .set(hazard)
+    .set((hazard, hazards::wire.eq(rendered::render(hazard))))
     .execute(conn)?;
     Ok(updated == 1)
 }
@@ -251,88 +257,117 @@ pub fn count_open_and_overdue(
     Ok((open, overdue))
 }
 
-/// Newest first: ids are time-ordered (UUIDv7), so the cursor is the last id.
+/// A page of hazards under `filter`, newest first (ids are time-ordered,
+/// UUIDv7, so the cursor is the last id), as `selection`.
+macro_rules! filtered_page {
+    ($conn:expr, $filter:expr, $before:expr, $limit:expr, $selection:expr) => {{
+        use super::sql::lower;
+        on_backend!($conn, |conn| {
+            let mut query = hazards::table
+                .select($selection)
+                .order(hazards::id.desc())
+                .into_boxed();
+            if let Some(v) = &$filter.only_enterprise {
+                query = query.filter(hazards::enterprise_id.eq(v));
+            }
+            if let Some(v) = &$filter.enterprise_id {
+                query = query.filter(hazards::enterprise_id.eq(v));
+            }
+            if let Some(v) = $filter.state {
+                query = query.filter(hazards::state.eq(v));
+            }
+            if let Some(v) = $filter.level {
+                query = query.filter(hazards::level.eq(v));
+            }
+            if let Some(v) = $filter.source {
+                query = query.filter(hazards::source.eq(v));
+            }
+            if let Some(v) = &$filter.category {
+                query = query.filter(hazards::category.eq(v.clone()));
+            }
+            if let Some(v) = &$filter.specialty {
+                query = query.filter(hazards::specialty.eq(v.clone()));
+            }
+            if let Some(v) = &$filter.inspection_id {
+                query = query.filter(hazards::inspection_id.eq(v));
+            }
+            if let Some(v) = $filter.found_year {
+                query = query.filter(hazards::found_year.eq(v));
+            }
+            match $filter.overdue {
+                Some((true, today)) => {
+                    query = query
+                        .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
+                        .filter(hazards::deadline.lt(today));
+                }
+                Some((false, today)) => {
+                    query = query.filter(
+                        hazards::state
+                            .ne_all(HazardState::counting_toward_overdue())
+                            .or(hazards::deadline.ge(today)),
+                    );
+                }
+                None => {}
+            }
+            if let Some(pending) = $filter.pending_extension {
+                let awaiting = hazard_extensions::table
+                    .filter(hazard_extensions::state.eq(ExtensionState::Pending))
+                    .select(hazard_extensions::hazard_id);
+                query = if pending {
+                    query.filter(hazards::id.eq_any(awaiting))
+                } else {
+                    query.filter(hazards::id.ne_all(awaiting))
+                };
+            }
+            if let Some(pattern) = &$filter.text {
+                query = query.filter(
+                    lower(hazards::title)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(hazards::description)
+                            .like(pattern.clone())
+                            .escape('\\'))
+                        .or(lower(hazards::location).like(pattern.clone()).escape('\\'))
+                        .or(lower(hazards::number).like(pattern.clone()).escape('\\')),
+                );
+            }
+            if let Some(before) = $before {
+                query = query.filter(hazards::id.lt(before));
+            }
+            query.limit($limit).load(conn)
+        })
+    }};
+}
+
 pub fn list(
     conn: &mut DbConnection,
     filter: &HazardFilter,
     before: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Hazard>, AppError> {
-    use super::sql::lower;
-    Ok(on_backend!(conn, |conn| {
-        let mut query = hazards::table
-            .select(Hazard::as_select())
-            .order(hazards::id.desc())
-            .into_boxed();
-        if let Some(v) = &filter.only_enterprise {
-            query = query.filter(hazards::enterprise_id.eq(v));
-        }
-        if let Some(v) = &filter.enterprise_id {
-            query = query.filter(hazards::enterprise_id.eq(v));
-        }
-        if let Some(v) = filter.state {
-            query = query.filter(hazards::state.eq(v));
-        }
-        if let Some(v) = filter.level {
-            query = query.filter(hazards::level.eq(v));
-        }
-        if let Some(v) = filter.source {
-            query = query.filter(hazards::source.eq(v));
-        }
-        if let Some(v) = &filter.category {
-            query = query.filter(hazards::category.eq(v.clone()));
-        }
-        if let Some(v) = &filter.specialty {
-            query = query.filter(hazards::specialty.eq(v.clone()));
-        }
-        if let Some(v) = &filter.inspection_id {
-            query = query.filter(hazards::inspection_id.eq(v));
-        }
-        if let Some(v) = filter.found_year {
-            query = query.filter(hazards::found_year.eq(v));
-        }
-        match filter.overdue {
-            Some((true, today)) => {
-                query = query
-                    .filter(hazards::state.eq_any(HazardState::counting_toward_overdue()))
-                    .filter(hazards::deadline.lt(today));
-            }
-            Some((false, today)) => {
-                query = query.filter(
-                    hazards::state
-                        .ne_all(HazardState::counting_toward_overdue())
-                        .or(hazards::deadline.ge(today)),
-                );
-            }
-            None => {}
-        }
-        if let Some(pending) = filter.pending_extension {
-            let awaiting = hazard_extensions::table
-                .filter(hazard_extensions::state.eq(ExtensionState::Pending))
-                .select(hazard_extensions::hazard_id);
-            query = if pending {
-                query.filter(hazards::id.eq_any(awaiting))
-            } else {
-                query.filter(hazards::id.ne_all(awaiting))
-            };
-        }
-        if let Some(pattern) = &filter.text {
-            query = query.filter(
-                lower(hazards::title)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(hazards::description)
-                        .like(pattern.clone())
-                        .escape('\\'))
-                    .or(lower(hazards::location).like(pattern.clone()).escape('\\'))
-                    .or(lower(hazards::number).like(pattern.clone()).escape('\\')),
-            );
-        }
-        if let Some(before) = before {
-            query = query.filter(hazards::id.lt(before));
-        }
-        query.limit(limit).load(conn)
-    })?)
+    Ok(filtered_page!(
+        conn,
+        filter,
+        before,
+        limit,
+        Hazard::as_select()
+    )?)
+}
+
+/// [`list`] as rendered rows (`db::hazards::rendered`).
+pub fn list_rendered(
+    conn: &mut DbConnection,
+    filter: &HazardFilter,
+    before: Option<Id>,
+    limit: i64,
+) -> Result<Vec<RenderedRow>, AppError> {
+    Ok(filtered_page!(
+        conn,
+        filter,
+        before,
+        limit,
+        RenderedRow::as_select()
+    )?)
 }
 
 /// Events that attach or remove an evidence file: they record a file, not

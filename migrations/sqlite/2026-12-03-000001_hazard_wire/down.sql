@@ -1,0 +1,2 @@
+DROP TRIGGER hazards_wire_follows_the_row;
+ALTER TABLE hazards DROP COLUMN wire;
