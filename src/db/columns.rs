@@ -58,7 +58,7 @@ macro_rules! read_text_in_place {
 }
 
 /// A long text read with one UTF-8 check: diesel's SQLite reader checks a
-/// text twice before handing it out, a fifth of reading a page of hazards'
+/// text twice before handing it out, an eighth of reading a page of hazards'
 /// renderings (a kilobyte each, mostly Chinese). Read as SQLite's bytes and
 /// checked once, with SIMD; on PostgreSQL as its bytes, likewise.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::FromSqlRow)]
