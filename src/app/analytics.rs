@@ -746,7 +746,7 @@ pub fn ageing(facts: &Facts) -> Ageing {
                 ..total.clone()
             });
         let age = (today - h.found_on).num_days().max(0);
-        let overdue = h.state.counts_toward_overdue() && h.deadline < today;
+        let overdue = h.state.overdue_on(h.deadline, today);
         for target in [&mut total, entry] {
             target.open += 1;
             target.age.add(age);

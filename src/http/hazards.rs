@@ -57,7 +57,7 @@ impl HazardStanding {
         park_today: NaiveDate,
     ) -> HazardStanding {
         HazardStanding {
-            overdue: state.counts_toward_overdue() && deadline < park_today,
+            overdue: state.overdue_on(deadline, park_today),
             allowed_actions: allowed_actions(
                 state,
                 TransitionContext {
@@ -88,6 +88,26 @@ impl HazardStanding {
         text.pop();
         text.push(b',');
         Ok(text)
+    }
+}
+
+/// What a row's [`HazardStanding`] depends on, the caller and the day aside.
+#[derive(PartialEq, Eq)]
+struct StandingKey {
+    state: HazardState,
+    level: HazardLevel,
+    source: CheckSource,
+    overdue: bool,
+}
+
+impl StandingKey {
+    fn of(row: &RenderedRow, park_today: NaiveDate) -> StandingKey {
+        StandingKey {
+            state: row.state,
+            level: row.level,
+            source: row.source,
+            overdue: row.state.overdue_on(row.deadline, park_today),
+        }
     }
 }
 
@@ -137,13 +157,25 @@ fn rendered_page(
         .iter()
         .map(|row| row.wire.as_ref().map_or(0, |w| w.0.len()) + 64)
         .sum();
+    // A page holds few distinct standings (state, level, source, overdue):
+    // each is written once and its text reused.
+    let mut openings: Vec<(StandingKey, Vec<u8>)> = Vec::new();
     let body = json_page_of_raw(page.next_cursor, size, |out| {
         for (i, row) in page.items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let opening = HazardStanding::of_row(row, caller, park_today).opening()?;
-            write_view(&opening, row.usable_wire().unwrap_or("{}"), out);
+            let key = StandingKey::of(row, park_today);
+            let known = openings.iter().position(|(k, _)| *k == key);
+            let at = match known {
+                Some(at) => at,
+                None => {
+                    let opening = HazardStanding::of_row(row, caller, park_today).opening()?;
+                    openings.push((key, opening));
+                    openings.len() - 1
+                }
+            };
+            write_view(&openings[at].1, row.usable_wire().unwrap_or("{}"), out);
         }
         Ok(())
     })?;

@@ -299,4 +299,11 @@ async fn sqlite_is_compiled_in_for_pooled_connections() {
     assert!(options.contains(&"ENABLE_QPSG"), "{options:?}");
     assert!(!options.contains(&"ENABLE_STAT4"), "{options:?}");
     assert!(options.contains(&"DEFAULT_MEMSTATUS=0"), "{options:?}");
+    // Each connection keeps a page cache of its own: in one shared group,
+    // a connection whose cache had grown kept its pages while idle and the
+    // others' were freed as soon as a statement let go of them.
+    assert!(
+        !options.contains(&"ENABLE_MEMORY_MANAGEMENT"),
+        "{options:?}"
+    );
 }

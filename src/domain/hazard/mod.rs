@@ -50,6 +50,12 @@ impl HazardState {
         matches!(self, Self::Reported | Self::Rectifying)
     }
 
+    /// Whether a hazard in this state with this `deadline` (its last day)
+    /// is overdue on the park-local date `today`.
+    pub fn overdue_on(self, deadline: chrono::NaiveDate, today: chrono::NaiveDate) -> bool {
+        self.counts_toward_overdue() && deadline < today
+    }
+
     /// The name used in the park's mails and on its screens.
     pub fn label_zh(self) -> &'static str {
         match self {
