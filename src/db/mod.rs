@@ -455,9 +455,63 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Portable SQL functions.
+/// Portable SQL pieces.
 pub mod sql {
+    use diesel::backend::Backend;
+    use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+    use diesel::{QueryResult, RunQueryDsl};
+
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+    /// A query (without a limit of its own) whose `LIMIT` is written into
+    /// its text as a number, not bound as a parameter. PostgreSQL plans a
+    /// prepared statement with a bound `LIMIT` afresh on every run, because
+    /// the generic plan, made for any limit, looks dearer than each custom
+    /// one; with the number in the text the generic plan is reused, which
+    /// is right only where the plan does not depend on the values bound (a
+    /// keyset page an index bounds). Each limit is a statement of its own
+    /// in the connection's statement cache, so keep the limits few.
+    #[derive(Debug, Clone, Copy)]
+    pub struct LiteralLimit<Q> {
+        query: Q,
+        limit: u32,
+    }
+
+    impl<Q> LiteralLimit<Q> {
+        /// `query` limited to `limit` rows (a negative limit reads none).
+        pub fn new(query: Q, limit: i64) -> Self {
+            LiteralLimit {
+                query,
+                limit: u32::try_from(limit.max(0)).unwrap_or(u32::MAX),
+            }
+        }
+    }
+
+    impl<Q: Query> Query for LiteralLimit<Q> {
+        type SqlType = Q::SqlType;
+    }
+
+    impl<Q, DB> QueryFragment<DB> for LiteralLimit<Q>
+    where
+        DB: Backend,
+        Q: QueryFragment<DB>,
+    {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            self.query.walk_ast(out.reborrow())?;
+            out.push_sql(" LIMIT ");
+            out.push_sql(&self.limit.to_string());
+            Ok(())
+        }
+    }
+
+    /// No static id: the statement cache keys it by its text, which holds
+    /// the limit.
+    impl<Q> QueryId for LiteralLimit<Q> {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl<Q, Conn> RunQueryDsl<Conn> for LiteralLimit<Q> {}
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.

@@ -9,11 +9,17 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::helpers::{
-    days_from_today, full_plan, general_hazard, id_of, major_hazard, Park, TestApp,
+    days_from_today, full_plan, general_hazard, id_of, major_hazard, Backend, Park, TestApp,
 };
 use hazard_tracker::app::hazards::{render_missing, rerender, verify_renderings};
+use hazard_tracker::db::hazards::rendered::RenderedRow;
+use hazard_tracker::db::hazards::{list_rendered, HazardFilter};
+use hazard_tracker::db::DbConnection;
 
-backend_tests!(renderings_answer_as_the_rows_do);
+backend_tests!(
+    renderings_answer_as_the_rows_do,
+    index_bounded_pages_keep_one_plan
+);
 
 /// Columns of `hazards` the rendering does not show.
 const NOT_SHOWN: [&str; 5] = [
@@ -237,4 +243,75 @@ async fn renderings_answer_as_the_rows_do(app: TestApp) {
     assert_eq!(rerender(&mut conn, &found).unwrap(), 2);
     assert_eq!(verify_renderings(&mut conn).unwrap(), (Vec::new(), 0));
     assert_eq!(answers(&app, &park, &ids).await, rendered);
+}
+
+/// How often PostgreSQL ran the connection's prepared statements that end
+/// in `tail` with their generic plan, and with a custom one.
+#[derive(diesel::QueryableByName)]
+struct PlanCounts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generic: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    custom: i64,
+}
+
+/// A page an index bounds (no filter but the enterprise or the year)
+/// carries its limit in its text: PostgreSQL then reuses the statement's
+/// generic plan instead of planning every run afresh, and the pages read
+/// the same on both backends, cursor and all.
+async fn index_bounded_pages_keep_one_plan(app: TestApp) {
+    let park = app.park().await;
+    let mut reported = Vec::new();
+    for _ in 0..3 {
+        reported.push(id_of(
+            &app.report(&park.expert, general_hazard(park.enterprise_a))
+                .await,
+        ));
+    }
+    reported.sort();
+    let mut conn = app.state.db.get().unwrap();
+    let everyone = HazardFilter::default();
+    assert!(everyone.index_bounded());
+    let mut pages = Vec::new();
+    for _ in 0..8 {
+        let first = list_rendered(&mut conn, &everyone, None, 2).unwrap();
+        let after = list_rendered(&mut conn, &everyone, Some(first[1].id), 2).unwrap();
+        let ids = |rows: &[RenderedRow]| -> Vec<String> {
+            rows.iter().map(|row| row.id.to_string()).collect()
+        };
+        pages.push((ids(&first), ids(&after)));
+    }
+    let (first, after) = pages[0].clone();
+    assert!(pages.iter().all(|page| *page == pages[0]), "{pages:?}");
+    assert_eq!((first.len(), after.len()), (2, 1));
+    assert!(first[0] > first[1] && first[1] > after[0], "newest first");
+    let mut all = [first, after].concat();
+    all.sort();
+    assert_eq!(all, reported);
+    if app.backend == Backend::Postgres {
+        let DbConnection::Postgresql(pg) = &mut *conn else {
+            panic!("a PostgreSQL connection");
+        };
+        let plans: Vec<PlanCounts> = diesel::RunQueryDsl::load(
+            diesel::sql_query(
+                "SELECT generic_plans AS generic, custom_plans AS custom \
+                 FROM pg_prepared_statements WHERE statement LIKE '%FROM \"hazards\"%LIMIT 2'",
+            ),
+            pg,
+        )
+        .unwrap();
+        assert_eq!(
+            plans.len(),
+            2,
+            "the first page and the next: two statements"
+        );
+        for plan in plans {
+            assert!(
+                plan.generic >= 2 && plan.custom <= 5,
+                "generic {} custom {}",
+                plan.generic,
+                plan.custom
+            );
+        }
+    }
 }

@@ -261,7 +261,7 @@ pub fn count_open_and_overdue(
 /// UUIDv7, so the cursor is the last id), as `selection`.
 macro_rules! filtered_page {
     ($conn:expr, $filter:expr, $before:expr, $limit:expr, $selection:expr) => {{
-        use super::sql::lower;
+        use super::sql::{lower, LiteralLimit};
         on_backend!($conn, |conn| {
             let mut query = hazards::table
                 .select($selection)
@@ -334,7 +334,12 @@ macro_rules! filtered_page {
             if let Some(before) = $before {
                 query = query.filter(hazards::id.lt(before));
             }
-            query.limit($limit).load(conn)
+            if $filter.index_bounded() {
+                // One plan serves every such page (see `LiteralLimit`).
+                LiteralLimit::new(query, $limit).load(conn)
+            } else {
+                query.limit($limit).load(conn)
+            }
         })
     }};
 }
