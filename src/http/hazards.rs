@@ -48,36 +48,18 @@ pub struct HazardStanding {
 }
 
 impl HazardStanding {
-    fn of(
-        state: HazardState,
-        level: HazardLevel,
-        source: CheckSource,
-        deadline: NaiveDate,
-        caller: &Caller,
-        park_today: NaiveDate,
-    ) -> HazardStanding {
+    fn of(key: StandingKey, caller: &Caller) -> HazardStanding {
         HazardStanding {
-            overdue: state.overdue_on(deadline, park_today),
+            overdue: key.overdue,
             allowed_actions: allowed_actions(
-                state,
+                key.state,
                 TransitionContext {
                     role: caller.role,
-                    level,
-                    source,
+                    level: key.level,
+                    source: key.source,
                 },
             ),
         }
-    }
-
-    fn of_row(row: &RenderedRow, caller: &Caller, park_today: NaiveDate) -> HazardStanding {
-        HazardStanding::of(
-            row.state,
-            row.level,
-            row.source,
-            row.deadline,
-            caller,
-            park_today,
-        )
     }
 
     /// The JSON object's text open for more fields: `{…,` — written before
@@ -91,8 +73,9 @@ impl HazardStanding {
     }
 }
 
-/// What a row's [`HazardStanding`] depends on, the caller and the day aside.
-#[derive(PartialEq, Eq)]
+/// What a hazard's [`HazardStanding`] depends on, the caller aside: the
+/// one list of its inputs. A page writes each distinct one once.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct StandingKey {
     state: HazardState,
     level: HazardLevel,
@@ -101,13 +84,23 @@ struct StandingKey {
 }
 
 impl StandingKey {
-    fn of(row: &RenderedRow, park_today: NaiveDate) -> StandingKey {
+    fn new(
+        state: HazardState,
+        level: HazardLevel,
+        source: CheckSource,
+        deadline: NaiveDate,
+        park_today: NaiveDate,
+    ) -> StandingKey {
         StandingKey {
-            state: row.state,
-            level: row.level,
-            source: row.source,
-            overdue: row.state.overdue_on(row.deadline, park_today),
+            state,
+            level,
+            source,
+            overdue: state.overdue_on(deadline, park_today),
         }
+    }
+
+    fn of_row(row: &RenderedRow, park_today: NaiveDate) -> StandingKey {
+        StandingKey::new(row.state, row.level, row.source, row.deadline, park_today)
     }
 }
 
@@ -133,7 +126,8 @@ impl HazardView {
     ) -> Result<HazardView, AppError> {
         Ok(HazardView {
             standing: HazardStanding::of(
-                h.state, h.level, h.source, h.deadline, caller, park_today,
+                StandingKey::new(h.state, h.level, h.source, h.deadline, park_today),
+                caller,
             ),
             record: HazardRecord::of(&h),
         })
@@ -165,12 +159,12 @@ fn rendered_page(
             if i > 0 {
                 out.push(b',');
             }
-            let key = StandingKey::of(row, park_today);
+            let key = StandingKey::of_row(row, park_today);
             let known = openings.iter().position(|(k, _)| *k == key);
             let at = match known {
                 Some(at) => at,
                 None => {
-                    let opening = HazardStanding::of_row(row, caller, park_today).opening()?;
+                    let opening = HazardStanding::of(key, caller).opening()?;
                     openings.push((key, opening));
                     openings.len() - 1
                 }
@@ -418,7 +412,8 @@ pub async fn get_hazard(
     let answer = match read {
         Ok(row) => {
             let mut body = Vec::with_capacity(row.wire.as_ref().map_or(0, |w| w.0.len()) + 64);
-            let opening = HazardStanding::of_row(&row, &caller, today).opening()?;
+            let opening =
+                HazardStanding::of(StandingKey::of_row(&row, today), &caller).opening()?;
             write_view(&opening, row.usable_wire().unwrap_or("{}"), &mut body);
             Cached {
                 body: body.into(),
