@@ -245,8 +245,8 @@ async fn renderings_answer_as_the_rows_do(app: TestApp) {
     assert_eq!(answers(&app, &park, &ids).await, rendered);
 }
 
-/// How often PostgreSQL ran the connection's prepared statements that end
-/// in `tail` with their generic plan, and with a custom one.
+/// How often PostgreSQL ran one of the connection's prepared statements
+/// with its generic plan, and with a custom one (`pg_prepared_statements`).
 #[derive(diesel::QueryableByName)]
 struct PlanCounts {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
