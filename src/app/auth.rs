@@ -3,7 +3,7 @@
 //! speaks for an active account with the role it claims.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{
@@ -98,7 +98,7 @@ pub struct TokenService {
     /// Tokens whose signature and claims were checked, by their exact text;
     /// only their time window is checked again. Saves the HMAC and the JSON
     /// parsing on every request of a polling dashboard.
-    verified: Mutex<HashMap<Box<str>, Claims>>,
+    verified: Mutex<HashMap<Box<str>, Arc<Claims>>>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -154,7 +154,7 @@ impl TokenService {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a token: {e}")))
     }
 
-    pub fn validate(&self, token: &str) -> Result<Claims, AppError> {
+    pub fn validate(&self, token: &str) -> Result<Arc<Claims>, AppError> {
         let remembered = self
             .verified
             .lock()
@@ -174,7 +174,7 @@ impl TokenService {
                 "the access token is invalid or expired",
             ));
         }
-        let claims = self.verify(token)?;
+        let claims = Arc::new(self.verify(token)?);
         if let Ok(mut verified) = self.verified.lock() {
             if verified.len() >= MAX_VERIFIED_TOKENS {
                 verified.clear();
@@ -229,49 +229,34 @@ impl AccountCheck {
         caller: Caller,
         issued_at: i64,
     ) -> Result<Caller, AppError> {
-        let fresh = self
-            .confirmed
-            .lock()
-            .ok()
-            .and_then(|map| map.get(&caller.user_id).copied())
-            .filter(|(at, _)| at.elapsed() < ACCOUNT_RECHECK)
-            .map(|(_, current)| current);
-        let current = match fresh {
-            Some(current) => Some(current),
-            None => {
-                let id = Id::from(caller.user_id);
-                let user = db.run(move |conn| users::find(conn, id)).await?;
-                let current = user.filter(|u| u.active).map(|u| Account {
-                    caller: Caller {
-                        user_id: caller.user_id,
-                        role: u.role,
-                        enterprise_id: u.enterprise_id.map(Id::uuid),
-                    },
-                    tokens_valid_after: u.tokens_valid_after.map(|t| t.and_utc().timestamp()),
-                });
-                if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
-                    if map.len() > 100_000 {
-                        map.clear();
-                    }
-                    map.insert(caller.user_id, (Instant::now(), current));
-                }
-                current
-            }
-        };
-        match current {
-            Some(current) if current.tokens_valid_after.is_some_and(|t| issued_at < t) => {
-                Err(AppError::Unauthorized(
-                    "this token was revoked (password changed or signed out everywhere); sign in again",
-                ))
-            }
-            Some(current) if current.caller == caller => Ok(caller),
-            Some(_) => Err(AppError::Unauthorized(
-                "the account changed since this token was issued; sign in again",
-            )),
-            None => Err(AppError::Unauthorized(
-                "the account behind this token no longer exists or is disabled",
-            )),
+        if let Some(answer) = self.remembered(caller, issued_at) {
+            return answer;
         }
+        let id = Id::from(caller.user_id);
+        let user = db.run(move |conn| users::find(conn, id)).await?;
+        let current = user.filter(|u| u.active).map(|u| Account {
+            caller: Caller {
+                user_id: caller.user_id,
+                role: u.role,
+                enterprise_id: u.enterprise_id.map(Id::uuid),
+            },
+            tokens_valid_after: u.tokens_valid_after.map(|t| t.and_utc().timestamp()),
+        });
+        if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
+            if map.len() > 100_000 {
+                map.clear();
+            }
+            map.insert(caller.user_id, (Instant::now(), current));
+        }
+        judge(current, caller, issued_at)
+    }
+
+    /// [`AccountCheck::confirm`]'s answer if the account was confirmed
+    /// within [`ACCOUNT_RECHECK`], without waiting; `None` when the
+    /// database must be asked.
+    pub fn remembered(&self, caller: Caller, issued_at: i64) -> Option<Result<Caller, AppError>> {
+        let (at, current) = self.confirmed.lock().ok()?.get(&caller.user_id).copied()?;
+        (at.elapsed() < ACCOUNT_RECHECK).then(|| judge(Some(current), caller, issued_at))
     }
 
     /// Forgets an account at once (after it was changed here).
@@ -279,6 +264,25 @@ impl AccountCheck {
         if let Ok(mut map) = self.confirmed.lock() {
             map.remove(&user_id);
         }
+    }
+}
+
+/// Whether a token issued at `issued_at` for `caller` still stands for the
+/// account as it is now (`None`: gone or disabled).
+fn judge(current: Option<Account>, caller: Caller, issued_at: i64) -> Result<Caller, AppError> {
+    match current {
+        Some(current) if current.tokens_valid_after.is_some_and(|t| issued_at < t) => {
+            Err(AppError::Unauthorized(
+                "this token was revoked (password changed or signed out everywhere); sign in again",
+            ))
+        }
+        Some(current) if current.caller == caller => Ok(caller),
+        Some(_) => Err(AppError::Unauthorized(
+            "the account changed since this token was issued; sign in again",
+        )),
+        None => Err(AppError::Unauthorized(
+            "the account behind this token no longer exists or is disabled",
+        )),
     }
 }
 

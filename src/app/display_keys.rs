@@ -109,40 +109,30 @@ impl DisplayKeyCheck {
     /// The caller a key stands for, if it is known, unrevoked and unexpired.
     pub async fn confirm(&self, db: &Db, key: &str) -> Result<Caller, AppError> {
         let hash = sha256_hex(key);
-        let fresh = self
-            .confirmed
-            .lock()
-            .ok()
-            .and_then(|map| map.get(&hash).cloned())
-            .filter(|(at, _)| at.elapsed() < KEY_RECHECK)
-            .map(|(_, row)| row);
-        let row = match fresh {
-            Some(row) => Some(row),
-            None => {
-                let lookup = hash.clone();
-                let row = db.run(move |conn| store::by_hash(conn, &lookup)).await?;
-                if let (Some(row), Ok(mut map)) = (&row, self.confirmed.lock()) {
-                    if map.len() > 10_000 {
-                        map.clear();
-                    }
-                    map.insert(hash, (Instant::now(), row.clone()));
-                }
-                row
-            }
-        };
-        let now = crate::clock::now_utc();
-        match row {
-            Some(row) if row.revoked_at.is_none() && row.expires_at > now => Ok(Caller {
-                user_id: row.id.uuid(),
-                role: Role::Display,
-                enterprise_id: None,
-            }),
-            Some(row) if row.revoked_at.is_some() => {
-                Err(AppError::Unauthorized("this display key was revoked"))
-            }
-            Some(_) => Err(AppError::Unauthorized("this display key has expired")),
-            None => Err(AppError::Unauthorized("no such display key")),
+        if let Some(answer) = self.remembered_by_hash(&hash) {
+            return answer;
         }
+        let lookup = hash.clone();
+        let row = db.run(move |conn| store::by_hash(conn, &lookup)).await?;
+        if let (Some(row), Ok(mut map)) = (&row, self.confirmed.lock()) {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(hash, (Instant::now(), row.clone()));
+        }
+        judge(row)
+    }
+
+    /// [`DisplayKeyCheck::confirm`]'s answer if the key was looked up
+    /// within [`KEY_RECHECK`], without waiting; `None` when the database
+    /// must be asked.
+    pub fn remembered(&self, key: &str) -> Option<Result<Caller, AppError>> {
+        self.remembered_by_hash(&sha256_hex(key))
+    }
+
+    fn remembered_by_hash(&self, hash: &str) -> Option<Result<Caller, AppError>> {
+        let (at, row) = self.confirmed.lock().ok()?.get(hash).cloned()?;
+        (at.elapsed() < KEY_RECHECK).then(|| judge(Some(row)))
     }
 
     /// Forgets every remembered answer about key `id` (after revoking it).
@@ -150,5 +140,22 @@ impl DisplayKeyCheck {
         if let Ok(mut map) = self.confirmed.lock() {
             map.retain(|_, (_, row)| row.id != id);
         }
+    }
+}
+
+/// The caller a key's row stands for, now (`None`: no such key).
+fn judge(row: Option<DisplayKey>) -> Result<Caller, AppError> {
+    let now = crate::clock::now_utc();
+    match row {
+        Some(row) if row.revoked_at.is_none() && row.expires_at > now => Ok(Caller {
+            user_id: row.id.uuid(),
+            role: Role::Display,
+            enterprise_id: None,
+        }),
+        Some(row) if row.revoked_at.is_some() => {
+            Err(AppError::Unauthorized("this display key was revoked"))
+        }
+        Some(_) => Err(AppError::Unauthorized("this display key has expired")),
+        None => Err(AppError::Unauthorized("no such display key")),
     }
 }

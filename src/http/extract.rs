@@ -15,14 +15,7 @@ impl FromRequest for Caller {
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Caller, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let validated = bearer_token(req).and_then(|(state, token)| {
-            if is_display_key(&token) {
-                Ok((state, Credential::DisplayKey(token)))
-            } else {
-                caller_from_token(&state, &token)
-                    .map(|(caller, issued_at)| (state, Credential::Token(caller, issued_at)))
-            }
-        });
+        let validated = credential(req);
         Box::pin(async move {
             match validated? {
                 (state, Credential::Token(caller, issued_at)) => {
@@ -36,6 +29,32 @@ impl FromRequest for Caller {
     }
 }
 
+/// The caller `req` stands for, if that is known without waiting: its
+/// credential is valid and its account (or display key) was confirmed
+/// within the recheck time, exactly as the [`Caller`] extractor would find.
+/// `None` when the extractor would ask the database or refuse the request.
+pub fn remembered_caller(req: &HttpRequest) -> Option<Caller> {
+    let answer = match credential(req).ok()? {
+        (state, Credential::Token(caller, issued_at)) => {
+            state.accounts.remembered(caller, issued_at)
+        }
+        (state, Credential::DisplayKey(key)) => state.display_keys.remembered(&key),
+    };
+    answer?.ok()
+}
+
+/// The request's bearer token, checked as far as it can be without the
+/// database.
+fn credential(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), AppError> {
+    let (state, token) = bearer_token(req)?;
+    if is_display_key(token) {
+        Ok((state, Credential::DisplayKey(token.to_owned())))
+    } else {
+        let (caller, issued_at) = caller_from_token(&state, token)?;
+        Ok((state, Credential::Token(caller, issued_at)))
+    }
+}
+
 /// What a bearer token turned out to be.
 enum Credential {
     /// A signed token, with its `iat`, still to confirm against its account.
@@ -44,7 +63,7 @@ enum Credential {
     DisplayKey(String),
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<(web::Data<AppState>, String), AppError> {
+fn bearer_token(req: &HttpRequest) -> Result<(web::Data<AppState>, &str), AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -55,8 +74,10 @@ fn bearer_token(req: &HttpRequest) -> Result<(web::Data<AppState>, String), AppE
         .ok_or(AppError::Unauthorized(
             "an Authorization: Bearer token is required",
         ))?;
-    let value = value
-        .to_str()
+    // Not `HeaderValue::to_str`, which checks a byte at a time: the parser
+    // let no control character through, and anything that is not a token
+    // we issued fails its check below.
+    let value = std::str::from_utf8(value.as_bytes())
         .map_err(|_| AppError::Unauthorized("the Authorization header is malformed"))?;
     let token = value
         .strip_prefix("Bearer ")
@@ -65,8 +86,7 @@ fn bearer_token(req: &HttpRequest) -> Result<(web::Data<AppState>, String), AppE
         .filter(|t| !t.is_empty())
         .ok_or(AppError::Unauthorized(
             "the Authorization header must be 'Bearer <token>'",
-        ))?
-        .to_owned();
+        ))?;
     Ok((state, token))
 }
 
