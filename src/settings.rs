@@ -160,7 +160,8 @@ pub struct ReadCacheSettings {
 pub struct StatsSettings {
     /// How long the data's change marker is trusted before the database is
     /// asked again, in milliseconds: the most a poller can lag behind a
-    /// change. 0 asks every time.
+    /// change made elsewhere (this service's own changes show at once) and
+    /// behind midnight. 0 asks every time.
     pub marker_ttl_ms: u64,
     /// Figures and reports computed at once; more wait their turn.
     pub max_concurrent_computations: usize,

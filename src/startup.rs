@@ -213,11 +213,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 async move {
                     let mut response = call.await?;
                     if let Some(id) = request_id {
-                        if let Ok(value) = header::HeaderValue::from_str(&id.to_string()) {
-                            response
-                                .headers_mut()
-                                .insert(header::HeaderName::from_static("x-request-id"), value);
-                        }
+                        crate::http::headers::echo_request_id(response.headers_mut(), &id);
                     }
                     Ok(response)
                 }
@@ -226,6 +222,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             // Inside the logger, whose request id its log line carries.
             .wrap_fn(crate::http::request_log::observe_request)
             .wrap(TracingLogger::<crate::http::request_log::RequestSpan>::new())
+            // Outermost: a revalidation it can answer skips the rest.
+            .wrap_fn(crate::http::revalidation::answer_early)
             .configure(|cfg| http::configure(cfg, max_body))
             .route(
                 "/docs",

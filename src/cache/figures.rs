@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::cache::reads::Generation;
 use crate::error::AppError;
 
 /// How many computed answers are kept.
@@ -27,11 +29,25 @@ struct Entries {
     clock: u64,
 }
 
+/// How many `ETag`s are kept for one change marker: one per view asked for
+/// (overview, analysis and filter) since the marker was read.
+const MAX_TAGS: usize = 1024;
+
+/// The last change marker read, the data generation and the park's day
+/// then, and the `ETag`s worked out from them, by the view they name.
+struct Marker {
+    read_at: Instant,
+    generation: Generation,
+    text: String,
+    day: NaiveDate,
+    tags: HashMap<String, String>,
+}
+
 /// Computed figures, kept while the data they came from stands still, and
 /// the last change marker read.
 pub struct FiguresCache {
     entries: Mutex<Entries>,
-    marker: Mutex<Option<(Instant, String)>>,
+    marker: Mutex<Option<Marker>>,
     computations: Arc<Semaphore>,
     wait: Duration,
 }
@@ -48,17 +64,43 @@ impl FiguresCache {
         }
     }
 
-    pub fn fresh_marker(&self, ttl: Duration) -> Option<String> {
-        let marker = self.marker.lock().ok()?;
-        marker
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < ttl)
-            .map(|(_, m)| m.clone())
+    /// The `ETag` of the view `scope` from the change marker read within
+    /// `ttl` and at data generation `now` (so this service's own changes
+    /// show at once): `tag_of(marker, day, scope)`, worked out once per
+    /// marker. `None` when the marker must be read again.
+    pub fn fresh_tag(
+        &self,
+        ttl: Duration,
+        now: Generation,
+        scope: &str,
+        tag_of: impl FnOnce(&str, NaiveDate, &str) -> String,
+    ) -> Option<String> {
+        let mut slot = self.marker.lock().ok()?;
+        let marker = slot
+            .as_mut()
+            .filter(|m| m.generation == now && m.read_at.elapsed() < ttl)?;
+        if let Some(tag) = marker.tags.get(scope) {
+            return Some(tag.clone());
+        }
+        let tag = tag_of(&marker.text, marker.day, scope);
+        if marker.tags.len() >= MAX_TAGS {
+            marker.tags.clear();
+        }
+        marker.tags.insert(scope.to_owned(), tag.clone());
+        Some(tag)
     }
 
-    pub fn remember_marker(&self, marker: &str) {
+    /// Remembers the change marker just read, at data generation
+    /// `generation` (taken before reading it) on the park's day `day`.
+    pub fn remember_marker(&self, marker: &str, generation: Generation, day: NaiveDate) {
         if let Ok(mut slot) = self.marker.lock() {
-            *slot = Some((Instant::now(), marker.to_owned()));
+            *slot = Some(Marker {
+                read_at: Instant::now(),
+                generation,
+                text: marker.to_owned(),
+                day,
+                tags: HashMap::new(),
+            });
         }
     }
 

@@ -105,7 +105,7 @@ async fn analyse(
     let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}");
     let tag = figures_tag(&state, &scope).await?;
     if none_match(&req, &tag) {
-        return Ok(unchanged(&tag));
+        return Ok(unchanged(tag));
     }
     let content_type = match format {
         TableFormat::Json => "application/json",

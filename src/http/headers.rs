@@ -7,9 +7,10 @@ use std::future::Future;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Condition;
+use uuid::Uuid;
 
 use crate::settings::ServerSettings;
 
@@ -43,28 +44,76 @@ where
     let call = service.call(req);
     async move {
         let mut response = call.await?;
-        let path = response.request().path();
-        let is_docs = path == "/docs" || path.starts_with("/docs/");
+        let kind = AnswerKind::of(response.request().path(), response.status());
+        kind.add_headers(response.headers_mut());
+        Ok(response)
+    }
+}
+
+/// What decides the headers [`secure`] adds to an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerKind {
+    docs: bool,
+    /// An `/api/v1` answer other than a `304`.
+    api_with_body: bool,
+}
+
+impl AnswerKind {
+    pub fn of(path: &str, status: StatusCode) -> AnswerKind {
         let is_api = path.starts_with("/api/v1/") || path == "/api/v1";
-        let not_modified = response.status() == StatusCode::NOT_MODIFIED;
-        let headers = response.headers_mut();
-        let policy = if is_docs { DOCS_POLICY } else { API_POLICY };
+        AnswerKind {
+            docs: path == "/docs" || path.starts_with("/docs/"),
+            // A 304 carries no body, and its headers would overwrite the
+            // caching rules of the response the client holds (RFC 9111
+            // §4.3.4).
+            api_with_body: is_api && status != StatusCode::NOT_MODIFIED,
+        }
+    }
+
+    /// Adds each security header `headers` lack, and `Cache-Control:
+    /// no-store` to an API answer that chose no caching of its own.
+    pub fn add_headers(self, headers: &mut HeaderMap) {
+        headers.reserve(5);
+        // Values checked once, when compiled, not on every answer.
+        let policy = if self.docs {
+            const { HeaderValue::from_static(DOCS_POLICY) }
+        } else {
+            const { HeaderValue::from_static(API_POLICY) }
+        };
         for (name, value) in [
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (header::REFERRER_POLICY, "no-referrer"),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                const { HeaderValue::from_static("nosniff") },
+            ),
+            (
+                header::X_FRAME_OPTIONS,
+                const { HeaderValue::from_static("DENY") },
+            ),
+            (
+                header::REFERRER_POLICY,
+                const { HeaderValue::from_static("no-referrer") },
+            ),
             (header::CONTENT_SECURITY_POLICY, policy),
         ] {
             if !headers.contains_key(&name) {
-                headers.insert(name, HeaderValue::from_static(value));
+                headers.insert(name, value);
             }
         }
-        // A 304 carries no body, and its headers would overwrite the caching
-        // rules of the response the client holds (RFC 9111 §4.3.4).
-        if is_api && !not_modified && !headers.contains_key(header::CACHE_CONTROL) {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.api_with_body && !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(
+                header::CACHE_CONTROL,
+                const { HeaderValue::from_static("no-store") },
+            );
         }
-        Ok(response)
+    }
+}
+
+/// Echoes the id of the request's log span (`X-Request-Id`), so a client
+/// report can be matched with the logs.
+pub fn echo_request_id(headers: &mut HeaderMap, id: &Uuid) {
+    let mut text = Uuid::encode_buffer();
+    if let Ok(value) = HeaderValue::from_bytes(id.hyphenated().encode_lower(&mut text).as_bytes()) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
     }
 }
 

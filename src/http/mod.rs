@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod reference;
 pub mod request_log;
+pub mod revalidation;
 pub mod state;
 pub mod stats;
 pub mod users;

@@ -2,13 +2,15 @@
 //! the HTTP series of `/metrics`.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use uuid::Uuid;
 
 use crate::http::metric_series::UNMATCHED_ROUTE;
 use crate::http::state::AppState;
@@ -44,22 +46,41 @@ where
             Err(error) => (error.as_response_error().status_code(), None),
         };
         let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-        let elapsed = started.elapsed();
-        if let Some(state) = state {
-            state
-                .metrics
-                .observe_request(&method, &route, status, elapsed);
-        }
-        tracing::info!(
-            method = %method,
-            route = %route,
-            status = status.as_u16(),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
-            "request finished"
+        finished(
+            state.as_ref().map(|state| state.get_ref()),
+            &method,
+            &route,
+            status,
+            started.elapsed(),
+            request_id.as_deref(),
         );
         outcome
     }
+}
+
+/// Counts an answered request under its route pattern and logs its line:
+/// method, route, status, latency and request id.
+pub fn finished(
+    state: Option<&AppState>,
+    method: &Method,
+    route: &str,
+    status: StatusCode,
+    elapsed: Duration,
+    request_id: Option<&Uuid>,
+) {
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(method, route, status, elapsed);
+    }
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+        "request finished"
+    );
 }
 
 /// The span each request's events are logged in: method, path and request

@@ -3,7 +3,8 @@
 //! matching `If-None-Match` gets `304` without computing anything, and
 //! computed figures are reused until the marker moves.
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -17,6 +18,7 @@ use crate::app::stats::{self, Overview};
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::conditional::none_match;
+use crate::http::extract::remembered_caller;
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -30,23 +32,36 @@ pub struct OverviewQuery {
 }
 
 /// The ETag of a view of the figures: the data's change marker, the day
-/// (overdue moves at midnight) and what was asked.
+/// (overdue moves at midnight) and what was asked. The marker is read again
+/// once it is older than `stats.marker_ttl_ms`, and the day with it.
 pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String, AppError> {
+    if let Some(tag) = remembered_figures_tag(state, scope) {
+        return Ok(tag);
+    }
+    let generation = state.reads.generation();
+    let marker = state.db.run(crate::db::stats::change_marker).await?;
+    let today = state.park.now().park_today;
+    state.figures.remember_marker(&marker, generation, today);
+    Ok(remembered_figures_tag(state, scope).unwrap_or_else(|| tag_of(&marker, today, scope)))
+}
+
+/// [`figures_tag`] without waiting: `None` when the change marker was not
+/// read within `stats.marker_ttl_ms`, or the data changed here since, and
+/// the database must be asked.
+pub(crate) fn remembered_figures_tag(state: &AppState, scope: &str) -> Option<String> {
     let ttl = std::time::Duration::from_millis(state.settings.stats.marker_ttl_ms);
-    let marker = match state.figures.fresh_marker(ttl) {
-        Some(marker) => marker,
-        None => {
-            let marker = state.db.run(crate::db::stats::change_marker).await?;
-            state.figures.remember_marker(&marker);
-            marker
-        }
-    };
+    state
+        .figures
+        .fresh_tag(ttl, state.reads.generation(), scope, tag_of)
+}
+
+fn tag_of(marker: &str, day: NaiveDate, scope: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(marker.as_bytes());
-    hasher.update(state.park.now().park_today.num_days_from_ce().to_le_bytes());
+    hasher.update(day.num_days_from_ce().to_le_bytes());
     hasher.update(scope.as_bytes());
     let digest = hasher.finalize();
-    Ok(format!("\"{}\"", crate::domain::hex::hex(&digest[..12])))
+    format!("\"{}\"", crate::domain::hex::hex(&digest[..12]))
 }
 
 pub(crate) fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse {
@@ -57,11 +72,19 @@ pub(crate) fn answer(tag: &str, content_type: &str, body: &[u8]) -> HttpResponse
         .body(body.to_vec())
 }
 
-pub(crate) fn unchanged(tag: &str) -> HttpResponse {
-    HttpResponse::NotModified()
-        .insert_header((header::ETAG, tag.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .finish()
+pub(crate) fn unchanged(tag: String) -> HttpResponse {
+    let mut response = HttpResponse::new(StatusCode::NOT_MODIFIED);
+    let headers = response.headers_mut();
+    // Room for what the way out adds (`http::headers`), without regrowing.
+    headers.reserve(8);
+    if let Ok(tag) = HeaderValue::try_from(tag) {
+        headers.insert(header::ETAG, tag);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        const { HeaderValue::from_static("no-cache") },
+    );
+    response
 }
 
 /// Dashboard counts: open, overdue, pending acceptance, closed, voided; by
@@ -84,20 +107,10 @@ pub async fn overview(
     caller: Caller,
     query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ReadStats)?;
-    let enterprise_id = caller.figures_scope(query.enterprise_id)?;
-    if query.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
-        return Err(AppError::invalid("year", "must be between 2000 and 2100"));
-    }
-    let scope = format!(
-        "overview|{:?}|{:?}|{}",
-        query.year,
-        enterprise_id,
-        caller.scope().is_some()
-    );
+    let (enterprise_id, scope) = overview_scope(&caller, &query)?;
     let tag = figures_tag(&state, &scope).await?;
     if none_match(&req, &tag) {
-        return Ok(unchanged(&tag));
+        return Ok(unchanged(tag));
     }
     if let Some(body) = state.figures.get(&tag) {
         return Ok(answer(&tag, "application/json", &body));
@@ -114,6 +127,37 @@ pub async fn overview(
     let body = serde_json::to_vec(&overview).map_err(|e| AppError::Internal(e.into()))?;
     let body = state.figures.put(tag.clone(), body);
     Ok(answer(&tag, "application/json", &body))
+}
+
+/// Who may see which overview: the enterprise it is scoped to, and the
+/// scope its `ETag` is taken over.
+fn overview_scope(
+    caller: &Caller,
+    query: &OverviewQuery,
+) -> Result<(Option<Uuid>, String), AppError> {
+    caller.require(Capability::ReadStats)?;
+    let enterprise_id = caller.figures_scope(query.enterprise_id)?;
+    if query.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        return Err(AppError::invalid("year", "must be between 2000 and 2100"));
+    }
+    let scope = format!(
+        "overview|{:?}|{:?}|{}",
+        query.year,
+        enterprise_id,
+        caller.scope().is_some()
+    );
+    Ok((enterprise_id, scope))
+}
+
+/// The `304` [`overview`] would answer `req`, when that is known without
+/// waiting (`http::revalidation`); `None` for anything else, which
+/// [`overview`] answers.
+pub(crate) fn overview_unchanged(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    let caller = remembered_caller(req)?;
+    let query = web::Query::<OverviewQuery>::from_query(req.query_string()).ok()?;
+    let (_, scope) = overview_scope(&caller, &query).ok()?;
+    let tag = remembered_figures_tag(state, &scope)?;
+    none_match(req, &tag).then(|| unchanged(tag))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -160,7 +204,7 @@ async fn report_response(
     let scope = format!("report|{period:?}|{:?}|{format:?}", query.as_of);
     let tag = figures_tag(state, &scope).await?;
     if none_match(req, &tag) {
-        return Ok(unchanged(&tag));
+        return Ok(unchanged(tag));
     }
     let body = match state.figures.get(&tag) {
         Some(body) => body,

@@ -28,6 +28,7 @@ mod read_cache;
 mod regulation;
 mod renderings;
 mod reports;
+mod revalidation;
 mod robustness;
 mod route_walk;
 mod security;
