@@ -11,7 +11,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::configured_tests;
-use crate::helpers::{general_hazard, sample, spawn_app_sharing, spawn_app_with, Backend, TestApp};
+use crate::helpers::{
+    general_hazard, sample, spawn_app_sharing, spawn_app_with, Backend, Reply, TestApp,
+};
 
 configured_tests!(
     early_revalidations_answer_as_the_handler_does,
@@ -45,6 +47,27 @@ fn answered_early(app: &TestApp, path: &str, token: &str, tag: &str) -> bool {
     not_modified(&request).is_some_and(|answer| answer.status().as_u16() == 304)
 }
 
+/// `path` asked for again by `token`, holding `tag`.
+async fn revalidate(app: &TestApp, path: &str, token: &str, tag: &str) -> Reply {
+    app.get(path)
+        .token(token)
+        .header("If-None-Match", tag)
+        .send()
+        .await
+}
+
+/// The overview's `ETag` for `token`, read afresh.
+async fn overview_tag(app: &TestApp, token: &str) -> String {
+    app.get(OVERVIEW)
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .header("etag")
+        .expect("an ETag")
+        .to_owned()
+}
+
 /// The headers of an answer, but for the two that differ every time.
 fn lasting(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut kept: Vec<(String, String)> = headers
@@ -75,31 +98,17 @@ async fn early_revalidations_answer_as_the_handler_does(backend: Backend) {
     // so the handler answers all its revalidations.
     let handler = spawn_app_sharing(&app, |_| {}).await;
 
-    let first = app
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .send()
-        .await
-        .expect(200);
-    let tag = first.header("etag").expect("an ETag").to_owned();
+    let tag = overview_tag(&app, &park.viewer).await;
     assert!(answered_early(&app, OVERVIEW, &park.viewer, &tag));
     assert!(
         !answered_early(&handler, OVERVIEW, &park.viewer, &tag),
         "an instance that reads the marker every time leaves it to the handler"
     );
 
-    let early = app
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .header("If-None-Match", &tag)
-        .send()
+    let early = revalidate(&app, OVERVIEW, &park.viewer, &tag)
         .await
         .expect(304);
-    let handled = handler
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .header("If-None-Match", &tag)
-        .send()
+    let handled = revalidate(&handler, OVERVIEW, &park.viewer, &tag)
         .await
         .expect(304);
     assert!(early.text.is_empty());
@@ -125,41 +134,30 @@ async fn early_revalidations_answer_as_the_handler_does(backend: Backend) {
     assert_eq!(overview_304s(&metrics), 1.0);
 
     // Another view has another tag: an enterprise contact, or a year.
-    app.get(OVERVIEW)
-        .token(&park.contact_a)
-        .header("If-None-Match", &tag)
-        .send()
+    revalidate(&app, OVERVIEW, &park.contact_a, &tag)
         .await
         .expect(200);
-    app.get(&format!("{OVERVIEW}?year=2025"))
-        .token(&park.viewer)
-        .header("If-None-Match", &tag)
-        .send()
+    revalidate(&app, &format!("{OVERVIEW}?year=2025"), &park.viewer, &tag)
         .await
         .expect(200);
     // A query the handler refuses is refused, whatever the tag.
-    app.get(&format!("{OVERVIEW}?year=1900"))
-        .token(&park.viewer)
-        .header("If-None-Match", &tag)
-        .send()
+    revalidate(&app, &format!("{OVERVIEW}?year=1900"), &park.viewer, &tag)
         .await
         .expect_problem(422);
-    app.get(&format!("{OVERVIEW}?enterprise_id={}", park.enterprise_b))
-        .token(&park.contact_a)
-        .header("If-None-Match", &tag)
-        .send()
-        .await
-        .expect_problem(404);
+    revalidate(
+        &app,
+        &format!("{OVERVIEW}?enterprise_id={}", park.enterprise_b),
+        &park.contact_a,
+        &tag,
+    )
+    .await
+    .expect_problem(404);
 
     // A change made here shows at once, though the marker is trusted long.
     app.report(&park.expert, general_hazard(park.enterprise_a))
         .await;
     assert!(!answered_early(&app, OVERVIEW, &park.viewer, &tag));
-    let changed = app
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .header("If-None-Match", &tag)
-        .send()
+    let changed = revalidate(&app, OVERVIEW, &park.viewer, &tag)
         .await
         .expect(200);
     assert_eq!(changed.json["open"], json!(1));
@@ -171,24 +169,13 @@ async fn early_revalidations_answer_as_the_handler_does(backend: Backend) {
 async fn early_revalidations_defer_to_the_handler_when_in_doubt(backend: Backend) {
     let app = trusting_instance(backend).await;
     let park = app.park().await;
-    let tag = app
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .send()
-        .await
-        .expect(200)
-        .header("etag")
-        .expect("an ETag")
-        .to_owned();
+    let tag = overview_tag(&app, &park.viewer).await;
     assert!(answered_early(&app, OVERVIEW, &park.viewer, &tag));
 
     // No valid token, no 304: the handler refuses it.
     for token in ["not-a-token", &format!("{}x", park.viewer)] {
         assert!(!answered_early(&app, OVERVIEW, token, &tag));
-        app.get(OVERVIEW)
-            .token(token)
-            .header("If-None-Match", &tag)
-            .send()
+        revalidate(&app, OVERVIEW, token, &tag)
             .await
             .expect_problem(401);
     }
@@ -208,15 +195,7 @@ async fn early_revalidations_defer_to_the_handler_when_in_doubt(backend: Backend
     assert!(not_modified(&post).is_none());
     let analyst = app.add_user("disabled-soon@park.example.cn", "viewer", None);
     let token = app.login("disabled-soon@park.example.cn").await;
-    let own_tag = app
-        .get(OVERVIEW)
-        .token(&token)
-        .send()
-        .await
-        .expect(200)
-        .header("etag")
-        .expect("an ETag")
-        .to_owned();
+    let own_tag = overview_tag(&app, &token).await;
     assert!(answered_early(&app, OVERVIEW, &token, &own_tag));
 
     // A disabled account's token is refused at once, not answered 304 from
@@ -228,10 +207,7 @@ async fn early_revalidations_defer_to_the_handler_when_in_doubt(backend: Backend
         .await
         .expect(200);
     assert!(!answered_early(&app, OVERVIEW, &token, &own_tag));
-    app.get(OVERVIEW)
-        .token(&token)
-        .header("If-None-Match", &own_tag)
-        .send()
+    revalidate(&app, OVERVIEW, &token, &own_tag)
         .await
         .expect_problem(401);
 
@@ -241,15 +217,7 @@ async fn early_revalidations_defer_to_the_handler_when_in_doubt(backend: Backend
         settings.server.cors_allowed_origins = vec!["https://screens.park.example.cn".into()];
     })
     .await;
-    let tag = cors
-        .get(OVERVIEW)
-        .token(&park.viewer)
-        .send()
-        .await
-        .expect(200)
-        .header("etag")
-        .expect("an ETag")
-        .to_owned();
+    let tag = overview_tag(&cors, &park.viewer).await;
     assert!(!answered_early(&cors, OVERVIEW, &park.viewer, &tag));
     let revalidated = cors
         .get(OVERVIEW)
