@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Condition;
 use uuid::Uuid;
 
+use crate::http::API_ROOT;
 use crate::settings::ServerSettings;
 
 /// API answers are data, never a page: nothing may load, frame or run.
@@ -60,7 +61,9 @@ pub struct AnswerKind {
 
 impl AnswerKind {
     pub fn of(path: &str, status: StatusCode) -> AnswerKind {
-        let is_api = path.starts_with("/api/v1/") || path == "/api/v1";
+        let is_api = path
+            .strip_prefix(API_ROOT)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         AnswerKind {
             docs: path == "/docs" || path.starts_with("/docs/"),
             // A 304 carries no body, and its headers would overwrite the

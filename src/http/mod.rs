@@ -47,6 +47,9 @@ use crate::domain::access::Caller;
 use crate::error::{problem_response, AppError};
 use crate::http::state::AppState;
 
+/// Where the API's routes live.
+pub const API_ROOT: &str = "/api/v1";
+
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 
@@ -86,10 +89,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         )
         .service(resource("/app/assets/app.css", "GET").route(web::get().to(workspace::app_css)))
         .service(
-            web::scope("/api/v1")
+            web::scope(API_ROOT)
                 // The routes wall screens poll first: actix tries routes in
                 // order, testing each pattern with parameters on the way.
-                .service(resource("/stats/overview", "GET").route(web::get().to(stats::overview)))
+                .service(
+                    resource(stats::OVERVIEW_PATH, "GET").route(web::get().to(stats::overview)),
+                )
                 .service(analytics_routes())
                 .service(hazard_routes())
                 .service(enterprise_routes())

@@ -27,10 +27,7 @@ use uuid::Uuid;
 use crate::http::headers::{echo_request_id, AnswerKind};
 use crate::http::request_log::finished;
 use crate::http::state::AppState;
-use crate::http::stats;
-
-/// The route answered here, as `/metrics` and the log name it.
-const OVERVIEW: &str = "/api/v1/stats/overview";
+use crate::http::{stats, API_ROOT};
 
 /// For `App::wrap_fn`, outermost: answers the revalidations it can and
 /// passes everything else on.
@@ -48,11 +45,12 @@ where
         Some(mut response) => {
             let request_id = Uuid::new_v4();
             echo_request_id(response.headers_mut(), &request_id);
+            // The path has no parameters: it is its own route pattern.
             finished(
                 req.app_data::<web::Data<AppState>>()
                     .map(|state| state.get_ref()),
                 req.method(),
-                OVERVIEW,
+                req.path(),
                 response.status(),
                 started.elapsed(),
                 Some(&request_id),
@@ -81,11 +79,11 @@ pub fn not_modified(req: &ServiceRequest) -> Option<HttpResponse> {
     if !state.settings.server.cors_allowed_origins.is_empty() {
         return None;
     }
-    if req.path() != OVERVIEW {
+    if req.path().strip_prefix(API_ROOT) != Some(stats::OVERVIEW_PATH) {
         return None;
     }
     let mut response = stats::overview_unchanged(req.request(), state)?;
     let status = response.status();
-    AnswerKind::of(OVERVIEW, status).add_headers(response.headers_mut());
+    AnswerKind::of(req.path(), status).add_headers(response.headers_mut());
     Some(response)
 }

@@ -21,6 +21,11 @@ use crate::http::conditional::none_match;
 use crate::http::extract::remembered_caller;
 use crate::http::state::AppState;
 
+/// The overview's path under `/api/v1`, where it is routed
+/// (`http::configure`) and where its revalidations are answered early
+/// (`http::revalidation`).
+pub const OVERVIEW_PATH: &str = "/stats/overview";
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OverviewQuery {
@@ -42,7 +47,7 @@ pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String,
     let marker = state.db.run(crate::db::stats::change_marker).await?;
     let today = state.park.now().park_today;
     state.figures.remember_marker(&marker, generation, today);
-    Ok(remembered_figures_tag(state, scope).unwrap_or_else(|| tag_of(&marker, today, scope)))
+    Ok(tag_of(&marker, today, scope))
 }
 
 /// [`figures_tag`] without waiting: `None` when the change marker was not
