@@ -36,21 +36,21 @@ pub fn hash_password(password: &SecretString) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
 }
 
-/// Verifies against a stored PHC string. An unknown user is checked against
-/// a fixed hash so both paths take the same time.
+/// Verifies against a stored PHC string. An unknown user, or one whose
+/// stored hash does not parse (a placeholder account), is checked against a
+/// fixed hash so every path takes the same time.
 pub fn verify_password(password: &SecretString, stored_hash: Option<&str>) -> bool {
     static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let (hash, known_user) = match stored_hash {
-        Some(hash) => (hash, true),
-        None => {
-            let dummy = DUMMY_HASH.get_or_init(|| {
-                hash_password(&SecretString::from("no such user, no such password"))
-                    .unwrap_or_default()
-            });
-            (dummy.as_str(), false)
-        }
+    let dummy = || {
+        DUMMY_HASH.get_or_init(|| {
+            hash_password(&SecretString::from("no such user, no such password")).unwrap_or_default()
+        })
     };
-    let Ok(parsed) = PasswordHash::new(hash) else {
+    let (parsed, known_user) = match stored_hash.map(PasswordHash::new) {
+        Some(Ok(parsed)) => (Some(parsed), true),
+        Some(Err(_)) | None => (PasswordHash::new(dummy()).ok(), false),
+    };
+    let Some(parsed) = parsed else {
         return false;
     };
     let matches = Argon2::default()
@@ -87,6 +87,9 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// The account's token version when the token was issued: the token
+    /// counts only while that is still the account's.
+    pub ver: i64,
 }
 
 /// How many checked tokens [`TokenService`] remembers before starting over.
@@ -138,6 +141,7 @@ impl TokenService {
         user_id: Uuid,
         role: Role,
         enterprise_id: Option<Uuid>,
+        token_version: i64,
     ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -149,6 +153,7 @@ impl TokenService {
             iat: now,
             nbf: now,
             exp: now + i64::try_from(self.ttl_secs).unwrap_or(i64::MAX / 2),
+            ver: token_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a token: {e}")))
@@ -217,19 +222,19 @@ pub struct AccountCheck {
 #[derive(Debug, Clone, Copy)]
 struct Account {
     caller: Caller,
-    /// Unix seconds: tokens issued before this no longer count.
-    tokens_valid_after: Option<i64>,
+    /// Tokens issued under another version no longer count.
+    token_version: i64,
 }
 
 impl AccountCheck {
-    /// `issued_at` is the token's `iat` (Unix seconds).
+    /// `token_version` is the token's `ver`.
     pub async fn confirm(
         &self,
         db: &Db,
         caller: Caller,
-        issued_at: i64,
+        token_version: i64,
     ) -> Result<Caller, AppError> {
-        if let Some(answer) = self.remembered(caller, issued_at) {
+        if let Some(answer) = self.remembered(caller, token_version) {
             return answer;
         }
         let id = Id::from(caller.user_id);
@@ -240,7 +245,7 @@ impl AccountCheck {
                 role: u.role,
                 enterprise_id: u.enterprise_id.map(Id::uuid),
             },
-            tokens_valid_after: u.tokens_valid_after.map(|t| t.and_utc().timestamp()),
+            token_version: u.token_version,
         });
         if let (Some(current), Ok(mut map)) = (current, self.confirmed.lock()) {
             if map.len() > 100_000 {
@@ -248,15 +253,19 @@ impl AccountCheck {
             }
             map.insert(caller.user_id, (Instant::now(), current));
         }
-        judge(current, caller, issued_at)
+        judge(current, caller, token_version)
     }
 
     /// [`AccountCheck::confirm`]'s answer if the account was confirmed
     /// within [`ACCOUNT_RECHECK`], without waiting; `None` when the
     /// database must be asked.
-    pub fn remembered(&self, caller: Caller, issued_at: i64) -> Option<Result<Caller, AppError>> {
+    pub fn remembered(
+        &self,
+        caller: Caller,
+        token_version: i64,
+    ) -> Option<Result<Caller, AppError>> {
         let (at, current) = self.confirmed.lock().ok()?.get(&caller.user_id).copied()?;
-        (at.elapsed() < ACCOUNT_RECHECK).then(|| judge(Some(current), caller, issued_at))
+        (at.elapsed() < ACCOUNT_RECHECK).then(|| judge(Some(current), caller, token_version))
     }
 
     /// Forgets an account at once (after it was changed here).
@@ -267,15 +276,13 @@ impl AccountCheck {
     }
 }
 
-/// Whether a token issued at `issued_at` for `caller` still stands for the
-/// account as it is now (`None`: gone or disabled).
-fn judge(current: Option<Account>, caller: Caller, issued_at: i64) -> Result<Caller, AppError> {
+/// Whether a token issued under `token_version` for `caller` still stands
+/// for the account as it is now (`None`: gone or disabled).
+fn judge(current: Option<Account>, caller: Caller, token_version: i64) -> Result<Caller, AppError> {
     match current {
-        Some(current) if current.tokens_valid_after.is_some_and(|t| issued_at < t) => {
-            Err(AppError::Unauthorized(
-                "this token was revoked (password changed or signed out everywhere); sign in again",
-            ))
-        }
+        Some(current) if current.token_version != token_version => Err(AppError::Unauthorized(
+            "this token was revoked (password changed or signed out everywhere); sign in again",
+        )),
         Some(current) if current.caller == caller => Ok(caller),
         Some(_) => Err(AppError::Unauthorized(
             "the account changed since this token was issued; sign in again",
@@ -304,11 +311,36 @@ mod tests {
     }
 
     #[test]
+    fn an_unparseable_stored_hash_costs_a_hash_as_a_wrong_password_does() {
+        let password = SecretString::from("correct horse battery".to_owned());
+        let stored = hash_password(&password).unwrap();
+        assert!(verify_password(&password, Some(&stored)));
+        // Warm the fixed hash, then compare one wrong password against a
+        // placeholder that is no hash at all: both must run argon2.
+        assert!(!verify_password(&password, None));
+        let timed = |hash: Option<&str>| {
+            let started = Instant::now();
+            for _ in 0..3 {
+                assert!(!verify_password(&password, hash));
+            }
+            started.elapsed()
+        };
+        let wrong = timed(Some(
+            &hash_password(&SecretString::from("other".to_owned())).unwrap(),
+        ));
+        let placeholder = timed(Some("!disabled"));
+        assert!(
+            placeholder * 4 > wrong,
+            "placeholder {placeholder:?} against wrong password {wrong:?}"
+        );
+    }
+
+    #[test]
     fn a_token_round_trips_and_another_key_is_refused() {
         let s = settings();
         let service = TokenService::new(&s, &s.jwt_secret);
         let id = Uuid::new_v4();
-        let token = service.issue(id, Role::Expert, None).unwrap();
+        let token = service.issue(id, Role::Expert, None, 0).unwrap();
         assert_eq!(service.validate(&token).unwrap().sub, id);
         let other = TokenService::new(&s, &SecretString::from("y".repeat(40)));
         assert!(other.validate(&token).is_err());
@@ -319,13 +351,17 @@ mod tests {
         let mut s = settings();
         s.token_ttl_secs = 1;
         let service = TokenService::new(&s, &s.jwt_secret);
-        let token = service.issue(Uuid::new_v4(), Role::Expert, None).unwrap();
+        let token = service
+            .issue(Uuid::new_v4(), Role::Expert, None, 0)
+            .unwrap();
         assert!(service.validate(&token).is_ok());
         assert!(service.validate(&token).is_ok(), "remembered");
         std::thread::sleep(Duration::from_millis(2100));
         assert!(service.validate(&token).is_err());
         // A token one character off is not the remembered one.
-        let mut forged = service.issue(Uuid::new_v4(), Role::Expert, None).unwrap();
+        let mut forged = service
+            .issue(Uuid::new_v4(), Role::Expert, None, 0)
+            .unwrap();
         service.validate(&forged).unwrap();
         let at = forged.len() - 10;
         let swapped = if &forged[at..=at] == "A" { "B" } else { "A" };

@@ -130,8 +130,13 @@ pub fn update_user(
                 .flatten()
         });
         let enterprise = enterprise_for_role(conn, new_role, requested_enterprise)?;
-        // A new password or a disabled account ends every token issued so far.
-        let ends_tokens = change.password_hash.is_some() || change.active == Some(false);
+        // A new password, a disabled account, or another role or enterprise
+        // ends every token issued so far: re-promoting a demoted account
+        // does not revive the tokens it had.
+        let ends_tokens = change.password_hash.is_some()
+            || change.active == Some(false)
+            || new_role != current.role
+            || enterprise != current.enterprise_id;
         let changes = UserChanges {
             name: change.name,
             role: change.role,
@@ -139,6 +144,7 @@ pub fn update_user(
             password_hash: change.password_hash,
             active: change.active,
             tokens_valid_after: ends_tokens.then_some(now),
+            token_version: ends_tokens.then_some(current.token_version + 1),
         };
         if !users::update(conn, id, current.version, &changes, now)? {
             return Err(AppError::conflict(
@@ -161,6 +167,7 @@ pub fn revoke_tokens(
         let current = users::find(conn, id)?.ok_or(AppError::NotFound("user"))?;
         let changes = UserChanges {
             tokens_valid_after: Some(now),
+            token_version: Some(current.token_version + 1),
             ..UserChanges::default()
         };
         if !users::update(conn, id, current.version, &changes, now)? {

@@ -27,6 +27,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         tokens_valid_after -> Nullable<Timestamp>,
+        token_version -> BigInt,
     }
 }
 

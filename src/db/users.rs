@@ -22,8 +22,10 @@ pub struct User {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// Tokens issued before this second no longer count.
+    /// When tokens were last ended (revocation, password change, disabling).
     pub tokens_valid_after: Option<NaiveDateTime>,
+    /// Tokens issued under an earlier version no longer count.
+    pub token_version: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -50,6 +52,7 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     pub active: Option<bool>,
     pub tokens_valid_after: Option<NaiveDateTime>,
+    pub token_version: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, user: &NewUser) -> Result<(), AppError> {

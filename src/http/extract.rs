@@ -18,8 +18,11 @@ impl FromRequest for Caller {
         let validated = credential(req);
         Box::pin(async move {
             match validated? {
-                (state, Credential::Token(caller, issued_at)) => {
-                    state.accounts.confirm(&state.db, caller, issued_at).await
+                (state, Credential::Token(caller, token_version)) => {
+                    state
+                        .accounts
+                        .confirm(&state.db, caller, token_version)
+                        .await
                 }
                 (state, Credential::DisplayKey(key)) => {
                     state.display_keys.confirm(&state.db, &key).await
@@ -35,8 +38,8 @@ impl FromRequest for Caller {
 /// `None` when the extractor would ask the database or refuse the request.
 pub fn remembered_caller(req: &HttpRequest) -> Option<Caller> {
     let answer = match credential(req).ok()? {
-        (state, Credential::Token(caller, issued_at)) => {
-            state.accounts.remembered(caller, issued_at)
+        (state, Credential::Token(caller, token_version)) => {
+            state.accounts.remembered(caller, token_version)
         }
         (state, Credential::DisplayKey(key)) => state.display_keys.remembered(&key),
     };
@@ -50,14 +53,14 @@ fn credential(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), Ap
     if is_display_key(token) {
         Ok((state, Credential::DisplayKey(token.to_owned())))
     } else {
-        let (caller, issued_at) = caller_from_token(&state, token)?;
-        Ok((state, Credential::Token(caller, issued_at)))
+        let (caller, token_version) = caller_from_token(&state, token)?;
+        Ok((state, Credential::Token(caller, token_version)))
     }
 }
 
 /// What a bearer token turned out to be.
 enum Credential {
-    /// A signed token, with its `iat`, still to confirm against its account.
+    /// A signed token, with its `ver`, still to confirm against its account.
     Token(Caller, i64),
     /// A wall screen's display key, still to confirm.
     DisplayKey(String),
@@ -97,5 +100,5 @@ fn caller_from_token(state: &AppState, token: &str) -> Result<(Caller, i64), App
         role: claims.role,
         enterprise_id: claims.enterprise_id,
     };
-    Ok((caller, claims.iat))
+    Ok((caller, claims.ver))
 }
