@@ -32,8 +32,11 @@ pub struct TokenResponse {
 const BAD_CREDENTIALS: &str = "the email or password is wrong, or the account is disabled";
 
 /// Exchanges an email and password for an access token. Attempts are
-/// limited per minute for each account and each client address (`429`
-/// with `Retry-After` past either limit).
+/// limited per minute for each client address, and wrong passwords for
+/// each account from each client address (`429` with `Retry-After` past
+/// either limit); wrong passwords for an account from anywhere only slow
+/// its sign-in down (at most a few seconds), so nobody can lock another
+/// person out.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/token",
@@ -57,14 +60,27 @@ pub async fn issue_token(
     // password hash. The address is the TCP peer, or what the park's own
     // proxies say the client's is; a forwarding header from anyone else,
     // which any client can write, is ignored.
-    state
-        .login_throttle
-        .attempt(&email, state.client_address(&req))?;
-    if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::Unauthorized(BAD_CREDENTIALS));
+    let client = state.client_address(&req);
+    let hold = state.login_throttle.attempt(&email, client)?;
+    if !hold.is_zero() {
+        // An account others have been guessing at is slowed, never closed.
+        actix_web::rt::time::sleep(hold).await;
     }
-    let view = UserView::try_from(authenticate(&state, email, password).await?)?;
-    let token = state.tokens.issue(view.id, view.role, view.enterprise_id)?;
+    let authenticated =
+        if secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES {
+            Err(AppError::Unauthorized(BAD_CREDENTIALS))
+        } else {
+            authenticate(&state, email.clone(), password).await
+        };
+    if matches!(authenticated, Err(AppError::Unauthorized(_))) {
+        state.login_throttle.failed(&email, client);
+    }
+    let user = authenticated?;
+    let token_version = user.token_version;
+    let view = UserView::try_from(user)?;
+    let token = state
+        .tokens
+        .issue(view.id, view.role, view.enterprise_id, token_version)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenResponse {

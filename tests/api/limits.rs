@@ -181,13 +181,6 @@ async fn metrics_token_is_required_when_configured_on_postgres() {
     metrics_token_is_required_when_configured(Backend::Postgres).await;
 }
 
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> crate::helpers::Reply {
-    app.post("/api/v1/auth/token")
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-}
-
 #[track_caller]
 fn assert_throttled(reply: crate::helpers::Reply) {
     let reply = reply.expect_problem(429);
@@ -204,31 +197,52 @@ async fn sign_in_attempts_are_limited(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.auth.login_attempts_per_minute_per_account = 10;
         settings.auth.login_attempts_per_minute_per_address = 15;
+        settings.server.trusted_proxies = vec!["127.0.0.1/32".into()];
     })
     .await;
     app.add_user("target@park.example.cn", "expert", None);
     app.add_user("other@park.example.cn", "viewer", None);
+    let from = |client: &'static str, email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/auth/token")
+                .header("X-Forwarded-For", client)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+        }
+    };
+    const GUESSER: &str = "203.0.113.7";
 
-    // Ten guesses at one account within the minute are answered...
+    // Ten guesses at one account from one address within the minute are
+    // answered...
     for _ in 0..10 {
-        sign_in(&app, "target@park.example.cn", "guess guess guess")
+        from(GUESSER, "target@park.example.cn", "guess guess guess")
             .await
             .expect_problem(401);
     }
-    // ...the eleventh is not, not even with the right password, and the
-    // email's spelling does not matter.
-    assert_throttled(sign_in(&app, "target@park.example.cn", "guess guess guess").await);
-    assert_throttled(sign_in(&app, " Target@Park.example.cn", PASSWORD).await);
+    // ...the eleventh from there is not, not even with the right password,
+    // and the email's spelling does not matter.
+    assert_throttled(from(GUESSER, "target@park.example.cn", "guess guess guess").await);
+    assert_throttled(from(GUESSER, " Target@Park.example.cn", PASSWORD).await);
 
-    // Another account from the same address has the address's five
+    // The account's owner, from anywhere else, still signs in: slowed, not
+    // locked out.
+    let started = std::time::Instant::now();
+    from("198.51.100.20", "target@park.example.cn", PASSWORD)
+        .await
+        .expect(200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+
+    // Another account from the guessing address has the address's five
     // remaining attempts, then the per-address limit stops it.
     for _ in 0..5 {
-        sign_in(&app, "other@park.example.cn", PASSWORD)
+        from(GUESSER, "other@park.example.cn", PASSWORD)
             .await
             .expect(200);
     }
-    assert_throttled(sign_in(&app, "other@park.example.cn", PASSWORD).await);
-    assert_throttled(sign_in(&app, "nobody@park.example.cn", PASSWORD).await);
+    assert_throttled(from(GUESSER, "other@park.example.cn", PASSWORD).await);
+    assert_throttled(from(GUESSER, "nobody@park.example.cn", PASSWORD).await);
 }
 
 #[actix_web::test]
