@@ -31,6 +31,16 @@ impl Now {
     pub fn local_date(&self, utc: NaiveDateTime) -> NaiveDate {
         chrono::TimeZone::from_utc_datetime(&self.time_zone, &utc).date_naive()
     }
+
+    /// The UTC instant a park-local calendar day begins (its first valid
+    /// local time, should a time-zone change skip midnight).
+    pub fn day_start(&self, day: NaiveDate) -> NaiveDateTime {
+        use chrono::TimeZone;
+        (0..24)
+            .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+            .find_map(|local| self.time_zone.from_local_datetime(&local).earliest())
+            .map_or_else(|| day.and_time(chrono::NaiveTime::MIN), |t| t.naive_utc())
+    }
 }
 
 pub trait Clock: Send + Sync {

@@ -17,7 +17,7 @@ use crate::db::hazards::rendered::{self, RenderedRow};
 use crate::db::hazards::{self as store, Extension, Hazard, HazardEvent};
 use crate::db::Id;
 use crate::db::{enterprises, inspections, write_transaction, DbConnection};
-use crate::domain::access::Caller;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::listing::{
     AssessmentInput, DelistingInput, Dossier, Listing, ResumptionInput,
 };
@@ -41,6 +41,11 @@ pub fn report_hazard(
     policy: RecordPolicy,
     escalation: &Escalation,
 ) -> Result<Hazard, AppError> {
+    // A listing for supervision (挂牌督办) comes with the capability to
+    // make one, whichever path it arrives by.
+    if new.listing_ordering_body.is_some() {
+        caller.require(Capability::SuperviseListings)?;
+    }
     let entered_late = rules::entered_late(caller.role, new.found_at, now.utc, policy, "found_at")?;
     write_transaction(conn, |conn| {
         check_references(conn, caller, &new)?;
@@ -214,6 +219,18 @@ pub enum Command {
 }
 
 impl Command {
+    /// The day a statutory step names as its own (`listed_on`, …), with its
+    /// field: the step happened that day, whenever it is entered.
+    fn own_day(&self) -> Option<(&'static str, NaiveDate)> {
+        match self {
+            Command::List(input) => Some(("listed_on", input.listed_on)),
+            Command::RecordAssessment(input) => Some(("assessed_on", input.assessed_on)),
+            Command::RecordResumption(input) => Some(("applied_on", input.applied_on)),
+            Command::Delist(input) => Some(("delisted_on", input.delisted_on)),
+            _ => None,
+        }
+    }
+
     pub fn action(&self) -> HazardAction {
         match self {
             Command::Plan { .. } => HazardAction::Plan,
@@ -246,13 +263,36 @@ pub struct Preconditions {
 impl Preconditions {
     /// When the step happened, checked against the history, and whether it
     /// is an entered record (refused to roles that may not enter them).
+    ///
+    /// A statutory step that names its own day (`own_day`) and no
+    /// `occurred_at` is dated that day: now when it is today, else the
+    /// day's start in park time, or the previous step's time when that fell
+    /// on the same day. Its order against the previous step is judged by
+    /// day, and it is an entered record as any step dated then would be.
     fn dating(
         &self,
         caller: &Caller,
         history: &History,
+        own_day: Option<(&'static str, NaiveDate)>,
         now: Now,
         policy: RecordPolicy,
     ) -> Result<(NaiveDateTime, bool), AppError> {
+        if let (None, Some((field, day))) = (self.occurred_at, own_day) {
+            if day >= now.park_today {
+                // A day in the future is refused by the step's own rules.
+                return Ok((now.utc.max(history.last_step), false));
+            }
+            let previous_day = now.local_date(history.last_step);
+            if day < previous_day {
+                return Err(AppError::invalid(
+                    field,
+                    format!("must not be before the day of the previous event ({previous_day})"),
+                ));
+            }
+            let at = now.day_start(day).max(history.last_step);
+            let late = rules::entered_late(caller.role, at, now.utc, policy, field)?;
+            return Ok((at, late));
+        }
         let at = rules::occurred_at(self.occurred_at, now.utc, history.last_step)?;
         let late = match self.occurred_at {
             Some(given) => rules::entered_late(caller.role, given, now.utc, policy, "occurred_at")?,
@@ -362,7 +402,9 @@ pub fn apply(
         let from = hazard.state;
         let next = decide(caller, &hazard, action)?;
         let history = History::of(conn, &hazard)?;
-        let (occurred_at, entered_late) = preconditions.dating(caller, &history, now, policy)?;
+        let own_day = command.own_day();
+        let (occurred_at, entered_late) =
+            preconditions.dating(caller, &history, own_day, now, policy)?;
         let previous_deadline = hazard.deadline;
         let outcome = carry_out(conn, caller, &mut hazard, command, occurred_at, now)?;
         hazard.state = next;

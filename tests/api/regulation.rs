@@ -11,7 +11,11 @@ use crate::helpers::{
 };
 use crate::{backend_tests, configured_tests};
 
-backend_tests!(a_listed_hazard_closes_only_after_assessment_resumption_and_delisting);
+backend_tests!(
+    a_listed_hazard_closes_only_after_assessment_resumption_and_delisting,
+    a_past_listed_hazard_is_entered_with_its_own_days,
+    only_the_supervising_capability_lists_a_hazard_on_report,
+);
 configured_tests!(the_dossier_is_checked_and_can_be_required_before_planning);
 
 fn listing(listed_on: i64, due_on: i64) -> Value {
@@ -391,4 +395,130 @@ async fn the_dossier_is_checked_and_can_be_required_before_planning(backend: Bac
     )
     .await;
     assert!(unlisted["detail"].as_str().unwrap().contains("not listed"));
+}
+
+/// 补录 of last year's kind: a hazard found 40 days ago, listed on day 1,
+/// planned on day 2, submitted on day 20, assessed on 22, delisted on 25 and
+/// accepted on 26, entered today. Every step is dated its own day.
+async fn a_past_listed_hazard_is_entered_with_its_own_days(app: TestApp) {
+    let park = app.park().await;
+    // Day `n` after the find, as a date and as a moment.
+    let date = |n: i64| days_from_today(n - 40);
+    let moment = |n: i64| (chrono::Utc::now() - chrono::Duration::days(40 - n)).to_rfc3339();
+    let mut body = major_hazard(park.enterprise_a);
+    body["found_at"] = json!(moment(0));
+    let id = id_of(&app.report(&park.expert, body).await);
+    let base = format!("/api/v1/hazards/{id}");
+    let listing_path = format!("{base}/listing");
+
+    // A listing dated before the find is refused by day.
+    let mut early = listing(-41, 30);
+    early["due_on"] = json!(days_from_today(30));
+    let refused = post(&app, &park.supervisor, &listing_path, early, 422).await;
+    assert!(refused["errors"]["listed_on"].is_string(), "{refused}");
+
+    let mut listed = listing(0, 30);
+    listed["listed_on"] = json!(date(1));
+    post(&app, &park.supervisor, &listing_path, listed, 200).await;
+    let mut plan = full_plan();
+    plan["occurred_at"] = json!(moment(2));
+    post(&app, &park.expert, &format!("{base}/plan"), plan, 200).await;
+    attach(&app, &park.expert, &id, "after", jpeg(5, 900)).await;
+    let report = id_of(&attach(&app, &park.expert, &id, "after", jpeg(6, 900)).await);
+    let submit = json!({"occurred_at": moment(20)});
+    post(&app, &park.expert, &format!("{base}/submit"), submit, 200).await;
+    let assessment = json!({
+        "assessor": "某安全评价有限公司",
+        "assessor_kind": "assessment_body",
+        "conclusion": "隐患已消除",
+        "report_attachment_id": report,
+        "assessed_on": date(22),
+    });
+    let assessment_path = format!("{listing_path}/assessment");
+    post(&app, &park.supervisor, &assessment_path, assessment, 200).await;
+    let delisting = json!({"document_number": "应急督〔2026〕11号", "delisted_on": date(25)});
+    let delisting_path = format!("{listing_path}/delisting");
+    post(&app, &park.supervisor, &delisting_path, delisting, 200).await;
+    let accept = json!({"occurred_at": moment(26)});
+    let closed = post(
+        &app,
+        &park.supervisor,
+        &format!("{base}/accept"),
+        accept,
+        200,
+    )
+    .await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(
+        closed["closed_at"].as_str().unwrap()[..10],
+        moment(26)[..10]
+    );
+
+    let events = crate::helpers::events(&app, &park.supervisor, &id).await;
+    let days: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e["action"] != "evidence_added")
+        .map(|e| {
+            let at = chrono::DateTime::parse_from_rfc3339(e["occurred_at"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&chrono_tz::Asia::Shanghai);
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                at.date_naive().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("report", 0),
+        ("listed", 1),
+        ("plan", 2),
+        ("submit", 20),
+        ("listing_assessed", 22),
+        ("delisted", 25),
+        ("accept", 26),
+    ]
+    .iter()
+    .map(|(action, n)| {
+        let local = (chrono::Utc::now() - chrono::Duration::days(40 - n))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        let day = if ["listed", "listing_assessed", "delisted"].contains(action) {
+            date(*n)
+        } else {
+            local.to_string()
+        };
+        ((*action).to_owned(), day)
+    })
+    .collect();
+    assert_eq!(days, expected);
+    // The supervisor's late entries are marked as such.
+    assert!(events
+        .iter()
+        .filter(|e| e["action"] != "evidence_added" && e["action"] != "report")
+        .all(|e| e["entered_late"] == true));
+}
+
+/// 挂牌督办 given with a new hazard is the supervising capability's, as
+/// `POST …/listing` is: an enterprise contact cannot list its own hazard.
+async fn only_the_supervising_capability_lists_a_hazard_on_report(app: TestApp) {
+    let park = app.park().await;
+    let mut body = major_hazard(park.enterprise_a);
+    body["source"] = json!("self_check");
+    body["supervised_listing"] = json!({"ordering_body": "市应急管理局"});
+    let refused = app
+        .post("/api/v1/hazards")
+        .token(&park.contact_a)
+        .json(&body)
+        .send()
+        .await
+        .expect_problem(403);
+    assert!(refused.text.contains("supervision"), "{}", refused.text);
+    body["source"] = json!("resident_expert");
+    let made = app.report(&park.supervisor, body).await;
+    assert_eq!(made["supervised_listing"]["ordering_body"], "市应急管理局");
+    app.get(&format!("/api/v1/hazards/{}/listing", id_of(&made)))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
 }
