@@ -729,13 +729,14 @@ impl OverdueBuckets {
 
 pub fn ageing(facts: &Facts) -> Ageing {
     let today = facts.today;
-    let mut total = EnterpriseAgeing {
+    let zero = EnterpriseAgeing {
         enterprise_id: Uuid::nil(),
         name: String::new(),
         open: 0,
         age: AgeBuckets::default(),
         overdue: OverdueBuckets::default(),
     };
+    let mut total = zero.clone();
     let mut per: HashMap<Uuid, EnterpriseAgeing> = HashMap::new();
     for h in facts.in_period().filter(|f| f.state.is_open()) {
         let entry = per
@@ -743,7 +744,7 @@ pub fn ageing(facts: &Facts) -> Ageing {
             .or_insert_with(|| EnterpriseAgeing {
                 enterprise_id: h.enterprise_id,
                 name: facts.name(h.enterprise_id),
-                ..total.clone()
+                ..zero.clone()
             });
         let age = (today - h.found_on).num_days().max(0);
         let overdue = h.state.overdue_on(h.deadline, today);
