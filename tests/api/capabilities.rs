@@ -1,6 +1,7 @@
-//! The capability table against what the product and the README say: the
-//! roles of PRODUCT.md §1 are exactly the service's user roles, and the README
-//! shows the table as the code has it.
+//! The capability table against what docs/ROLES.md says: its role table
+//! (copied from the product specification, PRODUCT.md §1) names exactly the
+//! service's user roles, and it shows the capability matrix as the code has
+//! it.
 
 use hazard_tracker::domain::access::{capability_matrix, Role};
 
@@ -9,13 +10,23 @@ fn read(relative: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-#[test]
-fn product_md_names_exactly_the_services_roles() {
-    let product = read("../shared/spec/PRODUCT.md");
-    let section = product
+/// The text of docs/ROLES.md's level-two section whose heading is `heading`,
+/// up to the next level-two heading.
+fn roles_md_section(heading: &str) -> String {
+    let roles = read("docs/ROLES.md");
+    roles
         .split("\n## ")
-        .find(|s| s.starts_with("1."))
-        .expect("PRODUCT.md has a section 1");
+        .skip(1)
+        .find(|s| s.lines().next().map(str::trim) == Some(heading))
+        .unwrap_or_else(|| panic!("docs/ROLES.md has a section \"## {heading}\""))
+        .to_owned()
+}
+
+#[test]
+fn roles_md_names_exactly_the_services_roles() {
+    // Only the "Roles" section: the capability matrix, in its own section,
+    // has rows starting with "| `" too.
+    let section = roles_md_section("Roles");
     let roles: Vec<String> = section
         .lines()
         .filter_map(|line| line.strip_prefix("| `"))
@@ -28,16 +39,16 @@ fn product_md_names_exactly_the_services_roles() {
         .filter(|r| **r != Role::Display)
         .map(|r| r.to_string())
         .collect();
-    assert_eq!(roles, ours, "PRODUCT.md §1's role table");
+    assert_eq!(roles, ours, "docs/ROLES.md's role table (PRODUCT.md §1)");
 }
 
 #[test]
-fn the_readme_shows_the_capability_table_as_the_code_has_it() {
-    let readme = read("README.md");
+fn roles_md_shows_the_capability_table_as_the_code_has_it() {
+    let section = roles_md_section("Capabilities");
     assert!(
-        readme.contains(&capability_matrix()),
-        "README.md must contain the capability matrix exactly as \
-         domain::access::capability_matrix() renders it:\n{}",
+        section.contains(&capability_matrix()),
+        "docs/ROLES.md's \"Capabilities\" section must contain the capability \
+         matrix exactly as domain::access::capability_matrix() renders it:\n{}",
         capability_matrix()
     );
 }
