@@ -1011,6 +1011,9 @@ pub struct Recurring {
     /// The latest found of them (at most the `limit` asked for), latest
     /// first.
     pub items: Vec<Recurrence>,
+    /// True when the caller's role sees aggregates only (viewers): `items`
+    /// is then empty, since each names a hazard, an enterprise and a place.
+    pub items_withheld: bool,
 }
 
 /// How many of the latest recurring hazards are listed unless asked.
@@ -1123,6 +1126,7 @@ pub fn recurring(facts: &Facts, match_location: bool, limit: usize) -> Recurring
         match_location,
         count,
         items,
+        items_withheld: false,
     }
 }
 
@@ -1367,6 +1371,9 @@ pub struct Locations {
     pub filter: Filter,
     /// Most found first.
     pub items: Vec<LocationCount>,
+    /// True when the caller's role sees aggregates only (viewers): `items`
+    /// is then empty, since places are free text the enterprises typed.
+    pub items_withheld: bool,
 }
 
 pub fn locations(facts: &Facts, limit: usize) -> Locations {
@@ -1405,6 +1412,7 @@ pub fn locations(facts: &Facts, limit: usize) -> Locations {
     Locations {
         filter: facts.filter.clone(),
         items,
+        items_withheld: false,
     }
 }
 

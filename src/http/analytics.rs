@@ -17,6 +17,7 @@ use crate::domain::grading::Grade;
 use crate::domain::hazard::{CheckSource, HazardLevel};
 use crate::error::AppError;
 use crate::http::conditional::none_match;
+use crate::http::disclosure::{discloses_to, Disclose};
 use crate::http::state::AppState;
 use crate::http::stats::{answer, figures_tag, unchanged};
 
@@ -102,7 +103,8 @@ async fn analyse(
         },
     )?;
     let format = query.format.unwrap_or_default();
-    let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}");
+    let disclosed = discloses_to(&caller);
+    let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}|{disclosed}");
     let tag = figures_tag(&state, &scope).await?;
     if none_match(&req, &tag) {
         return Ok(unchanged(tag));
@@ -150,7 +152,8 @@ async fn analyse(
                             &facts,
                             query.match_location.unwrap_or(false),
                             limit,
-                        );
+                        )
+                        .seen_by(&caller);
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Trends => {
@@ -158,7 +161,7 @@ async fn analyse(
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Locations => {
-                        let found = analytics::locations(&facts, limit);
+                        let found = analytics::locations(&facts, limit).seen_by(&caller);
                         (serde_json::to_vec(&found), found.table())
                     }
                 };

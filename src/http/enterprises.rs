@@ -18,6 +18,7 @@ use crate::domain::grading::Grade;
 use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::AppError;
 use crate::http::conditional::IfMatch;
+use crate::http::disclosure::Disclose;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, with_etag, Created, Page, Paginated};
 
@@ -51,15 +52,15 @@ pub struct EnterpriseView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl EnterpriseView {
-    /// Leaves out the personal data the caller's role may not read.
-    fn seen_by(mut self, caller: &Caller) -> EnterpriseView {
-        if !caller.may(Capability::ReadContactDetails) {
-            self.contact_emails = None;
-        }
+impl Disclose for EnterpriseView {
+    /// The contacts' addresses go.
+    fn aggregate_only(mut self) -> EnterpriseView {
+        self.contact_emails = None;
         self
     }
+}
 
+impl EnterpriseView {
     pub fn build(
         e: Enterprise,
         standing: Option<&Standing>,

@@ -12,6 +12,7 @@ use crate::app::filings::{Filing, FilingFigures, FilingQuery};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::filing::{FileRequest, FilingStatus};
 use crate::error::AppError;
+use crate::http::disclosure::Disclose;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -47,13 +48,15 @@ pub struct FilingView {
     pub versions: Vec<FilingVersionView>,
 }
 
+/// One version filed. The principal, the notes (which may hold phone
+/// numbers) and who filed are `null` for roles that see aggregates only.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FilingVersionView {
     pub version: i32,
-    pub principal_name: String,
+    pub principal_name: Option<String>,
     pub note: Option<String>,
     pub correction_reason: Option<String>,
-    pub filed_by: Uuid,
+    pub filed_by: Option<Uuid>,
     pub filed_at: DateTime<Utc>,
     /// The figures frozen as filed.
     pub figures: FilingFigures,
@@ -69,10 +72,10 @@ impl TryFrom<Filing> for FilingView {
             .map(|v| {
                 Ok(FilingVersionView {
                     version: v.version,
-                    principal_name: v.principal_name,
+                    principal_name: Some(v.principal_name),
                     note: v.note,
                     correction_reason: v.correction_reason,
-                    filed_by: v.filed_by.uuid(),
+                    filed_by: Some(v.filed_by.uuid()),
                     filed_at: v.filed_at.and_utc(),
                     figures: serde_json::from_str(&v.figures)
                         .map_err(|e| AppError::Internal(e.into()))?,
@@ -100,6 +103,19 @@ impl TryFrom<Filing> for FilingView {
             figures: f.figures,
             versions,
         })
+    }
+}
+
+impl Disclose for FilingView {
+    /// The figures stay; the people and the free text go.
+    fn aggregate_only(mut self) -> FilingView {
+        for version in &mut self.versions {
+            version.principal_name = None;
+            version.note = None;
+            version.correction_reason = None;
+            version.filed_by = None;
+        }
+        self
     }
 }
 
@@ -174,7 +190,7 @@ pub async fn list_filings(
         .into_iter()
         .skip(start)
         .take(usize::try_from(page.fetch()).unwrap_or(usize::MAX))
-        .map(FilingView::try_from)
+        .map(|f| FilingView::try_from(f).map(|v| v.seen_by(&caller)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(page.finish(views, |f| f.id.to_string(), |f| f)))
 }
@@ -204,7 +220,7 @@ pub async fn get_filing(
         .db
         .run(move |conn| app::filings::find(conn, &caller, id, today))
         .await?;
-    Ok(HttpResponse::Ok().json(FilingView::try_from(filing)?))
+    Ok(HttpResponse::Ok().json(FilingView::try_from(filing)?.seen_by(&caller)))
 }
 
 /// Files the period's statistical analysis as it stands, signed by the

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod checklists;
 pub mod client_address;
 pub mod conditional;
+pub mod disclosure;
 pub mod display_keys;
 pub mod enterprises;
 pub mod extract;

@@ -122,6 +122,31 @@ async fn analytics_answer_the_committees_questions(app: TestApp) {
         json!([{"location": "1号罐区", "found": 2, "open": 1, "major": 0, "enterprises": 2}])
     );
 
+    // A viewer gets the counts, never a hazard, an enterprise or a place,
+    // in JSON or as a table, and not from the supervisor's cached answer.
+    let to_viewer = analysis(&app, &park.viewer, "recurring").await;
+    assert_eq!(to_viewer["count"], 1);
+    assert_eq!(to_viewer["items"], json!([]));
+    assert_eq!(to_viewer["items_withheld"], true);
+    assert_eq!(recurring["items_withheld"], false);
+    let places_to_viewer = analysis(&app, &park.viewer, "locations?limit=1").await;
+    assert_eq!(places_to_viewer["items"], json!([]));
+    assert_eq!(places_to_viewer["items_withheld"], true);
+    for path in ["recurring?format=csv", "locations?limit=1&format=csv"] {
+        let table = app
+            .get(&format!("/api/v1/analytics/{path}"))
+            .token(&park.viewer)
+            .send()
+            .await
+            .expect(200)
+            .text;
+        assert!(!table.contains("1号罐区"), "{path}: {table}");
+        assert!(
+            !table.contains(again["id"].as_str().unwrap()),
+            "{path}: {table}"
+        );
+    }
+
     // Cut by enterprise, period and source; a contact sees its own only.
     let b_only = analysis(
         &app,

@@ -162,6 +162,38 @@ async fn filings_show_who_is_late_and_freeze_what_was_filed(app: TestApp) {
         "the first version's day decides"
     );
 
+    // A viewer reads the figures, never the people or their notes.
+    let by_viewer = app
+        .get(&format!("/api/v1/filings/{id}"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let listed_to_viewer = list(&app, &park.viewer, "year=2025&quarter=1").await;
+    let listed = listed_to_viewer
+        .iter()
+        .find(|f| f["id"] == json!(id))
+        .unwrap();
+    for seen in [&by_viewer, listed] {
+        assert_eq!(seen["figures"]["found"], 2);
+        for version in seen["versions"].as_array().unwrap() {
+            for field in ["principal_name", "note", "correction_reason", "filed_by"] {
+                assert!(version[field].is_null(), "{field} shown: {version}");
+            }
+        }
+        assert!(!seen.to_string().contains("王总"), "{seen}");
+    }
+    let by_supervisor = app
+        .get(&format!("/api/v1/filings/{id}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(by_supervisor["versions"][1]["principal_name"], "王总");
+    assert!(by_supervisor["versions"][1]["filed_by"].is_string());
+
     let late: Vec<String> = list(&app, &park.supervisor, "year=2025&quarter=1&status=late")
         .await
         .iter()
