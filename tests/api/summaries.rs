@@ -101,6 +101,9 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
         if n % 40 == 0 {
             // The analytics' facts follow the workload from here on.
             analyses(&app, &park.supervisor).await;
+            if n > 0 {
+                analyses_add_up(&app, &park, seed).await;
+            }
         }
         let kind = rng.gen_range(0..12);
         // Reports and imports need no hazard; every other step picks one
@@ -241,6 +244,8 @@ async fn summary_rows_follow_a_random_workload(app: TestApp) {
         };
         *done.entry(action).or_default() += 1;
     }
+
+    analyses_add_up(&app, &park, seed).await;
 
     // Writers at once: every open hazard voided while two ledgers import
     // (an import takes the change feed's counter before its summary rows,
@@ -526,4 +531,257 @@ async fn a_spoiled_summary_row_is_found_and_repaired(app: TestApp) {
         .json;
     assert_eq!(overview["reported"], 3, "{overview}");
     assert_eq!(overview["entered_late_closures"], 0, "{overview}");
+}
+
+/// Every hazard the list holds, page by page, as the supervisor sees them.
+async fn every_hazard(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut path = "/api/v1/hazards?limit=500".to_owned();
+    loop {
+        let page = app.get(&path).token(token).send().await.expect(200).json;
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/hazards?limit=500&cursor={cursor}"),
+            None => return all,
+        }
+    }
+}
+
+/// The park-local day a hazard was found.
+fn found_on(hazard: &Value) -> String {
+    chrono::DateTime::parse_from_rfc3339(hazard["found_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        .to_string()
+}
+
+fn sum(rows: &Value, field: &str) -> i64 {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].as_i64().unwrap_or(0))
+        .sum()
+}
+
+fn sum_map(map: &Value) -> i64 {
+    map.as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum()
+}
+
+/// The property over the workload so far: for every analysis and every
+/// filter, each breakdown sums to its total, and each total is what the
+/// hazard list holds for the same filter.
+async fn analyses_add_up(app: &TestApp, park: &Park, seed: u64) {
+    let hazards = every_hazard(app, &park.supervisor).await;
+    let today = days_from_today(0);
+    let (a, b) = (park.enterprise_a.to_string(), park.enterprise_b.to_string());
+    let (from, to) = (days_from_today(-20), days_from_today(-10));
+    type Wanted = Box<dyn Fn(&Value) -> bool>;
+    let field_is = |field: &'static str, value: String| -> Wanted {
+        Box::new(move |h: &Value| h[field] == json!(value))
+    };
+    let found_from = |day: String| -> Wanted { Box::new(move |h: &Value| found_on(h) >= day) };
+    let found_to = |day: String| -> Wanted { Box::new(move |h: &Value| found_on(h) <= day) };
+    let filters: Vec<(String, Vec<Wanted>)> = vec![
+        (String::new(), vec![]),
+        (
+            format!("enterprise_id={a}"),
+            vec![field_is("enterprise_id", a.clone())],
+        ),
+        (
+            format!("enterprise_id={b}&level=general"),
+            vec![
+                field_is("enterprise_id", b.clone()),
+                field_is("level", "general".into()),
+            ],
+        ),
+        (
+            "source=resident_expert".into(),
+            vec![field_is("source", "resident_expert".into())],
+        ),
+        (
+            "source=self_check".into(),
+            vec![field_is("source", "self_check".into())],
+        ),
+        (
+            "level=major".into(),
+            vec![field_is("level", "major".into())],
+        ),
+        (format!("from={from}"), vec![found_from(from.clone())]),
+        (format!("to={to}"), vec![found_to(to.clone())]),
+        (
+            format!(
+                "from={}&to={}&level=general",
+                days_from_today(-30),
+                days_from_today(-5)
+            ),
+            vec![
+                found_from(days_from_today(-30)),
+                found_to(days_from_today(-5)),
+                field_is("level", "general".into()),
+            ],
+        ),
+    ];
+    for (query, wanted) in &filters {
+        let get = |analysis: &str| {
+            let path = match (query.is_empty(), analysis.contains('?')) {
+                (true, _) => format!("/api/v1/analytics/{analysis}"),
+                (false, true) => format!("/api/v1/analytics/{analysis}&{query}"),
+                (false, false) => format!("/api/v1/analytics/{analysis}?{query}"),
+            };
+            async move {
+                app.get(&path)
+                    .token(&park.supervisor)
+                    .send()
+                    .await
+                    .expect(200)
+                    .json
+            }
+        };
+        let context = format!("seed {seed}, ?{query}");
+        let in_view: Vec<&Value> = hazards
+            .iter()
+            .filter(|h| h["state"] != "voided" && wanted.iter().all(|w| w(h)))
+            .collect();
+        let count =
+            |keep: &dyn Fn(&Value) -> bool| in_view.iter().filter(|h| keep(h)).count() as i64;
+        let is_open = |h: &Value| {
+            ["reported", "rectifying", "pending_acceptance"].contains(&h["state"].as_str().unwrap())
+        };
+        let is_overdue = |h: &Value| {
+            ["reported", "rectifying"].contains(&h["state"].as_str().unwrap())
+                && h["deadline"].as_str().unwrap() < today.as_str()
+        };
+        let closed = count(&|h| h["state"] == "closed");
+
+        let ageing = get("ageing").await;
+        assert_eq!(ageing["open"], count(&is_open), "{context}: ageing open");
+        assert_eq!(
+            sum(&ageing["by_enterprise"], "open"),
+            ageing["open"].as_i64().unwrap(),
+            "{context}"
+        );
+        assert_eq!(
+            sum_map(&ageing["age"]),
+            ageing["open"].as_i64().unwrap(),
+            "{context}: age buckets"
+        );
+        assert_eq!(
+            sum_map(&ageing["overdue"]),
+            count(&is_overdue),
+            "{context}: overdue buckets"
+        );
+        for bucket in ["days_0_7", "days_8_30", "days_31_90", "over_90_days"] {
+            let per: i64 = ageing["by_enterprise"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["age"][bucket].as_i64().unwrap())
+                .sum();
+            assert_eq!(
+                per,
+                ageing["age"][bucket].as_i64().unwrap(),
+                "{context}: {bucket}"
+            );
+        }
+        for row in ageing["by_enterprise"].as_array().unwrap() {
+            assert_eq!(
+                sum_map(&row["age"]),
+                row["open"].as_i64().unwrap(),
+                "{context}: {row}"
+            );
+        }
+
+        for by in [
+            "source",
+            "level",
+            "category",
+            "specialty",
+            "enterprise",
+            "month",
+        ] {
+            let time = get(&format!("rectification-time?group_by={by}")).await;
+            assert_eq!(
+                time["overall"]["closed"], closed,
+                "{context}: closed by {by}"
+            );
+            assert_eq!(
+                sum(&time["groups"], "closed"),
+                closed,
+                "{context}: groups by {by}"
+            );
+        }
+
+        let card = get("scorecard").await;
+        assert_eq!(
+            sum(&card["rows"], "found"),
+            in_view.len() as i64,
+            "{context}: found"
+        );
+        assert_eq!(sum(&card["rows"], "closed"), closed, "{context}: closed");
+        assert_eq!(
+            sum(&card["rows"], "overdue_now"),
+            count(&is_overdue),
+            "{context}: overdue"
+        );
+        let open_major = count(&|h| is_open(h) && h["level"] == "major");
+        assert_eq!(
+            sum(&card["rows"], "open_major"),
+            open_major,
+            "{context}: open major"
+        );
+
+        let places = get("locations?limit=1000").await;
+        assert_eq!(
+            sum(&places["items"], "found"),
+            in_view.len() as i64,
+            "{context}: places"
+        );
+        assert_eq!(
+            sum(&places["items"], "open"),
+            count(&is_open),
+            "{context}: open places"
+        );
+        let major = count(&|h| h["level"] == "major");
+        assert_eq!(
+            sum(&places["items"], "major"),
+            major,
+            "{context}: major places"
+        );
+
+        let recurring = get("recurring?limit=1000").await;
+        assert_eq!(
+            recurring["items"].as_array().unwrap().len() as i64,
+            recurring["count"].as_i64().unwrap(),
+            "{context}: recurring"
+        );
+
+        // Trends show the 24 months up to `to`, whatever `from` says.
+        let trends = get("trends").await;
+        let months = trends["months"].as_array().unwrap();
+        for month in months {
+            let found = month["found"].as_i64().unwrap();
+            assert_eq!(
+                sum_map(&month["found_by_source"]),
+                found,
+                "{context}: {month}"
+            );
+            assert_eq!(
+                sum_map(&month["found_by_level"]),
+                found,
+                "{context}: {month}"
+            );
+        }
+        if !query.contains("from=") {
+            assert_eq!(
+                sum(&trends["months"], "found"),
+                in_view.len() as i64,
+                "{context}: trends"
+            );
+        }
+    }
 }
