@@ -108,6 +108,14 @@ pub struct ServerSettings {
     /// the client. Comma-separated in `HT__SERVER__TRUSTED_PROXIES`.
     #[serde(default, deserialize_with = "list_or_comma_separated")]
     pub trusted_proxies: Vec<String>,
+    /// Hours a stored response replays its `Idempotency-Key`; older ones
+    /// are forgotten, and the key may be used afresh.
+    #[serde(default = "default_idempotency_retention_hours")]
+    pub idempotency_retention_hours: u64,
+}
+
+fn default_idempotency_retention_hours() -> u64 {
+    24
 }
 
 impl ServerSettings {

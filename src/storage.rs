@@ -171,11 +171,13 @@ impl IncomingFile {
         // Someone may have cleaned the data folder since start-up.
         tokio::fs::create_dir_all(dir).await?;
         let temp = TempPath(dir.join(format!("upload-{}.part", Uuid::new_v4().simple())));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp.0)
-            .await?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Evidence is readable by the service's account alone; a promoted
+        // file keeps this mode (a rename, or a copy, which copies it).
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options.open(&temp.0).await?;
         Ok(IncomingFile {
             temp,
             file: tokio::io::BufWriter::with_capacity(256 * 1024, file),

@@ -48,3 +48,11 @@ pub fn insert(conn: &mut DbConnection, stored: &StoredResponse) -> Result<bool, 
         Err(other) => Err(other.into()),
     }
 }
+
+/// Forgets every stored response created before `cutoff`; how many.
+pub fn forget_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
+}

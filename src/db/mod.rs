@@ -209,6 +209,28 @@ pub struct Db {
     commits: Arc<AtomicU64>,
 }
 
+/// Creates the SQLite file readable by this account alone (0600), or makes
+/// an existing one so; SQLite gives its journal, WAL and shared-memory
+/// files the database file's permissions.
+fn private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.as_os_str() == ":memory:" || path.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", path.display()))?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// Builds the pool. Connections are opened lazily, so a database that is
     /// down at start shows up in `/readyz`, not as a crash loop.
@@ -219,6 +241,7 @@ impl Db {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating the folder {}", parent.display()))?;
             }
+            private_file(path)?;
         }
         let manager = ConnectionManager {
             url: url.clone(),

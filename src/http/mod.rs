@@ -579,15 +579,14 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
-        .ok_or_else(|| {
-            AppError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
-        })?;
-    Ok(Some(key.to_owned()))
+    // The documented pattern exactly: no space, nothing trimmed.
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return Err(AppError::bad_request(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces",
+        ));
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Runs a creating request once per `Idempotency-Key`: a retry with the
@@ -616,12 +615,19 @@ where
     };
     let user_id = Id::from(caller.user_id);
     let now = crate::clock::now_utc();
+    let retention = chrono::Duration::hours(
+        i64::try_from(state.settings.server.idempotency_retention_hours).unwrap_or(i64::MAX / 7200),
+    );
+    let cutoff = now
+        .checked_sub_signed(retention)
+        .unwrap_or(chrono::NaiveDateTime::MIN);
     let (created, replayed) = state
         .db
         .write(move |conn| {
             let Some(key) = key else {
                 return write_transaction(conn, create).map(|created| (created, false));
             };
+            idempotency::forget_before(conn, cutoff)?;
             if let Some(stored) = idempotency::find(conn, user_id, &key)? {
                 return replay(stored, &fingerprint);
             }

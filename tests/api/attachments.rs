@@ -42,6 +42,7 @@ backend_tests!(
     removing_a_file_is_an_event,
     paper_records_are_entered_after_their_scans,
     openapi_documents_the_evidence_endpoints,
+    the_database_and_evidence_files_are_private,
 );
 
 configured_tests!(
@@ -1199,4 +1200,30 @@ async fn openapi_documents_the_evidence_endpoints(app: TestApp) {
     assert!(paths["/api/v1/attachments/{id}"]["delete"].is_object());
     let hazard = &doc["components"]["schemas"]["HazardRecord"]["properties"];
     assert!(hazard["evidence"].is_object(), "{hazard}");
+}
+
+/// The SQLite file, its companions and every evidence file are readable by
+/// the service's account alone.
+async fn the_database_and_evidence_files_are_private(app: TestApp) {
+    use std::os::unix::fs::PermissionsExt;
+    let park = app.park().await;
+    let id = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    attach(&app, &park.expert, &id, "before", jpeg(7, 900)).await;
+    let mut checked = 0;
+    for file in files_under(&data_dir(&app)) {
+        let name = file.to_string_lossy().into_owned();
+        if name.contains("hazards.sqlite3") || name.contains("evidence") {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name} is {mode:o}");
+            checked += 1;
+        }
+    }
+    let sqlite = app.state.settings.database.url.starts_with("sqlite");
+    assert!(
+        checked >= 1 + usize::from(sqlite),
+        "{checked} files checked"
+    );
 }

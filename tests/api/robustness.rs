@@ -586,6 +586,40 @@ async fn idempotency_key_replays_hazard_creation(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(ids(&list).len(), 3, "{}", list.text);
+
+    // A key that breaks the documented pattern is refused, wherever read.
+    for bad in ["two words", "tab\tkey"] {
+        let reply = app
+            .post("/api/v1/hazards")
+            .token(&park.expert)
+            .header("Idempotency-Key", bad)
+            .json(&body)
+            .send()
+            .await;
+        problem(reply, 400, bad);
+    }
+    let reply = app
+        .post("/api/v1/checklists")
+        .token(&park.expert)
+        .header("Idempotency-Key", "has space")
+        .json(&json!({"name": "动火作业检查表", "items": [{"text": "动火证已审批"}]}))
+        .send()
+        .await;
+    problem(reply, 400, "checklists");
+
+    // A stored response past its retention is forgotten: the key creates
+    // afresh, and nothing of the old answer stays.
+    app.execute_sql("UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00'");
+    let fresh = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(fresh.header("idempotent-replayed"), None);
+    assert_ne!(fresh.json["id"], first.json["id"]);
 }
 
 async fn idempotency_key_replays_enterprise_creation(app: TestApp) {
