@@ -184,6 +184,22 @@ pub struct MetricsSettings {
     /// Empty: `/metrics` is open (bind it to an internal network). Set: the
     /// scraper must send `Authorization: Bearer <token>`.
     pub token: SecretString,
+    /// Refuse to start without a token (the production profile): an open
+    /// `/metrics` is for development only.
+    #[serde(default)]
+    pub require_token: bool,
+}
+
+impl MetricsSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.require_token && self.token.expose_secret().trim().is_empty() {
+            bail!(
+                "metrics.token is not set, and this profile requires one: set HT__METRICS__TOKEN \
+                 to a random string the Prometheus scraper sends as a bearer token"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A list from a configuration file, or one string of comma-separated items
@@ -623,6 +639,7 @@ impl Settings {
         }
         self.grading.validate()?;
         self.escalation.validate()?;
+        self.metrics.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

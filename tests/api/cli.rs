@@ -193,6 +193,7 @@ fn production_refuses_to_start_without_a_secret() {
         )
         .env("HT__STORAGE__DATA_DIR", &dir.0)
         .env("HT__SERVER__BIND", "127.0.0.1:0")
+        .env("HT__METRICS__TOKEN", "scraper-token-0123456789")
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -204,6 +205,29 @@ fn production_refuses_to_start_without_a_secret() {
     assert!(
         !dir.0.join("jwt-secret").exists(),
         "nothing is generated in production"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_with_an_open_metrics_endpoint() {
+    let dir = TempDir::new();
+    let out = binary()
+        .args(["serve"])
+        .env("HT_ENV", "production")
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__SERVER__BIND", "127.0.0.1:0")
+        .env("HT__AUTH__JWT_SECRET", "x".repeat(40))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HT__METRICS__TOKEN"),
+        "says what to set: {stderr}"
     );
 }
 
