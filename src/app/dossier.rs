@@ -352,16 +352,16 @@ pub fn markdown(d: &Dossier) -> String {
     );
     out.push_str("\n## 一、隐患报告(《安全生产事故隐患排查治理暂行规定》第十四条)\n\n");
     for part in &d.report {
-        out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, part.text));
+        out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, text(&part.text)));
     }
     out.push_str("## 二、治理方案(第十五条)\n\n");
     for part in &d.plan {
-        out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, part.text));
+        out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, text(&part.text)));
     }
     if !d.listing_steps.is_empty() {
         out.push_str("## 挂牌督办(第十八条)\n\n");
         for part in &d.listing_steps {
-            out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, part.text));
+            out.push_str(&format!("**{}**\n\n{}\n\n", part.heading, text(&part.text)));
         }
     }
     out.push_str("## 三、证据材料\n\n");
@@ -369,7 +369,12 @@ pub fn markdown(d: &Dossier) -> String {
         out.push_str("(无)\n\n");
     }
     for e in &d.evidence {
-        out.push_str(&format!("- {}:{} {}\n", e.phase, e.file_name, e.caption));
+        out.push_str(&format!(
+            "- {}:{} {}\n",
+            e.phase,
+            cell(&e.file_name),
+            cell(&e.caption)
+        ));
     }
     out.push_str("\n## 四、处理经过\n\n| 日期 | 步骤 | 角色 | 说明 |\n|---|---|---|---|\n");
     for s in &d.history {
@@ -384,9 +389,37 @@ pub fn markdown(d: &Dossier) -> String {
     out
 }
 
-/// Text fit for one Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+/// User text as Markdown shows it: HTML in it is text, not markup (a
+/// Markdown renderer passes raw HTML through).
+fn text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// User text fit for one Markdown table cell or list line.
+fn cell(value: &str) -> String {
+    text(value).replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// The `Content-Security-Policy` the HTML page is served with: nothing may
+/// load or run, but its own stylesheet (by its hash) applies, so it prints
+/// styled.
+pub fn html_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use base64::Engine;
+        use sha2::Digest;
+        let style = HTML_TEMPLATE
+            .split_once("<style>")
+            .and_then(|(_, rest)| rest.split_once("</style>"))
+            .map_or("", |(style, _)| style);
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'none'"
+        )
+    })
 }
 
 /// The report as a print-ready HTML page (every value escaped).

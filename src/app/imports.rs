@@ -721,8 +721,10 @@ fn prepare(
         }
     }
     let description = row.text(Field::Description);
-    let title = match row.text(Field::Title) {
-        t if t.is_empty() => description.chars().take(50).collect(),
+    // A ledger's cells may break lines (Alt+Enter); a title and a place are
+    // one line, so their breaks become spaces.
+    let title = match one_line(row.text(Field::Title)) {
+        t if t.is_empty() => one_line(description.chars().take(50).collect()),
         t => t,
     };
     let category = row.text(Field::Category);
@@ -767,7 +769,7 @@ fn prepare(
         inspection_id: None,
         title,
         description: description.clone(),
-        location: row.text(Field::Location),
+        location: one_line(row.text(Field::Location)),
         category,
         specialty: Some(row.text(Field::Specialty)).filter(|s| !s.is_empty()),
         level,
@@ -1145,4 +1147,16 @@ pub fn template() -> Result<Vec<u8>, AppError> {
         workbook.save_to_buffer()
     };
     write().map_err(|e| AppError::Internal(anyhow::anyhow!("writing the template: {e}")))
+}
+
+/// `text` with each run of line breaks folded into one space.
+fn one_line(text: String) -> String {
+    if !text.contains(['\r', '\n']) {
+        return text;
+    }
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

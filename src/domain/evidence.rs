@@ -77,8 +77,40 @@ pub fn clean_file_name(raw: Option<&str>) -> String {
     }
 }
 
+/// The file name a download is offered under: the stored name, its
+/// extension made the one of the type detected from the bytes (a JPEG named
+/// `scan.html` is saved as `scan.jpg`).
+pub fn download_name(file_name: &str, media_type: &str) -> String {
+    let extensions: &[&str] = match media_type {
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/png" => &["png"],
+        "image/webp" => &["webp"],
+        "image/heic" => &["heic", "heif"],
+        "application/pdf" => &["pdf"],
+        _ => return file_name.to_owned(),
+    };
+    let (stem, extension) = match file_name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, Some(extension)),
+        _ => (file_name, None),
+    };
+    if extension.is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x))) {
+        return file_name.to_owned();
+    }
+    format!("{stem}.{}", extensions[0])
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_download_is_named_for_its_detected_type() {
+        assert_eq!(download_name("scan.html", "image/jpeg"), "scan.jpg");
+        assert_eq!(download_name("照片.JPEG", "image/jpeg"), "照片.JPEG");
+        assert_eq!(download_name("report", "application/pdf"), "report.pdf");
+        assert_eq!(download_name(".svg", "image/png"), ".svg.png");
+        assert_eq!(download_name("a.pdf.exe", "application/pdf"), "a.pdf.pdf");
+        assert_eq!(download_name("x.bin", "text/plain"), "x.bin");
+    }
+
     use super::*;
 
     #[test]

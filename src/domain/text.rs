@@ -10,12 +10,20 @@ pub const MAX_TEXT: usize = 10_000;
 /// No stored text holds U+0000: PostgreSQL cannot, so neither backend does.
 pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
-/// Trims a required text field; blank is a validation error.
+/// A one-line text holds no line break.
+pub const LINE_BREAK_MESSAGE: &str = "must be one line, without line breaks";
+
+/// Trims a required text field; blank is a validation error. A text
+/// bounded as a line (`max_chars` up to [`MAX_LINE`]: a title, a name, a
+/// place) is one line: a line break in it is refused.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
     // The length counted is the length sent, as the document's `maxLength`.
     let too_long = value.chars().count() > max_chars;
     if value.contains('\0') {
         return Err(AppError::invalid(field, NUL_MESSAGE));
+    }
+    if max_chars <= MAX_LINE && value.contains(['\r', '\n']) {
+        return Err(AppError::invalid(field, LINE_BREAK_MESSAGE));
     }
     let value = value.trim();
     if value.is_empty() {
@@ -53,5 +61,13 @@ mod tests {
         assert!(required_text("f", "东西南北中六", 5).is_err());
         assert_eq!(optional_text("f", Some("  "), 5).unwrap(), None);
         assert_eq!(optional_text("f", None, 5).unwrap(), None);
+    }
+
+    #[test]
+    fn a_line_holds_no_line_break_but_free_text_may() {
+        assert!(required_text("f", "a\nb", MAX_LINE).is_err());
+        assert!(required_text("f", "a\r", MAX_LINE).is_err());
+        assert!(optional_text("f", Some("a\nb"), MAX_LINE).is_err());
+        assert_eq!(required_text("f", "a\nb", MAX_TEXT).unwrap(), "a\nb");
     }
 }

@@ -764,7 +764,10 @@ pub(crate) async fn file_response(
         .insert_header((header::CONTENT_TYPE, file.content_type.clone()))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            disposition(&file.file_name, &file.content_type),
+            disposition(
+                &crate::domain::evidence::download_name(&file.file_name, &file.content_type),
+                &file.content_type,
+            ),
         ))
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))

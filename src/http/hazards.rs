@@ -1060,15 +1060,23 @@ pub async fn get_dossier(
         .db
         .run(move |conn| app::dossier::load(conn, &caller, &park, id))
         .await?;
-    let (content_type, body) = match query.format.unwrap_or_default() {
+    let format = query.format.unwrap_or_default();
+    let (content_type, body) = match format {
         DossierFormat::Md => (
             "text/markdown; charset=utf-8",
             app::dossier::markdown(&dossier),
         ),
         DossierFormat::Html => ("text/html; charset=utf-8", app::dossier::html(&dossier)?),
     };
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type(content_type)
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
-        .body(body))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"));
+    if let DossierFormat::Html = format {
+        answer.insert_header((
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            app::dossier::html_policy(),
+        ));
+    }
+    Ok(answer.body(body))
 }

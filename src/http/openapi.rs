@@ -432,14 +432,27 @@ fn constrain_beyond_derives(doc: &mut Value) {
 /// A text the service requires (`minLength: 1`) must not be blank: it
 /// must hold a character that is not white space as `str::trim` sees it.
 fn constrain_texts(doc: &mut Value) {
+    let line = crate::domain::text::MAX_LINE as u64;
     visit_objects(doc, &mut |object| {
-        let is_required_text = object.get("type") == Some(&json!("string"))
-            && object.get("minLength").and_then(Value::as_u64) == Some(1)
-            && !object.contains_key("pattern")
-            && !object.contains_key("format");
-        if is_required_text {
-            object.insert("pattern".into(), json!(NOT_BLANK_PATTERN));
-        }
+        let is_string = object.get("type") == Some(&json!("string"))
+            || object.get("type") == Some(&json!(["string", "null"]));
+        let free = is_string && !object.contains_key("pattern") && !object.contains_key("format");
+        let required = object.get("minLength").and_then(Value::as_u64) == Some(1);
+        // A text bounded as a line is one line (`domain::text`).
+        let one_line = object
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .is_some_and(|max| max <= line);
+        let pattern = match (free, required, one_line) {
+            (false, _, _) => return,
+            (true, true, true) => {
+                format!(r"^[^\r\n]*{NOT_BLANK_PATTERN}[^\r\n]*(?![\s\S])")
+            }
+            (true, false, true) => r"^[^\r\n]*(?![\s\S])".to_owned(),
+            (true, true, false) => NOT_BLANK_PATTERN.to_owned(),
+            (true, false, false) => return,
+        };
+        object.insert("pattern".into(), json!(pattern));
     });
 }
 

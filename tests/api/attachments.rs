@@ -43,6 +43,7 @@ backend_tests!(
     paper_records_are_entered_after_their_scans,
     openapi_documents_the_evidence_endpoints,
     the_database_and_evidence_files_are_private,
+    a_download_is_named_for_its_type_and_a_line_holds_no_break,
 );
 
 configured_tests!(
@@ -1226,4 +1227,53 @@ async fn the_database_and_evidence_files_are_private(app: TestApp) {
         checked >= 1 + usize::from(sqlite),
         "{checked} files checked"
     );
+}
+
+/// A JPEG uploaded as `scan.html` is offered as `scan.jpg`; a one-line
+/// field refuses a line break, free text keeps it.
+async fn a_download_is_named_for_its_type_and_a_line_holds_no_break(app: TestApp) {
+    let park = app.park().await;
+    let id = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let uploaded = upload(
+        &app,
+        &park.expert,
+        &id,
+        &[
+            Part::text("phase", "before"),
+            Part::file("scan.html", "text/html", jpeg(8, 900)),
+        ],
+    )
+    .await
+    .expect(201)
+    .json;
+    let file = download(&app, &park.expert, &id_of(&uploaded), None).await;
+    assert_eq!(file.header("content-type"), Some("image/jpeg"));
+    let disposition = file.header("content-disposition").unwrap();
+    assert!(
+        disposition.contains("filename=\"scan.jpg\""),
+        "{disposition}"
+    );
+
+    for field in ["title", "location"] {
+        let mut body = general_hazard(park.enterprise_a);
+        body[field] = json!("2号储罐区\r\n东侧");
+        let refused = app
+            .post("/api/v1/hazards")
+            .token(&park.expert)
+            .json(&body)
+            .send()
+            .await
+            .expect_problem(422);
+        assert!(
+            refused.json["errors"][field].is_string(),
+            "{}",
+            refused.text
+        );
+    }
+    let mut body = general_hazard(park.enterprise_a);
+    body["description"] = json!("第一行\n第二行");
+    app.report(&park.expert, body).await;
 }

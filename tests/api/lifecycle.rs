@@ -332,6 +332,30 @@ async fn a_major_hazard_has_a_printable_dossier(app: TestApp) {
     assert!(html.text.contains("<h1>重大事故隐患报告</h1>"));
     assert!(html.text.contains("防爆电气&lt;b&gt;缺失&lt;"));
     assert!(!html.text.contains("<b>缺失"));
+    // Its own stylesheet applies (by hash); nothing else may load or run.
+    let policy = html.header("content-security-policy").unwrap();
+    let style = html
+        .text
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .unwrap()
+        .0;
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style));
+    assert!(
+        policy.contains(&format!("style-src 'sha256-{hash}'")),
+        "{policy}"
+    );
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    // The Markdown shows user HTML as text too.
+    assert!(
+        md.text.contains("防爆电气&lt;b&gt;缺失&lt;/b&gt;"),
+        "{}",
+        md.text
+    );
+    assert!(!md.text.contains("<b>"), "{}", md.text);
 
     app.get(&path)
         .token(&park.contact_b)
