@@ -180,7 +180,7 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
             "title": "储罐区可燃气体报警器失效",
             "description": "2号储罐区东侧可燃气体检测报警器无显示",
             "location": "2号储罐区",
-            "category": vocabularies.categories[0].label,
+            "category": vocabularies.categories[0].code,
             "level": HazardLevel.GENERAL.value,
             "deadline": (today + datetime.timedelta(days=14)).isoformat(),
         }

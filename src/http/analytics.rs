@@ -71,6 +71,72 @@ enum Analysis {
     Locations,
 }
 
+/// The query parameters each analysis reads, by the last segment of its
+/// path: the document lists these alone for each operation.
+pub fn parameters_read(analysis: &str) -> Option<&'static [&'static str]> {
+    const CUTS: [&str; 7] = [
+        "from",
+        "to",
+        "enterprise_id",
+        "source",
+        "level",
+        "grade",
+        "format",
+    ];
+    const RECTIFICATION: [&str; 8] = [
+        "from",
+        "to",
+        "enterprise_id",
+        "source",
+        "level",
+        "grade",
+        "format",
+        "group_by",
+    ];
+    const SCORECARD: [&str; 8] = [
+        "from",
+        "to",
+        "enterprise_id",
+        "source",
+        "level",
+        "grade",
+        "format",
+        "sort",
+    ];
+    const RECURRING: [&str; 9] = [
+        "from",
+        "to",
+        "enterprise_id",
+        "source",
+        "level",
+        "grade",
+        "format",
+        "match_location",
+        "limit",
+    ];
+    const LOCATIONS: [&str; 8] = [
+        "from",
+        "to",
+        "enterprise_id",
+        "source",
+        "level",
+        "grade",
+        "format",
+        "limit",
+    ];
+    // Trends show the 24 months up to `to`, whatever `from` says.
+    const TRENDS: [&str; 6] = ["to", "enterprise_id", "source", "level", "grade", "format"];
+    match analysis {
+        "rectification-time" => Some(&RECTIFICATION),
+        "ageing" => Some(&CUTS),
+        "scorecard" => Some(&SCORECARD),
+        "recurring" => Some(&RECURRING),
+        "trends" => Some(&TRENDS),
+        "locations" => Some(&LOCATIONS),
+        _ => None,
+    }
+}
+
 impl AnalyticsQuery {
     /// The filter as the caller may see it: a contact's own enterprise.
     fn filter(&self, caller: &Caller) -> Result<Filter, AppError> {

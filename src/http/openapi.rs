@@ -218,6 +218,7 @@ pub fn document(vocabularies: &Vocabularies<'_>) -> Value {
     constrain_texts(&mut doc);
     constrain_vocabularies(&mut doc, vocabularies);
     constrain_headers(&mut doc);
+    analytics_parameters(&mut doc);
     link_created_resources(&mut doc);
     link_lists(&mut doc);
     doc
@@ -457,41 +458,95 @@ fn constrain_texts(doc: &mut Value) {
 }
 
 /// Categories, specialties and direct-red triggers are the park's closed
-/// lists: the code, or for the first two the Chinese label too.
+/// lists. Categories and specialties are named enums of their codes
+/// (`HazardCategory`, `HazardSpecialty`), so a generated client gets one
+/// type with members named for the codes; the Chinese labels, which the
+/// service also accepts on input, are listed in the description.
 fn constrain_vocabularies(doc: &mut Value, vocabularies: &Vocabularies<'_>) {
-    let with_labels = |list: &[CodeLabel]| -> Vec<Value> {
-        list.iter()
-            .flat_map(|entry| [json!(entry.code), json!(entry.label)])
-            .collect()
+    let named = |list: &[CodeLabel], what: &str| -> Value {
+        let codes: Vec<&str> = list.iter().map(|e| e.code.as_str()).collect();
+        let pairs: Vec<String> = list
+            .iter()
+            .map(|e| format!("`{}` ({})", e.code, e.label))
+            .collect();
+        json!({
+            "type": "string",
+            "enum": codes,
+            "description": format!(
+                "A {what} code of the park's list (`/api/v1/reference/vocabularies`): {}. \
+                 On input the Chinese label is accepted in place of its code.",
+                pairs.join(", ")
+            ),
+        })
     };
-    let categories = with_labels(vocabularies.categories);
-    // An empty specialty is the same as none.
-    let mut specialties = with_labels(vocabularies.specialties);
-    specialties.push(json!(""));
     let triggers: Vec<Value> = vocabularies
         .direct_red_triggers
         .iter()
         .map(|entry| json!(entry.code))
         .collect();
     let schemas = "/components/schemas";
-    for (pointer, values) in [
+    if let Some(Value::Object(components)) = doc.pointer_mut(schemas) {
+        components.insert(
+            "HazardCategory".into(),
+            named(vocabularies.categories, "category"),
+        );
+        components.insert(
+            "HazardSpecialty".into(),
+            named(vocabularies.specialties, "specialty"),
+        );
+    }
+    let category = json!({ "$ref": schema_ref("HazardCategory") });
+    // An empty specialty is the same as none.
+    let specialty = json!({
+        "anyOf": [
+            { "$ref": schema_ref("HazardSpecialty") },
+            { "type": "string", "maxLength": 0 },
+            { "type": "null" }
+        ]
+    });
+    for (pointer, schema) in [
         (
             format!("{schemas}/CreateHazard/properties/category"),
-            &categories,
+            &category,
+        ),
+        (
+            format!("{schemas}/FailedItemHazard/properties/category"),
+            &category,
         ),
         (
             format!("{schemas}/CreateHazard/properties/specialty"),
-            &specialties,
-        ),
-        (
-            format!("{schemas}/CreateAssessment/properties/direct_red_triggers/items"),
-            &triggers,
+            &specialty,
         ),
     ] {
-        if let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) {
-            schema.insert("enum".into(), json!(values));
+        if let Some(slot) = doc.pointer_mut(&pointer) {
+            *slot = schema.clone();
         }
     }
+    let pointer = format!("{schemas}/CreateAssessment/properties/direct_red_triggers/items");
+    if let Some(Value::Object(schema)) = doc.pointer_mut(&pointer) {
+        schema.insert("enum".into(), json!(triggers));
+    }
+}
+
+/// Each analysis shares one query type; its operation lists only the
+/// parameters that analysis reads (`http::analytics::parameters_read`).
+fn analytics_parameters(doc: &mut Value) {
+    visit_operations(doc, |_, path, operation| {
+        let Some(read) = path
+            .strip_prefix("/api/v1/analytics/")
+            .and_then(crate::http::analytics::parameters_read)
+        else {
+            return;
+        };
+        if let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
+            parameters.retain(|p| {
+                p["in"] != "query" || p["name"].as_str().is_some_and(|n| read.contains(&n))
+            });
+        }
+    });
 }
 
 /// `If-Match` is `*` or a list of entity tags, an `Idempotency-Key` 1 to

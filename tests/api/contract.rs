@@ -164,12 +164,46 @@ async fn text_the_schema_refuses_the_service_refuses(app: TestApp) {
     assert_eq!(title["minLength"], 1);
     assert_eq!(title["maxLength"], 200);
     assert!(title["pattern"].is_string());
-    let categories = doc["components"]["schemas"]["CreateHazard"]["properties"]["category"]["enum"]
+    // The category is one named enum of codes; labels are described, not
+    // members (a generated client gets members named for the codes).
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["CreateHazard"]["properties"]["category"]["$ref"],
+        "#/components/schemas/HazardCategory"
+    );
+    let categories = schemas["HazardCategory"]["enum"]
         .as_array()
         .unwrap()
         .clone();
     assert!(categories.contains(&json!("unsafe_condition")));
-    assert!(categories.contains(&json!("物的不安全状态")));
+    assert!(!categories.contains(&json!("物的不安全状态")));
+    assert!(schemas["HazardCategory"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("物的不安全状态"));
+    // Each analysis documents only the parameters it reads.
+    let params = |path: &str| -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ageing = params("/api/v1/analytics/ageing");
+    assert!(ageing.contains(&"from".to_owned()), "{ageing:?}");
+    for unread in ["group_by", "sort", "match_location", "limit"] {
+        assert!(!ageing.contains(&unread.to_owned()), "{ageing:?}");
+    }
+    assert!(params("/api/v1/analytics/rectification-time").contains(&"group_by".to_owned()));
+    assert!(!params("/api/v1/analytics/trends").contains(&"from".to_owned()));
+    assert!(params("/api/v1/analytics/recurring").contains(&"limit".to_owned()));
+    // A one-line text refuses a line break in the document as in the service.
+    assert!(title["pattern"]
+        .as_str()
+        .unwrap()
+        .starts_with("^[^\\r\\n]*"));
 
     let park = app.park().await;
     let refused = |field: &str, value: Value| {
@@ -183,6 +217,7 @@ async fn text_the_schema_refuses_the_service_refuses(app: TestApp) {
         ("title", json!("储罐\u{0}区")),
         ("description", json!("a\u{0}")),
         ("category", json!(" unsafe_condition")),
+        ("title", json!("储罐区\n报警器")),
         ("specialty", json!("  ")),
     ] {
         let reply = app
