@@ -247,7 +247,7 @@ impl Caller {
     }
 }
 
-/// The role × capability matrix as a Markdown table, for the README and
+/// The role × capability matrix as a Markdown table, for `docs/ROLES.md` and
 /// for comparing with PRODUCT.md §1.
 pub fn capability_matrix() -> String {
     let mut out = String::from("| capability |");
