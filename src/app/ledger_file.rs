@@ -2,12 +2,16 @@
 //! or a CSV file (UTF-8, with or without BOM, or GB18030 as Chinese Excel
 //! saves it). Every size is bounded before it is read — bytes, the
 //! unzipped size and entry count of a workbook (a zip bomb is refused
-//! without being inflated), rows and columns — and the header row is found
-//! below any title rows, its merged cells refused.
+//! without being inflated), the strings its string table announces, rows
+//! and columns (a workbook's cells each held to them as they are read:
+//! nothing is sized by a number the file gives) — and the header row is
+//! found below any title rows, its merged cells refused.
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Cursor, Read};
+use std::panic::AssertUnwindSafe;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
 
 use crate::domain::ledger::{field_of, CellValue};
 use crate::error::AppError;
@@ -42,6 +46,9 @@ pub struct Sheet {
     pub headers: Vec<CellValue>,
     pub rows: Vec<(usize, Vec<CellValue>)>,
 }
+
+/// Rows of cells, each with its row number as the file shows it.
+type Rows = Vec<(usize, Vec<CellValue>)>;
 
 /// How the header row is recognised: the first of the top rows with at
 /// least `at_least` cells `known` takes for column names.
@@ -92,42 +99,32 @@ fn looks_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8192).any(|b| *b == 0) || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
-fn read_xlsx(
-    bytes: &[u8],
-    limits: FileLimits,
-    header: HeaderRule,
-) -> Result<Vec<(usize, Vec<CellValue>)>, AppError> {
+fn read_xlsx(bytes: &[u8], limits: FileLimits, header: HeaderRule) -> Result<Rows, AppError> {
     check_zip(bytes, limits)?;
-    let not_a_workbook = |e: calamine::XlsxError| {
-        AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}"))
-    };
+    // calamine 0.38 reads a cell reference (`A1`, `B2:C3`) with u32
+    // arithmetic it does not check: a row past u32 (`A99999999999`), a
+    // dozen column letters or a range written backwards overflows. With
+    // overflow checks, on for calamine in every profile (Cargo.toml), that
+    // panics rather than wrapping to another cell: the file is malformed
+    // and refused, and the panic fails nothing but this file.
+    std::panic::catch_unwind(AssertUnwindSafe(|| read_workbook(bytes, limits, header)))
+        .unwrap_or_else(|_| Err(AppError::invalid("file", "文件不是可读的 XLSX 工作簿")))
+}
+
+fn not_a_workbook(e: XlsxError) -> AppError {
+    AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}"))
+}
+
+fn read_workbook(bytes: &[u8], limits: FileLimits, header: HeaderRule) -> Result<Rows, AppError> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(not_a_workbook)?;
     let Some(name) = workbook.sheet_names().first().cloned() else {
         return Err(AppError::invalid("file", "工作簿中没有工作表"));
     };
-    let range = workbook.worksheet_range(&name).map_err(not_a_workbook)?;
-    let (height, width) = range.get_size();
-    if height > limits.max_rows + TITLE_ROWS + 1 {
-        return Err(too_many_rows(limits));
-    }
-    if width > limits.max_columns {
-        return Err(AppError::invalid(
-            "file",
-            format!("工作表超过 {} 列的上限", limits.max_columns),
-        ));
-    }
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let rows: Vec<(usize, Vec<CellValue>)> = range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut cells = vec![CellValue::Empty; first_col as usize];
-            cells.extend(row.iter().map(cell_of));
-            (first_row as usize + i + 1, cells)
-        })
-        .collect();
+    let (mut rows, width) = read_cells(&mut workbook, &name, limits)?;
     // A header cell merged across columns leaves the others blank: say so
-    // precisely rather than as a missing header.
+    // precisely rather than as a missing header. (calamine keeps one small
+    // record per `<mergeCell>` of the sheet: bounded by its bytes, sized
+    // by no number in it.)
     let merged: Vec<(u32, u32, u32, u32)> = workbook
         .merge_cells_by_sheet_name(&name)
         .map_err(not_a_workbook)?
@@ -135,7 +132,13 @@ fn read_xlsx(
         .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
         .collect();
     if let Some(header_row) = header_index(&rows, header) {
-        let sheet_row = rows[header_row].0 as u32 - 1;
+        // The header spans every column a row reaches, so a column a
+        // header cell does not name is still a column.
+        let (number, cells) = &mut rows[header_row];
+        if cells.len() < width {
+            cells.resize(width, CellValue::Empty);
+        }
+        let sheet_row = *number as u32 - 1;
         if let Some((_, c0, _, c1)) = merged
             .iter()
             .find(|(r0, _, r1, _)| *r0 <= sheet_row && sheet_row <= *r1)
@@ -154,21 +157,107 @@ fn read_xlsx(
     Ok(rows)
 }
 
+/// The sheet's cells, streamed and each held to the limits as it comes,
+/// so a cell far out (`XFD1048576` in a file of a few kilobytes) is
+/// refused before anything is sized from it. Only rows that hold a cell
+/// are kept, each as wide as its rightmost cell; the widest row's width
+/// comes with them. The sheet's `<dimension>` is not used: it is what the file
+/// claims, not what it holds. Empty cells (formatted, without a value)
+/// hold nothing and count for nothing.
+fn read_cells(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+    limits: FileLimits,
+) -> Result<(Rows, usize), AppError> {
+    let most_rows = limits.max_rows + TITLE_ROWS + 1;
+    let mut cells = match workbook.worksheet_cells_reader(name) {
+        Ok(cells) => cells,
+        // A chart sheet first: no cells, as calamine's own ranges have it.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(not_a_workbook(e)),
+    };
+    let mut rows: BTreeMap<u32, Vec<CellValue>> = BTreeMap::new();
+    let mut width = 0;
+    while let Some(cell) = cells.next_cell().map_err(not_a_workbook)? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (row, col) = cell.get_position();
+        let (r, c) = (row as usize, col as usize);
+        if r >= most_rows {
+            // Rows enough to reach the limit: the file is too long. One
+            // cell far below the rest: the sheet reaches past it.
+            return Err(if rows.len() >= limits.max_rows {
+                too_many_rows(limits)
+            } else {
+                AppError::invalid(
+                    "file",
+                    format!(
+                        "工作表超过 {most_rows} 行的上限:单元格 {} 有内容",
+                        cell_name(row, col)
+                    ),
+                )
+            });
+        }
+        if c >= limits.max_columns {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "工作表超过 {} 列的上限:单元格 {} 有内容",
+                    limits.max_columns,
+                    cell_name(row, col)
+                ),
+            ));
+        }
+        let cells = rows.entry(row).or_default();
+        if cells.len() <= c {
+            cells.resize(c + 1, CellValue::Empty);
+        }
+        cells[c] = cell_of(cell.get_value().clone().into());
+        width = width.max(c + 1);
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(row, cells)| (row as usize + 1, cells))
+        .collect();
+    Ok((rows, width))
+}
+
+/// A cell's name as Excel shows it (`XFD1048576`), from its 0-based place.
+fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = u64::from(col) + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        n /= 26;
+    }
+    letters.iter().rev().collect::<String>() + &(u64::from(row) + 1).to_string()
+}
+
 /// Refuses a workbook whose parts would inflate past the limit, or hold
-/// too many entries, judged from the zip directory before inflating.
+/// too many entries, judged from the zip directory before inflating; and
+/// one whose shared-string table announces more strings than it could
+/// hold, since calamine reserves room for as many as it announces.
 fn check_zip(bytes: &[u8], limits: FileLimits) -> Result<(), AppError> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}")))?;
+    let not_readable = |e: zip::result::ZipError| {
+        AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}"))
+    };
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(not_readable)?;
     if archive.len() > limits.max_zip_entries {
         return Err(AppError::invalid("file", "工作簿的部件过多"));
     }
     let mut archive = archive;
     let mut total: u64 = 0;
+    let mut string_tables = Vec::new();
     for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| AppError::invalid("file", format!("文件不是可读的 XLSX 工作簿:{e}")))?;
+        let entry = archive.by_index_raw(i).map_err(not_readable)?;
         total = total.saturating_add(entry.size());
+        // calamine finds the table by a name it compares without case.
+        let name = entry.name().map_err(not_readable)?;
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
+            string_tables.push((i, entry.size()));
+        }
     }
     if total > limits.max_unzipped_bytes {
         return Err(AppError::PayloadTooLarge(format!(
@@ -176,28 +265,98 @@ fn check_zip(bytes: &[u8], limits: FileLimits) -> Result<(), AppError> {
             limits.max_unzipped_bytes
         )));
     }
+    // No sheet within the limits uses more strings than it has cells.
+    let most_strings = (limits.max_rows + TITLE_ROWS + 1).saturating_mul(limits.max_columns);
+    for (i, size) in string_tables {
+        let announced = announced_strings(archive.by_index(i).map_err(not_readable)?);
+        if announced > most_strings as u64 {
+            return Err(AppError::invalid(
+                "file",
+                format!("工作簿的共享字符串超过 {most_strings} 个的上限"),
+            ));
+        }
+        // Each string is an `<si>` element, five bytes at the least.
+        if announced > size / 5 {
+            return Err(AppError::invalid(
+                "file",
+                "文件不是可读的 XLSX 工作簿:共享字符串表所称的个数多于其内容",
+            ));
+        }
+    }
     Ok(())
 }
 
-fn cell_of(data: &Data) -> CellValue {
+/// How many strings a shared-string table announces (`<sst
+/// uniqueCount="…">`), read with the parser and settings calamine uses,
+/// and more loosely than calamine reads it (which takes the first
+/// attribute named exactly so, when it is all digits): the most any
+/// `uniqueCount` attribute of that element begins with. 0 when there is
+/// none or the part is not XML (calamine then refuses it itself).
+fn announced_strings(part: impl Read) -> u64 {
+    use quick_xml::events::Event;
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(part));
+    let config = xml.config_mut();
+    config.check_end_names = false;
+    config.trim_text(false);
+    config.check_comments = false;
+    config.expand_empty_elements = true;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == "sst" => {
+                return largest_unique_count(e.attributes_raw().as_bytes());
+            }
+            Ok(Event::Eof) | Err(_) => return 0,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn largest_unique_count(attributes: &[u8]) -> u64 {
+    const KEY: &[u8] = b"uniqueCount";
+    let mut largest = 0;
+    let mut rest = attributes;
+    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+        rest = &rest[at + KEY.len()..];
+        let value = rest
+            .trim_ascii_start()
+            .strip_prefix(b"=")
+            .map(<[u8]>::trim_ascii_start)
+            .and_then(|v| v.strip_prefix(b"\"").or_else(|| v.strip_prefix(b"'")));
+        if let Some(value) = value {
+            let digits = value.strip_prefix(b"+").unwrap_or(value);
+            let n = digits
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .fold(0u64, |n, d| {
+                    n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+            largest = largest.max(n);
+        }
+    }
+    largest
+}
+
+fn cell_of(data: Data) -> CellValue {
     match data {
         Data::Empty => CellValue::Empty,
-        Data::String(s) => CellValue::Text(s.clone()),
-        Data::Int(i) => CellValue::Number(*i as f64),
-        Data::Float(f) => CellValue::Number(*f),
-        Data::Bool(b) => CellValue::Text(if *b { "是" } else { "否" }.to_owned()),
+        Data::String(s) => CellValue::Text(s),
+        Data::Int(i) => CellValue::Number(i as f64),
+        Data::Float(f) => CellValue::Number(f),
+        Data::Bool(b) => CellValue::Text(if b { "是" } else { "否" }.to_owned()),
         Data::DateTime(at) => {
             let serial = at.as_f64();
             chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
                 .map(|epoch| epoch + chrono::Duration::days(serial.trunc() as i64))
                 .map_or(CellValue::Number(serial), CellValue::Date)
         }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => CellValue::Text(s),
         Data::Error(_) => CellValue::Text("#错误".to_owned()),
     }
 }
 
-fn read_csv(bytes: &[u8], limits: FileLimits) -> Result<Vec<(usize, Vec<CellValue>)>, AppError> {
+fn read_csv(bytes: &[u8], limits: FileLimits) -> Result<Rows, AppError> {
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -253,17 +412,19 @@ fn too_many_rows(limits: FileLimits) -> AppError {
     ))
 }
 
-/// The header row, by `rule`.
+/// The header row, by `rule`: one of the first rows, counted from the
+/// first that holds anything (a workbook's rows without cells are not
+/// kept, so rows are told by their numbers).
 fn header_index(rows: &[(usize, Vec<CellValue>)], rule: HeaderRule) -> Option<usize> {
-    rows.iter().take(TITLE_ROWS).position(|(_, cells)| {
-        cells.iter().filter(|c| (rule.known)(&c.text())).count() >= rule.at_least
-    })
+    let first = rows.first()?.0;
+    rows.iter()
+        .take_while(|(number, _)| *number < first + TITLE_ROWS)
+        .position(|(_, cells)| {
+            cells.iter().filter(|c| (rule.known)(&c.text())).count() >= rule.at_least
+        })
 }
 
-fn split_header(
-    mut rows: Vec<(usize, Vec<CellValue>)>,
-    rule: HeaderRule,
-) -> Result<Sheet, AppError> {
+fn split_header(mut rows: Rows, rule: HeaderRule) -> Result<Sheet, AppError> {
     let Some(index) = header_index(&rows, rule) else {
         return Err(AppError::invalid(
             "file",
@@ -340,5 +501,236 @@ mod tests {
             read(many.as_bytes(), small, HAZARD_HEADER),
             Err(AppError::PayloadTooLarge(_))
         ));
+    }
+
+    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    const DOC_RELS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+    /// A zip of `parts`, each stored or deflated.
+    pub(super) fn zip_of(parts: &[(&str, Vec<u8>)], stored: bool) -> Vec<u8> {
+        use std::io::Write;
+        let method = if stored {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let options = zip::write::SimpleFileOptions::default().compression_method(method);
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in parts {
+            out.start_file(*name, options).unwrap();
+            out.write_all(data).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    /// A workbook written part by part: one sheet of the XML given, its
+    /// style 1 a date, and a shared-string table when one is given.
+    pub(super) fn handmade(sheet: &str, strings: Option<&str>) -> Vec<u8> {
+        let mut parts = vec![
+            (
+                "_rels/.rels",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "xl/workbook.xml",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+                ),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+                ),
+            ),
+            (
+                "xl/styles.xml",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#
+                ),
+            ),
+            ("xl/worksheets/sheet1.xml", sheet.to_owned()),
+        ];
+        if let Some(strings) = strings {
+            parts.push(("xl/sharedStrings.xml", strings.to_owned()));
+        }
+        let parts: Vec<(&str, Vec<u8>)> = parts
+            .into_iter()
+            .map(|(name, text)| (name, text.into_bytes()))
+            .collect();
+        zip_of(&parts, false)
+    }
+
+    /// A sheet's XML: its `<dimension>` if given, and `cells` (the XML of
+    /// rows or cells) as its data.
+    pub(super) fn sheet_xml(dimension: Option<&str>, cells: &str) -> String {
+        let dimension = dimension
+            .map(|d| format!(r#"<dimension ref="{d}"/>"#))
+            .unwrap_or_default();
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">{dimension}<sheetData>{cells}</sheetData></worksheet>"#
+        )
+    }
+
+    /// A cell of inline text at `reference`.
+    pub(super) fn text_cell(reference: &str, text: &str) -> String {
+        format!(r#"<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+    }
+
+    /// A small hazard ledger's rows as sheet XML: the header and two rows.
+    pub(super) fn ledger_rows() -> String {
+        let mut xml = String::new();
+        let rows = [
+            ["隐患描述", "隐患部位", "发现时间"],
+            ["阀门泄漏", "罐区", "2024-03-05"],
+            ["消防栓被遮挡", "仓库", "2024-03-06"],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            xml += &format!(r#"<row r="{}">"#, r + 1);
+            for (c, text) in row.iter().enumerate() {
+                xml += &text_cell(&cell_name(r as u32, c as u32), text);
+            }
+            xml += "</row>";
+        }
+        xml
+    }
+
+    fn refusal(outcome: Result<Sheet, AppError>) -> String {
+        match outcome {
+            Err(AppError::Validation { errors, .. }) => errors
+                .get("file")
+                .cloned()
+                .unwrap_or_else(|| panic!("no file error: {errors:?}")),
+            other => panic!("not refused as invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cell_past_the_limits_is_refused_before_the_sheet_is_sized() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (c, name) in ["隐患描述", "隐患部位", "发现时间"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *name).unwrap();
+            sheet.write_string(1, c as u16, "x").unwrap();
+        }
+        sheet.write_string(1_048_575, 16_383, "far").unwrap();
+        let far = workbook.save_to_buffer().unwrap();
+        let reason = refusal(read(&far, FileLimits::default(), HAZARD_HEADER));
+        assert_eq!(reason, "工作表超过 50011 行的上限:单元格 XFD1048576 有内容");
+
+        let wide = handmade(
+            &sheet_xml(None, &(ledger_rows() + &text_cell("CW2", "x"))),
+            None,
+        );
+        let reason = refusal(read(&wide, FileLimits::default(), HAZARD_HEADER));
+        assert_eq!(reason, "工作表超过 100 列的上限:单元格 CW2 有内容");
+        let at_the_edge = handmade(
+            &sheet_xml(None, &(ledger_rows() + &text_cell("CV2", "x"))),
+            None,
+        );
+        let sheet = read(&at_the_edge, FileLimits::default(), HAZARD_HEADER).unwrap();
+        assert_eq!(sheet.headers.len(), 100, "the header spans every column");
+        assert_eq!(sheet.rows[0].1.len(), 100);
+        assert_eq!(sheet.rows[1].1.len(), 3, "a row as wide as its cells");
+
+        // Many rows remain a file too long.
+        let small = FileLimits {
+            max_rows: 2,
+            ..FileLimits::default()
+        };
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for r in 0..20 {
+            for (c, name) in ["隐患描述", "隐患部位", "发现时间"].iter().enumerate() {
+                sheet.write_string(r, c as u16, *name).unwrap();
+            }
+        }
+        assert!(matches!(
+            read(&workbook.save_to_buffer().unwrap(), small, HAZARD_HEADER),
+            Err(AppError::PayloadTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn a_dimension_is_a_claim_and_the_cells_are_read() {
+        for dimension in ["A1:XFD1048576", "A1", "XFD1048576", "B2:C3"] {
+            let bytes = handmade(&sheet_xml(Some(dimension), &ledger_rows()), None);
+            let sheet = read(&bytes, FileLimits::default(), HAZARD_HEADER).unwrap();
+            assert_eq!(sheet.headers.len(), 3, "{dimension}");
+            assert_eq!(sheet.rows.len(), 2, "{dimension}");
+            assert_eq!(sheet.rows[1].0, 3, "{dimension}");
+        }
+        // What is no range at all is a malformed file (calamine reads the
+        // dimension before the cells).
+        for dimension in ["C3:A1", "A99999999999", "A0", "A1:B2:C3", "?"] {
+            let bytes = handmade(&sheet_xml(Some(dimension), &ledger_rows()), None);
+            let outcome = read(&bytes, FileLimits::default(), HAZARD_HEADER);
+            assert!(
+                matches!(outcome, Err(AppError::Validation { .. })),
+                "{dimension}: {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn references_past_u32_or_not_references_are_refused() {
+        for reference in [
+            "A99999999999",
+            "A4294967297",
+            "AAAAAAAAAAAA1",
+            "A0",
+            "1",
+            "A",
+            "Ä1",
+            "A1:B2",
+        ] {
+            let cells = ledger_rows() + &text_cell(reference, "x");
+            let bytes = handmade(&sheet_xml(None, &cells), None);
+            let outcome = read(&bytes, FileLimits::default(), HAZARD_HEADER);
+            assert!(
+                matches!(outcome, Err(AppError::Validation { .. })),
+                "{reference}: {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_string_table_is_held_to_what_it_can_hold() {
+        let strings = |announced: &str| {
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="3" uniqueCount="{announced}"><si><t>隐患描述</t></si><si><t>隐患部位</t></si><si><t>发现时间</t></si></sst>"#
+            )
+        };
+        let cells = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row><row r="2"><c r="A2" t="s"><v>0</v></c></row>"#;
+        let sheet = read(
+            &handmade(&sheet_xml(None, cells), Some(&strings("3"))),
+            FileLimits::default(),
+            HAZARD_HEADER,
+        )
+        .unwrap();
+        assert_eq!(sheet.headers[2], CellValue::Text("发现时间".into()));
+        for announced in [
+            "10000000000",
+            "99999999999999999999999",
+            "0000000000000000000000001000",
+        ] {
+            let bytes = handmade(&sheet_xml(None, cells), Some(&strings(announced)));
+            let reason = refusal(read(&bytes, FileLimits::default(), HAZARD_HEADER));
+            assert!(reason.contains("共享字符串"), "{announced}: {reason}");
+        }
+    }
+
+    #[test]
+    fn unique_counts_are_read_loosely() {
+        assert_eq!(largest_unique_count(br#" count="9" uniqueCount="12""#), 12);
+        assert_eq!(largest_unique_count(b" uniqueCount = '+0007' "), 7);
+        assert_eq!(
+            largest_unique_count(br#" x:uniqueCount="5" uniqueCount="99999999999999999999999""#),
+            u64::MAX
+        );
+        assert_eq!(largest_unique_count(br#" count="9""#), 0);
     }
 }
