@@ -346,9 +346,12 @@ fn cell_of(data: Data) -> CellValue {
         Data::Float(f) => CellValue::Number(f),
         Data::Bool(b) => CellValue::Text(if b { "是" } else { "否" }.to_owned()),
         Data::DateTime(at) => {
+            // A serial past the calendar (a date format on a huge number)
+            // stays a number.
             let serial = at.as_f64();
             chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
-                .map(|epoch| epoch + chrono::Duration::days(serial.trunc() as i64))
+                .zip(chrono::TimeDelta::try_days(serial.trunc() as i64))
+                .and_then(|(epoch, days)| epoch.checked_add_signed(days))
                 .map_or(CellValue::Number(serial), CellValue::Date)
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => CellValue::Text(s),
@@ -732,5 +735,24 @@ mod tests {
             u64::MAX
         );
         assert_eq!(largest_unique_count(br#" count="9""#), 0);
+    }
+
+    #[test]
+    fn a_date_cell_past_the_calendar_stays_a_number() {
+        let cells = ledger_rows()
+            + r#"<row r="4"><c r="A4" t="inlineStr"><is><t>x</t></is></c><c r="C4" s="1"><v>45356</v></c></row>"#
+            + r#"<row r="5"><c r="A5" t="inlineStr"><is><t>y</t></is></c><c r="C5" s="1"><v>1e300</v></c></row>"#
+            + r#"<row r="6"><c r="A6" t="inlineStr"><is><t>z</t></is></c><c r="C6" s="1"><v>-9e15</v></c></row>"#;
+        let bytes = handmade(&sheet_xml(None, &cells), None);
+        let sheet = read(&bytes, FileLimits::default(), HAZARD_HEADER).unwrap();
+        let dates: Vec<&CellValue> = sheet.rows[2..].iter().map(|(_, cells)| &cells[2]).collect();
+        assert_eq!(
+            dates,
+            [
+                &CellValue::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
+                &CellValue::Number(1e300),
+                &CellValue::Number(-9e15),
+            ]
+        );
     }
 }
