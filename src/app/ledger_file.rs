@@ -511,7 +511,7 @@ mod tests {
     const DOC_RELS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
     /// A zip of `parts`, each stored or deflated.
-    pub(super) fn zip_of(parts: &[(&str, Vec<u8>)], stored: bool) -> Vec<u8> {
+    fn zip_of(parts: &[(&str, Vec<u8>)], stored: bool) -> Vec<u8> {
         use std::io::Write;
         let method = if stored {
             zip::CompressionMethod::Stored
@@ -529,7 +529,7 @@ mod tests {
 
     /// A workbook written part by part: one sheet of the XML given, its
     /// style 1 a date, and a shared-string table when one is given.
-    pub(super) fn handmade(sheet: &str, strings: Option<&str>) -> Vec<u8> {
+    fn handmade(sheet: &str, strings: Option<&str>) -> Vec<u8> {
         let mut parts = vec![
             (
                 "_rels/.rels",
@@ -569,7 +569,7 @@ mod tests {
 
     /// A sheet's XML: its `<dimension>` if given, and `cells` (the XML of
     /// rows or cells) as its data.
-    pub(super) fn sheet_xml(dimension: Option<&str>, cells: &str) -> String {
+    fn sheet_xml(dimension: Option<&str>, cells: &str) -> String {
         let dimension = dimension
             .map(|d| format!(r#"<dimension ref="{d}"/>"#))
             .unwrap_or_default();
@@ -579,12 +579,12 @@ mod tests {
     }
 
     /// A cell of inline text at `reference`.
-    pub(super) fn text_cell(reference: &str, text: &str) -> String {
+    fn text_cell(reference: &str, text: &str) -> String {
         format!(r#"<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>"#)
     }
 
     /// A small hazard ledger's rows as sheet XML: the header and two rows.
-    pub(super) fn ledger_rows() -> String {
+    fn ledger_rows() -> String {
         let mut xml = String::new();
         let rows = [
             ["隐患描述", "隐患部位", "发现时间"],
@@ -754,5 +754,411 @@ mod tests {
                 &CellValue::Number(-9e15),
             ]
         );
+    }
+
+    /// Whatever bytes come in, reading gives a sheet within the limits or
+    /// a refusal the client is answered for (4xx): never a panic, never a
+    /// server error, and nothing sized by a number the file gives (a
+    /// workbook that made the reader allocate by its dimension, a far
+    /// cell or a string count would abort this test process).
+    mod properties {
+        use actix_web::ResponseError;
+        use proptest::prelude::*;
+        use proptest::sample::{select, Index};
+
+        use super::super::*;
+        use super::{handmade, sheet_xml, zip_of};
+
+        const CASES: u32 = 96;
+
+        fn holds(
+            outcome: Result<Sheet, AppError>,
+            limits: FileLimits,
+        ) -> Result<(), TestCaseError> {
+            let most_rows = limits.max_rows + TITLE_ROWS + 1;
+            match outcome {
+                Ok(sheet) => {
+                    prop_assert!(sheet.headers.len() <= limits.max_columns);
+                    prop_assert!(sheet.rows.len() <= most_rows);
+                    for (number, cells) in &sheet.rows {
+                        prop_assert!((1..=most_rows).contains(number), "row {number}");
+                        prop_assert!(cells.len() <= limits.max_columns);
+                    }
+                }
+                Err(e) => prop_assert!(
+                    e.status_code().is_client_error(),
+                    "{e:?} answers {}",
+                    e.status_code()
+                ),
+            }
+            Ok(())
+        }
+
+        fn limits() -> impl Strategy<Value = FileLimits> {
+            prop_oneof![
+                Just(FileLimits::default()),
+                (1usize..6, 1usize..8).prop_map(|(max_rows, max_columns)| FileLimits {
+                    max_rows,
+                    max_columns,
+                    ..FileLimits::default()
+                }),
+            ]
+        }
+
+        /// Text for an XML attribute or element, escaped.
+        fn escaped(text: &str) -> String {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        }
+
+        /// A cell reference: mostly near ones, and far ones, ones past u32
+        /// and ones that are no reference at all.
+        fn reference() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => (0u32..14, 0u32..9).prop_map(|(row, col)| cell_name(row, col)),
+                2 => select(vec![
+                    "XFD1048576", "XFE1", "AAAA1", "A0", "A99999999999", "A4294967296",
+                    "A4294967297", "ZZZZZZZZZZZZ1", "A1048577", "A50011", "A50012", "CV1",
+                    "CW1", "", "1", "A", "a1", "A-1", "Ä1", "A1:B2", "B2:A1", " A1", "A1 ",
+                ])
+                .prop_map(str::to_owned),
+                1 => "[A-Za-z]{0,5}[0-9]{0,13}",
+                1 => "\\PC{0,8}",
+            ]
+        }
+
+        fn dimension() -> impl Strategy<Value = Option<String>> {
+            prop::option::of(prop_oneof![
+                reference(),
+                (reference(), reference()).prop_map(|(a, b)| format!("{a}:{b}")),
+            ])
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                select(vec![
+                    "隐患描述",
+                    "隐患部位",
+                    "发现时间",
+                    "企业名称",
+                    "整改期限",
+                    ""
+                ])
+                .prop_map(str::to_owned),
+                "\\PC{0,12}",
+            ]
+        }
+
+        fn number() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<f64>().prop_map(|f| f.to_string()),
+                select(vec![
+                    "1e300", "-1e300", "NaN", "inf", "45356", "0", "-1", "2958466", "1e15", "abc",
+                    "",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        /// A cell's attributes after its reference, and its content.
+        fn value() -> impl Strategy<Value = (String, String)> {
+            prop_oneof![
+                text().prop_map(|t| (
+                    r#" t="inlineStr""#.to_owned(),
+                    format!("<is><t>{}</t></is>", escaped(&t))
+                )),
+                number().prop_map(|v| (String::new(), format!("<v>{v}</v>"))),
+                // Style 1 is a date.
+                number().prop_map(|v| (r#" s="1""#.to_owned(), format!("<v>{v}</v>"))),
+                (0u32..8).prop_map(|i| (r#" t="s""#.to_owned(), format!("<v>{i}</v>"))),
+                select(vec!["0", "1", "true", "2", ""])
+                    .prop_map(|v| (r#" t="b""#.to_owned(), format!("<v>{v}</v>"))),
+                Just((r#" t="e""#.to_owned(), "<v>#N/A</v>".to_owned())),
+                Just((String::new(), String::new())),
+            ]
+        }
+
+        fn cell() -> impl Strategy<Value = String> {
+            (prop::option::weighted(0.85, reference()), value()).prop_map(|(r, (attrs, body))| {
+                let r = r
+                    .map(|r| format!(r#" r="{}""#, escaped(&r)))
+                    .unwrap_or_default();
+                format!("<c{r}{attrs}>{body}</c>")
+            })
+        }
+
+        fn row_number() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => (1u32..16).prop_map(|r| r.to_string()),
+                1 => select(vec![
+                    "0", "1048576", "1048577", "4294967295", "4294967296", "99999999999", "-1",
+                    "x", "",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        /// Sheet data: rows (with or without a number) of cells, or cells
+        /// outside any row.
+        fn cells() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                (
+                    prop::option::weighted(0.8, prop::option::of(row_number())),
+                    prop::collection::vec(cell(), 0..6),
+                ),
+                0..8,
+            )
+            .prop_map(|rows| {
+                rows.into_iter()
+                    .map(|(row, cells)| {
+                        let cells = cells.concat();
+                        match row {
+                            Some(Some(r)) => format!(r#"<row r="{}">{cells}</row>"#, escaped(&r)),
+                            Some(None) => format!("<row>{cells}</row>"),
+                            None => cells,
+                        }
+                    })
+                    .collect()
+            })
+        }
+
+        fn string_table() -> impl Strategy<Value = Option<String>> {
+            let announced = prop_oneof![
+                (0u64..10).prop_map(|n| n.to_string()),
+                select(vec![
+                    "10000000000",
+                    "18446744073709551615",
+                    "99999999999999999999999",
+                    "4294967296",
+                    "5000000",
+                    "5001100",
+                    "abc",
+                    "-1",
+                    "+9999999999",
+                    "0000000000000000000000000000000007",
+                ])
+                .prop_map(str::to_owned),
+            ];
+            prop::option::of((announced, prop::collection::vec(text(), 0..6))).prop_map(
+                |table| {
+                    table.map(|(announced, strings)| {
+                        let items: String = strings
+                            .iter()
+                            .map(|s| format!("<si><t>{}</t></si>", escaped(s)))
+                            .collect();
+                        format!(
+                            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{}" uniqueCount="{announced}">{items}</sst>"#,
+                            super::MAIN
+                        )
+                    })
+                },
+            )
+        }
+
+        /// A ledger workbook as Excel users make it.
+        fn ledger_workbook() -> Vec<u8> {
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let sheet = workbook.add_worksheet();
+            sheet.write_string(0, 0, "某园区隐患台账").unwrap();
+            let rows = [
+                ["企业名称", "隐患描述", "隐患部位", "发现时间"],
+                ["甲公司", "阀门泄漏", "罐区", "2024-03-05"],
+                ["乙公司", "消防栓被遮挡", "仓库", "2024/3/6"],
+            ];
+            for (r, row) in rows.iter().enumerate() {
+                for (c, text) in row.iter().enumerate() {
+                    sheet.write_string(r as u32 + 1, c as u16, *text).unwrap();
+                }
+            }
+            let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+            sheet.write_number_with_format(3, 4, 45356.0, &day).unwrap();
+            workbook.save_to_buffer().unwrap()
+        }
+
+        #[derive(Debug, Clone)]
+        enum Mutation {
+            Flip(Index, u8),
+            Truncate(Index),
+            Insert(Index, Vec<u8>),
+        }
+
+        fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
+            prop::collection::vec(
+                prop_oneof![
+                    4 => (any::<Index>(), 1u8..=255).prop_map(|(at, bits)| Mutation::Flip(at, bits)),
+                    1 => any::<Index>().prop_map(Mutation::Truncate),
+                    2 => (any::<Index>(), prop::collection::vec(any::<u8>(), 1..12))
+                        .prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
+                ],
+                1..5,
+            )
+        }
+
+        fn mutated(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+            for mutation in mutations {
+                if bytes.is_empty() {
+                    break;
+                }
+                match mutation {
+                    Mutation::Flip(at, bits) => {
+                        let at = at.index(bytes.len());
+                        bytes[at] ^= bits;
+                    }
+                    Mutation::Truncate(at) => bytes.truncate(at.index(bytes.len())),
+                    Mutation::Insert(at, more) => {
+                        let at = at.index(bytes.len() + 1);
+                        bytes.splice(at..at, more.iter().copied());
+                    }
+                }
+            }
+            bytes
+        }
+
+        /// A workbook's parts, inflated.
+        fn parts_of(workbook: &[u8]) -> Vec<(String, Vec<u8>)> {
+            let mut archive = zip::ZipArchive::new(Cursor::new(workbook)).unwrap();
+            (0..archive.len())
+                .map(|i| {
+                    let mut entry = archive.by_index(i).unwrap();
+                    let name = entry.name().unwrap().into_owned();
+                    let mut data = Vec::new();
+                    entry.read_to_end(&mut data).unwrap();
+                    (name, data)
+                })
+                .collect()
+        }
+
+        fn ledger_csv() -> Vec<u8> {
+            "某园区隐患台账,,,\n企业名称,隐患描述,隐患部位,发现时间\n甲公司,阀门泄漏,罐区,2024-03-05\n乙公司,\"消防栓被遮挡,\"\"二号\"\"\",仓库,2024/3/6\n"
+                .as_bytes()
+                .to_vec()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            #[test]
+            fn handmade_workbooks_are_read_or_refused(
+                dimension in dimension(),
+                cells in cells(),
+                strings in string_table(),
+                limits in limits(),
+            ) {
+                let bytes = handmade(&sheet_xml(dimension.as_deref(), &cells), strings.as_deref());
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn workbooks_with_far_cells_are_read_or_refused(
+                near in prop::collection::vec((0u32..20, 0u16..10), 0..12),
+                // Rows past the limit but not to the sheet's end: the
+                // writer visits every row number up to the last (XFD1048576
+                // itself is the unit and API tests' file).
+                far in prop::collection::vec((0u32..60_000, 0u16..16_384), 1..3),
+                limits in limits(),
+            ) {
+                let mut workbook = rust_xlsxwriter::Workbook::new();
+                let sheet = workbook.add_worksheet();
+                for (c, name) in ["隐患描述", "隐患部位", "发现时间"].iter().enumerate() {
+                    sheet.write_string(0, c as u16, *name).unwrap();
+                }
+                for (row, col) in near.iter().chain(&far) {
+                    sheet.write_string(*row, *col, "x").unwrap();
+                }
+                let bytes = workbook.save_to_buffer().unwrap();
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn mutated_workbooks_are_read_or_refused(
+                mutations in mutations(),
+                limits in limits(),
+            ) {
+                let bytes = mutated(ledger_workbook(), &mutations);
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn workbooks_with_mutated_parts_are_read_or_refused(
+                part in any::<Index>(),
+                mutations in mutations(),
+                limits in limits(),
+            ) {
+                // The XML itself mutated, zipped again with sound checksums.
+                let mut parts = parts_of(&ledger_workbook());
+                let at = part.index(parts.len());
+                parts[at].1 = mutated(std::mem::take(&mut parts[at].1), &mutations);
+                let parts: Vec<(&str, Vec<u8>)> =
+                    parts.iter().map(|(name, data)| (name.as_str(), data.clone())).collect();
+                let bytes = zip_of(&parts, true);
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn any_bytes_are_read_or_refused(
+                bytes in prop::collection::vec(any::<u8>(), 0..600),
+                zip_signature in any::<bool>(),
+                limits in limits(),
+            ) {
+                let mut bytes = bytes;
+                if zip_signature {
+                    bytes.splice(0..0, *b"PK\x03\x04");
+                }
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn generated_csv_is_read_or_refused(
+                rows in prop::collection::vec(
+                    prop::collection::vec(
+                        prop_oneof![text(), Just("\"a,\"\"b\"\"\"".to_owned()), Just("\"open".to_owned())],
+                        0..7,
+                    ),
+                    0..14,
+                ),
+                bom in any::<bool>(),
+                gb18030 in any::<bool>(),
+                limits in limits(),
+            ) {
+                let text: String = rows.iter().map(|row| row.join(",") + "\n").collect();
+                let mut bytes = if gb18030 {
+                    encoding_rs::GB18030.encode(&text).0.into_owned()
+                } else {
+                    text.into_bytes()
+                };
+                if bom {
+                    bytes.splice(0..0, *b"\xEF\xBB\xBF");
+                }
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+
+            #[test]
+            fn mutated_csv_is_read_or_refused(
+                mutations in mutations(),
+                limits in limits(),
+            ) {
+                let bytes = mutated(ledger_csv(), &mutations);
+                holds(read(&bytes, limits, HAZARD_HEADER), limits)?;
+            }
+        }
+
+        #[test]
+        fn the_unmutated_ledgers_are_read() {
+            let sheet = read(&ledger_workbook(), FileLimits::default(), HAZARD_HEADER).unwrap();
+            assert_eq!(sheet.rows.len(), 2);
+            assert_eq!(sheet.rows[0].0, 3);
+            assert_eq!(
+                sheet.rows[1].1[4],
+                CellValue::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 5).unwrap())
+            );
+            let sheet = read(&ledger_csv(), FileLimits::default(), HAZARD_HEADER).unwrap();
+            assert_eq!(sheet.rows.len(), 2);
+            assert_eq!(
+                sheet.rows[1].1[1],
+                CellValue::Text("消防栓被遮挡,\"二号\"".into())
+            );
+        }
     }
 }
