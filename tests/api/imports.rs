@@ -1,16 +1,17 @@
 //! Ledger import: tolerant headers and dates, a dry run that writes nothing
 //! (as JSON and as the annotated workbook), an all-or-nothing real run,
 //! the same file twice, history at the ledger's dates, an export imported
-//! back, GB18030 CSV, and files that are refused whole.
+//! back, GB18030 CSV, files that are refused whole (a cell far out before
+//! anything is sized from it), and an upload that stalls.
 
 use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::helpers::evidence::{upload_to, Part};
-use crate::helpers::{credit_code, general_hazard, TestApp};
+use crate::helpers::evidence::{multipart, multipart_content_type, upload_to, Part};
+use crate::helpers::{credit_code, general_hazard, spawn_app_with, Backend, TestApp};
+use crate::{backend_tests, configured_tests};
 
 backend_tests!(
     a_ledger_imports_all_or_nothing_and_once,
@@ -20,6 +21,8 @@ backend_tests!(
     a_workbook_as_parks_keep_them_imports,
     a_far_cell_is_refused_before_anything_is_sized_from_it,
 );
+
+configured_tests!(a_stalled_upload_is_cut);
 
 async fn enterprise(app: &TestApp, token: &str, id: uuid::Uuid) -> Value {
     app.get(&format!("/api/v1/enterprises/{id}"))
@@ -939,5 +942,52 @@ async fn a_far_cell_is_refused_before_anything_is_sized_from_it(app: TestApp) {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(annotated.to_vec())).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     assert_eq!(range.get_size(), (3, 9), "the ledger and two columns");
+    app.get("/readyz").send().await.expect(200);
+}
+
+/// An import whose body stalls is cut with `408`, as an attachment's is,
+/// and the service answers on.
+async fn a_stalled_upload_is_cut(backend: Backend) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.body_idle_timeout_secs = 1;
+    })
+    .await;
+    let park = app.park().await;
+    let ledger = "企业名称,隐患描述,隐患部位,发现时间\n".to_owned()
+        + &"甲公司,阀门泄漏,罐区,2024-03-05\n".repeat(200);
+    let body = multipart(&[Part::file("台账.csv", "text/csv", ledger.into_bytes())]);
+    // Half a body, then silence, with the connection kept open.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /api/v1/imports?dry_run=true HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        park.supervisor,
+        multipart_content_type(),
+        body.len()
+    );
+    let started = Instant::now();
+    let response = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&body[..body.len() / 2]).unwrap();
+        stream.flush().unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
     app.get("/readyz").send().await.expect(200);
 }
