@@ -353,13 +353,14 @@ pub(crate) async fn receive_form(
     }
 }
 
-fn idle_limit(state: &AppState) -> Duration {
+/// How long an upload's body may stall (`server.body_idle_timeout_secs`).
+pub(crate) fn idle_limit(state: &AppState) -> Duration {
     Duration::from_secs(state.settings.server.body_idle_timeout_secs.max(1))
 }
 
 /// The next piece of a body, unless the client stalls longer than `idle`:
 /// then `408`, and whatever was received is dropped with the request.
-async fn within<T>(
+pub(crate) async fn within<T>(
     idle: Duration,
     next: impl std::future::Future<Output = T>,
 ) -> Result<T, AppError> {

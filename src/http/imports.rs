@@ -14,6 +14,7 @@ use crate::app::imports::{ImportKind, ImportReport, LedgerFile};
 use crate::app::ledger_file::FileLimits;
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
+use crate::http::attachments;
 use crate::http::state::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -92,7 +93,7 @@ pub async fn create_import(
     let dry_run = query.dry_run.unwrap_or(false);
     let kind = query.kind.unwrap_or_default();
     let answer = query.format.unwrap_or_default();
-    let (file_name, bytes) = receive(payload, FileLimits::default().max_bytes).await?;
+    let (file_name, bytes) = receive(&state, payload, FileLimits::default().max_bytes).await?;
     let park = state.park.clone();
     let now = state.park.now();
     let (report, bytes) = state
@@ -137,10 +138,16 @@ pub async fn create_import(
         .json(report))
 }
 
-/// Reads the one `file` part into memory, refusing it past `limit` bytes.
-async fn receive(mut payload: Multipart, limit: usize) -> Result<(String, Vec<u8>), AppError> {
+/// Reads the one `file` part into memory, refusing it past `limit` bytes;
+/// a body that stalls is cut with `408`, as an attachment's is.
+async fn receive(
+    state: &AppState,
+    mut payload: Multipart,
+    limit: usize,
+) -> Result<(String, Vec<u8>), AppError> {
+    let idle = attachments::idle_limit(state);
     let mut file = None;
-    while let Some(field) = payload.next().await {
+    while let Some(field) = attachments::within(idle, payload.next()).await? {
         let mut field = field.map_err(|e| {
             AppError::bad_request(format!(
                 "the multipart body is malformed or incomplete: {e}"
@@ -157,7 +164,7 @@ async fn receive(mut payload: Multipart, limit: usize) -> Result<(String, Vec<u8
             .and_then(|d| d.get_filename().map(str::to_owned))
             .unwrap_or_else(|| "ledger".to_owned());
         let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
+        while let Some(chunk) = attachments::within(idle, field.next()).await? {
             let chunk = chunk.map_err(|e| {
                 AppError::bad_request(format!(
                     "the multipart body is malformed or incomplete: {e}"

@@ -1,16 +1,17 @@
 //! Ledger import: tolerant headers and dates, a dry run that writes nothing
 //! (as JSON and as the annotated workbook), an all-or-nothing real run,
 //! the same file twice, history at the ledger's dates, an export imported
-//! back, GB18030 CSV, and files that are refused whole.
+//! back, GB18030 CSV, files that are refused whole (a cell far out before
+//! anything is sized from it), and an upload that stalls.
 
 use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::helpers::evidence::{upload_to, Part};
-use crate::helpers::{credit_code, general_hazard, TestApp};
+use crate::helpers::evidence::{multipart, multipart_content_type, upload_to, Part};
+use crate::helpers::{credit_code, general_hazard, spawn_app_with, Backend, TestApp};
+use crate::{backend_tests, configured_tests};
 
 backend_tests!(
     a_ledger_imports_all_or_nothing_and_once,
@@ -18,7 +19,10 @@ backend_tests!(
     the_template_and_an_export_import_as_they_are,
     enterprise_lists_import_once_with_their_codes_checked,
     a_workbook_as_parks_keep_them_imports,
+    a_far_cell_is_refused_before_anything_is_sized_from_it,
 );
+
+configured_tests!(a_stalled_upload_is_cut);
 
 async fn enterprise(app: &TestApp, token: &str, id: uuid::Uuid) -> Value {
     app.get(&format!("/api/v1/enterprises/{id}"))
@@ -796,4 +800,194 @@ async fn a_workbook_as_parks_keep_them_imports(app: TestApp) {
         checked["results"][0]["errors"],
         json!([{"column": "发现时间", "reason": "不能晚于今天"}])
     );
+}
+
+/// A two-row hazard ledger as a workbook; with `far`, one more cell at
+/// XFD1048576, the last cell a sheet has.
+fn two_row_ledger(enterprise: &str, far: bool) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let rows = [
+        [
+            "企业名称",
+            "检查类型",
+            "隐患类别",
+            "隐患描述",
+            "隐患部位",
+            "发现时间",
+            "整改期限",
+        ],
+        [
+            enterprise,
+            "自查",
+            "管理缺陷",
+            "消防栓被遮挡",
+            "二号仓库",
+            "2024-05-01",
+            "2024-05-20",
+        ],
+        [
+            enterprise,
+            "自查",
+            "物的不安全状态",
+            "应急物资过期",
+            "应急柜",
+            "2024-05-02",
+            "2024-05-21",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).unwrap();
+        }
+    }
+    if far {
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+/// `workbook` with its part `name` rewritten by `change`.
+fn with_part(workbook: &[u8], name: &str, change: impl Fn(String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(Cursor::new(workbook)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let entry_name = entry.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if entry_name == name {
+            data = change(String::from_utf8(data).unwrap()).into_bytes();
+        }
+        out.start_file(entry_name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// One cell at the far corner of a sheet (a 5 KB file) is refused by the
+/// row limit it passes, before anything is sized from it, and the service
+/// answers on. A `<dimension>` that claims the whole grid is only a claim:
+/// the sheet is read by its cells, so a ledger whose cells are within the
+/// limits is accepted whatever its dimension says.
+async fn a_far_cell_is_refused_before_anything_is_sized_from_it(app: TestApp) {
+    let park = app.park().await;
+    let a = enterprise(&app, &park.supervisor, park.enterprise_a).await;
+    let name = a["name"].as_str().unwrap();
+
+    let far = two_row_ledger(name, true);
+    assert!(far.len() < 8 * 1024, "{} bytes", far.len());
+    let refused = import(&app, &park.supervisor, "?dry_run=true", "台账.xlsx", far)
+        .await
+        .expect_problem(422)
+        .json;
+    let reason = refused["errors"]["file"].as_str().unwrap();
+    assert!(reason.contains("行的上限"), "{refused}");
+    assert!(reason.contains("XFD1048576"), "{refused}");
+    app.get("/readyz").send().await.expect(200);
+
+    let claimed = with_part(
+        &two_row_ledger(name, false),
+        "xl/worksheets/sheet1.xml",
+        |xml| {
+            assert!(xml.contains("<dimension ref=\"A1:G3\"/>"), "{xml}");
+            xml.replace(
+                "<dimension ref=\"A1:G3\"/>",
+                "<dimension ref=\"A1:XFD1048576\"/>",
+            )
+        },
+    );
+    let checked = import(
+        &app,
+        &park.supervisor,
+        "?dry_run=true",
+        "台账.xlsx",
+        claimed.clone(),
+    )
+    .await
+    .expect(200)
+    .json;
+    let statuses: Vec<&str> = checked["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["would_create", "would_create"], "{checked}");
+    assert_eq!(checked["results"][0]["row"], 2, "{checked}");
+    // The annotated workbook reads the file again.
+    let annotated = app
+        .client
+        .post(format!(
+            "{}/api/v1/imports?dry_run=true&format=xlsx",
+            app.address
+        ))
+        .insert_header(("Authorization", format!("Bearer {}", park.supervisor)))
+        .insert_header((
+            "Content-Type",
+            crate::helpers::evidence::multipart_content_type(),
+        ))
+        .send_body(crate::helpers::evidence::multipart(&[Part::file(
+            "台账.xlsx",
+            "application/octet-stream",
+            claimed,
+        )]))
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(annotated.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(range.get_size(), (3, 9), "the ledger and two columns");
+    app.get("/readyz").send().await.expect(200);
+}
+
+/// An import whose body stalls is cut with `408`, as an attachment's is,
+/// and the service answers on.
+async fn a_stalled_upload_is_cut(backend: Backend) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.body_idle_timeout_secs = 1;
+    })
+    .await;
+    let park = app.park().await;
+    let ledger = "企业名称,隐患描述,隐患部位,发现时间\n".to_owned()
+        + &"甲公司,阀门泄漏,罐区,2024-03-05\n".repeat(200);
+    let body = multipart(&[Part::file("台账.csv", "text/csv", ledger.into_bytes())]);
+    // Half a body, then silence, with the connection kept open.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /api/v1/imports?dry_run=true HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        park.supervisor,
+        multipart_content_type(),
+        body.len()
+    );
+    let started = Instant::now();
+    let response = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&body[..body.len() / 2]).unwrap();
+        stream.flush().unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    app.get("/readyz").send().await.expect(200);
 }
