@@ -140,6 +140,7 @@ struct UploadFingerprint<'a> {
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The hazard is closed or voided"),
         (status = 412, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 408, body = crate::error::Problem, content_type = "application/problem+json", description = "The body stalled past `server.body_idle_timeout_secs`"),
         (status = 413, body = crate::error::Problem, content_type = "application/problem+json", description = "Over the per-file or per-hazard limit"),
         (status = 415, body = crate::error::Problem, content_type = "application/problem+json", description = "Not an allowed type"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json")

@@ -78,6 +78,7 @@ pub struct ImportForm {
         (status = 201, description = "Imported", body = ImportReport, headers(("Location" = String))),
         (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 408, body = crate::error::Problem, content_type = "application/problem+json", description = "The body stalled past `server.body_idle_timeout_secs`"),
         (status = 413, body = crate::error::Problem, content_type = "application/problem+json", description = "Over the byte, row or unzipped-size limit"),
         (status = 415, body = crate::error::Problem, content_type = "application/problem+json", description = "Neither a workbook nor CSV text"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "A header or rows break the rules; nothing written")
