@@ -20,6 +20,7 @@ pub mod inspection;
 pub mod ledger;
 pub mod network;
 pub mod park;
+pub mod schedule;
 pub mod text;
 pub mod version;
 pub mod vocabulary;
