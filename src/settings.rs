@@ -51,6 +51,12 @@ pub struct WebhookSettings {
     pub timeout_secs: u64,
     /// Attempts before a delivery is `dead`.
     pub max_attempts: u32,
+    /// Deliveries the webhook worker claims per run.
+    pub batch_size: u32,
+    /// Deliveries sent at once to one endpoint.
+    pub concurrency_per_endpoint: usize,
+    /// Deliveries sent at once in all.
+    pub max_concurrency: usize,
 }
 
 impl Default for WebhookSettings {
@@ -60,7 +66,52 @@ impl Default for WebhookSettings {
             allowed_hosts: Vec::new(),
             timeout_secs: 10,
             max_attempts: 8,
+            batch_size: 50,
+            concurrency_per_endpoint: 4,
+            max_concurrency: 16,
         }
+    }
+}
+
+/// What a claimed batch's lease leaves beyond its sends: the database
+/// writes that record them.
+pub const WEBHOOK_LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl WebhookSettings {
+    /// How long one attempt may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs)
+    }
+
+    /// How long a claimed batch stays leased to its worker: longer than the
+    /// batch can take. Whenever a delivery waits for a slot, at least
+    /// `min(concurrency_per_endpoint, max_concurrency)` sends are under way,
+    /// each done within the timeout; so the batch is done within
+    /// `timeout × (ceil(batch_size / that) + 1)`, and the margin is left for
+    /// recording. (Defaults: 10 s × 14 + 30 s = 170 s.)
+    pub fn lease(&self) -> std::time::Duration {
+        let at_once = self
+            .concurrency_per_endpoint
+            .min(self.max_concurrency)
+            .max(1);
+        let waves = (self.batch_size as usize).div_ceil(at_once) + 1;
+        self.timeout()
+            .saturating_mul(u32::try_from(waves).unwrap_or(u32::MAX))
+            .saturating_add(WEBHOOK_LEASE_MARGIN)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.timeout_secs == 0
+            || self.max_attempts == 0
+            || self.batch_size == 0
+            || self.concurrency_per_endpoint == 0
+            || self.max_concurrency == 0
+        {
+            bail!(
+                "webhooks: timeout_secs, max_attempts, batch_size, concurrency_per_endpoint and max_concurrency must be positive"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -615,6 +666,7 @@ impl Settings {
         }
         self.grading.validate()?;
         self.escalation.validate()?;
+        self.webhooks.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }
@@ -686,4 +738,24 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_batch_is_leased_longer_than_it_can_take() {
+        let defaults = WebhookSettings::default();
+        // 50 deliveries, 4 at once to one endpoint: 13 rounds of 10 s at
+        // most, one more for rounds that do not line up, and the margin.
+        assert_eq!(defaults.lease(), std::time::Duration::from_secs(170));
+        let one_at_a_time = WebhookSettings {
+            max_concurrency: 1,
+            batch_size: 3,
+            timeout_secs: 2,
+            ..WebhookSettings::default()
+        };
+        assert_eq!(one_at_a_time.lease(), std::time::Duration::from_secs(38));
+    }
 }

@@ -7,13 +7,17 @@
 //! registered and again at every send.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
 
+use crate::app::workers::Workers;
+use crate::clock::Clock;
 use crate::db::webhooks::{self as store, Attempt, Delivery, Webhook};
 use crate::db::{Db, DbConnection, Id};
 use crate::domain::access::Caller;
@@ -21,7 +25,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::text::{optional_text, MAX_LINE};
 use crate::domain::webhook::{self, EventType};
 use crate::error::AppError;
-use crate::settings::WebhookSettings;
+use crate::settings::{WebhookSettings, WEBHOOK_LEASE_MARGIN};
 
 /// An endpoint as registered.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -243,6 +247,25 @@ pub struct Sent {
     pub sent: usize,
     pub failed: usize,
     pub dead: usize,
+    /// Claimed but not attempted (the worker was stopping, or the lease
+    /// would not have covered the send): they stay leased until the lease
+    /// runs out or the worker gives it back, then go again.
+    pub left: usize,
+}
+
+impl Sent {
+    fn count(&mut self, state: Option<DeliveryState>) {
+        match state {
+            Some(DeliveryState::Sent) => self.sent += 1,
+            Some(DeliveryState::Dead | DeliveryState::Cancelled) => self.dead += 1,
+            Some(DeliveryState::Pending | DeliveryState::Failed) => self.failed += 1,
+            None => self.left += 1,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.sent + self.failed + self.dead + self.left
+    }
 }
 
 impl Sender {
@@ -253,7 +276,7 @@ impl Sender {
     ) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .timeout(settings.timeout())
             .user_agent("hazard-tracker-webhooks")
             .build()?;
         Ok(Sender {
@@ -270,10 +293,32 @@ impl Sender {
         worker: &str,
         now: NaiveDateTime,
     ) -> Result<Sent, AppError> {
-        let lease = now + chrono::Duration::seconds(self.settings.timeout_secs as i64 * 2 + 30);
+        let (_never_stops, stopping) = watch::channel(false);
+        self.deliver(db, worker, now, &stopping).await
+    }
+
+    /// [`Sender::deliver_due`] that stops early once `stopping` turns
+    /// true: sends in progress are abandoned (not attempts; the deliveries
+    /// stay due), records in progress finish.
+    ///
+    /// The batch is sent at once, at most `concurrency_per_endpoint` to one
+    /// endpoint and `max_concurrency` in all, each recorded as soon as it
+    /// is answered; `now` is the time due-ness is judged by, and the
+    /// attempts are dated that plus the time since.
+    async fn deliver(
+        &self,
+        db: &Db,
+        worker: &str,
+        now: NaiveDateTime,
+        stopping: &watch::Receiver<bool>,
+    ) -> Result<Sent, AppError> {
+        let lease = self.settings.lease();
+        let started = Instant::now();
+        let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         let owner = worker.to_owned();
+        let batch = i64::from(self.settings.batch_size);
         let due = db
-            .write(move |conn| store::claim(conn, &owner, now, lease, 50))
+            .write(move |conn| store::claim(conn, &owner, now, lease_until, batch))
             .await?;
         if due.is_empty() {
             return Ok(Sent::default());
@@ -286,47 +331,103 @@ impl Sender {
             .into_iter()
             .map(|h| (h.id, h))
             .collect();
-        let mut sent = Sent::default();
-        for delivery in due {
-            let attempt = self
-                .attempt(hooks.get(&delivery.webhook_id), &delivery, now)
-                .await;
-            match attempt.state {
-                DeliveryState::Sent => sent.sent += 1,
-                DeliveryState::Dead | DeliveryState::Cancelled => sent.dead += 1,
-                _ => sent.failed += 1,
+        let per_endpoint: HashMap<Id, Semaphore> = due
+            .iter()
+            .map(|d| {
+                (
+                    d.webhook_id,
+                    Semaphore::new(self.settings.concurrency_per_endpoint),
+                )
+            })
+            .collect();
+        let in_all = Semaphore::new(self.settings.max_concurrency);
+        // A send that could not end before the lease, less what recording
+        // needs, is not started: another worker may claim it then.
+        let last_start = lease
+            .saturating_sub(WEBHOOK_LEASE_MARGIN)
+            .saturating_sub(self.settings.timeout());
+        let attempts = due.iter().map(|delivery| {
+            let hook = hooks.get(&delivery.webhook_id).filter(|h| h.active);
+            let slots = (&per_endpoint[&delivery.webhook_id], &in_all);
+            let mut stopping = stopping.clone();
+            async move {
+                // `None`: the endpoint was disabled (or is gone).
+                let result = match hook {
+                    None => None,
+                    Some(hook) => {
+                        let tried = tokio::select! {
+                            tried = self.attempt(hook, delivery, slots, started, last_start) => tried,
+                            _ = stopping.wait_for(|stop| *stop) => None,
+                        };
+                        let Some(result) = tried else {
+                            return Ok(None);
+                        };
+                        Some(result)
+                    }
+                };
+                let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+                let attempt = self.outcome(delivery, result, at);
+                let state = attempt.state;
+                let (id, owner) = (delivery.id, worker.to_owned());
+                let recorded = db
+                    .write(move |conn| store::record_attempt(conn, id, &owner, &attempt, at))
+                    .await?;
+                if !recorded {
+                    tracing::warn!(delivery_id = %id, "webhook lease lost before the attempt was recorded");
+                }
+                Ok::<_, AppError>(Some(state))
             }
-            let (id, owner) = (delivery.id, worker.to_owned());
-            db.write(move |conn| store::record_attempt(conn, id, &owner, &attempt, now))
-                .await?;
+        });
+        let mut sent = Sent::default();
+        for outcome in futures_util::future::join_all(attempts).await {
+            sent.count(outcome?);
         }
         Ok(sent)
     }
 
+    /// One attempt, once its endpoint and the worker have a free slot:
+    /// `None` when it is not made (the lease would not cover it).
     async fn attempt(
         &self,
-        hook: Option<&Webhook>,
+        hook: &Webhook,
         delivery: &Delivery,
+        (endpoint, in_all): (&Semaphore, &Semaphore),
+        started: Instant,
+        last_start: Duration,
+    ) -> Option<Result<i32, String>> {
+        // The endpoint's slot first: one waiting for its endpoint holds
+        // none of the slots other endpoints could use.
+        let _endpoint = endpoint.acquire().await.ok()?;
+        let _in_all = in_all.acquire().await.ok()?;
+        if started.elapsed() > last_start {
+            return None;
+        }
+        Some(self.send(hook, delivery).await)
+    }
+
+    /// How an attempt ends: `result` is the endpoint's status or why there
+    /// was none, `None` when the endpoint is disabled.
+    fn outcome(
+        &self,
+        delivery: &Delivery,
+        result: Option<Result<i32, String>>,
         now: NaiveDateTime,
     ) -> Attempt {
-        let Some(hook) = hook.filter(|h| h.active) else {
-            return Attempt {
+        let failed_attempts = delivery.attempts + 1;
+        match result {
+            None => Attempt {
                 state: DeliveryState::Cancelled,
                 status: None,
                 error: Some("the endpoint was disabled".into()),
                 retry_at: now,
-            };
-        };
-        let result = self.send(hook, delivery, now).await;
-        let failed_attempts = delivery.attempts + 1;
-        match result {
-            Ok(status) if (200..300).contains(&status) => Attempt {
+            },
+            Some(Ok(status)) if (200..300).contains(&status) => Attempt {
                 state: DeliveryState::Sent,
                 status: Some(status),
                 error: None,
                 retry_at: now,
             },
-            outcome => {
+            Some(outcome) => {
                 let (status, error) = match outcome {
                     Ok(status) => (Some(status), format!("the endpoint answered {status}")),
                     Err(error) => (None, error),
@@ -354,17 +455,14 @@ impl Sender {
         chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(300))
     }
 
-    async fn send(
-        &self,
-        hook: &Webhook,
-        delivery: &Delivery,
-        now: NaiveDateTime,
-    ) -> Result<i32, String> {
+    /// Sends one delivery, signed at the moment it goes: a receiver
+    /// checks `webhook-timestamp` against its own clock.
+    async fn send(&self, hook: &Webhook, delivery: &Delivery) -> Result<i32, String> {
         check_target(&hook.url, &self.settings)
             .await
             .map_err(|e| format!("refused target: {e}"))?;
         let id = format!("msg_{}", delivery.event_id);
-        let timestamp = now.and_utc().timestamp();
+        let timestamp = chrono::Utc::now().timestamp();
         let signature =
             webhook::signature(&hook.secret, &id, timestamp, delivery.payload.as_bytes())
                 .map_err(|e| e.to_string())?;
@@ -380,5 +478,64 @@ impl Sender {
             .await
             .map_err(|e| format!("sending failed: {e}"))?;
         Ok(i32::from(answer.status().as_u16()))
+    }
+}
+
+/// The webhook worker, running inside `serve` beside the mail's.
+pub struct Worker {
+    pub db: Db,
+    pub sender: Arc<Sender>,
+    pub clock: Arc<dyn Clock>,
+    /// Its name on the leases it takes.
+    pub name: String,
+    /// How often it looks for due deliveries (at once again after a full
+    /// batch).
+    pub interval: Duration,
+}
+
+impl Worker {
+    /// Runs until stopped; the caller then gives back this worker's leases
+    /// ([`store::release_leases`]).
+    pub fn spawn(self) -> Workers {
+        let (stop, mut stopping) = watch::channel(false);
+        let task = actix_web::rt::spawn(async move {
+            let mut ticks = tokio::time::interval(self.interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut full = false;
+            loop {
+                if !full {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = stopping.wait_for(|stop| *stop) => return,
+                    }
+                }
+                if *stopping.borrow() {
+                    return;
+                }
+                let now = self.clock.now();
+                full = match self
+                    .sender
+                    .deliver(&self.db, &self.name, now, &stopping)
+                    .await
+                {
+                    Ok(s) if s == Sent::default() => false,
+                    Ok(s) => {
+                        tracing::info!(
+                            sent = s.sent,
+                            failed = s.failed,
+                            dead = s.dead,
+                            left = s.left,
+                            "webhook delivery"
+                        );
+                        s.total() >= self.sender.settings.batch_size as usize
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "webhook delivery failed");
+                        false
+                    }
+                };
+            }
+        });
+        Workers::new(stop, task)
     }
 }

@@ -212,3 +212,17 @@ pub fn record_attempt(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// Gives back every lease `worker` holds (at shutdown).
+pub fn release_leases(conn: &mut DbConnection, worker: &str) -> Result<usize, AppError> {
+    Ok(
+        diesel::update(
+            webhook_deliveries::table.filter(webhook_deliveries::lease_owner.eq(worker)),
+        )
+        .set((
+            webhook_deliveries::lease_owner.eq(None::<String>),
+            webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?,
+    )
+}

@@ -15,7 +15,10 @@ use sha2::Sha256;
 use crate::configured_tests;
 use crate::helpers::{general_hazard, id_of, major_hazard, spawn_app_with, Backend, TestApp};
 
-configured_tests!(events_reach_a_receiver_signed_and_once);
+configured_tests!(
+    events_reach_a_receiver_signed_and_once,
+    slow_endpoints_hold_back_no_mail_and_sign_as_they_send,
+);
 
 /// What the receiver saw: each request's `webhook-id`, whether its
 /// signature verified, and its body; and whether it is up.
@@ -325,4 +328,149 @@ async fn events_reach_a_receiver_signed_and_once(backend: Backend) {
         .send()
         .await
         .expect_problem(422);
+}
+
+/// What a slow receiver saw: when each request arrived (Unix seconds), its
+/// `webhook-timestamp`, and its body.
+#[derive(Default)]
+struct SlowReceiver {
+    seen: Mutex<Vec<(f64, i64, Value)>>,
+    /// How long it keeps each request.
+    hold: std::time::Duration,
+}
+
+async fn receive_slowly(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<SlowReceiver>,
+) -> HttpResponse {
+    let arrived = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let timestamp = req
+        .headers()
+        .get("webhook-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.seen.lock().unwrap().push((arrived, timestamp, body));
+    actix_web::rt::time::sleep(state.hold).await;
+    HttpResponse::NoContent().finish()
+}
+
+/// Twenty endpoints that each keep a delivery for the whole webhook
+/// timeout, behind the real workers of `serve`: a major hazard's mail still
+/// leaves at once, and every delivery, sent a few at a time, is signed when
+/// it is sent rather than when its batch was claimed.
+async fn slow_endpoints_hold_back_no_mail_and_sign_as_they_send(backend: Backend) {
+    const ENDPOINTS: usize = 20;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let smtp_url = smtp.url();
+    let app = spawn_app_with(backend, move |settings| {
+        settings.smtp.url = secrecy::SecretString::from(smtp_url);
+        settings.smtp.timeout_secs = 5;
+        settings.escalation.enabled = true;
+        settings.escalation.interval_secs = 1;
+        settings.webhooks.allow_private_targets = true;
+        settings.webhooks.timeout_secs = 2;
+        settings.webhooks.max_attempts = 1;
+        // Five rounds of four: the last is sent 8 s after its batch was
+        // claimed.
+        settings.webhooks.max_concurrency = 4;
+    })
+    .await;
+    let park = app.park().await;
+
+    let receiver = web::Data::new(SlowReceiver {
+        hold: std::time::Duration::from_secs(2),
+        ..SlowReceiver::default()
+    });
+    let listeners: Vec<TcpListener> = (0..ENDPOINTS)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let urls: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("http://{}/hook", l.local_addr().unwrap()))
+        .collect();
+    let data = receiver.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/hook", web::post().to(receive_slowly))
+    })
+    .workers(2);
+    for listener in listeners {
+        server = server.listen(listener).unwrap();
+    }
+    actix_web::rt::spawn(server.run());
+    for url in &urls {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+            .send()
+            .await
+            .expect(201);
+    }
+
+    // Twenty deliveries; the webhook worker is busy with them for 10 s.
+    let first = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let seen = &receiver.seen;
+    crate::helpers::eventually(
+        "the first deliveries arrived",
+        std::time::Duration::from_secs(10),
+        || async move { (!seen.lock().unwrap().is_empty()).then_some(()) },
+    )
+    .await;
+
+    let reported = std::time::Instant::now();
+    app.report(&park.expert, major_hazard(park.enterprise_a))
+        .await;
+    let smtp = &smtp;
+    let mail = crate::helpers::eventually(
+        "the major-hazard mail",
+        std::time::Duration::from_secs(15),
+        || async move { smtp.received().pop() },
+    )
+    .await;
+    let waited = reported.elapsed();
+    assert!(
+        mail.recipients
+            .contains(&"supervisor@park.example.cn".to_owned()),
+        "{mail:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the major-hazard mail waited {waited:?} behind the webhooks"
+    );
+
+    let first = &first;
+    let arrivals = crate::helpers::eventually(
+        "every delivery of the first hazard arrived",
+        std::time::Duration::from_secs(20),
+        || async move {
+            let seen = seen.lock().unwrap();
+            let arrivals: Vec<(f64, i64)> = seen
+                .iter()
+                .filter(|(.., body)| body["data"]["hazard_id"] == json!(first))
+                .map(|(arrived, timestamp, _)| (*arrived, *timestamp))
+                .collect();
+            (arrivals.len() == ENDPOINTS).then_some(arrivals)
+        },
+    )
+    .await;
+    let spread = arrivals.iter().map(|a| a.0).fold(f64::MIN, f64::max)
+        - arrivals.iter().map(|a| a.0).fold(f64::MAX, f64::min);
+    assert!(spread > 5.0, "sent a few at a time: {arrivals:?}");
+    for (arrived, timestamp) in arrivals {
+        let age = arrived - timestamp as f64;
+        assert!(
+            (-1.0..=5.0).contains(&age),
+            "a delivery signed {age:.1} s before it arrived"
+        );
+    }
 }
