@@ -1,12 +1,15 @@
 //! Webhooks: registering endpoints, queueing one delivery per (event,
 //! endpoint) in the transaction of the change that causes it, and sending
 //! them signed per Standard Webhooks with retries, backoff and `dead` after
-//! the limit. Outbound safety: http(s) only, no redirects followed, a
-//! timeout, an optional host allow-list, and private or loopback targets
-//! refused unless the park allows them — checked when an endpoint is
-//! registered and again at every send.
+//! the limit. Outbound safety: http(s) only, no redirects followed, no
+//! proxy, a timeout, an optional host allow-list, and targets that are not
+//! public refused unless the park allows them — checked when an endpoint is
+//! registered, and at every send on the very addresses connected to (the
+//! client's resolver drops those that are not public), so a name that
+//! resolves elsewhere later (DNS rebinding) reaches nothing it may not.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,42 +61,115 @@ pub struct UpdateWebhook {
 
 /// Whether `url` may be called: its host on the allow-list (when there is
 /// one) and every address it resolves to public unless private targets
-/// are allowed.
+/// are allowed. (Checked when an endpoint is registered or changed; at
+/// every send, [`allowed_at_send`] and the client's [`PublicResolver`].)
 pub async fn check_target(url: &str, settings: &WebhookSettings) -> Result<(), AppError> {
     let parsed = webhook::check_url(url)?;
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    if !settings.allowed_hosts.is_empty()
-        && !settings
-            .allowed_hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&host))
-    {
-        return Err(AppError::invalid(
-            "url",
-            "the host is not on the park's allow-list",
-        ));
-    }
+    check_allowed_host(&parsed, settings).map_err(|m| AppError::invalid("url", m))?;
     if settings.allow_private_targets {
         return Ok(());
     }
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let host_for_lookup = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let lookup = tokio::net::lookup_host((host_for_lookup, port));
-    let addresses: Vec<std::net::SocketAddr> = tokio::time::timeout(Duration::from_secs(3), lookup)
-        .await
-        .map_err(|_| AppError::invalid("url", "the host did not resolve in time"))?
-        .map_err(|_| AppError::invalid("url", "the host does not resolve"))?
-        .collect();
-    if addresses.is_empty() || addresses.iter().any(|a| webhook::is_private(a.ip())) {
-        return Err(AppError::invalid(
-            "url",
-            "private, loopback and link-local targets are refused (webhooks.allow_private_targets)",
-        ));
+    let addresses = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => vec![IpAddr::V4(v4)],
+        Some(url::Host::Ipv6(v6)) => vec![IpAddr::V6(v6)],
+        _ => {
+            let host = parsed.host_str().unwrap_or_default().to_owned();
+            tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| AppError::invalid("url", "the host did not resolve in time"))?
+                .map_err(|_| AppError::invalid("url", "the host does not resolve"))?
+                .map(|a| a.ip())
+                .collect()
+        }
+    };
+    if addresses.is_empty() || !addresses.into_iter().all(webhook::is_public) {
+        return Err(AppError::invalid("url", NOT_PUBLIC));
     }
     Ok(())
+}
+
+const NOT_PUBLIC: &str = "loopback, private, link-local, multicast, reserved and other non-public targets are refused (webhooks.allow_private_targets)";
+
+/// The longest a name may take to resolve when an endpoint is registered.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn check_allowed_host(url: &reqwest::Url, settings: &WebhookSettings) -> Result<(), &'static str> {
+    let host = url.host_str().unwrap_or_default();
+    if !settings.allowed_hosts.is_empty()
+        && !settings
+            .allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
+    {
+        return Err("the host is not on the park's allow-list");
+    }
+    Ok(())
+}
+
+/// What is checked at every send before the request goes: the address,
+/// the allow-list, and an address written in the URL (which no resolver
+/// sees). A name's addresses are checked by [`PublicResolver`] as they are
+/// connected to.
+fn allowed_at_send(url: &str, settings: &WebhookSettings) -> Result<(), String> {
+    let parsed = webhook::check_url(url).map_err(|e| e.to_string())?;
+    check_allowed_host(&parsed, settings)?;
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        _ => None,
+    };
+    if !settings.allow_private_targets && literal.is_some_and(|ip| !webhook::is_public(ip)) {
+        return Err(NOT_PUBLIC.to_owned());
+    }
+    Ok(())
+}
+
+/// The webhook client's resolver: a name's addresses, less those that are
+/// not public (unless private targets are allowed). The address connected
+/// to is the address checked; a name left with none fails the attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicResolver {
+    pub allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| allow_private || webhook::is_public(a.ip()))
+                .collect();
+            if usable.is_empty() {
+                let refused: Vec<String> = found.iter().map(|a| a.ip().to_string()).collect();
+                return Err(format!(
+                    "{host} resolves to no public address ({}): refused",
+                    refused.join(", ")
+                )
+                .into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(usable.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// An error with its causes, for the delivery log: reqwest's own message
+/// names the request, its sources what went wrong.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn event_types_json(types: &[EventType]) -> Result<String, AppError> {
@@ -276,6 +352,12 @@ impl Sender {
     ) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Straight to the endpoint, whose addresses the resolver checks;
+            // a proxy would connect elsewhere, unchecked.
+            .no_proxy()
+            .dns_resolver(Arc::new(PublicResolver {
+                allow_private: settings.allow_private_targets,
+            }))
             .timeout(settings.timeout())
             .user_agent("hazard-tracker-webhooks")
             .build()?;
@@ -458,9 +540,7 @@ impl Sender {
     /// Sends one delivery, signed at the moment it goes: a receiver
     /// checks `webhook-timestamp` against its own clock.
     async fn send(&self, hook: &Webhook, delivery: &Delivery) -> Result<i32, String> {
-        check_target(&hook.url, &self.settings)
-            .await
-            .map_err(|e| format!("refused target: {e}"))?;
+        allowed_at_send(&hook.url, &self.settings).map_err(|e| format!("refused target: {e}"))?;
         let id = format!("msg_{}", delivery.event_id);
         let timestamp = chrono::Utc::now().timestamp();
         let signature =
@@ -476,7 +556,7 @@ impl Sender {
             .body(delivery.payload.clone())
             .send()
             .await
-            .map_err(|e| format!("sending failed: {e}"))?;
+            .map_err(|e| format!("sending failed: {}", with_causes(&e)))?;
         Ok(i32::from(answer.status().as_u16()))
     }
 }
@@ -537,5 +617,57 @@ impl Worker {
             }
         });
         Workers::new(stop, task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    async fn resolve(allow_private: bool, name: &str) -> Result<Vec<SocketAddr>, String> {
+        let resolver = PublicResolver { allow_private };
+        resolver
+            .resolve(name.parse().unwrap())
+            .await
+            .map(Iterator::collect)
+            .map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn the_resolver_keeps_only_public_addresses() {
+        let refused = resolve(false, "localhost").await.unwrap_err();
+        assert!(refused.contains("no public address"), "{refused}");
+        let allowed = resolve(true, "localhost").await.unwrap();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()), "{allowed:?}");
+        assert!(!allowed.is_empty());
+    }
+
+    #[test]
+    fn addresses_in_the_url_are_checked_at_send() {
+        let strict = WebhookSettings::default();
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:10.0.0.1]/hook",
+            "http://[64:ff9b::a9fe:a9fe]/hook",
+            "http://198.18.0.1/hook",
+            "http://224.0.0.1/hook",
+        ] {
+            assert!(allowed_at_send(url, &strict).is_err(), "{url}");
+        }
+        assert!(allowed_at_send("http://8.8.8.8/hook", &strict).is_ok());
+        assert!(allowed_at_send("https://ehs.example.cn/hook", &strict).is_ok());
+        let open = WebhookSettings {
+            allow_private_targets: true,
+            ..WebhookSettings::default()
+        };
+        assert!(allowed_at_send("http://127.0.0.1:8080/hook", &open).is_ok());
+        let listed = WebhookSettings {
+            allow_private_targets: true,
+            allowed_hosts: vec!["ehs.example.cn".into()],
+            ..WebhookSettings::default()
+        };
+        assert!(allowed_at_send("http://127.0.0.1:8080/hook", &listed).is_err());
     }
 }

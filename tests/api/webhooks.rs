@@ -18,6 +18,7 @@ use crate::helpers::{general_hazard, id_of, major_hazard, spawn_app_with, Backen
 configured_tests!(
     events_reach_a_receiver_signed_and_once,
     slow_endpoints_hold_back_no_mail_and_sign_as_they_send,
+    a_send_reaches_only_addresses_it_may,
 );
 
 /// What the receiver saw: each request's `webhook-id`, whether its
@@ -473,4 +474,75 @@ async fn slow_endpoints_hold_back_no_mail_and_sign_as_they_send(backend: Backend
             "a delivery signed {age:.1} s before it arrived"
         );
     }
+}
+
+/// An endpoint registered while the park allowed its own network (or
+/// while its name resolved elsewhere) is checked again at every send, on
+/// the address connected to: a name that now resolves to loopback, or a
+/// loopback address in the URL, reaches nothing.
+async fn a_send_reaches_only_addresses_it_may(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let receiver = Arc::new(Mutex::new(Receiver {
+        up: true,
+        ..Receiver::default()
+    }));
+    let url = start_receiver(receiver.clone());
+    let by_name = url.replace("127.0.0.1", "localhost");
+    for url in [&url, &by_name] {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+            .send()
+            .await
+            .expect(201);
+    }
+    app.report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+
+    // The same deliveries, sent by a sender that allows public targets only.
+    let strict = hazard_tracker::app::webhooks::Sender::new(
+        hazard_tracker::settings::WebhookSettings {
+            allow_private_targets: false,
+            ..app.state.settings.webhooks.clone()
+        },
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let now = hazard_tracker::clock::now_utc();
+    let sent = strict
+        .deliver_due(&app.state.db, "strict", now)
+        .await
+        .unwrap();
+    assert_eq!((sent.sent, sent.failed), (0, 2), "{sent:?}");
+    assert!(receiver.lock().unwrap().seen.is_empty(), "nothing arrived");
+    let hooks = app
+        .get("/api/v1/webhooks")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    for hook in hooks["items"].as_array().unwrap() {
+        let log = app
+            .get(&format!(
+                "/api/v1/webhooks/{}/deliveries",
+                hook["id"].as_str().unwrap()
+            ))
+            .token(&park.admin)
+            .send()
+            .await
+            .expect(200)
+            .json;
+        let error = log["items"][0]["last_error"].as_str().unwrap();
+        assert!(error.contains("refused"), "{}: {error}", hook["url"]);
+    }
+
+    // The park's own sender, which allows them, delivers both.
+    assert_eq!(deliver(&app, 10).await.sent, 2);
+    assert_eq!(receiver.lock().unwrap().seen.len(), 2);
 }
