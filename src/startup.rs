@@ -47,6 +47,19 @@ impl Application {
         for name in &migrations {
             tracing::info!(migration = %name, "applied migration");
         }
+        if state.settings.webhooks.derives_secret_key() {
+            tracing::warn!(
+                "no webhooks.secret_key configured: webhook secrets are sealed under a key derived from the token secret (development only); set HT__WEBHOOKS__SECRET_KEY in production"
+            );
+        }
+        // Webhook secrets kept in clear by an earlier version are sealed.
+        let mut conn = state.db.get().context("sealing webhook secrets")?;
+        let sealed = crate::app::webhooks::seal_clear_secrets(&mut conn, &state.webhooks.sealer())
+            .context("sealing webhook secrets")?;
+        drop(conn);
+        if sealed > 0 {
+            tracing::info!(sealed, "webhook secrets sealed");
+        }
         let listener = TcpListener::bind(&state.settings.server.bind)
             .with_context(|| format!("binding {}", state.settings.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -169,8 +182,12 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let evidence = Arc::new(crate::storage::EvidenceStore::open(&settings.storage)?);
     let escalation = Arc::new(Escalation::new(&settings)?);
     let mailer = Arc::new(Mailer::from_settings(&settings.smtp)?);
+    let webhook_key = settings
+        .webhooks
+        .resolve_secret_key(&settings.auth, &secret)?;
     let webhooks = Arc::new(crate::app::webhooks::Sender::new(
         settings.webhooks.clone(),
+        Arc::new(crate::domain::webhook::SecretSealer::new(&webhook_key)),
         Duration::from_secs(settings.escalation.interval_secs.max(1)),
         Duration::from_secs(settings.escalation.max_backoff_secs.max(1)),
     )?);

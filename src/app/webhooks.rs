@@ -26,7 +26,7 @@ use crate::db::{Db, DbConnection, Id};
 use crate::domain::access::Caller;
 use crate::domain::delivery::DeliveryState;
 use crate::domain::text::{optional_text, MAX_LINE};
-use crate::domain::webhook::{self, EventType};
+use crate::domain::webhook::{self, EventType, SecretSealer};
 use crate::error::AppError;
 use crate::settings::{WebhookSettings, WEBHOOK_LEASE_MARGIN};
 
@@ -185,20 +185,23 @@ fn event_types_json(types: &[EventType]) -> Result<String, AppError> {
     serde_json::to_string(&names).map_err(|e| AppError::Internal(e.into()))
 }
 
-/// Records an endpoint (its address already checked); the secret is
-/// answered once.
+/// Records an endpoint (its address already checked) with a new secret,
+/// kept sealed: the row and the secret, which is answered once.
 pub fn register(
     conn: &mut DbConnection,
+    sealer: &SecretSealer,
     caller: &Caller,
     request: &CreateWebhook,
     now: NaiveDateTime,
-) -> Result<Webhook, AppError> {
+) -> Result<(Webhook, String), AppError> {
+    let id = Uuid::now_v7();
+    let secret = webhook::new_secret();
     let hook = Webhook {
-        id: Uuid::now_v7().into(),
+        id: id.into(),
         url: webhook::check_url(&request.url)?.to_string(),
         description: optional_text("description", request.description.as_deref(), MAX_LINE)?,
         event_types: event_types_json(&request.event_types)?,
-        secret: webhook::new_secret(),
+        secret: sealer.seal(id, &secret)?,
         active: true,
         version: 1,
         created_by: caller.user_id.into(),
@@ -206,16 +209,18 @@ pub fn register(
         updated_at: now,
     };
     store::insert(conn, &hook)?;
-    Ok(hook)
+    Ok((hook, secret))
 }
 
-/// Changes an endpoint (its new address already checked).
+/// Changes an endpoint (its new address already checked): the row, and the
+/// new secret when one was asked for.
 pub fn change(
     conn: &mut DbConnection,
+    sealer: &SecretSealer,
     id: Uuid,
     request: &UpdateWebhook,
     now: NaiveDateTime,
-) -> Result<Webhook, AppError> {
+) -> Result<(Webhook, Option<String>), AppError> {
     crate::db::write_transaction(conn, |conn| {
         let mut hook = store::find(conn, id.into())?.ok_or(AppError::NotFound("webhook"))?;
         let expected = hook.version;
@@ -232,8 +237,9 @@ pub fn change(
         if let Some(active) = request.active {
             hook.active = active;
         }
-        if request.rotate_secret == Some(true) {
-            hook.secret = webhook::new_secret();
+        let rotated = (request.rotate_secret == Some(true)).then(webhook::new_secret);
+        if let Some(secret) = &rotated {
+            hook.secret = sealer.seal(id, secret)?;
         }
         hook.version += 1;
         hook.updated_at = now;
@@ -242,8 +248,25 @@ pub fn change(
                 "the webhook changed meanwhile; reload it",
             ));
         }
-        Ok(hook)
+        Ok((hook, rotated))
     })
+}
+
+/// Seals the secrets still kept in clear (from before secrets were
+/// sealed); how many. Run at start-up; until then such a secret is read
+/// as it is.
+pub fn seal_clear_secrets(
+    conn: &mut DbConnection,
+    sealer: &SecretSealer,
+) -> Result<usize, AppError> {
+    let mut sealed = 0;
+    for (id, secret) in store::clear_secrets(conn, webhook::SEALED_PREFIX)? {
+        let stored = sealer.seal(id.uuid(), &secret)?;
+        if store::replace_secret(conn, id, &secret, &stored)? {
+            sealed += 1;
+        }
+    }
+    Ok(sealed)
 }
 
 /// Queues `event` for every active endpoint subscribed to it, in the
@@ -313,6 +336,8 @@ pub fn hazard_data(hazard: &crate::db::hazards::Hazard) -> Value {
 pub struct Sender {
     client: reqwest::Client,
     settings: WebhookSettings,
+    /// Opens the endpoints' stored secrets.
+    sealer: Arc<SecretSealer>,
     /// The first retry delay and the cap of its doubling.
     retry: (Duration, Duration),
 }
@@ -347,6 +372,7 @@ impl Sent {
 impl Sender {
     pub fn new(
         settings: WebhookSettings,
+        sealer: Arc<SecretSealer>,
         first_retry: Duration,
         max_retry: Duration,
     ) -> anyhow::Result<Sender> {
@@ -364,8 +390,14 @@ impl Sender {
         Ok(Sender {
             client,
             settings,
+            sealer,
             retry: (first_retry, max_retry),
         })
+    }
+
+    /// What seals and opens the endpoints' secrets.
+    pub fn sealer(&self) -> Arc<SecretSealer> {
+        self.sealer.clone()
     }
 
     /// Claims and sends what is due; every delivery leased to `worker`.
@@ -541,11 +573,17 @@ impl Sender {
     /// checks `webhook-timestamp` against its own clock.
     async fn send(&self, hook: &Webhook, delivery: &Delivery) -> Result<i32, String> {
         allowed_at_send(&hook.url, &self.settings).map_err(|e| format!("refused target: {e}"))?;
+        let secret = self
+            .sealer
+            .open(hook.id.uuid(), &hook.secret)
+            .map_err(|e| match e {
+                AppError::Internal(cause) => format!("{cause:#}"),
+                other => other.to_string(),
+            })?;
         let id = format!("msg_{}", delivery.event_id);
         let timestamp = chrono::Utc::now().timestamp();
-        let signature =
-            webhook::signature(&hook.secret, &id, timestamp, delivery.payload.as_bytes())
-                .map_err(|e| e.to_string())?;
+        let signature = webhook::signature(&secret, &id, timestamp, delivery.payload.as_bytes())
+            .map_err(|e| e.to_string())?;
         let answer = self
             .client
             .post(&hook.url)

@@ -6,9 +6,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::XChaCha20Poly1305;
 use hmac::{Hmac, Mac};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use uuid::Uuid;
 
 use crate::error::AppError;
 
@@ -150,6 +154,93 @@ pub fn new_secret() -> String {
     )
 }
 
+/// How a stored secret sealed by [`SecretSealer`] begins; a stored value
+/// without it is a secret kept in clear before secrets were sealed.
+pub const SEALED_PREFIX: &str = "v1:";
+
+/// Webhook signing secrets at rest: `v1:` and the base64 of a random
+/// 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext of the
+/// secret under the park's key, bound to its endpoint's id (associated
+/// data), so a value copied onto another endpoint does not open.
+pub struct SecretSealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretSealer(..)")
+    }
+}
+
+const NONCE_BYTES: usize = 24;
+
+impl SecretSealer {
+    pub fn new(key: &[u8; 32]) -> SecretSealer {
+        SecretSealer {
+            cipher: XChaCha20Poly1305::new(&(*key).into()),
+        }
+    }
+
+    /// Whether a stored value is sealed (rather than a legacy clear one).
+    pub fn is_sealed(stored: &str) -> bool {
+        stored.starts_with(SEALED_PREFIX)
+    }
+
+    /// The stored form of `endpoint`'s `secret`.
+    pub fn seal(&self, endpoint: Uuid, secret: &str) -> Result<String, AppError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: endpoint.as_bytes(),
+                },
+            )
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("sealing a webhook secret failed")))?;
+        let mut stored = nonce.to_vec();
+        stored.extend_from_slice(&sealed);
+        Ok(format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(stored)
+        ))
+    }
+
+    /// `endpoint`'s secret from its stored form; a legacy clear value is
+    /// answered as it is.
+    pub fn open(&self, endpoint: Uuid, stored: &str) -> Result<String, AppError> {
+        let Some(sealed) = stored.strip_prefix(SEALED_PREFIX) else {
+            return Ok(stored.to_owned());
+        };
+        let broken = |what: &str| {
+            AppError::Internal(anyhow::anyhow!(
+                "the stored secret of webhook {endpoint} {what} (was webhooks.secret_key changed?)"
+            ))
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| broken("is not base64"))?;
+        if bytes.len() < NONCE_BYTES {
+            return Err(broken("is too short"));
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| broken("is too short"))?;
+        let secret = self
+            .cipher
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: endpoint.as_bytes(),
+                },
+            )
+            .map_err(|_| broken("does not open with this key"))?;
+        String::from_utf8(secret).map_err(|_| broken("is not text"))
+    }
+}
+
 /// The `webhook-signature` header of a message.
 pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, AppError> {
     let key = base64::engine::general_purpose::STANDARD
@@ -196,6 +287,37 @@ mod tests {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         assert!(is_public("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn secrets_are_sealed_with_a_fresh_nonce_and_open_for_their_endpoint_only() {
+        let sealer = SecretSealer::new(&[7u8; 32]);
+        let (endpoint, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let secret = new_secret();
+        let sealed = sealer.seal(endpoint, &secret).unwrap();
+        assert!(SecretSealer::is_sealed(&sealed));
+        assert!(!sealed.contains(&secret));
+        assert!(!sealed.contains(secret.trim_start_matches("whsec_")));
+        assert_ne!(
+            sealed,
+            sealer.seal(endpoint, &secret).unwrap(),
+            "a nonce each"
+        );
+        assert_eq!(sealer.open(endpoint, &sealed).unwrap(), secret);
+        assert!(
+            sealer.open(other, &sealed).is_err(),
+            "bound to its endpoint"
+        );
+        assert!(SecretSealer::new(&[8u8; 32])
+            .open(endpoint, &sealed)
+            .is_err());
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(sealer.open(endpoint, &tampered).is_err());
+        // A secret kept in clear before sealing still reads.
+        assert!(!SecretSealer::is_sealed(&secret));
+        assert_eq!(sealer.open(endpoint, &secret).unwrap(), secret);
     }
 
     fn public(address: &str) -> bool {

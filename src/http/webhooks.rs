@@ -119,11 +119,12 @@ pub async fn create_webhook(
     app::webhooks::check_target(&request.url, &state.settings.webhooks).await?;
     let fingerprint = serde_json::to_value(&request).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.park.now().utc;
+    let sealer = state.webhooks.sealer();
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
-        let hook = app::webhooks::register(conn, &caller, &request, now)?;
+        let (hook, secret) = app::webhooks::register(conn, &sealer, &caller, &request, now)?;
         let answer = WebhookWithSecret {
             webhook: WebhookView::try_from(&hook)?,
-            secret: Some(hook.secret.clone()),
+            secret: Some(secret),
         };
         Created::new(&answer, format!("/api/v1/webhooks/{}", hook.id), None)
     })
@@ -202,14 +203,14 @@ pub async fn update_webhook(
     }
     let id = path.into_inner();
     let now = state.park.now().utc;
-    let rotated = request.rotate_secret == Some(true);
-    let hook = state
+    let sealer = state.webhooks.sealer();
+    let (hook, secret) = state
         .db
-        .write(move |conn| app::webhooks::change(conn, id, &request, now))
+        .write(move |conn| app::webhooks::change(conn, &sealer, id, &request, now))
         .await?;
     Ok(HttpResponse::Ok().json(WebhookWithSecret {
         webhook: WebhookView::try_from(&hook)?,
-        secret: rotated.then(|| hook.secret.clone()),
+        secret,
     }))
 }
 

@@ -208,6 +208,45 @@ fn production_refuses_to_start_without_a_secret() {
 }
 
 #[test]
+fn production_refuses_to_start_without_a_webhook_key() {
+    let dir = TempDir::new();
+    let out = binary()
+        .args(["serve"])
+        .env("HT_ENV", "production")
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__SERVER__BIND", "127.0.0.1:0")
+        .env("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HT__WEBHOOKS__SECRET_KEY"),
+        "says what to set: {stderr}"
+    );
+    let short = binary()
+        .args(["serve"])
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__WEBHOOKS__SECRET_KEY", "c2hvcnQ=")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("webhooks.secret_key must be 32 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unknown_database_scheme_is_refused_with_a_message() {
     let out = binary()
         .args(["migrate"])

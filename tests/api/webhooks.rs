@@ -19,6 +19,7 @@ configured_tests!(
     events_reach_a_receiver_signed_and_once,
     slow_endpoints_hold_back_no_mail_and_sign_as_they_send,
     a_send_reaches_only_addresses_it_may,
+    secrets_are_kept_sealed,
 );
 
 /// What the receiver saw: each request's `webhook-id`, whether its
@@ -509,6 +510,7 @@ async fn a_send_reaches_only_addresses_it_may(backend: Backend) {
             allow_private_targets: false,
             ..app.state.settings.webhooks.clone()
         },
+        app.state.webhooks.sealer(),
         std::time::Duration::from_secs(1),
         std::time::Duration::from_secs(1),
     )
@@ -545,4 +547,103 @@ async fn a_send_reaches_only_addresses_it_may(backend: Backend) {
     // The park's own sender, which allows them, delivers both.
     assert_eq!(deliver(&app, 10).await.sent, 2);
     assert_eq!(receiver.lock().unwrap().seen.len(), 2);
+}
+
+/// An endpoint's secret as its row keeps it.
+async fn stored_secret(app: &TestApp, id: &str) -> String {
+    let id = hazard_tracker::db::Id::from(id.parse::<uuid::Uuid>().unwrap());
+    app.state
+        .db
+        .run(move |conn| hazard_tracker::db::webhooks::find(conn, id))
+        .await
+        .unwrap()
+        .unwrap()
+        .secret
+}
+
+#[track_caller]
+fn assert_sealed(stored: &str, secret: &str) {
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert!(
+        !stored.contains(secret.trim_start_matches("whsec_")),
+        "the secret in clear: {stored}"
+    );
+}
+
+/// Signing secrets are kept sealed under the park's key: the row holds
+/// neither the secret nor its key material, deliveries still verify with
+/// the secret the client was given, a rotated secret is sealed too, and a
+/// secret kept in clear by an earlier version still signs and is sealed
+/// at the next start.
+async fn secrets_are_kept_sealed(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let receiver = Arc::new(Mutex::new(Receiver {
+        up: true,
+        ..Receiver::default()
+    }));
+    let url = start_receiver(receiver.clone());
+    let hook = app
+        .post("/api/v1/webhooks")
+        .token(&park.admin)
+        .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+        .send()
+        .await
+        .expect(201)
+        .json;
+    let id = id_of(&hook);
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert_sealed(&stored_secret(&app, &id).await, &secret);
+
+    let delivered_with = |secret: &str| {
+        let (app, receiver, secret, park) = (&app, &receiver, secret.to_owned(), &park);
+        async move {
+            {
+                let mut receiver = receiver.lock().unwrap();
+                receiver.secrets = vec![secret];
+                receiver.seen.clear();
+            }
+            app.report(&park.expert, general_hazard(park.enterprise_a))
+                .await;
+            assert_eq!(deliver(app, 0).await.sent, 1);
+            let seen = &receiver.lock().unwrap().seen;
+            assert_eq!(seen.len(), 1);
+            seen[0].1
+        }
+    };
+    assert!(
+        delivered_with(&secret).await,
+        "verifies with the secret answered"
+    );
+
+    let rotated = app
+        .patch(&format!("/api/v1/webhooks/{id}"))
+        .token(&park.admin)
+        .json(&json!({"rotate_secret": true}))
+        .send()
+        .await
+        .expect(200)
+        .json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_sealed(&stored_secret(&app, &id).await, &rotated);
+    assert!(delivered_with(&rotated).await);
+    assert!(!delivered_with(&secret).await, "the old secret stopped");
+
+    // A secret an earlier version kept in clear.
+    let legacy = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    app.execute_sql(&format!(
+        "UPDATE webhooks SET secret = '{legacy}' WHERE id = '{id}'"
+    ));
+    assert!(delivered_with(legacy).await, "read as it is");
+    let restarted = crate::helpers::spawn_app_sharing(&app, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    assert_sealed(&stored_secret(&restarted, &id).await, legacy);
+    assert!(delivered_with(legacy).await, "sealed, it signs as before");
 }
