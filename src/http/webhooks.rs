@@ -57,7 +57,14 @@ pub struct WebhookWithSecret {
     #[serde(flatten)]
     pub webhook: WebhookView,
     /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    /// Null when no new secret is answered, and on a replay.
     pub secret: Option<String>,
+    /// `true` on a replay of the registration (same `Idempotency-Key`):
+    /// the secret was answered by the first response only and is not
+    /// kept, so `secret` is null (rotate it if it was lost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub secret_shown_once: Option<bool>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -125,8 +132,12 @@ pub async fn create_webhook(
         let answer = WebhookWithSecret {
             webhook: WebhookView::try_from(&hook)?,
             secret: Some(secret),
+            secret_shown_once: None,
         };
-        Created::new(&answer, format!("/api/v1/webhooks/{}", hook.id), None)
+        Ok(
+            Created::new(&answer, format!("/api/v1/webhooks/{}", hook.id), None)?
+                .shown_once("secret"),
+        )
     })
     .await
 }
@@ -211,6 +222,7 @@ pub async fn update_webhook(
     Ok(HttpResponse::Ok().json(WebhookWithSecret {
         webhook: WebhookView::try_from(&hook)?,
         secret,
+        secret_shown_once: None,
     }))
 }
 

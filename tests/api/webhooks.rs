@@ -20,6 +20,7 @@ configured_tests!(
     slow_endpoints_hold_back_no_mail_and_sign_as_they_send,
     a_send_reaches_only_addresses_it_may,
     secrets_are_kept_sealed,
+    a_replayed_registration_answers_no_secret,
 );
 
 /// What the receiver saw: each request's `webhook-id`, whether its
@@ -646,4 +647,52 @@ async fn secrets_are_kept_sealed(backend: Backend) {
     .await;
     assert_sealed(&stored_secret(&restarted, &id).await, legacy);
     assert!(delivered_with(legacy).await, "sealed, it signs as before");
+}
+
+/// A retried registration (same `Idempotency-Key`) answers the same
+/// endpoint without its secret, which was shown once and is kept for the
+/// replay nowhere.
+async fn a_replayed_registration_answers_no_secret(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let body = json!({"url": "http://127.0.0.1:9/hook", "event_types": ["hazard.reported"]});
+    let register = || {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .header("Idempotency-Key", "hook-1")
+            .json(&body)
+            .send()
+    };
+    let first = register().await.expect(201);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let secret = first.json["secret"].as_str().unwrap().to_owned();
+    assert!(first.json.get("secret_shown_once").is_none());
+
+    let replay = register().await.expect(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), first.header("location"));
+    assert_eq!(replay.json["id"], first.json["id"]);
+    assert!(replay.json["secret"].is_null(), "{}", replay.text);
+    assert_eq!(replay.json["secret_shown_once"], true);
+    let key_material = secret.trim_start_matches("whsec_");
+    assert!(!replay.text.contains(key_material));
+
+    let kept = app.idempotency_bodies("hook-1").await;
+    assert_eq!(kept.len(), 1);
+    assert!(
+        !kept[0].contains(key_material),
+        "the secret kept for replays: {}",
+        kept[0]
+    );
+    let listed = app
+        .get("/api/v1/webhooks")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "one endpoint");
 }
