@@ -51,6 +51,17 @@ pub struct WebhookSettings {
     pub timeout_secs: u64,
     /// Attempts before a delivery is `dead`.
     pub max_attempts: u32,
+    /// Deliveries the webhook worker claims per run.
+    pub batch_size: u32,
+    /// Deliveries sent at once to one endpoint.
+    pub concurrency_per_endpoint: usize,
+    /// Deliveries sent at once in all.
+    pub max_concurrency: usize,
+    /// The key endpoints' signing secrets are kept encrypted under: 32
+    /// bytes, base64 or hex. Empty: derived from the token secret
+    /// (development only; a profile that requires explicit secrets requires
+    /// this one too).
+    pub secret_key: SecretString,
 }
 
 impl Default for WebhookSettings {
@@ -60,8 +71,111 @@ impl Default for WebhookSettings {
             allowed_hosts: Vec::new(),
             timeout_secs: 10,
             max_attempts: 8,
+            batch_size: 50,
+            concurrency_per_endpoint: 4,
+            max_concurrency: 16,
+            secret_key: SecretString::default(),
         }
     }
+}
+
+/// What a claimed batch's lease leaves beyond its sends: the database
+/// writes that record them.
+pub const WEBHOOK_LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl WebhookSettings {
+    /// How long one attempt may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs)
+    }
+
+    /// How long a claimed batch stays leased to its worker: longer than the
+    /// batch can take. Whenever a delivery waits for a slot, at least
+    /// `min(concurrency_per_endpoint, max_concurrency)` sends are under way,
+    /// each done within the timeout; so the batch is done within
+    /// `timeout × (ceil(batch_size / that) + 1)`, and the margin is left for
+    /// recording. (Defaults: 10 s × 14 + 30 s = 170 s.)
+    pub fn lease(&self) -> std::time::Duration {
+        let at_once = self
+            .concurrency_per_endpoint
+            .min(self.max_concurrency)
+            .max(1);
+        let waves = (self.batch_size as usize).div_ceil(at_once) + 1;
+        self.timeout()
+            .saturating_mul(u32::try_from(waves).unwrap_or(u32::MAX))
+            .saturating_add(WEBHOOK_LEASE_MARGIN)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.timeout_secs == 0
+            || self.max_attempts == 0
+            || self.batch_size == 0
+            || self.concurrency_per_endpoint == 0
+            || self.max_concurrency == 0
+        {
+            bail!(
+                "webhooks: timeout_secs, max_attempts, batch_size, concurrency_per_endpoint and max_concurrency must be positive"
+            );
+        }
+        if !self.secret_key.expose_secret().trim().is_empty() {
+            decode_key(self.secret_key.expose_secret())
+                .map_err(|m| anyhow::anyhow!("webhooks.secret_key {m}"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether no key is configured, so one is derived.
+    pub fn derives_secret_key(&self) -> bool {
+        self.secret_key.expose_secret().trim().is_empty()
+    }
+
+    /// The key webhook secrets are sealed under: the configured one, or in
+    /// development one derived from the token secret (so instances that
+    /// share a token secret share it too).
+    pub fn resolve_secret_key(
+        &self,
+        auth: &AuthSettings,
+        jwt_secret: &SecretString,
+    ) -> anyhow::Result<[u8; 32]> {
+        let configured = self.secret_key.expose_secret();
+        if !configured.trim().is_empty() {
+            return decode_key(configured).map_err(|m| anyhow::anyhow!("webhooks.secret_key {m}"));
+        }
+        if auth.require_explicit_secret {
+            bail!(
+                "webhooks.secret_key is not set, and this profile requires explicit secrets: \
+                 set HT__WEBHOOKS__SECRET_KEY to 32 random bytes, base64 (openssl rand -base64 32)"
+            );
+        }
+        use sha2::Digest;
+        let mut derived = sha2::Sha256::new();
+        derived.update(b"hazard-tracker webhook secrets v1\0");
+        derived.update(jwt_secret.expose_secret().as_bytes());
+        Ok(derived.finalize().into())
+    }
+}
+
+/// A 32-byte key written as 64 hexadecimal digits or in base64.
+fn decode_key(text: &str) -> Result<[u8; 32], String> {
+    use base64::Engine;
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| u8::from_str_radix(&text[i * 2..i * 2 + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| "is not hexadecimal".to_owned())?
+    } else {
+        let engines = [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE,
+        ];
+        engines
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or("must be 32 bytes, base64 or 64 hexadecimal digits")?
+    };
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must be 32 bytes, not {}", bytes.len()))
 }
 
 /// How strictly the 16号令 record of a major hazard is enforced.
@@ -640,6 +754,7 @@ impl Settings {
         self.grading.validate()?;
         self.escalation.validate()?;
         self.metrics.validate()?;
+        self.webhooks.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }
@@ -711,4 +826,40 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_batch_is_leased_longer_than_it_can_take() {
+        let defaults = WebhookSettings::default();
+        // 50 deliveries, 4 at once to one endpoint: 13 rounds of 10 s at
+        // most, one more for rounds that do not line up, and the margin.
+        assert_eq!(defaults.lease(), std::time::Duration::from_secs(170));
+        let one_at_a_time = WebhookSettings {
+            max_concurrency: 1,
+            batch_size: 3,
+            timeout_secs: 2,
+            ..WebhookSettings::default()
+        };
+        assert_eq!(one_at_a_time.lease(), std::time::Duration::from_secs(38));
+    }
+
+    #[test]
+    fn a_webhook_key_is_32_bytes_in_base64_or_hex() {
+        let bytes: Vec<u8> = (0..32).collect();
+        let hex = crate::domain::hex::hex(&bytes);
+        assert_eq!(decode_key(&hex).unwrap().to_vec(), bytes);
+        assert_eq!(decode_key(&hex.to_uppercase()).unwrap().to_vec(), bytes);
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        assert_eq!(decode_key(&b64).unwrap().to_vec(), bytes);
+        let url_safe = base64::engine::general_purpose::URL_SAFE.encode(&bytes);
+        assert_eq!(decode_key(&url_safe).unwrap().to_vec(), bytes);
+        let short = base64::engine::general_purpose::STANDARD.encode([1u8; 16]);
+        assert!(decode_key(&short).unwrap_err().contains("not 16"));
+        assert!(decode_key("not a key").is_err());
+    }
 }

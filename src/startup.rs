@@ -28,8 +28,8 @@ use crate::http::openapi::Vocabularies;
 use crate::http::state::AppState;
 use crate::settings::Settings;
 
-/// How long a stopping instance waits for its outbox workers to finish the
-/// database call in progress (bounded by `database.connect_timeout_secs`
+/// How long a stopping instance waits for its outbox and webhook workers to
+/// finish the database calls in progress (bounded by `database.connect_timeout_secs`
 /// plus one short query).
 const WORKERS_STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -46,6 +46,19 @@ impl Application {
         let migrations = state.db.migrate().context("migrating the database")?;
         for name in &migrations {
             tracing::info!(migration = %name, "applied migration");
+        }
+        if state.settings.webhooks.derives_secret_key() {
+            tracing::warn!(
+                "no webhooks.secret_key configured: webhook secrets are sealed under a key derived from the token secret (development only); set HT__WEBHOOKS__SECRET_KEY in production"
+            );
+        }
+        // Webhook secrets kept in clear by an earlier version are sealed.
+        let mut conn = state.db.get().context("sealing webhook secrets")?;
+        let sealed = crate::app::webhooks::seal_clear_secrets(&mut conn, &state.webhooks.sealer())
+            .context("sealing webhook secrets")?;
+        drop(conn);
+        if sealed > 0 {
+            tracing::info!(sealed, "webhook secrets sealed");
         }
         let listener = TcpListener::bind(&state.settings.server.bind)
             .with_context(|| format!("binding {}", state.settings.server.bind))?;
@@ -72,19 +85,21 @@ impl Application {
     }
 
     /// Serves until the server stops (SIGTERM: requests in flight finish
-    /// first; SIGINT, SIGQUIT: at once), with the outbox workers alongside;
-    /// on the way out this instance's outbox leases are given back so
+    /// first; SIGINT, SIGQUIT: at once), with the outbox and webhook workers
+    /// alongside; on the way out this instance's leases are given back so
     /// another instance can send those messages at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = escalation::worker_name();
-        let workers = self
-            .state
-            .settings
-            .escalation
-            .enabled
-            .then(|| escalation::spawn_workers(self.state.outbox(), worker.clone()));
+        // The mail's loop and the webhooks' apart: a slow endpoint never
+        // holds a mail back.
+        let workers = self.state.settings.escalation.enabled.then(|| {
+            (
+                escalation::spawn_workers(self.state.outbox(), worker.clone()),
+                self.state.webhook_worker(worker.clone()).spawn(),
+            )
+        });
         if workers.is_some() {
-            tracing::info!(worker = %worker, mail = %self.state.mailer.describe(), "outbox workers started");
+            tracing::info!(worker = %worker, mail = %self.state.mailer.describe(), "outbox and webhook workers started");
         }
         let watcher = if self.state.settings.read_cache.enabled {
             let poll =
@@ -123,20 +138,31 @@ impl Application {
         if let Some(watcher) = watcher {
             let _ = actix_web::web::block(move || watcher.stop()).await;
         }
-        if let Some(workers) = workers {
+        if let Some((mail, webhooks)) = workers {
             // Stopped, not aborted: a claim or a record still running on the
             // blocking pool would land after the release below.
-            workers.stop(WORKERS_STOP_GRACE).await;
+            futures_util::future::join(
+                mail.stop(WORKERS_STOP_GRACE),
+                webhooks.stop(WORKERS_STOP_GRACE),
+            )
+            .await;
             let owner = worker.clone();
             let now = self.state.clock.now();
             match self
                 .state
                 .db
-                .write(move |conn| crate::db::outbox::release_leases(conn, &owner, now))
+                .write(move |conn| {
+                    Ok((
+                        crate::db::outbox::release_leases(conn, &owner, now)?,
+                        crate::db::webhooks::release_leases(conn, &owner)?,
+                    ))
+                })
                 .await
             {
-                Ok(released) => tracing::info!(released, "outbox leases released"),
-                Err(error) => tracing::warn!(%error, "could not release outbox leases"),
+                Ok((mail, webhooks)) => {
+                    tracing::info!(mail, webhooks, "outbox and webhook leases released")
+                }
+                Err(error) => tracing::warn!(%error, "could not release outbox and webhook leases"),
             }
         }
         served
@@ -156,8 +182,12 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let evidence = Arc::new(crate::storage::EvidenceStore::open(&settings.storage)?);
     let escalation = Arc::new(Escalation::new(&settings)?);
     let mailer = Arc::new(Mailer::from_settings(&settings.smtp)?);
+    let webhook_key = settings
+        .webhooks
+        .resolve_secret_key(&settings.auth, &secret)?;
     let webhooks = Arc::new(crate::app::webhooks::Sender::new(
         settings.webhooks.clone(),
+        Arc::new(crate::domain::webhook::SecretSealer::new(&webhook_key)),
         Duration::from_secs(settings.escalation.interval_secs.max(1)),
         Duration::from_secs(settings.escalation.max_backoff_secs.max(1)),
     )?);

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::app::filings;
+pub use crate::app::workers::Workers;
 use crate::clock::Clock;
 use crate::db::hazards::Hazard;
 use crate::db::hazards::{awaiting_rule, DeadlineWindow};
@@ -482,7 +483,6 @@ pub struct Outbox {
     pub db: Db,
     pub escalation: Arc<Escalation>,
     pub mailer: Arc<Mailer>,
-    pub webhooks: Arc<crate::app::webhooks::Sender>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -595,27 +595,6 @@ pub fn worker_name() -> String {
     format!("{host}-{}-{}", std::process::id(), Uuid::new_v4().simple())
 }
 
-/// The scanner and the sender, running inside `serve`.
-pub struct Workers {
-    stop: watch::Sender<bool>,
-    task: actix_web::rt::task::JoinHandle<()>,
-}
-
-impl Workers {
-    /// Stops the workers, waiting at most `grace`. A database call in
-    /// progress is let finish, so nothing claims or records behind the back
-    /// of a caller that then releases the leases; a send in progress is
-    /// abandoned.
-    pub async fn stop(self, grace: Duration) {
-        self.stop.send_replace(true);
-        let abort = self.task.abort_handle();
-        if tokio::time::timeout(grace, self.task).await.is_err() {
-            tracing::warn!(?grace, "the outbox workers did not stop in time");
-            abort.abort();
-        }
-    }
-}
-
 /// Runs the scanner and the sender every `interval_secs` until stopped; the
 /// caller then releases this worker's leases.
 pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
@@ -647,20 +626,9 @@ pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
                 ),
                 Err(error) => tracing::warn!(%error, "outbox delivery failed"),
             }
-            let now = state.clock.now();
-            match state.webhooks.deliver_due(&state.db, &worker, now).await {
-                Ok(s) if s == crate::app::webhooks::Sent::default() => {}
-                Ok(s) => tracing::info!(
-                    sent = s.sent,
-                    failed = s.failed,
-                    dead = s.dead,
-                    "webhook delivery"
-                ),
-                Err(error) => tracing::warn!(%error, "webhook delivery failed"),
-            }
         }
     });
-    Workers { stop, task }
+    Workers::new(stop, task)
 }
 
 fn escape_html(text: &str) -> String {

@@ -23,3 +23,4 @@ pub mod reports;
 pub mod stats;
 pub mod users;
 pub mod webhooks;
+pub mod workers;

@@ -18,6 +18,8 @@ pub struct Webhook {
     pub description: Option<String>,
     /// JSON array of event type names.
     pub event_types: String,
+    /// The signing secret, sealed (`domain::webhook::SecretSealer`); a
+    /// value from before sealing is the secret in clear.
     pub secret: String,
     pub active: bool,
     pub version: i64,
@@ -101,6 +103,36 @@ pub fn list(
         query = query.filter(webhooks::id.lt(before));
     }
     Ok(query.load(conn)?)
+}
+
+/// The endpoints whose secret is still kept in clear (from before secrets
+/// were sealed): `(id, secret)`.
+pub fn clear_secrets(
+    conn: &mut DbConnection,
+    sealed_prefix: &str,
+) -> Result<Vec<(Id, String)>, AppError> {
+    Ok(webhooks::table
+        .filter(webhooks::secret.not_like(format!("{sealed_prefix}%")))
+        .select((webhooks::id, webhooks::secret))
+        .load(conn)?)
+}
+
+/// Replaces an endpoint's stored secret if it still is `expected`; the
+/// endpoint's version stays (the secret is the same, only kept otherwise).
+pub fn replace_secret(
+    conn: &mut DbConnection,
+    id: Id,
+    expected: &str,
+    stored: &str,
+) -> Result<bool, AppError> {
+    let changed = diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::secret.eq(expected)),
+    )
+    .set(webhooks::secret.eq(stored))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 pub fn active(conn: &mut DbConnection) -> Result<Vec<Webhook>, AppError> {
@@ -211,4 +243,18 @@ pub fn record_attempt(
     ))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Gives back every lease `worker` holds (at shutdown).
+pub fn release_leases(conn: &mut DbConnection, worker: &str) -> Result<usize, AppError> {
+    Ok(
+        diesel::update(
+            webhook_deliveries::table.filter(webhook_deliveries::lease_owner.eq(worker)),
+        )
+        .set((
+            webhook_deliveries::lease_owner.eq(None::<String>),
+            webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?,
+    )
 }

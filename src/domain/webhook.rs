@@ -3,12 +3,16 @@
 //! the park allows them), and the Standard Webhooks signature
 //! (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::XChaCha20Poly1305;
 use hmac::{Hmac, Mac};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use uuid::Uuid;
 
 use crate::error::AppError;
 
@@ -64,28 +68,79 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, AppError> {
     Ok(parsed)
 }
 
-/// Whether an address is loopback, private, link-local or otherwise not
-/// on the public internet: such targets are refused unless configured.
-pub fn is_private(ip: IpAddr) -> bool {
+/// Whether an address is a public unicast address on the internet, the
+/// only kind a webhook may reach unless the park allows its own network:
+/// not loopback, private, shared (CGNAT), link-local, documentation,
+/// benchmarking, reserved, multicast or broadcast; and IPv4 carried in
+/// IPv6 (IPv4-mapped, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) only where
+/// the IPv4 inside is public.
+pub fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
     }
+}
+
+/// IPv4 ranges that are not public unicast (RFC 6890's special-purpose
+/// registry, multicast and the reserved class E).
+const NOT_PUBLIC_V4: &[([u8; 4], u32)] = &[
+    ([0, 0, 0, 0], 8),       // "this network"
+    ([10, 0, 0, 0], 8),      // private
+    ([100, 64, 0, 0], 10),   // shared address space (carrier-grade NAT)
+    ([127, 0, 0, 0], 8),     // loopback
+    ([169, 254, 0, 0], 16),  // link-local
+    ([172, 16, 0, 0], 12),   // private
+    ([192, 0, 0, 0], 24),    // IETF protocol assignments
+    ([192, 0, 2, 0], 24),    // documentation (TEST-NET-1)
+    ([192, 88, 99, 0], 24),  // 6to4 relay anycast (deprecated)
+    ([192, 168, 0, 0], 16),  // private
+    ([198, 18, 0, 0], 15),   // benchmarking
+    ([198, 51, 100, 0], 24), // documentation (TEST-NET-2)
+    ([203, 0, 113, 0], 24),  // documentation (TEST-NET-3)
+    ([224, 0, 0, 0], 4),     // multicast
+    ([240, 0, 0, 0], 4),     // reserved, and the broadcast address
+];
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let address = u32::from(v4);
+    !NOT_PUBLIC_V4.iter().any(|&(network, prefix)| {
+        let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+        address & mask == u32::from_be_bytes(network) & mask
+    })
+}
+
+/// Inside global unicast (`2000::/3`), the IPv6 ranges that are not public
+/// unicast.
+const NOT_PUBLIC_V6: &[(u128, u32)] = &[
+    // IETF protocol assignments, Teredo (whose IPv4 is hidden) among them.
+    (0x2001_0000 << 96, 23),
+    // Documentation.
+    (0x2001_0db8 << 96, 32),
+    (0x3fff_0000 << 96, 20),
+];
+
+fn is_public_v6(v6: Ipv6Addr) -> bool {
+    let address = u128::from(v6);
+    let within = |network: u128, prefix: u32| {
+        let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+        address & mask == network & mask
+    };
+    let low_v4 = Ipv4Addr::from((address & 0xffff_ffff) as u32);
+    // IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`): the
+    // IPv4 address is what is reached.
+    if within(0xffff << 32, 96) || within(0x0064_ff9b << 96, 96) {
+        return is_public_v4(low_v4);
+    }
+    // 6to4 (`2002:AABB:CCDD::/48`): the IPv4 address after the prefix.
+    if within(0x2002 << 112, 16) {
+        return is_public_v4(Ipv4Addr::from(((address >> 80) & 0xffff_ffff) as u32));
+    }
+    // Global unicast is `2000::/3`; everything else (the unspecified and
+    // loopback addresses, IPv4-compatible `::a.b.c.d`, the local-use NAT64
+    // `64:ff9b:1::/48`, discard-only `100::/64`, unique-local `fc00::/7`,
+    // link-local `fe80::/10`, site-local `fec0::/10`, multicast `ff00::/8`)
+    // is not public.
+    within(0x2000 << 112, 3) && !NOT_PUBLIC_V6.iter().any(|&(n, p)| within(n, p))
 }
 
 /// A new secret: `whsec_` and 32 random bytes in base64.
@@ -97,6 +152,93 @@ pub fn new_secret() -> String {
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     )
+}
+
+/// How a stored secret sealed by [`SecretSealer`] begins; a stored value
+/// without it is a secret kept in clear before secrets were sealed.
+pub const SEALED_PREFIX: &str = "v1:";
+
+/// Webhook signing secrets at rest: `v1:` and the base64 of a random
+/// 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext of the
+/// secret under the park's key, bound to its endpoint's id (associated
+/// data), so a value copied onto another endpoint does not open.
+pub struct SecretSealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretSealer(..)")
+    }
+}
+
+const NONCE_BYTES: usize = 24;
+
+impl SecretSealer {
+    pub fn new(key: &[u8; 32]) -> SecretSealer {
+        SecretSealer {
+            cipher: XChaCha20Poly1305::new(&(*key).into()),
+        }
+    }
+
+    /// Whether a stored value is sealed (rather than a legacy clear one).
+    pub fn is_sealed(stored: &str) -> bool {
+        stored.starts_with(SEALED_PREFIX)
+    }
+
+    /// The stored form of `endpoint`'s `secret`.
+    pub fn seal(&self, endpoint: Uuid, secret: &str) -> Result<String, AppError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: endpoint.as_bytes(),
+                },
+            )
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("sealing a webhook secret failed")))?;
+        let mut stored = nonce.to_vec();
+        stored.extend_from_slice(&sealed);
+        Ok(format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(stored)
+        ))
+    }
+
+    /// `endpoint`'s secret from its stored form; a legacy clear value is
+    /// answered as it is.
+    pub fn open(&self, endpoint: Uuid, stored: &str) -> Result<String, AppError> {
+        let Some(sealed) = stored.strip_prefix(SEALED_PREFIX) else {
+            return Ok(stored.to_owned());
+        };
+        let broken = |what: &str| {
+            AppError::Internal(anyhow::anyhow!(
+                "the stored secret of webhook {endpoint} {what} (was webhooks.secret_key changed?)"
+            ))
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| broken("is not base64"))?;
+        if bytes.len() < NONCE_BYTES {
+            return Err(broken("is too short"));
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| broken("is too short"))?;
+        let secret = self
+            .cipher
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: endpoint.as_bytes(),
+                },
+            )
+            .map_err(|_| broken("does not open with this key"))?;
+        String::from_utf8(secret).map_err(|_| broken("is not text"))
+    }
 }
 
 /// The `webhook-signature` header of a message.
@@ -142,8 +284,123 @@ mod tests {
             "fd00::1",
             "100.64.0.1",
         ] {
-            assert!(is_private(private.parse().unwrap()), "{private}");
+            assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        assert!(!is_private("8.8.8.8".parse().unwrap()));
+        assert!(is_public("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn secrets_are_sealed_with_a_fresh_nonce_and_open_for_their_endpoint_only() {
+        let sealer = SecretSealer::new(&[7u8; 32]);
+        let (endpoint, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let secret = new_secret();
+        let sealed = sealer.seal(endpoint, &secret).unwrap();
+        assert!(SecretSealer::is_sealed(&sealed));
+        assert!(!sealed.contains(&secret));
+        assert!(!sealed.contains(secret.trim_start_matches("whsec_")));
+        assert_ne!(
+            sealed,
+            sealer.seal(endpoint, &secret).unwrap(),
+            "a nonce each"
+        );
+        assert_eq!(sealer.open(endpoint, &sealed).unwrap(), secret);
+        assert!(
+            sealer.open(other, &sealed).is_err(),
+            "bound to its endpoint"
+        );
+        assert!(SecretSealer::new(&[8u8; 32])
+            .open(endpoint, &sealed)
+            .is_err());
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(sealer.open(endpoint, &tampered).is_err());
+        // A secret kept in clear before sealing still reads.
+        assert!(!SecretSealer::is_sealed(&secret));
+        assert_eq!(sealer.open(endpoint, &secret).unwrap(), secret);
+    }
+
+    fn public(address: &str) -> bool {
+        is_public(address.parse().unwrap())
+    }
+
+    #[test]
+    fn special_purpose_ipv4_ranges_are_not_public() {
+        for refused in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.1",
+            "192.0.0.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.7",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+        ] {
+            assert!(!public(refused), "{refused}");
+        }
+        // Just outside those ranges.
+        for allowed in [
+            "172.32.0.1",
+            "192.0.1.1",
+            "198.17.255.255",
+            "198.20.0.1",
+            "223.255.255.255",
+            "1.1.1.1",
+            "100.128.0.1",
+        ] {
+            assert!(public(allowed), "{allowed}");
+        }
+    }
+
+    #[test]
+    fn ipv6_multicast_site_local_and_other_ranges_are_not_public() {
+        for refused in [
+            "::",
+            "ff02::1",
+            "ff0e::1",
+            "fec0::1",
+            "feff::1",
+            "fe80::1",
+            "fc00::1",
+            "100::1",
+            "2001:db8::1",
+            "2001::1",
+            "3fff::1",
+            "64:ff9b:1::1",
+        ] {
+            assert!(!public(refused), "{refused}");
+        }
+        for allowed in ["2400:cb00:2048:1::c629:d7a2", "2606:4700::1111"] {
+            assert!(public(allowed), "{allowed}");
+        }
+    }
+
+    #[test]
+    fn ipv4_inside_ipv6_is_judged_by_the_ipv4() {
+        // IPv4-mapped.
+        assert!(!public("::ffff:127.0.0.1"));
+        assert!(!public("::ffff:10.0.0.1"));
+        assert!(public("::ffff:8.8.8.8"));
+        // NAT64.
+        assert!(!public("64:ff9b::127.0.0.1"));
+        assert!(!public("64:ff9b::192.168.1.1"));
+        assert!(!public("64:ff9b::169.254.169.254"));
+        assert!(public("64:ff9b::8.8.8.8"));
+        // 6to4: 2002:AABB:CCDD:: carries AA.BB.CC.DD.
+        assert!(!public("2002:7f00:1::1"));
+        assert!(!public("2002:a00:1::"));
+        assert!(!public("2002:c0a8:101::1"));
+        assert!(public("2002:808:808::1"));
+        // IPv4-compatible (deprecated): refused whatever it carries.
+        assert!(!public("::127.0.0.1"));
+        assert!(!public("::10.0.0.1"));
+        assert!(!public("::8.8.8.8"));
     }
 }

@@ -47,8 +47,15 @@ pub struct IssuedDisplayKey {
     #[serde(flatten)]
     pub display_key: DisplayKeyView,
     /// Send as `Authorization: Bearer <key>`; it is not kept and not shown
-    /// again.
-    pub key: String,
+    /// again: null on a replay.
+    #[schema(required = true)]
+    pub key: Option<String>,
+    /// `true` on a replay (same `Idempotency-Key`): the key was answered by
+    /// the first response only and is not kept, so `key` is null (revoke
+    /// it and issue another if it was lost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub key_shown_once: Option<bool>,
 }
 
 /// Issues a display key for a wall screen: read-only, the dashboard's
@@ -82,9 +89,10 @@ pub async fn create_display_key(
         let location = format!("/api/v1/display-keys/{}", row.id);
         let issued = IssuedDisplayKey {
             display_key: row.into(),
-            key,
+            key: Some(key),
+            key_shown_once: None,
         };
-        Created::new(&issued, location, None)
+        Ok(Created::new(&issued, location, None)?.shown_once("key"))
     })
     .await
 }

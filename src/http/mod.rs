@@ -544,6 +544,9 @@ pub struct Created {
     pub body: serde_json::Value,
     pub location: String,
     pub version: Option<i64>,
+    /// What a replay answers instead of `body` (a secret left out), when
+    /// it differs.
+    replay_body: Option<serde_json::Value>,
 }
 
 impl Created {
@@ -557,7 +560,21 @@ impl Created {
             body,
             location,
             version,
+            replay_body: None,
         })
+    }
+
+    /// `field` holds a secret shown once: the response kept for a replay
+    /// (`Idempotency-Key`) answers it `null`, with `{field}_shown_once:
+    /// true`, so the secret is never stored.
+    pub fn shown_once(mut self, field: &str) -> Created {
+        let mut kept = self.body.clone();
+        if let Some(object) = kept.as_object_mut() {
+            object.insert(field.to_owned(), serde_json::Value::Null);
+            object.insert(format!("{field}_shown_once"), serde_json::Value::Bool(true));
+        }
+        self.replay_body = Some(kept);
+        self
     }
 
     fn into_response(self, replayed: bool) -> HttpResponse {
@@ -638,7 +655,11 @@ where
                     idempotency_key: key.clone(),
                     request_fingerprint: fingerprint.clone(),
                     response_status: 201,
-                    response_body: created.body.to_string(),
+                    response_body: created
+                        .replay_body
+                        .as_ref()
+                        .unwrap_or(&created.body)
+                        .to_string(),
                     location: Some(created.location.clone()),
                     created_at: now,
                 };
@@ -678,6 +699,7 @@ fn replay(
             body,
             location: stored.location.unwrap_or_default(),
             version,
+            replay_body: None,
         },
         true,
     ))

@@ -80,13 +80,23 @@ impl AppState {
         }
     }
 
+    /// The webhook worker, leasing as `name`.
+    pub fn webhook_worker(&self, name: String) -> crate::app::webhooks::Worker {
+        crate::app::webhooks::Worker {
+            db: self.db.clone(),
+            sender: self.webhooks.clone(),
+            clock: self.clock.clone(),
+            name,
+            interval: std::time::Duration::from_secs(self.settings.escalation.interval_secs.max(1)),
+        }
+    }
+
     /// The parts the outbox workers run on.
     pub fn outbox(&self) -> Outbox {
         Outbox {
             db: self.db.clone(),
             escalation: self.escalation.clone(),
             mailer: self.mailer.clone(),
-            webhooks: self.webhooks.clone(),
             clock: self.clock.clone(),
         }
     }

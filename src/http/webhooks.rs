@@ -57,7 +57,14 @@ pub struct WebhookWithSecret {
     #[serde(flatten)]
     pub webhook: WebhookView,
     /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    /// Null when no new secret is answered, and on a replay.
     pub secret: Option<String>,
+    /// `true` on a replay of the registration (same `Idempotency-Key`):
+    /// the secret was answered by the first response only and is not
+    /// kept, so `secret` is null (rotate it if it was lost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub secret_shown_once: Option<bool>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -119,13 +126,18 @@ pub async fn create_webhook(
     app::webhooks::check_target(&request.url, &state.settings.webhooks).await?;
     let fingerprint = serde_json::to_value(&request).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.park.now().utc;
+    let sealer = state.webhooks.sealer();
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
-        let hook = app::webhooks::register(conn, &caller, &request, now)?;
+        let (hook, secret) = app::webhooks::register(conn, &sealer, &caller, &request, now)?;
         let answer = WebhookWithSecret {
             webhook: WebhookView::try_from(&hook)?,
-            secret: Some(hook.secret.clone()),
+            secret: Some(secret),
+            secret_shown_once: None,
         };
-        Created::new(&answer, format!("/api/v1/webhooks/{}", hook.id), None)
+        Ok(
+            Created::new(&answer, format!("/api/v1/webhooks/{}", hook.id), None)?
+                .shown_once("secret"),
+        )
     })
     .await
 }
@@ -202,14 +214,15 @@ pub async fn update_webhook(
     }
     let id = path.into_inner();
     let now = state.park.now().utc;
-    let rotated = request.rotate_secret == Some(true);
-    let hook = state
+    let sealer = state.webhooks.sealer();
+    let (hook, secret) = state
         .db
-        .write(move |conn| app::webhooks::change(conn, id, &request, now))
+        .write(move |conn| app::webhooks::change(conn, &sealer, id, &request, now))
         .await?;
     Ok(HttpResponse::Ok().json(WebhookWithSecret {
         webhook: WebhookView::try_from(&hook)?,
-        secret: rotated.then(|| hook.secret.clone()),
+        secret,
+        secret_shown_once: None,
     }))
 }
 

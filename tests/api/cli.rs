@@ -220,7 +220,11 @@ fn production_refuses_to_start_with_an_open_metrics_endpoint() {
         )
         .env("HT__STORAGE__DATA_DIR", &dir.0)
         .env("HT__SERVER__BIND", "127.0.0.1:0")
-        .env("HT__AUTH__JWT_SECRET", "x".repeat(40))
+        .env("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env(
+            "HT__WEBHOOKS__SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -228,6 +232,46 @@ fn production_refuses_to_start_with_an_open_metrics_endpoint() {
     assert!(
         stderr.contains("HT__METRICS__TOKEN"),
         "says what to set: {stderr}"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_without_a_webhook_key() {
+    let dir = TempDir::new();
+    let out = binary()
+        .args(["serve"])
+        .env("HT_ENV", "production")
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__SERVER__BIND", "127.0.0.1:0")
+        .env("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("HT__METRICS__TOKEN", "scraper-token-0123456789")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HT__WEBHOOKS__SECRET_KEY"),
+        "says what to set: {stderr}"
+    );
+    let short = binary()
+        .args(["serve"])
+        .env(
+            "HT__DATABASE__URL",
+            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
+        )
+        .env("HT__STORAGE__DATA_DIR", &dir.0)
+        .env("HT__WEBHOOKS__SECRET_KEY", "c2hvcnQ=")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("webhooks.secret_key must be 32 bytes"),
+        "{stderr}"
     );
 }
 

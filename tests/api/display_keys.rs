@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::backend_tests;
 use crate::helpers::{general_hazard, TestApp};
 
-backend_tests!(a_display_key_reads_the_dashboard_only_until_revoked);
+backend_tests!(
+    a_display_key_reads_the_dashboard_only_until_revoked,
+    a_replayed_issue_answers_no_key,
+);
 
 async fn a_display_key_reads_the_dashboard_only_until_revoked(app: TestApp) {
     let park = app.park().await;
@@ -134,4 +137,48 @@ async fn a_display_key_reads_the_dashboard_only_until_revoked(app: TestApp) {
         .send()
         .await
         .expect_problem(404);
+}
+
+/// A retried issue (same `Idempotency-Key`) answers the same key's record
+/// without the key itself, which was shown once and is kept nowhere, not
+/// even for the replay.
+async fn a_replayed_issue_answers_no_key(app: TestApp) {
+    let park = app.park().await;
+    let body = json!({
+        "name": "中控室大屏",
+        "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+    });
+    let issue = || {
+        app.post("/api/v1/display-keys")
+            .token(&park.admin)
+            .header("Idempotency-Key", "screen-1")
+            .json(&body)
+            .send()
+    };
+    let first = issue().await.expect(201);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let key = first.json["key"].as_str().unwrap().to_owned();
+    assert!(first.json.get("key_shown_once").is_none());
+
+    let replay = issue().await.expect(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), first.header("location"));
+    assert_eq!(replay.json["id"], first.json["id"]);
+    assert!(replay.json["key"].is_null(), "{}", replay.text);
+    assert_eq!(replay.json["key_shown_once"], true);
+    assert!(!replay.text.contains(&key));
+
+    let kept = app.idempotency_bodies("screen-1").await;
+    assert_eq!(kept.len(), 1);
+    assert!(
+        !kept[0].contains(&key),
+        "the key kept for replays: {}",
+        kept[0]
+    );
+    // The key issued first still works.
+    app.get("/api/v1/stats/overview")
+        .token(&key)
+        .send()
+        .await
+        .expect(200);
 }

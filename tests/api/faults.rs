@@ -953,6 +953,8 @@ async fn a_webhook_in_flight_at_kill_9_is_delivered_after_restart() {
         ("HT__ESCALATION__INTERVAL_SECS", "1".into()),
         ("HT__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true".into()),
         ("HT__WEBHOOKS__TIMEOUT_SECS", "2".into()),
+        // A lease of 2 s x (ceil(4 / 4) + 1) + 30 s = 34 s.
+        ("HT__WEBHOOKS__BATCH_SIZE", "4".into()),
     ];
     migrate(&vars);
     user_add(&vars, "admin@park.example.cn", "admin");
@@ -1002,7 +1004,7 @@ async fn a_webhook_in_flight_at_kill_9_is_delivered_after_restart() {
     let mut two = Instance::serve(&vars, &dir.0, port);
     two.ready().await;
     let admin = two.login("admin@park.example.cn").await;
-    // The lease (twice the timeout and 30 s) runs out, then it goes again.
+    // The lease (34 s) runs out, then it goes again.
     eventually(
         "redelivered after the lease",
         Duration::from_secs(90),

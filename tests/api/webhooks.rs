@@ -15,7 +15,13 @@ use sha2::Sha256;
 use crate::configured_tests;
 use crate::helpers::{general_hazard, id_of, major_hazard, spawn_app_with, Backend, TestApp};
 
-configured_tests!(events_reach_a_receiver_signed_and_once);
+configured_tests!(
+    events_reach_a_receiver_signed_and_once,
+    slow_endpoints_hold_back_no_mail_and_sign_as_they_send,
+    a_send_reaches_only_addresses_it_may,
+    secrets_are_kept_sealed,
+    a_replayed_registration_answers_no_secret,
+);
 
 /// What the receiver saw: each request's `webhook-id`, whether its
 /// signature verified, and its body; and whether it is up.
@@ -325,4 +331,368 @@ async fn events_reach_a_receiver_signed_and_once(backend: Backend) {
         .send()
         .await
         .expect_problem(422);
+}
+
+/// What a slow receiver saw: when each request arrived (Unix seconds), its
+/// `webhook-timestamp`, and its body.
+#[derive(Default)]
+struct SlowReceiver {
+    seen: Mutex<Vec<(f64, i64, Value)>>,
+    /// How long it keeps each request.
+    hold: std::time::Duration,
+}
+
+async fn receive_slowly(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<SlowReceiver>,
+) -> HttpResponse {
+    let arrived = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let timestamp = req
+        .headers()
+        .get("webhook-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.seen.lock().unwrap().push((arrived, timestamp, body));
+    actix_web::rt::time::sleep(state.hold).await;
+    HttpResponse::NoContent().finish()
+}
+
+/// Twenty endpoints that each keep a delivery for the whole webhook
+/// timeout, behind the real workers of `serve`: a major hazard's mail still
+/// leaves at once, and every delivery, sent a few at a time, is signed when
+/// it is sent rather than when its batch was claimed.
+async fn slow_endpoints_hold_back_no_mail_and_sign_as_they_send(backend: Backend) {
+    const ENDPOINTS: usize = 20;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let smtp_url = smtp.url();
+    let app = spawn_app_with(backend, move |settings| {
+        settings.smtp.url = secrecy::SecretString::from(smtp_url);
+        settings.smtp.timeout_secs = 5;
+        settings.escalation.enabled = true;
+        settings.escalation.interval_secs = 1;
+        settings.webhooks.allow_private_targets = true;
+        settings.webhooks.timeout_secs = 2;
+        settings.webhooks.max_attempts = 1;
+        // Five rounds of four: the last is sent 8 s after its batch was
+        // claimed.
+        settings.webhooks.max_concurrency = 4;
+    })
+    .await;
+    let park = app.park().await;
+
+    let receiver = web::Data::new(SlowReceiver {
+        hold: std::time::Duration::from_secs(2),
+        ..SlowReceiver::default()
+    });
+    let listeners: Vec<TcpListener> = (0..ENDPOINTS)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let urls: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("http://{}/hook", l.local_addr().unwrap()))
+        .collect();
+    let data = receiver.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/hook", web::post().to(receive_slowly))
+    })
+    .workers(2);
+    for listener in listeners {
+        server = server.listen(listener).unwrap();
+    }
+    actix_web::rt::spawn(server.run());
+    for url in &urls {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+            .send()
+            .await
+            .expect(201);
+    }
+
+    // Twenty deliveries; the webhook worker is busy with them for 10 s.
+    let first = id_of(
+        &app.report(&park.expert, general_hazard(park.enterprise_a))
+            .await,
+    );
+    let seen = &receiver.seen;
+    crate::helpers::eventually(
+        "the first deliveries arrived",
+        std::time::Duration::from_secs(10),
+        || async move { (!seen.lock().unwrap().is_empty()).then_some(()) },
+    )
+    .await;
+
+    let reported = std::time::Instant::now();
+    app.report(&park.expert, major_hazard(park.enterprise_a))
+        .await;
+    let smtp = &smtp;
+    let mail = crate::helpers::eventually(
+        "the major-hazard mail",
+        std::time::Duration::from_secs(15),
+        || async move { smtp.received().pop() },
+    )
+    .await;
+    let waited = reported.elapsed();
+    assert!(
+        mail.recipients
+            .contains(&"supervisor@park.example.cn".to_owned()),
+        "{mail:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the major-hazard mail waited {waited:?} behind the webhooks"
+    );
+
+    let first = &first;
+    let arrivals = crate::helpers::eventually(
+        "every delivery of the first hazard arrived",
+        std::time::Duration::from_secs(20),
+        || async move {
+            let seen = seen.lock().unwrap();
+            let arrivals: Vec<(f64, i64)> = seen
+                .iter()
+                .filter(|(.., body)| body["data"]["hazard_id"] == json!(first))
+                .map(|(arrived, timestamp, _)| (*arrived, *timestamp))
+                .collect();
+            (arrivals.len() == ENDPOINTS).then_some(arrivals)
+        },
+    )
+    .await;
+    let spread = arrivals.iter().map(|a| a.0).fold(f64::MIN, f64::max)
+        - arrivals.iter().map(|a| a.0).fold(f64::MAX, f64::min);
+    assert!(spread > 5.0, "sent a few at a time: {arrivals:?}");
+    for (arrived, timestamp) in arrivals {
+        let age = arrived - timestamp as f64;
+        assert!(
+            (-1.0..=5.0).contains(&age),
+            "a delivery signed {age:.1} s before it arrived"
+        );
+    }
+}
+
+/// An endpoint registered while the park allowed its own network (or
+/// while its name resolved elsewhere) is checked again at every send, on
+/// the address connected to: a name that now resolves to loopback, or a
+/// loopback address in the URL, reaches nothing.
+async fn a_send_reaches_only_addresses_it_may(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let receiver = Arc::new(Mutex::new(Receiver {
+        up: true,
+        ..Receiver::default()
+    }));
+    let url = start_receiver(receiver.clone());
+    let by_name = url.replace("127.0.0.1", "localhost");
+    for url in [&url, &by_name] {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+            .send()
+            .await
+            .expect(201);
+    }
+    app.report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+
+    // The same deliveries, sent by a sender that allows public targets only.
+    let strict = hazard_tracker::app::webhooks::Sender::new(
+        hazard_tracker::settings::WebhookSettings {
+            allow_private_targets: false,
+            ..app.state.settings.webhooks.clone()
+        },
+        app.state.webhooks.sealer(),
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let now = hazard_tracker::clock::now_utc();
+    let sent = strict
+        .deliver_due(&app.state.db, "strict", now)
+        .await
+        .unwrap();
+    assert_eq!((sent.sent, sent.failed), (0, 2), "{sent:?}");
+    assert!(receiver.lock().unwrap().seen.is_empty(), "nothing arrived");
+    let hooks = app
+        .get("/api/v1/webhooks")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    for hook in hooks["items"].as_array().unwrap() {
+        let log = app
+            .get(&format!(
+                "/api/v1/webhooks/{}/deliveries",
+                hook["id"].as_str().unwrap()
+            ))
+            .token(&park.admin)
+            .send()
+            .await
+            .expect(200)
+            .json;
+        let error = log["items"][0]["last_error"].as_str().unwrap();
+        assert!(error.contains("refused"), "{}: {error}", hook["url"]);
+    }
+
+    // The park's own sender, which allows them, delivers both.
+    assert_eq!(deliver(&app, 10).await.sent, 2);
+    assert_eq!(receiver.lock().unwrap().seen.len(), 2);
+}
+
+/// An endpoint's secret as its row keeps it.
+async fn stored_secret(app: &TestApp, id: &str) -> String {
+    let id = hazard_tracker::db::Id::from(id.parse::<uuid::Uuid>().unwrap());
+    app.state
+        .db
+        .run(move |conn| hazard_tracker::db::webhooks::find(conn, id))
+        .await
+        .unwrap()
+        .unwrap()
+        .secret
+}
+
+#[track_caller]
+fn assert_sealed(stored: &str, secret: &str) {
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert!(
+        !stored.contains(secret.trim_start_matches("whsec_")),
+        "the secret in clear: {stored}"
+    );
+}
+
+/// Signing secrets are kept sealed under the park's key: the row holds
+/// neither the secret nor its key material, deliveries still verify with
+/// the secret the client was given, a rotated secret is sealed too, and a
+/// secret kept in clear by an earlier version still signs and is sealed
+/// at the next start.
+async fn secrets_are_kept_sealed(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let receiver = Arc::new(Mutex::new(Receiver {
+        up: true,
+        ..Receiver::default()
+    }));
+    let url = start_receiver(receiver.clone());
+    let hook = app
+        .post("/api/v1/webhooks")
+        .token(&park.admin)
+        .json(&json!({"url": url, "event_types": ["hazard.reported"]}))
+        .send()
+        .await
+        .expect(201)
+        .json;
+    let id = id_of(&hook);
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert_sealed(&stored_secret(&app, &id).await, &secret);
+
+    let delivered_with = |secret: &str| {
+        let (app, receiver, secret, park) = (&app, &receiver, secret.to_owned(), &park);
+        async move {
+            {
+                let mut receiver = receiver.lock().unwrap();
+                receiver.secrets = vec![secret];
+                receiver.seen.clear();
+            }
+            app.report(&park.expert, general_hazard(park.enterprise_a))
+                .await;
+            assert_eq!(deliver(app, 0).await.sent, 1);
+            let seen = &receiver.lock().unwrap().seen;
+            assert_eq!(seen.len(), 1);
+            seen[0].1
+        }
+    };
+    assert!(
+        delivered_with(&secret).await,
+        "verifies with the secret answered"
+    );
+
+    let rotated = app
+        .patch(&format!("/api/v1/webhooks/{id}"))
+        .token(&park.admin)
+        .json(&json!({"rotate_secret": true}))
+        .send()
+        .await
+        .expect(200)
+        .json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_sealed(&stored_secret(&app, &id).await, &rotated);
+    assert!(delivered_with(&rotated).await);
+    assert!(!delivered_with(&secret).await, "the old secret stopped");
+
+    // A secret an earlier version kept in clear.
+    let legacy = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    app.execute_sql(&format!(
+        "UPDATE webhooks SET secret = '{legacy}' WHERE id = '{id}'"
+    ));
+    assert!(delivered_with(legacy).await, "read as it is");
+    let restarted = crate::helpers::spawn_app_sharing(&app, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    assert_sealed(&stored_secret(&restarted, &id).await, legacy);
+    assert!(delivered_with(legacy).await, "sealed, it signs as before");
+}
+
+/// A retried registration (same `Idempotency-Key`) answers the same
+/// endpoint without its secret, which was shown once and is kept for the
+/// replay nowhere.
+async fn a_replayed_registration_answers_no_secret(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_private_targets = true;
+    })
+    .await;
+    let park = app.park().await;
+    let body = json!({"url": "http://127.0.0.1:9/hook", "event_types": ["hazard.reported"]});
+    let register = || {
+        app.post("/api/v1/webhooks")
+            .token(&park.admin)
+            .header("Idempotency-Key", "hook-1")
+            .json(&body)
+            .send()
+    };
+    let first = register().await.expect(201);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let secret = first.json["secret"].as_str().unwrap().to_owned();
+    assert!(first.json.get("secret_shown_once").is_none());
+
+    let replay = register().await.expect(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), first.header("location"));
+    assert_eq!(replay.json["id"], first.json["id"]);
+    assert!(replay.json["secret"].is_null(), "{}", replay.text);
+    assert_eq!(replay.json["secret_shown_once"], true);
+    let key_material = secret.trim_start_matches("whsec_");
+    assert!(!replay.text.contains(key_material));
+
+    let kept = app.idempotency_bodies("hook-1").await;
+    assert_eq!(kept.len(), 1);
+    assert!(
+        !kept[0].contains(key_material),
+        "the secret kept for replays: {}",
+        kept[0]
+    );
+    let listed = app
+        .get("/api/v1/webhooks")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "one endpoint");
 }

@@ -282,6 +282,23 @@ impl TestApp {
         outcome.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The response bodies kept for replays under an `Idempotency-Key`.
+    pub async fn idempotency_bodies(&self, key: &str) -> Vec<String> {
+        use diesel::prelude::*;
+        use hazard_tracker::db::schema::idempotency_keys::dsl as stored;
+        let key = key.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                Ok(stored::idempotency_keys
+                    .filter(stored::idempotency_key.eq(key))
+                    .select(stored::response_body)
+                    .load::<String>(conn)?)
+            })
+            .await
+            .expect("reading the kept responses")
+    }
+
     /// Creates a user straight in the database, as `user add` does.
     pub fn add_user(&self, email: &str, role: &str, enterprise: Option<Uuid>) -> Uuid {
         hazard_tracker::cli::add_user(
