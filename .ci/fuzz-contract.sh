@@ -36,24 +36,37 @@ curl -sf "$base/api/v1/hazards" -H "authorization: Bearer $expert" -H 'content-t
 # schemathesis 4.32 can carry an invalid header into a case it counts as
 # valid (an empty If-Match beside a valid body) and then faults the 400.
 checks=${FUZZ_CHECKS:-all}
-fuzz() {
-  local who=$1; shift
-  for mode in positive negative; do
-    echo "== schemathesis as $who, $mode data $*"
-    # Stateful scenarios walk links through real records: valid data only.
-    local phases=examples,coverage,fuzzing,stateful
-    [ "$mode" = negative ] && phases=examples,coverage,fuzzing
-    schemathesis run "$base/openapi.json" -H "Authorization: Bearer $(token "$who@park.example.cn")" \
-      --mode "$mode" --phases "$phases" --checks "$checks" --seed 20241231 --no-color "$@"
-  done
+# run WHO MODE ARGS…: one schemathesis pass with a token of WHO's. The
+# token is taken first, so a sign-in that fails stops the script.
+run() {
+  local who=$1 mode=$2; shift 2
+  echo "== schemathesis as $who, $mode data $*"
+  local auth
+  auth=$(token "$who@park.example.cn")
+  # Stateful scenarios walk links through real records: valid data only.
+  local phases=examples,coverage,fuzzing,stateful
+  [ "$mode" = negative ] && phases=examples,coverage,fuzzing
+  schemathesis run "$base/openapi.json" -H "Authorization: Bearer $auth" \
+    --mode "$mode" --phases "$phases" --checks "$checks" --seed 20241231 --no-color "$@"
 }
-# Changing a user (a new password, a disable) or signing one out ends that
-# user's tokens, the fuzzing token too if the fuzzer finds its own id: those
-# operations run last, in a pass of their own, with a fresh token.
+# Changing a user (a new password, a role, a disable) or signing one out
+# ends that user's tokens, and may end the fuzzing account's own when the
+# fuzzer finds its id: those operations run last, each pass as an account
+# of its own made just for it, so every pass has a valid token.
 token_ending='^/api/v1/users/\{id\}'
 for who in fuzz-admin fuzz-expert fuzz-viewer fuzz-contact; do
-  fuzz "$who" --exclude-path-regex "$token_ending"
+  for mode in positive negative; do
+    run "$who" "$mode" --exclude-path-regex "$token_ending"
+  done
 done
-for who in fuzz-admin fuzz-expert fuzz-viewer fuzz-contact; do
-  fuzz "$who" --include-path-regex "$token_ending"
+for role in admin expert viewer enterprise; do
+  for mode in positive negative; do
+    who=fuzz-$role-$mode
+    if [ "$role" = enterprise ]; then
+      add_user "$who@park.example.cn" "$role" "$enterprise"
+    else
+      add_user "$who@park.example.cn" "$role"
+    fi
+    run "$who" "$mode" --include-path-regex "$token_ending"
+  done
 done
