@@ -73,68 +73,25 @@ enum Analysis {
 
 /// The query parameters each analysis reads, by the last segment of its
 /// path: the document lists these alone for each operation.
-pub fn parameters_read(analysis: &str) -> Option<&'static [&'static str]> {
-    const CUTS: [&str; 7] = [
-        "from",
-        "to",
-        "enterprise_id",
-        "source",
-        "level",
-        "grade",
-        "format",
-    ];
-    const RECTIFICATION: [&str; 8] = [
-        "from",
-        "to",
-        "enterprise_id",
-        "source",
-        "level",
-        "grade",
-        "format",
-        "group_by",
-    ];
-    const SCORECARD: [&str; 8] = [
-        "from",
-        "to",
-        "enterprise_id",
-        "source",
-        "level",
-        "grade",
-        "format",
-        "sort",
-    ];
-    const RECURRING: [&str; 9] = [
-        "from",
-        "to",
-        "enterprise_id",
-        "source",
-        "level",
-        "grade",
-        "format",
-        "match_location",
-        "limit",
-    ];
-    const LOCATIONS: [&str; 8] = [
-        "from",
-        "to",
-        "enterprise_id",
-        "source",
-        "level",
-        "grade",
-        "format",
-        "limit",
-    ];
+pub fn parameters_read(analysis: &str) -> Option<Vec<&'static str>> {
     // Trends show the 24 months up to `to`, whatever `from` says.
-    const TRENDS: [&str; 6] = ["to", "enterprise_id", "source", "level", "grade", "format"];
-    match analysis {
-        "rectification-time" => Some(&RECTIFICATION),
-        "ageing" => Some(&CUTS),
-        "scorecard" => Some(&SCORECARD),
-        "recurring" => Some(&RECURRING),
-        "trends" => Some(&TRENDS),
-        "locations" => Some(&LOCATIONS),
-        _ => None,
-    }
+    let cuts = ["to", "enterprise_id", "source", "level", "grade", "format"];
+    let (from, own): (bool, &[&'static str]) = match analysis {
+        "rectification-time" => (true, &["group_by"]),
+        "ageing" => (true, &[]),
+        "scorecard" => (true, &["sort"]),
+        "recurring" => (true, &["match_location", "limit"]),
+        "trends" => (false, &[]),
+        "locations" => (true, &["limit"]),
+        _ => return None,
+    };
+    let from = from.then_some("from");
+    Some(
+        from.into_iter()
+            .chain(cuts)
+            .chain(own.iter().copied())
+            .collect(),
+    )
 }
 
 impl AnalyticsQuery {

@@ -181,10 +181,15 @@ fn migrate_then_user_add_creates_a_user_that_can_be_found() {
     }
 }
 
-#[test]
-fn production_refuses_to_start_without_a_secret() {
-    let dir = TempDir::new();
-    let out = binary()
+/// A 32-byte webhook key, base64.
+const WEBHOOK_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// `serve` in the production profile on a SQLite file in `dir`, with the
+/// variables `settings` names (the rest unset); its standard error, after
+/// checking that it refused to start.
+fn production_refusal(dir: &TempDir, settings: &[(&str, &str)]) -> String {
+    let mut serve = binary();
+    serve
         .args(["serve"])
         .env("HT_ENV", "production")
         .env(
@@ -192,12 +197,19 @@ fn production_refuses_to_start_without_a_secret() {
             format!("sqlite://{}/ht.sqlite3", dir.0.display()),
         )
         .env("HT__STORAGE__DATA_DIR", &dir.0)
-        .env("HT__SERVER__BIND", "127.0.0.1:0")
-        .env("HT__METRICS__TOKEN", "scraper-token-0123456789")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .env("HT__SERVER__BIND", "127.0.0.1:0");
+    for (name, value) in settings {
+        serve.env(name, value);
+    }
+    let out = serve.output().unwrap();
+    assert!(!out.status.success(), "started with {settings:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn production_refuses_to_start_without_a_secret() {
+    let dir = TempDir::new();
+    let stderr = production_refusal(&dir, &[("HT__METRICS__TOKEN", "scraper-token-0123456789")]);
     assert!(
         stderr.contains("HT__AUTH__JWT_SECRET"),
         "says what to set: {stderr}"
@@ -211,24 +223,13 @@ fn production_refuses_to_start_without_a_secret() {
 #[test]
 fn production_refuses_to_start_with_an_open_metrics_endpoint() {
     let dir = TempDir::new();
-    let out = binary()
-        .args(["serve"])
-        .env("HT_ENV", "production")
-        .env(
-            "HT__DATABASE__URL",
-            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
-        )
-        .env("HT__STORAGE__DATA_DIR", &dir.0)
-        .env("HT__SERVER__BIND", "127.0.0.1:0")
-        .env("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env(
-            "HT__WEBHOOKS__SECRET_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = production_refusal(
+        &dir,
+        &[
+            ("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET),
+            ("HT__WEBHOOKS__SECRET_KEY", WEBHOOK_KEY),
+        ],
+    );
     assert!(
         stderr.contains("HT__METRICS__TOKEN"),
         "says what to set: {stderr}"
@@ -238,21 +239,13 @@ fn production_refuses_to_start_with_an_open_metrics_endpoint() {
 #[test]
 fn production_refuses_to_start_without_a_webhook_key() {
     let dir = TempDir::new();
-    let out = binary()
-        .args(["serve"])
-        .env("HT_ENV", "production")
-        .env(
-            "HT__DATABASE__URL",
-            format!("sqlite://{}/ht.sqlite3", dir.0.display()),
-        )
-        .env("HT__STORAGE__DATA_DIR", &dir.0)
-        .env("HT__SERVER__BIND", "127.0.0.1:0")
-        .env("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env("HT__METRICS__TOKEN", "scraper-token-0123456789")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = production_refusal(
+        &dir,
+        &[
+            ("HT__AUTH__JWT_SECRET", crate::helpers::JWT_SECRET),
+            ("HT__METRICS__TOKEN", "scraper-token-0123456789"),
+        ],
+    );
     assert!(
         stderr.contains("HT__WEBHOOKS__SECRET_KEY"),
         "says what to set: {stderr}"
