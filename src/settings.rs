@@ -233,6 +233,15 @@ fn default_idempotency_retention_hours() -> u64 {
 }
 
 impl ServerSettings {
+    /// How long a stored response replays its `Idempotency-Key` (however
+    /// large the configured number, never past what a duration holds).
+    pub fn idempotency_retention(&self) -> chrono::TimeDelta {
+        i64::try_from(self.idempotency_retention_hours)
+            .ok()
+            .and_then(chrono::TimeDelta::try_hours)
+            .unwrap_or(chrono::TimeDelta::MAX)
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         for proxy in &self.trusted_proxies {
             crate::domain::network::Cidr::parse(proxy)
@@ -831,6 +840,20 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_idempotency_retention_is_hours_and_never_overflows() {
+        let mut server: ServerSettings = serde_json::from_value(serde_json::json!({
+            "bind": "127.0.0.1:0", "workers": 1, "max_body_bytes": 1,
+            "public_base_url": "http://x", "client_request_timeout_secs": 1,
+            "keep_alive_secs": 1, "client_disconnect_timeout_secs": 1,
+            "cors_allowed_origins": [], "body_idle_timeout_secs": 1
+        }))
+        .unwrap();
+        assert_eq!(server.idempotency_retention(), chrono::TimeDelta::hours(24));
+        server.idempotency_retention_hours = u64::MAX;
+        assert_eq!(server.idempotency_retention(), chrono::TimeDelta::MAX);
+    }
 
     #[test]
     fn a_webhook_batch_is_leased_longer_than_it_can_take() {

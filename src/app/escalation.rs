@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::app::filings;
-pub use crate::app::workers::Workers;
+use crate::app::workers::Workers;
 use crate::clock::Clock;
 use crate::db::hazards::Hazard;
 use crate::db::hazards::{awaiting_rule, DeadlineWindow};

@@ -632,11 +632,8 @@ where
     };
     let user_id = Id::from(caller.user_id);
     let now = crate::clock::now_utc();
-    let retention = chrono::Duration::hours(
-        i64::try_from(state.settings.server.idempotency_retention_hours).unwrap_or(i64::MAX / 7200),
-    );
     let cutoff = now
-        .checked_sub_signed(retention)
+        .checked_sub_signed(state.settings.server.idempotency_retention())
         .unwrap_or(chrono::NaiveDateTime::MIN);
     let (created, replayed) = state
         .db
