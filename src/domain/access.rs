@@ -103,6 +103,16 @@ vocabulary! {
         ManageDisplayKeys => "manage_display_keys",
         /// Register webhook endpoints and read their deliveries.
         ManageWebhooks => "manage_webhooks",
+        /// Read the risk register, check tasks, their occurrences and
+        /// records (an enterprise contact: its own).
+        ReadRiskRegister => "read_risk_register",
+        /// Keep the risk register: objects, units, events, control
+        /// measures, their check tasks and units' pauses (an enterprise
+        /// contact: its own).
+        ManageRiskRegister => "manage_risk_register",
+        /// Record the checks one is on duty for (an enterprise contact:
+        /// its own enterprise's; supervisors and admins: any, on behalf).
+        RecordChecks => "record_checks",
     }
 }
 
@@ -145,6 +155,9 @@ impl Capability {
             Self::ManageUsers => "manage users",
             Self::ManageDisplayKeys => "manage display keys",
             Self::ManageWebhooks => "manage webhooks",
+            Self::ReadRiskRegister => "read the risk register or check records",
+            Self::ManageRiskRegister => "keep the risk register or its check tasks",
+            Self::RecordChecks => "record checks",
         }
     }
 }
@@ -159,7 +172,10 @@ fn holders(capability: Capability) -> &'static [Role] {
         | C::RectifyHazards
         | C::HandleEvidence
         | C::ReadInspections
-        | C::ReadContactDetails => &[Admin, Supervisor, Expert, Enterprise],
+        | C::ReadContactDetails
+        | C::ReadRiskRegister
+        | C::ManageRiskRegister
+        | C::RecordChecks => &[Admin, Supervisor, Expert, Enterprise],
         C::AcceptGeneralHazards | C::EnterPastRecords | C::ManageChecklists => {
             &[Admin, Supervisor, Expert]
         }
@@ -328,6 +344,9 @@ mod tests {
                     C::ReadOwnAccount,
                     C::ReadReports,
                     C::ReadFilings,
+                    C::ReadRiskRegister,
+                    C::ManageRiskRegister,
+                    C::RecordChecks,
                 ],
             ),
             // expert: inspections and hazards anywhere, general sign-off.
@@ -350,6 +369,9 @@ mod tests {
                     C::ReadStats,
                     C::ReadAnalytics,
                     C::ReadOwnAccount,
+                    C::ReadRiskRegister,
+                    C::ManageRiskRegister,
+                    C::RecordChecks,
                 ],
             ),
             // enterprise: its own data; self-checks, closing its own general
@@ -373,6 +395,9 @@ mod tests {
                     C::ReadOwnAccount,
                     C::ReadFilings,
                     C::FileStatutoryReports,
+                    C::ReadRiskRegister,
+                    C::ManageRiskRegister,
+                    C::RecordChecks,
                 ],
             ),
             // viewer: stats, reports and the directory without personal

@@ -1,10 +1,11 @@
 //! The domain: hazard states and transitions, enterprise identity, the
-//! national major-hazard criteria, the park's working calendar, the
-//! schedules of check tasks and the values users type in. No actix, no
-//! diesel: everything here is plain data and pure rules.
+//! national major-hazard criteria, the park's working calendar, the risk
+//! register, the schedules of check tasks and the values users type in.
+//! No actix, no diesel: everything here is plain data and pure rules.
 
 pub mod access;
 pub mod calendar;
+pub mod check_task;
 pub mod checklist;
 pub mod credit_code;
 pub mod criteria;
@@ -20,6 +21,7 @@ pub mod inspection;
 pub mod ledger;
 pub mod network;
 pub mod park;
+pub mod risk;
 pub mod schedule;
 pub mod text;
 pub mod version;

@@ -176,7 +176,9 @@ pub struct TimeWindow {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WindowSpec {
+    #[serde(deserialize_with = "wall_time::time")]
     from: NaiveTime,
+    #[serde(deserialize_with = "wall_time::time")]
     until: NaiveTime,
 }
 
@@ -275,11 +277,17 @@ pub struct ScheduleSpec {
     pub every: u32,
     pub unit: Unit,
     /// The anchor, park-local: the first slot starts here.
+    #[serde(deserialize_with = "wall_time::date_time")]
     pub starts: NaiveDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<TimeWindow>,
-    #[serde(default)]
+    /// Absent or null: every day.
+    #[serde(default, deserialize_with = "day_rule_or_every_day")]
     pub days: DayRule,
+}
+
+fn day_rule_or_every_day<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DayRule, D::Error> {
+    Ok(Option::<DayRule>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A check task's schedule, checked: see the module docs for its rules.
@@ -766,6 +774,92 @@ impl Iterator for Occurrences<'_> {
                     paused: self.pauses.covers(start, end),
                 });
             }
+        }
+    }
+}
+
+/// Park-local wall times as the API writes them, read strictly: a date and
+/// time `2026-12-01T08:00:00` and a time of day `08:00:00`, to the second,
+/// with no offset and nothing else (what the OpenAPI document's patterns
+/// say, so that nothing the document refuses is accepted).
+pub mod wall_time {
+    use chrono::{NaiveDateTime, NaiveTime};
+    use serde::{de, Deserialize, Deserializer};
+
+    /// Whether `text` is digits where `shape` has `9` and the same byte
+    /// elsewhere.
+    fn shaped(text: &str, shape: &str) -> bool {
+        text.len() == shape.len()
+            && text.bytes().zip(shape.bytes()).all(|(t, s)| {
+                if s == b'9' {
+                    t.is_ascii_digit()
+                } else {
+                    t == s
+                }
+            })
+    }
+
+    pub fn parse_date_time(text: &str) -> Option<NaiveDateTime> {
+        shaped(text, "9999-99-99T99:99:99")
+            .then(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok())
+            .flatten()
+    }
+
+    pub fn parse_time(text: &str) -> Option<NaiveTime> {
+        shaped(text, "99:99:99")
+            .then(|| NaiveTime::parse_from_str(text, "%H:%M:%S").ok())
+            .flatten()
+    }
+
+    pub fn date_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_date_time(&text).ok_or_else(|| {
+            de::Error::custom(format!(
+                "{text:?} is not a park-local date and time like 2026-12-01T08:00:00"
+            ))
+        })
+    }
+
+    pub fn optional_date_time<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<NaiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => parse_date_time(&text).map(Some).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "{text:?} is not a park-local date and time like 2026-12-01T08:00:00"
+                ))
+            }),
+        }
+    }
+
+    pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_time(&text).ok_or_else(|| {
+            de::Error::custom(format!("{text:?} is not a time of day like 08:00:00"))
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_the_documented_shapes_are_read() {
+            assert!(parse_date_time("2026-12-01T08:00:00").is_some());
+            for refused in [
+                "2026-12-01T08:00",
+                "2026-12-01T08:00:00Z",
+                "2026-12-01T08:00:00.5",
+                "+2026-12-01T08:00:00",
+                "2026-13-01T08:00:00",
+                "2026-12-01 08:00:00",
+            ] {
+                assert!(parse_date_time(refused).is_none(), "{refused}");
+            }
+            assert!(parse_time("23:59:59").is_some());
+            assert!(parse_time("24:00:00").is_none());
+            assert!(parse_time("8:00:00").is_none());
         }
     }
 }
