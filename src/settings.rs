@@ -15,6 +15,7 @@ use crate::domain::grading::{
 use crate::domain::hazard::CheckSource;
 pub use crate::domain::park::CodeLabel;
 use crate::domain::park::Park;
+use crate::domain::risk::Bands;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -36,6 +37,45 @@ pub struct Settings {
     pub regulation: RegulationSettings,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub risk: RiskSettings,
+}
+
+/// The risk register and its check tasks (双重预防).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskSettings {
+    /// Where each method's levels begin (`[risk.bands.ls]`, `[risk.bands.lec]`).
+    pub bands: Bands,
+    /// How many days back the duty list still shows occurrences nobody
+    /// recorded.
+    pub duty_overdue_days: u32,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        RiskSettings {
+            bands: Bands::default(),
+            duty_overdue_days: 7,
+        }
+    }
+}
+
+impl RiskSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        self.bands
+            .ls
+            .validate()
+            .map_err(|m| anyhow::anyhow!("risk.bands.ls: {m}"))?;
+        self.bands
+            .lec
+            .validate()
+            .map_err(|m| anyhow::anyhow!("risk.bands.lec: {m}"))?;
+        if self.duty_overdue_days > 366 {
+            bail!("risk.duty_overdue_days must be at most 366");
+        }
+        Ok(())
+    }
 }
 
 /// Outbound webhook deliveries.
@@ -764,6 +804,7 @@ impl Settings {
         self.escalation.validate()?;
         self.metrics.validate()?;
         self.webhooks.validate()?;
+        self.risk.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

@@ -4,7 +4,9 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod check_figures;
 pub mod checklists;
+pub mod checks;
 pub mod demo;
 pub mod display_keys;
 pub mod dossier;
@@ -20,6 +22,7 @@ pub mod ledger;
 pub mod ledger_file;
 pub mod listing;
 pub mod reports;
+pub mod risk;
 pub mod stats;
 pub mod users;
 pub mod webhooks;

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::{MultiBackend, MultiRawValue};
 
 use crate::domain::access::Role;
+use crate::domain::check_task::{CheckOutcome, TaskKind};
 use crate::domain::checklist::ItemOutcome;
 use crate::domain::delivery::DeliveryState;
 use crate::domain::enterprise::EnterpriseStatus;
@@ -25,6 +26,7 @@ use crate::domain::evidence::EvidencePhase;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::listing::{AssessorKind, AuthorityLevel, StopScope};
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
+use crate::domain::risk::{ControlMode, ObjectKind, RiskLevel};
 
 /// A type read from a `TEXT` column by parsing the stored text where it
 /// lies, without copying it into a `String` first (a page of hazards
@@ -139,6 +141,11 @@ text_columns!(
     AssessorKind,
     StopScope,
     ItemOutcome,
+    ObjectKind,
+    ControlMode,
+    RiskLevel,
+    TaskKind,
+    CheckOutcome,
 );
 
 /// A row's id: a UUID stored as its hyphenated text (portable across both

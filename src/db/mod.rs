@@ -20,6 +20,7 @@ pub mod imports;
 pub mod inspections;
 pub mod outbox;
 pub mod regulation;
+pub mod risk;
 pub mod schema;
 pub mod stats;
 pub mod users;

@@ -421,6 +421,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    risk_objects (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        name -> Text,
+        major_source_code -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_units (id) {
+        id -> Text,
+        object_id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        department -> Nullable<Text>,
+        responsible_person -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_events (id) {
+        id -> Text,
+        unit_id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        consequence -> Nullable<Text>,
+        assessment -> Text,
+        score_centi -> BigInt,
+        level -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_measures (id) {
+        id -> Text,
+        event_id -> Text,
+        enterprise_id -> Text,
+        description -> Text,
+        classification -> Text,
+        control_mode -> Text,
+        check_content -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_tasks (id) {
+        id -> Text,
+        measure_id -> Text,
+        unit_id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        kind -> Text,
+        assignee_role -> Nullable<Text>,
+        assignee_user_id -> Nullable<Text>,
+        schedule -> Text,
+        active -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_pauses (id) {
+        id -> Text,
+        unit_id -> Text,
+        enterprise_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_records (id) {
+        id -> Text,
+        task_id -> Text,
+        enterprise_id -> Text,
+        occurrence -> BigInt,
+        outcome -> Text,
+        note -> Nullable<Text>,
+        checked_at -> Timestamp,
+        recorded_at -> Timestamp,
+        entered_late -> Bool,
+        hazard_id -> Nullable<Text>,
+        recorded_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(checklist_items -> checklists (checklist_id));
@@ -456,4 +556,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     display_keys,
     webhooks,
     webhook_deliveries,
+    risk_objects,
+    risk_units,
+    risk_events,
+    control_measures,
+    check_tasks,
+    unit_pauses,
+    check_records,
 );

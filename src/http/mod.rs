@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod reference;
 pub mod request_log;
 pub mod revalidation;
+pub mod risk;
 pub mod state;
 pub mod stats;
 pub mod users;
@@ -102,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(inspection_routes())
                 .service(checklist_routes())
                 .service(filing_routes())
+                .service(risk_routes())
                 .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))
                 .service(
                     resource("/display-keys", "GET, POST")
@@ -201,6 +203,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
 /// `/analytics`: one read-only analysis per path.
 fn analytics_routes() -> actix_web::Scope {
     web::scope("/analytics")
+        .service(resource("/checks", "GET").route(web::get().to(risk::check_figures)))
         .service(
             resource("/rectification-time", "GET")
                 .route(web::get().to(analytics::rectification_time)),
@@ -300,6 +303,23 @@ fn enterprise_routes() -> actix_web::Scope {
                 .route(web::post().to(grading::create_assessment)),
         )
         .service(resource("/{id}/events", "GET").route(web::get().to(grading::list_events)))
+        .service(resource("/{id}/risk-register", "GET").route(web::get().to(risk::get_register)))
+}
+
+/// The risk register and its check tasks (双重预防).
+fn risk_routes() -> impl actix_web::dev::HttpServiceFactory {
+    (
+        resource("/risk-objects", "POST").route(web::post().to(risk::create_object)),
+        resource("/risk-units", "POST").route(web::post().to(risk::create_unit)),
+        resource("/risk-units/{id}/pauses", "POST").route(web::post().to(risk::create_pause)),
+        resource("/risk-events", "POST").route(web::post().to(risk::create_event)),
+        resource("/control-measures", "POST").route(web::post().to(risk::create_measure)),
+        resource("/check-tasks", "POST").route(web::post().to(risk::create_task)),
+        resource("/check-tasks/{id}/occurrences", "GET")
+            .route(web::get().to(risk::list_occurrences)),
+        resource("/check-tasks/{id}/records", "POST").route(web::post().to(risk::create_record)),
+        resource("/check-duties", "GET").route(web::get().to(risk::list_duties)),
+    )
 }
 
 fn inspection_routes() -> actix_web::Scope {

@@ -11,7 +11,7 @@ use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
     hazards, health, imports, inspections, ledger, listing, metrics, notifications, reference,
-    stats, users, webhooks,
+    risk, stats, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -104,6 +104,17 @@ use crate::http::{
         analytics::locations,
         reference::major_hazard_criteria,
         reference::vocabularies,
+        risk::create_object,
+        risk::create_unit,
+        risk::create_event,
+        risk::create_measure,
+        risk::get_register,
+        risk::create_task,
+        risk::create_pause,
+        risk::list_occurrences,
+        risk::create_record,
+        risk::list_duties,
+        risk::check_figures,
     ),
     components(schemas(
         crate::domain::delivery::DeliveryState,
@@ -132,6 +143,7 @@ use crate::http::{
         (name = "imports", description = "Hazard ledgers (隐患台账) imported from spreadsheets: dry runs, all-or-nothing idempotent imports, the template"),
         (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),
         (name = "hazards", description = "Hazards and their lifecycle"),
+        (name = "risk", description = "The risk register (风险分级管控), check tasks on a schedule, their records and the duty list (双重预防)"),
         (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
         (name = "stats", description = "Dashboard figures and the yearly and quarterly reports"),
         (name = "analytics", description = "Time to rectify, ageing, enterprise scorecard, recurring hazards, trends and locations"),

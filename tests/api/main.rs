@@ -29,6 +29,7 @@ mod regulation;
 mod renderings;
 mod reports;
 mod revalidation;
+mod risk;
 mod robustness;
 mod route_walk;
 mod security;

@@ -104,7 +104,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/analytics/scorecard"
         | "GET /api/v1/analytics/recurring"
         | "GET /api/v1/analytics/trends"
-        | "GET /api/v1/analytics/locations" => C::ReadAnalytics,
+        | "GET /api/v1/analytics/locations"
+        | "GET /api/v1/analytics/checks" => C::ReadAnalytics,
         "GET /api/v1/webhooks"
         | "POST /api/v1/webhooks"
         | "PATCH /api/v1/webhooks/{id}"
@@ -117,6 +118,15 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/users/{id}"
         | "PATCH /api/v1/users/{id}"
         | "POST /api/v1/users/{id}/revoke-tokens" => C::ManageUsers,
+        "GET /api/v1/enterprises/{id}/risk-register"
+        | "GET /api/v1/check-tasks/{id}/occurrences" => C::ReadRiskRegister,
+        "POST /api/v1/risk-objects"
+        | "POST /api/v1/risk-units"
+        | "POST /api/v1/risk-units/{id}/pauses"
+        | "POST /api/v1/risk-events"
+        | "POST /api/v1/control-measures"
+        | "POST /api/v1/check-tasks" => C::ManageRiskRegister,
+        "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
     Some(capability)
@@ -130,6 +140,61 @@ struct Fixture {
     attachment: String,
     inspection: String,
     user: String,
+    /// The register's records of the first enterprise.
+    object: String,
+    unit: String,
+    event: String,
+    measure: String,
+    /// A daily task given to the enterprise's contacts, and one given to
+    /// the resident experts: each role records the one it is on duty for.
+    task: String,
+    expert_task: String,
+    expert: String,
+}
+
+async fn register_fixture(app: &TestApp, park: &crate::helpers::Park) -> [String; 6] {
+    let create = |path: &'static str, body: Value| async move {
+        id_of(
+            &app.post(path)
+                .token(&park.contact_a)
+                .json(&body)
+                .send()
+                .await
+                .expect(201)
+                .json,
+        )
+    };
+    let object = create(
+        "/api/v1/risk-objects",
+        json!({"enterprise_id": park.enterprise_a, "kind": "facility", "name": "走查罐区"}),
+    )
+    .await;
+    let unit = create(
+        "/api/v1/risk-units",
+        json!({"object_id": object, "name": "走查单元"}),
+    )
+    .await;
+    let event = create(
+        "/api/v1/risk-events",
+        json!({"unit_id": unit, "name": "走查事件", "assessment": {"method": "ls", "l": 2, "s": 2}}),
+    )
+    .await;
+    let measure = create(
+        "/api/v1/control-measures",
+        json!({"event_id": event, "description": "走查措施", "classification": "maintenance.other", "control_mode": "check", "check_content": "走查"}),
+    )
+    .await;
+    let task = |role: &'static str| {
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_role": role,
+            "schedule": {"every": 1, "unit": "day", "starts": format!("{}T00:00:00", days_from_today(-2))},
+        })
+    };
+    let expert_task = create("/api/v1/check-tasks", task("expert")).await;
+    let task = create("/api/v1/check-tasks", task("enterprise")).await;
+    [object, unit, event, measure, task, expert_task]
 }
 
 async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
@@ -156,12 +221,20 @@ async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
     let user = app
         .add_user("walked.user@park.example.cn", "expert", None)
         .to_string();
+    let [object, unit, event, measure, task, expert_task] = register_fixture(app, park).await;
     Fixture {
         enterprise: park.enterprise_a.to_string(),
         hazard,
         attachment,
         inspection,
         user,
+        object,
+        unit,
+        event,
+        measure,
+        task,
+        expert_task,
+        expert: park.expert.clone(),
     }
 }
 
@@ -180,6 +253,11 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 t if t.starts_with("/api/v1/inspections/") => &fixture.inspection,
                 t if t.starts_with("/api/v1/checklists/") => BUILT_IN_CHECKLIST,
                 t if t.starts_with("/api/v1/users/") => &fixture.user,
+                t if t.starts_with("/api/v1/risk-units/") => &fixture.unit,
+                "/api/v1/check-tasks/{id}/records" if token == fixture.expert => {
+                    &fixture.expert_task
+                }
+                t if t.starts_with("/api/v1/check-tasks/") => &fixture.task,
                 _ => &fixture.hazard,
             },
         );
@@ -298,6 +376,37 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "password": crate::helpers::PASSWORD,
         }),
         "PATCH /api/v1/users/{id}" => json!({"name": "走查"}),
+        "POST /api/v1/risk-objects" => json!({
+            "enterprise_id": fixture.enterprise,
+            "kind": "place",
+            "name": format!("走查场所{n}"),
+        }),
+        "POST /api/v1/risk-units" => {
+            json!({"object_id": fixture.object, "name": format!("走查单元{n}")})
+        }
+        "POST /api/v1/risk-events" => json!({
+            "unit_id": fixture.unit,
+            "name": format!("走查事件{n}"),
+            "assessment": {"method": "lec", "l": 1, "e": 6, "c": 7},
+        }),
+        "POST /api/v1/control-measures" => json!({
+            "event_id": fixture.event,
+            "description": format!("走查措施{n}"),
+            "classification": "emergency.plan",
+            "control_mode": "monitoring",
+        }),
+        "POST /api/v1/check-tasks" => json!({
+            "measure_id": fixture.measure,
+            "kind": "post_check",
+            "assignee_role": "enterprise",
+            "schedule": {"every": 8, "unit": "hour", "starts": format!("{}T08:00:00", days_from_today(0))},
+        }),
+        "POST /api/v1/risk-units/{id}/pauses" => json!({
+            "from": format!("{}T08:00:00", days_from_today(1)),
+            "until": format!("{}T12:00:00", days_from_today(1)),
+            "reason": format!("走查检修{n}"),
+        }),
+        "POST /api/v1/check-tasks/{id}/records" => json!({"occurrence": 0, "outcome": "normal"}),
         _ => return None,
     })
 }

@@ -1,0 +1,338 @@
+//! The figures of the dual prevention mechanism over a period, per
+//! enterprise and for the park: occurrences of check tasks planned (so
+//! far), done on time, done late, missed, paused and still due; the
+//! completion and on-time rates; hazards found by check tasks against
+//! those found otherwise; and units and events by risk level. Occurrences
+//! are worked out from the schedules, records read a few hundred tasks at
+//! a time, so memory follows the tasks, not the records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::analytics::{Cell, Table};
+use crate::app::checks::{schedule_of, RecordContext};
+use crate::db::risk::{self as store, PauseRow};
+use crate::db::{stats, DbConnection, Id};
+use crate::domain::risk::RiskLevel;
+use crate::domain::schedule::{Pause, PauseSet, Status};
+use crate::error::AppError;
+
+/// Tasks whose records are read at once.
+const TASKS_PER_READ: usize = 500;
+/// The longest period the figures cover.
+pub const MAX_PERIOD_DAYS: i64 = 400;
+
+/// Occurrences by where they stand, and the rates.
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct Completion {
+    /// Occurrences that started in the period, up to now.
+    pub planned: u64,
+    /// Of those, paused (the unit was down the whole time).
+    pub paused: u64,
+    pub done_on_time: u64,
+    pub done_late: u64,
+    pub missed: u64,
+    /// Started, not recorded, and still within their time.
+    pub due: u64,
+    /// (on time + late) / (planned − paused − due); null with nothing to
+    /// check yet.
+    pub completion_rate: Option<f64>,
+    /// on time / (planned − paused − due).
+    pub on_time_rate: Option<f64>,
+}
+
+impl Completion {
+    fn count(&mut self, status: Status) {
+        let counter = match status {
+            Status::Done { .. } => &mut self.done_on_time,
+            Status::DoneLate { .. } => &mut self.done_late,
+            Status::Missed => &mut self.missed,
+            Status::Paused => &mut self.paused,
+            Status::Due => &mut self.due,
+            // Not yet started: not planned so far (callers stop at now).
+            Status::Upcoming => return,
+        };
+        *counter += 1;
+        self.planned += 1;
+    }
+
+    fn add(&mut self, other: &Completion) {
+        self.planned += other.planned;
+        self.paused += other.paused;
+        self.done_on_time += other.done_on_time;
+        self.done_late += other.done_late;
+        self.missed += other.missed;
+        self.due += other.due;
+    }
+
+    fn rated(mut self) -> Completion {
+        let settled = self.done_on_time + self.done_late + self.missed;
+        let rate = |n: u64| (settled > 0).then(|| n as f64 / settled as f64);
+        self.completion_rate = rate(self.done_on_time + self.done_late);
+        self.on_time_rate = rate(self.done_on_time);
+        self
+    }
+}
+
+/// Counts by risk level.
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+pub struct ByLevel {
+    pub major: u64,
+    pub serious: u64,
+    pub general: u64,
+    pub low: u64,
+}
+
+impl ByLevel {
+    fn count(&mut self, level: RiskLevel) {
+        match level {
+            RiskLevel::Major => self.major += 1,
+            RiskLevel::Serious => self.serious += 1,
+            RiskLevel::General => self.general += 1,
+            RiskLevel::Low => self.low += 1,
+        }
+    }
+
+    fn add(&mut self, other: &ByLevel) {
+        self.major += other.major;
+        self.serious += other.serious;
+        self.general += other.general;
+        self.low += other.low;
+    }
+}
+
+/// One enterprise's figures, or the park's.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct CheckFiguresRow {
+    /// Absent on the park's row.
+    pub enterprise_id: Option<Uuid>,
+    pub enterprise_name: Option<String>,
+    pub tasks: u64,
+    pub occurrences: Completion,
+    /// Hazards found in the period by check tasks' abnormal records.
+    pub hazards_from_tasks: u64,
+    /// Hazards found in the period otherwise (voided ones left out).
+    pub hazards_other: u64,
+    /// Units by their level (the highest of their events').
+    pub units_by_level: ByLevel,
+    pub events_by_level: ByLevel,
+}
+
+/// The figures of a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckFigures {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub park: CheckFiguresRow,
+    /// One row per enterprise with a register or a task, by name.
+    pub enterprises: Vec<CheckFiguresRow>,
+}
+
+/// The park-local day range `[from, to]` as UTC instants `[start, end)`.
+fn utc_range(
+    context: &RecordContext,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> (NaiveDateTime, NaiveDateTime) {
+    let tz = context.park.time_zone;
+    let at = |day: NaiveDate| {
+        let local = day.and_time(NaiveTime::MIN);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map_or(local, |t| t.naive_utc())
+    };
+    (at(from), at(to + TimeDelta::days(1)))
+}
+
+/// The figures of `[from, to]` (park-local days), of one enterprise or all.
+pub fn figures(
+    conn: &mut DbConnection,
+    scope: Option<Uuid>,
+    (from, to): (NaiveDate, NaiveDate),
+    context: &RecordContext,
+) -> Result<CheckFigures, AppError> {
+    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(AppError::invalid(
+            "to",
+            format!("must be on or after from, and the period at most {MAX_PERIOD_DAYS} days"),
+        ));
+    }
+    let scope = scope.map(Id::from);
+    let mut rows: BTreeMap<Id, CheckFiguresRow> = BTreeMap::new();
+
+    // The register's levels.
+    let mut unit_levels: HashMap<Id, (Id, RiskLevel)> = HashMap::new();
+    for (enterprise, unit, level) in store::event_levels(conn, scope)? {
+        let entry = rows.entry(enterprise).or_insert_with(|| blank(enterprise));
+        entry.events_by_level.count(level);
+        unit_levels
+            .entry(unit)
+            .and_modify(|(_, l)| *l = l.max(level))
+            .or_insert((enterprise, level));
+    }
+    for (enterprise, level) in unit_levels.into_values() {
+        rows.entry(enterprise)
+            .or_insert_with(|| blank(enterprise))
+            .units_by_level
+            .count(level);
+    }
+
+    // Occurrences up to now.
+    let tz = context.park.time_zone;
+    let now_local = tz
+        .from_utc_datetime(&context.lifecycle.now.utc)
+        .naive_local();
+    let start = from.and_time(NaiveTime::MIN);
+    let end = (to + TimeDelta::days(1))
+        .and_time(NaiveTime::MIN)
+        .min(now_local);
+    let (start_utc, end_utc) = utc_range(context, from, to);
+    let tolerance = context.lifecycle.policy.backdate_tolerance;
+    let tasks = store::tasks_of(conn, scope)?;
+    for chunk in tasks.chunks(TASKS_PER_READ) {
+        let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
+        let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
+        let pauses = store::pauses_of(conn, &units)?;
+        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
+        for record in store::records_since(conn, &ids, start_utc)? {
+            let local = tz.from_utc_datetime(&record.checked_at).naive_local();
+            checked.insert((record.task_id, record.occurrence), local);
+            if record.hazard_id.is_some() && record.checked_at < end_utc {
+                rows.entry(record.enterprise_id)
+                    .or_insert_with(|| blank(record.enterprise_id))
+                    .hazards_from_tasks += 1;
+            }
+        }
+        for task in chunk {
+            let schedule = schedule_of(task)?;
+            let of_unit: Vec<Pause> = pauses
+                .iter()
+                .filter(|p| p.unit_id == task.unit_id)
+                .map(pause)
+                .collect();
+            let pauses = PauseSet::new(&of_unit).map_err(|e| AppError::Internal(e.into()))?;
+            let entry = rows
+                .entry(task.enterprise_id)
+                .or_insert_with(|| blank(task.enterprise_id));
+            entry.tasks += 1;
+            for occurrence in schedule.occurrences(start, end, context.calendar, &pauses) {
+                let at: Vec<NaiveDateTime> = checked
+                    .get(&(task.id, i64::from(occurrence.id)))
+                    .copied()
+                    .into_iter()
+                    .collect();
+                entry
+                    .occurrences
+                    .count(occurrence.status(&at, now_local, tolerance));
+            }
+        }
+    }
+
+    // Hazards found otherwise: all found in the period, less the tasks'.
+    for (enterprise, found) in store::hazards_found(conn, scope, (start_utc, end_utc))? {
+        if let Some(entry) = rows.get_mut(&enterprise) {
+            entry.hazards_other = found.saturating_sub(entry.hazards_from_tasks);
+        }
+    }
+
+    let names: HashMap<Id, String> = stats::enterprise_names(conn)?.into_iter().collect();
+    let mut park = CheckFiguresRow::default();
+    let mut enterprises: Vec<CheckFiguresRow> = rows
+        .into_iter()
+        .map(|(id, mut row)| {
+            row.enterprise_name = names.get(&id).cloned();
+            park.tasks += row.tasks;
+            park.occurrences.add(&row.occurrences);
+            park.hazards_from_tasks += row.hazards_from_tasks;
+            park.hazards_other += row.hazards_other;
+            park.units_by_level.add(&row.units_by_level);
+            park.events_by_level.add(&row.events_by_level);
+            row.occurrences = row.occurrences.rated();
+            row
+        })
+        .collect();
+    park.occurrences = park.occurrences.rated();
+    enterprises.sort_by(|a, b| a.enterprise_name.cmp(&b.enterprise_name));
+    Ok(CheckFigures {
+        from,
+        to,
+        park,
+        enterprises,
+    })
+}
+
+fn blank(enterprise: Id) -> CheckFiguresRow {
+    CheckFiguresRow {
+        enterprise_id: Some(enterprise.uuid()),
+        ..CheckFiguresRow::default()
+    }
+}
+
+fn pause(row: &PauseRow) -> Pause {
+    Pause {
+        from: row.starts_at,
+        until: row.ends_at,
+        reason: row.reason.clone(),
+    }
+}
+
+impl CheckFigures {
+    /// The figures as a table: a row per enterprise, then the park's.
+    pub fn table(&self) -> Table {
+        let columns = [
+            "企业",
+            "排查任务",
+            "应排查",
+            "停用检修",
+            "按时完成",
+            "逾期完成",
+            "未排查",
+            "进行中",
+            "完成率",
+            "按时率",
+            "任务发现隐患",
+            "其他来源隐患",
+            "重大风险单元",
+            "较大风险单元",
+            "一般风险单元",
+            "低风险单元",
+        ];
+        let cells = |name: String, row: &CheckFiguresRow| -> Vec<Cell> {
+            let o = &row.occurrences;
+            let n = |v: u64| Cell::Number(v as f64);
+            let rate = |r: Option<f64>| r.map_or(Cell::Empty, Cell::Number);
+            vec![
+                Cell::Text(name),
+                n(row.tasks),
+                n(o.planned),
+                n(o.paused),
+                n(o.done_on_time),
+                n(o.done_late),
+                n(o.missed),
+                n(o.due),
+                rate(o.completion_rate),
+                rate(o.on_time_rate),
+                n(row.hazards_from_tasks),
+                n(row.hazards_other),
+                n(row.units_by_level.major),
+                n(row.units_by_level.serious),
+                n(row.units_by_level.general),
+                n(row.units_by_level.low),
+            ]
+        };
+        let mut rows: Vec<Vec<Cell>> = self
+            .enterprises
+            .iter()
+            .map(|row| cells(row.enterprise_name.clone().unwrap_or_default(), row))
+            .collect();
+        rows.push(cells("全园区".to_owned(), &self.park));
+        Table {
+            title: "双重预防运行情况",
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows,
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The risk register (风险分级管控) of each enterprise: recording its
+//! objects, units, events and control measures, each within what the
+//! caller may see, and reading an enterprise's register back as a tree
+//! with every unit's level (the highest of its events') and the counts by
+//! level.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use uuid::Uuid;
+
+use crate::db::risk::{self as store, EventRow, MeasureRow, ObjectRow, Register, TaskRow, UnitRow};
+use crate::db::{enterprises, write_transaction, DbConnection, Id};
+use crate::domain::access::Caller;
+use crate::domain::risk::{Bands, NewEvent, NewMeasure, NewObject, NewUnit, RiskLevel};
+use crate::error::AppError;
+
+/// A reference in a request body to a record the caller cannot see, or
+/// that does not exist: the field is named.
+fn unknown(field: &str, what: &str) -> AppError {
+    AppError::invalid(field, format!("no such {what}"))
+}
+
+pub fn add_object(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewObject,
+    now: NaiveDateTime,
+) -> Result<ObjectRow, AppError> {
+    let fields = new.check()?;
+    write_transaction(conn, |conn| {
+        if !caller.can_see_enterprise(new.enterprise_id)
+            || enterprises::find(conn, new.enterprise_id.into())?.is_none()
+        {
+            return Err(unknown("enterprise_id", "enterprise"));
+        }
+        let row = ObjectRow {
+            id: Uuid::now_v7().into(),
+            enterprise_id: new.enterprise_id.into(),
+            kind: new.kind,
+            name: fields.name,
+            major_source_code: fields.major_source_code,
+            created_by: caller.user_id.into(),
+            created_at: now,
+        };
+        store::insert_object(conn, &row)?;
+        Ok(row)
+    })
+}
+
+pub fn add_unit(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewUnit,
+    now: NaiveDateTime,
+) -> Result<UnitRow, AppError> {
+    let fields = new.check()?;
+    write_transaction(conn, |conn| {
+        let object = store::find_object(conn, new.object_id.into())?
+            .filter(|o| caller.can_see_enterprise(o.enterprise_id.uuid()))
+            .ok_or_else(|| unknown("object_id", "risk analysis object"))?;
+        let row = UnitRow {
+            id: Uuid::now_v7().into(),
+            object_id: object.id,
+            enterprise_id: object.enterprise_id,
+            name: fields.name,
+            department: fields.department,
+            responsible_person: fields.responsible_person,
+            created_by: caller.user_id.into(),
+            created_at: now,
+        };
+        store::insert_unit(conn, &row)?;
+        Ok(row)
+    })
+}
+
+pub fn add_event(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewEvent,
+    bands: &Bands,
+    now: NaiveDateTime,
+) -> Result<EventRow, AppError> {
+    let fields = new.check(bands)?;
+    let assessment =
+        serde_json::to_string(&fields.assessment).map_err(|e| AppError::Internal(e.into()))?;
+    write_transaction(conn, |conn| {
+        let unit = visible_unit(conn, caller, new.unit_id)
+            .map_err(|_| unknown("unit_id", "risk analysis unit"))?;
+        let row = EventRow {
+            id: Uuid::now_v7().into(),
+            unit_id: unit.id,
+            enterprise_id: unit.enterprise_id,
+            name: fields.name,
+            consequence: fields.consequence,
+            assessment,
+            score_centi: fields.score_centi,
+            level: fields.level,
+            created_by: caller.user_id.into(),
+            created_at: now,
+        };
+        store::insert_event(conn, &row)?;
+        Ok(row)
+    })
+}
+
+pub fn add_measure(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewMeasure,
+    now: NaiveDateTime,
+) -> Result<MeasureRow, AppError> {
+    let fields = new.check()?;
+    write_transaction(conn, |conn| {
+        let event = store::find_event(conn, new.event_id.into())?
+            .filter(|e| caller.can_see_enterprise(e.enterprise_id.uuid()))
+            .ok_or_else(|| unknown("event_id", "safety risk event"))?;
+        let row = MeasureRow {
+            id: Uuid::now_v7().into(),
+            event_id: event.id,
+            enterprise_id: event.enterprise_id,
+            description: fields.description,
+            classification: fields.classification.to_owned(),
+            control_mode: fields.control_mode,
+            check_content: fields.check_content,
+            created_by: caller.user_id.into(),
+            created_at: now,
+        };
+        store::insert_measure(conn, &row)?;
+        Ok(row)
+    })
+}
+
+/// A unit the caller may see; any other is not found.
+pub fn visible_unit(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<UnitRow, AppError> {
+    store::find_unit(conn, id.into())?
+        .filter(|u| caller.can_see_enterprise(u.enterprise_id.uuid()))
+        .ok_or(AppError::NotFound("risk analysis unit"))
+}
+
+/// An enterprise's register as a tree, with levels and counts.
+pub struct RegisterTree {
+    pub enterprise_id: Uuid,
+    pub objects: Vec<ObjectNode>,
+    /// Units by level, highest first (units without events are not counted).
+    pub units_by_level: [(RiskLevel, u64); 4],
+    pub events_by_level: [(RiskLevel, u64); 4],
+    pub measures: u64,
+    pub tasks: u64,
+}
+
+pub struct ObjectNode {
+    pub row: ObjectRow,
+    pub units: Vec<UnitNode>,
+}
+
+pub struct UnitNode {
+    pub row: UnitRow,
+    /// The highest level of its events; none without events.
+    pub level: Option<RiskLevel>,
+    pub events: Vec<EventNode>,
+}
+
+pub struct EventNode {
+    pub row: EventRow,
+    pub measures: Vec<MeasureNode>,
+}
+
+pub struct MeasureNode {
+    pub row: MeasureRow,
+    pub tasks: Vec<TaskRow>,
+}
+
+fn counted(levels: impl Iterator<Item = RiskLevel>) -> [(RiskLevel, u64); 4] {
+    let mut counts = RiskLevel::ALL.map(|level| (level, 0u64));
+    for level in levels {
+        counts[level.rank()].1 += 1;
+    }
+    counts
+}
+
+/// The register of `enterprise`, which the caller must be able to see.
+pub fn register(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    enterprise: Uuid,
+) -> Result<RegisterTree, AppError> {
+    if !caller.can_see_enterprise(enterprise)
+        || enterprises::find(conn, enterprise.into())?.is_none()
+    {
+        return Err(AppError::NotFound("enterprise"));
+    }
+    let Register {
+        objects,
+        units,
+        events,
+        measures,
+        tasks,
+    } = store::register_of(conn, enterprise.into())?;
+    let task_count = tasks.len() as u64;
+    let measure_count = measures.len() as u64;
+    let events_by_level = counted(events.iter().map(|e| e.level));
+    let mut tasks_of: HashMap<Id, Vec<TaskRow>> = HashMap::new();
+    for task in tasks {
+        tasks_of.entry(task.measure_id).or_default().push(task);
+    }
+    let mut measures_of: HashMap<Id, Vec<MeasureNode>> = HashMap::new();
+    for measure in measures {
+        let tasks = tasks_of.remove(&measure.id).unwrap_or_default();
+        measures_of
+            .entry(measure.event_id)
+            .or_default()
+            .push(MeasureNode {
+                row: measure,
+                tasks,
+            });
+    }
+    let mut events_of: HashMap<Id, Vec<EventNode>> = HashMap::new();
+    for event in events {
+        let measures = measures_of.remove(&event.id).unwrap_or_default();
+        events_of.entry(event.unit_id).or_default().push(EventNode {
+            row: event,
+            measures,
+        });
+    }
+    let mut units_of: HashMap<Id, Vec<UnitNode>> = HashMap::new();
+    for unit in units {
+        let events = events_of.remove(&unit.id).unwrap_or_default();
+        let level = events.iter().map(|e| e.row.level).reduce(RiskLevel::max);
+        units_of.entry(unit.object_id).or_default().push(UnitNode {
+            row: unit,
+            level,
+            events,
+        });
+    }
+    let units_by_level = counted(units_of.values().flatten().filter_map(|unit| unit.level));
+    let objects = objects
+        .into_iter()
+        .map(|object| {
+            let units = units_of.remove(&object.id).unwrap_or_default();
+            ObjectNode { row: object, units }
+        })
+        .collect();
+    Ok(RegisterTree {
+        enterprise_id: enterprise,
+        objects,
+        units_by_level,
+        events_by_level,
+        measures: measure_count,
+        tasks: task_count,
+    })
+}

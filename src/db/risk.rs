@@ -1,0 +1,431 @@
+//! The risk register's rows (objects, units, events, control measures),
+//! the check tasks of measures, the pauses of units and the records of
+//! checks. Schedules and pauses are park-local wall-clock times; records'
+//! times are UTC.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::columns::Id;
+use super::schema::{
+    check_records, check_tasks, control_measures, risk_events, risk_objects, risk_units,
+    unit_pauses,
+};
+use super::DbConnection;
+use crate::domain::access::Role;
+use crate::domain::check_task::{CheckOutcome, TaskKind};
+use crate::domain::risk::{ControlMode, ObjectKind, RiskLevel};
+use crate::error::AppError;
+
+/// The most rows of one kind a register read returns: an enterprise's
+/// register is hundreds of measures, not hundreds of thousands.
+pub const MAX_REGISTER_ROWS: i64 = 20_000;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_objects)]
+pub struct ObjectRow {
+    pub id: Id,
+    pub enterprise_id: Id,
+    pub kind: ObjectKind,
+    pub name: String,
+    pub major_source_code: Option<String>,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_units)]
+pub struct UnitRow {
+    pub id: Id,
+    pub object_id: Id,
+    pub enterprise_id: Id,
+    pub name: String,
+    pub department: Option<String>,
+    pub responsible_person: Option<String>,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_events)]
+pub struct EventRow {
+    pub id: Id,
+    pub unit_id: Id,
+    pub enterprise_id: Id,
+    pub name: String,
+    pub consequence: Option<String>,
+    /// JSON of `domain::risk::Assessment`.
+    pub assessment: String,
+    pub score_centi: i64,
+    pub level: RiskLevel,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = control_measures)]
+pub struct MeasureRow {
+    pub id: Id,
+    pub event_id: Id,
+    pub enterprise_id: Id,
+    pub description: String,
+    pub classification: String,
+    pub control_mode: ControlMode,
+    pub check_content: Option<String>,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_tasks)]
+pub struct TaskRow {
+    pub id: Id,
+    pub measure_id: Id,
+    pub unit_id: Id,
+    pub enterprise_id: Id,
+    pub name: String,
+    pub kind: TaskKind,
+    pub assignee_role: Option<Role>,
+    pub assignee_user_id: Option<Id>,
+    /// JSON of `domain::schedule::ScheduleSpec`.
+    pub schedule: String,
+    pub active: bool,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = unit_pauses)]
+pub struct PauseRow {
+    pub id: Id,
+    pub unit_id: Id,
+    pub enterprise_id: Id,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: Option<NaiveDateTime>,
+    pub reason: String,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_records)]
+pub struct RecordRow {
+    pub id: Id,
+    pub task_id: Id,
+    pub enterprise_id: Id,
+    pub occurrence: i64,
+    pub outcome: CheckOutcome,
+    pub note: Option<String>,
+    pub checked_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub entered_late: bool,
+    pub hazard_id: Option<Id>,
+    pub recorded_by: Id,
+}
+
+pub fn insert_object(conn: &mut DbConnection, row: &ObjectRow) -> Result<(), AppError> {
+    diesel::insert_into(risk_objects::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_unit(conn: &mut DbConnection, row: &UnitRow) -> Result<(), AppError> {
+    diesel::insert_into(risk_units::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_event(conn: &mut DbConnection, row: &EventRow) -> Result<(), AppError> {
+    diesel::insert_into(risk_events::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_measure(conn: &mut DbConnection, row: &MeasureRow) -> Result<(), AppError> {
+    diesel::insert_into(control_measures::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_task(conn: &mut DbConnection, row: &TaskRow) -> Result<(), AppError> {
+    diesel::insert_into(check_tasks::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_pause(conn: &mut DbConnection, row: &PauseRow) -> Result<(), AppError> {
+    diesel::insert_into(unit_pauses::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), AppError> {
+    diesel::insert_into(check_records::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_object(conn: &mut DbConnection, id: Id) -> Result<Option<ObjectRow>, AppError> {
+    Ok(risk_objects::table
+        .find(id)
+        .select(ObjectRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_unit(conn: &mut DbConnection, id: Id) -> Result<Option<UnitRow>, AppError> {
+    Ok(risk_units::table
+        .find(id)
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_event(conn: &mut DbConnection, id: Id) -> Result<Option<EventRow>, AppError> {
+    Ok(risk_events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_measure(conn: &mut DbConnection, id: Id) -> Result<Option<MeasureRow>, AppError> {
+    Ok(control_measures::table
+        .find(id)
+        .select(MeasureRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_task(conn: &mut DbConnection, id: Id) -> Result<Option<TaskRow>, AppError> {
+    Ok(check_tasks::table
+        .find(id)
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// One enterprise's register, each kind in creation order.
+pub struct Register {
+    pub objects: Vec<ObjectRow>,
+    pub units: Vec<UnitRow>,
+    pub events: Vec<EventRow>,
+    pub measures: Vec<MeasureRow>,
+    pub tasks: Vec<TaskRow>,
+}
+
+pub fn register_of(conn: &mut DbConnection, enterprise: Id) -> Result<Register, AppError> {
+    Ok(Register {
+        objects: risk_objects::table
+            .filter(risk_objects::enterprise_id.eq(enterprise))
+            .order(risk_objects::id)
+            .limit(MAX_REGISTER_ROWS)
+            .select(ObjectRow::as_select())
+            .load(conn)?,
+        units: risk_units::table
+            .filter(risk_units::enterprise_id.eq(enterprise))
+            .order(risk_units::id)
+            .limit(MAX_REGISTER_ROWS)
+            .select(UnitRow::as_select())
+            .load(conn)?,
+        events: risk_events::table
+            .filter(risk_events::enterprise_id.eq(enterprise))
+            .order(risk_events::id)
+            .limit(MAX_REGISTER_ROWS)
+            .select(EventRow::as_select())
+            .load(conn)?,
+        measures: control_measures::table
+            .filter(control_measures::enterprise_id.eq(enterprise))
+            .order(control_measures::id)
+            .limit(MAX_REGISTER_ROWS)
+            .select(MeasureRow::as_select())
+            .load(conn)?,
+        tasks: check_tasks::table
+            .filter(check_tasks::enterprise_id.eq(enterprise))
+            .order(check_tasks::id)
+            .limit(MAX_REGISTER_ROWS)
+            .select(TaskRow::as_select())
+            .load(conn)?,
+    })
+}
+
+/// The active tasks a caller is on duty for: given to `role` (within
+/// `enterprise` when set) or to `user`.
+pub fn tasks_on_duty(
+    conn: &mut DbConnection,
+    role: Role,
+    user: Id,
+    enterprise: Option<Id>,
+    limit: i64,
+) -> Result<Vec<TaskRow>, AppError> {
+    let mut query = check_tasks::table
+        .filter(check_tasks::active.eq(true))
+        .filter(
+            check_tasks::assignee_role
+                .eq(role)
+                .or(check_tasks::assignee_user_id.eq(user)),
+        )
+        .order(check_tasks::id)
+        .limit(limit)
+        .select(TaskRow::as_select())
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(check_tasks::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The pauses of these units.
+pub fn pauses_of(conn: &mut DbConnection, units: &[Id]) -> Result<Vec<PauseRow>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in units.chunks(500) {
+        rows.extend(
+            unit_pauses::table
+                .filter(unit_pauses::unit_id.eq_any(chunk))
+                .order(unit_pauses::starts_at)
+                .select(PauseRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// The records of these tasks checked at or after `since` (UTC): every
+/// record of an occurrence starting then or later, since a check counts
+/// only from its occurrence's start.
+pub fn records_since(
+    conn: &mut DbConnection,
+    tasks: &[Id],
+    since: NaiveDateTime,
+) -> Result<Vec<RecordRow>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in tasks.chunks(500) {
+        rows.extend(
+            check_records::table
+                .filter(check_records::task_id.eq_any(chunk))
+                .filter(check_records::checked_at.ge(since))
+                .order(check_records::id)
+                .select(RecordRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// The record of one occurrence, if any.
+pub fn record_of(
+    conn: &mut DbConnection,
+    task: Id,
+    occurrence: i64,
+) -> Result<Option<RecordRow>, AppError> {
+    Ok(check_records::table
+        .filter(check_records::task_id.eq(task))
+        .filter(check_records::occurrence.eq(occurrence))
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The records of one task whose occurrences lie in `[from, until)`.
+pub fn records_of_task(
+    conn: &mut DbConnection,
+    task: Id,
+    occurrences: std::ops::Range<i64>,
+) -> Result<Vec<RecordRow>, AppError> {
+    Ok(check_records::table
+        .filter(check_records::task_id.eq(task))
+        .filter(check_records::occurrence.ge(occurrences.start))
+        .filter(check_records::occurrence.lt(occurrences.end))
+        .order(check_records::occurrence)
+        .select(RecordRow::as_select())
+        .load(conn)?)
+}
+
+/// Every event's (enterprise, unit, level), of one enterprise or all.
+pub fn event_levels(
+    conn: &mut DbConnection,
+    enterprise: Option<Id>,
+) -> Result<Vec<(Id, Id, RiskLevel)>, AppError> {
+    let mut query = risk_events::table
+        .select((
+            risk_events::enterprise_id,
+            risk_events::unit_id,
+            risk_events::level,
+        ))
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(risk_events::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Every task, of one enterprise or all, by id.
+pub fn tasks_of(conn: &mut DbConnection, enterprise: Option<Id>) -> Result<Vec<TaskRow>, AppError> {
+    let mut query = check_tasks::table
+        .select(TaskRow::as_select())
+        .order(check_tasks::id)
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(check_tasks::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Hazards found in `[start, end)` (UTC), voided ones left out, per
+/// enterprise.
+pub fn hazards_found(
+    conn: &mut DbConnection,
+    enterprise: Option<Id>,
+    (start, end): (NaiveDateTime, NaiveDateTime),
+) -> Result<Vec<(Id, u64)>, AppError> {
+    use super::schema::hazards;
+    use crate::domain::hazard::HazardState;
+    let mut query = hazards::table
+        .filter(hazards::found_at.ge(start))
+        .filter(hazards::found_at.lt(end))
+        .filter(hazards::state.ne(HazardState::Voided))
+        .group_by(hazards::enterprise_id)
+        .select((hazards::enterprise_id, diesel::dsl::count_star()))
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(hazards::enterprise_id.eq(enterprise));
+    }
+    let rows: Vec<(Id, i64)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+/// Changes whenever a check figure could: the latest task, pause, event
+/// and record (ids are time-ordered UUIDv7s). Four index lookups.
+pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
+    use diesel::dsl::max;
+    let task: Option<Id> = check_tasks::table
+        .select(max(check_tasks::id))
+        .first(conn)?;
+    let pause: Option<Id> = unit_pauses::table
+        .select(max(unit_pauses::id))
+        .first(conn)?;
+    let event: Option<Id> = risk_events::table
+        .select(max(risk_events::id))
+        .first(conn)?;
+    let record: Option<Id> = check_records::table
+        .select(max(check_records::id))
+        .first(conn)?;
+    let show = |id: Option<Id>| id.map(|id| id.to_string()).unwrap_or_default();
+    Ok(format!(
+        "{}|{}|{}|{}",
+        show(task),
+        show(pause),
+        show(event),
+        show(record)
+    ))
+}

@@ -1,0 +1,963 @@
+//! The risk register and its check tasks over HTTP: recording objects,
+//! units, events, control measures, tasks and units' pauses; reading an
+//! enterprise's register; a task's occurrences; recording an occurrence;
+//! the caller's duty list (今日排查); and the figures of a period.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::check_figures::{self, CheckFigures};
+use crate::app::checks::{self, OccurrenceState, RecordContext};
+use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, UnitNode};
+use crate::db::risk::{EventRow, MeasureRow, ObjectRow, PauseRow, RecordRow, TaskRow, UnitRow};
+use crate::db::Id;
+use crate::domain::access::{Caller, Capability, Role};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::check_task::{CheckOutcome, NewPause, NewRecord, NewTask, TaskKind};
+use crate::domain::risk::{
+    measure_class, Assessment, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit, ObjectKind,
+    RiskLevel,
+};
+use crate::domain::schedule::{ScheduleSpec, Status};
+use crate::error::AppError;
+use crate::http::analytics::TableFormat;
+use crate::http::conditional::none_match;
+use crate::http::state::AppState;
+use crate::http::stats::{answer, unchanged};
+use crate::http::{create_idempotently, Created};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskObjectView {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    pub kind: ObjectKind,
+    /// 重大危险源 / 生产装置 / 设施 / 场所
+    pub kind_label: String,
+    pub name: String,
+    pub major_source_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&ObjectRow> for RiskObjectView {
+    fn from(row: &ObjectRow) -> Self {
+        RiskObjectView {
+            id: row.id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            kind: row.kind,
+            kind_label: row.kind.label_zh().to_owned(),
+            name: row.name.clone(),
+            major_source_code: row.major_source_code.clone(),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskUnitView {
+    pub id: Uuid,
+    pub object_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub department: Option<String>,
+    pub responsible_person: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&UnitRow> for RiskUnitView {
+    fn from(row: &UnitRow) -> Self {
+        RiskUnitView {
+            id: row.id.uuid(),
+            object_id: row.object_id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            name: row.name.clone(),
+            department: row.department.clone(),
+            responsible_person: row.responsible_person.clone(),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// A level with its name and colour.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LevelView {
+    pub level: RiskLevel,
+    /// 重大风险 / 较大风险 / 一般风险 / 低风险
+    pub label: String,
+    /// red / orange / yellow / blue
+    pub colour: String,
+}
+
+impl From<RiskLevel> for LevelView {
+    fn from(level: RiskLevel) -> Self {
+        LevelView {
+            level,
+            label: level.label_zh().to_owned(),
+            colour: level.colour().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskEventView {
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub consequence: Option<String>,
+    pub assessment: Assessment,
+    /// R (LS) or D (LEC).
+    pub score: f64,
+    pub level: LevelView,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<&EventRow> for RiskEventView {
+    type Error = AppError;
+
+    fn try_from(row: &EventRow) -> Result<Self, AppError> {
+        let assessment = serde_json::from_str(&row.assessment).map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "event {} has a bad assessment: {e}",
+                row.id
+            ))
+        })?;
+        Ok(RiskEventView {
+            id: row.id.uuid(),
+            unit_id: row.unit_id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            name: row.name.clone(),
+            consequence: row.consequence.clone(),
+            assessment,
+            score: row.score_centi as f64 / 100.0,
+            level: row.level.into(),
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ControlMeasureView {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub description: String,
+    /// The national class's code.
+    pub classification: String,
+    /// 管控措施分类1/分类2, e.g. 工程技术/安全仪表.
+    pub classification_label: String,
+    pub control_mode: ControlMode,
+    pub check_content: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&MeasureRow> for ControlMeasureView {
+    fn from(row: &MeasureRow) -> Self {
+        ControlMeasureView {
+            id: row.id.uuid(),
+            event_id: row.event_id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            description: row.description.clone(),
+            classification: row.classification.clone(),
+            classification_label: measure_class(&row.classification)
+                .map(|c| format!("{}/{}", c.first, c.second))
+                .unwrap_or_default(),
+            control_mode: row.control_mode,
+            check_content: row.check_content.clone(),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckTaskView {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub unit_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub name: String,
+    pub kind: TaskKind,
+    pub assignee_role: Option<Role>,
+    pub assignee_user_id: Option<Uuid>,
+    #[schema(value_type = crate::domain::check_task::ScheduleSchema)]
+    pub schedule: ScheduleSpec,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<&TaskRow> for CheckTaskView {
+    type Error = AppError;
+
+    fn try_from(row: &TaskRow) -> Result<Self, AppError> {
+        Ok(CheckTaskView {
+            id: row.id.uuid(),
+            measure_id: row.measure_id.uuid(),
+            unit_id: row.unit_id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            name: row.name.clone(),
+            kind: row.kind,
+            assignee_role: row.assignee_role,
+            assignee_user_id: row.assignee_user_id.map(Id::uuid),
+            schedule: checks::schedule_of(row)?.into(),
+            active: row.active,
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitPauseView {
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    /// Park-local wall time.
+    #[schema(value_type = String, example = "2026-12-01T08:00:00")]
+    pub from: NaiveDateTime,
+    #[schema(value_type = Option<String>, example = "2026-12-02T08:00:00")]
+    pub until: Option<NaiveDateTime>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&PauseRow> for UnitPauseView {
+    fn from(row: &PauseRow) -> Self {
+        UnitPauseView {
+            id: row.id.uuid(),
+            unit_id: row.unit_id.uuid(),
+            from: row.starts_at,
+            until: row.ends_at,
+            reason: row.reason.clone(),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// Where an occurrence stands.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OccurrenceStatus {
+    /// Not started yet.
+    Upcoming,
+    /// Started; may still be recorded on time.
+    Due,
+    Done,
+    DoneLate,
+    Missed,
+    /// The unit was down (停用/检修) the whole time.
+    Paused,
+}
+
+impl From<Status> for OccurrenceStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Upcoming => Self::Upcoming,
+            Status::Due => Self::Due,
+            Status::Done { .. } => Self::Done,
+            Status::DoneLate { .. } => Self::DoneLate,
+            Status::Missed => Self::Missed,
+            Status::Paused => Self::Paused,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckRecordView {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub enterprise_id: Uuid,
+    pub occurrence: u32,
+    pub outcome: CheckOutcome,
+    pub note: Option<String>,
+    pub checked_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// Dated more than the park's tolerance before it was recorded (补录).
+    pub entered_late: bool,
+    /// The hazard an abnormal record became.
+    pub hazard_id: Option<Uuid>,
+    pub recorded_by: Uuid,
+}
+
+impl From<&RecordRow> for CheckRecordView {
+    fn from(row: &RecordRow) -> Self {
+        CheckRecordView {
+            id: row.id.uuid(),
+            task_id: row.task_id.uuid(),
+            enterprise_id: row.enterprise_id.uuid(),
+            occurrence: u32::try_from(row.occurrence).unwrap_or(u32::MAX),
+            outcome: row.outcome,
+            note: row.note.clone(),
+            checked_at: row.checked_at.and_utc(),
+            recorded_at: row.recorded_at.and_utc(),
+            entered_late: row.entered_late,
+            hazard_id: row.hazard_id.map(Id::uuid),
+            recorded_by: row.recorded_by.uuid(),
+        }
+    }
+}
+
+/// One occurrence of a task. Times are park-local wall times.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OccurrenceView {
+    pub task_id: Uuid,
+    pub task_name: String,
+    pub enterprise_id: Uuid,
+    pub unit_id: Uuid,
+    pub measure_id: Uuid,
+    /// Its number in the task's schedule: what a record names.
+    pub occurrence: u32,
+    #[schema(value_type = String, example = "2026-12-01T08:00:00")]
+    pub start: NaiveDateTime,
+    #[schema(value_type = String, example = "2026-12-01T08:00:00")]
+    pub end: NaiveDateTime,
+    /// Recorded by then, it is on time (the end plus the park's tolerance).
+    #[schema(value_type = String, example = "2026-12-01T08:00:00")]
+    pub deadline: NaiveDateTime,
+    pub paused: bool,
+    pub status: OccurrenceStatus,
+    pub record: Option<CheckRecordView>,
+}
+
+impl From<&OccurrenceState> for OccurrenceView {
+    fn from(state: &OccurrenceState) -> Self {
+        OccurrenceView {
+            task_id: state.task.id.uuid(),
+            task_name: state.task.name.clone(),
+            enterprise_id: state.task.enterprise_id.uuid(),
+            unit_id: state.task.unit_id.uuid(),
+            measure_id: state.task.measure_id.uuid(),
+            occurrence: state.occurrence.id.index(),
+            start: state.occurrence.start,
+            end: state.occurrence.end,
+            deadline: state.deadline,
+            paused: state.occurrence.paused,
+            status: state.status.into(),
+            record: state.record.as_ref().map(CheckRecordView::from),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OccurrenceList {
+    pub items: Vec<OccurrenceView>,
+    /// More occurrences than the list holds (1,000).
+    pub truncated: bool,
+}
+
+fn occurrence_list((states, truncated): (Vec<OccurrenceState>, bool)) -> OccurrenceList {
+    OccurrenceList {
+        items: states.iter().map(OccurrenceView::from).collect(),
+        truncated,
+    }
+}
+
+/// The four levels with a count each.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LevelCounts {
+    pub major: u64,
+    pub serious: u64,
+    pub general: u64,
+    pub low: u64,
+}
+
+impl From<[(RiskLevel, u64); 4]> for LevelCounts {
+    fn from(counts: [(RiskLevel, u64); 4]) -> Self {
+        let of = |level: RiskLevel| {
+            counts
+                .iter()
+                .find(|(l, _)| *l == level)
+                .map_or(0, |(_, n)| *n)
+        };
+        LevelCounts {
+            major: of(RiskLevel::Major),
+            serious: of(RiskLevel::Serious),
+            general: of(RiskLevel::General),
+            low: of(RiskLevel::Low),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterMeasure {
+    #[serde(flatten)]
+    pub measure: ControlMeasureView,
+    pub tasks: Vec<CheckTaskView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterEvent {
+    #[serde(flatten)]
+    pub event: RiskEventView,
+    pub measures: Vec<RegisterMeasure>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterUnit {
+    #[serde(flatten)]
+    pub unit: RiskUnitView,
+    /// The highest level of its events; null without events.
+    pub level: Option<LevelView>,
+    pub events: Vec<RegisterEvent>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterObject {
+    #[serde(flatten)]
+    pub object: RiskObjectView,
+    pub units: Vec<RegisterUnit>,
+}
+
+/// An enterprise's risk register.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskRegisterView {
+    pub enterprise_id: Uuid,
+    pub objects: Vec<RegisterObject>,
+    /// Units by their level (units without events are not counted).
+    pub units_by_level: LevelCounts,
+    pub events_by_level: LevelCounts,
+    pub measures: u64,
+    pub tasks: u64,
+}
+
+impl TryFrom<RegisterTree> for RiskRegisterView {
+    type Error = AppError;
+
+    fn try_from(tree: RegisterTree) -> Result<Self, AppError> {
+        let measure = |node: &MeasureNode| -> Result<RegisterMeasure, AppError> {
+            Ok(RegisterMeasure {
+                measure: (&node.row).into(),
+                tasks: node
+                    .tasks
+                    .iter()
+                    .map(CheckTaskView::try_from)
+                    .collect::<Result<_, _>>()?,
+            })
+        };
+        let event = |node: &EventNode| -> Result<RegisterEvent, AppError> {
+            Ok(RegisterEvent {
+                event: (&node.row).try_into()?,
+                measures: node
+                    .measures
+                    .iter()
+                    .map(measure)
+                    .collect::<Result<_, _>>()?,
+            })
+        };
+        let unit = |node: &UnitNode| -> Result<RegisterUnit, AppError> {
+            Ok(RegisterUnit {
+                unit: (&node.row).into(),
+                level: node.level.map(LevelView::from),
+                events: node.events.iter().map(event).collect::<Result<_, _>>()?,
+            })
+        };
+        let object = |node: &ObjectNode| -> Result<RegisterObject, AppError> {
+            Ok(RegisterObject {
+                object: (&node.row).into(),
+                units: node.units.iter().map(unit).collect::<Result<_, _>>()?,
+            })
+        };
+        Ok(RiskRegisterView {
+            enterprise_id: tree.enterprise_id,
+            objects: tree.objects.iter().map(object).collect::<Result<_, _>>()?,
+            units_by_level: tree.units_by_level.into(),
+            events_by_level: tree.events_by_level.into(),
+            measures: tree.measures,
+            tasks: tree.tasks,
+        })
+    }
+}
+
+/// Records a risk analysis object (风险分析对象) of an enterprise.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk-objects",
+    operation_id = "create_risk_object",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewObject,
+    responses(
+        (status = 201, body = RiskObjectView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_object(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<NewObject>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let new = body.clone();
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let row = risk::add_object(conn, &caller, &new, now)?;
+        Created::new(
+            &RiskObjectView::from(&row),
+            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
+            None,
+        )
+    })
+    .await
+}
+
+/// Records a risk analysis unit (风险分析单元) within an object.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk-units",
+    operation_id = "create_risk_unit",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewUnit,
+    responses(
+        (status = 201, body = RiskUnitView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<NewUnit>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let new = body.clone();
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let row = risk::add_unit(conn, &caller, &new, now)?;
+        Created::new(
+            &RiskUnitView::from(&row),
+            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
+            None,
+        )
+    })
+    .await
+}
+
+/// Records a safety risk event (安全风险事件) of a unit, with the method
+/// and inputs its level is worked out from.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk-events",
+    operation_id = "create_risk_event",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewEvent,
+    responses(
+        (status = 201, body = RiskEventView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<NewEvent>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let new = body.clone();
+    let bands = state.settings.risk.bands;
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let row = risk::add_event(conn, &caller, &new, &bands, now)?;
+        Created::new(
+            &RiskEventView::try_from(&row)?,
+            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
+            None,
+        )
+    })
+    .await
+}
+
+/// Records a control measure (管控措施) against an event.
+#[utoipa::path(
+    post,
+    path = "/api/v1/control-measures",
+    operation_id = "create_control_measure",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewMeasure,
+    responses(
+        (status = 201, body = ControlMeasureView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_measure(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<NewMeasure>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let new = body.clone();
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let row = risk::add_measure(conn, &caller, &new, now)?;
+        Created::new(
+            &ControlMeasureView::from(&row),
+            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
+            None,
+        )
+    })
+    .await
+}
+
+/// An enterprise's risk register: objects, units (with their level, the
+/// highest of their events'), events, measures and tasks, and the counts
+/// by level. An enterprise contact reads its own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprises/{id}/risk-register",
+    operation_id = "get_risk_register",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = RiskRegisterView),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let enterprise = path.into_inner();
+    let tree = state
+        .db
+        .run(move |conn| risk::register(conn, &caller, enterprise))
+        .await?;
+    Ok(HttpResponse::Ok().json(RiskRegisterView::try_from(tree)?))
+}
+
+/// Gives a control measure watched by checks a check task (隐患排查任务).
+#[utoipa::path(
+    post,
+    path = "/api/v1/check-tasks",
+    operation_id = "create_check_task",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewTask,
+    responses(
+        (status = 201, body = CheckTaskView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_task(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: web::Json<NewTask>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let new = body.clone();
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let (row, _) = checks::add_task(conn, &caller, &new, now)?;
+        Created::new(
+            &CheckTaskView::try_from(&row)?,
+            format!("/api/v1/check-tasks/{}/occurrences", row.id),
+            None,
+        )
+    })
+    .await
+}
+
+/// Pauses a unit's check tasks (停用/检修): an occurrence wholly inside a
+/// pause is `paused`, not missed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk-units/{id}/pauses",
+    operation_id = "create_unit_pause",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewPause,
+    responses(
+        (status = 201, body = UnitPauseView),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_pause(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<NewPause>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let unit = path.into_inner();
+    let body = body.into_inner();
+    let new = body.clone();
+    let now = state.park.now().utc;
+    create_idempotently(&state, &req, &caller, &body, move |conn| {
+        let row = checks::add_pause(conn, &caller, unit, &new, now)?;
+        Created::new(
+            &UnitPauseView::from(&row),
+            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
+            None,
+        )
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OccurrencesQuery {
+    /// The first park-local day (default: today).
+    pub from: Option<NaiveDate>,
+    /// The day after the last (default: the day after `from`); at most 400
+    /// days after `from`.
+    pub until: Option<NaiveDate>,
+}
+
+fn record_context<'a>(
+    state: &'a AppState,
+    lifecycle: &'a crate::app::hazards::Context,
+) -> Result<RecordContext<'a>, AppError> {
+    Ok(RecordContext {
+        park: &state.park,
+        calendar: WorkCalendar::shipped().map_err(|e| AppError::Internal(e.into()))?,
+        lifecycle,
+    })
+}
+
+/// A task's occurrences starting within `[from, until)`, each with its
+/// status (upcoming, due, done, done late, missed, paused) and record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/check-tasks/{id}/occurrences",
+    operation_id = "list_check_occurrences",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), OccurrencesQuery),
+    responses(
+        (status = 200, body = OccurrenceList),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_occurrences(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    query: web::Query<OccurrencesQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let task = path.into_inner();
+    let lifecycle = state.lifecycle_context();
+    let from = query.from.unwrap_or(lifecycle.now.park_today);
+    let until = match query.until {
+        Some(until) => until,
+        None => from
+            .succ_opt()
+            .ok_or_else(|| AppError::invalid("from", "is too late"))?,
+    };
+    let state = state.into_inner();
+    let inner = state.clone();
+    let list = state
+        .db
+        .run(move |conn| {
+            let context = record_context(&inner, &lifecycle)?;
+            checks::task_occurrences(conn, &caller, task, (from, until), &context)
+                .map(occurrence_list)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Records one occurrence of a task: 正常 (kept as the evidence that it
+/// was checked) or 异常, which becomes a hazard of the task's enterprise in
+/// the same transaction. Each occurrence is recorded once (`409` after);
+/// send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    post,
+    path = "/api/v1/check-tasks/{id}/records",
+    operation_id = "record_check",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewRecord,
+    responses(
+        (status = 201, body = CheckRecordView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_record(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<NewRecord>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::RecordChecks)?;
+    let task = path.into_inner();
+    let body = body.into_inner();
+    let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
+    let shared = state.clone().into_inner();
+    create_idempotently(&state, &req, &caller, &sent, move |conn| {
+        let lifecycle = shared.lifecycle_context();
+        let context = record_context(&shared, &lifecycle)?;
+        let recorded = checks::record(conn, &caller, task, &body, &context)?;
+        Created::new(
+            &CheckRecordView::from(&recorded.record),
+            format!("/api/v1/check-tasks/{task}/occurrences"),
+            None,
+        )
+    })
+    .await
+}
+
+/// The caller's duty list (今日排查): every occurrence running today
+/// (started today, or earlier and still running, as a monthly check does
+/// all month) of the tasks given to the caller's role (an enterprise
+/// contact: its enterprise's; an expert: the park's) or to the caller, and
+/// the unrecorded ones of the last `risk.duty_overdue_days` days.
+#[utoipa::path(
+    get,
+    path = "/api/v1/check-duties",
+    operation_id = "list_check_duties",
+    tag = "risk",
+    security(("bearer" = [])),
+    responses((status = 200, body = OccurrenceList))
+)]
+pub async fn list_duties(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::RecordChecks)?;
+    let lifecycle = state.lifecycle_context();
+    let overdue_days = state.settings.risk.duty_overdue_days;
+    let state = state.into_inner();
+    let inner = state.clone();
+    let list = state
+        .db
+        .run(move |conn| {
+            let context = record_context(&inner, &lifecycle)?;
+            checks::duty(conn, &caller, overdue_days, &context).map(occurrence_list)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFiguresQuery {
+    /// The first park-local day (default: the first of this month).
+    pub from: Option<NaiveDate>,
+    /// The last park-local day (default: today); at most 400 days after
+    /// `from`.
+    pub to: Option<NaiveDate>,
+    /// Only this enterprise (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<TableFormat>,
+}
+
+/// The dual prevention mechanism's figures over a period (双重预防运行情况):
+/// per enterprise and for the park, occurrences of check tasks planned so
+/// far, done on time, done late, missed, paused and due, with the
+/// completion and on-time rates; hazards found by check tasks against
+/// those found otherwise; units and events by risk level. The `ETag`
+/// changes with any record, task, pause, event or hazard, and at least
+/// every minute (occurrences fall due as time passes).
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/checks",
+    operation_id = "get_check_figures",
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(CheckFiguresQuery, ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx` for a table",
+         content(
+             (CheckFigures = "application/json"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 304, description = "Nothing changed since the ETag sent"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn check_figures(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<CheckFiguresQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadAnalytics)?;
+    let scope = caller.figures_scope(query.enterprise_id)?;
+    let lifecycle = state.lifecycle_context();
+    let today = lifecycle.now.park_today;
+    let to = query.to.unwrap_or(today);
+    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let format = query.format.unwrap_or_default();
+    let markers = state
+        .db
+        .run(|conn| {
+            Ok(format!(
+                "{}|{}",
+                crate::db::stats::change_marker(conn)?,
+                crate::db::risk::check_marker(conn)?
+            ))
+        })
+        .await?;
+    let minute = lifecycle.now.utc.format("%Y-%m-%dT%H:%M");
+    let tag = {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(format!(
+            "checks|{markers}|{minute}|{scope:?}|{from}|{to}|{format:?}"
+        ));
+        format!("\"{}\"", crate::domain::hex::hex(&hasher.finalize()[..12]))
+    };
+    if none_match(&req, &tag) {
+        return Ok(unchanged(tag));
+    }
+    let content_type = match format {
+        TableFormat::Json => "application/json",
+        TableFormat::Csv => "text/csv; charset=utf-8",
+        TableFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    if let Some(body) = state.figures.get(&tag) {
+        return Ok(answer(&tag, content_type, &body));
+    }
+    let _turn = state.figures.turn().await?;
+    let state = state.into_inner();
+    let inner = state.clone();
+    let body = state
+        .db
+        .run(move |conn| {
+            let context = record_context(&inner, &lifecycle)?;
+            let figures = check_figures::figures(conn, scope, (from, to), &context)?;
+            match format {
+                TableFormat::Json => {
+                    serde_json::to_vec(&figures).map_err(|e| AppError::Internal(e.into()))
+                }
+                TableFormat::Csv => figures.table().csv(),
+                TableFormat::Xlsx => figures.table().xlsx(),
+            }
+        })
+        .await?;
+    let body = state.figures.put(tag.clone(), body);
+    Ok(answer(&tag, content_type, &body))
+}

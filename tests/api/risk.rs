@@ -1,0 +1,594 @@
+//! The risk register and its check tasks (双重预防), through HTTP on both
+//! backends: a register kept by an enterprise with levels worked out from
+//! their method; a daily check task whose occurrences are done, done late,
+//! missed or paused; records made once, an abnormal one becoming a hazard;
+//! the duty list; and every scoping and refusal on the way.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::{days_from_today, id_of, Park, TestApp};
+
+backend_tests!(
+    an_enterprise_keeps_its_register_with_levels_worked_out,
+    a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_counted,
+    a_monthly_check_stays_on_the_duty_list_until_done,
+);
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    app.post(path)
+        .token(token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .json
+}
+
+/// An object, a unit, an event of the given assessment and a measure
+/// watched by checks, of `enterprise`, kept by `token`: the measure's id.
+async fn measure_of(
+    app: &TestApp,
+    token: &str,
+    enterprise: Uuid,
+    assessment: Value,
+) -> (String, String) {
+    let object = created(
+        app,
+        token,
+        "/api/v1/risk-objects",
+        json!({"enterprise_id": enterprise, "kind": "facility", "name": "1号罐区"}),
+    )
+    .await;
+    let unit = created(
+        app,
+        token,
+        "/api/v1/risk-units",
+        json!({"object_id": id_of(&object), "name": "甲醇储罐", "department": "储运部", "responsible_person": "王工"}),
+    )
+    .await;
+    let event = created(
+        app,
+        token,
+        "/api/v1/risk-events",
+        json!({"unit_id": id_of(&unit), "name": "储罐泄漏引发火灾", "consequence": "人员伤亡", "assessment": assessment}),
+    )
+    .await;
+    let measure = created(
+        app,
+        token,
+        "/api/v1/control-measures",
+        json!({
+            "event_id": id_of(&event),
+            "description": "可燃气体检测报警器",
+            "classification": "工程技术/安全仪表",
+            "control_mode": "check",
+            "check_content": "报警器投用正常，校验在有效期内",
+        }),
+    )
+    .await;
+    (id_of(&measure), id_of(&unit))
+}
+
+async fn an_enterprise_keeps_its_register_with_levels_worked_out(app: TestApp) {
+    let park = app.park().await;
+    let (_, unit) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 4, "s": 5}),
+    )
+    .await;
+    // A second event of the same unit, low by LEC: the unit stays major.
+    let event = created(
+        &app,
+        &park.contact_a,
+        "/api/v1/risk-events",
+        json!({"unit_id": unit, "name": "人员烫伤", "assessment": {"method": "lec", "l": 1, "e": 6, "c": 7}}),
+    )
+    .await;
+    assert_eq!(event["score"], json!(42.0));
+    assert_eq!(event["level"]["level"], "low");
+    assert_eq!(event["level"]["label"], "低风险");
+
+    let register = app
+        .get(&format!(
+            "/api/v1/enterprises/{}/risk-register",
+            park.enterprise_a
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let unit_view = &register["objects"][0]["units"][0];
+    assert_eq!(unit_view["level"]["level"], "major", "{register}");
+    assert_eq!(unit_view["level"]["colour"], "red");
+    assert_eq!(unit_view["events"][0]["score"], json!(20.0));
+    assert_eq!(
+        unit_view["events"][0]["measures"][0]["classification"],
+        "engineering.safety_instrument"
+    );
+    assert_eq!(
+        register["units_by_level"],
+        json!({"major": 1, "serious": 0, "general": 0, "low": 0})
+    );
+    assert_eq!(
+        register["events_by_level"],
+        json!({"major": 1, "serious": 0, "general": 0, "low": 1})
+    );
+    assert_eq!(register["measures"], 1);
+
+    // Another enterprise's register does not exist for a contact, and its
+    // units cannot be built on.
+    app.get(&format!(
+        "/api/v1/enterprises/{}/risk-register",
+        park.enterprise_a
+    ))
+    .token(&park.contact_b)
+    .send()
+    .await
+    .expect(404);
+    let refused = app
+        .post("/api/v1/risk-events")
+        .token(&park.contact_b)
+        .json(
+            &json!({"unit_id": unit, "name": "x", "assessment": {"method": "ls", "l": 1, "s": 1}}),
+        )
+        .send()
+        .await
+        .expect(422)
+        .json;
+    assert!(refused["errors"]["unit_id"].is_string(), "{refused}");
+    // Viewers keep no register.
+    app.post("/api/v1/risk-objects")
+        .token(&park.viewer)
+        .json(&json!({"enterprise_id": park.enterprise_a, "kind": "place", "name": "装卸站"}))
+        .send()
+        .await
+        .expect(403);
+    // Every broken field is named at once, and a level is never typed in.
+    let refused = app
+        .post("/api/v1/control-measures")
+        .token(&park.contact_a)
+        .json(&json!({
+            "event_id": id_of(&event),
+            "description": " ",
+            "classification": "安全仪表",
+            "control_mode": "check",
+        }))
+        .send()
+        .await
+        .expect(422)
+        .json;
+    for field in ["description", "classification", "check_content"] {
+        assert!(refused["errors"][field].is_string(), "{field}: {refused}");
+    }
+    let refused = app
+        .post("/api/v1/risk-events")
+        .token(&park.contact_a)
+        .json(&json!({"unit_id": unit, "name": "", "assessment": {"method": "lec", "l": 2, "e": 6, "c": 7}}))
+        .send()
+        .await
+        .expect(422)
+        .json;
+    assert!(refused["errors"]["name"].is_string(), "{refused}");
+    assert!(refused["errors"]["assessment.l"].is_string(), "{refused}");
+    app.post("/api/v1/risk-events")
+        .token(&park.contact_a)
+        .json(&json!({"unit_id": unit, "name": "x", "level": "low", "assessment": {"method": "ls", "l": 1, "s": 1}}))
+        .send()
+        .await
+        .expect(422);
+}
+
+/// The park-local wall time `hours` from now, to the second.
+fn local_in(hours: i64) -> String {
+    (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .naive_local()
+        + chrono::Duration::hours(hours))
+    .format("%Y-%m-%dT%H:%M:%S")
+    .to_string()
+}
+
+/// A park-local wall time `hours` later.
+fn shifted(wall_time: &str, hours: i64) -> String {
+    (chrono::NaiveDateTime::parse_from_str(wall_time, "%Y-%m-%dT%H:%M:%S").unwrap()
+        + chrono::Duration::hours(hours))
+    .format("%Y-%m-%dT%H:%M:%S")
+    .to_string()
+}
+
+/// The statuses of occurrences 0 to `last` in a list.
+fn statuses_to(list: &[Value], last: u64) -> Vec<(u64, String)> {
+    list.iter()
+        .map(|o| {
+            (
+                o["occurrence"].as_u64().unwrap(),
+                o["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|(k, _)| *k <= last)
+        .collect()
+}
+
+async fn duties(app: &TestApp, token: &str) -> Vec<Value> {
+    app.get("/api/v1/check-duties")
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn record(app: &TestApp, token: &str, task: &str, body: Value) -> crate::helpers::Reply {
+    app.post(&format!("/api/v1/check-tasks/{task}/records"))
+        .token(token)
+        .json(&body)
+        .send()
+        .await
+}
+
+/// A daily task of the enterprise's contacts whose occurrences start six
+/// hours before this time of day, three days back: its id, its unit's id
+/// and its anchor.
+async fn daily_task(app: &TestApp, park: &Park) -> (String, String, String) {
+    let (measure, unit) = measure_of(
+        app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 3, "s": 5}),
+    )
+    .await;
+    let starts = local_in(-3 * 24 - 6);
+    let task = created(
+        app,
+        &park.contact_a,
+        "/api/v1/check-tasks",
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_role": "enterprise",
+            // Each occurrence starts six hours before this time of day, so
+            // none begins or ends near now whenever the test runs.
+            "schedule": {"every": 1, "unit": "day", "starts": starts},
+        }),
+    )
+    .await;
+    assert_eq!(task["name"], "报警器投用正常，校验在有效期内");
+    (id_of(&task), unit, starts)
+}
+
+async fn a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_counted(app: TestApp) {
+    let park = app.park().await;
+    let (task, unit, starts) = daily_task(&app, &park).await;
+
+    // Three days of occurrences nobody recorded, and the current one (the
+    // next may start later today: it is upcoming).
+    let list = duties(&app, &park.contact_a).await;
+    let owned = |pairs: &[(u64, &str)]| -> Vec<(u64, String)> {
+        pairs.iter().map(|(k, s)| (*k, (*s).to_owned())).collect()
+    };
+    assert_eq!(
+        statuses_to(&list, 3),
+        owned(&[(0, "missed"), (1, "missed"), (2, "missed"), (3, "due")]),
+        "{list:?}"
+    );
+    assert!(list.iter().all(|o| o["occurrence"].as_u64() <= Some(4)));
+    assert!(duties(&app, &park.contact_b).await.is_empty());
+    // The task is the enterprise's: the experts are not on duty for it.
+    assert!(duties(&app, &park.expert).await.is_empty());
+
+    // Today's, checked and nothing wrong: kept, once.
+    let done = record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 3, "outcome": "normal"}),
+    )
+    .await
+    .expect(201)
+    .json;
+    assert_eq!(done["entered_late"], false);
+    assert!(done["hazard_id"].is_null());
+    record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 3, "outcome": "normal"}),
+    )
+    .await
+    .expect(409);
+    // An abnormal record needs its hazard's details, then becomes one.
+    let refused = record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 2, "outcome": "abnormal"}),
+    )
+    .await
+    .expect(422)
+    .json;
+    assert!(refused["errors"]["hazard"].is_string(), "{refused}");
+    let late = record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({
+            "occurrence": 2,
+            "outcome": "abnormal",
+            "note": "报警器无显示",
+            "hazard": {"location": "1号罐区", "category": "unsafe_condition", "deadline": days_from_today(7)},
+        }),
+    )
+    .await
+    .expect(201)
+    .json;
+    let hazard = app
+        .get(&format!(
+            "/api/v1/hazards/{}",
+            late["hazard_id"].as_str().unwrap()
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(hazard["source"], "self_check");
+    assert_eq!(hazard["enterprise_id"], json!(park.enterprise_a));
+    assert!(
+        hazard["description"]
+            .as_str()
+            .unwrap()
+            .contains("可燃气体检测报警器"),
+        "{hazard}"
+    );
+
+    // A contact may not date a check hours back (补录); nor record another
+    // enterprise's task, nor may an expert record the enterprise's.
+    let refused = record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 1, "outcome": "normal", "checked_at": (chrono::Utc::now() - chrono::Duration::hours(30)).to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{:?}", refused.json);
+    record(
+        &app,
+        &park.contact_b,
+        &task,
+        json!({"occurrence": 1, "outcome": "normal"}),
+    )
+    .await
+    .expect(404);
+    record(
+        &app,
+        &park.expert,
+        &task,
+        json!({"occurrence": 1, "outcome": "normal"}),
+    )
+    .await
+    .expect(403);
+    // Not yet started, and not an occurrence at all.
+    record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 4, "outcome": "normal"}),
+    )
+    .await
+    .expect(422);
+
+    // The unit was down the whole first day: that occurrence is paused.
+    created(
+        &app,
+        &park.contact_a,
+        &format!("/api/v1/risk-units/{unit}/pauses"),
+        json!({"from": starts, "until": shifted(&starts, 24), "reason": "停车检修"}),
+    )
+    .await;
+    let list = app
+        .get(&format!(
+            "/api/v1/check-tasks/{task}/occurrences?from={}&until={}",
+            days_from_today(-5),
+            days_from_today(3)
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(
+        statuses_to(list["items"].as_array().unwrap(), 4),
+        owned(&[
+            (0, "paused"),
+            (1, "missed"),
+            (2, "done_late"),
+            (3, "done"),
+            (4, "upcoming")
+        ]),
+        "{list}"
+    );
+    // The duty list keeps what is still to do (occurrence 1, missed) and
+    // the current one, done.
+    let list = duties(&app, &park.contact_a).await;
+    assert_eq!(
+        statuses_to(&list, 3),
+        owned(&[(1, "missed"), (3, "done")]),
+        "{list:?}"
+    );
+
+    // The figures of the period: four occurrences so far (the next has not
+    // started), one paused, one on time, one late, one missed.
+    app.report(
+        &park.expert,
+        crate::helpers::general_hazard(park.enterprise_a),
+    )
+    .await;
+    let path = format!(
+        "/api/v1/analytics/checks?from={}&to={}",
+        days_from_today(-5),
+        days_from_today(0)
+    );
+    let reply = app
+        .get(&path)
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    let figures = reply.json;
+    let occurrences = &figures["park"]["occurrences"];
+    for (field, expected) in [
+        ("planned", 4),
+        ("paused", 1),
+        ("done_on_time", 1),
+        ("done_late", 1),
+        ("missed", 1),
+        ("due", 0),
+    ] {
+        assert_eq!(occurrences[field], expected, "{field}: {figures}");
+    }
+    let rate = occurrences["completion_rate"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{figures}");
+    let row = &figures["enterprises"][0];
+    assert_eq!(row["enterprise_id"], json!(park.enterprise_a), "{figures}");
+    assert_eq!(figures["enterprises"].as_array().unwrap().len(), 1);
+    assert_eq!(row["hazards_from_tasks"], 1);
+    assert_eq!(row["hazards_other"], 1);
+    assert_eq!(row["units_by_level"]["serious"], 1);
+    assert_eq!(row["tasks"], 1);
+    // Unchanged: 304; a record later, a new answer.
+    let tag = reply
+        .headers
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let again = app
+        .get(&path)
+        .token(&park.supervisor)
+        .header("If-None-Match", &tag)
+        .send()
+        .await;
+    assert_eq!(again.status, 304);
+    record(
+        &app,
+        &park.supervisor,
+        &task,
+        json!({"occurrence": 1, "outcome": "normal"}),
+    )
+    .await
+    .expect(201);
+    let changed = app
+        .get(&path)
+        .token(&park.supervisor)
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(changed["park"]["occurrences"]["missed"], 0, "{changed}");
+    assert_eq!(changed["park"]["occurrences"]["done_late"], 2, "{changed}");
+    // A contact reads its own enterprise's only; a table for the filings.
+    app.get(&format!("{path}&enterprise_id={}", park.enterprise_a))
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(404);
+    let csv = app
+        .get(&format!("{path}&format=csv"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    assert!(csv.text.contains("全园区"), "{}", csv.text);
+    assert!(csv.text.contains("Alpha Chemicals"), "{}", csv.text);
+}
+
+async fn a_monthly_check_stays_on_the_duty_list_until_done(app: TestApp) {
+    let park = app.park().await;
+    let (measure, _) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 1, "s": 2}),
+    )
+    .await;
+    // Started twenty days ago, before the duty list's look-back: still
+    // running, so still on today's list.
+    let task = created(
+        &app,
+        &park.contact_a,
+        "/api/v1/check-tasks",
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_user_id": me(&app, &park.contact_a).await,
+            "schedule": {"every": 1, "unit": "month", "starts": local_in(-20 * 24)},
+        }),
+    )
+    .await;
+    let list = duties(&app, &park.contact_a).await;
+    assert_eq!(statuses_to(&list, 9), [(0, "due".to_owned())], "{list:?}");
+    // Given to one person: the other contacts of the enterprise are not
+    // on duty for it, and a task needs a person of the enterprise.
+    record(
+        &app,
+        &park.contact_a,
+        &id_of(&task),
+        json!({"occurrence": 0, "outcome": "normal"}),
+    )
+    .await
+    .expect(201);
+    let list = duties(&app, &park.contact_a).await;
+    assert_eq!(statuses_to(&list, 9), [(0, "done".to_owned())], "{list:?}");
+    let task_for = |person: String, days: &str| {
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_user_id": person,
+            "schedule": {"every": 1, "unit": "month", "starts": local_in(0), "days": days},
+        })
+    };
+    let beta = me(&app, &park.contact_b).await;
+    let refused = app
+        .post("/api/v1/check-tasks")
+        .token(&park.contact_a)
+        .json(&task_for(beta.clone(), "every_day"))
+        .send()
+        .await
+        .expect(422)
+        .json;
+    assert!(
+        refused["errors"]["assignee_user_id"].is_string(),
+        "{refused}"
+    );
+    // A monthly check is never skipped for a holiday: no day rule.
+    let refused = app
+        .post("/api/v1/check-tasks")
+        .token(&park.contact_a)
+        .json(&task_for(beta, "working_days"))
+        .send()
+        .await
+        .expect(422)
+        .json;
+    assert!(refused["errors"]["schedule"].is_string(), "{refused}");
+}
+
+async fn me(app: &TestApp, token: &str) -> String {
+    id_of(
+        &app.get("/api/v1/auth/me")
+            .token(token)
+            .send()
+            .await
+            .expect(200)
+            .json,
+    )
+}
