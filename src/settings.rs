@@ -50,6 +50,11 @@ pub struct RiskSettings {
     /// How many days back the duty list still shows occurrences nobody
     /// recorded.
     pub duty_overdue_days: u32,
+    /// An enterprise whose check tasks' completion rate over the last
+    /// `completion_window_days` is below this (0–1) is listed in
+    /// `/enterprises/due`.
+    pub completion_alert_rate: f64,
+    pub completion_window_days: u32,
 }
 
 impl Default for RiskSettings {
@@ -57,6 +62,8 @@ impl Default for RiskSettings {
         RiskSettings {
             bands: Bands::default(),
             duty_overdue_days: 7,
+            completion_alert_rate: 0.9,
+            completion_window_days: 30,
         }
     }
 }
@@ -73,6 +80,12 @@ impl RiskSettings {
             .map_err(|m| anyhow::anyhow!("risk.bands.lec: {m}"))?;
         if self.duty_overdue_days > 366 {
             bail!("risk.duty_overdue_days must be at most 366");
+        }
+        if !(0.0..=1.0).contains(&self.completion_alert_rate) {
+            bail!("risk.completion_alert_rate must be between 0 and 1");
+        }
+        if !(1..=366).contains(&self.completion_window_days) {
+            bail!("risk.completion_window_days must be 1 to 366");
         }
         Ok(())
     }

@@ -336,3 +336,34 @@ impl CheckFigures {
         }
     }
 }
+
+/// Enterprises whose completion rate over the last `days` days (today
+/// included) is below `alert_rate`, each with why.
+pub fn behind(
+    conn: &mut DbConnection,
+    context: &RecordContext,
+    alert_rate: f64,
+    days: u32,
+) -> Result<HashMap<Id, String>, AppError> {
+    let today = context.lifecycle.now.park_today;
+    let from = today - TimeDelta::days(i64::from(days.max(1)) - 1);
+    let figures = figures(conn, None, (from, today), context)?;
+    Ok(figures
+        .enterprises
+        .into_iter()
+        .filter_map(|row| {
+            let rate = row.occurrences.completion_rate?;
+            let id = row.enterprise_id?;
+            (rate < alert_rate).then(|| {
+                (
+                    Id::from(id),
+                    format!(
+                        "check tasks completed at {:.0}% over the last {days} days (below {:.0}%)",
+                        rate * 100.0,
+                        alert_rate * 100.0
+                    ),
+                )
+            })
+        })
+        .collect())
+}

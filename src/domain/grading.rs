@@ -165,6 +165,9 @@ pub enum DueReason {
     SupervisionInspection,
     /// A producing enterprise's own self-check (企业自查) is overdue.
     SelfCheck,
+    /// Its check tasks' completion rate over the last days
+    /// (`risk.completion_window_days`) is below `risk.completion_alert_rate`.
+    CheckCompletion,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

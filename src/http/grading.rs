@@ -226,9 +226,25 @@ pub async fn due(
     let today = query.as_of.unwrap_or(state.park.now().park_today);
     let horizon = today + chrono::Days::new(u64::from(within));
     let grading = state.settings.grading.clone();
+    let lifecycle = state.lifecycle_context();
+    // Check completion is about now: looked at only for today's list.
+    let completion = (today == lifecycle.now.park_today).then(|| {
+        let risk = &state.settings.risk;
+        (risk.completion_alert_rate, risk.completion_window_days)
+    });
+    let shared = state.clone().into_inner();
     let due = state
         .db
-        .run(move |conn| app::grading::due_list(conn, &grading, today, horizon))
+        .run(move |conn| {
+            let behind = match completion {
+                Some((rate, days)) => {
+                    let context = crate::http::risk::record_context(&shared, &lifecycle)?;
+                    app::check_figures::behind(conn, &context, rate, days)?
+                }
+                None => std::collections::HashMap::new(),
+            };
+            app::grading::due_list(conn, &grading, today, horizon, &behind)
+        })
         .await?;
     let items = due
         .into_iter()

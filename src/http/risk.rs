@@ -726,7 +726,8 @@ pub struct OccurrencesQuery {
     pub until: Option<NaiveDate>,
 }
 
-fn record_context<'a>(
+/// What the check services read besides the database.
+pub fn record_context<'a>(
     state: &'a AppState,
     lifecycle: &'a crate::app::hazards::Context,
 ) -> Result<RecordContext<'a>, AppError> {

@@ -463,6 +463,33 @@ async fn a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_cou
     assert_eq!(row["hazards_other"], 1);
     assert_eq!(row["units_by_level"]["serious"], 1);
     assert_eq!(row["tasks"], 1);
+    // Two of three settled occurrences done in the last 30 days: below
+    // the alert rate (90 %), the enterprise is due for a look.
+    let due = app
+        .get("/api/v1/enterprises/due")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let alpha = due["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["enterprise_id"] == json!(park.enterprise_a))
+        .unwrap_or_else(|| panic!("{due}"));
+    assert!(
+        alpha["due"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["reason"] == "check_completion"),
+        "{alpha}"
+    );
+    assert!(
+        alpha["review_reasons"].to_string().contains("67%"),
+        "{alpha}"
+    );
     // Unchanged: 304; a record later, a new answer.
     let tag = reply
         .headers
@@ -496,6 +523,17 @@ async fn a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_cou
         .json;
     assert_eq!(changed["park"]["occurrences"]["missed"], 0, "{changed}");
     assert_eq!(changed["park"]["occurrences"]["done_late"], 2, "{changed}");
+    let due = app
+        .get("/api/v1/enterprises/due")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert!(
+        !due.to_string().contains("check_completion"),
+        "every settled occurrence done: {due}"
+    );
     // A contact reads its own enterprise's only; a table for the filings.
     app.get(&format!("{path}&enterprise_id={}", park.enterprise_a))
         .token(&park.contact_b)
