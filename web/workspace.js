@@ -52,6 +52,16 @@ const DUE = {
   supervision_inspection: "监管检查",
   self_check: "企业自查",
 };
+const CHECK_STATUS = {
+  upcoming: "未开始",
+  due: "待排查",
+  done: "已排查",
+  done_late: "逾期完成",
+  missed: "漏查",
+  paused: "停用检修",
+};
+// The roles with a duty list (今日排查).
+const CHECK_ROLES = ["enterprise", "expert", "supervisor", "admin"];
 // The roles the desk is for: those who accept rectifications.
 const DESK_ROLES = ["supervisor", "expert"];
 // The roles that report hazards (an enterprise contact: its self-checks).
@@ -182,6 +192,7 @@ async function whoAmI() {
   $("#who").textContent = `${me.name}(${ROLES[me.role] || me.role})`;
   $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
+  $("#nav-checks").hidden = !CHECK_ROLES.includes(me.role);
   if (me.role !== "enterprise") {
     const { items } = await reference("/enterprises?limit=500");
     enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
@@ -503,6 +514,7 @@ const waiting = () =>
 /// Sends what is left of one capture: the hazard unless it went already,
 /// then each photo not yet sent, noting each step in the outbox.
 async function send(capture) {
+  if (capture.kind === "check") return sendCheck(capture);
   if (!capture.hazard) {
     // Sent well after it was captured: dated when it was found, which the
     // park's people may do (an entered record); a contact's is dated now.
@@ -522,6 +534,17 @@ async function send(capture) {
   }
   await drop(capture.key);
   return capture.hazard;
+}
+
+/// Sends a kept check record (今日排查) once: its Idempotency-Key is the
+/// record's own. Sent well after the check, it is dated when checked for
+/// the park's people; a contact's is dated now, as for captures.
+async function sendCheck(record) {
+  const late = Date.now() - Date.parse(record.captured_at) > 60000;
+  const body = late && me.role !== "enterprise" ? { ...record.body, checked_at: record.captured_at } : record.body;
+  const done = await api(`/check-tasks/${record.task_id}/records`, { method: "POST", json: body, key: `${record.key}-record` });
+  await drop(record.key);
+  return { number: `${record.label}（第 ${record.body.occurrence + 1} 次排查）`, record: done };
 }
 
 let flushing = null;
@@ -546,6 +569,7 @@ function flush() {
     } finally {
       flushing = null;
       await showWaiting();
+      if (location.hash === "#/checks") await showChecks();
     }
   })();
   return flushing;
@@ -557,6 +581,11 @@ async function showWaiting() {
   $("#waiting-card").hidden = captures.length === 0;
   list.replaceChildren(
     ...captures.map((c) => {
+      if (c.kind === "check") {
+        const item = element("li");
+        item.append(element("strong", c.label), element("span", "排查记录待发送", { class: "meta" }));
+        return item;
+      }
       const left = c.photos.filter((p) => !p.sent).length;
       const state = c.hazard ? `已登记 ${c.hazard.number},照片待发送 ${left} 张` : `待发送,照片 ${c.photos.length} 张`;
       const item = element("li");
@@ -625,6 +654,137 @@ async function capture(event) {
   }
 }
 
+/// 今日排查: the occurrences the caller is on duty for today, and the
+/// ones missed lately; 正常 records with one tap, 异常 opens the form for
+/// the hazard it becomes. Offline, the list shown is the last one read and
+/// a record waits in the outbox like a capture, sent exactly once.
+let duties = [];
+let abnormalFor = null;
+
+function clock(wallTime) {
+  return wallTime.slice(5, 16).replace("T", " ");
+}
+
+async function showChecks() {
+  const [list, kept] = await Promise.all([reference("/check-duties"), waiting()]);
+  duties = list.items;
+  const pending = new Set(kept.filter((c) => c.kind === "check").map((c) => `${c.task_id}/${c.body.occurrence}`));
+  const items = $("#duties");
+  if (duties.length === 0) {
+    items.replaceChildren(element("li", "今天没有排查任务。", { class: "empty" }));
+    return;
+  }
+  items.replaceChildren(
+    ...duties.map((o, index) => {
+      const row = element("li", undefined, { "data-status": o.status });
+      const waitingHere = pending.has(`${o.task_id}/${o.occurrence}`);
+      row.append(element("strong", o.task_name));
+      const meta = element("p", undefined, { class: "meta" });
+      const status = waitingHere ? "待发送" : CHECK_STATUS[o.status] || o.status;
+      meta.append(
+        element("span", status, { class: `badge status-${o.status}` }),
+        element("span", `${clock(o.start)} 至 ${clock(o.end)}`),
+      );
+      if (o.record) meta.append(element("span", o.record.outcome === "abnormal" ? "异常，已生成隐患" : "正常"));
+      row.append(meta);
+      if (!o.record && !waitingHere && (o.status === "due" || o.status === "missed")) {
+        const actions = element("div", undefined, { class: "actions" });
+        const normal = element("button", "正常", { type: "button", class: "primary", "data-index": String(index), "data-outcome": "normal" });
+        const abnormal = element("button", "异常", { type: "button", "data-index": String(index), "data-outcome": "abnormal" });
+        actions.append(normal, abnormal);
+        row.append(actions);
+      }
+      return row;
+    }),
+  );
+}
+
+/// Keeps a record in the outbox, then sends it; offline it waits.
+async function recordCheck(occurrence, body) {
+  const record = {
+    key: crypto.randomUUID(),
+    user: me.id,
+    kind: "check",
+    task_id: occurrence.task_id,
+    label: occurrence.task_name,
+    body: { occurrence: occurrence.occurrence, ...body },
+    photos: [],
+    captured_at: new Date().toISOString(),
+  };
+  await keep(record);
+  try {
+    await sendCheck(record);
+    notice(`已记录：${occurrence.task_name}${body.outcome === "abnormal" ? "（异常，已生成隐患）" : "（正常）"}。`);
+    return true;
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status !== 401) {
+      await drop(record.key);
+      throw problem;
+    }
+    if (!(problem instanceof Problem)) notice("网络不通：排查记录已保存在本机，联网后自动发送。");
+    return true;
+  } finally {
+    await showChecks();
+  }
+}
+
+async function onDutyClick(event) {
+  const button = event.target.closest("button[data-index]");
+  if (!button) return;
+  const occurrence = duties[Number(button.dataset.index)];
+  if (button.dataset.outcome === "normal") {
+    button.disabled = true;
+    try {
+      await recordCheck(occurrence, { outcome: "normal" });
+    } catch (problem) {
+      notice(`未能记录：${problem.message}`);
+    }
+    return;
+  }
+  abnormalFor = occurrence;
+  const form = $("#abnormal-form");
+  form.reset();
+  clearErrors(form);
+  $("#abnormal-task").textContent = `${occurrence.task_name}，${clock(occurrence.start)} 至 ${clock(occurrence.end)}`;
+  const categories = $("#abnormal-category");
+  if (categories.options.length === 0) {
+    categories.append(element("option", "请选择", { value: "" }));
+    for (const [code, label] of Object.entries(vocabulary.categories)) categories.append(element("option", label, { value: code }));
+  }
+  form.hidden = false;
+  form.scrollIntoView({ block: "start" });
+  $("#abnormal-location").focus();
+}
+
+async function onAbnormal(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const missing = [
+    ["location", "请填写隐患部位"],
+    ["category", "请选择隐患类别"],
+    ["deadline", "请填写整改期限"],
+  ].filter(([name]) => !text(form, name));
+  if (missing.length) {
+    for (const [name, message] of missing) {
+      form.querySelector(`[data-error="hazard.${name}"]`).textContent = message;
+      form.elements[name].setAttribute("aria-invalid", "true");
+    }
+    form.querySelector("[aria-invalid]").focus();
+    return;
+  }
+  try {
+    await recordCheck(abnormalFor, {
+      outcome: "abnormal",
+      note: text(form, "note"),
+      hazard: { location: text(form, "location"), category: text(form, "category"), deadline: text(form, "deadline") },
+    });
+    form.hidden = true;
+  } catch (problem) {
+    showErrors(form, problem);
+  }
+}
+
 function clearErrors(form) {
   for (const node of form.querySelectorAll("[data-error]")) node.textContent = "";
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
@@ -690,6 +850,11 @@ function wire() {
     act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
   });
   $("#new-form").addEventListener("submit", capture);
+  $("#duties").addEventListener("click", onDutyClick);
+  $("#abnormal-form").addEventListener("submit", onAbnormal);
+  $("#abnormal-cancel").addEventListener("click", () => {
+    $("#abnormal-form").hidden = true;
+  });
   $("#new-form").level.addEventListener("change", (event) => {
     $("#new-basis-field").hidden = event.target.value !== "major";
   });
@@ -749,6 +914,10 @@ async function route() {
       await showNew();
       await showWaiting();
       show("new");
+    } else if (hash === "#/checks" && CHECK_ROLES.includes(me.role)) {
+      $("#abnormal-form").hidden = true;
+      await showChecks();
+      show("checks");
     } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
       await showDesk();
       show("desk");

@@ -16,7 +16,7 @@ backend_tests!(
     a_monthly_check_stays_on_the_duty_list_until_done,
 );
 
-async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     app.post(path)
         .token(token)
         .json(&body)
@@ -28,7 +28,7 @@ async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 
 /// An object, a unit, an event of the given assessment and a measure
 /// watched by checks, of `enterprise`, kept by `token`: the measure's id.
-async fn measure_of(
+pub(crate) async fn measure_of(
     app: &TestApp,
     token: &str,
     enterprise: Uuid,
@@ -184,7 +184,7 @@ async fn an_enterprise_keeps_its_register_with_levels_worked_out(app: TestApp) {
 }
 
 /// The park-local wall time `hours` from now, to the second.
-fn local_in(hours: i64) -> String {
+pub(crate) fn local_in(hours: i64) -> String {
     (chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .naive_local()

@@ -4,7 +4,9 @@
 //! text, never markup); revoked, the key blanks the screen. Driven over
 //! WebDriver, an enterprise contact signs in to the workspace, finds the
 //! overdue item first, plans an item (a refused field shown beside it),
-//! adds an "after" photo, submits it and signs out.
+//! adds an "after" photo, submits it and signs out; and records today's
+//! checks (今日排查), normal with one tap, abnormal with its hazard, and
+//! one while the network is down, sent once when it is back.
 
 use serde_json::json;
 
@@ -19,6 +21,7 @@ backend_tests!(
     a_supervisor_decides_at_the_desk,
     one_hazard_travels_from_the_field_to_the_wall_screen,
     a_capture_made_offline_arrives_once_with_its_photos,
+    a_contact_records_todays_checks_once_online_or_not,
 );
 
 /// A display key for the control room's wall screen, as issued.
@@ -777,4 +780,131 @@ async fn a_capture_made_offline_arrives_once_with_its_photos(app: TestApp) {
     assert_eq!(arrived[0]["evidence"]["before"], 2, "then its photos");
     assert_no_policy_violation(&phone).await;
     phone.close().await;
+}
+
+/// 今日排查 on a phone: a daily check of the enterprise's contacts with
+/// two missed occurrences and today's. Today's is recorded 正常 with one
+/// tap; the first missed one 异常, the form naming every required field
+/// at once before it becomes a hazard; the other while its requests fail,
+/// kept on the phone and sent once afterwards.
+async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
+    use crate::risk::{created, local_in, measure_of};
+    let park = app.park().await;
+    let (measure, _) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 2, "s": 4}),
+    )
+    .await;
+    let task = id_of(
+        &created(
+            &app,
+            &park.contact_a,
+            "/api/v1/check-tasks",
+            json!({
+                "measure_id": measure,
+                "name": "巡检可燃气体报警器",
+                "kind": "post_check",
+                "assignee_role": "enterprise",
+                "schedule": {"every": 1, "unit": "day", "starts": local_in(-2 * 24 - 6)},
+            }),
+        )
+        .await,
+    );
+    let browser = Browser::start(390, 844).await;
+    sign_in(&browser, &app, "contact@alpha.example.cn").await;
+    browser.click("#nav-checks").await;
+    browser.wait_for_text("#duties", "巡检可燃气体报警器").await;
+    browser.wait_for_text("#duties", "漏查").await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "今日排查");
+    browser
+        .screenshot(&screenshot_path(&app, "checks-390x844.png"))
+        .await;
+
+    browser
+        .click(r#"#duties li[data-status="due"] button[data-outcome="normal"]"#)
+        .await;
+    browser.wait_for_text("#notice", "已记录").await;
+    browser.wait_for_text("#duties", "已排查").await;
+
+    browser
+        .click(r#"#duties li[data-status="missed"] button[data-outcome="abnormal"]"#)
+        .await;
+    browser.wait_for("#abnormal-form:not([hidden])").await;
+    browser.click("#abnormal-form button[type=submit]").await;
+    for (slot, message) in [
+        ("#abnormal-location-error", "请填写隐患部位"),
+        ("#abnormal-category-error", "请选择隐患类别"),
+        ("#abnormal-deadline-error", "请填写整改期限"),
+    ] {
+        browser.wait_for_text(slot, message).await;
+    }
+    browser.type_into("#abnormal-location", "1号罐区东侧").await;
+    browser
+        .script(
+            "document.querySelector('#abnormal-category').value = arguments[0]; \
+             document.querySelector('#abnormal-deadline').value = arguments[1];",
+            json!(["unsafe_condition", crate::helpers::days_from_today(7)]),
+        )
+        .await;
+    browser.click("#abnormal-form button[type=submit]").await;
+    browser.wait_for_text("#notice", "已生成隐患").await;
+
+    // The last one while its request cannot get through: kept, then sent
+    // once.
+    browser.command_cdp("Network.enable", json!({})).await;
+    browser
+        .command_cdp("Network.setBlockedURLs", json!({"urls": ["*/records*"]}))
+        .await;
+    browser
+        .click(r#"#duties li[data-status="missed"] button[data-outcome="normal"]"#)
+        .await;
+    browser.wait_for_text("#notice", "已保存在本机").await;
+    browser.wait_for_text("#duties", "待发送").await;
+    browser
+        .command_cdp("Network.setBlockedURLs", json!({"urls": []}))
+        .await;
+    browser.reload().await;
+    browser.wait_for_text("#notice", "已发送").await;
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "checks-1920x1080.png"))
+        .await;
+
+    let list = app
+        .get(&format!(
+            "/api/v1/check-tasks/{task}/occurrences?from={}&until={}",
+            crate::helpers::days_from_today(-4),
+            crate::helpers::days_from_today(2)
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let recorded: Vec<(u64, String, bool)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| !o["record"].is_null())
+        .map(|o| {
+            (
+                o["occurrence"].as_u64().unwrap(),
+                o["record"]["outcome"].as_str().unwrap().to_owned(),
+                o["record"]["hazard_id"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (0, "abnormal".to_owned(), true),
+            (1, "normal".to_owned(), false),
+            (2, "normal".to_owned(), false)
+        ],
+        "{list}"
+    );
+    assert_no_policy_violation(&browser).await;
+    browser.close().await;
 }
