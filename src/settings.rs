@@ -572,6 +572,9 @@ pub enum RuleTrigger {
     ListingOverdue,
     /// `days` after an Art. 14 filing's due day ended, while not filed.
     FilingOverdue,
+    /// An occurrence of a check task on a 重大 or 较大 risk unit was
+    /// missed: `days` after its on-time limit passed unrecorded.
+    CheckMissed,
 }
 
 #[derive(Debug, Clone, Deserialize)]

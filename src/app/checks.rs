@@ -170,15 +170,14 @@ fn pause_set(rows: &[&PauseRow]) -> Result<PauseSet, AppError> {
 }
 
 /// The park-local wall time of a stored UTC instant.
-fn local(park: &Park, utc: NaiveDateTime) -> NaiveDateTime {
-    park.time_zone.from_utc_datetime(&utc).naive_local()
+fn local(tz: chrono_tz::Tz, utc: NaiveDateTime) -> NaiveDateTime {
+    tz.from_utc_datetime(&utc).naive_local()
 }
 
 /// The UTC instant of a park-local wall time (its earliest, should a
 /// time-zone change repeat it; the wall time itself, should one skip it).
-fn utc_of(park: &Park, local: NaiveDateTime) -> NaiveDateTime {
-    park.time_zone
-        .from_local_datetime(&local)
+fn utc_of(tz: chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
+    tz.from_local_datetime(&local)
         .earliest()
         .map_or(local, |t| t.naive_utc())
 }
@@ -250,7 +249,7 @@ pub fn record(
         if checked_at > now.utc {
             return Err(AppError::invalid("checked_at", "must not be in the future"));
         }
-        let checked_local = local(context.park, checked_at);
+        let checked_local = local(context.park.time_zone, checked_at);
         if checked_local < occurrence.start {
             return Err(AppError::invalid(
                 "checked_at",
@@ -391,13 +390,13 @@ fn occurrences_of(
     let units: Vec<Id> = planned.iter().map(|(t, _, _)| t.unit_id).collect();
     let ids: Vec<Id> = planned.iter().map(|(t, _, _)| t.id).collect();
     let pauses = store::pauses_of(conn, &units)?;
-    let records = store::records_since(conn, &ids, utc_of(context.park, earliest))?;
+    let records = store::records_since(conn, &ids, utc_of(context.park.time_zone, earliest))?;
     let mut records_of: HashMap<(Id, i64), RecordRow> = HashMap::new();
     for record in records {
         records_of.insert((record.task_id, record.occurrence), record);
     }
     let tolerance = context.lifecycle.policy.backdate_tolerance;
-    let now = local(context.park, context.lifecycle.now.utc);
+    let now = local(context.park.time_zone, context.lifecycle.now.utc);
     let mut out = Vec::new();
     let mut truncated = false;
     for (task, schedule, from) in planned {
@@ -415,7 +414,7 @@ fn occurrences_of(
             let record = records_of.remove(&(task.id, i64::from(occurrence.id)));
             let at: Vec<NaiveDateTime> = record
                 .iter()
-                .map(|r| local(context.park, r.checked_at))
+                .map(|r| local(context.park.time_zone, r.checked_at))
                 .collect();
             out.push(OccurrenceState {
                 task: task.clone(),
@@ -492,4 +491,104 @@ pub fn duty(
     let cut = list.len() > MAX_LISTED;
     list.truncate(MAX_LISTED);
     Ok((list, truncated || cut))
+}
+
+/// An occurrence missed on a unit of a watched level.
+pub struct MissedCheck {
+    pub task: TaskRow,
+    pub unit_name: String,
+    pub level: crate::domain::risk::RiskLevel,
+    pub occurrence: Occurrence,
+}
+
+/// The occurrences of tasks on units of `levels` that are missed at `now`
+/// (UTC) and whose on-time limit passed `delay` or more ago but less than
+/// `delay + window` ago: what a scanner running at least every `window`
+/// has not seen missed before.
+pub fn missed_on_units(
+    conn: &mut DbConnection,
+    tz: chrono_tz::Tz,
+    calendar: &WorkCalendar,
+    tolerance: TimeDelta,
+    (now, delay, window): (NaiveDateTime, TimeDelta, TimeDelta),
+    levels: &[crate::domain::risk::RiskLevel],
+) -> Result<Vec<MissedCheck>, AppError> {
+    let mut unit_levels: HashMap<Id, crate::domain::risk::RiskLevel> = HashMap::new();
+    for (_, unit, level) in store::event_levels(conn, None)? {
+        unit_levels
+            .entry(unit)
+            .and_modify(|l| *l = l.max(level))
+            .or_insert(level);
+    }
+    unit_levels.retain(|_, level| levels.contains(level));
+    if unit_levels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now_local = local(tz, now);
+    // Missed when the limit (end + tolerance) passed; look at limits in
+    // (now - delay - window, now - delay].
+    let newest = now_local - delay;
+    let oldest = newest - window;
+    let tasks: Vec<TaskRow> = store::tasks_of(conn, None)?
+        .into_iter()
+        .filter(|t| t.active && unit_levels.contains_key(&t.unit_id))
+        .collect();
+    let mut missed = Vec::new();
+    for chunk in tasks.chunks(500) {
+        let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
+        let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
+        let pauses = store::pauses_of(conn, &units)?;
+        let mut plans = Vec::with_capacity(chunk.len());
+        for task in chunk {
+            let schedule = schedule_of(task)?;
+            // The occurrence whose limit is the oldest looked at started a
+            // whole slot before its end.
+            let from = schedule
+                .slot_containing(oldest - tolerance)
+                .and_then(|k| schedule.slot_start(k))
+                .unwrap_or(oldest - tolerance);
+            plans.push((task, schedule, from));
+        }
+        let Some(earliest) = plans.iter().map(|(_, _, from)| *from).min() else {
+            continue;
+        };
+        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
+        for record in store::records_since(conn, &ids, utc_of(tz, earliest))? {
+            checked.insert(
+                (record.task_id, record.occurrence),
+                local(tz, record.checked_at),
+            );
+        }
+        for (task, schedule, from) in plans {
+            let of_unit: Vec<&PauseRow> = pauses
+                .iter()
+                .filter(|p| p.unit_id == task.unit_id)
+                .collect();
+            let pauses = pause_set(&of_unit)?;
+            for occurrence in schedule.occurrences(from, newest, calendar, &pauses) {
+                let limit = occurrence.deadline(tolerance);
+                if limit <= oldest || limit > newest {
+                    continue;
+                }
+                let at: Vec<NaiveDateTime> = checked
+                    .get(&(task.id, i64::from(occurrence.id)))
+                    .copied()
+                    .into_iter()
+                    .collect();
+                if occurrence.status(&at, now_local, tolerance) == Status::Missed {
+                    let unit = store::find_unit(conn, task.unit_id)?;
+                    missed.push(MissedCheck {
+                        task: task.clone(),
+                        unit_name: unit.map(|u| u.name).unwrap_or_default(),
+                        level: unit_levels
+                            .get(&task.unit_id)
+                            .copied()
+                            .unwrap_or(crate::domain::risk::RiskLevel::Low),
+                        occurrence,
+                    });
+                }
+            }
+        }
+    }
+    Ok(missed)
 }

@@ -37,6 +37,8 @@ pub struct Escalation {
     settings: EscalationSettings,
     link: String,
     time_zone: chrono_tz::Tz,
+    /// How long after its end an occurrence may still be recorded on time.
+    check_tolerance: chrono::TimeDelta,
     templates: minijinja::Environment<'static>,
 }
 
@@ -53,6 +55,9 @@ impl Escalation {
                 settings.server.public_base_url.trim_end_matches('/'),
             ),
             time_zone: settings.park.time_zone()?,
+            check_tolerance: chrono::TimeDelta::minutes(i64::from(
+                settings.records.backdate_tolerance_minutes,
+            )),
             templates,
         })
     }
@@ -192,7 +197,10 @@ impl Escalation {
             })?;
             queued += due;
         }
-        Ok(queued + self.scan_listings(conn, now)? + self.scan_filings(conn, now)?)
+        Ok(queued
+            + self.scan_listings(conn, now)?
+            + self.scan_filings(conn, now)?
+            + self.scan_checks(conn, now)?)
     }
 
     /// Queues the filing rules: once per (enterprise, period, rule) for an
@@ -226,6 +234,94 @@ impl Escalation {
                         recipients: serde_json::to_string(&recipients)
                             .map_err(|e| AppError::Internal(e.into()))?,
                         subject: format!("【{}】{} {period}", rule.title, late.enterprise_name),
+                        body_text: text,
+                        body_html: html,
+                        state: if recipients.is_empty() {
+                            DeliveryState::Dead
+                        } else {
+                            DeliveryState::Pending
+                        },
+                        attempts: 0,
+                        next_attempt_at: now,
+                        lease_owner: None,
+                        lease_until: None,
+                        last_error: recipients.is_empty().then(|| {
+                            "no recipients: check the rule and the enterprise's contacts".to_owned()
+                        }),
+                        created_at: now,
+                        sent_at: None,
+                        updated_at: now,
+                    };
+                    if outbox::enqueue(conn, &message)? && !recipients.is_empty() {
+                        count += 1;
+                    }
+                }
+                Ok(count)
+            })?;
+        }
+        Ok(queued)
+    }
+
+    /// Queues the missed-check rules: once per (occurrence, rule) for an
+    /// occurrence of a check task on a 重大 or 较大 risk unit left
+    /// unrecorded `days` after its on-time limit; occurrences whose limit
+    /// passed within the two days before are looked at, so a scanner that
+    /// was down for less than that misses none.
+    fn scan_checks(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+        use crate::domain::risk::RiskLevel;
+        let mut queued = 0;
+        for rule in &self.settings.rules {
+            if rule.when != RuleTrigger::CheckMissed {
+                continue;
+            }
+            let calendar = crate::domain::calendar::WorkCalendar::shipped()
+                .map_err(|e| AppError::Internal(e.into()))?;
+            queued += write_transaction(conn, |conn| {
+                let missed = crate::app::checks::missed_on_units(
+                    conn,
+                    self.time_zone,
+                    calendar,
+                    self.check_tolerance,
+                    (
+                        now,
+                        chrono::TimeDelta::days(i64::from(rule.days)),
+                        chrono::TimeDelta::days(2),
+                    ),
+                    &[RiskLevel::Major, RiskLevel::Serious],
+                )?;
+                let mut count = 0;
+                for miss in missed {
+                    let enterprise_id = miss.task.enterprise_id;
+                    let recipients = self.recipients(conn, enterprise_id, rule)?;
+                    let (enterprise, _) = enterprises::name_and_contacts(conn, enterprise_id)?;
+                    let window = format!(
+                        "{} 至 {}",
+                        miss.occurrence.start.format("%Y-%m-%d %H:%M"),
+                        miss.occurrence.end.format("%Y-%m-%d %H:%M")
+                    );
+                    let text = format!(
+                        "{}\n\n企业：{enterprise}\n风险分析单元：{}（{}）\n排查任务：{}\n应排查时段：{window}\n状态：漏查，未在时限内记录\n\n请落实排查并补充记录；漏查的原因请一并说明。\n\n此邮件由园区隐患排查治理系统自动发送（规则：{}），请勿直接回复。\n",
+                        rule.title,
+                        miss.unit_name,
+                        miss.level.label_zh(),
+                        miss.task.name,
+                        rule.code
+                    );
+                    let html = format!("<pre>{}</pre>", escape_html(&text));
+                    let message = OutboxMessage {
+                        id: Uuid::now_v7().into(),
+                        dedup_key: format!(
+                            "check:{}:{}:{}",
+                            miss.task.id,
+                            miss.occurrence.id.index(),
+                            rule.code
+                        ),
+                        hazard_id: None,
+                        rule: rule.code.clone(),
+                        deadline: Some(miss.occurrence.end.date()),
+                        recipients: serde_json::to_string(&recipients)
+                            .map_err(|e| AppError::Internal(e.into()))?,
+                        subject: format!("【{}】{enterprise} {}", rule.title, miss.task.name),
                         body_text: text,
                         body_html: html,
                         state: if recipients.is_empty() {

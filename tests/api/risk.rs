@@ -14,6 +14,7 @@ backend_tests!(
     an_enterprise_keeps_its_register_with_levels_worked_out,
     a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_counted,
     a_monthly_check_stays_on_the_duty_list_until_done,
+    a_missed_check_on_a_serious_unit_mails_the_enterprise_once,
 );
 
 pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -629,4 +630,62 @@ async fn me(app: &TestApp, token: &str) -> String {
             .expect(200)
             .json,
     )
+}
+
+/// Missed occurrences of a task on a 较大 unit are mailed to the
+/// enterprise's contacts, each once however often the scanner runs; a low
+/// unit's are not. The scanner looks back two days.
+async fn a_missed_check_on_a_serious_unit_mails_the_enterprise_once(app: TestApp) {
+    let park = app.park().await;
+    let task_on = |assessment: Value, name: &'static str| {
+        let app = &app;
+        let park = &park;
+        async move {
+            let (measure, _) =
+                measure_of(app, &park.contact_a, park.enterprise_a, assessment).await;
+            created(
+                app,
+                &park.contact_a,
+                "/api/v1/check-tasks",
+                json!({
+                    "measure_id": measure,
+                    "name": name,
+                    "kind": "post_check",
+                    "assignee_role": "enterprise",
+                    "schedule": {"every": 1, "unit": "day", "starts": local_in(-3 * 24 - 6)},
+                }),
+            )
+            .await
+        }
+    };
+    task_on(json!({"method": "ls", "l": 3, "s": 5}), "较大风险单元巡检").await;
+    task_on(json!({"method": "ls", "l": 1, "s": 2}), "低风险单元巡检").await;
+    let scan = || {
+        let escalation = app.state.escalation.clone();
+        let at = chrono::Utc::now().naive_utc();
+        app.state.db.run(move |conn| escalation.scan(conn, at))
+    };
+    // Occurrences 1 and 2 fell due unrecorded within the last two days;
+    // occurrence 0 longer ago.
+    assert_eq!(scan().await.unwrap(), 2);
+    assert_eq!(scan().await.unwrap(), 0, "each once");
+    let mails = app
+        .get("/api/v1/notifications?limit=500")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["rule"] == "check_missed")
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    for mail in &mails {
+        let text = mail.to_string();
+        assert!(text.contains("较大风险单元巡检"), "{text}");
+        assert!(text.contains("contact@alpha.example.cn"), "{text}");
+    }
 }
