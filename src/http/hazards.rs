@@ -25,14 +25,15 @@ use crate::domain::hazard::{
 };
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
-use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT, NUL_MESSAGE};
-use crate::error::AppError;
+use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
+use crate::error::{AppError, FieldError};
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
     cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes,
     json_page_of_raw, with_etag, Created, Page, Paginated,
 };
+use crate::messages::Rule;
 
 /// Funds above this (in yuan) are taken for a typing error.
 const MAX_FUNDS_YUAN: f64 = 1.0e11;
@@ -260,7 +261,10 @@ impl ListHazardsQuery {
         today: NaiveDate,
     ) -> Result<HazardFilter, AppError> {
         if self.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
-            return Err(AppError::invalid("q", "must be at most 100 characters"));
+            return Err(AppError::invalid(
+                "q",
+                FieldError::new(Rule::TooLong).with("max", 100),
+            ));
         }
         for (field, value) in [
             ("q", &self.q),
@@ -268,7 +272,7 @@ impl ListHazardsQuery {
             ("specialty", &self.specialty),
         ] {
             if value.as_deref().is_some_and(|v| v.contains('\0')) {
-                return Err(AppError::invalid(field, NUL_MESSAGE));
+                return Err(AppError::invalid(field, Rule::NulCharacter));
             }
         }
         let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
@@ -709,10 +713,7 @@ pub(crate) async fn run_command(
 fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {
     let Some(yuan) = funds else { return Ok(None) };
     if !yuan.is_finite() || !(0.0..=MAX_FUNDS_YUAN).contains(&yuan) {
-        return Err(AppError::invalid(
-            "funds",
-            "must be an amount in yuan from 0",
-        ));
+        return Err(AppError::invalid("funds", Rule::AmountYuan));
     }
     let fen = (yuan * 100.0).round();
     if (yuan * 100.0 - fen).abs() > 1e-6 {

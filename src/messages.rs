@@ -1,0 +1,511 @@
+//! The message catalogue: every text the API sends a person about a refused
+//! request, in English and in Chinese, in one table. A field's broken rule
+//! is a stable [`Rule`] code with its parameters; the kinds of problem
+//! (`401`, `404`, `409`, …) have their Chinese details here too. `{name}`
+//! in a text is a parameter, filled in by [`render`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The language a problem document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// The `Content-Language` of a document in this language.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    /// The language an `Accept-Language` header prefers: Chinese when a
+    /// `zh` range (`zh`, `zh-CN`, `zh-Hans`, …) has a higher q-value than
+    /// every English one (and than `*`), English otherwise.
+    pub fn preferred(accept_language: &str) -> Lang {
+        // (q, position of the first range giving it) of each language;
+        // `*` stands for English unless English is named.
+        let mut zh: Option<(f32, usize)> = None;
+        let mut en: Option<(f32, usize)> = None;
+        let mut any: Option<(f32, usize)> = None;
+        for (position, range) in accept_language.split(',').enumerate() {
+            let mut parts = range.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
+            let slot = match tag.split('-').next().unwrap_or("") {
+                "zh" => &mut zh,
+                "en" => &mut en,
+                "*" => &mut any,
+                _ => continue,
+            };
+            if slot.is_none_or(|(best, _)| q > best) {
+                *slot = Some((q, position));
+            }
+        }
+        match (zh, en.or(any)) {
+            (Some((q, _)), _) if q <= 0.0 => Lang::En,
+            (Some(_), None) => Lang::Zh,
+            (Some((zq, zp)), Some((eq, ep))) if zq > eq || (zq == eq && zp < ep) => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// The rule whose English text, with no parameter, is `text`: a message
+/// written as plain text elsewhere keeps its code.
+pub fn rule_of_text(text: &str) -> Option<Rule> {
+    Rule::ALL
+        .iter()
+        .copied()
+        .find(|rule| *rule != Rule::Invalid && rule.text(Lang::En) == text)
+        .filter(|rule| !rule.text(Lang::En).contains('{'))
+}
+
+/// A message's parameters by name, as sent in a violation's `params`.
+pub type Params = BTreeMap<&'static str, Value>;
+
+/// Fills each `{name}` in `text` with its parameter; numbers and texts
+/// appear as they are, without quotes.
+pub fn render(text: &str, params: &Params) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in params {
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out = out.replace(&format!("{{{name}}}"), &shown);
+    }
+    out
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
+        /// A rule a field's value broke, named by a stable snake_case code
+        /// clients can match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $( Rule::$variant => $code, )*
+                }
+            }
+
+            /// The message, with `{name}` where a parameter goes.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $(
+                        (Rule::$variant, Lang::En) => $en,
+                        (Rule::$variant, Lang::Zh) => $zh,
+                    )*
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    /// A rule the catalogue does not name yet: the English text is the
+    /// parameter `reason`, sent as it was written.
+    Invalid = "invalid" { en: "{reason}", zh: "取值无效" }
+    Required = "required" { en: "is required", zh: "必填" }
+    Blank = "blank" { en: "must not be blank", zh: "不能为空白" }
+    TooLong = "too_long" { en: "must be at most {max} characters", zh: "不能超过{max}个字符" }
+    LineBreak = "line_break" { en: "must be one line, without line breaks", zh: "只能写一行，不能换行" }
+    NulCharacter = "nul_character" {
+        en: "must not contain the NUL character (U+0000)",
+        zh: "不能包含空字符"
+    }
+    DateInFuture = "date_in_future" { en: "must not be in the future", zh: "不能晚于现在" }
+    BeforePreviousEvent = "before_previous_event" {
+        en: "must not be before the previous event ({previous} UTC)",
+        zh: "不能早于上一步的时间（协调世界时{previous}）"
+    }
+    BeforeFound = "before_found" {
+        en: "must not be before the day the hazard was found ({found_on})",
+        zh: "不能早于发现隐患的日期（{found_on}）"
+    }
+    BeforeFoundDay = "before_found_day" {
+        en: "must not be before the day the hazard was found",
+        zh: "不能早于发现隐患的日期"
+    }
+    DeadlineLaterThanCurrent = "deadline_later_than_current" {
+        en: "must not be later than the current deadline {current_deadline}; request an extension instead",
+        zh: "不能晚于当前整改期限{current_deadline}；如需延期，请申请延期"
+    }
+    DeadlineNotLater = "deadline_not_later" {
+        en: "must be later than the current deadline {current_deadline}",
+        zh: "须晚于当前整改期限{current_deadline}"
+    }
+    BackdatedTooFar = "backdated_too_far" {
+        en: "may be at most {minutes} minutes in the past for the {role} role: records entered after the fact (补录) are the work of the park's experts, supervisors and admins",
+        zh: "此角色最多只能补记{minutes}分钟以前的记录；事后补录由园区专家、监管人员和管理员进行"
+    }
+    MajorPlanIncomplete = "major_plan_incomplete" {
+        en: "a major hazard's plan needs all five of 五到位 (措施, 责任人, 资金, 时限, 预案)",
+        zh: "重大隐患的整改方案须五到位（措施、责任人、资金、时限、预案）"
+    }
+    OneOf = "one_of" { en: "must be one of {allowed}", zh: "须为以下之一：{allowed}" }
+    MajorBasisRequired = "major_basis_required" {
+        en: "a major hazard must cite its basis: an item 1–20 of the national criteria",
+        zh: "重大隐患须注明判定依据：国家判定标准第1至20项之一"
+    }
+    MajorBasisRange = "major_basis_range" {
+        en: "must be an item number 1–20 of the national criteria",
+        zh: "须为国家判定标准的第1至20项"
+    }
+    OnlyForMajor = "only_for_major" { en: "is only for major hazards", zh: "仅适用于重大隐患" }
+    ListingOnlyForMajor = "listing_only_for_major" {
+        en: "only a major hazard is listed for supervision (挂牌督办)",
+        zh: "只有重大隐患才能挂牌督办"
+    }
+    UnknownEnterprise = "unknown_enterprise" { en: "no such enterprise", zh: "企业不存在" }
+    UnknownInspection = "unknown_inspection" { en: "no such inspection", zh: "检查不存在" }
+    UnknownChecklist = "unknown_checklist" { en: "no such checklist", zh: "检查表不存在" }
+    NotFuture = "not_future" { en: "must be in the future", zh: "须晚于现在" }
+    OutOfRange = "out_of_range" {
+        en: "must be between {min} and {max}",
+        zh: "须在{min}至{max}之间"
+    }
+    TooLongText = "too_long_text" { en: "is too long", zh: "过长" }
+    Empty = "empty" { en: "is empty", zh: "为空" }
+    NotCursor = "not_cursor" {
+        en: "is not a cursor this service issued",
+        zh: "不是本服务给出的游标"
+    }
+    NotRfc3339 = "not_rfc3339_time" {
+        en: "must be an RFC 3339 time",
+        zh: "须为带时区的日期时间"
+    }
+    NotUtf8 = "not_utf8" { en: "must be UTF-8 text", zh: "须为统一码文本" }
+    TooShort = "too_short" { en: "must be at least {min} characters", zh: "不能少于{min}个字符" }
+    TooManyBytes = "too_many_bytes" { en: "must be at most {max} bytes", zh: "不能超过{max}字节" }
+    RequiredForEnterpriseRole = "required_for_enterprise_role" {
+        en: "is required for the enterprise role",
+        zh: "企业角色必填"
+    }
+    OnlyForEnterpriseRole = "only_for_enterprise_role" {
+        en: "is only for the enterprise role",
+        zh: "仅适用于企业角色"
+    }
+    CheckingEnterpriseRequired = "checking_enterprise_required" {
+        en: "is required for a mutual check: name the enterprise that did the checking",
+        zh: "企业互查必填：请写明做检查的企业"
+    }
+    CheckingEnterpriseSame = "checking_enterprise_same" {
+        en: "must differ from enterprise_id: a mutual check is done by another enterprise",
+        zh: "须与被查企业不同：企业互查由另一家企业进行"
+    }
+    OnlyForMutualCheck = "only_for_mutual_check" {
+        en: "is only for mutual checks",
+        zh: "仅适用于企业互查"
+    }
+    InspectionOfAnotherEnterprise = "inspection_of_another_enterprise" {
+        en: "the inspection checked another enterprise",
+        zh: "该检查针对的是另一家企业"
+    }
+    BeforeListed = "before_listed" {
+        en: "must not be before the day listed",
+        zh: "不能早于挂牌日期"
+    }
+    NotChecklistItem = "not_checklist_item" {
+        en: "is not an item of this checklist",
+        zh: "不是此检查表的检查项"
+    }
+    UnknownItem = "unknown_item" { en: "unknown item", zh: "检查项不存在" }
+    AppearsTwice = "appears_twice" { en: "appears twice", zh: "重复出现" }
+    OnlyForFailedItem = "only_for_failed_item" {
+        en: "is only for a failed item",
+        zh: "仅适用于不合格的检查项"
+    }
+    FailedItemNeedsHazard = "failed_item_needs_hazard" {
+        en: "is required for a failed item: its location, category and deadline",
+        zh: "不合格的检查项必填：写明位置、类别和整改期限"
+    }
+    NotSpecialty = "not_specialty" {
+        en: "is not one of the park's specialties",
+        zh: "不是园区的专业之一"
+    }
+    OnlyForCorrection = "only_for_correction" {
+        en: "is only for correcting a filed version",
+        zh: "仅在更正已报备的版本时填写"
+    }
+    CorrectionNeedsReason = "correction_needs_reason" {
+        en: "is required: the period was filed already, so this is a correction (a new version; the filed one is kept)",
+        zh: "必填：此期已报备，本次为更正（生成新版本，原版本保留）"
+    }
+    PhaseRequired = "phase_required" {
+        en: "is required: \"before\" or \"after\"",
+        zh: "必填：须为整改前或整改后"
+    }
+    NotAfterEnd = "not_after_end" { en: "must not be after `to`", zh: "不能晚于结束日期" }
+    AmountYuan = "amount_yuan" {
+        en: "must be an amount in yuan from 0",
+        zh: "须为不小于0的金额（元）"
+    }
+}
+
+/// The Chinese detail of each kind of problem, by its code; the English
+/// detail is the error's own text. `{resource}`, `{retry_after_secs}` are
+/// parameters.
+pub const PROBLEM_DETAILS: &[(&str, &str)] = &[
+    ("bad_request", "请求无法处理：格式或参数有误。"),
+    ("validation_failed", "请求中有字段不符合要求。"),
+    ("unauthorized", "未登录或登录已失效，请重新登录。"),
+    ("forbidden", "没有执行此操作的权限。"),
+    ("not_found", "{resource}不存在。"),
+    ("conflict", "请求与资源的当前状态冲突，请刷新后重试。"),
+    ("invalid_transition", "隐患当前所处的状态不允许此操作。"),
+    (
+        "precondition_failed",
+        "资源在读取之后已被修改，请刷新后重试。",
+    ),
+    ("idempotency_key_reused", "此幂等键已用于另一个请求。"),
+    (
+        "idempotency_key_in_use",
+        "使用同一幂等键的请求正在处理中，请稍后重试。",
+    ),
+    ("payload_too_large", "请求内容过大。"),
+    ("quota_exceeded", "企业的存储配额已用完。"),
+    ("request_timeout", "请求内容未能按时传完。"),
+    ("unsupported_media_type", "不支持此请求内容的格式。"),
+    ("service_unavailable", "数据库暂时不可用，请稍后重试。"),
+    (
+        "too_many_requests",
+        "尝试次数过多，请在{retry_after_secs}秒后重试。",
+    ),
+    ("internal_error", "服务内部出错，已记录在日志中。"),
+    ("method_not_allowed", "此资源不支持该请求方法。"),
+    ("not_acceptable", "无法按请求的格式提供内容。"),
+    ("length_required", "请求须注明内容长度。"),
+    ("uri_too_long", "请求地址过长。"),
+    ("request_header_fields_too_large", "请求头过大。"),
+    ("internal_server_error", "服务内部出错，已记录在日志中。"),
+];
+
+/// The Chinese detail of a problem kind with no entry in
+/// [`PROBLEM_DETAILS`].
+pub const PROBLEM_DETAIL_FALLBACK: &str = "请求未能完成。";
+
+/// Fixed English details some errors carry, and their Chinese.
+pub const FIXED_DETAILS: &[(&str, &str)] = &[
+    (
+        "an Authorization: Bearer token is required",
+        "请先登录：请求须携带访问令牌。",
+    ),
+    (
+        "the Authorization header is malformed",
+        "授权请求头格式有误。",
+    ),
+    (
+        "the Authorization header must be 'Bearer <token>'",
+        "授权请求头须为访问令牌。",
+    ),
+    (
+        "the access token is invalid or expired",
+        "访问令牌无效或已过期，请重新登录。",
+    ),
+    (
+        "the account behind this token no longer exists or is disabled",
+        "此令牌所属的账户已不存在或已停用。",
+    ),
+    (
+        "the account changed since this token was issued; sign in again",
+        "账户在令牌签发后已变更，请重新登录。",
+    ),
+    (
+        "this token was revoked (password changed or signed out everywhere); sign in again",
+        "此令牌已被撤销（密码已修改或已在所有设备上退出），请重新登录。",
+    ),
+    (
+        "the email or password is wrong, or the account is disabled",
+        "邮箱或密码错误，或账户已停用。",
+    ),
+    ("no such display key", "大屏密钥不存在。"),
+    ("this display key has expired", "大屏密钥已过期。"),
+    ("this display key was revoked", "大屏密钥已被撤销。"),
+    (
+        "the resource has changed since it was read (If-Match is stale)",
+        "资源在读取之后已被修改，请刷新后重试。",
+    ),
+];
+
+/// The Chinese names of the resources a `404` names.
+pub const RESOURCES: &[(&str, &str)] = &[
+    ("attachment", "证据文件"),
+    ("checklist photo", "检查表照片"),
+    ("checklist result", "检查表结果"),
+    ("checklist", "检查表"),
+    ("display key", "大屏密钥"),
+    ("enterprise", "企业"),
+    ("extension request", "延期申请"),
+    ("filing", "报备"),
+    ("hazard", "隐患"),
+    ("import", "导入"),
+    ("inspection", "检查"),
+    ("listing", "挂牌督办"),
+    ("resource", "资源"),
+    ("user", "用户"),
+    ("webhook", "推送地址"),
+];
+
+/// The Chinese detail of a problem of kind `code` whose English detail is
+/// `english`: a fixed text's own translation, or the kind's.
+pub fn problem_detail_zh(code: &str, english: &str, params: &Params) -> String {
+    if let Some((_, zh)) = FIXED_DETAILS.iter().find(|(en, _)| *en == english) {
+        return (*zh).to_owned();
+    }
+    let text = PROBLEM_DETAILS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(PROBLEM_DETAIL_FALLBACK, |(_, zh)| zh);
+    render(text, params)
+}
+
+/// The Chinese name of a resource a `404` names.
+pub fn resource_zh(resource: &str) -> &'static str {
+    RESOURCES
+        .iter()
+        .find(|(en, _)| *en == resource)
+        .map_or("资源", |(_, zh)| zh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The placeholders of a text, `{name}` each.
+    fn placeholders(text: &str) -> Vec<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    /// What a Chinese text may not hold: an English word (ASCII letters
+    /// outside a placeholder) or half-width punctuation where Chinese
+    /// writes full-width.
+    fn english_in(text: &str) -> Option<String> {
+        let mut outside = String::new();
+        let mut depth = 0;
+        for c in text.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                c if depth == 0 => outside.push(c),
+                _ => {}
+            }
+        }
+        if outside.chars().any(|c| c.is_ascii_alphabetic()) {
+            return Some(format!("an English word in {text:?}"));
+        }
+        if outside.chars().any(|c| ",:;()?!".contains(c)) {
+            return Some(format!("half-width punctuation in {text:?}"));
+        }
+        None
+    }
+
+    #[test]
+    fn every_rule_has_a_chinese_text_without_english_and_the_same_parameters() {
+        let mut codes = std::collections::BTreeSet::new();
+        for rule in Rule::ALL {
+            assert!(codes.insert(rule.code()), "{} twice", rule.code());
+            let zh = rule.text(Lang::Zh);
+            assert!(!zh.trim().is_empty(), "{} has no Chinese text", rule.code());
+            if let Some(problem) = english_in(zh) {
+                panic!("{}: {problem}", rule.code());
+            }
+            if *rule != Rule::Invalid {
+                let mut en = placeholders(rule.text(Lang::En));
+                let mut zh = placeholders(zh);
+                en.sort_unstable();
+                zh.sort_unstable();
+                // The role is named in English only; the Chinese says "this role".
+                en.retain(|p| *p != "role");
+                assert_eq!(en, zh, "{}: the texts' parameters differ", rule.code());
+            }
+        }
+    }
+
+    #[test]
+    fn every_problem_kind_has_a_chinese_detail_without_english() {
+        for (code, zh) in PROBLEM_DETAILS.iter().chain(FIXED_DETAILS) {
+            if let Some(problem) = english_in(zh) {
+                panic!("{code}: {problem}");
+            }
+            assert!(zh.ends_with('。'), "{code}: a detail is a sentence: {zh}");
+        }
+        for (name, zh) in RESOURCES {
+            assert!(english_in(zh).is_none(), "{name}: {zh}");
+        }
+        assert!(english_in(PROBLEM_DETAIL_FALLBACK).is_none());
+    }
+
+    #[test]
+    fn accept_language_prefers_chinese_only_when_asked_for_first_or_most() {
+        for header in [
+            "zh",
+            "zh-CN",
+            "zh-Hans",
+            "zh-Hans-CN,zh;q=0.9",
+            "zh-CN,zh;q=0.9,en;q=0.8",
+            "en;q=0.5, zh-CN;q=0.9",
+            "ZH-cn",
+        ] {
+            assert_eq!(Lang::preferred(header), Lang::Zh, "{header}");
+        }
+        for header in [
+            "",
+            "en",
+            "en-US,en;q=0.9",
+            "en-US,zh-CN;q=0.8",
+            "zh;q=0",
+            "fr, zh;q=0.5, *;q=0.8",
+            "de",
+        ] {
+            assert_eq!(Lang::preferred(header), Lang::En, "{header}");
+        }
+    }
+
+    #[test]
+    fn a_plain_text_of_the_catalogue_is_its_rule() {
+        assert_eq!(rule_of_text("is required"), Some(Rule::Required));
+        assert_eq!(
+            rule_of_text("no such enterprise"),
+            Some(Rule::UnknownEnterprise)
+        );
+        assert_eq!(rule_of_text("must be at most {max} characters"), None);
+        assert_eq!(rule_of_text("anything else"), None);
+    }
+
+    #[test]
+    fn parameters_fill_their_places() {
+        let params = Params::from([
+            ("max", Value::from(200)),
+            ("current_deadline", Value::from("2026-12-20")),
+        ]);
+        assert_eq!(
+            render(Rule::TooLong.text(Lang::Zh), &params),
+            "不能超过200个字符"
+        );
+        assert_eq!(
+            render(Rule::DeadlineLaterThanCurrent.text(Lang::En), &params),
+            "must not be later than the current deadline 2026-12-20; request an extension instead"
+        );
+    }
+}

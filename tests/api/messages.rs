@@ -1,0 +1,153 @@
+//! Problem documents in the caller's language: machine codes for every
+//! field, English by default, Chinese for an `Accept-Language` preferring
+//! it.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::{days_from_today, general_hazard, id_of, Call, TestApp};
+
+backend_tests!(problems_are_chinese_for_a_chinese_caller_and_english_otherwise,);
+
+/// The call with the `Accept-Language` given, if any.
+fn with_language<'a>(call: Call<'a>, language: Option<&str>) -> Call<'a> {
+    match language {
+        Some(value) => call.header("accept-language", value),
+        None => call,
+    }
+}
+
+fn has_ascii_letters(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// A Chinese message: no English word in it.
+#[track_caller]
+fn assert_chinese(text: &Value, context: &str) {
+    let text = text
+        .as_str()
+        .unwrap_or_else(|| panic!("not a text: {context}"));
+    assert!(!has_ascii_letters(text), "English in {text:?}: {context}");
+    assert!(
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "not Chinese: {text:?}: {context}"
+    );
+}
+
+async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: TestApp) {
+    let park = app.park().await;
+    for (language, chinese) in [
+        (Some("zh-CN"), true),
+        (Some("zh-Hans,en;q=0.5"), true),
+        (Some("en-US,zh-CN;q=0.8"), false),
+        (None, false),
+    ] {
+        let context = format!("Accept-Language {language:?}");
+        // A validation failure: detail and every message.
+        let mut blank = general_hazard(park.enterprise_a);
+        for field in ["title", "description", "location", "category"] {
+            blank[field] = json!("");
+        }
+        let reply = with_language(app.post("/api/v1/hazards").token(&park.expert), language)
+            .json(&blank)
+            .send()
+            .await
+            .expect_problem(422);
+        let violations = reply.json["violations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!violations.is_empty(), "{context}: {}", reply.text);
+        if chinese {
+            assert_eq!(reply.header("content-language"), Some("zh-CN"), "{context}");
+            assert_eq!(
+                reply.json["errors"]["title"], "必填",
+                "{context}: {}",
+                reply.text
+            );
+            for v in &violations {
+                assert_chinese(&v["message"], &context);
+                assert_eq!(v["code"], "required", "{context}");
+            }
+            let detail = reply.json["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains("title：必填"), "{context}: {detail}");
+        } else {
+            assert_eq!(reply.json["errors"]["title"], "is required", "{context}");
+            assert!(
+                violations.iter().all(|v| v["message"] == "is required"),
+                "{context}: {}",
+                reply.text
+            );
+            assert_eq!(reply.json["code"], "validation_failed");
+        }
+
+        // Problems that are not about fields: 404, 401, 405, an unknown path.
+        for (call, status) in [
+            (
+                app.get(&format!("/api/v1/hazards/{}", Uuid::new_v4()))
+                    .token(&park.expert),
+                404,
+            ),
+            (app.get("/api/v1/hazards"), 401),
+            (
+                app.call(awc::http::Method::PUT, "/api/v1/hazards")
+                    .token(&park.expert),
+                405,
+            ),
+            (app.get("/api/v1/no-such-thing").token(&park.expert), 404),
+        ] {
+            let reply = with_language(call, language)
+                .send()
+                .await
+                .expect_problem(status);
+            let detail = &reply.json["detail"];
+            if chinese {
+                assert_chinese(detail, &format!("{context}, {status}: {}", reply.text));
+            } else {
+                assert!(
+                    has_ascii_letters(detail.as_str().unwrap_or_default()),
+                    "{context}, {status}: {}",
+                    reply.text
+                );
+            }
+        }
+        let reply = with_language(
+            app.get(&format!("/api/v1/hazards/{}", Uuid::new_v4()))
+                .token(&park.expert),
+            language,
+        )
+        .send()
+        .await
+        .expect_problem(404);
+        let expected = if chinese {
+            "隐患不存在。"
+        } else {
+            "hazard not found"
+        };
+        assert_eq!(reply.json["detail"], expected, "{context}");
+    }
+
+    // A rule with parameters: the deadline a plan may not move.
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = id_of(&hazard);
+    let deadline = hazard["deadline"].as_str().unwrap_or_default().to_owned();
+    let reply = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .header("accept-language", "zh-CN")
+        .json(&json!({"measures": "更换护栏", "deadline": days_from_today(60)}))
+        .send()
+        .await
+        .expect_problem(422);
+    let violation = &reply.json["violations"][0];
+    assert_eq!(violation["field"], "deadline", "{}", reply.text);
+    assert_eq!(violation["code"], "deadline_later_than_current");
+    assert_eq!(violation["params"], json!({"current_deadline": deadline}));
+    assert_eq!(
+        violation["message"],
+        format!("不能晚于当前整改期限{deadline}；如需延期，请申请延期")
+    );
+}
