@@ -26,7 +26,8 @@ use crate::domain::hazard::{
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::http::body::Body;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
@@ -195,7 +196,7 @@ pub async fn create_hazard(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateHazard>,
+    body: Body<CreateHazard>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();
@@ -763,23 +764,29 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<PlanRequest>,
+        body: Body<PlanRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
+        let mut errors = FieldErrors::new();
+        let mut text = |field: &str, value: &Option<String>, max: usize| {
+            let text = optional_text(field, value.as_deref(), max);
+            AppError::gather(&mut errors, field, text)
+        };
+        let measures = text("measures", &body.measures, MAX_TEXT);
+        let responsible_person = text("responsible_person", &body.responsible_person, MAX_LINE);
+        let contingency_plan = text("contingency_plan", &body.contingency_plan, MAX_TEXT);
+        let funds_fen = AppError::gather(&mut errors, "funds", funds_in_fen(body.funds));
+        let (Some(measures), Some(responsible_person), Some(contingency_plan), Some(funds_fen)) =
+            (measures, responsible_person, contingency_plan, funds_fen)
+        else {
+            return Err(AppError::invalid_fields(errors));
+        };
         let plan = PlanInput {
-            measures: optional_text("measures", body.measures.as_deref(), MAX_TEXT)?,
-            responsible_person: optional_text(
-                "responsible_person",
-                body.responsible_person.as_deref(),
-                MAX_LINE,
-            )?,
-            funds_fen: funds_in_fen(body.funds)?,
+            measures,
+            responsible_person,
+            funds_fen,
             deadline: body.deadline,
-            contingency_plan: optional_text(
-                "contingency_plan",
-                body.contingency_plan.as_deref(),
-                MAX_TEXT,
-            )?,
+            contingency_plan,
         };
         let report_required = state.settings.regulation.major_report_before_plan;
         let command = Command::Plan {
@@ -807,7 +814,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<NotesRequest>,
+        body: Body<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
@@ -836,7 +843,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<NotesRequest>,
+        body: Body<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
@@ -865,7 +872,7 @@ macro_rules! reason_action {
                 caller: Caller,
                 if_match: IfMatch,
                 path: web::Path<Uuid>,
-                body: web::Json<ReasonRequest>,
+                body: Body<ReasonRequest>,
             ) -> Result<HttpResponse, AppError> {
                 let body = body.into_inner();
                 let reason = required_text("reason", &body.reason, MAX_TEXT)?;
@@ -925,7 +932,7 @@ pub async fn request_extension(
     caller: Caller,
     if_match: IfMatch,
     path: web::Path<Uuid>,
-    body: web::Json<ExtensionRequest>,
+    body: Body<ExtensionRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadHazards)?;
     let body = body.into_inner();
@@ -965,7 +972,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
-        body: web::Json<ApproveExtension>,
+        body: Body<ApproveExtension>,
     ) -> Result<HttpResponse, AppError> {
         let (hazard_id, extension_id) = path.into_inner();
         let body = body.into_inner();
@@ -995,7 +1002,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
-        body: web::Json<RefuseExtension>,
+        body: Body<RefuseExtension>,
     ) -> Result<HttpResponse, AppError> {
         let (hazard_id, extension_id) = path.into_inner();
         let body = body.into_inner();

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod auth;
+pub mod body;
 pub mod changes;
 pub mod checklists;
 pub mod client_address;

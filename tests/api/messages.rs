@@ -1,14 +1,33 @@
 //! Problem documents in the caller's language: machine codes for every
 //! field, English by default, Chinese for an `Accept-Language` preferring
-//! it.
+//! it; every invalid field of a request reported at once.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::backend_tests;
-use crate::helpers::{days_from_today, general_hazard, id_of, Call, TestApp};
+use crate::helpers::{days_from_today, general_hazard, id_of, Call, Reply, TestApp};
 
-backend_tests!(problems_are_chinese_for_a_chinese_caller_and_english_otherwise,);
+backend_tests!(
+    a_blank_hazard_names_every_required_field_at_once,
+    problems_are_chinese_for_a_chinese_caller_and_english_otherwise,
+    the_main_bodies_report_every_invalid_field_at_once,
+);
+
+/// The codes of a problem's violations, by field.
+fn codes(reply: &Reply) -> Vec<(String, String)> {
+    reply.json["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no violations: {}", reply.text))
+        .iter()
+        .map(|v| {
+            (
+                v["field"].as_str().unwrap_or_default().to_owned(),
+                v["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
 
 /// The call with the `Accept-Language` given, if any.
 fn with_language<'a>(call: Call<'a>, language: Option<&str>) -> Call<'a> {
@@ -35,6 +54,69 @@ fn assert_chinese(text: &Value, context: &str) {
     );
 }
 
+async fn a_blank_hazard_names_every_required_field_at_once(app: TestApp) {
+    let park = app.park().await;
+    let reply = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_problem(422);
+    let found = codes(&reply);
+    for field in [
+        "enterprise_id",
+        "source",
+        "title",
+        "description",
+        "location",
+        "category",
+        "level",
+        "deadline",
+    ] {
+        assert!(
+            found.contains(&(field.to_owned(), "required".to_owned())),
+            "{field} not named as required: {}",
+            reply.text
+        );
+        assert_eq!(reply.json["errors"][field], "is required", "{}", reply.text);
+    }
+
+    // Present but blank texts are reported together too, each by its rule.
+    let mut body = general_hazard(park.enterprise_a);
+    body["title"] = json!("");
+    body["location"] = json!("   ");
+    body["description"] = json!("a".repeat(10_001));
+    body["category"] = json!("");
+    let reply = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&body)
+        .send()
+        .await
+        .expect_problem(422);
+    let found = codes(&reply);
+    for (field, code) in [
+        ("title", "required"),
+        ("location", "blank"),
+        ("description", "too_long"),
+        ("category", "required"),
+    ] {
+        assert!(
+            found.contains(&(field.to_owned(), code.to_owned())),
+            "{field} not {code}: {}",
+            reply.text
+        );
+    }
+    let too_long = reply.json["violations"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["field"] == "description"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(too_long["params"], json!({"max": 10000}), "{}", reply.text);
+    assert_eq!(too_long["message"], "must be at most 10000 characters");
+}
+
 async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: TestApp) {
     let park = app.park().await;
     for (language, chinese) in [
@@ -45,12 +127,8 @@ async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: Te
     ] {
         let context = format!("Accept-Language {language:?}");
         // A validation failure: detail and every message.
-        let mut blank = general_hazard(park.enterprise_a);
-        for field in ["title", "description", "location", "category"] {
-            blank[field] = json!("");
-        }
         let reply = with_language(app.post("/api/v1/hazards").token(&park.expert), language)
-            .json(&blank)
+            .json(&json!({}))
             .send()
             .await
             .expect_problem(422);
@@ -150,4 +228,57 @@ async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: Te
         violation["message"],
         format!("不能晚于当前整改期限{deadline}；如需延期，请申请延期")
     );
+}
+
+async fn the_main_bodies_report_every_invalid_field_at_once(app: TestApp) {
+    let park = app.park().await;
+    let cases = [
+        (
+            "/api/v1/enterprises",
+            &park.admin,
+            json!({"name": " ", "credit_code": "nonsense", "status": "producing", "contact_emails": ["not-an-address"]}),
+            vec!["name", "credit_code", "contact_emails[0]"],
+        ),
+        (
+            "/api/v1/users",
+            &park.admin,
+            json!({"email": "nobody", "name": "", "role": "expert", "password": "x"}),
+            vec!["email", "name", "password"],
+        ),
+        (
+            "/api/v1/inspections",
+            &park.expert,
+            json!({
+                "source": "resident_expert",
+                "enterprise_id": park.enterprise_a,
+                "checking_enterprise_id": park.enterprise_b,
+                "inspected_on": days_from_today(5),
+                "notes": "a".repeat(10_001),
+            }),
+            vec!["checking_enterprise_id", "inspected_on", "notes"],
+        ),
+        (
+            "/api/v1/users",
+            &park.admin,
+            json!({}),
+            vec!["email", "name", "role", "password"],
+        ),
+    ];
+    for (path, token, body, fields) in cases {
+        let reply = app
+            .post(path)
+            .token(token)
+            .json(&body)
+            .send()
+            .await
+            .expect_problem(422);
+        let named: Vec<String> = codes(&reply).into_iter().map(|(field, _)| field).collect();
+        for field in fields {
+            assert!(
+                named.iter().any(|n| n == field),
+                "{path}: {field} not named: {}",
+                reply.text
+            );
+        }
+    }
 }
