@@ -680,8 +680,11 @@ pub struct ApproveExtension {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefuseExtension {
-    #[schema(max_length = 10000)]
-    pub note: Option<String>,
+    /// Why the extension is refused; required, not blank. Also accepted
+    /// under its former name `note`.
+    #[serde(alias = "note")]
+    #[schema(required = true, min_length = 1, max_length = 10000)]
+    pub reason: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -1008,7 +1011,8 @@ hazard_action!(
         let body = body.into_inner();
         let command = Command::RefuseExtension {
             extension_id,
-            note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
+            // Checked by the service, after who may refuse.
+            reason: body.reason.unwrap_or_default(),
         };
         run_command(
             state,

@@ -1,6 +1,7 @@
 //! Problem documents in the caller's language: machine codes for every
 //! field, English by default, Chinese for an `Accept-Language` preferring
-//! it; every invalid field of a request reported at once.
+//! it; every invalid field of a request reported at once; a refused
+//! extension says why.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -11,6 +12,7 @@ use crate::helpers::{days_from_today, general_hazard, id_of, Call, Reply, TestAp
 backend_tests!(
     a_blank_hazard_names_every_required_field_at_once,
     problems_are_chinese_for_a_chinese_caller_and_english_otherwise,
+    a_refusal_of_an_extension_needs_a_reason,
     the_main_bodies_report_every_invalid_field_at_once,
 );
 
@@ -228,6 +230,61 @@ async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: Te
         violation["message"],
         format!("不能晚于当前整改期限{deadline}；如需延期，请申请延期")
     );
+}
+
+async fn a_refusal_of_an_extension_needs_a_reason(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = id_of(&hazard);
+    let extensions = format!("/api/v1/hazards/{id}/extensions");
+    let requested = app
+        .post(&extensions)
+        .token(&park.contact_a)
+        .json(&json!({"requested_deadline": days_from_today(30), "reason": "设备到货延迟"}))
+        .send()
+        .await
+        .expect(201);
+    let refuse = format!("{extensions}/{}/refuse", id_of(&requested.json));
+    for body in [json!({}), json!({"reason": "  "}), json!({"note": ""})] {
+        let reply = app
+            .post(&refuse)
+            .token(&park.supervisor)
+            .json(&body)
+            .send()
+            .await
+            .expect_problem(422);
+        assert_eq!(
+            codes(&reply),
+            [("reason".to_owned(), "required".to_owned())],
+            "{body}: {}",
+            reply.text
+        );
+    }
+    let refused = app
+        .post(&refuse)
+        .token(&park.supervisor)
+        .json(&json!({"reason": "理由不充分"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(refused.json["deadline"], hazard["deadline"]);
+
+    // Approving needs none.
+    let requested = app
+        .post(&extensions)
+        .token(&park.contact_a)
+        .json(&json!({"requested_deadline": days_from_today(30), "reason": "再次申请"}))
+        .send()
+        .await
+        .expect(201);
+    app.post(&format!("{extensions}/{}/approve", id_of(&requested.json)))
+        .token(&park.supervisor)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect(200);
 }
 
 async fn the_main_bodies_report_every_invalid_field_at_once(app: TestApp) {

@@ -190,6 +190,17 @@ pub fn ensure_undecided(state: ExtensionState) -> Result<(), AppError> {
     }
 }
 
+/// A refusal says why, so the enterprise knows what to do instead; an
+/// approval needs no reason. Absent or blank is `required`.
+pub fn refusal_reason(reason: Option<&str>) -> Result<String, AppError> {
+    match reason {
+        Some(reason) if !reason.trim().is_empty() => {
+            crate::domain::text::required_text("reason", reason, crate::domain::text::MAX_TEXT)
+        }
+        _ => Err(AppError::invalid("reason", Rule::Required)),
+    }
+}
+
 /// The deadline an approval grants: the day asked for unless the decider
 /// names another, and always later than the current one.
 pub fn granted_deadline(
