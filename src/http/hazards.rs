@@ -721,10 +721,7 @@ fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {
     }
     let fen = (yuan * 100.0).round();
     if (yuan * 100.0 - fen).abs() > 1e-6 {
-        return Err(AppError::invalid(
-            "funds",
-            "must have at most two decimals (fen)",
-        ));
+        return Err(AppError::invalid("funds", Rule::FenDecimals));
     }
     // In range by the check above.
     Ok(Some(fen as i64))

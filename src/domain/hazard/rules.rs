@@ -143,9 +143,7 @@ pub fn check_submission(
     if after_evidence_required(level, after_evidence_for_general) && after_files == 0 {
         return Err(AppError::invalid(
             "evidence",
-            format!(
-                "a {level} hazard is submitted for acceptance only with at least one \"after\" evidence file (a photo or document of the rectification): upload it first"
-            ),
+            FieldError::new(Rule::AfterEvidenceRequired).with("level", level.to_string()),
         ));
     }
     Ok(())
