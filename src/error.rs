@@ -7,10 +7,86 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::messages::{self, Lang, Params, Rule};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Field name → what is wrong with it.
-pub type FieldErrors = BTreeMap<String, String>;
+/// Field name → the rule its value broke.
+pub type FieldErrors = BTreeMap<String, FieldError>;
+
+/// Field name → what is wrong with it, in words: a problem's `errors`.
+pub type FieldMessages = BTreeMap<String, String>;
+
+/// A rule a field's value broke, with the parameters its message names
+/// (`{"max": 200}`); the texts are in [`messages`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub rule: Rule,
+    pub params: Params,
+}
+
+impl FieldError {
+    pub fn new(rule: Rule) -> FieldError {
+        FieldError {
+            rule,
+            params: Params::new(),
+        }
+    }
+
+    /// The same with one more parameter.
+    pub fn with(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> FieldError {
+        self.params.insert(name, value.into());
+        self
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        match (self.rule, lang) {
+            // A text written elsewhere in Chinese already is its own Chinese.
+            (Rule::Invalid, Lang::Zh) if self.reason().is_some_and(is_chinese) => {
+                self.reason().unwrap_or_default().to_owned()
+            }
+            _ => messages::render(self.rule.text(lang), &self.params),
+        }
+    }
+
+    fn reason(&self) -> Option<&str> {
+        self.params.get("reason").and_then(|r| r.as_str())
+    }
+}
+
+fn is_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The English message.
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl From<Rule> for FieldError {
+    fn from(rule: Rule) -> FieldError {
+        FieldError::new(rule)
+    }
+}
+
+/// A message written as text: the catalogue's rule with that English text,
+/// or else code `invalid` with the text kept as the English message.
+impl From<String> for FieldError {
+    fn from(reason: String) -> FieldError {
+        match messages::rule_of_text(&reason) {
+            Some(rule) => FieldError::new(rule),
+            None => FieldError::new(Rule::Invalid).with("reason", reason),
+        }
+    }
+}
+
+impl From<&str> for FieldError {
+    fn from(reason: &str) -> FieldError {
+        FieldError::from(reason.to_owned())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -66,8 +142,9 @@ impl AppError {
         AppError::Conflict(detail.into())
     }
 
-    /// A validation failure of one field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    /// A validation failure of one field: a [`Rule`] or [`FieldError`]
+    /// (with its parameters), or a plain text (code `invalid`).
+    pub fn invalid(field: &str, message: impl Into<FieldError>) -> AppError {
         let message = message.into();
         AppError::Validation {
             detail: format!("{field}: {message}"),
@@ -100,7 +177,7 @@ impl AppError {
                 None
             }
             Err(other) => {
-                errors.insert(field.to_owned(), other.to_string());
+                errors.insert(field.to_owned(), other.to_string().into());
                 None
             }
         }
@@ -144,7 +221,81 @@ pub struct Problem {
     pub code: String,
     /// Field → message, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<FieldErrors>,
+    pub errors: Option<FieldMessages>,
+    /// The same failures for programs: each field's rule as a stable code
+    /// with the parameters its message names, and the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<Violation>>,
+}
+
+/// A field's broken rule.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Violation {
+    /// The field, as named in the request (`contact_emails[1]`,
+    /// `supervised_listing.ordering_body`).
+    pub field: String,
+    /// The rule, a stable snake_case code: `required`, `blank`,
+    /// `too_long`, `date_in_future`, `deadline_later_than_current`, …;
+    /// `invalid` for a rule with no code of its own yet.
+    pub code: String,
+    /// The values the message names, e.g. `{"max": 200}` or
+    /// `{"current_deadline": "2026-12-20"}`.
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The message in the response's language (`Content-Language`).
+    pub message: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, code: &str, detail: String) -> Problem {
+        Problem {
+            problem_type: format!("/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors: None,
+            violations: None,
+        }
+    }
+
+    /// The field failures, as `errors` and as `violations`, in `lang`.
+    fn with_fields(mut self, fields: &FieldErrors, lang: Lang) -> Problem {
+        self.errors = Some(
+            fields
+                .iter()
+                .map(|(field, error)| (field.clone(), error.message(lang)))
+                .collect(),
+        );
+        self.violations = Some(
+            fields
+                .iter()
+                .map(|(field, error)| Violation {
+                    field: field.clone(),
+                    code: error.rule.code().to_owned(),
+                    params: error
+                        .params
+                        .iter()
+                        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                        .collect(),
+                    message: error.message(lang),
+                })
+                .collect(),
+        );
+        self
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// What a problem response built without an [`AppError`] carries in its
+/// extensions, so it can be written again in the caller's language.
+#[derive(Debug, Clone)]
+pub struct ProblemKind {
+    pub code: String,
+    pub detail: String,
 }
 
 /// Renders a problem response for any status; also used for errors raised by
@@ -155,18 +306,82 @@ pub fn problem_response(
     detail: impl Into<String>,
     errors: Option<FieldErrors>,
 ) -> HttpResponse {
-    let problem = Problem {
-        problem_type: format!("/problems/{code}"),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        status: status.as_u16(),
-        detail: detail.into(),
-        code: code.to_owned(),
-        errors,
-    };
-    let body = serde_json::to_string(&problem).unwrap_or_else(|_| "{}".to_owned());
-    HttpResponse::build(status)
+    let detail = detail.into();
+    let mut problem = Problem::new(status, code, detail.clone());
+    if let Some(errors) = &errors {
+        problem = problem.with_fields(errors, Lang::En);
+    }
+    let mut response = HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-        .body(body)
+        .body(problem.to_json());
+    if errors.is_none() {
+        response.extensions_mut().insert(ProblemKind {
+            code: code.to_owned(),
+            detail,
+        });
+    }
+    response
+}
+
+/// A problem document built by [`problem_response`], in `lang`.
+pub fn problem_in(status: StatusCode, kind: &ProblemKind, lang: Lang) -> Problem {
+    let detail = match lang {
+        Lang::En => kind.detail.clone(),
+        Lang::Zh => {
+            // Such a `404` is of a path, not of a resource named.
+            let params = Params::from([("resource", messages::resource_zh("resource").into())]);
+            messages::problem_detail_zh(&kind.code, &kind.detail, &params)
+        }
+    };
+    Problem::new(status, &kind.code, detail)
+}
+
+impl AppError {
+    /// The problem document in `lang`.
+    pub fn problem(&self, lang: Lang) -> Problem {
+        let status = self.status_code();
+        match self {
+            AppError::Validation { detail, errors } => {
+                let detail = match lang {
+                    Lang::En => detail.clone(),
+                    Lang::Zh if errors.is_empty() => {
+                        messages::problem_detail_zh(self.code(), detail, &Params::new())
+                    }
+                    Lang::Zh => errors
+                        .iter()
+                        .map(|(field, error)| format!("{field}：{}", error.message(lang)))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                };
+                Problem::new(status, self.code(), detail).with_fields(errors, lang)
+            }
+            other => {
+                let english = match other {
+                    AppError::Internal(_) => {
+                        "an internal error occurred; it has been logged".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                let detail = match lang {
+                    Lang::En => english,
+                    Lang::Zh => {
+                        let mut params = Params::new();
+                        match other {
+                            AppError::NotFound(resource) => {
+                                params.insert("resource", messages::resource_zh(resource).into());
+                            }
+                            AppError::TooManyRequests { retry_after_secs } => {
+                                params.insert("retry_after_secs", (*retry_after_secs).into());
+                            }
+                            _ => {}
+                        }
+                        messages::problem_detail_zh(other.code(), &english, &params)
+                    }
+                };
+                Problem::new(status, other.code(), detail)
+            }
+        }
+    }
 }
 
 impl ResponseError for AppError {
@@ -195,19 +410,14 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let (detail, errors) = match self {
-            AppError::Internal(cause) => {
-                tracing::error!(error = ?cause, "internal error");
-                (
-                    "an internal error occurred; it has been logged".to_owned(),
-                    None,
-                )
-            }
-            AppError::Validation { detail, errors } => (detail.clone(), Some(errors.clone())),
-            other => (other.to_string(), None),
-        };
-        let mut response = problem_response(status, self.code(), detail, errors);
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        // English here; the language middleware writes the body again from
+        // this error (kept on the response) when the caller reads Chinese.
+        let mut response = HttpResponse::build(self.status_code())
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(self.problem(Lang::En).to_json());
         match self {
             AppError::Unauthorized(_) => {
                 response.headers_mut().insert(
@@ -250,7 +460,7 @@ impl From<diesel::result::Error> for AppError {
             // PostgreSQL keeps no NUL in text. The domain refuses it in the
             // texts it reads; this answers for any it does not look at.
             Error::DatabaseError(_, info) if info.message().contains("0x00") => {
-                AppError::invalid("text", "must not contain the NUL character (U+0000)")
+                AppError::invalid("text", Rule::NulCharacter)
             }
             _ => AppError::Internal(error.into()),
         }

@@ -25,6 +25,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod messages;
 pub mod settings;
 pub mod startup;
 pub mod storage;

@@ -235,6 +235,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             // Inside the error handlers, so a refused preflight is problem+json.
             .wrap(crate::http::headers::cors(&data.settings.server))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            // Outside the error handlers, so the problems they write are
+            // written in the caller's language too.
+            .wrap(actix_web::middleware::from_fn(crate::http::language::speak))
             .wrap_fn(|req, srv| {
                 // Echo the id of the request's log span so a client report
                 // can be matched with the logs.

@@ -135,7 +135,7 @@ function draw(o) {
 }
 
 async function poll() {
-  const headers = { Authorization: `Bearer ${key}` };
+  const headers = { Authorization: `Bearer ${key}`, "Accept-Language": "zh-CN" };
   if (etag) headers["If-None-Match"] = etag;
   try {
     const answer = await fetch(overview, { headers, cache: "no-store" });

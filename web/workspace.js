@@ -94,7 +94,7 @@ class Problem extends Error {
 }
 
 async function api(path, { method = "GET", json, form, raw = false, key } = {}) {
-  const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` };
+  const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN)}`, "accept-language": "zh-CN" };
   if (key) headers["idempotency-key"] = key;
   let body;
   if (json !== undefined) {
@@ -146,7 +146,7 @@ async function signIn(event) {
   $("#signin-error").textContent = "";
   const reply = await fetch("/api/v1/auth/token", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "accept-language": "zh-CN" },
     body: JSON.stringify({ email: form.email.value.trim(), password: form.password.value }),
   });
   if (!reply.ok) {

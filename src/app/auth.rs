@@ -19,7 +19,8 @@ use crate::db::Id;
 use crate::db::{users, Db};
 use crate::domain::access::Caller;
 use crate::domain::access::Role;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 use crate::settings::AuthSettings;
 
 /// Passwords shorter than this are refused.
@@ -63,13 +64,13 @@ pub fn check_password_strength(password: &str) -> Result<(), AppError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::invalid(
             "password",
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+            FieldError::new(Rule::TooShort).with("min", MIN_PASSWORD_CHARS),
         ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::invalid(
             "password",
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+            FieldError::new(Rule::TooManyBytes).with("max", MAX_PASSWORD_BYTES),
         ));
     }
     Ok(())

@@ -18,7 +18,8 @@ use crate::db::risk::{self as store, PauseRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Pause, PauseSet, Status};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// Tasks whose records are read at once.
 const TASKS_PER_READ: usize = 500;
@@ -157,7 +158,7 @@ pub fn figures(
     if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
         return Err(AppError::invalid(
             "to",
-            format!("must be on or after from, and the period at most {MAX_PERIOD_DAYS} days"),
+            FieldError::new(Rule::PeriodTooLong).with("max_days", MAX_PERIOD_DAYS),
         ));
     }
     let scope = scope.map(Id::from);

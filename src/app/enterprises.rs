@@ -41,7 +41,7 @@ pub fn contact_emails(input: &[String]) -> Result<String, AppError> {
             Ok(email) if !emails.contains(&email) => emails.push(email),
             Ok(_) => {}
             Err(message) => {
-                errors.insert(format!("contact_emails[{i}]"), message.to_owned());
+                errors.insert(format!("contact_emails[{i}]"), message.into());
             }
         }
     }

@@ -32,6 +32,46 @@ use crate::settings::{EscalationRule, EscalationSettings, RuleTrigger, Settings}
 const TEXT_TEMPLATE: &str = include_str!("../../templates/escalation.txt");
 const HTML_TEMPLATE: &str = include_str!("../../templates/escalation.html");
 
+/// A message a scanner queues that is about no one hazard: plain text,
+/// with the HTML part its preformatted copy; dead at once when the rule
+/// finds nobody to send it to.
+fn scanned_message(
+    dedup_key: String,
+    rule: &EscalationRule,
+    deadline: Option<NaiveDate>,
+    recipients: &[String],
+    subject: String,
+    text: String,
+    now: NaiveDateTime,
+) -> Result<OutboxMessage, AppError> {
+    Ok(OutboxMessage {
+        id: Uuid::now_v7().into(),
+        dedup_key,
+        hazard_id: None,
+        rule: rule.code.clone(),
+        deadline,
+        recipients: serde_json::to_string(recipients).map_err(|e| AppError::Internal(e.into()))?,
+        subject,
+        body_html: format!("<pre>{}</pre>", escape_html(&text)),
+        body_text: text,
+        state: if recipients.is_empty() {
+            DeliveryState::Dead
+        } else {
+            DeliveryState::Pending
+        },
+        attempts: 0,
+        next_attempt_at: now,
+        lease_owner: None,
+        lease_until: None,
+        last_error: recipients
+            .is_empty()
+            .then(|| "no recipients: check the rule and the enterprise's contacts".to_owned()),
+        created_at: now,
+        sent_at: None,
+        updated_at: now,
+    })
+}
+
 /// The policy, ready to apply.
 pub struct Escalation {
     settings: EscalationSettings,
@@ -224,34 +264,15 @@ impl Escalation {
                         "{}\n\n企业:{}\n期间:{period}\n报送期限:{}(《安全生产事故隐患排查治理暂行规定》第十四条)\n\n请企业主要负责人审核本期隐患排查治理统计分析并报送。\n\n此邮件由园区隐患排查治理系统自动发送(规则:{}),请勿直接回复。\n",
                         rule.title, late.enterprise_name, late.due_on, rule.code
                     );
-                    let html = format!("<pre>{}</pre>", escape_html(&text));
-                    let message = OutboxMessage {
-                        id: Uuid::now_v7().into(),
-                        dedup_key: format!("filing:{}:{}", late.id, rule.code),
-                        hazard_id: None,
-                        rule: rule.code.clone(),
-                        deadline: Some(late.due_on),
-                        recipients: serde_json::to_string(&recipients)
-                            .map_err(|e| AppError::Internal(e.into()))?,
-                        subject: format!("【{}】{} {period}", rule.title, late.enterprise_name),
-                        body_text: text,
-                        body_html: html,
-                        state: if recipients.is_empty() {
-                            DeliveryState::Dead
-                        } else {
-                            DeliveryState::Pending
-                        },
-                        attempts: 0,
-                        next_attempt_at: now,
-                        lease_owner: None,
-                        lease_until: None,
-                        last_error: recipients.is_empty().then(|| {
-                            "no recipients: check the rule and the enterprise's contacts".to_owned()
-                        }),
-                        created_at: now,
-                        sent_at: None,
-                        updated_at: now,
-                    };
+                    let message = scanned_message(
+                        format!("filing:{}:{}", late.id, rule.code),
+                        rule,
+                        Some(late.due_on),
+                        &recipients,
+                        format!("【{}】{} {period}", rule.title, late.enterprise_name),
+                        text,
+                        now,
+                    )?;
                     if outbox::enqueue(conn, &message)? && !recipients.is_empty() {
                         count += 1;
                     }
@@ -277,7 +298,7 @@ impl Escalation {
             let calendar = crate::domain::calendar::WorkCalendar::shipped()
                 .map_err(|e| AppError::Internal(e.into()))?;
             queued += write_transaction(conn, |conn| {
-                let missed = crate::app::checks::missed_on_units(
+                let missed = crate::app::occurrences::missed_on_units(
                     conn,
                     self.time_zone,
                     calendar,
@@ -307,39 +328,20 @@ impl Escalation {
                         miss.task.name,
                         rule.code
                     );
-                    let html = format!("<pre>{}</pre>", escape_html(&text));
-                    let message = OutboxMessage {
-                        id: Uuid::now_v7().into(),
-                        dedup_key: format!(
+                    let message = scanned_message(
+                        format!(
                             "check:{}:{}:{}",
                             miss.task.id,
                             miss.occurrence.id.index(),
                             rule.code
                         ),
-                        hazard_id: None,
-                        rule: rule.code.clone(),
-                        deadline: Some(miss.occurrence.end.date()),
-                        recipients: serde_json::to_string(&recipients)
-                            .map_err(|e| AppError::Internal(e.into()))?,
-                        subject: format!("【{}】{enterprise} {}", rule.title, miss.task.name),
-                        body_text: text,
-                        body_html: html,
-                        state: if recipients.is_empty() {
-                            DeliveryState::Dead
-                        } else {
-                            DeliveryState::Pending
-                        },
-                        attempts: 0,
-                        next_attempt_at: now,
-                        lease_owner: None,
-                        lease_until: None,
-                        last_error: recipients.is_empty().then(|| {
-                            "no recipients: check the rule and the enterprise's contacts".to_owned()
-                        }),
-                        created_at: now,
-                        sent_at: None,
-                        updated_at: now,
-                    };
+                        rule,
+                        Some(miss.occurrence.end.date()),
+                        &recipients,
+                        format!("【{}】{enterprise} {}", rule.title, miss.task.name),
+                        text,
+                        now,
+                    )?;
                     if outbox::enqueue(conn, &message)? && !recipients.is_empty() {
                         count += 1;
                     }

@@ -209,7 +209,8 @@ pub enum Command {
     },
     RefuseExtension {
         extension_id: Uuid,
-        note: Option<String>,
+        /// Why; required (see `rules::refusal_reason`).
+        reason: String,
     },
     RecordDossier(Dossier),
     List(Listing),
@@ -591,8 +592,11 @@ fn carry_out(
             let decision = (extension_id, Decision::Approve(granted_deadline), note);
             decide_extension(conn, caller, hazard, decision, occurred_at)
         }
-        Command::RefuseExtension { extension_id, note } => {
-            let decision = (extension_id, Decision::Refuse, note);
+        Command::RefuseExtension {
+            extension_id,
+            reason,
+        } => {
+            let decision = (extension_id, Decision::Refuse, Some(reason));
             decide_extension(conn, caller, hazard, decision, occurred_at)
         }
         statutory => statutory_step(conn, caller, hazard, statutory, now).map(Outcome::from),
@@ -778,6 +782,10 @@ fn decide_extension(
         .find(|e| e.id == extension_id)
         .ok_or(AppError::NotFound("extension request"))?;
     rules::ensure_undecided(request.state)?;
+    let note = match decision {
+        Decision::Refuse => Some(rules::refusal_reason(note.as_deref())?),
+        Decision::Approve(_) => note,
+    };
     let mut outcome = Outcome::noted(note.clone());
     outcome
         .details

@@ -459,9 +459,12 @@ fn refusal(results: &[RowReport], errors: usize) -> AppError {
         errors: results
             .iter()
             .flat_map(|r| {
-                r.errors
-                    .iter()
-                    .map(move |e| (format!("第{}行.{}", r.row, e.column), e.reason.clone()))
+                r.errors.iter().map(move |e| {
+                    (
+                        format!("第{}行.{}", r.row, e.column),
+                        e.reason.clone().into(),
+                    )
+                })
             })
             .collect(),
     }
@@ -750,7 +753,7 @@ fn prepare(
     if let Err(AppError::Validation { errors, .. }) =
         check_source_rules(caller, source, enterprise, checking)
     {
-        for message in errors.into_values() {
+        for message in errors.into_values().map(|m| m.to_string()) {
             let reason = if message.starts_with("is required") {
                 "企业互查须写明做检查的企业".to_owned()
             } else if message.starts_with("must differ") {
@@ -795,7 +798,7 @@ fn prepare(
                     "source" | "checking_enterprise_id" => Field::Source,
                     _ => Field::Description,
                 };
-                problems.add(column, translate(&field, &message));
+                problems.add(column, translate(&field, &message.to_string()));
             }
             return Err(problems.0);
         }

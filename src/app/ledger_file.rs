@@ -605,7 +605,7 @@ mod tests {
         match outcome {
             Err(AppError::Validation { errors, .. }) => errors
                 .get("file")
-                .cloned()
+                .map(ToString::to_string)
                 .unwrap_or_else(|| panic!("no file error: {errors:?}")),
             other => panic!("not refused as invalid: {other:?}"),
         }

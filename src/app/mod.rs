@@ -21,6 +21,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod ledger_file;
 pub mod listing;
+pub mod occurrences;
 pub mod reports;
 pub mod risk;
 pub mod stats;

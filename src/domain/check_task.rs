@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use crate::domain::access::Role;
 use crate::domain::checklist::FailedItemHazard;
-use crate::domain::schedule::{Schedule, ScheduleSpec};
+use crate::domain::schedule::{Schedule, ScheduleError, ScheduleSpec};
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 vocabulary! {
     /// What kind of duty a task is.
@@ -135,7 +136,7 @@ impl NewTask {
         let schedule = match Schedule::try_from(self.schedule.clone()) {
             Ok(schedule) => Some(schedule),
             Err(e) => {
-                errors.insert("schedule".into(), e.to_string());
+                errors.insert("schedule".into(), schedule_error(&e));
                 None
             }
         };
@@ -147,6 +148,20 @@ impl NewTask {
             }),
             _ => Err(AppError::invalid_fields(errors)),
         }
+    }
+}
+
+/// A schedule's refusal as a rule of the catalogue.
+fn schedule_error(error: &ScheduleError) -> FieldError {
+    match error {
+        ScheduleError::EveryOutOfRange { unit, .. } => {
+            FieldError::new(Rule::ScheduleEvery).with("max", unit.max_every())
+        }
+        ScheduleError::EmptyWindow => FieldError::new(Rule::ScheduleEmptyWindow),
+        ScheduleError::WindowNeedsHours(_) => FieldError::new(Rule::ScheduleWindowNeedsHours),
+        ScheduleError::WindowNeverReached => FieldError::new(Rule::ScheduleWindowNeverReached),
+        ScheduleError::DayRuleNeedsHoursOrDays { .. } => FieldError::new(Rule::ScheduleDayRule),
+        ScheduleError::PauseEndsBeforeItBegins { .. } => FieldError::new(Rule::UntilAfterFrom),
     }
 }
 

@@ -130,7 +130,10 @@ impl CreateChecklist {
         )
         .flatten();
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
-            errors.insert("items".into(), format!("must hold 1 to {MAX_ITEMS} items"));
+            errors.insert(
+                "items".into(),
+                format!("must hold 1 to {MAX_ITEMS} items").into(),
+            );
         }
         let mut items = Vec::with_capacity(self.items.len());
         for (i, item) in self.items.iter().enumerate() {
@@ -219,7 +222,7 @@ impl RecordResults {
         if self.results.is_empty() || self.results.len() > MAX_ITEMS {
             errors.insert(
                 "results".into(),
-                format!("must hold 1 to {MAX_ITEMS} results"),
+                format!("must hold 1 to {MAX_ITEMS} results").into(),
             );
         }
         let mut seen = std::collections::HashSet::new();

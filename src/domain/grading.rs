@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Caller;
 use crate::domain::park::CodeLabel;
-use crate::domain::text::{optional_text, MAX_LINE, MAX_TEXT, NUL_MESSAGE};
-use crate::error::{AppError, FieldErrors};
+use crate::domain::text::{optional_text, MAX_LINE, MAX_TEXT};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 #[derive(
     Debug,
@@ -293,25 +294,25 @@ impl CreateAssessment {
                 let known: Vec<&str> = catalogue.iter().map(|t| t.code.as_str()).collect();
                 errors.insert(
                     "direct_red_triggers".into(),
-                    format!("unknown trigger {code:?}; known: {}", known.join(", ")),
+                    format!("unknown trigger {code:?}; known: {}", known.join(", ")).into(),
                 );
             } else if !triggers.iter().any(|t| t == code) {
                 triggers.push(code.to_owned());
             }
         }
         if self.assessed_on > today {
-            errors.insert("assessed_on".into(), "must not be in the future".into());
+            errors.insert("assessed_on".into(), Rule::DateInFuture.into());
         }
         let assessor = optional_text("assessor", self.assessor.as_deref(), MAX_LINE)
-            .map_err(|e| errors.insert("assessor".into(), e.to_string()))
+            .map_err(|e| AppError::gather::<()>(&mut errors, "assessor", Err(e)))
             .ok()
             .flatten();
         if self.notes.contains('\0') {
-            errors.insert("notes".into(), NUL_MESSAGE.into());
+            errors.insert("notes".into(), Rule::NulCharacter.into());
         } else if self.notes.chars().count() > MAX_TEXT {
             errors.insert(
                 "notes".into(),
-                format!("must be at most {MAX_TEXT} characters"),
+                FieldError::new(Rule::TooLong).with("max", MAX_TEXT),
             );
         }
         let (Some(score_centi), true) = (score_centi, errors.is_empty()) else {

@@ -9,8 +9,9 @@ use uuid::Uuid;
 use crate::clock::Now;
 use crate::domain::access::Caller;
 use crate::domain::hazard::{may_record_source, CheckSource};
-use crate::domain::text::{required_text, MAX_TEXT, NUL_MESSAGE};
-use crate::error::AppError;
+use crate::domain::text::{required_text, MAX_TEXT};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 const MAX_INSPECTORS: usize = 50;
 const MAX_INSPECTOR_NAME: usize = 100;
@@ -87,37 +88,43 @@ pub struct NewInspection {
 impl CreateInspection {
     /// Checks who may record it and every rule it must meet.
     pub fn parse(&self, caller: &Caller, now: &Now) -> Result<NewInspection, AppError> {
-        check_source_rules(
+        let mut errors = FieldErrors::new();
+        match check_source_rules(
             caller,
             self.source,
             self.enterprise_id,
             self.checking_enterprise_id,
-        )?;
+        ) {
+            Ok(()) => {}
+            Err(AppError::Validation { errors: found, .. }) => errors.extend(found),
+            // Who may record it comes before what it holds.
+            Err(other) => return Err(other),
+        }
         if self.inspected_on > now.park_today {
-            return Err(AppError::invalid(
-                "inspected_on",
-                "must not be in the future",
-            ));
+            errors.insert("inspected_on".into(), Rule::DateInFuture.into());
         }
+        let mut inspectors = Vec::with_capacity(self.inspectors.len());
         if self.inspectors.len() > MAX_INSPECTORS {
-            return Err(AppError::invalid(
-                "inspectors",
-                format!("at most {MAX_INSPECTORS} names"),
-            ));
+            errors.insert(
+                "inspectors".into(),
+                format!("at most {MAX_INSPECTORS} names").into(),
+            );
+        } else {
+            for name in &self.inspectors {
+                let name = required_text("inspectors", name, MAX_INSPECTOR_NAME);
+                inspectors.extend(AppError::gather(&mut errors, "inspectors", name));
+            }
         }
-        let inspectors = self
-            .inspectors
-            .iter()
-            .map(|name| required_text("inspectors", name, MAX_INSPECTOR_NAME))
-            .collect::<Result<Vec<_>, _>>()?;
         if self.notes.contains('\0') {
-            return Err(AppError::invalid("notes", NUL_MESSAGE));
+            errors.insert("notes".into(), Rule::NulCharacter.into());
+        } else if self.notes.chars().count() > MAX_TEXT {
+            errors.insert(
+                "notes".into(),
+                FieldError::new(Rule::TooLong).with("max", MAX_TEXT),
+            );
         }
-        if self.notes.chars().count() > MAX_TEXT {
-            return Err(AppError::invalid(
-                "notes",
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(errors));
         }
         Ok(NewInspection {
             source: self.source,

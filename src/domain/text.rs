@@ -1,6 +1,7 @@
 //! Free text as people type it: trimmed, blank is absent, and bounded.
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// The longest one-line text (a title, a location, a name).
 pub const MAX_LINE: usize = 200;
@@ -20,19 +21,23 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<Strin
     // The length counted is the length sent, as the document's `maxLength`.
     let too_long = value.chars().count() > max_chars;
     if value.contains('\0') {
-        return Err(AppError::invalid(field, NUL_MESSAGE));
+        return Err(AppError::invalid(field, Rule::NulCharacter));
     }
     if max_chars <= MAX_LINE && value.contains(['\r', '\n']) {
-        return Err(AppError::invalid(field, LINE_BREAK_MESSAGE));
+        return Err(AppError::invalid(field, Rule::LineBreak));
+    }
+    // Nothing at all is a value not given; spaces only, a blank one.
+    if value.is_empty() {
+        return Err(AppError::invalid(field, Rule::Required));
     }
     let value = value.trim();
     if value.is_empty() {
-        return Err(AppError::invalid(field, "must not be blank"));
+        return Err(AppError::invalid(field, Rule::Blank));
     }
     if too_long {
         return Err(AppError::invalid(
             field,
-            format!("must be at most {max_chars} characters"),
+            FieldError::new(Rule::TooLong).with("max", max_chars),
         ));
     }
     Ok(value.to_owned())

@@ -9,6 +9,7 @@ use crate::db::users;
 use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::users::UserView;
 
@@ -52,7 +53,7 @@ const BAD_CREDENTIALS: &str = "the email or password is wrong, or the account is
 pub async fn issue_token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Body<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let TokenRequest { email, password } = body.into_inner();
     let email = email.trim().to_lowercase();

@@ -18,6 +18,7 @@ use crate::domain::checklist::{
 };
 use crate::error::AppError;
 use crate::http::attachments::{self, FileLimit, FormParts, StoredFile};
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -202,7 +203,7 @@ pub async fn create_checklist(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateChecklist>,
+    body: Body<CreateChecklist>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageChecklists)?;
     let body = body.into_inner();
@@ -307,7 +308,7 @@ pub async fn record_results(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<RecordResults>,
+    body: Body<RecordResults>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReportHazards)?;
     let inspection_id = path.into_inner();

@@ -11,6 +11,7 @@ use crate::app::display_keys::CreateDisplayKey;
 use crate::db::display_keys::{self as store, DisplayKey};
 use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -78,7 +79,7 @@ pub async fn create_display_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateDisplayKey>,
+    body: Body<CreateDisplayKey>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageDisplayKeys)?;
     let request = body.into_inner();

@@ -16,7 +16,8 @@ use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::text::{required_text, MAX_LINE};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
+use crate::http::body::Body;
 use crate::http::conditional::IfMatch;
 use crate::http::disclosure::Disclose;
 use crate::http::state::AppState;
@@ -167,15 +168,26 @@ pub async fn create_enterprise(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateEnterprise>,
+    body: Body<CreateEnterprise>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageEnterprises)?;
     let body = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let name = required_text("name", &body.name, MAX_LINE);
+    let name = AppError::gather(&mut errors, "name", name);
+    let credit_code = parse_credit_code(&body.credit_code);
+    let credit_code = AppError::gather(&mut errors, "credit_code", credit_code);
+    let contact_emails = app::enterprises::contact_emails(&body.contact_emails);
+    let contact_emails = AppError::gather(&mut errors, "contact_emails", contact_emails);
+    let (Some(name), Some(credit_code), Some(contact_emails)) = (name, credit_code, contact_emails)
+    else {
+        return Err(AppError::invalid_fields(errors));
+    };
     let registration = Registration {
-        name: required_text("name", &body.name, MAX_LINE)?,
-        credit_code: parse_credit_code(&body.credit_code)?,
+        name,
+        credit_code,
         status: body.status,
-        contact_emails: app::enterprises::contact_emails(&body.contact_emails)?,
+        contact_emails,
     };
     let today = state.park.now().park_today;
     create_idempotently(&state, &req, &caller, &body, move |conn| {
@@ -305,28 +317,39 @@ pub async fn update_enterprise(
     caller: Caller,
     if_match: IfMatch,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateEnterprise>,
+    body: Body<UpdateEnterprise>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageEnterprises)?;
     let if_match = if_match.0;
     let body = body.into_inner();
+    let mut errors = FieldErrors::new();
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| required_text("name", n, MAX_LINE))
+        .transpose();
+    let name = AppError::gather(&mut errors, "name", name);
+    let credit_code = body
+        .credit_code
+        .as_deref()
+        .map(|c| parse_credit_code(c).map(|code| code.as_str().to_owned()))
+        .transpose();
+    let credit_code = AppError::gather(&mut errors, "credit_code", credit_code);
+    let contact_emails = body
+        .contact_emails
+        .as_deref()
+        .map(app::enterprises::contact_emails)
+        .transpose();
+    let contact_emails = AppError::gather(&mut errors, "contact_emails", contact_emails);
+    let (Some(name), Some(credit_code), Some(contact_emails)) = (name, credit_code, contact_emails)
+    else {
+        return Err(AppError::invalid_fields(errors));
+    };
     let changes = EnterpriseChanges {
-        name: body
-            .name
-            .as_deref()
-            .map(|n| required_text("name", n, MAX_LINE))
-            .transpose()?,
-        credit_code: body
-            .credit_code
-            .as_deref()
-            .map(|c| parse_credit_code(c).map(|code| code.as_str().to_owned()))
-            .transpose()?,
+        name,
+        credit_code,
         status: body.status,
-        contact_emails: body
-            .contact_emails
-            .as_deref()
-            .map(app::enterprises::contact_emails)
-            .transpose()?,
+        contact_emails,
     };
     let enterprise_id = path.into_inner();
     let now = crate::clock::now_utc();

@@ -12,6 +12,7 @@ use crate::app::filings::{Filing, FilingFigures, FilingQuery};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::filing::{FileRequest, FilingStatus};
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::disclosure::Disclose;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
@@ -247,7 +248,7 @@ pub async fn file_filing(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<FileRequest>,
+    body: Body<FileRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::FileStatutoryReports)?;
     let id = path.into_inner();

@@ -14,6 +14,7 @@ use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::grading::{CreateAssessment, DueReason, Grade};
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_cursor, Created, Page, Paginated};
 
@@ -82,7 +83,7 @@ pub async fn create_assessment(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<CreateAssessment>,
+    body: Body<CreateAssessment>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::AssessEnterprises)?;
     let body = body.into_inner();

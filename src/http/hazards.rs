@@ -25,14 +25,16 @@ use crate::domain::hazard::{
 };
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
-use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT, NUL_MESSAGE};
-use crate::error::AppError;
+use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::http::body::Body;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{
     cached_json, create_idempotently, decode_cursor, decode_id_cursor, json_bytes,
     json_page_of_raw, with_etag, Created, Page, Paginated,
 };
+use crate::messages::Rule;
 
 /// Funds above this (in yuan) are taken for a typing error.
 const MAX_FUNDS_YUAN: f64 = 1.0e11;
@@ -194,7 +196,7 @@ pub async fn create_hazard(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateHazard>,
+    body: Body<CreateHazard>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();
@@ -260,7 +262,10 @@ impl ListHazardsQuery {
         today: NaiveDate,
     ) -> Result<HazardFilter, AppError> {
         if self.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
-            return Err(AppError::invalid("q", "must be at most 100 characters"));
+            return Err(AppError::invalid(
+                "q",
+                FieldError::new(Rule::TooLong).with("max", 100),
+            ));
         }
         for (field, value) in [
             ("q", &self.q),
@@ -268,7 +273,7 @@ impl ListHazardsQuery {
             ("specialty", &self.specialty),
         ] {
             if value.as_deref().is_some_and(|v| v.contains('\0')) {
-                return Err(AppError::invalid(field, NUL_MESSAGE));
+                return Err(AppError::invalid(field, Rule::NulCharacter));
             }
         }
         let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
@@ -675,8 +680,11 @@ pub struct ApproveExtension {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefuseExtension {
-    #[schema(max_length = 10000)]
-    pub note: Option<String>,
+    /// Why the extension is refused; required, not blank. Also accepted
+    /// under its former name `note`.
+    #[serde(alias = "note")]
+    #[schema(required = true, min_length = 1, max_length = 10000)]
+    pub reason: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -709,17 +717,11 @@ pub(crate) async fn run_command(
 fn funds_in_fen(funds: Option<f64>) -> Result<Option<i64>, AppError> {
     let Some(yuan) = funds else { return Ok(None) };
     if !yuan.is_finite() || !(0.0..=MAX_FUNDS_YUAN).contains(&yuan) {
-        return Err(AppError::invalid(
-            "funds",
-            "must be an amount in yuan from 0",
-        ));
+        return Err(AppError::invalid("funds", Rule::AmountYuan));
     }
     let fen = (yuan * 100.0).round();
     if (yuan * 100.0 - fen).abs() > 1e-6 {
-        return Err(AppError::invalid(
-            "funds",
-            "must have at most two decimals (fen)",
-        ));
+        return Err(AppError::invalid("funds", Rule::FenDecimals));
     }
     // In range by the check above.
     Ok(Some(fen as i64))
@@ -762,23 +764,29 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<PlanRequest>,
+        body: Body<PlanRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
+        let mut errors = FieldErrors::new();
+        let mut text = |field: &str, value: &Option<String>, max: usize| {
+            let text = optional_text(field, value.as_deref(), max);
+            AppError::gather(&mut errors, field, text)
+        };
+        let measures = text("measures", &body.measures, MAX_TEXT);
+        let responsible_person = text("responsible_person", &body.responsible_person, MAX_LINE);
+        let contingency_plan = text("contingency_plan", &body.contingency_plan, MAX_TEXT);
+        let funds_fen = AppError::gather(&mut errors, "funds", funds_in_fen(body.funds));
+        let (Some(measures), Some(responsible_person), Some(contingency_plan), Some(funds_fen)) =
+            (measures, responsible_person, contingency_plan, funds_fen)
+        else {
+            return Err(AppError::invalid_fields(errors));
+        };
         let plan = PlanInput {
-            measures: optional_text("measures", body.measures.as_deref(), MAX_TEXT)?,
-            responsible_person: optional_text(
-                "responsible_person",
-                body.responsible_person.as_deref(),
-                MAX_LINE,
-            )?,
-            funds_fen: funds_in_fen(body.funds)?,
+            measures,
+            responsible_person,
+            funds_fen,
             deadline: body.deadline,
-            contingency_plan: optional_text(
-                "contingency_plan",
-                body.contingency_plan.as_deref(),
-                MAX_TEXT,
-            )?,
+            contingency_plan,
         };
         let report_required = state.settings.regulation.major_report_before_plan;
         let command = Command::Plan {
@@ -806,7 +814,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<NotesRequest>,
+        body: Body<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
@@ -835,7 +843,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<NotesRequest>,
+        body: Body<NotesRequest>,
     ) -> Result<HttpResponse, AppError> {
         let body = body.into_inner();
         let notes = optional_text("notes", body.notes.as_deref(), MAX_TEXT)?;
@@ -864,7 +872,7 @@ macro_rules! reason_action {
                 caller: Caller,
                 if_match: IfMatch,
                 path: web::Path<Uuid>,
-                body: web::Json<ReasonRequest>,
+                body: Body<ReasonRequest>,
             ) -> Result<HttpResponse, AppError> {
                 let body = body.into_inner();
                 let reason = required_text("reason", &body.reason, MAX_TEXT)?;
@@ -924,7 +932,7 @@ pub async fn request_extension(
     caller: Caller,
     if_match: IfMatch,
     path: web::Path<Uuid>,
-    body: web::Json<ExtensionRequest>,
+    body: Body<ExtensionRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadHazards)?;
     let body = body.into_inner();
@@ -964,7 +972,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
-        body: web::Json<ApproveExtension>,
+        body: Body<ApproveExtension>,
     ) -> Result<HttpResponse, AppError> {
         let (hazard_id, extension_id) = path.into_inner();
         let body = body.into_inner();
@@ -994,13 +1002,14 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<(Uuid, Uuid)>,
-        body: web::Json<RefuseExtension>,
+        body: Body<RefuseExtension>,
     ) -> Result<HttpResponse, AppError> {
         let (hazard_id, extension_id) = path.into_inner();
         let body = body.into_inner();
         let command = Command::RefuseExtension {
             extension_id,
-            note: optional_text("note", body.note.as_deref(), MAX_TEXT)?,
+            // Checked by the service, after who may refuse.
+            reason: body.reason.unwrap_or_default(),
         };
         run_command(
             state,

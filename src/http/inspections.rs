@@ -12,6 +12,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::hazard::CheckSource;
 use crate::domain::inspection::CreateInspection;
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -81,7 +82,7 @@ pub async fn create_inspection(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateInspection>,
+    body: Body<CreateInspection>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReportHazards)?;
     let body = body.into_inner();

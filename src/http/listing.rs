@@ -18,6 +18,7 @@ use crate::domain::hazard::listing::{
     ResumptionInput, StopScope,
 };
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::conditional::IfMatch;
 use crate::http::hazards::{hazard_action, run_command, HazardView};
 use crate::http::state::AppState;
@@ -32,7 +33,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<DossierInput>,
+        body: Body<DossierInput>,
     ) -> Result<HttpResponse, AppError> {
         let dossier = body.parse()?;
         let command = Command::RecordDossier(dossier);
@@ -49,7 +50,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<ListingInput>,
+        body: Body<ListingInput>,
     ) -> Result<HttpResponse, AppError> {
         let listing = body.parse(state.park.now().park_today)?;
         let command = Command::List(listing);
@@ -66,7 +67,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<AssessmentInput>,
+        body: Body<AssessmentInput>,
     ) -> Result<HttpResponse, AppError> {
         let command = Command::RecordAssessment(body.into_inner());
         run_command(state, caller, if_match, path.into_inner(), command, None).await
@@ -82,7 +83,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<ResumptionInput>,
+        body: Body<ResumptionInput>,
     ) -> Result<HttpResponse, AppError> {
         let command = Command::RecordResumption(body.into_inner());
         run_command(state, caller, if_match, path.into_inner(), command, None).await
@@ -98,7 +99,7 @@ hazard_action!(
         caller: Caller,
         if_match: IfMatch,
         path: web::Path<Uuid>,
-        body: web::Json<DelistingInput>,
+        body: Body<DelistingInput>,
     ) -> Result<HttpResponse, AppError> {
         let command = Command::Delist(body.into_inner());
         run_command(state, caller, if_match, path.into_inner(), command, None).await

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod auth;
+pub mod body;
 pub mod changes;
 pub mod checklists;
 pub mod client_address;
@@ -21,6 +22,7 @@ pub mod headers;
 pub mod health;
 pub mod imports;
 pub mod inspections;
+pub mod language;
 pub mod ledger;
 pub mod listing;
 pub mod login_throttle;
@@ -48,6 +50,7 @@ use crate::db::{idempotency, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::error::{problem_response, AppError};
 use crate::http::state::AppState;
+use crate::messages::Rule;
 
 /// Where the API's routes live.
 pub const API_ROOT: &str = "/api/v1";
@@ -399,16 +402,21 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError
         E::ContentType => {
             AppError::UnsupportedMediaType("the request body must be application/json".into())
         }
-        E::Deserialize(e) if e.is_data() => AppError::Validation {
-            detail: format!("the request body does not match the schema: {e}"),
-            errors: missing_field(&e.to_string())
-                .map(|field| [(field.to_owned(), "is required".to_owned())].into())
-                .unwrap_or_default(),
-        },
+        E::Deserialize(e) if e.is_data() => schema_mismatch(&e),
         E::Deserialize(e) => {
             AppError::bad_request(format!("the request body is not valid JSON: {e}"))
         }
         other => AppError::bad_request(format!("the request body could not be read: {other}")),
+    }
+}
+
+/// A body that is JSON but not of the request's type.
+fn schema_mismatch(e: &serde_json::Error) -> AppError {
+    AppError::Validation {
+        detail: format!("the request body does not match the schema: {e}"),
+        errors: missing_field(&e.to_string())
+            .map(|field| [(field.to_owned(), Rule::Required.into())].into())
+            .unwrap_or_default(),
     }
 }
 
@@ -432,7 +440,9 @@ impl Page {
         if limit == 0 || limit > MAX_PAGE_SIZE {
             return Err(AppError::invalid(
                 "limit",
-                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+                crate::error::FieldError::new(Rule::OutOfRange)
+                    .with("min", 1)
+                    .with("max", MAX_PAGE_SIZE),
             ));
         }
         Ok(Page {

@@ -12,7 +12,7 @@ use crate::app::check_figures::{self, CheckFigures};
 use crate::app::checks::{self, OccurrenceState, RecordContext};
 use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, UnitNode};
 use crate::db::risk::{EventRow, MeasureRow, ObjectRow, PauseRow, RecordRow, TaskRow, UnitRow};
-use crate::db::Id;
+use crate::db::{DbConnection, Id};
 use crate::domain::access::{Caller, Capability, Role};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::check_task::{CheckOutcome, NewPause, NewRecord, NewTask, TaskKind};
@@ -23,6 +23,7 @@ use crate::domain::risk::{
 use crate::domain::schedule::{ScheduleSpec, Status};
 use crate::error::AppError;
 use crate::http::analytics::TableFormat;
+use crate::http::body::Body;
 use crate::http::conditional::none_match;
 use crate::http::state::AppState;
 use crate::http::stats::{answer, unchanged};
@@ -466,6 +467,37 @@ impl TryFrom<RegisterTree> for RiskRegisterView {
     }
 }
 
+/// Records one row of the register (or a task, or a pause) under the
+/// caller's `Idempotency-Key`: `add` records it and gives its view and
+/// where it is shown.
+async fn create_in_register<B, V, F>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: B,
+    add: F,
+) -> Result<HttpResponse, AppError>
+where
+    B: Serialize + Send + 'static,
+    V: Serialize,
+    F: FnOnce(&mut DbConnection, &Caller, &B, NaiveDateTime) -> Result<(V, String), AppError>
+        + Send
+        + 'static,
+{
+    caller.require(Capability::ManageRiskRegister)?;
+    let now = state.park.now().utc;
+    let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
+    create_idempotently(&state, &req, &caller, &sent, move |conn| {
+        let (view, location) = add(conn, &caller, &body, now)?;
+        Created::new(&view, location, None)
+    })
+    .await
+}
+
+fn register_of(enterprise: Id) -> String {
+    format!("/api/v1/enterprises/{enterprise}/risk-register")
+}
+
 /// Records a risk analysis object (风险分析对象) of an enterprise.
 #[utoipa::path(
     post,
@@ -485,20 +517,18 @@ pub async fn create_object(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewObject>,
+    body: Body<NewObject>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
-    let body = body.into_inner();
-    let new = body.clone();
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let row = risk::add_object(conn, &caller, &new, now)?;
-        Created::new(
-            &RiskObjectView::from(&row),
-            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        |conn, caller, new, now| {
+            let row = risk::add_object(conn, caller, new, now)?;
+            Ok((RiskObjectView::from(&row), register_of(row.enterprise_id)))
+        },
+    )
     .await
 }
 
@@ -521,20 +551,18 @@ pub async fn create_unit(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewUnit>,
+    body: Body<NewUnit>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
-    let body = body.into_inner();
-    let new = body.clone();
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let row = risk::add_unit(conn, &caller, &new, now)?;
-        Created::new(
-            &RiskUnitView::from(&row),
-            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        |conn, caller, new, now| {
+            let row = risk::add_unit(conn, caller, new, now)?;
+            Ok((RiskUnitView::from(&row), register_of(row.enterprise_id)))
+        },
+    )
     .await
 }
 
@@ -558,21 +586,22 @@ pub async fn create_event(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewEvent>,
+    body: Body<NewEvent>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
-    let body = body.into_inner();
-    let new = body.clone();
     let bands = state.settings.risk.bands;
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let row = risk::add_event(conn, &caller, &new, &bands, now)?;
-        Created::new(
-            &RiskEventView::try_from(&row)?,
-            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        move |conn, caller, new, now| {
+            let row = risk::add_event(conn, caller, new, &bands, now)?;
+            Ok((
+                RiskEventView::try_from(&row)?,
+                register_of(row.enterprise_id),
+            ))
+        },
+    )
     .await
 }
 
@@ -595,20 +624,21 @@ pub async fn create_measure(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewMeasure>,
+    body: Body<NewMeasure>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
-    let body = body.into_inner();
-    let new = body.clone();
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let row = risk::add_measure(conn, &caller, &new, now)?;
-        Created::new(
-            &ControlMeasureView::from(&row),
-            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        |conn, caller, new, now| {
+            let row = risk::add_measure(conn, caller, new, now)?;
+            Ok((
+                ControlMeasureView::from(&row),
+                register_of(row.enterprise_id),
+            ))
+        },
+    )
     .await
 }
 
@@ -660,20 +690,19 @@ pub async fn create_task(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<NewTask>,
+    body: Body<NewTask>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
-    let body = body.into_inner();
-    let new = body.clone();
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let (row, _) = checks::add_task(conn, &caller, &new, now)?;
-        Created::new(
-            &CheckTaskView::try_from(&row)?,
-            format!("/api/v1/check-tasks/{}/occurrences", row.id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        |conn, caller, new, now| {
+            let (row, _) = checks::add_task(conn, caller, new, now)?;
+            let location = format!("/api/v1/check-tasks/{}/occurrences", row.id);
+            Ok((CheckTaskView::try_from(&row)?, location))
+        },
+    )
     .await
 }
 
@@ -698,21 +727,19 @@ pub async fn create_pause(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<NewPause>,
+    body: Body<NewPause>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Capability::ManageRiskRegister)?;
     let unit = path.into_inner();
-    let body = body.into_inner();
-    let new = body.clone();
-    let now = state.park.now().utc;
-    create_idempotently(&state, &req, &caller, &body, move |conn| {
-        let row = checks::add_pause(conn, &caller, unit, &new, now)?;
-        Created::new(
-            &UnitPauseView::from(&row),
-            format!("/api/v1/enterprises/{}/risk-register", row.enterprise_id),
-            None,
-        )
-    })
+    create_in_register(
+        state,
+        req,
+        caller,
+        body.into_inner(),
+        move |conn, caller, new, now| {
+            let row = checks::add_pause(conn, caller, unit, new, now)?;
+            Ok((UnitPauseView::from(&row), register_of(row.enterprise_id)))
+        },
+    )
     .await
 }
 
@@ -807,7 +834,7 @@ pub async fn create_record(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<NewRecord>,
+    body: Body<NewRecord>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::RecordChecks)?;
     let task = path.into_inner();

@@ -16,10 +16,11 @@ use crate::app::reports::render::{render, ReportFormat};
 use crate::app::reports::{Period, Vocabulary};
 use crate::app::stats::{self, Overview};
 use crate::domain::access::{Caller, Capability};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::conditional::none_match;
 use crate::http::extract::remembered_caller;
 use crate::http::state::AppState;
+use crate::messages::Rule;
 
 /// The overview's path under `/api/v1`, where it is routed
 /// (`http::configure`) and where its revalidations are answered early
@@ -143,7 +144,7 @@ fn overview_scope(
     caller.require(Capability::ReadStats)?;
     let enterprise_id = caller.figures_scope(query.enterprise_id)?;
     if query.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
-        return Err(AppError::invalid("year", "must be between 2000 and 2100"));
+        return Err(AppError::invalid("year", years()));
     }
     let scope = format!(
         "overview|{:?}|{:?}|{}",
@@ -263,8 +264,8 @@ pub async fn yearly(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadReports)?;
-    let period = Period::year(path.into_inner())
-        .ok_or_else(|| AppError::invalid("year", "must be between 2000 and 2100"))?;
+    let period =
+        Period::year(path.into_inner()).ok_or_else(|| AppError::invalid("year", years()))?;
     report_response(&state, &req, period, &query).await
 }
 
@@ -301,4 +302,11 @@ pub async fn quarterly(
         AppError::invalid("quarter", "must be 1–4 of a year between 2000 and 2100")
     })?;
     report_response(&state, &req, period, &query).await
+}
+
+/// The years the figures cover.
+fn years() -> FieldError {
+    FieldError::new(Rule::OutOfRange)
+        .with("min", 2000)
+        .with("max", 2100)
 }

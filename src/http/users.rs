@@ -15,7 +15,8 @@ use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::email::Email;
 use crate::domain::text::{required_text, MAX_LINE};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
+use crate::http::body::Body;
 use crate::http::conditional::IfMatch;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, with_etag, Created, Page, Paginated};
@@ -120,7 +121,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateUser>,
+    body: Body<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
     let body = body.into_inner();
@@ -130,12 +131,22 @@ pub async fn create_user(
         role: body.role,
         enterprise_id: body.enterprise_id,
     };
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&body.email).map_err(|m| AppError::invalid("email", m));
+    let email = AppError::gather(&mut errors, "email", email);
+    let name = required_text("name", &body.name, MAX_LINE);
+    let name = AppError::gather(&mut errors, "name", name);
+    let password_hash = hash_new_password(body.password.clone()).await;
+    let password_hash = AppError::gather(&mut errors, "password", password_hash);
+    let (Some(email), Some(name), Some(password_hash)) = (email, name, password_hash) else {
+        return Err(AppError::invalid_fields(errors));
+    };
     let account = NewAccount {
-        email: Email::parse(&body.email).map_err(|m| AppError::invalid("email", m))?,
-        name: required_text("name", &body.name, MAX_LINE)?,
+        email,
+        name,
         role: body.role,
         enterprise_id: body.enterprise_id,
-        password_hash: hash_new_password(body.password.clone()).await?,
+        password_hash,
     };
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
         let user = app::users::create_user(conn, account, crate::clock::now_utc())?;
@@ -226,24 +237,32 @@ pub async fn update_user(
     caller: Caller,
     if_match: IfMatch,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateUser>,
+    body: Body<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageUsers)?;
     let if_match = if_match.0;
     let body = body.into_inner();
     let id = path.into_inner();
+    let mut errors = FieldErrors::new();
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| required_text("name", n, MAX_LINE))
+        .transpose();
+    let name = AppError::gather(&mut errors, "name", name);
+    let password_hash = match body.password {
+        Some(password) => hash_new_password(password).await.map(Some),
+        None => Ok(None),
+    };
+    let password_hash = AppError::gather(&mut errors, "password", password_hash);
+    let (Some(name), Some(password_hash)) = (name, password_hash) else {
+        return Err(AppError::invalid_fields(errors));
+    };
     let change = AccountChanges {
-        name: body
-            .name
-            .as_deref()
-            .map(|n| required_text("name", n, MAX_LINE))
-            .transpose()?,
+        name,
         role: body.role,
         enterprise_id: body.enterprise_id,
-        password_hash: match body.password {
-            Some(password) => Some(hash_new_password(password).await?),
-            None => None,
-        },
+        password_hash,
         active: body.active,
     };
     let now = crate::clock::now_utc();

@@ -14,6 +14,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::delivery::DeliveryState;
 use crate::domain::webhook::EventType;
 use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
 
@@ -119,7 +120,7 @@ pub async fn create_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: web::Json<CreateWebhook>,
+    body: Body<CreateWebhook>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageWebhooks)?;
     let request = body.into_inner();
@@ -205,7 +206,7 @@ pub async fn update_webhook(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateWebhook>,
+    body: Body<UpdateWebhook>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageWebhooks)?;
     let request = body.into_inner();

@@ -3,7 +3,7 @@
 //! when modules import each other in a loop.
 //!
 //! The layers, lowest first (a module may use its own layer and those
-//! below): `error`, `clock` ← `domain` ← `settings`, `telemetry` ← `db`,
+//! below): `error`, `clock`, `messages` ← `domain` ← `settings`, `telemetry` ← `db`,
 //! `storage`, `email` ← `app` ← `cache` ← `http` ← `startup`, `cli`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("clock", 0),
+    ("messages", 0),
     ("domain", 1),
     ("settings", 2),
     ("telemetry", 2),

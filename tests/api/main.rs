@@ -23,6 +23,7 @@ mod layering;
 mod ledger;
 mod lifecycle;
 mod limits;
+mod messages;
 mod operations;
 mod read_cache;
 mod regulation;

@@ -166,6 +166,36 @@ async fn an_enterprise_keeps_its_register_with_levels_worked_out(app: TestApp) {
     for field in ["description", "classification", "check_content"] {
         assert!(refused["errors"][field].is_string(), "{field}: {refused}");
     }
+    // In Chinese when asked, each with its code.
+    let refused = app
+        .post("/api/v1/control-measures")
+        .token(&park.contact_a)
+        .header("Accept-Language", "zh-CN")
+        .json(&json!({
+            "event_id": id_of(&event),
+            "description": "可燃气体报警器",
+            "classification": "安全仪表",
+            "control_mode": "check",
+        }))
+        .send()
+        .await
+        .expect(422)
+        .json;
+    let codes: Vec<&str> = refused["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["check_content_required", "measure_class"],
+        "{refused}"
+    );
+    assert_eq!(
+        refused["errors"]["check_content"],
+        "由隐患排查管控的措施必填：写明排查内容"
+    );
     let refused = app
         .post("/api/v1/risk-events")
         .token(&park.contact_a)

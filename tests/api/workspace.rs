@@ -149,11 +149,12 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
         .screenshot(&screenshot_path(&app, "desk-1920x1080.png"))
         .await;
 
-    // Rejecting needs a reason, shown beside its field; then it goes back.
+    // Rejecting needs a reason, shown beside its field (in Chinese: the
+    // pages ask the API for it); then it goes back.
     let reject = "#queue > li:first-child form:nth-of-type(2)";
     browser.click(&format!("{reject} button")).await;
     browser
-        .wait_for_text(&format!("{reject} .field .error"), "required")
+        .wait_for_text(&format!("{reject} .field .error"), "必填")
         .await;
     browser
         .type_into(&format!("{reject} textarea"), "照片看不清整改部位")
@@ -300,9 +301,7 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .type_into("#plan-contingency", "整改期间专人巡检")
         .await;
     browser.click("#plan-form button").await;
-    let refusal = browser
-        .wait_for_text("#plan-measures-error", "required")
-        .await;
+    let refusal = browser.wait_for_text("#plan-measures-error", "必填").await;
     assert!(!refusal.is_empty());
     let invalid = browser
         .script(
@@ -580,7 +579,7 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
         .await;
     phone.resize(390, 844).await;
     phone.click("#new-form button").await;
-    phone.wait_for_text("#new-title-error", "required").await;
+    phone.wait_for_text("#new-title-error", "必填").await;
     phone
         .type_into("#new-title-input", "配电室挡鼠板缺失")
         .await;

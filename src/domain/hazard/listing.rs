@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
 use crate::error::{AppError, FieldErrors};
+use crate::messages::Rule;
 
 vocabulary! {
     /// The level of government that listed a hazard for supervision.
@@ -152,7 +153,7 @@ impl DossierInput {
             until: None,
         });
         if let Err((field, message)) = check_stop(&stop) {
-            errors.insert(field.to_owned(), message.to_owned());
+            errors.insert(field.to_owned(), message.into());
         }
         if !errors.is_empty() {
             return Err(AppError::invalid_fields(errors));
@@ -231,7 +232,7 @@ impl ListingInput {
         let document_number = line("document_number", &self.document_number);
         let responsible_leader = line("responsible_leader", &self.responsible_leader);
         if self.listed_on > today {
-            errors.insert("listed_on".into(), "must not be in the future".into());
+            errors.insert("listed_on".into(), Rule::DateInFuture.into());
         }
         if self.due_on < self.listed_on {
             errors.insert("due_on".into(), "must not be before the day listed".into());
@@ -295,7 +296,7 @@ pub fn step_day(
     today: NaiveDate,
 ) -> Result<(), AppError> {
     if day > today {
-        return Err(AppError::invalid(field, "must not be in the future"));
+        return Err(AppError::invalid(field, Rule::DateInFuture));
     }
     if day < not_before {
         return Err(AppError::invalid(

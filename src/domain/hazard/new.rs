@@ -12,7 +12,8 @@ use crate::domain::criteria::is_major_basis_code;
 use crate::domain::hazard::{CheckSource, HazardLevel};
 use crate::domain::park::{CodeLabel, Park};
 use crate::domain::text::{required_text, MAX_LINE, MAX_TEXT};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 /// A validated request to report a hazard.
 #[derive(Debug, Clone)]
@@ -88,8 +89,12 @@ impl CreateHazard {
         let title = checks.take("title", text(&self.title, MAX_LINE));
         let description = checks.take("description", text(&self.description, MAX_TEXT));
         let location = checks.take("location", text(&self.location, MAX_LINE));
-        let category = park.category_code(&self.category);
-        let category = checks.take("category", code_of(category, &park.categories));
+        let category = if self.category.trim().is_empty() {
+            checks.take("category", Err(Rule::Required.into()))
+        } else {
+            let category = park.category_code(&self.category);
+            checks.take("category", code_of(category, &park.categories))
+        };
         let specialty = match self.specialty.as_deref() {
             None | Some("") => None,
             Some(input) => {
@@ -138,14 +143,14 @@ struct Checks(FieldErrors);
 
 impl Checks {
     /// The value, or `None` with the message kept against `field`.
-    fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    fn take<T>(&mut self, field: &str, result: Result<T, FieldError>) -> Option<T> {
         result
             .map_err(|message| self.0.insert(field.to_owned(), message))
             .ok()
     }
 
     /// The value, or `None` with the field and message kept.
-    fn take_problem<T>(&mut self, result: Result<T, (String, String)>) -> Option<T> {
+    fn take_problem<T>(&mut self, result: Result<T, (String, FieldError)>) -> Option<T> {
         result
             .map_err(|(field, message)| self.0.insert(field, message))
             .ok()
@@ -160,29 +165,27 @@ impl Checks {
     }
 }
 
-fn text(value: &str, max: usize) -> Result<String, String> {
+fn text(value: &str, max: usize) -> Result<String, FieldError> {
     required_text("", value, max).map_err(|e| error_message(&e))
 }
 
 /// The code `found` in the park's `list`, or which codes there are.
-fn code_of(found: Option<&str>, list: &[CodeLabel]) -> Result<String, String> {
+fn code_of(found: Option<&str>, list: &[CodeLabel]) -> Result<String, FieldError> {
     found.map(str::to_owned).ok_or_else(|| {
         let codes: Vec<&str> = list.iter().map(|c| c.code.as_str()).collect();
-        format!("must be one of {}", codes.join(", "))
+        FieldError::new(Rule::OneOf).with("allowed", codes.join(", "))
     })
 }
 
 /// A major hazard cites item 1–20 of the national criteria (121号); a
 /// general one cites none.
-fn major_basis(level: HazardLevel, code: Option<i32>) -> Result<(), String> {
+fn major_basis(level: HazardLevel, code: Option<i32>) -> Result<(), FieldError> {
     match (level, code) {
-        (HazardLevel::Major, None) => {
-            Err("a major hazard must cite its basis: an item 1–20 of the national criteria".into())
-        }
+        (HazardLevel::Major, None) => Err(Rule::MajorBasisRequired.into()),
         (HazardLevel::Major, Some(code)) if !is_major_basis_code(code) => {
-            Err("must be an item number 1–20 of the national criteria".into())
+            Err(Rule::MajorBasisRange.into())
         }
-        (HazardLevel::General, Some(_)) => Err("is only for major hazards".into()),
+        (HazardLevel::General, Some(_)) => Err(Rule::OnlyForMajor.into()),
         _ => Ok(()),
     }
 }
@@ -191,11 +194,11 @@ fn major_basis(level: HazardLevel, code: Option<i32>) -> Result<(), String> {
 fn supervised_listing(
     level: HazardLevel,
     listing: &SupervisedListing,
-) -> Result<(String, Option<NaiveDate>), (String, String)> {
+) -> Result<(String, Option<NaiveDate>), (String, FieldError)> {
     if level != HazardLevel::Major {
         return Err((
             "supervised_listing".into(),
-            "only a major hazard is listed for supervision (挂牌督办)".into(),
+            Rule::ListingOnlyForMajor.into(),
         ));
     }
     let field = "supervised_listing.ordering_body";
@@ -204,29 +207,27 @@ fn supervised_listing(
         .map_err(|e| (field.to_owned(), error_message(&e)))
 }
 
-fn not_in_future(at: NaiveDateTime, now: NaiveDateTime) -> Result<(), String> {
+fn not_in_future(at: NaiveDateTime, now: NaiveDateTime) -> Result<(), FieldError> {
     if at > now {
-        return Err("must not be in the future".into());
+        return Err(Rule::DateInFuture.into());
     }
     Ok(())
 }
 
-fn not_before_found(deadline: NaiveDate, found_on: NaiveDate) -> Result<(), String> {
+fn not_before_found(deadline: NaiveDate, found_on: NaiveDate) -> Result<(), FieldError> {
     if deadline < found_on {
-        return Err(format!(
-            "must not be before the day the hazard was found ({found_on})"
-        ));
+        return Err(FieldError::new(Rule::BeforeFound).with("found_on", found_on.to_string()));
     }
     Ok(())
 }
 
-fn error_message(error: &AppError) -> String {
+fn error_message(error: &AppError) -> FieldError {
     match error {
         AppError::Validation { errors, detail } => errors
             .values()
             .next()
             .cloned()
-            .unwrap_or_else(|| detail.clone()),
-        other => other.to_string(),
+            .unwrap_or_else(|| detail.clone().into()),
+        other => other.to_string().into(),
     }
 }

@@ -9,7 +9,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::{missing_plan_fields, ExtensionState, HazardLevel, RectificationPlan};
 use crate::domain::access::{Capability, Role};
 use crate::domain::evidence::after_evidence_required;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// When a step really happened. A time given (a paper record entered
 /// later) must not be in the future nor before the hazard's previous
@@ -21,13 +22,10 @@ pub fn occurred_at(
     previous_step: NaiveDateTime,
 ) -> Result<NaiveDateTime, AppError> {
     match given {
-        Some(at) if at > now => Err(AppError::invalid(
-            "occurred_at",
-            "must not be in the future",
-        )),
+        Some(at) if at > now => Err(AppError::invalid("occurred_at", Rule::DateInFuture)),
         Some(at) if at < previous_step => Err(AppError::invalid(
             "occurred_at",
-            format!("must not be before the previous event ({previous_step} UTC)"),
+            FieldError::new(Rule::BeforePreviousEvent).with("previous", previous_step.to_string()),
         )),
         Some(at) => Ok(at),
         None => Ok(now.max(previous_step)),
@@ -56,10 +54,9 @@ pub fn entered_late(
     if late && !role.may(Capability::EnterPastRecords) {
         return Err(AppError::invalid(
             field,
-            format!(
-                "may be at most {} minutes in the past for the {role} role: records entered after the fact (补录) are the work of the park's experts, supervisors and admins",
-                policy.backdate_tolerance.num_minutes()
-            ),
+            FieldError::new(Rule::BackdatedTooFar)
+                .with("minutes", policy.backdate_tolerance.num_minutes())
+                .with("role", role.to_string()),
         ));
     }
     Ok(late)
@@ -111,32 +108,25 @@ pub fn plan_deadline(
         },
     );
     if !missing.is_empty() {
-        let message = match level {
-            HazardLevel::Major => {
-                "a major hazard's plan needs all five of 五到位 (措施, 责任人, 资金, 时限, 预案)"
-            }
-            HazardLevel::General => "is required",
+        let rule = match level {
+            HazardLevel::Major => Rule::MajorPlanIncomplete,
+            HazardLevel::General => Rule::Required,
         };
         return Err(AppError::invalid_fields(
             missing
                 .iter()
-                .map(|field| ((*field).to_owned(), message.to_owned()))
+                .map(|field| ((*field).to_owned(), rule.into()))
                 .collect(),
         ));
     }
     if effective < target.found_on {
-        return Err(AppError::invalid(
-            "deadline",
-            "must not be before the day the hazard was found",
-        ));
+        return Err(AppError::invalid("deadline", Rule::BeforeFoundDay));
     }
     if effective > target.deadline && !role.may(Capability::DecideExtensions) {
         return Err(AppError::invalid(
             "deadline",
-            format!(
-                "must not be later than the current deadline {}; request an extension instead",
-                target.deadline
-            ),
+            FieldError::new(Rule::DeadlineLaterThanCurrent)
+                .with("current_deadline", target.deadline.to_string()),
         ));
     }
     Ok(effective)
@@ -153,9 +143,7 @@ pub fn check_submission(
     if after_evidence_required(level, after_evidence_for_general) && after_files == 0 {
         return Err(AppError::invalid(
             "evidence",
-            format!(
-                "a {level} hazard is submitted for acceptance only with at least one \"after\" evidence file (a photo or document of the rectification): upload it first"
-            ),
+            FieldError::new(Rule::AfterEvidenceRequired).with("level", level.to_string()),
         ));
     }
     Ok(())
@@ -182,7 +170,8 @@ pub fn check_extension_request(
     if requested <= current_deadline {
         return Err(AppError::invalid(
             "requested_deadline",
-            format!("must be later than the current deadline {current_deadline}"),
+            FieldError::new(Rule::DeadlineNotLater)
+                .with("current_deadline", current_deadline.to_string()),
         ));
     }
     Ok(())
@@ -199,6 +188,17 @@ pub fn ensure_undecided(state: ExtensionState) -> Result<(), AppError> {
     }
 }
 
+/// A refusal says why, so the enterprise knows what to do instead; an
+/// approval needs no reason. Absent or blank is `required`.
+pub fn refusal_reason(reason: Option<&str>) -> Result<String, AppError> {
+    match reason {
+        Some(reason) if !reason.trim().is_empty() => {
+            crate::domain::text::required_text("reason", reason, crate::domain::text::MAX_TEXT)
+        }
+        _ => Err(AppError::invalid("reason", Rule::Required)),
+    }
+}
+
 /// The deadline an approval grants: the day asked for unless the decider
 /// names another, and always later than the current one.
 pub fn granted_deadline(
@@ -210,7 +210,8 @@ pub fn granted_deadline(
     if granted <= current_deadline {
         return Err(AppError::invalid(
             "granted_deadline",
-            format!("must be later than the current deadline {current_deadline}"),
+            FieldError::new(Rule::DeadlineNotLater)
+                .with("current_deadline", current_deadline.to_string()),
         ));
     }
     Ok(granted)

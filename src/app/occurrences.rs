@@ -1,0 +1,149 @@
+//! The occurrences of stored check tasks: a task's schedule as stored,
+//! the pauses of its unit as a set, park-local and UTC times, and the
+//! occurrences missed on units of a watched level (for the escalation
+//! scanner). Reads the database, imports no service that changes it, so
+//! the escalation policy may use it.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, TimeDelta, TimeZone};
+
+use crate::db::risk::{self as store, PauseRow, TaskRow};
+use crate::db::{DbConnection, Id};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::risk::RiskLevel;
+use crate::domain::schedule::{Occurrence, Pause, PauseSet, Schedule, ScheduleSpec, Status};
+use crate::error::AppError;
+
+/// A task's schedule, as stored.
+pub fn schedule_of(task: &TaskRow) -> Result<Schedule, AppError> {
+    serde_json::from_str::<ScheduleSpec>(&task.schedule)
+        .map_err(anyhow::Error::from)
+        .and_then(|spec| Schedule::try_from(spec).map_err(anyhow::Error::from))
+        .map_err(|e| AppError::Internal(e.context(format!("task {} has a bad schedule", task.id))))
+}
+
+pub fn pause_set(rows: &[&PauseRow]) -> Result<PauseSet, AppError> {
+    let pauses: Vec<Pause> = rows
+        .iter()
+        .map(|p| Pause {
+            from: p.starts_at,
+            until: p.ends_at,
+            reason: p.reason.clone(),
+        })
+        .collect();
+    PauseSet::new(&pauses).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The park-local wall time of a stored UTC instant.
+pub fn local(tz: chrono_tz::Tz, utc: NaiveDateTime) -> NaiveDateTime {
+    tz.from_utc_datetime(&utc).naive_local()
+}
+
+/// The UTC instant of a park-local wall time (its earliest, should a
+/// time-zone change repeat it; the wall time itself, should one skip it).
+pub fn utc_of(tz: chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map_or(local, |t| t.naive_utc())
+}
+
+/// An occurrence missed on a unit of a watched level.
+pub struct MissedCheck {
+    pub task: TaskRow,
+    pub unit_name: String,
+    pub level: RiskLevel,
+    pub occurrence: Occurrence,
+}
+
+/// The occurrences of tasks on units of `levels` that are missed at `now`
+/// (UTC) and whose on-time limit passed `delay` or more ago but less than
+/// `delay + window` ago: what a scanner running at least every `window`
+/// has not seen missed before.
+pub fn missed_on_units(
+    conn: &mut DbConnection,
+    tz: chrono_tz::Tz,
+    calendar: &WorkCalendar,
+    tolerance: TimeDelta,
+    (now, delay, window): (NaiveDateTime, TimeDelta, TimeDelta),
+    levels: &[RiskLevel],
+) -> Result<Vec<MissedCheck>, AppError> {
+    let mut unit_levels: HashMap<Id, RiskLevel> = HashMap::new();
+    for (_, unit, level) in store::event_levels(conn, None)? {
+        unit_levels
+            .entry(unit)
+            .and_modify(|l| *l = l.max(level))
+            .or_insert(level);
+    }
+    unit_levels.retain(|_, level| levels.contains(level));
+    if unit_levels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now_local = local(tz, now);
+    // Missed when the limit (end + tolerance) passed; look at limits in
+    // (now - delay - window, now - delay].
+    let newest = now_local - delay;
+    let oldest = newest - window;
+    let tasks: Vec<TaskRow> = store::tasks_of(conn, None)?
+        .into_iter()
+        .filter(|t| t.active && unit_levels.contains_key(&t.unit_id))
+        .collect();
+    let mut missed = Vec::new();
+    for chunk in tasks.chunks(500) {
+        let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
+        let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
+        let pauses = store::pauses_of(conn, &units)?;
+        let mut plans = Vec::with_capacity(chunk.len());
+        for task in chunk {
+            let schedule = schedule_of(task)?;
+            // The occurrence whose limit is the oldest looked at started a
+            // whole slot before its end.
+            let from = schedule
+                .slot_containing(oldest - tolerance)
+                .and_then(|k| schedule.slot_start(k))
+                .unwrap_or(oldest - tolerance);
+            plans.push((task, schedule, from));
+        }
+        let Some(earliest) = plans.iter().map(|(_, _, from)| *from).min() else {
+            continue;
+        };
+        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
+        for record in store::records_since(conn, &ids, utc_of(tz, earliest))? {
+            checked.insert(
+                (record.task_id, record.occurrence),
+                local(tz, record.checked_at),
+            );
+        }
+        for (task, schedule, from) in plans {
+            let of_unit: Vec<&PauseRow> = pauses
+                .iter()
+                .filter(|p| p.unit_id == task.unit_id)
+                .collect();
+            let pauses = pause_set(&of_unit)?;
+            for occurrence in schedule.occurrences(from, newest, calendar, &pauses) {
+                let limit = occurrence.deadline(tolerance);
+                if limit <= oldest || limit > newest {
+                    continue;
+                }
+                let at: Vec<NaiveDateTime> = checked
+                    .get(&(task.id, i64::from(occurrence.id)))
+                    .copied()
+                    .into_iter()
+                    .collect();
+                if occurrence.status(&at, now_local, tolerance) == Status::Missed {
+                    let unit = store::find_unit(conn, task.unit_id)?;
+                    missed.push(MissedCheck {
+                        task: task.clone(),
+                        unit_name: unit.map(|u| u.name).unwrap_or_default(),
+                        level: unit_levels
+                            .get(&task.unit_id)
+                            .copied()
+                            .unwrap_or(RiskLevel::Low),
+                        occurrence,
+                    });
+                }
+            }
+        }
+    }
+    Ok(missed)
+}

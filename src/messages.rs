@@ -1,0 +1,653 @@
+//! The message catalogue: every text the API sends a person about a refused
+//! request, in English and in Chinese, in one table. A field's broken rule
+//! is a stable [`Rule`] code with its parameters; the kinds of problem
+//! (`401`, `404`, `409`, …) have their Chinese details here too. `{name}`
+//! in a text is a parameter, filled in by [`render`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The language a problem document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// The `Content-Language` of a document in this language.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    /// The language an `Accept-Language` header prefers: Chinese when a
+    /// `zh` range (`zh`, `zh-CN`, `zh-Hans`, …) has a higher q-value than
+    /// every English one (and than `*`), English otherwise.
+    pub fn preferred(accept_language: &str) -> Lang {
+        // (q, position of the first range giving it) of each language;
+        // `*` stands for English unless English is named.
+        let mut zh: Option<(f32, usize)> = None;
+        let mut en: Option<(f32, usize)> = None;
+        let mut any: Option<(f32, usize)> = None;
+        for (position, range) in accept_language.split(',').enumerate() {
+            let mut parts = range.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
+            let slot = match tag.split('-').next().unwrap_or("") {
+                "zh" => &mut zh,
+                "en" => &mut en,
+                "*" => &mut any,
+                _ => continue,
+            };
+            if slot.is_none_or(|(best, _)| q > best) {
+                *slot = Some((q, position));
+            }
+        }
+        match (zh, en.or(any)) {
+            (Some((q, _)), _) if q <= 0.0 => Lang::En,
+            (Some(_), None) => Lang::Zh,
+            (Some((zq, zp)), Some((eq, ep))) if zq > eq || (zq == eq && zp < ep) => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// The rule whose English text, with no parameter, is `text`: a message
+/// written as plain text elsewhere keeps its code.
+pub fn rule_of_text(text: &str) -> Option<Rule> {
+    Rule::ALL
+        .iter()
+        .copied()
+        .find(|rule| *rule != Rule::Invalid && rule.text(Lang::En) == text)
+        .filter(|rule| !rule.text(Lang::En).contains('{'))
+}
+
+/// A message's parameters by name, as sent in a violation's `params`.
+pub type Params = BTreeMap<&'static str, Value>;
+
+/// Fills each `{name}` in `text` with its parameter; numbers and texts
+/// appear as they are, without quotes.
+pub fn render(text: &str, params: &Params) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in params {
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out = out.replace(&format!("{{{name}}}"), &shown);
+    }
+    out
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
+        /// A rule a field's value broke, named by a stable snake_case code
+        /// clients can match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $( Rule::$variant => $code, )*
+                }
+            }
+
+            /// The message, with `{name}` where a parameter goes.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $(
+                        (Rule::$variant, Lang::En) => $en,
+                        (Rule::$variant, Lang::Zh) => $zh,
+                    )*
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    /// A rule the catalogue does not name yet: the English text is the
+    /// parameter `reason`, sent as it was written.
+    Invalid = "invalid" { en: "{reason}", zh: "取值无效" }
+    Required = "required" { en: "is required", zh: "必填" }
+    Blank = "blank" { en: "must not be blank", zh: "不能为空白" }
+    TooLong = "too_long" { en: "must be at most {max} characters", zh: "不能超过{max}个字符" }
+    LineBreak = "line_break" { en: "must be one line, without line breaks", zh: "只能写一行，不能换行" }
+    NulCharacter = "nul_character" {
+        en: "must not contain the NUL character (U+0000)",
+        zh: "不能包含空字符"
+    }
+    DateInFuture = "date_in_future" { en: "must not be in the future", zh: "不能晚于现在" }
+    BeforePreviousEvent = "before_previous_event" {
+        en: "must not be before the previous event ({previous} UTC)",
+        zh: "不能早于上一步的时间（协调世界时{previous}）"
+    }
+    BeforeFound = "before_found" {
+        en: "must not be before the day the hazard was found ({found_on})",
+        zh: "不能早于发现隐患的日期（{found_on}）"
+    }
+    BeforeFoundDay = "before_found_day" {
+        en: "must not be before the day the hazard was found",
+        zh: "不能早于发现隐患的日期"
+    }
+    DeadlineLaterThanCurrent = "deadline_later_than_current" {
+        en: "must not be later than the current deadline {current_deadline}; request an extension instead",
+        zh: "不能晚于当前整改期限{current_deadline}；如需延期，请申请延期"
+    }
+    DeadlineNotLater = "deadline_not_later" {
+        en: "must be later than the current deadline {current_deadline}",
+        zh: "须晚于当前整改期限{current_deadline}"
+    }
+    BackdatedTooFar = "backdated_too_far" {
+        en: "may be at most {minutes} minutes in the past for the {role} role: records entered after the fact (补录) are the work of the park's experts, supervisors and admins",
+        zh: "此角色最多只能补记{minutes}分钟以前的记录；事后补录由园区专家、监管人员和管理员进行"
+    }
+    MajorPlanIncomplete = "major_plan_incomplete" {
+        en: "a major hazard's plan needs all five of 五到位 (措施, 责任人, 资金, 时限, 预案)",
+        zh: "重大隐患的整改方案须五到位（措施、责任人、资金、时限、预案）"
+    }
+    OneOf = "one_of" { en: "must be one of {allowed}", zh: "须为以下之一：{allowed}" }
+    MajorBasisRequired = "major_basis_required" {
+        en: "a major hazard must cite its basis: an item 1–20 of the national criteria",
+        zh: "重大隐患须注明判定依据：国家判定标准第1至20项之一"
+    }
+    MajorBasisRange = "major_basis_range" {
+        en: "must be an item number 1–20 of the national criteria",
+        zh: "须为国家判定标准的第1至20项"
+    }
+    OnlyForMajor = "only_for_major" { en: "is only for major hazards", zh: "仅适用于重大隐患" }
+    ListingOnlyForMajor = "listing_only_for_major" {
+        en: "only a major hazard is listed for supervision (挂牌督办)",
+        zh: "只有重大隐患才能挂牌督办"
+    }
+    // The risk register and its check tasks (双重预防).
+    CodeOnlyForMajorSource = "code_only_for_major_source" {
+        en: "only a major hazard source (kind major_hazard_source) has a registered code",
+        zh: "只有重大危险源才有备案编号"
+    }
+    MeasureClass = "measure_class" {
+        en: "must be a control measure class of the national classification, by code or as 一级/二级 (see /api/v1/reference/vocabularies)",
+        zh: "须为国家管控措施分类中的一类，填写代码或“一级／二级”名称"
+    }
+    CheckContentRequired = "check_content_required" {
+        en: "is required for a measure watched by checks: say what a check looks at",
+        zh: "由隐患排查管控的措施必填：写明排查内容"
+    }
+    LsScale = "ls_scale" { en: "must be 1 to 5 on the risk matrix", zh: "风险矩阵取值须为1至5" }
+    LecLikelihood = "lec_likelihood" {
+        en: "must be one of 10, 6, 3, 1, 0.5, 0.2, 0.1",
+        zh: "须为10、6、3、1、0.5、0.2、0.1之一"
+    }
+    LecExposure = "lec_exposure" {
+        en: "must be one of 10, 6, 3, 2, 1, 0.5",
+        zh: "须为10、6、3、2、1、0.5之一"
+    }
+    LecConsequence = "lec_consequence" {
+        en: "must be one of 100, 40, 15, 7, 3, 1",
+        zh: "须为100、40、15、7、3、1之一"
+    }
+    AssigneeRole = "assignee_role" {
+        en: "must be enterprise or expert: a task is checked by an enterprise's contacts or the park's resident experts",
+        zh: "须为企业联系人或驻园专家：排查任务由企业联系人或驻园专家执行"
+    }
+    OneAssignee = "one_assignee" {
+        en: "give exactly one of assignee_role and assignee_user_id",
+        zh: "排查人按角色或按人员指定，二者只填一项"
+    }
+    AssigneeNotEligible = "assignee_not_eligible" {
+        en: "must be an active contact of the measure's enterprise or a resident expert",
+        zh: "须为该企业在用的联系人或驻园专家"
+    }
+    ScheduleEvery = "schedule_every" {
+        en: "every must be between 1 and {max}",
+        zh: "周期数须在1至{max}之间"
+    }
+    ScheduleEmptyWindow = "schedule_empty_window" {
+        en: "a window must not begin and end at the same time; leave it out for a task around the clock",
+        zh: "时段的开始与结束不能相同；全天排查请不填时段"
+    }
+    ScheduleWindowNeedsHours = "schedule_window_needs_hours" {
+        en: "a time-of-day window applies to hourly cycles only",
+        zh: "时段只适用于按小时的周期"
+    }
+    ScheduleWindowNeverReached = "schedule_window_never_reached" {
+        en: "no occurrence of this cycle ever starts inside the window",
+        zh: "按此周期，没有一次排查落在时段内"
+    }
+    ScheduleDayRule = "schedule_day_rule" {
+        en: "working or non-working days apply to hourly and daily cycles only: a longer cycle spans many days",
+        zh: "工作日或非工作日只适用于按小时或按天的周期：更长的周期跨越多日"
+    }
+    UntilAfterFrom = "until_after_from" { en: "must be after from", zh: "须晚于开始时间" }
+    AbnormalNeedsHazard = "abnormal_needs_hazard" {
+        en: "is required for an abnormal record: the location, category and deadline of the hazard it becomes",
+        zh: "异常记录必填：写明所生成隐患的部位、类别和整改期限"
+    }
+    NormalHasNoHazard = "normal_has_no_hazard" {
+        en: "must be absent for a normal record",
+        zh: "正常记录不填此项"
+    }
+    UnknownRiskObject = "unknown_risk_object" {
+        en: "no such risk analysis object",
+        zh: "风险分析对象不存在"
+    }
+    UnknownRiskUnit = "unknown_risk_unit" { en: "no such risk analysis unit", zh: "风险分析单元不存在" }
+    UnknownRiskEvent = "unknown_risk_event" { en: "no such safety risk event", zh: "安全风险事件不存在" }
+    UnknownMeasure = "unknown_measure" { en: "no such control measure", zh: "管控措施不存在" }
+    MeasureMonitored = "measure_monitored" {
+        en: "the measure is watched by automated monitoring, not by checks; a check task needs a measure watched by checks",
+        zh: "该措施由自动化监控管控，不由隐患排查管控；排查任务须针对由排查管控的措施"
+    }
+    NotAnOccurrence = "not_an_occurrence" {
+        en: "is not an occurrence of the task's schedule (outside its window or its days)",
+        zh: "不是该任务排查周期中的一次（不在时段内或不在排查日）"
+    }
+    BeforeOccurrence = "before_occurrence" {
+        en: "is before the occurrence starts ({start}); a check counts from its occurrence's start",
+        zh: "早于该次排查的开始时间（{start}）；排查须在开始之后进行"
+    }
+    RangeTooLong = "range_too_long" {
+        en: "must be after from, and at most {max_days} days later",
+        zh: "须晚于开始日期，且相隔不超过{max_days}天"
+    }
+    PeriodTooLong = "period_too_long" {
+        en: "must be on or after from, and the period at most {max_days} days",
+        zh: "不能早于开始日期，且期间不超过{max_days}天"
+    }
+    UnknownEnterprise = "unknown_enterprise" { en: "no such enterprise", zh: "企业不存在" }
+    UnknownInspection = "unknown_inspection" { en: "no such inspection", zh: "检查不存在" }
+    UnknownChecklist = "unknown_checklist" { en: "no such checklist", zh: "检查表不存在" }
+    NotFuture = "not_future" { en: "must be in the future", zh: "须晚于现在" }
+    OutOfRange = "out_of_range" {
+        en: "must be between {min} and {max}",
+        zh: "须在{min}至{max}之间"
+    }
+    TooLongText = "too_long_text" { en: "is too long", zh: "过长" }
+    Empty = "empty" { en: "is empty", zh: "为空" }
+    NotCursor = "not_cursor" {
+        en: "is not a cursor this service issued",
+        zh: "不是本服务给出的游标"
+    }
+    NotRfc3339 = "not_rfc3339_time" {
+        en: "must be an RFC 3339 time",
+        zh: "须为带时区的日期时间"
+    }
+    NotUtf8 = "not_utf8" { en: "must be UTF-8 text", zh: "须为统一码文本" }
+    TooShort = "too_short" { en: "must be at least {min} characters", zh: "不能少于{min}个字符" }
+    TooManyBytes = "too_many_bytes" { en: "must be at most {max} bytes", zh: "不能超过{max}字节" }
+    RequiredForEnterpriseRole = "required_for_enterprise_role" {
+        en: "is required for the enterprise role",
+        zh: "企业角色必填"
+    }
+    OnlyForEnterpriseRole = "only_for_enterprise_role" {
+        en: "is only for the enterprise role",
+        zh: "仅适用于企业角色"
+    }
+    CheckingEnterpriseRequired = "checking_enterprise_required" {
+        en: "is required for a mutual check: name the enterprise that did the checking",
+        zh: "企业互查必填：请写明做检查的企业"
+    }
+    CheckingEnterpriseSame = "checking_enterprise_same" {
+        en: "must differ from enterprise_id: a mutual check is done by another enterprise",
+        zh: "须与被查企业不同：企业互查由另一家企业进行"
+    }
+    OnlyForMutualCheck = "only_for_mutual_check" {
+        en: "is only for mutual checks",
+        zh: "仅适用于企业互查"
+    }
+    InspectionOfAnotherEnterprise = "inspection_of_another_enterprise" {
+        en: "the inspection checked another enterprise",
+        zh: "该检查针对的是另一家企业"
+    }
+    BeforeListed = "before_listed" {
+        en: "must not be before the day listed",
+        zh: "不能早于挂牌日期"
+    }
+    NotChecklistItem = "not_checklist_item" {
+        en: "is not an item of this checklist",
+        zh: "不是此检查表的检查项"
+    }
+    UnknownItem = "unknown_item" { en: "unknown item", zh: "检查项不存在" }
+    AppearsTwice = "appears_twice" { en: "appears twice", zh: "重复出现" }
+    OnlyForFailedItem = "only_for_failed_item" {
+        en: "is only for a failed item",
+        zh: "仅适用于不合格的检查项"
+    }
+    FailedItemNeedsHazard = "failed_item_needs_hazard" {
+        en: "is required for a failed item: its location, category and deadline",
+        zh: "不合格的检查项必填：写明位置、类别和整改期限"
+    }
+    NotSpecialty = "not_specialty" {
+        en: "is not one of the park's specialties",
+        zh: "不是园区的专业之一"
+    }
+    OnlyForCorrection = "only_for_correction" {
+        en: "is only for correcting a filed version",
+        zh: "仅在更正已报备的版本时填写"
+    }
+    CorrectionNeedsReason = "correction_needs_reason" {
+        en: "is required: the period was filed already, so this is a correction (a new version; the filed one is kept)",
+        zh: "必填：此期已报备，本次为更正（生成新版本，原版本保留）"
+    }
+    PhaseRequired = "phase_required" {
+        en: "is required: \"before\" or \"after\"",
+        zh: "必填：须为整改前或整改后"
+    }
+    NotAfterEnd = "not_after_end" { en: "must not be after `to`", zh: "不能晚于结束日期" }
+    EmailEmpty = "email_empty" { en: "must not be empty", zh: "不能为空" }
+    ControlCharacters = "control_characters" {
+        en: "must not contain control characters",
+        zh: "不能包含控制字符"
+    }
+    EmailNoAt = "email_no_at" { en: "must contain @", zh: "须包含＠" }
+    EmailOneAt = "email_one_at" {
+        en: "must have exactly one @ with a name before it",
+        zh: "须有且只有一个＠，且＠前有名称"
+    }
+    EmailDomain = "email_domain" {
+        en: "must end in a domain such as example.com",
+        zh: "须以域名结尾"
+    }
+    EmailSpaces = "email_spaces" {
+        en: "must not contain spaces, commas or angle brackets",
+        zh: "不能包含空格、逗号或尖括号"
+    }
+    Score = "score_range" { en: "must be a number from 0 to 100", zh: "须为0至100之间的数" }
+    TwoDecimals = "two_decimals" { en: "must have at most two decimals", zh: "最多两位小数" }
+    FenDecimals = "fen_decimals" {
+        en: "must have at most two decimals (fen)",
+        zh: "最多两位小数（精确到分）"
+    }
+    Year = "year_range" { en: "must be 2000–2100", zh: "须为2000至2100年" }
+    Quarter = "quarter_range" { en: "must be 1–4", zh: "须为1至4" }
+    NotFeedPosition = "not_feed_position" {
+        en: "is not a position of the feed",
+        zh: "不是变更流中的位置"
+    }
+    NoEventTypes = "no_event_types" {
+        en: "must name at least one event type",
+        zh: "须至少选择一种事件类型"
+    }
+    HostUnresolved = "host_unresolved" { en: "the host does not resolve", zh: "无法解析该主机名" }
+    HostSlow = "host_slow" {
+        en: "the host did not resolve in time",
+        zh: "未能及时解析该主机名"
+    }
+    HostNotAllowed = "host_not_allowed" {
+        en: "the host is not on the park's allow-list",
+        zh: "该主机不在园区的允许名单中"
+    }
+    AfterEvidenceRequired = "after_evidence_required" {
+        en: "a {level} hazard is submitted for acceptance only with at least one \"after\" evidence file (a photo or document of the rectification): upload it first",
+        zh: "提交验收前须至少上传一份整改后的证据文件（照片或文件）"
+    }
+    AmountYuan = "amount_yuan" {
+        en: "must be an amount in yuan from 0",
+        zh: "须为不小于0的金额（元）"
+    }
+}
+
+/// The Chinese detail of each kind of problem, by its code; the English
+/// detail is the error's own text. `{resource}`, `{retry_after_secs}` are
+/// parameters.
+pub const PROBLEM_DETAILS: &[(&str, &str)] = &[
+    ("bad_request", "请求无法处理：格式或参数有误。"),
+    ("validation_failed", "请求中有字段不符合要求。"),
+    ("unauthorized", "未登录或登录已失效，请重新登录。"),
+    ("forbidden", "没有执行此操作的权限。"),
+    ("not_found", "{resource}不存在。"),
+    ("conflict", "请求与资源的当前状态冲突，请刷新后重试。"),
+    ("invalid_transition", "隐患当前所处的状态不允许此操作。"),
+    (
+        "precondition_failed",
+        "资源在读取之后已被修改，请刷新后重试。",
+    ),
+    ("idempotency_key_reused", "此幂等键已用于另一个请求。"),
+    (
+        "idempotency_key_in_use",
+        "使用同一幂等键的请求正在处理中，请稍后重试。",
+    ),
+    ("payload_too_large", "请求内容过大。"),
+    ("quota_exceeded", "企业的存储配额已用完。"),
+    ("request_timeout", "请求内容未能按时传完。"),
+    ("unsupported_media_type", "不支持此请求内容的格式。"),
+    ("service_unavailable", "数据库暂时不可用，请稍后重试。"),
+    (
+        "too_many_requests",
+        "尝试次数过多，请在{retry_after_secs}秒后重试。",
+    ),
+    ("internal_error", "服务内部出错，已记录在日志中。"),
+    ("method_not_allowed", "此资源不支持该请求方法。"),
+    ("not_acceptable", "无法按请求的格式提供内容。"),
+    ("length_required", "请求须注明内容长度。"),
+    ("uri_too_long", "请求地址过长。"),
+    ("request_header_fields_too_large", "请求头过大。"),
+    ("internal_server_error", "服务内部出错，已记录在日志中。"),
+];
+
+/// The Chinese detail of a problem kind with no entry in
+/// [`PROBLEM_DETAILS`].
+pub const PROBLEM_DETAIL_FALLBACK: &str = "请求未能完成。";
+
+/// Fixed English details some errors carry, and their Chinese.
+pub const FIXED_DETAILS: &[(&str, &str)] = &[
+    (
+        "an Authorization: Bearer token is required",
+        "请先登录：请求须携带访问令牌。",
+    ),
+    (
+        "the Authorization header is malformed",
+        "授权请求头格式有误。",
+    ),
+    (
+        "the Authorization header must be 'Bearer <token>'",
+        "授权请求头须为访问令牌。",
+    ),
+    (
+        "the access token is invalid or expired",
+        "访问令牌无效或已过期，请重新登录。",
+    ),
+    (
+        "the account behind this token no longer exists or is disabled",
+        "此令牌所属的账户已不存在或已停用。",
+    ),
+    (
+        "the account changed since this token was issued; sign in again",
+        "账户在令牌签发后已变更，请重新登录。",
+    ),
+    (
+        "this token was revoked (password changed or signed out everywhere); sign in again",
+        "此令牌已被撤销（密码已修改或已在所有设备上退出），请重新登录。",
+    ),
+    (
+        "the email or password is wrong, or the account is disabled",
+        "邮箱或密码错误，或账户已停用。",
+    ),
+    ("no such display key", "大屏密钥不存在。"),
+    ("this display key has expired", "大屏密钥已过期。"),
+    ("this display key was revoked", "大屏密钥已被撤销。"),
+    (
+        "the resource has changed since it was read (If-Match is stale)",
+        "资源在读取之后已被修改，请刷新后重试。",
+    ),
+];
+
+/// The Chinese names of the resources a `404` names.
+pub const RESOURCES: &[(&str, &str)] = &[
+    ("attachment", "证据文件"),
+    ("checklist photo", "检查表照片"),
+    ("checklist result", "检查表结果"),
+    ("checklist", "检查表"),
+    ("display key", "大屏密钥"),
+    ("enterprise", "企业"),
+    ("extension request", "延期申请"),
+    ("filing", "报备"),
+    ("hazard", "隐患"),
+    ("import", "导入"),
+    ("inspection", "检查"),
+    ("listing", "挂牌督办"),
+    ("resource", "资源"),
+    ("user", "用户"),
+    ("webhook", "推送地址"),
+];
+
+/// The Chinese detail of a problem of kind `code` whose English detail is
+/// `english`: a fixed text's own translation, or the kind's.
+pub fn problem_detail_zh(code: &str, english: &str, params: &Params) -> String {
+    if let Some((_, zh)) = FIXED_DETAILS.iter().find(|(en, _)| *en == english) {
+        return (*zh).to_owned();
+    }
+    let text = PROBLEM_DETAILS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(PROBLEM_DETAIL_FALLBACK, |(_, zh)| zh);
+    render(text, params)
+}
+
+/// The Chinese name of a resource a `404` names.
+pub fn resource_zh(resource: &str) -> &'static str {
+    RESOURCES
+        .iter()
+        .find(|(en, _)| *en == resource)
+        .map_or("资源", |(_, zh)| zh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The placeholders of a text, `{name}` each.
+    fn placeholders(text: &str) -> Vec<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    /// What a Chinese text may not hold: an English word (ASCII letters
+    /// outside a placeholder) or half-width punctuation where Chinese
+    /// writes full-width.
+    fn english_in(text: &str) -> Option<String> {
+        let mut outside = String::new();
+        let mut depth = 0;
+        for c in text.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                c if depth == 0 => outside.push(c),
+                _ => {}
+            }
+        }
+        if outside.chars().any(|c| c.is_ascii_alphabetic()) {
+            return Some(format!("an English word in {text:?}"));
+        }
+        if outside.chars().any(|c| ",:;()?!".contains(c)) {
+            return Some(format!("half-width punctuation in {text:?}"));
+        }
+        None
+    }
+
+    #[test]
+    fn every_rule_has_a_chinese_text_without_english_and_the_same_parameters() {
+        let mut codes = std::collections::BTreeSet::new();
+        for rule in Rule::ALL {
+            assert!(codes.insert(rule.code()), "{} twice", rule.code());
+            let zh = rule.text(Lang::Zh);
+            assert!(!zh.trim().is_empty(), "{} has no Chinese text", rule.code());
+            if let Some(problem) = english_in(zh) {
+                panic!("{}: {problem}", rule.code());
+            }
+            if *rule != Rule::Invalid {
+                let mut en = placeholders(rule.text(Lang::En));
+                let mut zh = placeholders(zh);
+                en.sort_unstable();
+                zh.sort_unstable();
+                // The role and level are named in English only: their
+                // values are English codes the Chinese leaves out.
+                en.retain(|p| !["role", "level"].contains(p));
+                assert_eq!(en, zh, "{}: the texts' parameters differ", rule.code());
+            }
+        }
+    }
+
+    #[test]
+    fn every_problem_kind_has_a_chinese_detail_without_english() {
+        for (code, zh) in PROBLEM_DETAILS.iter().chain(FIXED_DETAILS) {
+            if let Some(problem) = english_in(zh) {
+                panic!("{code}: {problem}");
+            }
+            assert!(zh.ends_with('。'), "{code}: a detail is a sentence: {zh}");
+        }
+        for (name, zh) in RESOURCES {
+            assert!(english_in(zh).is_none(), "{name}: {zh}");
+        }
+        assert!(english_in(PROBLEM_DETAIL_FALLBACK).is_none());
+    }
+
+    #[test]
+    fn accept_language_prefers_chinese_only_when_asked_for_first_or_most() {
+        for header in [
+            "zh",
+            "zh-CN",
+            "zh-Hans",
+            "zh-Hans-CN,zh;q=0.9",
+            "zh-CN,zh;q=0.9,en;q=0.8",
+            "en;q=0.5, zh-CN;q=0.9",
+            "ZH-cn",
+        ] {
+            assert_eq!(Lang::preferred(header), Lang::Zh, "{header}");
+        }
+        for header in [
+            "",
+            "en",
+            "en-US,en;q=0.9",
+            "en-US,zh-CN;q=0.8",
+            "zh;q=0",
+            "fr, zh;q=0.5, *;q=0.8",
+            "de",
+        ] {
+            assert_eq!(Lang::preferred(header), Lang::En, "{header}");
+        }
+    }
+
+    #[test]
+    fn a_plain_text_of_the_catalogue_is_its_rule() {
+        assert_eq!(rule_of_text("is required"), Some(Rule::Required));
+        assert_eq!(
+            rule_of_text("no such enterprise"),
+            Some(Rule::UnknownEnterprise)
+        );
+        assert_eq!(rule_of_text("must be at most {max} characters"), None);
+        assert_eq!(rule_of_text("anything else"), None);
+    }
+
+    #[test]
+    fn parameters_fill_their_places() {
+        let params = Params::from([
+            ("max", Value::from(200)),
+            ("current_deadline", Value::from("2026-12-20")),
+        ]);
+        assert_eq!(
+            render(Rule::TooLong.text(Lang::Zh), &params),
+            "不能超过200个字符"
+        );
+        assert_eq!(
+            render(Rule::DeadlineLaterThanCurrent.text(Lang::En), &params),
+            "must not be later than the current deadline 2026-12-20; request an extension instead"
+        );
+    }
+}

@@ -1,0 +1,341 @@
+//! Problem documents in the caller's language: machine codes for every
+//! field, English by default, Chinese for an `Accept-Language` preferring
+//! it; every invalid field of a request reported at once; a refused
+//! extension says why.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::backend_tests;
+use crate::helpers::{days_from_today, general_hazard, id_of, Call, Reply, TestApp};
+
+backend_tests!(
+    a_blank_hazard_names_every_required_field_at_once,
+    problems_are_chinese_for_a_chinese_caller_and_english_otherwise,
+    a_refusal_of_an_extension_needs_a_reason,
+    the_main_bodies_report_every_invalid_field_at_once,
+);
+
+/// The codes of a problem's violations, by field.
+fn codes(reply: &Reply) -> Vec<(String, String)> {
+    reply.json["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no violations: {}", reply.text))
+        .iter()
+        .map(|v| {
+            (
+                v["field"].as_str().unwrap_or_default().to_owned(),
+                v["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The call with the `Accept-Language` given, if any.
+fn with_language<'a>(call: Call<'a>, language: Option<&str>) -> Call<'a> {
+    match language {
+        Some(value) => call.header("accept-language", value),
+        None => call,
+    }
+}
+
+fn has_ascii_letters(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// A Chinese message: no English word in it.
+#[track_caller]
+fn assert_chinese(text: &Value, context: &str) {
+    let text = text
+        .as_str()
+        .unwrap_or_else(|| panic!("not a text: {context}"));
+    assert!(!has_ascii_letters(text), "English in {text:?}: {context}");
+    assert!(
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "not Chinese: {text:?}: {context}"
+    );
+}
+
+async fn a_blank_hazard_names_every_required_field_at_once(app: TestApp) {
+    let park = app.park().await;
+    let reply = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_problem(422);
+    let found = codes(&reply);
+    for field in [
+        "enterprise_id",
+        "source",
+        "title",
+        "description",
+        "location",
+        "category",
+        "level",
+        "deadline",
+    ] {
+        assert!(
+            found.contains(&(field.to_owned(), "required".to_owned())),
+            "{field} not named as required: {}",
+            reply.text
+        );
+        assert_eq!(reply.json["errors"][field], "is required", "{}", reply.text);
+    }
+
+    // Present but blank texts are reported together too, each by its rule.
+    let mut body = general_hazard(park.enterprise_a);
+    body["title"] = json!("");
+    body["location"] = json!("   ");
+    body["description"] = json!("a".repeat(10_001));
+    body["category"] = json!("");
+    let reply = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&body)
+        .send()
+        .await
+        .expect_problem(422);
+    let found = codes(&reply);
+    for (field, code) in [
+        ("title", "required"),
+        ("location", "blank"),
+        ("description", "too_long"),
+        ("category", "required"),
+    ] {
+        assert!(
+            found.contains(&(field.to_owned(), code.to_owned())),
+            "{field} not {code}: {}",
+            reply.text
+        );
+    }
+    let too_long = reply.json["violations"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["field"] == "description"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(too_long["params"], json!({"max": 10000}), "{}", reply.text);
+    assert_eq!(too_long["message"], "must be at most 10000 characters");
+}
+
+async fn problems_are_chinese_for_a_chinese_caller_and_english_otherwise(app: TestApp) {
+    let park = app.park().await;
+    for (language, chinese) in [
+        (Some("zh-CN"), true),
+        (Some("zh-Hans,en;q=0.5"), true),
+        (Some("en-US,zh-CN;q=0.8"), false),
+        (None, false),
+    ] {
+        let context = format!("Accept-Language {language:?}");
+        // A validation failure: detail and every message.
+        let reply = with_language(app.post("/api/v1/hazards").token(&park.expert), language)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect_problem(422);
+        let violations = reply.json["violations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!violations.is_empty(), "{context}: {}", reply.text);
+        if chinese {
+            assert_eq!(reply.header("content-language"), Some("zh-CN"), "{context}");
+            assert_eq!(
+                reply.json["errors"]["title"], "必填",
+                "{context}: {}",
+                reply.text
+            );
+            for v in &violations {
+                assert_chinese(&v["message"], &context);
+                assert_eq!(v["code"], "required", "{context}");
+            }
+            let detail = reply.json["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains("title：必填"), "{context}: {detail}");
+        } else {
+            assert_eq!(reply.json["errors"]["title"], "is required", "{context}");
+            assert!(
+                violations.iter().all(|v| v["message"] == "is required"),
+                "{context}: {}",
+                reply.text
+            );
+            assert_eq!(reply.json["code"], "validation_failed");
+        }
+
+        // Problems that are not about fields: 404, 401, 405, an unknown path.
+        for (call, status) in [
+            (
+                app.get(&format!("/api/v1/hazards/{}", Uuid::new_v4()))
+                    .token(&park.expert),
+                404,
+            ),
+            (app.get("/api/v1/hazards"), 401),
+            (
+                app.call(awc::http::Method::PUT, "/api/v1/hazards")
+                    .token(&park.expert),
+                405,
+            ),
+            (app.get("/api/v1/no-such-thing").token(&park.expert), 404),
+        ] {
+            let reply = with_language(call, language)
+                .send()
+                .await
+                .expect_problem(status);
+            let detail = &reply.json["detail"];
+            if chinese {
+                assert_chinese(detail, &format!("{context}, {status}: {}", reply.text));
+            } else {
+                assert!(
+                    has_ascii_letters(detail.as_str().unwrap_or_default()),
+                    "{context}, {status}: {}",
+                    reply.text
+                );
+            }
+        }
+        let reply = with_language(
+            app.get(&format!("/api/v1/hazards/{}", Uuid::new_v4()))
+                .token(&park.expert),
+            language,
+        )
+        .send()
+        .await
+        .expect_problem(404);
+        let expected = if chinese {
+            "隐患不存在。"
+        } else {
+            "hazard not found"
+        };
+        assert_eq!(reply.json["detail"], expected, "{context}");
+    }
+
+    // A rule with parameters: the deadline a plan may not move.
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = id_of(&hazard);
+    let deadline = hazard["deadline"].as_str().unwrap_or_default().to_owned();
+    let reply = app
+        .post(&format!("/api/v1/hazards/{id}/plan"))
+        .token(&park.contact_a)
+        .header("accept-language", "zh-CN")
+        .json(&json!({"measures": "更换护栏", "deadline": days_from_today(60)}))
+        .send()
+        .await
+        .expect_problem(422);
+    let violation = &reply.json["violations"][0];
+    assert_eq!(violation["field"], "deadline", "{}", reply.text);
+    assert_eq!(violation["code"], "deadline_later_than_current");
+    assert_eq!(violation["params"], json!({"current_deadline": deadline}));
+    assert_eq!(
+        violation["message"],
+        format!("不能晚于当前整改期限{deadline}；如需延期，请申请延期")
+    );
+}
+
+async fn a_refusal_of_an_extension_needs_a_reason(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = id_of(&hazard);
+    let extensions = format!("/api/v1/hazards/{id}/extensions");
+    let requested = app
+        .post(&extensions)
+        .token(&park.contact_a)
+        .json(&json!({"requested_deadline": days_from_today(30), "reason": "设备到货延迟"}))
+        .send()
+        .await
+        .expect(201);
+    let refuse = format!("{extensions}/{}/refuse", id_of(&requested.json));
+    for body in [json!({}), json!({"reason": "  "}), json!({"note": ""})] {
+        let reply = app
+            .post(&refuse)
+            .token(&park.supervisor)
+            .json(&body)
+            .send()
+            .await
+            .expect_problem(422);
+        assert_eq!(
+            codes(&reply),
+            [("reason".to_owned(), "required".to_owned())],
+            "{body}: {}",
+            reply.text
+        );
+    }
+    let refused = app
+        .post(&refuse)
+        .token(&park.supervisor)
+        .json(&json!({"reason": "理由不充分"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(refused.json["deadline"], hazard["deadline"]);
+
+    // Approving needs none.
+    let requested = app
+        .post(&extensions)
+        .token(&park.contact_a)
+        .json(&json!({"requested_deadline": days_from_today(30), "reason": "再次申请"}))
+        .send()
+        .await
+        .expect(201);
+    app.post(&format!("{extensions}/{}/approve", id_of(&requested.json)))
+        .token(&park.supervisor)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect(200);
+}
+
+async fn the_main_bodies_report_every_invalid_field_at_once(app: TestApp) {
+    let park = app.park().await;
+    let cases = [
+        (
+            "/api/v1/enterprises",
+            &park.admin,
+            json!({"name": " ", "credit_code": "nonsense", "status": "producing", "contact_emails": ["not-an-address"]}),
+            vec!["name", "credit_code", "contact_emails[0]"],
+        ),
+        (
+            "/api/v1/users",
+            &park.admin,
+            json!({"email": "nobody", "name": "", "role": "expert", "password": "x"}),
+            vec!["email", "name", "password"],
+        ),
+        (
+            "/api/v1/inspections",
+            &park.expert,
+            json!({
+                "source": "resident_expert",
+                "enterprise_id": park.enterprise_a,
+                "checking_enterprise_id": park.enterprise_b,
+                "inspected_on": days_from_today(5),
+                "notes": "a".repeat(10_001),
+            }),
+            vec!["checking_enterprise_id", "inspected_on", "notes"],
+        ),
+        (
+            "/api/v1/users",
+            &park.admin,
+            json!({}),
+            vec!["email", "name", "role", "password"],
+        ),
+    ];
+    for (path, token, body, fields) in cases {
+        let reply = app
+            .post(path)
+            .token(token)
+            .json(&body)
+            .send()
+            .await
+            .expect_problem(422);
+        let named: Vec<String> = codes(&reply).into_iter().map(|(field, _)| field).collect();
+        for field in fields {
+            assert!(
+                named.iter().any(|n| n == field),
+                "{path}: {field} not named: {}",
+                reply.text
+            );
+        }
+    }
+}
