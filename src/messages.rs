@@ -268,6 +268,8 @@ rules! {
         en: "must be on or after from, and the period at most {max_days} days",
         zh: "不能早于开始日期，且期间不超过{max_days}天"
     }
+    NotMonth = "not_month" { en: "must be a month like 2026-12", zh: "须为年月，如2026-12" }
+    TooLate = "too_late" { en: "is too late", zh: "太晚" }
     UnknownEnterprise = "unknown_enterprise" { en: "no such enterprise", zh: "企业不存在" }
     UnknownInspection = "unknown_inspection" { en: "no such inspection", zh: "检查不存在" }
     UnknownChecklist = "unknown_checklist" { en: "no such checklist", zh: "检查表不存在" }

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::evaluation::EvaluationRules;
 use crate::domain::grading::{
     score_to_centi, Grade, SupervisionIntervals, Thresholds, MAX_REASSESSMENT_DAYS,
 };
@@ -55,6 +56,8 @@ pub struct RiskSettings {
     /// `/enterprises/due`.
     pub completion_alert_rate: f64,
     pub completion_window_days: u32,
+    /// The month's evaluation E = (A + B) × α (`[risk.evaluation]`).
+    pub evaluation: EvaluationRules,
 }
 
 impl Default for RiskSettings {
@@ -64,6 +67,7 @@ impl Default for RiskSettings {
             duty_overdue_days: 7,
             completion_alert_rate: 0.9,
             completion_window_days: 30,
+            evaluation: EvaluationRules::default(),
         }
     }
 }
@@ -87,6 +91,9 @@ impl RiskSettings {
         if !(1..=366).contains(&self.completion_window_days) {
             bail!("risk.completion_window_days must be 1 to 366");
         }
+        self.evaluation
+            .validate()
+            .map_err(|m| anyhow::anyhow!("risk.evaluation: {m}"))?;
         Ok(())
     }
 }

@@ -113,6 +113,8 @@ pub struct CheckFiguresRow {
     pub enterprise_name: Option<String>,
     pub tasks: u64,
     pub occurrences: Completion,
+    /// Of the missed occurrences, those of tasks on 重大 or 较大 units.
+    pub missed_on_serious_units: u64,
     /// Hazards found in the period by check tasks' abnormal records.
     pub hazards_from_tasks: u64,
     /// Hazards found in the period otherwise (voided ones left out).
@@ -174,6 +176,10 @@ pub fn figures(
             .and_modify(|(_, l)| *l = l.max(level))
             .or_insert((enterprise, level));
     }
+    let unit_level: HashMap<Id, RiskLevel> = unit_levels
+        .iter()
+        .map(|(unit, (_, level))| (*unit, *level))
+        .collect();
     for (enterprise, level) in unit_levels.into_values() {
         rows.entry(enterprise)
             .or_insert_with(|| blank(enterprise))
@@ -219,15 +225,20 @@ pub fn figures(
                 .entry(task.enterprise_id)
                 .or_insert_with(|| blank(task.enterprise_id));
             entry.tasks += 1;
+            let serious = unit_level
+                .get(&task.unit_id)
+                .is_some_and(|l| matches!(l, RiskLevel::Major | RiskLevel::Serious));
             for occurrence in schedule.occurrences(start, end, context.calendar, &pauses) {
                 let at: Vec<NaiveDateTime> = checked
                     .get(&(task.id, i64::from(occurrence.id)))
                     .copied()
                     .into_iter()
                     .collect();
-                entry
-                    .occurrences
-                    .count(occurrence.status(&at, now_local, tolerance));
+                let status = occurrence.status(&at, now_local, tolerance);
+                if serious && status == Status::Missed {
+                    entry.missed_on_serious_units += 1;
+                }
+                entry.occurrences.count(status);
             }
         }
     }
@@ -246,6 +257,7 @@ pub fn figures(
         .map(|(id, mut row)| {
             row.enterprise_name = names.get(&id).cloned();
             park.tasks += row.tasks;
+            park.missed_on_serious_units += row.missed_on_serious_units;
             park.occurrences.add(&row.occurrences);
             park.hazards_from_tasks += row.hazards_from_tasks;
             park.hazards_other += row.hazards_other;

@@ -12,6 +12,7 @@ pub mod display_keys;
 pub mod dossier;
 pub mod enterprises;
 pub mod escalation;
+pub mod evaluation;
 pub mod evidence;
 pub mod filings;
 pub mod grading;

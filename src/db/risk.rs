@@ -429,3 +429,44 @@ pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
         show(record)
     ))
 }
+
+/// What a month's evaluation reads of a hazard.
+#[derive(Debug, Clone, Queryable)]
+pub struct HazardFacts {
+    pub enterprise_id: Id,
+    pub found_at: NaiveDateTime,
+    pub deadline: chrono::NaiveDate,
+    pub closed_at: Option<NaiveDateTime>,
+    pub level: crate::domain::hazard::HazardLevel,
+}
+
+/// The hazards (voided ones left out) found before `end` and not closed
+/// before `start` (UTC), of one enterprise or all.
+pub fn hazards_open_in(
+    conn: &mut DbConnection,
+    enterprise: Option<Id>,
+    (start, end): (NaiveDateTime, NaiveDateTime),
+) -> Result<Vec<HazardFacts>, AppError> {
+    use super::schema::hazards;
+    use crate::domain::hazard::HazardState;
+    let mut query = hazards::table
+        .filter(hazards::found_at.lt(end))
+        .filter(hazards::state.ne(HazardState::Voided))
+        .filter(
+            hazards::closed_at
+                .is_null()
+                .or(hazards::closed_at.ge(start)),
+        )
+        .select((
+            hazards::enterprise_id,
+            hazards::found_at,
+            hazards::deadline,
+            hazards::closed_at,
+            hazards::level,
+        ))
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(hazards::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}

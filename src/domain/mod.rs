@@ -12,6 +12,7 @@ pub mod criteria;
 pub mod delivery;
 pub mod email;
 pub mod enterprise;
+pub mod evaluation;
 pub mod evidence;
 pub mod filing;
 pub mod grading;

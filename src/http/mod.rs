@@ -207,6 +207,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
 fn analytics_routes() -> actix_web::Scope {
     web::scope("/analytics")
         .service(resource("/checks", "GET").route(web::get().to(risk::check_figures)))
+        .service(resource("/evaluation", "GET").route(web::get().to(risk::evaluation)))
         .service(
             resource("/rectification-time", "GET")
                 .route(web::get().to(analytics::rectification_time)),

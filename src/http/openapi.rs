@@ -115,6 +115,7 @@ use crate::http::{
         risk::create_record,
         risk::list_duties,
         risk::check_figures,
+        risk::evaluation,
     ),
     components(schemas(
         crate::domain::delivery::DeliveryState,

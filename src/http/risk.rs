@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::app::check_figures::{self, CheckFigures};
 use crate::app::checks::{self, OccurrenceState, RecordContext};
+use crate::app::evaluation::{month_bounds, MonthEvaluation};
 use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, UnitNode};
 use crate::db::risk::{EventRow, MeasureRow, ObjectRow, PauseRow, RecordRow, TaskRow, UnitRow};
 use crate::db::{DbConnection, Id};
@@ -934,11 +935,39 @@ pub async fn check_figures(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let scope = caller.figures_scope(query.enterprise_id)?;
-    let lifecycle = state.lifecycle_context();
-    let today = lifecycle.now.park_today;
+    let today = state.park.now().park_today;
     let to = query.to.unwrap_or(today);
     let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
     let format = query.format.unwrap_or_default();
+    let key = format!("checks|{scope:?}|{from}|{to}");
+    figures_answer(state, req, key, format, move |conn, context| {
+        let figures = check_figures::figures(conn, scope, (from, to), context)?;
+        Ok((serde_json::to_vec(&figures), figures.table()))
+    })
+    .await
+}
+
+/// Answers a figure of the dual prevention mechanism as JSON, CSV or
+/// XLSX, with an `ETag` made of `key`, the data's change markers and the
+/// minute (occurrences fall due as time passes); worked out by `compute`
+/// only when no answer with that tag is kept.
+async fn figures_answer<F>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: String,
+    format: TableFormat,
+    compute: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &RecordContext,
+        )
+            -> Result<(serde_json::Result<Vec<u8>>, crate::app::analytics::Table), AppError>
+        + Send
+        + 'static,
+{
+    let lifecycle = state.lifecycle_context();
     let markers = state
         .db
         .run(|conn| {
@@ -953,9 +982,7 @@ pub async fn check_figures(
     let tag = {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
-        hasher.update(format!(
-            "checks|{markers}|{minute}|{scope:?}|{from}|{to}|{format:?}"
-        ));
+        hasher.update(format!("{key}|{markers}|{minute}|{format:?}"));
         format!("\"{}\"", crate::domain::hex::hex(&hasher.finalize()[..12]))
     };
     if none_match(&req, &tag) {
@@ -976,16 +1003,78 @@ pub async fn check_figures(
         .db
         .run(move |conn| {
             let context = record_context(&inner, &lifecycle)?;
-            let figures = check_figures::figures(conn, scope, (from, to), &context)?;
+            let (json, table) = compute(conn, &context)?;
             match format {
-                TableFormat::Json => {
-                    serde_json::to_vec(&figures).map_err(|e| AppError::Internal(e.into()))
-                }
-                TableFormat::Csv => figures.table().csv(),
-                TableFormat::Xlsx => figures.table().xlsx(),
+                TableFormat::Json => json.map_err(|e| AppError::Internal(e.into())),
+                TableFormat::Csv => table.csv(),
+                TableFormat::Xlsx => table.xlsx(),
             }
         })
         .await?;
     let body = state.figures.put(tag.clone(), body);
     Ok(answer(&tag, content_type, &body))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationQuery {
+    /// The park-local month, `2026-12` (default: this month).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])(?![\s\S])")]
+    pub month: Option<String>,
+    /// Only this enterprise (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<TableFormat>,
+}
+
+/// The month's evaluation of each active enterprise's dual prevention
+/// mechanism, lowest first: E = (A + B) × α, with A from the check tasks
+/// done against those settled, B from the hazards accepted against those
+/// to rectify, α = 0 on a veto item, and each deduction and veto with its
+/// reason. Weights and rules are `[risk.evaluation]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/evaluation",
+    operation_id = "get_evaluation",
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(EvaluationQuery, ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx` for a table",
+         content(
+             (MonthEvaluation = "application/json"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 304, description = "Nothing changed since the ETag sent"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn evaluation(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<EvaluationQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadAnalytics)?;
+    let scope = caller.figures_scope(query.enterprise_id)?;
+    let today = state.park.now().park_today;
+    let bounds = match query.month.as_deref() {
+        None => month_bounds(today.year(), today.month()),
+        Some(text) => text
+            .split_once('-')
+            .filter(|(y, m)| y.len() == 4 && m.len() == 2)
+            .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
+            .and_then(|(y, m)| month_bounds(y, m)),
+    }
+    .ok_or_else(|| AppError::invalid("month", "must be a month like 2026-12"))?;
+    let rules = state.settings.risk.evaluation;
+    let format = query.format.unwrap_or_default();
+    let key = format!("evaluation|{scope:?}|{}", bounds.0);
+    figures_answer(state, req, key, format, move |conn, context| {
+        let found = crate::app::evaluation::month(conn, scope, bounds, &rules, context)?;
+        Ok((serde_json::to_vec(&found), found.table()))
+    })
+    .await
 }

@@ -15,6 +15,7 @@ backend_tests!(
     a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_counted,
     a_monthly_check_stays_on_the_duty_list_until_done,
     a_missed_check_on_a_serious_unit_mails_the_enterprise_once,
+    each_enterprise_is_evaluated_for_the_month_with_its_reasons,
 );
 
 pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -718,4 +719,96 @@ async fn a_missed_check_on_a_serious_unit_mails_the_enterprise_once(app: TestApp
         assert!(text.contains("较大风险单元巡检"), "{text}");
         assert!(text.contains("contact@alpha.example.cn"), "{text}");
     }
+}
+
+/// E = (A + B) × α for the month: Alpha has a task (nothing settled yet:
+/// A in full) and a hazard due today still open (B nought); Beta has no
+/// task (vetoed) and found nothing (B less ten).
+async fn each_enterprise_is_evaluated_for_the_month_with_its_reasons(app: TestApp) {
+    let park = app.park().await;
+    let (measure, _) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 2, "s": 2}),
+    )
+    .await;
+    created(
+        &app,
+        &park.contact_a,
+        "/api/v1/check-tasks",
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_role": "enterprise",
+            "schedule": {"every": 1, "unit": "day", "starts": local_in(-1)},
+        }),
+    )
+    .await;
+    let mut hazard = crate::helpers::general_hazard(park.enterprise_a);
+    hazard["deadline"] = json!(days_from_today(0));
+    app.report(&park.expert, hazard).await;
+
+    let evaluation = app
+        .get("/api/v1/analytics/evaluation")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let items = evaluation["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{evaluation}");
+    let (beta, alpha) = (&items[0], &items[1]);
+    assert_eq!(
+        beta["enterprise_id"],
+        json!(park.enterprise_b),
+        "lowest first"
+    );
+    assert_eq!(
+        (beta["alpha"].as_u64(), beta["e"].as_f64()),
+        (Some(0), Some(0.0))
+    );
+    assert_eq!(beta["b"], 40.0);
+    let codes: Vec<&str> = beta["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["few_hazards", "no_check_tasks"], "{beta}");
+    assert_eq!(
+        (
+            alpha["a"].as_f64(),
+            alpha["b"].as_f64(),
+            alpha["e"].as_f64()
+        ),
+        (Some(50.0), Some(0.0), Some(50.0)),
+        "{alpha}"
+    );
+    assert_eq!(alpha["inputs"]["to_rectify"], 1);
+    assert_eq!(alpha["inputs"]["found"], 1);
+    assert_eq!(alpha["inputs"]["check_tasks"], 1);
+
+    // A contact sees its own; a table says why.
+    let own = app
+        .get("/api/v1/analytics/evaluation")
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let csv = app
+        .get("/api/v1/analytics/evaluation?format=csv")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .text;
+    assert!(csv.contains("未建立隐患排查任务（否决）"), "{csv}");
+    app.get("/api/v1/analytics/evaluation?month=2026-13")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(422);
 }

@@ -105,7 +105,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/analytics/recurring"
         | "GET /api/v1/analytics/trends"
         | "GET /api/v1/analytics/locations"
-        | "GET /api/v1/analytics/checks" => C::ReadAnalytics,
+        | "GET /api/v1/analytics/checks"
+        | "GET /api/v1/analytics/evaluation" => C::ReadAnalytics,
         "GET /api/v1/webhooks"
         | "POST /api/v1/webhooks"
         | "PATCH /api/v1/webhooks/{id}"
