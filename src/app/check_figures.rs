@@ -117,6 +117,8 @@ pub struct CheckFiguresRow {
     pub missed_on_serious_units: u64,
     /// Hazards found in the period by check tasks' abnormal records.
     pub hazards_from_tasks: u64,
+    /// The same, by the level of the unit whose measure failed.
+    pub hazards_from_tasks_by_level: ByLevel,
     /// Hazards found in the period otherwise (voided ones left out).
     pub hazards_other: u64,
     /// Units by their level (the highest of their events').
@@ -203,14 +205,22 @@ pub fn figures(
         let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
         let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
         let pauses = store::pauses_of(conn, &units)?;
+        let unit_of: HashMap<Id, Id> = chunk.iter().map(|t| (t.id, t.unit_id)).collect();
         let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
         for record in store::records_since(conn, &ids, start_utc)? {
             let local = tz.from_utc_datetime(&record.checked_at).naive_local();
             checked.insert((record.task_id, record.occurrence), local);
             if record.hazard_id.is_some() && record.checked_at < end_utc {
-                rows.entry(record.enterprise_id)
-                    .or_insert_with(|| blank(record.enterprise_id))
-                    .hazards_from_tasks += 1;
+                let entry = rows
+                    .entry(record.enterprise_id)
+                    .or_insert_with(|| blank(record.enterprise_id));
+                entry.hazards_from_tasks += 1;
+                let level = unit_of
+                    .get(&record.task_id)
+                    .and_then(|unit| unit_level.get(unit));
+                if let Some(level) = level {
+                    entry.hazards_from_tasks_by_level.count(*level);
+                }
             }
         }
         for task in chunk {
@@ -260,6 +270,8 @@ pub fn figures(
             park.missed_on_serious_units += row.missed_on_serious_units;
             park.occurrences.add(&row.occurrences);
             park.hazards_from_tasks += row.hazards_from_tasks;
+            park.hazards_from_tasks_by_level
+                .add(&row.hazards_from_tasks_by_level);
             park.hazards_other += row.hazards_other;
             park.units_by_level.add(&row.units_by_level);
             park.events_by_level.add(&row.events_by_level);

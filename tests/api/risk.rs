@@ -492,6 +492,7 @@ async fn a_daily_check_task_is_done_late_missed_paused_and_recorded_once_and_cou
     assert_eq!(row["enterprise_id"], json!(park.enterprise_a), "{figures}");
     assert_eq!(figures["enterprises"].as_array().unwrap().len(), 1);
     assert_eq!(row["hazards_from_tasks"], 1);
+    assert_eq!(row["hazards_from_tasks_by_level"]["serious"], 1, "{row}");
     assert_eq!(row["hazards_other"], 1);
     assert_eq!(row["units_by_level"]["serious"], 1);
     assert_eq!(row["tasks"], 1);
