@@ -9,10 +9,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use uuid::Uuid;
 
+use crate::app::analytics::{Cell, Table};
 use crate::db::risk::{self as store, EventRow, MeasureRow, ObjectRow, Register, TaskRow, UnitRow};
 use crate::db::{enterprises, write_transaction, DbConnection, Id};
 use crate::domain::access::Caller;
-use crate::domain::risk::{Bands, NewEvent, NewMeasure, NewObject, NewUnit, RiskLevel};
+use crate::domain::risk::{
+    Assessment, Bands, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit, RiskLevel,
+};
 use crate::error::AppError;
 
 /// A reference in a request body to a record the caller cannot see, or
@@ -253,4 +256,112 @@ pub fn register(
         measures: measure_count,
         tasks: task_count,
     })
+}
+
+impl RegisterTree {
+    /// The register as a sheet, one row per control measure (an object,
+    /// unit or event without any below it has a row of its own), in the
+    /// order and words enterprises keep their registers in.
+    pub fn table(&self) -> Table {
+        let columns = [
+            "风险分析对象",
+            "对象类型",
+            "重大危险源编号",
+            "风险分析单元",
+            "责任部门",
+            "责任人",
+            "单元风险等级",
+            "安全风险事件",
+            "可能后果",
+            "评价方法",
+            "评价取值",
+            "风险值",
+            "事件风险等级",
+            "管控措施",
+            "管控措施分类",
+            "管控方式",
+            "排查内容",
+            "排查任务数",
+        ];
+        let text = |t: &str| Cell::Text(t.to_owned());
+        let optional = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, text);
+        let mut rows = Vec::new();
+        for object in &self.objects {
+            let object_cells = vec![
+                text(&object.row.name),
+                text(object.row.kind.label_zh()),
+                optional(&object.row.major_source_code),
+            ];
+            if object.units.is_empty() {
+                rows.push(padded(object_cells.clone(), columns.len()));
+            }
+            for unit in &object.units {
+                let mut unit_cells = object_cells.clone();
+                unit_cells.extend([
+                    text(&unit.row.name),
+                    optional(&unit.row.department),
+                    optional(&unit.row.responsible_person),
+                    unit.level.map_or(Cell::Empty, |l| text(l.label_zh())),
+                ]);
+                if unit.events.is_empty() {
+                    rows.push(padded(unit_cells.clone(), columns.len()));
+                }
+                for event in &unit.events {
+                    let (method, inputs) = assessment_cells(&event.row.assessment);
+                    let mut event_cells = unit_cells.clone();
+                    event_cells.extend([
+                        text(&event.row.name),
+                        optional(&event.row.consequence),
+                        text(method),
+                        Cell::Text(inputs),
+                        Cell::Number(event.row.score_centi as f64 / 100.0),
+                        text(event.row.level.label_zh()),
+                    ]);
+                    if event.measures.is_empty() {
+                        rows.push(padded(event_cells.clone(), columns.len()));
+                    }
+                    for measure in &event.measures {
+                        let class = crate::domain::risk::measure_class(&measure.row.classification)
+                            .map(|c| format!("{}／{}", c.first, c.second))
+                            .unwrap_or_default();
+                        let mut cells = event_cells.clone();
+                        cells.extend([
+                            text(&measure.row.description),
+                            Cell::Text(class),
+                            text(match measure.row.control_mode {
+                                ControlMode::Monitoring => "自动化监控",
+                                ControlMode::Check => "隐患排查",
+                            }),
+                            optional(&measure.row.check_content),
+                            Cell::Number(measure.tasks.len() as f64),
+                        ]);
+                        rows.push(cells);
+                    }
+                }
+            }
+        }
+        Table {
+            title: "安全风险分级管控清单",
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows,
+        }
+    }
+}
+
+/// A row filled with empty cells up to `width`.
+fn padded(mut cells: Vec<Cell>, width: usize) -> Vec<Cell> {
+    cells.resize(width, Cell::Empty);
+    cells
+}
+
+/// An event's method and inputs as a register shows them.
+fn assessment_cells(stored: &str) -> (&'static str, String) {
+    match serde_json::from_str::<Assessment>(stored) {
+        Ok(Assessment::Ls { l, s }) => ("风险矩阵法（LS）", format!("L={l}，S={s}")),
+        Ok(Assessment::Lec { l, e, c }) => (
+            "作业条件危险性分析法（LEC）",
+            format!("L={l}，E={e}，C={c}"),
+        ),
+        Err(_) => ("", String::new()),
+    }
 }

@@ -652,9 +652,14 @@ pub async fn create_measure(
     operation_id = "get_risk_register",
     tag = "risk",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), RegisterQuery),
     responses(
-        (status = 200, body = RiskRegisterView),
+        (status = 200,
+         description = "The tree as JSON by default; `?format=csv|xlsx` for the register as a sheet",
+         content(
+             (RiskRegisterView = "application/json"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
@@ -662,6 +667,7 @@ pub async fn get_register(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
+    query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadRiskRegister)?;
     let enterprise = path.into_inner();
@@ -669,7 +675,23 @@ pub async fn get_register(
         .db
         .run(move |conn| risk::register(conn, &caller, enterprise))
         .await?;
-    Ok(HttpResponse::Ok().json(RiskRegisterView::try_from(tree)?))
+    let (content_type, body) = match query.format.unwrap_or_default() {
+        TableFormat::Json => return Ok(HttpResponse::Ok().json(RiskRegisterView::try_from(tree)?)),
+        TableFormat::Csv => ("text/csv; charset=utf-8", tree.table().csv()?),
+        TableFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            tree.table().xlsx()?,
+        ),
+    };
+    Ok(HttpResponse::Ok().content_type(content_type).body(body))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterQuery {
+    /// `json` (default: the tree), or `csv` or `xlsx`: the register as a
+    /// sheet (安全风险分级管控清单), one row per control measure.
+    pub format: Option<TableFormat>,
 }
 
 /// Gives a control measure watched by checks a check task (隐患排查任务).

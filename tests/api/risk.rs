@@ -121,6 +121,45 @@ async fn an_enterprise_keeps_its_register_with_levels_worked_out(app: TestApp) {
         json!({"major": 1, "serious": 0, "general": 0, "low": 1})
     );
     assert_eq!(register["measures"], 1);
+    // The same register as the sheet enterprises keep, one row per measure
+    // (an event without one has its own row).
+    let sheet = app
+        .get(&format!(
+            "/api/v1/enterprises/{}/risk-register?format=csv",
+            park.enterprise_a
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .text;
+    let lines: Vec<&str> = sheet.lines().collect();
+    assert_eq!(lines.len(), 3, "{sheet}");
+    assert!(lines[0].starts_with("风险分析对象,对象类型,"), "{sheet}");
+    for cell in [
+        "储罐泄漏引发火灾",
+        "重大风险",
+        "L=4，S=5",
+        "工程技术／安全仪表",
+        "人员烫伤",
+        "低风险",
+    ] {
+        assert!(sheet.contains(cell), "{cell}: {sheet}");
+    }
+    let xlsx = app
+        .get(&format!(
+            "/api/v1/enterprises/{}/risk-register?format=xlsx",
+            park.enterprise_a
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200);
+    assert!(xlsx.text.starts_with("PK"), "a zip package");
+    assert_eq!(
+        xlsx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
 
     // Another enterprise's register does not exist for a contact, and its
     // units cannot be built on.
