@@ -165,11 +165,23 @@ pub fn insert_pause(conn: &mut DbConnection, row: &PauseRow) -> Result<(), AppEr
     Ok(())
 }
 
+/// Records an occurrence; one recorded meanwhile by a concurrent request
+/// is a conflict, as one recorded before is.
 pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), AppError> {
-    diesel::insert_into(check_records::table)
+    use diesel::result::{DatabaseErrorKind, Error};
+    match diesel::insert_into(check_records::table)
         .values(row)
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)
+    {
+        Ok(_) => Ok(()),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(AppError::conflict(format!(
+                "occurrence {} of the task is already recorded",
+                row.occurrence
+            )))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub fn find_object(conn: &mut DbConnection, id: Id) -> Result<Option<ObjectRow>, AppError> {
