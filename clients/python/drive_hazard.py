@@ -14,6 +14,7 @@ Usage: python3 drive_hazard.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD
 
 import base64
 import datetime
+from zoneinfo import ZoneInfo
 import io
 import sys
 import uuid
@@ -107,6 +108,13 @@ CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 
+def park_today() -> datetime.date:
+    """Today in the park's time zone (the service's default, Asia/Shanghai):
+    the day the service dates steps by, which differs from the machine's
+    UTC day for eight hours of every day."""
+    return datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 def credit_code(serial: int) -> str:
     """A unified social credit code (GB 32100-2015) with its check digit."""
     body = f"91350100MA{serial:07d}"
@@ -172,7 +180,7 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
     )
 
     vocabularies = expect(get_vocabularies.sync(client=expert), Vocabularies)
-    today = datetime.date.today()
+    today = park_today()
     body = CreateHazard.from_dict(
         {
             "enterprise_id": str(enterprise.id),
@@ -250,7 +258,7 @@ def main(base: str, admin_email: str, admin_password: str) -> None:
 
 
 def second_round(base, admin, expert, supervisor, contact, enterprise, vocabularies) -> None:
-    today = datetime.date.today()
+    today = park_today()
     inspection = expect(
         create_inspection.sync(
             client=expert,
