@@ -453,7 +453,6 @@ pub fn duty(
         .filter(|o| {
             o.occurrence.end > today_start || matches!(o.status, Status::Missed | Status::Due)
         })
-        .filter(|o| o.occurrence.start >= lookback || o.occurrence.end > today_start)
         .collect();
     list.sort_by_key(|o| (o.occurrence.start, o.task.id));
     let cut = list.len() > MAX_LISTED;

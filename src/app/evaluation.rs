@@ -35,10 +35,24 @@ pub struct MonthEvaluation {
 }
 
 /// The first day of `month` and of the next.
-pub fn month_bounds(year: i32, month: u32) -> Option<(NaiveDate, NaiveDate)> {
+fn month_bounds(year: i32, month: u32) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
     Some((first, next))
+}
+
+/// The month a request names (`2026-12`), or `today`'s: its first day and
+/// the next month's.
+pub fn month_of(asked: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
+    match asked {
+        None => month_bounds(today.year(), today.month()),
+        Some(text) => text
+            .split_once('-')
+            .filter(|(y, m)| y.len() == 4 && m.len() == 2)
+            .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
+            .and_then(|(y, m)| month_bounds(y, m)),
+    }
+    .ok_or_else(|| AppError::invalid("month", "must be a month like 2026-12"))
 }
 
 /// The evaluation of `[first, next)` for every active enterprise (or one).

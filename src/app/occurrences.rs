@@ -88,6 +88,8 @@ pub fn missed_on_units(
         .into_iter()
         .filter(|t| t.active && unit_levels.contains_key(&t.unit_id))
         .collect();
+    let watched: Vec<Id> = unit_levels.keys().copied().collect();
+    let unit_names: HashMap<Id, String> = store::unit_names(conn, &watched)?.into_iter().collect();
     let mut missed = Vec::new();
     for chunk in tasks.chunks(500) {
         let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
@@ -131,10 +133,9 @@ pub fn missed_on_units(
                     .into_iter()
                     .collect();
                 if occurrence.status(&at, now_local, tolerance) == Status::Missed {
-                    let unit = store::find_unit(conn, task.unit_id)?;
                     missed.push(MissedCheck {
                         task: task.clone(),
-                        unit_name: unit.map(|u| u.name).unwrap_or_default(),
+                        unit_name: unit_names.get(&task.unit_id).cloned().unwrap_or_default(),
                         level: unit_levels
                             .get(&task.unit_id)
                             .copied()

@@ -482,3 +482,17 @@ pub fn hazards_open_in(
     }
     Ok(query.load(conn)?)
 }
+
+/// The names of these units.
+pub fn unit_names(conn: &mut DbConnection, units: &[Id]) -> Result<Vec<(Id, String)>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in units.chunks(500) {
+        rows.extend(
+            risk_units::table
+                .filter(risk_units::id.eq_any(chunk))
+                .select((risk_units::id, risk_units::name))
+                .load::<(Id, String)>(conn)?,
+        );
+    }
+    Ok(rows)
+}

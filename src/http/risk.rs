@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::app::check_figures::{self, CheckFigures};
 use crate::app::checks::{self, OccurrenceState, RecordContext};
-use crate::app::evaluation::{month_bounds, MonthEvaluation};
+use crate::app::evaluation::{month_of, MonthEvaluation};
 use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, UnitNode};
 use crate::db::risk::{EventRow, MeasureRow, ObjectRow, PauseRow, RecordRow, TaskRow, UnitRow};
 use crate::db::{DbConnection, Id};
@@ -1082,15 +1082,7 @@ pub async fn evaluation(
     caller.require(Capability::ReadAnalytics)?;
     let scope = caller.figures_scope(query.enterprise_id)?;
     let today = state.park.now().park_today;
-    let bounds = match query.month.as_deref() {
-        None => month_bounds(today.year(), today.month()),
-        Some(text) => text
-            .split_once('-')
-            .filter(|(y, m)| y.len() == 4 && m.len() == 2)
-            .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
-            .and_then(|(y, m)| month_bounds(y, m)),
-    }
-    .ok_or_else(|| AppError::invalid("month", "must be a month like 2026-12"))?;
+    let bounds = month_of(query.month.as_deref(), today)?;
     let rules = state.settings.risk.evaluation;
     let format = query.format.unwrap_or_default();
     let key = format!("evaluation|{scope:?}|{}", bounds.0);
