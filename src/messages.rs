@@ -268,6 +268,42 @@ rules! {
         en: "must be on or after from, and the period at most {max_days} days",
         zh: "不能早于开始日期，且期间不超过{max_days}天"
     }
+    NotExposureFactor = "not_exposure_factor" {
+        en: "must be one of the exposure factors {allowed} of GB 18218-2018",
+        zh: "须为国家标准规定的暴露人员校正系数之一：{allowed}"
+    }
+    MustBePositive = "must_be_positive" {
+        en: "must be above zero and at most {max}",
+        zh: "须大于零且不超过{max}"
+    }
+    NotMajorSource = "not_major_source" {
+        en: "the sum of q/Q over the chemicals is {s}, below 1: not a major hazard source",
+        zh: "各危险化学品实际存在量与其临界量之比的总和为{s}，小于一，不构成重大危险源"
+    }
+    NotPhone = "not_phone" {
+        en: "must be a phone number: digits, with +, -, spaces or brackets",
+        zh: "须为电话号码：数字，可含加号、连字符、空格或括号"
+    }
+    SourceCodeTaken = "source_code_taken" {
+        en: "the enterprise has a major hazard source registered under this code already",
+        zh: "该企业已有以此编号备案的重大危险源"
+    }
+    RegistryOnly = "registry_only" {
+        en: "is set by the major hazard source registry, not sent",
+        zh: "由重大危险源登记生成，不能直接提交"
+    }
+    NotSourceContact = "not_source_contact" {
+        en: "must be an active contact of the source's enterprise",
+        zh: "须为该重大危险源所属企业的在用联系人账号"
+    }
+    NotDutyItem = "not_duty_item" {
+        en: "must list the failed duty items by number, each one of the task's ({allowed})",
+        zh: "须按编号列出未落实的职责条目，且每项须为该任务的条目之一（{allowed}）"
+    }
+    OnlyForDutyTask = "only_for_duty_task" {
+        en: "is only for a duty check of a major hazard source's responsible person",
+        zh: "仅适用于重大危险源包保责任人的履职排查"
+    }
     NotMonth = "not_month" { en: "must be a month like 2026-12", zh: "须为年月，如2026-12" }
     TooLate = "too_late" { en: "is too late", zh: "太晚" }
     UnknownEnterprise = "unknown_enterprise" { en: "no such enterprise", zh: "企业不存在" }

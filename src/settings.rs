@@ -14,6 +14,7 @@ use crate::domain::grading::{
     score_to_centi, Grade, SupervisionIntervals, Thresholds, MAX_REASSESSMENT_DAYS,
 };
 use crate::domain::hazard::CheckSource;
+use crate::domain::major_source::{DutyFrequencies, GradeThresholds};
 pub use crate::domain::park::CodeLabel;
 use crate::domain::park::Park;
 use crate::domain::risk::Bands;
@@ -40,6 +41,52 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[serde(default)]
     pub risk: RiskSettings,
+    #[serde(default)]
+    pub major_sources: MajorSourceSettings,
+}
+
+/// Major hazard sources and their 包保责任人 (`[major_sources]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MajorSourceSettings {
+    /// Where the grades begin on R (GB 18218-2018: 100, 50, 10).
+    pub grades: GradeThresholds,
+    /// How often each kind of 包保责任人 checks the source.
+    pub duty_frequency: DutyFrequencies,
+    /// The safety assessment is due again this many years after the last.
+    pub assessment_every_years: u32,
+    /// A kind whose duty checks were completed at a lower rate than this
+    /// (0–1) in a period is "behind" in the figures.
+    pub behind_below_rate: f64,
+}
+
+impl Default for MajorSourceSettings {
+    fn default() -> Self {
+        MajorSourceSettings {
+            grades: GradeThresholds::default(),
+            duty_frequency: DutyFrequencies::default(),
+            assessment_every_years: 3,
+            behind_below_rate: 1.0,
+        }
+    }
+}
+
+impl MajorSourceSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        self.grades
+            .validate()
+            .map_err(|m| anyhow::anyhow!("major_sources.grades: {m}"))?;
+        self.duty_frequency
+            .validate()
+            .map_err(|m| anyhow::anyhow!("major_sources.duty_frequency: {m}"))?;
+        if !(1..=10).contains(&self.assessment_every_years) {
+            bail!("major_sources.assessment_every_years must be 1 to 10");
+        }
+        if !(0.0..=1.0).contains(&self.behind_below_rate) {
+            bail!("major_sources.behind_below_rate must be between 0 and 1");
+        }
+        Ok(())
+    }
 }
 
 /// The risk register and its check tasks (双重预防).
@@ -580,8 +627,15 @@ pub enum RuleTrigger {
     /// `days` after an Art. 14 filing's due day ended, while not filed.
     FilingOverdue,
     /// An occurrence of a check task on a 重大 or 较大 risk unit was
-    /// missed: `days` after its on-time limit passed unrecorded.
+    /// missed: `days` after its on-time limit passed unrecorded. A
+    /// 包保责任人's duty checks have their own two triggers below.
     CheckMissed,
+    /// An occurrence of a 包保责任人's duty check was missed, `days` after
+    /// its on-time limit.
+    DutyMissed,
+    /// The same, when the occurrence before it was missed too (two in a
+    /// row).
+    DutyMissedTwice,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -593,7 +647,8 @@ pub struct EscalationRule {
     pub when: RuleTrigger,
     #[serde(default)]
     pub days: u32,
-    /// `enterprise_contacts`, `role:<role>`, `list:<name>`, or an address.
+    /// `enterprise_contacts`, `role:<role>`, `list:<name>`, an address, or
+    /// (duty rules) `assignee`: the person the missed duty check is theirs.
     pub recipients: Vec<String>,
 }
 
@@ -623,7 +678,17 @@ impl EscalationSettings {
                     role.parse::<crate::domain::access::Role>().map_err(|_| {
                         anyhow::anyhow!("escalation.rules.{}: unknown role {role:?}", rule.code)
                     })?;
-                } else if recipient != "enterprise_contacts" {
+                } else if recipient == "assignee"
+                    && !matches!(
+                        rule.when,
+                        RuleTrigger::DutyMissed | RuleTrigger::DutyMissedTwice
+                    )
+                {
+                    bail!(
+                        "escalation.rules.{}: the recipient \"assignee\" is only for duty_missed rules",
+                        rule.code
+                    );
+                } else if recipient != "enterprise_contacts" && recipient != "assignee" {
                     crate::domain::email::Email::parse(recipient).map_err(|m| {
                         anyhow::anyhow!(
                             "escalation.rules.{}: recipient {recipient:?} {m}",
@@ -828,6 +893,7 @@ impl Settings {
         self.metrics.validate()?;
         self.webhooks.validate()?;
         self.risk.validate()?;
+        self.major_sources.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

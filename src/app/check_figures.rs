@@ -13,16 +13,15 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
-use crate::app::checks::{schedule_of, RecordContext};
-use crate::db::risk::{self as store, PauseRow};
+use crate::app::checks::RecordContext;
+use crate::app::occurrences::{walk, Judge, Walker};
+use crate::db::risk::{self as store, RecordRow, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
-use crate::domain::schedule::{Pause, PauseSet, Status};
+use crate::domain::schedule::{Occurrence, Status};
 use crate::error::{AppError, FieldError};
 use crate::messages::Rule;
 
-/// Tasks whose records are read at once.
-const TASKS_PER_READ: usize = 500;
 /// The longest period the figures cover.
 pub const MAX_PERIOD_DAYS: i64 = 400;
 
@@ -46,7 +45,7 @@ pub struct Completion {
 }
 
 impl Completion {
-    fn count(&mut self, status: Status) {
+    pub(crate) fn count(&mut self, status: Status) {
         let counter = match status {
             Status::Done { .. } => &mut self.done_on_time,
             Status::DoneLate { .. } => &mut self.done_late,
@@ -60,7 +59,7 @@ impl Completion {
         self.planned += 1;
     }
 
-    fn add(&mut self, other: &Completion) {
+    pub(crate) fn add(&mut self, other: &Completion) {
         self.planned += other.planned;
         self.paused += other.paused;
         self.done_on_time += other.done_on_time;
@@ -69,7 +68,7 @@ impl Completion {
         self.due += other.due;
     }
 
-    fn rated(mut self) -> Completion {
+    pub(crate) fn rated(mut self) -> Completion {
         let settled = self.done_on_time + self.done_late + self.missed;
         let rate = |n: u64| (settled > 0).then(|| n as f64 / settled as f64);
         self.completion_rate = rate(self.done_on_time + self.done_late);
@@ -115,6 +114,9 @@ pub struct CheckFiguresRow {
     pub occurrences: Completion,
     /// Of the missed occurrences, those of tasks on 重大 or 较大 units.
     pub missed_on_serious_units: u64,
+    /// Of the missed occurrences, duty checks of major hazard sources'
+    /// 包保责任人.
+    pub missed_duty_checks: u64,
     /// Hazards found in the period by check tasks' abnormal records.
     pub hazards_from_tasks: u64,
     /// The same, by the level of the unit whose measure failed.
@@ -191,67 +193,71 @@ pub fn figures(
 
     // Occurrences up to now.
     let tz = context.park.time_zone;
-    let now_local = tz
-        .from_utc_datetime(&context.lifecycle.now.utc)
-        .naive_local();
+    let judge = Judge {
+        tz,
+        calendar: context.calendar,
+        tolerance: context.lifecycle.policy.backdate_tolerance,
+        now_local: tz
+            .from_utc_datetime(&context.lifecycle.now.utc)
+            .naive_local(),
+    };
     let start = from.and_time(NaiveTime::MIN);
-    let end = (to + TimeDelta::days(1))
-        .and_time(NaiveTime::MIN)
-        .min(now_local);
+    let end = (to + TimeDelta::days(1)).and_time(NaiveTime::MIN);
     let (start_utc, end_utc) = utc_range(context, from, to);
-    let tolerance = context.lifecycle.policy.backdate_tolerance;
     let tasks = store::tasks_of(conn, scope)?;
-    for chunk in tasks.chunks(TASKS_PER_READ) {
-        let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
-        let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
-        let pauses = store::pauses_of(conn, &units)?;
-        let unit_of: HashMap<Id, Id> = chunk.iter().map(|t| (t.id, t.unit_id)).collect();
-        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
-        for record in store::records_since(conn, &ids, start_utc)? {
-            let local = tz.from_utc_datetime(&record.checked_at).naive_local();
-            checked.insert((record.task_id, record.occurrence), local);
-            if record.hazard_id.is_some() && record.checked_at < end_utc {
-                let entry = rows
+    for task in &tasks {
+        rows.entry(task.enterprise_id)
+            .or_insert_with(|| blank(task.enterprise_id))
+            .tasks += 1;
+    }
+    struct Counter<'a> {
+        rows: &'a mut BTreeMap<Id, CheckFiguresRow>,
+        unit_level: &'a HashMap<Id, RiskLevel>,
+        end_utc: NaiveDateTime,
+    }
+    impl Walker for Counter<'_> {
+        fn record(&mut self, task: &TaskRow, record: &RecordRow) {
+            if record.hazard_id.is_some() && record.checked_at < self.end_utc {
+                let entry = self
+                    .rows
                     .entry(record.enterprise_id)
                     .or_insert_with(|| blank(record.enterprise_id));
                 entry.hazards_from_tasks += 1;
-                let level = unit_of
-                    .get(&record.task_id)
-                    .and_then(|unit| unit_level.get(unit));
-                if let Some(level) = level {
+                if let Some(level) = self.unit_level.get(&task.unit_id) {
                     entry.hazards_from_tasks_by_level.count(*level);
                 }
             }
         }
-        for task in chunk {
-            let schedule = schedule_of(task)?;
-            let of_unit: Vec<Pause> = pauses
-                .iter()
-                .filter(|p| p.unit_id == task.unit_id)
-                .map(pause)
-                .collect();
-            let pauses = PauseSet::new(&of_unit).map_err(|e| AppError::Internal(e.into()))?;
-            let entry = rows
-                .entry(task.enterprise_id)
-                .or_insert_with(|| blank(task.enterprise_id));
-            entry.tasks += 1;
-            let serious = unit_level
+
+        fn occurrence(&mut self, task: &TaskRow, _: &Occurrence, status: Status) {
+            let serious = self
+                .unit_level
                 .get(&task.unit_id)
                 .is_some_and(|l| matches!(l, RiskLevel::Major | RiskLevel::Serious));
-            for occurrence in schedule.occurrences(start, end, context.calendar, &pauses) {
-                let at: Vec<NaiveDateTime> = checked
-                    .get(&(task.id, i64::from(occurrence.id)))
-                    .copied()
-                    .into_iter()
-                    .collect();
-                let status = occurrence.status(&at, now_local, tolerance);
-                if serious && status == Status::Missed {
-                    entry.missed_on_serious_units += 1;
-                }
-                entry.occurrences.count(status);
+            let entry = self
+                .rows
+                .entry(task.enterprise_id)
+                .or_insert_with(|| blank(task.enterprise_id));
+            if serious && status == Status::Missed {
+                entry.missed_on_serious_units += 1;
             }
+            if status == Status::Missed && task.kind.duty_of().is_some() {
+                entry.missed_duty_checks += 1;
+            }
+            entry.occurrences.count(status);
         }
     }
+    walk(
+        conn,
+        &tasks,
+        (start, end),
+        judge,
+        &mut Counter {
+            rows: &mut rows,
+            unit_level: &unit_level,
+            end_utc,
+        },
+    )?;
 
     // Hazards found otherwise: all found in the period, less the tasks'.
     for (enterprise, found) in store::hazards_found(conn, scope, (start_utc, end_utc))? {
@@ -268,6 +274,7 @@ pub fn figures(
             row.enterprise_name = names.get(&id).cloned();
             park.tasks += row.tasks;
             park.missed_on_serious_units += row.missed_on_serious_units;
+            park.missed_duty_checks += row.missed_duty_checks;
             park.occurrences.add(&row.occurrences);
             park.hazards_from_tasks += row.hazards_from_tasks;
             park.hazards_from_tasks_by_level
@@ -293,14 +300,6 @@ fn blank(enterprise: Id) -> CheckFiguresRow {
     CheckFiguresRow {
         enterprise_id: Some(enterprise.uuid()),
         ..CheckFiguresRow::default()
-    }
-}
-
-fn pause(row: &PauseRow) -> Pause {
-    Pause {
-        from: row.starts_at,
-        until: row.ends_at,
-        reason: row.reason.clone(),
     }
 }
 

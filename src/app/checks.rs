@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::app::hazards::{self, Context};
 pub use crate::app::occurrences::schedule_of;
 use crate::app::occurrences::{local, pause_set, utc_of};
+use crate::db::major_sources as major_store;
 use crate::db::risk::{self as store, MeasureRow, PauseRow, RecordRow, TaskRow};
 use crate::db::{users, write_transaction, DbConnection, Id};
 use crate::domain::access::{Caller, Capability, Role};
@@ -20,6 +21,7 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::check_task::{Assignee, CheckOutcome, NewPause, NewRecord, NewTask};
 use crate::domain::hazard::new::CreateHazard;
 use crate::domain::hazard::{CheckSource, HazardLevel};
+use crate::domain::major_source::duties;
 use crate::domain::park::Park;
 use crate::domain::risk::ControlMode;
 use crate::domain::schedule::{Occurrence, OccurrenceId, Schedule, ScheduleSpec, Status};
@@ -118,6 +120,7 @@ pub fn add_task(
             active: true,
             created_by: caller.user_id.into(),
             created_at: now,
+            retired_at: None,
         };
         store::insert_task(conn, &row)?;
         Ok((row, measure))
@@ -240,10 +243,30 @@ pub fn record(
                 id.index()
             )));
         }
+        let failed_items = failed_duties(&task, request)?;
         let hazard_id = match (&request.outcome, &request.hazard) {
             (CheckOutcome::Abnormal, Some(details)) => {
                 let measure = store::find_measure(conn, task.measure_id)?
                     .ok_or(AppError::NotFound("control measure"))?;
+                let duty_note = match (task.kind.duty_of(), &failed_items) {
+                    (Some(kind), Some(items)) => {
+                        let list = duties(kind);
+                        let source = major_store::source_of_unit(conn, task.unit_id)?;
+                        let lines: Vec<String> = items
+                            .iter()
+                            .filter_map(|n| list.items.get(*n as usize - 1))
+                            .map(|item| format!("{}{}", item.number, item.text))
+                            .collect();
+                        format!(
+                            "\n重大危险源：{}\n未落实的包保职责：\n{}",
+                            source
+                                .map(|s| format!("{}（{}）", s.name, s.code))
+                                .unwrap_or_default(),
+                            lines.join("\n")
+                        )
+                    }
+                    _ => String::new(),
+                };
                 let source = match assignee_of(&task) {
                     Some(Assignee::Role(Role::Expert)) => CheckSource::ResidentExpert,
                     Some(Assignee::User(user)) => match users::find(conn, user.into())? {
@@ -270,7 +293,7 @@ pub fn record(
                         .clone()
                         .unwrap_or_else(|| task.name.chars().take(200).collect()),
                     description: format!(
-                        "排查任务“{}”第 {} 次排查异常。管控措施：{}\n排查内容：{checked}{note}",
+                        "排查任务“{}”第 {} 次排查异常。管控措施：{}{duty_note}\n排查内容：{checked}{note}",
                         task.name,
                         id.index(),
                         measure.description
@@ -320,10 +343,49 @@ pub fn record(
             entered_late,
             hazard_id,
             recorded_by: caller.user_id.into(),
+            failed_items: failed_items
+                .map(|items| serde_json::to_string(&items))
+                .transpose()
+                .map_err(|e| AppError::Internal(e.into()))?,
         };
         store::insert_record(conn, &record)?;
         Ok(Recorded { record, occurrence })
     })
+}
+
+/// The duties a 包保 duty check found not carried out: required (by
+/// number, each once) for an abnormal one, refused otherwise.
+fn failed_duties(task: &TaskRow, request: &NewRecord) -> Result<Option<Vec<u32>>, AppError> {
+    let items = request.failed_items.as_deref().filter(|i| !i.is_empty());
+    let Some(kind) = task.kind.duty_of() else {
+        return match items {
+            Some(_) => Err(AppError::invalid("failed_items", Rule::OnlyForDutyTask)),
+            None => Ok(None),
+        };
+    };
+    let count = duties(kind).items.len();
+    match (request.outcome, items) {
+        (CheckOutcome::Normal, None) => Ok(None),
+        (CheckOutcome::Normal, Some(_)) => {
+            Err(AppError::invalid("failed_items", Rule::OnlyForFailedItem))
+        }
+        (CheckOutcome::Abnormal, items) => {
+            let items = items.unwrap_or_default();
+            let mut seen = std::collections::BTreeSet::new();
+            let fine = !items.is_empty()
+                && items
+                    .iter()
+                    .all(|n| (1..=count).contains(&(*n as usize)) && seen.insert(*n));
+            if fine {
+                Ok(Some(items.to_vec()))
+            } else {
+                Err(AppError::invalid(
+                    "failed_items",
+                    FieldError::new(Rule::NotDutyItem).with("allowed", format!("1–{count}")),
+                ))
+            }
+        }
+    }
 }
 
 /// One occurrence of a task and where it stands.

@@ -3,6 +3,7 @@
 //! causes them, or from the periodic scanner for deadline rules), and the
 //! workers that claim and send them with retries.
 
+use crate::domain::risk::RiskLevel;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,7 +53,7 @@ fn scanned_message(
         deadline,
         recipients: serde_json::to_string(recipients).map_err(|e| AppError::Internal(e.into()))?,
         subject,
-        body_html: format!("<pre>{}</pre>", escape_html(&text)),
+        body_html: format!("<pre>{}</pre>", crate::domain::text::escape_html(&text)),
         body_text: text,
         state: if recipients.is_empty() {
             DeliveryState::Dead
@@ -289,12 +290,13 @@ impl Escalation {
     /// passed within the two days before are looked at, so a scanner that
     /// was down for less than that misses none.
     fn scan_checks(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
-        use crate::domain::risk::RiskLevel;
         let mut queued = 0;
         for rule in &self.settings.rules {
-            if rule.when != RuleTrigger::CheckMissed {
-                continue;
-            }
+            let (levels, duty): (&[RiskLevel], bool) = match rule.when {
+                RuleTrigger::CheckMissed => (&[RiskLevel::Major, RiskLevel::Serious], false),
+                RuleTrigger::DutyMissed | RuleTrigger::DutyMissedTwice => (&RiskLevel::ALL, true),
+                _ => continue,
+            };
             let calendar = crate::domain::calendar::WorkCalendar::shipped()
                 .map_err(|e| AppError::Internal(e.into()))?;
             queued += write_transaction(conn, |conn| {
@@ -308,12 +310,27 @@ impl Escalation {
                         chrono::TimeDelta::days(i64::from(rule.days)),
                         chrono::TimeDelta::days(2),
                     ),
-                    &[RiskLevel::Major, RiskLevel::Serious],
+                    levels,
+                    |task| task.kind.duty_of().is_some() == duty,
                 )?;
                 let mut count = 0;
                 for miss in missed {
+                    if rule.when == RuleTrigger::DutyMissedTwice
+                        && !missed_before(conn, &miss, calendar)?
+                    {
+                        continue;
+                    }
                     let enterprise_id = miss.task.enterprise_id;
-                    let recipients = self.recipients(conn, enterprise_id, rule)?;
+                    let mut recipients = self.recipients(conn, enterprise_id, rule)?;
+                    if rule.recipients.iter().any(|r| r == "assignee") {
+                        if let Some(user) = miss.task.assignee_user_id {
+                            if let Some(person) = users::find(conn, user)?.filter(|u| u.active) {
+                                recipients.push(person.email);
+                                recipients.sort();
+                                recipients.dedup();
+                            }
+                        }
+                    }
                     let (enterprise, _) = enterprises::name_and_contacts(conn, enterprise_id)?;
                     let window = format!(
                         "{} 至 {}",
@@ -729,8 +746,23 @@ pub fn spawn_workers(state: Outbox, worker: String) -> Workers {
     Workers::new(stop, task)
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Whether the occurrence before a missed one of the same task was missed
+/// too: it exists, was not paused and was never recorded.
+fn missed_before(
+    conn: &mut DbConnection,
+    miss: &crate::app::occurrences::MissedCheck,
+    calendar: &crate::domain::calendar::WorkCalendar,
+) -> Result<bool, AppError> {
+    let Some(previous) = miss.occurrence.id.index().checked_sub(1) else {
+        return Ok(false);
+    };
+    let schedule = crate::app::occurrences::schedule_of(&miss.task)?;
+    let pauses = crate::db::risk::pauses_of(conn, &[miss.task.unit_id])?;
+    let pauses = crate::app::occurrences::pause_set(&pauses.iter().collect::<Vec<_>>())?;
+    let id = crate::domain::schedule::OccurrenceId(previous);
+    let Some(occurrence) = schedule.occurrence(id, calendar, &pauses) else {
+        return Ok(false);
+    };
+    Ok(!occurrence.paused
+        && crate::db::risk::record_of(conn, miss.task.id, i64::from(id))?.is_none())
 }

@@ -88,7 +88,10 @@ pub fn month(
                 check_tasks: row.tasks,
                 settled: o.done_on_time + o.done_late + o.missed,
                 done: o.done_on_time + o.done_late,
-                missed_on_serious_units: row.missed_on_serious_units,
+                missed_on_serious_units: row
+                    .missed_on_serious_units
+                    .saturating_sub(row.missed_duty_checks),
+                missed_duty_checks: row.missed_duty_checks,
                 ..EvaluationInputs::default()
             },
         );

@@ -16,8 +16,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::{
-    due_items, self_check_due, DueItem, DueReason, Grade, NewAssessment, SupervisionFacts,
-    Thresholds,
+    due_items, self_check_due, DueItem, Grade, NewAssessment, SupervisionFacts, Thresholds,
 };
 use crate::domain::hazard::CheckSource;
 use crate::error::AppError;
@@ -226,7 +225,7 @@ pub fn due_list(
     grading: &GradingSettings,
     today: NaiveDate,
     horizon: NaiveDate,
-    behind_on_checks: &HashMap<Id, String>,
+    flagged: &HashMap<Id, Vec<(DueItem, String)>>,
 ) -> Result<Vec<DueEnterprise>, AppError> {
     let mut standings = standings(conn, grading, today, today, None)?;
     let visits = store::last_supervision_visits(conn, &grading.supervision_sources)?;
@@ -253,12 +252,11 @@ pub fn due_list(
             horizon,
         ));
         let mut standing = standing;
-        if let Some(why) = behind_on_checks.get(&enterprise.id) {
-            items.push(DueItem {
-                reason: DueReason::CheckCompletion,
-                due_on: today,
-            });
-            standing.review_reasons.push(why.clone());
+        for (item, why) in flagged.get(&enterprise.id).into_iter().flatten() {
+            if item.due_on <= horizon {
+                items.push(*item);
+                standing.review_reasons.push(why.clone());
+            }
         }
         items.sort_by_key(|item| item.due_on);
         if !items.is_empty() {

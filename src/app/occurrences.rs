@@ -67,6 +67,7 @@ pub fn missed_on_units(
     tolerance: TimeDelta,
     (now, delay, window): (NaiveDateTime, TimeDelta, TimeDelta),
     levels: &[RiskLevel],
+    keep: impl Fn(&TaskRow) -> bool,
 ) -> Result<Vec<MissedCheck>, AppError> {
     let mut unit_levels: HashMap<Id, RiskLevel> = HashMap::new();
     for (_, unit, level) in store::event_levels(conn, None)? {
@@ -86,7 +87,7 @@ pub fn missed_on_units(
     let oldest = newest - window;
     let tasks: Vec<TaskRow> = store::tasks_of(conn, None)?
         .into_iter()
-        .filter(|t| t.active && unit_levels.contains_key(&t.unit_id))
+        .filter(|t| t.active && unit_levels.contains_key(&t.unit_id) && keep(t))
         .collect();
     let watched: Vec<Id> = unit_levels.keys().copied().collect();
     let unit_names: HashMap<Id, String> = store::unit_names(conn, &watched)?.into_iter().collect();
@@ -147,4 +148,77 @@ pub fn missed_on_units(
         }
     }
     Ok(missed)
+}
+
+/// How occurrences are judged: in which zone, on which calendar, with
+/// which tolerance, at which park-local moment.
+#[derive(Clone, Copy)]
+pub struct Judge<'a> {
+    pub tz: chrono_tz::Tz,
+    pub calendar: &'a WorkCalendar,
+    pub tolerance: TimeDelta,
+    pub now_local: NaiveDateTime,
+}
+
+/// What [`walk`] reports: every record of the tasks checked at or after
+/// the period's start, then every occurrence of each task starting within
+/// the period (up to now) with where it stands.
+pub trait Walker {
+    fn record(&mut self, task: &TaskRow, record: &crate::db::risk::RecordRow);
+    fn occurrence(&mut self, task: &TaskRow, occurrence: &Occurrence, status: Status);
+}
+
+/// Walks the occurrences of `tasks` starting in `[start, end)` (park-local),
+/// a few hundred tasks at a time so memory follows the tasks, not the
+/// records. A retired task plans nothing from its retirement on: an
+/// occurrence still running (or not begun) when it was retired, and not
+/// recorded, is dropped, as it was never missed.
+pub fn walk(
+    conn: &mut DbConnection,
+    tasks: &[TaskRow],
+    (start, end): (NaiveDateTime, NaiveDateTime),
+    judge: Judge,
+    walker: &mut impl Walker,
+) -> Result<(), AppError> {
+    let end = end.min(judge.now_local);
+    for chunk in tasks.chunks(500) {
+        let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
+        let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
+        let pauses = store::pauses_of(conn, &units)?;
+        let by_id: HashMap<Id, &TaskRow> = chunk.iter().map(|t| (t.id, t)).collect();
+        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
+        for record in store::records_since(conn, &ids, utc_of(judge.tz, start))? {
+            checked.insert(
+                (record.task_id, record.occurrence),
+                local(judge.tz, record.checked_at),
+            );
+            if let Some(task) = by_id.get(&record.task_id) {
+                walker.record(task, &record);
+            }
+        }
+        for task in chunk {
+            let schedule = schedule_of(task)?;
+            let of_unit: Vec<&PauseRow> = pauses
+                .iter()
+                .filter(|p| p.unit_id == task.unit_id)
+                .collect();
+            let pauses = pause_set(&of_unit)?;
+            let retired = task.retired_at.map(|at| local(judge.tz, at));
+            let until = retired.map_or(end, |r| r.min(end));
+            let judged_at = retired.map_or(judge.now_local, |r| r.min(judge.now_local));
+            for occurrence in schedule.occurrences(start, until, judge.calendar, &pauses) {
+                let at: Vec<NaiveDateTime> = checked
+                    .get(&(task.id, i64::from(occurrence.id)))
+                    .copied()
+                    .into_iter()
+                    .collect();
+                let status = occurrence.status(&at, judged_at, judge.tolerance);
+                if retired.is_some() && matches!(status, Status::Due | Status::Upcoming) {
+                    continue;
+                }
+                walker.occurrence(task, &occurrence, status);
+            }
+        }
+    }
+    Ok(())
 }

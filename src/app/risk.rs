@@ -362,6 +362,15 @@ fn assessment_cells(stored: &str) -> (&'static str, String) {
             "作业条件危险性分析法（LEC）",
             format!("L={l}，E={e}，C={c}"),
         ),
+        Ok(Assessment::MajorSource { grade, r_centi }) => (
+            "重大危险源直接判定",
+            format!(
+                "{}，R={}.{:02}",
+                crate::domain::major_source::grade_label(grade),
+                r_centi / 100,
+                r_centi % 100
+            ),
+        ),
         Err(_) => ("", String::new()),
     }
 }

@@ -18,6 +18,7 @@ pub mod hazards;
 pub mod idempotency;
 pub mod imports;
 pub mod inspections;
+pub mod major_sources;
 pub mod outbox;
 pub mod regulation;
 pub mod risk;

@@ -92,6 +92,8 @@ pub struct TaskRow {
     pub active: bool,
     pub created_by: Id,
     pub created_at: NaiveDateTime,
+    /// When the task was given up: no occurrence starts from then on.
+    pub retired_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -121,6 +123,8 @@ pub struct RecordRow {
     pub entered_late: bool,
     pub hazard_id: Option<Id>,
     pub recorded_by: Id,
+    /// A duty check's failed duties by number, JSON.
+    pub failed_items: Option<String>,
 }
 
 pub fn insert_object(conn: &mut DbConnection, row: &ObjectRow) -> Result<(), AppError> {
@@ -432,13 +436,18 @@ pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
     let record: Option<Id> = check_records::table
         .select(max(check_records::id))
         .first(conn)?;
+    // Sources' inputs change in place: their latest change moves.
+    let source: Option<NaiveDateTime> = super::schema::major_sources::table
+        .select(max(super::schema::major_sources::updated_at))
+        .first(conn)?;
     let show = |id: Option<Id>| id.map(|id| id.to_string()).unwrap_or_default();
     Ok(format!(
-        "{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}",
         show(task),
         show(pause),
         show(event),
-        show(record)
+        show(record),
+        source.map(|at| at.to_string()).unwrap_or_default()
     ))
 }
 
@@ -495,4 +504,33 @@ pub fn unit_names(conn: &mut DbConnection, units: &[Id]) -> Result<Vec<(Id, Stri
         );
     }
     Ok(rows)
+}
+
+/// Gives a task up from `at` (UTC): it plans nothing from then on.
+pub fn retire_task(conn: &mut DbConnection, task: Id, at: NaiveDateTime) -> Result<(), AppError> {
+    diesel::update(check_tasks::table.find(task))
+        .set((
+            check_tasks::active.eq(false),
+            check_tasks::retired_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Re-levels an event the registry keeps (a major hazard source's).
+pub fn relevel_event(
+    conn: &mut DbConnection,
+    event: Id,
+    assessment: &str,
+    score_centi: i64,
+    level: RiskLevel,
+) -> Result<(), AppError> {
+    diesel::update(risk_events::table.find(event))
+        .set((
+            risk_events::assessment.eq(assessment),
+            risk_events::score_centi.eq(score_centi),
+            risk_events::level.eq(level),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

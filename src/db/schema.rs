@@ -489,6 +489,7 @@ diesel::table! {
         active -> Bool,
         created_by -> Text,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -518,6 +519,49 @@ diesel::table! {
         entered_late -> Bool,
         hazard_id -> Nullable<Text>,
         recorded_by -> Text,
+        failed_items -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    major_sources (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        object_id -> Text,
+        unit_id -> Text,
+        event_id -> Text,
+        principal_measure_id -> Text,
+        technical_measure_id -> Text,
+        operational_measure_id -> Text,
+        code -> Text,
+        name -> Text,
+        unit_kind -> Text,
+        inputs -> Text,
+        s_centi -> BigInt,
+        r_centi -> BigInt,
+        grade -> Integer,
+        assessed_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    major_source_persons (id) {
+        id -> Text,
+        source_id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        name -> Text,
+        post -> Text,
+        phone -> Text,
+        user_id -> Nullable<Text>,
+        since -> Date,
+        task_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        replaced_at -> Nullable<Timestamp>,
     }
 }
 
@@ -563,4 +607,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     check_tasks,
     unit_pauses,
     check_records,
+    major_sources,
+    major_source_persons,
 );

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::access::Role;
 use crate::domain::checklist::FailedItemHazard;
+use crate::domain::major_source::PersonKind;
 use crate::domain::schedule::{Schedule, ScheduleError, ScheduleSpec};
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
@@ -20,6 +21,13 @@ vocabulary! {
     pub enum TaskKind {
         /// 岗位排查: a post's routine check of a measure.
         PostCheck => "post_check",
+        /// 包保履职: a major hazard source's 主要负责人's duty check. Given by
+        /// the source registry, not sent.
+        DutyPrincipal => "duty_principal",
+        /// A 技术负责人's duty check.
+        DutyTechnical => "duty_technical",
+        /// An 操作负责人's duty check.
+        DutyOperational => "duty_operational",
     }
 }
 
@@ -30,6 +38,27 @@ vocabulary! {
         Normal => "normal",
         /// 异常: the measure failed; the record becomes a hazard.
         Abnormal => "abnormal",
+    }
+}
+
+impl TaskKind {
+    /// The kind of 包保责任人 whose duty check this is, if any.
+    pub fn duty_of(self) -> Option<PersonKind> {
+        match self {
+            TaskKind::PostCheck => None,
+            TaskKind::DutyPrincipal => Some(PersonKind::Principal),
+            TaskKind::DutyTechnical => Some(PersonKind::Technical),
+            TaskKind::DutyOperational => Some(PersonKind::Operational),
+        }
+    }
+
+    /// The duty check of a kind of 包保责任人.
+    pub fn duty(kind: PersonKind) -> TaskKind {
+        match kind {
+            PersonKind::Principal => TaskKind::DutyPrincipal,
+            PersonKind::Technical => TaskKind::DutyTechnical,
+            PersonKind::Operational => TaskKind::DutyOperational,
+        }
     }
 }
 
@@ -133,6 +162,9 @@ impl NewTask {
                 None
             }
         };
+        if self.kind.duty_of().is_some() {
+            errors.insert("kind".into(), FieldError::new(Rule::RegistryOnly));
+        }
         let schedule = match Schedule::try_from(self.schedule.clone()) {
             Ok(schedule) => Some(schedule),
             Err(e) => {
@@ -218,6 +250,11 @@ pub struct NewRecord {
     pub note: Option<String>,
     /// Required for an abnormal record: the hazard it becomes.
     pub hazard: Option<FailedItemHazard>,
+    /// For a 包保 duty check found abnormal: the numbers of the duties not
+    /// carried out (1 for （一）, 2 for （二）, …), each at most once.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub failed_items: Option<Vec<u32>>,
 }
 
 impl NewRecord {
@@ -302,6 +339,7 @@ mod tests {
             checked_at: None,
             note: Some("  ".into()),
             hazard: None,
+            failed_items: None,
         };
         assert_eq!(normal.check().unwrap(), None);
         let abnormal = NewRecord {

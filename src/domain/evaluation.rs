@@ -19,6 +19,9 @@ pub struct EvaluationRules {
     pub b_weight: f64,
     /// Points off A for each missed check on a 重大 or 较大 unit.
     pub missed_serious_deduction: f64,
+    /// Points off A for each missed duty check of a major hazard source's
+    /// 包保责任人 (counted here, not as a missed check on a serious unit).
+    pub missed_duty_deduction: f64,
     /// Fewer hazards found in the month than this is implausibly few …
     pub min_hazards_per_month: u64,
     /// … and takes these points off B.
@@ -35,6 +38,7 @@ impl Default for EvaluationRules {
             a_weight: 50.0,
             b_weight: 50.0,
             missed_serious_deduction: 1.0,
+            missed_duty_deduction: 2.0,
             min_hazards_per_month: 1,
             few_hazards_deduction: 10.0,
             veto_major_overdue: true,
@@ -49,6 +53,7 @@ impl EvaluationRules {
             self.a_weight,
             self.b_weight,
             self.missed_serious_deduction,
+            self.missed_duty_deduction,
             self.few_hazards_deduction,
         ];
         if finite.iter().all(|v| v.is_finite() && *v >= 0.0) {
@@ -68,8 +73,11 @@ pub struct EvaluationInputs {
     pub settled: u64,
     /// Of those, done.
     pub done: u64,
-    /// Missed occurrences of tasks on 重大 or 较大 units.
+    /// Missed occurrences of tasks on 重大 or 较大 units, duty checks left
+    /// out.
     pub missed_on_serious_units: u64,
+    /// Missed duty checks of major hazard sources' 包保责任人.
+    pub missed_duty_checks: u64,
     /// Hazards whose deadline fell in the month or before and that were
     /// still open when it began.
     pub to_rectify: u64,
@@ -130,6 +138,19 @@ pub fn evaluate(inputs: &EvaluationInputs, rules: &EvaluationRules) -> Evaluatio
         });
         a -= points;
     }
+    if inputs.missed_duty_checks > 0 {
+        let points = rules.missed_duty_deduction * inputs.missed_duty_checks as f64;
+        findings.push(Finding {
+            part: "A",
+            code: "missed_duty_checks",
+            reason: format!(
+                "重大危险源包保责任人履职排查漏查{}次",
+                inputs.missed_duty_checks
+            ),
+            points,
+        });
+        a -= points;
+    }
     let mut b = rules.b_weight * share(inputs.accepted, inputs.to_rectify);
     if inputs.found < rules.min_hazards_per_month {
         findings.push(Finding {
@@ -183,11 +204,28 @@ mod tests {
             settled: 60,
             done: 54,
             missed_on_serious_units: 2,
+            missed_duty_checks: 0,
             to_rectify: 8,
             accepted: 6,
             found: 5,
             major_overdue: 0,
         }
+    }
+
+    #[test]
+    fn a_missed_duty_check_costs_its_own_points() {
+        let found = evaluate(
+            &EvaluationInputs {
+                missed_duty_checks: 3,
+                ..inputs()
+            },
+            &EvaluationRules::default(),
+        );
+        assert_eq!(found.a, 37.0, "50 × 54/60 − 2 × 1 − 3 × 2");
+        assert!(found
+            .findings
+            .iter()
+            .any(|f| f.code == "missed_duty_checks" && f.reason.contains("3次")));
     }
 
     #[test]

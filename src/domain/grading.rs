@@ -169,6 +169,11 @@ pub enum DueReason {
     /// Its check tasks' completion rate over the last days
     /// (`risk.completion_window_days`) is below `risk.completion_alert_rate`.
     CheckCompletion,
+    /// A major hazard source of it lacks one of its three 包保责任人.
+    MajorSourcePersons,
+    /// A major hazard source's safety assessment falls due
+    /// (`major_sources.assessment_every_years` after the last).
+    MajorSourceAssessment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

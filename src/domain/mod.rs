@@ -20,6 +20,7 @@ pub mod hazard;
 pub mod hex;
 pub mod inspection;
 pub mod ledger;
+pub mod major_source;
 pub mod network;
 pub mod park;
 pub mod risk;

@@ -12,7 +12,9 @@ use crate::db::grading::{self as store, Assessment, EnterpriseEvent};
 use crate::db::Id;
 use crate::domain::access::Role;
 use crate::domain::access::{Caller, Capability};
-use crate::domain::grading::{CreateAssessment, DueReason, Grade};
+use std::collections::HashMap;
+
+use crate::domain::grading::{CreateAssessment, DueItem, DueReason, Grade};
 use crate::error::AppError;
 use crate::http::body::Body;
 use crate::http::state::AppState;
@@ -233,18 +235,26 @@ pub async fn due(
         let risk = &state.settings.risk;
         (risk.completion_alert_rate, risk.completion_window_days)
     });
+    let assessment_years = state.settings.major_sources.assessment_every_years;
     let shared = state.clone().into_inner();
     let due = state
         .db
         .run(move |conn| {
-            let behind = match completion {
-                Some((rate, days)) => {
-                    let context = crate::http::risk::record_context(&shared, &lifecycle)?;
-                    app::check_figures::behind(conn, &context, rate, days)?
+            let mut flagged: HashMap<Id, Vec<(DueItem, String)>> = HashMap::new();
+            if let Some((rate, days)) = completion {
+                let context = crate::http::risk::record_context(&shared, &lifecycle)?;
+                for (id, why) in app::check_figures::behind(conn, &context, rate, days)? {
+                    let item = DueItem {
+                        reason: DueReason::CheckCompletion,
+                        due_on: today,
+                    };
+                    flagged.entry(id).or_default().push((item, why));
                 }
-                None => std::collections::HashMap::new(),
-            };
-            app::grading::due_list(conn, &grading, today, horizon, &behind)
+            }
+            for (id, item, why) in app::major_sources::due(conn, today, assessment_years)? {
+                flagged.entry(id).or_default().push((item, why));
+            }
+            app::grading::due_list(conn, &grading, today, horizon, &flagged)
         })
         .await?;
     let items = due

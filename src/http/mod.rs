@@ -26,6 +26,7 @@ pub mod language;
 pub mod ledger;
 pub mod listing;
 pub mod login_throttle;
+pub mod major_sources;
 pub mod metric_series;
 pub mod metrics;
 pub mod notifications;
@@ -107,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(checklist_routes())
                 .service(filing_routes())
                 .service(risk_routes())
+                .service(major_source_routes())
                 .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))
                 .service(
                     resource("/display-keys", "GET, POST")
@@ -198,6 +200,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         .service(
                             resource("/vocabularies", "GET")
                                 .route(web::get().to(reference::vocabularies)),
+                        )
+                        .service(
+                            resource("/baobao-duties", "GET")
+                                .route(web::get().to(major_sources::duty_lists)),
                         ),
                 ),
         );
@@ -207,6 +213,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
 fn analytics_routes() -> actix_web::Scope {
     web::scope("/analytics")
         .service(resource("/checks", "GET").route(web::get().to(risk::check_figures)))
+        .service(
+            resource("/major-sources", "GET").route(web::get().to(major_sources::duty_figures)),
+        )
         .service(resource("/evaluation", "GET").route(web::get().to(risk::evaluation)))
         .service(
             resource("/rectification-time", "GET")
@@ -323,6 +332,21 @@ fn risk_routes() -> impl actix_web::dev::HttpServiceFactory {
             .route(web::get().to(risk::list_occurrences)),
         resource("/check-tasks/{id}/records", "POST").route(web::post().to(risk::create_record)),
         resource("/check-duties", "GET").route(web::get().to(risk::list_duties)),
+    )
+}
+
+/// Major hazard sources and their 包保责任人.
+fn major_source_routes() -> impl actix_web::dev::HttpServiceFactory {
+    (
+        resource("/major-sources", "GET, POST")
+            .route(web::get().to(major_sources::list_sources))
+            .route(web::post().to(major_sources::create_source)),
+        resource("/major-sources/{id}", "GET").route(web::get().to(major_sources::get_source)),
+        resource("/major-sources/{id}/inputs", "PUT")
+            .route(web::put().to(major_sources::change_inputs)),
+        resource("/major-sources/{id}/persons", "POST")
+            .route(web::post().to(major_sources::appoint_person)),
+        resource("/major-sources/{id}/placard", "GET").route(web::get().to(major_sources::placard)),
     )
 }
 

@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
-    hazards, health, imports, inspections, ledger, listing, metrics, notifications, reference,
-    risk, stats, users, webhooks,
+    hazards, health, imports, inspections, ledger, listing, major_sources, metrics, notifications,
+    reference, risk, stats, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -116,6 +116,14 @@ use crate::http::{
         risk::list_duties,
         risk::check_figures,
         risk::evaluation,
+        major_sources::create_source,
+        major_sources::list_sources,
+        major_sources::get_source,
+        major_sources::change_inputs,
+        major_sources::appoint_person,
+        major_sources::placard,
+        major_sources::duty_lists,
+        major_sources::duty_figures,
     ),
     components(schemas(
         crate::domain::delivery::DeliveryState,
@@ -145,6 +153,7 @@ use crate::http::{
         (name = "checklists", description = "Inspection templates (检查表), item results and the hazards failed items become"),
         (name = "hazards", description = "Hazards and their lifecycle"),
         (name = "risk", description = "The risk register (风险分级管控), check tasks on a schedule, their records and the duty list (双重预防)"),
+        (name = "major-sources", description = "Major hazard sources (重大危险源): their grade from their chemicals (GB 18218-2018), the three 包保责任人 and their duty checks"),
         (name = "evidence", description = "Evidence files: photos and documents before and after rectification"),
         (name = "stats", description = "Dashboard figures and the yearly and quarterly reports"),
         (name = "analytics", description = "Time to rectify, ageing, enterprise scorecard, recurring hazards, trends and locations"),

@@ -277,6 +277,8 @@ pub struct CheckRecordView {
     /// The hazard an abnormal record became.
     pub hazard_id: Option<Uuid>,
     pub recorded_by: Uuid,
+    /// A 包保 duty check's duties found not carried out, by number.
+    pub failed_items: Vec<u32>,
 }
 
 impl From<&RecordRow> for CheckRecordView {
@@ -293,6 +295,11 @@ impl From<&RecordRow> for CheckRecordView {
             entered_late: row.entered_late,
             hazard_id: row.hazard_id.map(Id::uuid),
             recorded_by: row.recorded_by.uuid(),
+            failed_items: row
+                .failed_items
+                .as_deref()
+                .and_then(|items| serde_json::from_str(items).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -973,7 +980,7 @@ pub async fn check_figures(
 /// XLSX, with an `ETag` made of `key`, the data's change markers and the
 /// minute (occurrences fall due as time passes); worked out by `compute`
 /// only when no answer with that tag is kept.
-async fn figures_answer<F>(
+pub(crate) async fn figures_answer<F>(
     state: web::Data<AppState>,
     req: HttpRequest,
     key: String,

@@ -23,6 +23,7 @@ mod layering;
 mod ledger;
 mod lifecycle;
 mod limits;
+mod major_sources;
 mod messages;
 mod operations;
 mod read_cache;

@@ -42,7 +42,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/auth/me" => C::ReadOwnAccount,
         "GET /api/v1/reference/direct-red-triggers"
         | "GET /api/v1/reference/major-hazard-criteria"
-        | "GET /api/v1/reference/vocabularies" => return None,
+        | "GET /api/v1/reference/vocabularies"
+        | "GET /api/v1/reference/baobao-duties" => return None,
         "GET /api/v1/attachments/{id}"
         | "GET /api/v1/hazards/{id}/attachments"
         | "POST /api/v1/hazards/{id}/attachments" => C::HandleEvidence,
@@ -106,7 +107,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/analytics/trends"
         | "GET /api/v1/analytics/locations"
         | "GET /api/v1/analytics/checks"
-        | "GET /api/v1/analytics/evaluation" => C::ReadAnalytics,
+        | "GET /api/v1/analytics/evaluation"
+        | "GET /api/v1/analytics/major-sources" => C::ReadAnalytics,
         "GET /api/v1/webhooks"
         | "POST /api/v1/webhooks"
         | "PATCH /api/v1/webhooks/{id}"
@@ -120,13 +122,19 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "PATCH /api/v1/users/{id}"
         | "POST /api/v1/users/{id}/revoke-tokens" => C::ManageUsers,
         "GET /api/v1/enterprises/{id}/risk-register"
-        | "GET /api/v1/check-tasks/{id}/occurrences" => C::ReadRiskRegister,
+        | "GET /api/v1/check-tasks/{id}/occurrences"
+        | "GET /api/v1/major-sources"
+        | "GET /api/v1/major-sources/{id}"
+        | "GET /api/v1/major-sources/{id}/placard" => C::ReadRiskRegister,
         "POST /api/v1/risk-objects"
         | "POST /api/v1/risk-units"
         | "POST /api/v1/risk-units/{id}/pauses"
         | "POST /api/v1/risk-events"
         | "POST /api/v1/control-measures"
-        | "POST /api/v1/check-tasks" => C::ManageRiskRegister,
+        | "POST /api/v1/check-tasks"
+        | "POST /api/v1/major-sources"
+        | "PUT /api/v1/major-sources/{id}/inputs"
+        | "POST /api/v1/major-sources/{id}/persons" => C::ManageRiskRegister,
         "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
@@ -151,6 +159,8 @@ struct Fixture {
     task: String,
     expert_task: String,
     expert: String,
+    /// A major hazard source of the first enterprise.
+    source: String,
 }
 
 async fn register_fixture(app: &TestApp, park: &crate::helpers::Park) -> [String; 6] {
@@ -223,6 +233,15 @@ async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
         .add_user("walked.user@park.example.cn", "expert", None)
         .to_string();
     let [object, unit, event, measure, task, expert_task] = register_fixture(app, park).await;
+    let source = id_of(
+        &app.post("/api/v1/major-sources")
+            .token(&park.contact_a)
+            .json(&source_body(&park.enterprise_a.to_string(), 0))
+            .send()
+            .await
+            .expect(201)
+            .json,
+    );
     Fixture {
         enterprise: park.enterprise_a.to_string(),
         hazard,
@@ -236,7 +255,20 @@ async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
         task,
         expert_task,
         expert: park.expert.clone(),
+        source,
     }
+}
+
+/// A major hazard source: S = 2, R = 2.
+fn source_body(enterprise: &str, n: usize) -> Value {
+    json!({
+        "enterprise_id": enterprise,
+        "code": format!("walk-source-{n}"),
+        "name": format!("走查罐区{n}"),
+        "unit_kind": "storage",
+        "alpha": 1.0,
+        "chemicals": [{"name": "甲醇", "quantity_t": 1000.0, "critical_t": 500.0, "beta": 1.0}],
+    })
 }
 
 /// Calls `route` as `token` with a request that is valid but for who asks.
@@ -255,6 +287,7 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 t if t.starts_with("/api/v1/checklists/") => BUILT_IN_CHECKLIST,
                 t if t.starts_with("/api/v1/users/") => &fixture.user,
                 t if t.starts_with("/api/v1/risk-units/") => &fixture.unit,
+                t if t.starts_with("/api/v1/major-sources/") => &fixture.source,
                 "/api/v1/check-tasks/{id}/records" if token == fixture.expert => {
                     &fixture.expert_task
                 }
@@ -408,6 +441,17 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "reason": format!("走查检修{n}"),
         }),
         "POST /api/v1/check-tasks/{id}/records" => json!({"occurrence": 0, "outcome": "normal"}),
+        "POST /api/v1/major-sources" => source_body(&fixture.enterprise, n + 1),
+        "PUT /api/v1/major-sources/{id}/inputs" => json!({
+            "alpha": 1.5,
+            "chemicals": [{"name": "甲醇", "quantity_t": 1500.0, "critical_t": 500.0, "beta": 1.0}],
+        }),
+        "POST /api/v1/major-sources/{id}/persons" => json!({
+            "kind": "technical",
+            "name": format!("走查{n}"),
+            "post": "技术部长",
+            "phone": "13800000000",
+        }),
         _ => return None,
     })
 }

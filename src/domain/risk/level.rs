@@ -73,6 +73,10 @@ pub enum Assessment {
     /// 作业条件危险性分析法: D = L × E × C; L one of 10, 6, 3, 1, 0.5, 0.2,
     /// 0.1; E one of 10, 6, 3, 2, 1, 0.5; C one of 100, 40, 15, 7, 3, 1.
     Lec { l: f64, e: f64, c: f64 },
+    /// 重大危险源直接判定: the event of a major hazard source's 包保 duties,
+    /// levelled by the source's grade (一级/二级 重大, 三级/四级 较大) and
+    /// scored by its R. Set only by the major hazard source registry.
+    MajorSource { grade: u8, r_centi: i64 },
 }
 
 /// The LEC method's permitted values, in tenths.
@@ -204,6 +208,10 @@ impl Assessment {
                     _ => Err(AppError::invalid_fields(errors)),
                 }
             }
+            Assessment::MajorSource { grade, r_centi } => Ok((
+                r_centi.max(1),
+                crate::domain::major_source::risk_level_of_grade(grade),
+            )),
         }
     }
 }

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 pub use level::{Assessment, Bands, LevelBands, RiskLevel};
 
@@ -329,7 +330,15 @@ impl NewEvent {
             "consequence",
             optional_text("consequence", self.consequence.as_deref(), MAX_TEXT),
         );
-        let scored = AppError::gather(&mut errors, "assessment", self.assessment.score(bands));
+        let scored = if matches!(self.assessment, Assessment::MajorSource { .. }) {
+            errors.insert(
+                "assessment.method".into(),
+                FieldError::new(Rule::RegistryOnly),
+            );
+            None
+        } else {
+            AppError::gather(&mut errors, "assessment", self.assessment.score(bands))
+        };
         match (name, consequence, scored) {
             (Some(name), Some(consequence), Some((score_centi, level))) if errors.is_empty() => {
                 Ok(EventFields {

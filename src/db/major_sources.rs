@@ -1,0 +1,218 @@
+//! Major hazard sources and their 包保责任人, as stored: a source's row
+//! with its inputs and computed S, R and grade; each person who held a
+//! kind of duty, with when they were replaced.
+
+use chrono::NaiveDate;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::columns::Id;
+use super::schema::{major_source_persons, major_sources};
+use super::DbConnection;
+use crate::domain::major_source::{PersonKind, SourceUnitKind};
+use crate::error::AppError;
+use crate::messages::Rule;
+
+/// The most sources one listing returns: a park has dozens.
+pub const MAX_SOURCES: i64 = 5_000;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = major_sources)]
+pub struct SourceRow {
+    pub id: Id,
+    pub enterprise_id: Id,
+    pub object_id: Id,
+    pub unit_id: Id,
+    pub event_id: Id,
+    pub principal_measure_id: Id,
+    pub technical_measure_id: Id,
+    pub operational_measure_id: Id,
+    pub code: String,
+    pub name: String,
+    pub unit_kind: SourceUnitKind,
+    /// JSON of `domain::major_source::SourceInputs`.
+    pub inputs: String,
+    pub s_centi: i64,
+    pub r_centi: i64,
+    pub grade: i32,
+    pub assessed_on: Option<NaiveDate>,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl SourceRow {
+    /// The measure a kind of person's duty checks belong to.
+    pub fn measure_of(&self, kind: PersonKind) -> Id {
+        match kind {
+            PersonKind::Principal => self.principal_measure_id,
+            PersonKind::Technical => self.technical_measure_id,
+            PersonKind::Operational => self.operational_measure_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = major_source_persons)]
+pub struct PersonRow {
+    pub id: Id,
+    pub source_id: Id,
+    pub enterprise_id: Id,
+    pub kind: PersonKind,
+    pub name: String,
+    pub post: String,
+    pub phone: String,
+    pub user_id: Option<Id>,
+    pub since: NaiveDate,
+    pub task_id: Id,
+    pub created_by: Id,
+    pub created_at: NaiveDateTime,
+    pub replaced_at: Option<NaiveDateTime>,
+}
+
+fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+pub fn insert_source(conn: &mut DbConnection, row: &SourceRow) -> Result<(), AppError> {
+    match diesel::insert_into(major_sources::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::invalid("code", Rule::SourceCodeTaken)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn update_inputs(
+    conn: &mut DbConnection,
+    id: Id,
+    (inputs, s_centi, r_centi, grade): (&str, i64, i64, i32),
+    assessed_on: Option<NaiveDate>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    diesel::update(major_sources::table.find(id))
+        .set((
+            major_sources::inputs.eq(inputs),
+            major_sources::s_centi.eq(s_centi),
+            major_sources::r_centi.eq(r_centi),
+            major_sources::grade.eq(grade),
+            major_sources::assessed_on.eq(assessed_on),
+            major_sources::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_source(conn: &mut DbConnection, id: Id) -> Result<Option<SourceRow>, AppError> {
+    Ok(major_sources::table
+        .find(id)
+        .select(SourceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The source whose duties a unit holds.
+pub fn source_of_unit(conn: &mut DbConnection, unit: Id) -> Result<Option<SourceRow>, AppError> {
+    Ok(major_sources::table
+        .filter(major_sources::unit_id.eq(unit))
+        .select(SourceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The sources of one enterprise or all, by enterprise and code.
+pub fn sources(
+    conn: &mut DbConnection,
+    enterprise: Option<Id>,
+) -> Result<Vec<SourceRow>, AppError> {
+    let mut query = major_sources::table
+        .select(SourceRow::as_select())
+        .order((major_sources::enterprise_id, major_sources::code))
+        .limit(MAX_SOURCES)
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(major_sources::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn insert_person(conn: &mut DbConnection, row: &PersonRow) -> Result<(), AppError> {
+    match diesel::insert_into(major_source_persons::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(()),
+        // Two appointments of one kind at once: the second finds the
+        // first in office.
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
+            "another person of this kind was appointed to the source at the same moment; read the source and try again",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The person of `kind` in office for a source.
+pub fn current_person(
+    conn: &mut DbConnection,
+    source: Id,
+    kind: PersonKind,
+) -> Result<Option<PersonRow>, AppError> {
+    Ok(major_source_persons::table
+        .filter(major_source_persons::source_id.eq(source))
+        .filter(major_source_persons::kind.eq(kind))
+        .filter(major_source_persons::replaced_at.is_null())
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn mark_replaced(
+    conn: &mut DbConnection,
+    person: Id,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    diesel::update(major_source_persons::table.find(person))
+        .set(major_source_persons::replaced_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every person of these sources, current and past, oldest first.
+pub fn persons_of(conn: &mut DbConnection, sources: &[Id]) -> Result<Vec<PersonRow>, AppError> {
+    let mut all = Vec::new();
+    for chunk in sources.chunks(500) {
+        all.extend(
+            major_source_persons::table
+                .filter(major_source_persons::source_id.eq_any(chunk))
+                .select(PersonRow::as_select())
+                .order((major_source_persons::created_at, major_source_persons::id))
+                .load(conn)?,
+        );
+    }
+    Ok(all)
+}
+
+/// Those of `hazards` that are closed (rectified and accepted).
+pub fn closed_among(
+    conn: &mut DbConnection,
+    hazards: &[Id],
+) -> Result<std::collections::HashSet<Id>, AppError> {
+    use super::schema::hazards as h;
+    use crate::domain::hazard::HazardState;
+    let mut closed = std::collections::HashSet::new();
+    for chunk in hazards.chunks(500) {
+        closed.extend(
+            h::table
+                .filter(h::id.eq_any(chunk))
+                .filter(h::state.eq(HazardState::Closed))
+                .select(h::id)
+                .load::<Id>(conn)?,
+        );
+    }
+    Ok(closed)
+}

@@ -1,0 +1,532 @@
+//! Major hazard sources and their 包保责任人 over HTTP: registering a
+//! source, changing its inputs, appointing a person, reading one source or
+//! all, its printable 包保责任公示牌, the published duties, and the
+//! 三类包保责任人分类统计 of a period.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::duty_figures::{self, DutyFigures};
+use crate::app::major_sources::{self as service, SourceRecord};
+use crate::db::major_sources::PersonRow;
+use crate::domain::access::{Caller, Capability};
+use crate::domain::major_source::{
+    duties, next_assessment, risk_level_of_grade, Chemical, DutyList, NewPerson, NewSource,
+    PersonKind, SourceInputs, SourceUnitKind,
+};
+use crate::domain::text::escape_html;
+use crate::error::AppError;
+use crate::http::analytics::TableFormat;
+use crate::http::body::Body;
+use crate::http::risk::{figures_answer, LevelView};
+use crate::http::state::AppState;
+use crate::http::{create_idempotently, Created};
+
+/// A 包保责任人, as shown to those who may read the register.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PersonView {
+    pub id: Uuid,
+    pub kind: PersonKind,
+    /// 主要负责人 / 技术负责人 / 操作负责人
+    pub kind_label: String,
+    pub name: String,
+    pub post: String,
+    pub phone: String,
+    pub user_id: Option<Uuid>,
+    pub since: NaiveDate,
+    /// The check task their duty checks are occurrences of.
+    pub task_id: Uuid,
+    /// When they were replaced; absent while in office.
+    pub replaced_at: Option<DateTime<Utc>>,
+}
+
+impl From<&PersonRow> for PersonView {
+    fn from(row: &PersonRow) -> Self {
+        PersonView {
+            id: row.id.uuid(),
+            kind: row.kind,
+            kind_label: row.kind.label_zh().to_owned(),
+            name: row.name.clone(),
+            post: row.post.clone(),
+            phone: row.phone.clone(),
+            user_id: row.user_id.map(|u| u.uuid()),
+            since: row.since,
+            task_id: row.task_id.uuid(),
+            replaced_at: row.replaced_at.map(|at| at.and_utc()),
+        }
+    }
+}
+
+/// A major hazard source with its level, persons and what is due.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceView {
+    pub id: Uuid,
+    pub enterprise_id: Uuid,
+    /// 备案编号
+    pub code: String,
+    pub name: String,
+    pub unit_kind: SourceUnitKind,
+    /// 生产单元 / 储存单元
+    pub unit_kind_label: String,
+    pub alpha: f64,
+    pub chemicals: Vec<Chemical>,
+    /// S = Σ q/Q (≥ 1).
+    pub s: f64,
+    /// R = α·Σ β·q/Q.
+    pub r: f64,
+    /// 1 (一级) to 4 (四级), from R (GB 18218-2018).
+    pub grade: i32,
+    pub grade_label: String,
+    /// The register's level of its 包保 duties: 一级/二级 重大, 三级/四级 较大.
+    pub risk_level: LevelView,
+    pub assessed_on: Option<NaiveDate>,
+    /// The next safety assessment, `major_sources.assessment_every_years`
+    /// after the last.
+    pub next_assessment_due: Option<NaiveDate>,
+    /// The persons in office, principal, technical, operational.
+    pub persons: Vec<PersonView>,
+    /// The kinds nobody holds.
+    pub missing: Vec<PersonKind>,
+    /// Everyone who held a duty, oldest first.
+    pub history: Vec<PersonView>,
+    /// The register object and the unit holding the 包保 duties.
+    pub object_id: Uuid,
+    pub unit_id: Uuid,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn view(record: &SourceRecord, assessment_every_years: u32) -> Result<SourceView, AppError> {
+    let source = &record.source;
+    let inputs: SourceInputs = serde_json::from_str(&source.inputs).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!("source {} has bad inputs: {e}", source.id))
+    })?;
+    let grade = u8::try_from(source.grade).unwrap_or(4);
+    Ok(SourceView {
+        id: source.id.uuid(),
+        enterprise_id: source.enterprise_id.uuid(),
+        code: source.code.clone(),
+        name: source.name.clone(),
+        unit_kind: source.unit_kind,
+        unit_kind_label: source.unit_kind.label_zh().to_owned(),
+        alpha: inputs.alpha,
+        chemicals: inputs.chemicals,
+        s: source.s_centi as f64 / 100.0,
+        r: source.r_centi as f64 / 100.0,
+        grade: source.grade,
+        grade_label: record.grade_label().to_owned(),
+        risk_level: risk_level_of_grade(grade).into(),
+        assessed_on: source.assessed_on,
+        next_assessment_due: source
+            .assessed_on
+            .and_then(|on| next_assessment(on, assessment_every_years)),
+        persons: PersonKind::ALL
+            .into_iter()
+            .filter_map(|kind| record.current(kind))
+            .map(PersonView::from)
+            .collect(),
+        missing: record.missing(),
+        history: record.persons.iter().map(PersonView::from).collect(),
+        object_id: source.object_id.uuid(),
+        unit_id: source.unit_id.uuid(),
+        updated_at: source.updated_at.and_utc(),
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceList {
+    pub items: Vec<SourceView>,
+}
+
+fn source_location(id: Uuid) -> String {
+    format!("/api/v1/major-sources/{id}")
+}
+
+/// Registers a major hazard source (重大危险源) of an enterprise: its code,
+/// name, unit kind, exposure factor α and dangerous chemicals (q, Q, β).
+/// S, R and the grade are worked out (GB 18218-2018); a set of chemicals
+/// with S below 1 is refused. The source becomes a risk analysis object
+/// of the register with a unit holding its 包保 duties.
+#[utoipa::path(
+    post,
+    path = "/api/v1/major-sources",
+    operation_id = "create_major_source",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewSource,
+    responses(
+        (status = 201, body = SourceView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_source(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: Body<NewSource>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let body = body.into_inner();
+    let now = state.park.now().utc;
+    let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
+    let settings = state.settings.major_sources.clone();
+    create_idempotently(&state, &req, &caller, &sent, move |conn| {
+        let row = service::register_source(conn, &caller, &body, &settings, now)?;
+        let record = service::source(conn, &caller, row.id.uuid())?;
+        Created::new(
+            &view(&record, settings.assessment_every_years)?,
+            source_location(row.id.uuid()),
+            None,
+        )
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesQuery {
+    /// Only this enterprise's (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+}
+
+/// The major hazard sources the caller may see, by enterprise and code,
+/// each with its persons and the kinds nobody holds.
+#[utoipa::path(
+    get,
+    path = "/api/v1/major-sources",
+    operation_id = "list_major_sources",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(SourcesQuery),
+    responses(
+        (status = 200, body = SourceList),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_sources(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SourcesQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let years = state.settings.major_sources.assessment_every_years;
+    let enterprise = query.enterprise_id;
+    let items = state
+        .db
+        .run(move |conn| {
+            service::sources(conn, &caller, enterprise)?
+                .iter()
+                .map(|r| view(r, years))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(SourceList { items }))
+}
+
+/// One major hazard source with its persons, current and past.
+#[utoipa::path(
+    get,
+    path = "/api/v1/major-sources/{id}",
+    operation_id = "get_major_source",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = SourceView),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_source(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let years = state.settings.major_sources.assessment_every_years;
+    let id = path.into_inner();
+    let source = state
+        .db
+        .run(move |conn| view(&service::source(conn, &caller, id)?, years))
+        .await?;
+    Ok(HttpResponse::Ok().json(source))
+}
+
+/// New inputs of a source.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputsChange {
+    #[serde(flatten)]
+    pub inputs: SourceInputs,
+    /// The day of the safety assessment these come from; the last one is
+    /// kept when absent.
+    pub assessed_on: Option<NaiveDate>,
+}
+
+/// Changes a source's inputs (α, the chemicals): S, R, the grade and the
+/// level of its 包保 duties are worked out again; the change is an event of
+/// the enterprise with the grade before and after.
+#[utoipa::path(
+    put,
+    path = "/api/v1/major-sources/{id}/inputs",
+    operation_id = "change_major_source_inputs",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = InputsChange,
+    responses(
+        (status = 200, body = SourceView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn change_inputs(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: Body<InputsChange>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let now = state.park.now().utc;
+    let settings = state.settings.major_sources.clone();
+    let source = state
+        .db
+        .run(move |conn| {
+            service::change_inputs(
+                conn,
+                &caller,
+                id,
+                (&body.inputs, body.assessed_on),
+                &settings,
+                now,
+            )?;
+            view(
+                &service::source(conn, &caller, id)?,
+                settings.assessment_every_years,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(source))
+}
+
+/// Appoints a 包保责任人 of a kind for a source, replacing whoever held it
+/// (kept in the history). Their duty checks become a check task on the
+/// kind's frequency (`major_sources.duty_frequency`), given to them when
+/// they have an account, else to the enterprise's contacts; the
+/// predecessor's task is retired.
+#[utoipa::path(
+    post,
+    path = "/api/v1/major-sources/{id}/persons",
+    operation_id = "appoint_major_source_person",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewPerson,
+    responses(
+        (status = 201, body = PersonView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn appoint_person(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: Body<NewPerson>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let now = state.park.now();
+    let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
+    let settings = state.settings.major_sources.clone();
+    create_idempotently(&state, &req, &caller, &sent, move |conn| {
+        let row = service::appoint(
+            conn,
+            &caller,
+            id,
+            &body,
+            &settings,
+            (now.utc, now.park_today),
+        )?;
+        Created::new(&PersonView::from(&row), source_location(id), None)
+    })
+    .await
+}
+
+/// The published duties of each kind of 包保责任人 (应急厅〔2021〕12号
+/// articles 4–6), numbered as published: what each kind's duty check
+/// covers and what `failed_items` numbers refer to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DutyLists {
+    pub principal: DutyList,
+    pub technical: DutyList,
+    pub operational: DutyList,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reference/baobao-duties",
+    operation_id = "get_baobao_duties",
+    tag = "reference",
+    security(("bearer" = [])),
+    responses((status = 200, body = DutyLists))
+)]
+pub async fn duty_lists(_caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(DutyLists {
+        principal: duties(PersonKind::Principal).clone(),
+        technical: duties(PersonKind::Technical).clone(),
+        operational: duties(PersonKind::Operational).clone(),
+    })
+}
+
+/// The 包保责任公示牌 of a source: a printable page with its name, code,
+/// grade and the three persons with their posts and phones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/major-sources/{id}/placard",
+    operation_id = "get_major_source_placard",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, content_type = "text/html", body = String),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn placard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let id = path.into_inner();
+    let record = state
+        .db
+        .run(move |conn| service::source(conn, &caller, id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(placard_html(&record)))
+}
+
+fn placard_html(record: &SourceRecord) -> String {
+    let source = &record.source;
+    let rows: String = PersonKind::ALL
+        .into_iter()
+        .map(|kind| match record.current(kind) {
+            Some(p) => format!(
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+                kind.label_zh(),
+                escape_html(&p.name),
+                escape_html(&p.post),
+                escape_html(&p.phone)
+            ),
+            None => format!(
+                "<tr class=\"missing\"><th scope=\"row\">{}</th><td colspan=\"3\">未明确</td></tr>",
+                kind.label_zh()
+            ),
+        })
+        .collect();
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>重大危险源安全包保责任公示牌 · {name}</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; margin: 0; padding: 24px; color: #111; }}
+.board {{ max-width: 900px; margin: 0 auto; border: 6px solid #b71c1c; padding: 24px 32px; }}
+h1 {{ margin: 0 0 8px; font-size: 2.2rem; text-align: center; color: #b71c1c; letter-spacing: .1em; }}
+.meta {{ display: flex; flex-wrap: wrap; gap: 8px 24px; justify-content: center; font-size: 1.25rem; margin: 16px 0 24px; }}
+.grade {{ font-weight: bold; color: #b71c1c; }}
+table {{ width: 100%; border-collapse: collapse; font-size: 1.3rem; }}
+th, td {{ border: 2px solid #333; padding: 12px; text-align: center; }}
+thead th {{ background: #fbe9e7; }}
+tr.missing td {{ color: #b71c1c; font-weight: bold; }}
+footer {{ margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }}
+@media print {{ body {{ padding: 0; }} }}
+</style></head>
+<body><main class="board">
+<h1>重大危险源安全包保责任公示牌</h1>
+<p class="meta"><span>名称：{name}</span><span>编号：{code}</span><span class="grade">等级：{grade}</span><span>{kind}</span></p>
+<table><thead><tr><th scope="col">包保责任</th><th scope="col">姓名</th><th scope="col">职务</th><th scope="col">联系电话</th></tr></thead>
+<tbody>{rows}</tbody></table>
+<footer>依据《危险化学品企业重大危险源安全包保责任制办法（试行）》（应急厅〔2021〕12号）</footer>
+</main></body></html>
+"#,
+        name = escape_html(&source.name),
+        code = escape_html(&source.code),
+        grade = record.grade_label(),
+        kind = source.unit_kind.label_zh(),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DutyFiguresQuery {
+    /// The first park-local day (default: the first of this month).
+    pub from: Option<NaiveDate>,
+    /// The last park-local day (default: today); at most 400 days after
+    /// `from`.
+    pub to: Option<NaiveDate>,
+    /// Only this enterprise (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<TableFormat>,
+}
+
+/// 三类包保责任人分类统计: per major hazard source, enterprise and the
+/// park, for each kind of 包保责任人 (主要 / 技术 / 操作), duty checks
+/// planned so far, done on time, done late, missed, paused and due, the
+/// completion rate, hazards found and rectified; the sources whose
+/// persons are missing or behind. No person's name or phone is in it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/major-sources",
+    operation_id = "get_major_source_duty_figures",
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(DutyFiguresQuery, ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx` for a table",
+         content(
+             (DutyFigures = "application/json"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 304, description = "Nothing changed since the ETag sent"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn duty_figures(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<DutyFiguresQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadAnalytics)?;
+    let scope = caller.figures_scope(query.enterprise_id)?;
+    let today = state.park.now().park_today;
+    let to = query.to.unwrap_or(today);
+    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let format = query.format.unwrap_or_default();
+    let behind = state.settings.major_sources.behind_below_rate;
+    let key = format!("major-sources|{scope:?}|{from}|{to}");
+    figures_answer(state, req, key, format, move |conn, context| {
+        let sources = crate::db::major_sources::sources(conn, scope.map(Into::into))?;
+        let records = service::with_persons(conn, sources)?;
+        let figures: DutyFigures =
+            duty_figures::figures(conn, &records, (from, to), behind, context)?;
+        Ok((serde_json::to_vec(&figures), figures.table()))
+    })
+    .await
+}
