@@ -154,6 +154,32 @@ fn utc_range(
     (at(from), at(to + TimeDelta::days(1)))
 }
 
+/// A period of figures: `to` on or after `from`, at most
+/// [`MAX_PERIOD_DAYS`] days.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), AppError> {
+    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(AppError::invalid(
+            "to",
+            FieldError::new(Rule::PeriodTooLong).with("max_days", MAX_PERIOD_DAYS),
+        ));
+    }
+    Ok(())
+}
+
+/// How occurrences are judged now, by the park's zone, calendar and
+/// tolerance.
+pub fn judge<'a>(context: &RecordContext<'a>) -> Judge<'a> {
+    let tz = context.park.time_zone;
+    Judge {
+        tz,
+        calendar: context.calendar,
+        tolerance: context.lifecycle.policy.backdate_tolerance,
+        now_local: tz
+            .from_utc_datetime(&context.lifecycle.now.utc)
+            .naive_local(),
+    }
+}
+
 /// The figures of `[from, to]` (park-local days), of one enterprise or all.
 pub fn figures(
     conn: &mut DbConnection,
@@ -161,12 +187,7 @@ pub fn figures(
     (from, to): (NaiveDate, NaiveDate),
     context: &RecordContext,
 ) -> Result<CheckFigures, AppError> {
-    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
-        return Err(AppError::invalid(
-            "to",
-            FieldError::new(Rule::PeriodTooLong).with("max_days", MAX_PERIOD_DAYS),
-        ));
-    }
+    check_period(from, to)?;
     let scope = scope.map(Id::from);
     let mut rows: BTreeMap<Id, CheckFiguresRow> = BTreeMap::new();
 
@@ -192,15 +213,7 @@ pub fn figures(
     }
 
     // Occurrences up to now.
-    let tz = context.park.time_zone;
-    let judge = Judge {
-        tz,
-        calendar: context.calendar,
-        tolerance: context.lifecycle.policy.backdate_tolerance,
-        now_local: tz
-            .from_utc_datetime(&context.lifecycle.now.utc)
-            .naive_local(),
-    };
+    let judge = judge(context);
     let start = from.and_time(NaiveTime::MIN);
     let end = (to + TimeDelta::days(1)).and_time(NaiveTime::MIN);
     let (start_utc, end_utc) = utc_range(context, from, to);

@@ -7,22 +7,21 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
-use crate::app::check_figures::{Completion, MAX_PERIOD_DAYS};
+use crate::app::check_figures::{check_period, judge, Completion};
 use crate::app::checks::RecordContext;
 use crate::app::major_sources::SourceRecord;
-use crate::app::occurrences::{utc_of, walk, Judge, Walker};
+use crate::app::occurrences::{utc_of, walk, Walker};
 use crate::db::major_sources as sources_store;
 use crate::db::risk::{self as store, RecordRow, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::major_source::{grade_label, PersonKind};
 use crate::domain::schedule::{Occurrence, Status};
-use crate::error::{AppError, FieldError};
-use crate::messages::Rule;
+use crate::error::AppError;
 
 /// One kind of person's figures.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -157,21 +156,9 @@ pub fn figures(
     behind_below_rate: f64,
     context: &RecordContext,
 ) -> Result<DutyFigures, AppError> {
-    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
-        return Err(AppError::invalid(
-            "to",
-            FieldError::new(Rule::PeriodTooLong).with("max_days", MAX_PERIOD_DAYS),
-        ));
-    }
-    let tz = context.park.time_zone;
-    let judge = Judge {
-        tz,
-        calendar: context.calendar,
-        tolerance: context.lifecycle.policy.backdate_tolerance,
-        now_local: tz
-            .from_utc_datetime(&context.lifecycle.now.utc)
-            .naive_local(),
-    };
+    check_period(from, to)?;
+    let judge = judge(context);
+    let tz = judge.tz;
     let start = from.and_time(NaiveTime::MIN);
     let end = (to + TimeDelta::days(1)).and_time(NaiveTime::MIN);
     let end_utc = utc_of(tz, end);

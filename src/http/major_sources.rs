@@ -4,7 +4,7 @@
 //! 三类包保责任人分类统计 of a period.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,9 +18,8 @@ use crate::domain::major_source::{
 };
 use crate::domain::text::escape_html;
 use crate::error::AppError;
-use crate::http::analytics::TableFormat;
 use crate::http::body::Body;
-use crate::http::risk::{figures_answer, LevelView};
+use crate::http::risk::{figures_answer, CheckFiguresQuery, LevelView};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, Created};
 
@@ -469,20 +468,6 @@ footer {{ margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }}
     )
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct DutyFiguresQuery {
-    /// The first park-local day (default: the first of this month).
-    pub from: Option<NaiveDate>,
-    /// The last park-local day (default: today); at most 400 days after
-    /// `from`.
-    pub to: Option<NaiveDate>,
-    /// Only this enterprise (an enterprise contact always gets its own).
-    pub enterprise_id: Option<Uuid>,
-    /// `json` (default), `csv` or `xlsx`.
-    pub format: Option<TableFormat>,
-}
-
 /// 三类包保责任人分类统计: per major hazard source, enterprise and the
 /// park, for each kind of 包保责任人 (主要 / 技术 / 操作), duty checks
 /// planned so far, done on time, done late, missed, paused and due, the
@@ -494,7 +479,7 @@ pub struct DutyFiguresQuery {
     operation_id = "get_major_source_duty_figures",
     tag = "analytics",
     security(("bearer" = [])),
-    params(DutyFiguresQuery, ("If-None-Match" = Option<String>, Header)),
+    params(CheckFiguresQuery, ("If-None-Match" = Option<String>, Header)),
     responses(
         (status = 200, headers(("ETag" = String)),
          description = "JSON by default; `?format=csv|xlsx` for a table",
@@ -511,13 +496,11 @@ pub async fn duty_figures(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    query: web::Query<DutyFiguresQuery>,
+    query: web::Query<CheckFiguresQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let scope = caller.figures_scope(query.enterprise_id)?;
-    let today = state.park.now().park_today;
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let (from, to) = query.period(state.park.now().park_today);
     let format = query.format.unwrap_or_default();
     let behind = state.settings.major_sources.behind_below_rate;
     let key = format!("major-sources|{scope:?}|{from}|{to}");

@@ -930,6 +930,18 @@ pub struct CheckFiguresQuery {
     pub format: Option<TableFormat>,
 }
 
+impl CheckFiguresQuery {
+    /// The period asked for: to today and from the first of `to`'s month
+    /// by default.
+    pub fn period(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let to = self.to.unwrap_or(today);
+        (
+            self.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to)),
+            to,
+        )
+    }
+}
+
 /// The dual prevention mechanism's figures over a period (双重预防运行情况):
 /// per enterprise and for the park, occurrences of check tasks planned so
 /// far, done on time, done late, missed, paused and due, with the
@@ -964,9 +976,7 @@ pub async fn check_figures(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let scope = caller.figures_scope(query.enterprise_id)?;
-    let today = state.park.now().park_today;
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let (from, to) = query.period(state.park.now().park_today);
     let format = query.format.unwrap_or_default();
     let key = format!("checks|{scope:?}|{from}|{to}");
     figures_answer(state, req, key, format, move |conn, context| {

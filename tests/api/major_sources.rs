@@ -16,6 +16,25 @@ backend_tests!(
     a_missed_duty_check_mails_the_person_and_two_in_a_row_the_supervisors,
 );
 
+/// Rewrites a duty task's schedule in the database: a duty that has run
+/// for weeks, as time cannot be waited for in a test.
+async fn reschedule(app: &TestApp, task: &Value, schedule: Value) {
+    let task = task.as_str().unwrap().to_owned();
+    let schedule = schedule.to_string();
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use hazard_tracker::db::schema::check_tasks;
+            diesel::update(check_tasks::table.filter(check_tasks::id.eq(task)))
+                .set(check_tasks::schedule.eq(schedule))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
 fn codes(reply: &Value) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = reply["violations"]
         .as_array()
@@ -230,20 +249,8 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     // The principal's duty has run weekly for two and a half weeks
     // (rewritten here, as time cannot be waited for): two missed, one due.
     let starts = local_in(-(17 * 24 + 12));
-    let schedule = json!({"every": 7, "unit": "day", "starts": starts}).to_string();
-    let principal_task = principal["task_id"].as_str().unwrap().to_owned();
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use hazard_tracker::db::schema::check_tasks;
-            diesel::update(check_tasks::table.filter(check_tasks::id.eq(principal_task)))
-                .set(check_tasks::schedule.eq(schedule))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let schedule = json!({"every": 7, "unit": "day", "starts": starts});
+    reschedule(&app, &principal["task_id"], schedule).await;
 
     // The operations person is replaced: the history keeps both, the old
     // task's recorded check still counts, the new one's week is due.
@@ -409,20 +416,8 @@ async fn a_missed_duty_check_mails_the_person_and_two_in_a_row_the_supervisors(a
     // Daily for three days and a quarter (rewritten, as time cannot be
     // waited for): occurrences 1 and 2 fell due unrecorded within the last
     // two days, each after one missed before it.
-    let schedule = json!({"every": 1, "unit": "day", "starts": local_in(-3 * 24 - 6)}).to_string();
-    let task = appointed["task_id"].as_str().unwrap().to_owned();
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use hazard_tracker::db::schema::check_tasks;
-            diesel::update(check_tasks::table.filter(check_tasks::id.eq(task)))
-                .set(check_tasks::schedule.eq(schedule))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let schedule = json!({"every": 1, "unit": "day", "starts": local_in(-3 * 24 - 6)});
+    reschedule(&app, &appointed["task_id"], schedule).await;
     let scan = || {
         let escalation = app.state.escalation.clone();
         let at = chrono::Utc::now().naive_utc();
