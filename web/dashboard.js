@@ -1,5 +1,6 @@
-// The wall screen: polls /api/v1/stats/overview (?year= passed on) with
-// If-None-Match and redraws only when the figures change. The display key comes in the
+// The wall screen: polls /api/v1/stats/overview (?year= passed on) and
+// /api/v1/stats/dual-prevention with If-None-Match and redraws only when
+// the figures change. The display key comes in the
 // address (#key=…) once and is kept in sessionStorage, never in a cookie
 // or localStorage. Every text is set with textContent.
 
@@ -134,8 +135,96 @@ function draw(o) {
   );
 }
 
+const LEVELS = [
+  ["major", "重大"],
+  ["serious", "较大"],
+  ["general", "一般"],
+  ["low", "低"],
+];
+const GRADE_NAMES = ["一级", "二级", "三级", "四级"];
+const KINDS = { principal: "主要负责人", technical: "技术负责人", operational: "操作负责人" };
+
+const percent = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
+
+function chips(list, pairs) {
+  list.replaceChildren(
+    ...pairs.map(([code, name, count]) => {
+      const item = element("li", undefined, { "data-level": code });
+      item.append(element("span", name, { class: "name" }), element("span", count, { class: "count" }));
+      return item;
+    }),
+  );
+}
+
+function drawPrevention(b) {
+  const c = b.checks;
+  const checked = c.today.done_on_time + c.today.done_late;
+  $("#dp-today").textContent = `${checked} / ${c.today.planned - c.today.paused}`;
+  $("#dp-month-rate").textContent = percent(c.month.completion_rate);
+  $("#dp-missed").textContent = `本月漏查 ${c.month.missed} 次 · 重大、较大风险单元 ${c.missed_on_serious_units} 次`;
+  chips($("#dp-levels"), LEVELS.map(([code, name]) => [code, `${name}单元`, c.units_by_level[code]]));
+  $("#dp-units").replaceChildren(
+    ...(c.serious_units.length
+      ? c.serious_units.slice(0, 4).map((u) => {
+          const item = element("li", undefined, { "data-level": u.level });
+          item.append(element("span", `${u.enterprise_name} · ${u.unit_name}`), element("span", u.level === "major" ? "重大" : "较大", { class: "state" }));
+          return item;
+        })
+      : [element("li", "暂无重大、较大风险单元")]),
+  );
+
+  const m = b.major_sources;
+  chips($("#bb-grades"), GRADE_NAMES.map((name, i) => [`grade-${i + 1}`, name, m.sources_by_grade[i]]));
+  $("#bb-kinds").replaceChildren(
+    ...m.kinds.map((k) => {
+      const o = k.occurrences;
+      const done = o.done_on_time + o.done_late;
+      const settled = done + o.missed;
+      const row = element("li");
+      const track = element("span", undefined, { class: "track", "aria-hidden": "true" });
+      track.append(element("span", undefined, { class: "fill" }));
+      track.firstChild.style.width = `${settled ? (100 * done) / settled : 0}%`;
+      row.append(element("span", KINDS[k.kind] ?? k.label), track, element("span", `${percent(o.completion_rate)} · 漏查 ${o.missed}`, { class: "count" }));
+      return row;
+    }),
+  );
+  $("#bb-attention").replaceChildren(
+    ...(m.attention.length
+      ? m.attention.slice(0, 3).map((a) => {
+          const why = [
+            ...a.missing.map((k) => `缺${KINDS[k]}`),
+            ...a.behind.map((k) => `${KINDS[k]}漏查`),
+          ].join("、");
+          const item = element("li");
+          item.append(element("span", `${a.enterprise_name} · ${a.name}`), element("span", why, { class: "state" }));
+          return item;
+        })
+      : [element("li", m.sources ? "包保责任人齐全，均按期履职" : "暂无重大危险源")]),
+  );
+  for (const panel of document.querySelectorAll(".prevention, .baobao")) panel.hidden = false;
+}
+
+// The dual-prevention panels: their own ETag; a failure leaves them as
+// they were.
+let boardTag = null;
+async function pollBoard(headers) {
+  const asked = { ...headers };
+  delete asked["If-None-Match"];
+  if (boardTag) asked["If-None-Match"] = boardTag;
+  try {
+    const answer = await fetch("/api/v1/stats/dual-prevention", { headers: asked, cache: "no-store" });
+    if (answer.ok) {
+      boardTag = answer.headers.get("ETag");
+      drawPrevention(await answer.json());
+    }
+  } catch {
+    // The overview's status line tells of a broken link.
+  }
+}
+
 async function poll() {
   const headers = { Authorization: `Bearer ${key}`, "Accept-Language": "zh-CN" };
+  pollBoard(headers);
   if (etag) headers["If-None-Match"] = etag;
   try {
     const answer = await fetch(overview, { headers, cache: "no-store" });

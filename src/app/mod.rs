@@ -25,6 +25,7 @@ pub mod ledger_file;
 pub mod listing;
 pub mod major_sources;
 pub mod occurrences;
+pub mod prevention_board;
 pub mod reports;
 pub mod risk;
 pub mod stats;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::app::duty_figures::{self, DutyFigures};
 use crate::app::major_sources::{self as service, SourceRecord};
+use crate::app::prevention_board::PreventionBoard;
 use crate::db::major_sources::PersonRow;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::major_source::{
@@ -423,7 +424,7 @@ fn placard_html(record: &SourceRecord) -> String {
         .into_iter()
         .map(|kind| match record.current(kind) {
             Some(p) => format!(
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><th scope=\"row\">{}</th><td data-label=\"姓名\">{}</td><td data-label=\"职务\">{}</td><td data-label=\"联系电话\">{}</td></tr>",
                 kind.label_zh(),
                 escape_html(&p.name),
                 escape_html(&p.post),
@@ -452,6 +453,18 @@ thead th {{ background: #fbe9e7; }}
 tr.missing td {{ color: #b71c1c; font-weight: bold; }}
 footer {{ margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }}
 @media print {{ body {{ padding: 0; }} }}
+@media (max-width: 600px) {{
+  body {{ padding: 8px; }}
+  .board {{ padding: 16px; border-width: 4px; }}
+  h1 {{ font-size: 1.5rem; letter-spacing: 0; }}
+  .meta {{ font-size: 1.05rem; flex-direction: column; align-items: center; gap: 4px; }}
+  table, tbody, tr, th, td {{ display: block; width: auto; }}
+  thead {{ display: none; }}
+  tr {{ border: 2px solid #333; margin-bottom: 12px; }}
+  th, td {{ border: 0; padding: 6px 12px; text-align: left; font-size: 1.1rem; }}
+  tbody th {{ background: #fbe9e7; font-size: 1.2rem; }}
+  td[data-label]::before {{ content: attr(data-label) "："; color: #555; }}
+}}
 </style></head>
 <body><main class="board">
 <h1>重大危险源安全包保责任公示牌</h1>
@@ -511,5 +524,48 @@ pub async fn duty_figures(
             duty_figures::figures(conn, &records, (from, to), behind, context)?;
         Ok((serde_json::to_vec(&figures), figures.table()))
     })
+    .await
+}
+
+/// The wall screen's dual-prevention panels: 双重预防运行 (the park's check
+/// completion today and this month, missed checks on 重大/较大 units, units
+/// by level and the first eight 重大/较大 units) and 重大危险源包保 (sources
+/// by grade, each kind of 包保责任人's completion this month, the sources
+/// whose persons are missing or behind). Aggregates only, for display keys
+/// too; the `ETag` changes with the data and every minute.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/dual-prevention",
+    operation_id = "get_dual_prevention_board",
+    tag = "stats",
+    security(("bearer" = [])),
+    params(("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, headers(("ETag" = String)), body = PreventionBoard),
+        (status = 304, description = "Nothing changed since the ETag sent")
+    )
+)]
+pub async fn prevention_board(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadParkFigures)?;
+    let behind = state.settings.major_sources.behind_below_rate;
+    figures_answer(
+        state,
+        req,
+        "dual-prevention".to_owned(),
+        crate::http::analytics::TableFormat::Json,
+        move |conn, context| {
+            let board = crate::app::prevention_board::board(conn, behind, context)?;
+            let table = crate::app::analytics::Table {
+                title: "双重预防运行",
+                columns: Vec::new(),
+                rows: Vec::new(),
+            };
+            Ok((serde_json::to_vec(&board), table))
+        },
+    )
     .await
 }

@@ -174,6 +174,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                         ),
                 )
                 .service(
+                    resource("/stats/dual-prevention", "GET")
+                        .route(web::get().to(major_sources::prevention_board)),
+                )
+                .service(
                     web::scope("/reports")
                         .service(
                             resource("/yearly/{year}", "GET").route(web::get().to(stats::yearly)),

@@ -124,6 +124,7 @@ use crate::http::{
         major_sources::placard,
         major_sources::duty_lists,
         major_sources::duty_figures,
+        major_sources::prevention_board,
     ),
     components(schemas(
         crate::domain::delivery::DeliveryState,

@@ -51,7 +51,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/enterprises" | "GET /api/v1/enterprises/{id}" => C::ReadEnterprises,
         "POST /api/v1/enterprises" | "PATCH /api/v1/enterprises/{id}" => C::ManageEnterprises,
         "GET /api/v1/enterprises/due" => C::ReadSupervisionDue,
-        "GET /api/v1/enterprises/grade-counts" => C::ReadParkFigures,
+        "GET /api/v1/enterprises/grade-counts" | "GET /api/v1/stats/dual-prevention" => {
+            C::ReadParkFigures
+        }
         "GET /api/v1/enterprises/{id}/assessments" | "GET /api/v1/enterprises/{id}/events" => {
             C::ReadAssessments
         }

@@ -451,6 +451,32 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         .parse()
         .unwrap();
     let major = app.report(&park.supervisor, major_hazard(named)).await;
+    // A major hazard source with its principal person only, and a 重大
+    // unit of the register: the dual-prevention panels show them.
+    let source = crate::risk::created(
+        &app,
+        &park.contact_a,
+        "/api/v1/major-sources",
+        json!({
+            "enterprise_id": park.enterprise_a,
+            "code": "320500-0017",
+            "name": "液氨罐区",
+            "unit_kind": "storage",
+            "alpha": 2.0,
+            "chemicals": [{"name": "液氨", "quantity_t": 300.0, "critical_t": 10.0, "beta": 2.0}],
+        }),
+    )
+    .await;
+    crate::risk::created(
+        &app,
+        &park.contact_a,
+        &format!(
+            "/api/v1/major-sources/{}/persons",
+            source["id"].as_str().unwrap()
+        ),
+        json!({"kind": "principal", "name": "张总", "post": "总经理", "phone": "0512-66880001"}),
+    )
+    .await;
     let issued = display_key(&app, &park).await;
     let key = issued["key"].as_str().unwrap();
     let url = format!("{}/app/dashboard#key={key}", app.address);
@@ -475,6 +501,12 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         "grade colours carry their names"
     );
     assert!(!dom.contains(r#"id="board" hidden"#), "the board is shown");
+    assert!(
+        dom.contains("缺技术负责人") && dom.contains("液氨罐区"),
+        "the source lacking a person is named: {dom}"
+    );
+    assert!(!dom.contains("张总"), "no person's name on the wall");
+    assert!(dom.contains("液氨罐区安全包保"), "its 重大 unit: {dom}");
 
     // Driven over WebDriver: accessible, within its policy, on a wall
     // screen and on a phone.
@@ -482,6 +514,7 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     browser.goto(&url).await;
     browser.wait_for("#board").await;
     browser.wait_for_text("#majors", number).await;
+    browser.wait_for_text("#bb-attention", "缺技术负责人").await;
     // From the screen itself, the key reads figures and nothing else.
     let hazards = browser
         .command_async(
@@ -498,6 +531,11 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     browser.resize(390, 844).await;
     browser
         .screenshot(&screenshot_path(&app, "dashboard-test-390x844.png"))
+        .await;
+    // The whole phone page, down to the dual-prevention panels.
+    browser.resize(390, 3200).await;
+    browser
+        .screenshot(&screenshot_path(&app, "dashboard-test-390-full.png"))
         .await;
     assert_no_policy_violation(&browser).await;
     browser.close().await;
