@@ -64,7 +64,7 @@ pub fn register_source(
     now: NaiveDateTime,
 ) -> Result<SourceRow, AppError> {
     let fields = new.check(&settings.grades)?;
-    let inputs = json_of(&new.inputs)?;
+    let inputs = json_of(&new.inputs())?;
     let assessment = assessment_of(&fields.rating)?;
     write_transaction(conn, |conn| {
         if !caller.can_see_enterprise(new.enterprise_id)

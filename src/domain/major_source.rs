@@ -287,8 +287,10 @@ pub struct NewSource {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub unit_kind: SourceUnitKind,
-    #[serde(flatten)]
-    pub inputs: SourceInputs,
+    /// α: the exposure factor (2.0, 1.5, 1.2, 1.0 or 0.5).
+    pub alpha: f64,
+    #[schema(min_items = 1, max_items = 200)]
+    pub chemicals: Vec<Chemical>,
     /// The day of its last safety assessment (安全评估).
     pub assessed_on: Option<NaiveDate>,
 }
@@ -302,6 +304,14 @@ pub struct SourceFields {
 }
 
 impl NewSource {
+    /// What its level is computed from.
+    pub fn inputs(&self) -> SourceInputs {
+        SourceInputs {
+            alpha: self.alpha,
+            chemicals: self.chemicals.clone(),
+        }
+    }
+
     pub fn check(&self, thresholds: &GradeThresholds) -> Result<SourceFields, AppError> {
         let mut errors = FieldErrors::new();
         let code = AppError::gather(&mut errors, "code", required_text("code", &self.code, 64));
@@ -310,7 +320,7 @@ impl NewSource {
             "name",
             required_text("name", &self.name, MAX_LINE),
         );
-        let rating = AppError::gather(&mut errors, "inputs", self.inputs.rate(thresholds));
+        let rating = AppError::gather(&mut errors, "inputs", self.inputs().rate(thresholds));
         match (code, name, rating) {
             (Some(code), Some(name), Some(rating)) if errors.is_empty() => {
                 Ok(SourceFields { code, name, rating })

@@ -258,8 +258,10 @@ pub async fn get_source(
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InputsChange {
-    #[serde(flatten)]
-    pub inputs: SourceInputs,
+    /// α: the exposure factor (2.0, 1.5, 1.2, 1.0 or 0.5).
+    pub alpha: f64,
+    #[schema(min_items = 1, max_items = 200)]
+    pub chemicals: Vec<Chemical>,
     /// The day of the safety assessment these come from; the last one is
     /// kept when absent.
     pub assessed_on: Option<NaiveDate>,
@@ -292,6 +294,10 @@ pub async fn change_inputs(
     caller.require(Capability::ManageRiskRegister)?;
     let id = path.into_inner();
     let body = body.into_inner();
+    let inputs = SourceInputs {
+        alpha: body.alpha,
+        chemicals: body.chemicals,
+    };
     let now = state.park.now().utc;
     let settings = state.settings.major_sources.clone();
     let source = state
@@ -301,7 +307,7 @@ pub async fn change_inputs(
                 conn,
                 &caller,
                 id,
-                (&body.inputs, body.assessed_on),
+                (&inputs, body.assessed_on),
                 &settings,
                 now,
             )?;
@@ -532,14 +538,14 @@ pub async fn duty_figures(
 /// by level and the first eight 重大/较大 units) and 重大危险源包保 (sources
 /// by grade, each kind of 包保责任人's completion this month, the sources
 /// whose persons are missing or behind). Aggregates only, for display keys
-/// too; the `ETag` changes with the data and every minute.
+/// too; the `ETag` changes with the data and every minute: send it back in
+/// `If-None-Match` for a `304`.
 #[utoipa::path(
     get,
     path = "/api/v1/stats/dual-prevention",
     operation_id = "get_dual_prevention_board",
     tag = "stats",
     security(("bearer" = [])),
-    params(("If-None-Match" = Option<String>, Header)),
     responses(
         (status = 200, headers(("ETag" = String)), body = PreventionBoard),
         (status = 304, description = "Nothing changed since the ETag sent")
