@@ -184,6 +184,9 @@ async fn render_report(
 ) -> Result<Vec<u8>, AppError> {
     let park = state.park.clone();
     let _turn = state.figures.turn().await?;
+    let lifecycle = state.lifecycle_context();
+    let behind = state.settings.major_sources.behind_below_rate;
+    let shared = state.clone();
     let report = state
         .db
         .run(move |conn| {
@@ -192,7 +195,14 @@ async fn render_report(
                 specialties: &park.specialties,
                 time_zone: park.time_zone,
             };
-            app::reports::build(conn, period, as_of, &vocabulary)
+            let mut report = app::reports::build(conn, period, as_of, &vocabulary)?;
+            // The mechanism's figures are worked out as they stand now.
+            if let (None, Some(days)) = (as_of, period.days()) {
+                let context = crate::http::risk::record_context(&shared, &lifecycle)?;
+                report.dual_prevention =
+                    app::reports::DualPrevention::of(conn, days, behind, &context)?;
+            }
+            Ok(report)
         })
         .await?;
     web::block(move || render(&report, format))
@@ -207,7 +217,17 @@ async fn report_response(
     query: &ReportQuery,
 ) -> Result<HttpResponse, AppError> {
     let format = query.format.unwrap_or(ReportFormat::Json);
-    let scope = format!("report|{period:?}|{:?}|{format:?}", query.as_of);
+    // A report as it stands now carries the check figures, which move with
+    // records and with time.
+    let checks = match query.as_of {
+        Some(_) => String::new(),
+        None => format!(
+            "{}|{}",
+            state.db.run(crate::db::risk::check_marker).await?,
+            state.park.now().utc.format("%Y-%m-%dT%H:%M")
+        ),
+    };
+    let scope = format!("report|{period:?}|{:?}|{format:?}|{checks}", query.as_of);
     let tag = figures_tag(state, &scope).await?;
     if none_match(req, &tag) {
         return Ok(unchanged(tag));

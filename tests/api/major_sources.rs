@@ -367,6 +367,42 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
         assert!(events.contains(action), "{action}: {events}");
     }
 
+    // The yearly report carries the mechanism's figures and the sources'.
+    let year = chrono::Datelike::year(&today);
+    let report = app
+        .get(&format!("/api/v1/reports/yearly/{year}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let dual = &report["dual_prevention"];
+    assert_eq!(dual["major_sources"], 1, "{dual}");
+    assert_eq!(dual["sources_by_grade"], json!([1, 0, 0, 0]));
+    assert_eq!(dual["sources_missing_persons"], 1);
+    assert_eq!(dual["duties"][2]["hazards_found"], 1, "{dual}");
+    let md = app
+        .get(&format!("/api/v1/reports/yearly/{year}?format=md"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .text;
+    assert!(md.contains("## 双重预防机制运行"), "{md}");
+    assert!(md.contains("重大危险源 1 处（一级 1 处"), "{md}");
+    assert!(md.contains("尚有 1 处重大危险源包保责任人未配齐"), "{md}");
+    let past = app
+        .get(&format!("/api/v1/reports/yearly/{year}?as_of={today}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert!(
+        past["dual_prevention"].is_null(),
+        "as of a day: hazards only"
+    );
+
     // The placard names the persons in office and the one not appointed.
     let placard = app
         .get(&format!("/api/v1/major-sources/{id}/placard"))

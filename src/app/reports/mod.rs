@@ -59,6 +59,18 @@ impl Period {
         })
     }
 
+    /// The period's first and last days.
+    pub fn days(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let (first, last) = self.month_range();
+        let start = NaiveDate::from_ymd_opt(self.year, first, 1)?;
+        let end = if last == 12 {
+            NaiveDate::from_ymd_opt(self.year, 12, 31)?
+        } else {
+            NaiveDate::from_ymd_opt(self.year, last + 1, 1)?.pred_opt()?
+        };
+        Some((start, end))
+    }
+
     fn month_range(&self) -> (u32, u32) {
         (self.first_day.month(), self.last_day.month())
     }
@@ -143,6 +155,65 @@ pub struct Report {
     /// Enterprises per grade at the end of the period (or on `as_of`, if earlier).
     pub enterprises_by_grade: GradeCounts,
     pub grades_on: NaiveDate,
+    /// The dual prevention mechanism in the period (check tasks, the
+    /// register's units, major hazard sources and their 包保责任人'
+    /// duties), as it stands now; `null` for a report as of a past day, or
+    /// when the park keeps no check task and no major hazard source.
+    pub dual_prevention: Option<DualPrevention>,
+}
+
+/// The dual prevention mechanism's figures in a report.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DualPrevention {
+    /// Occurrences of check tasks that started in the period, up to now.
+    pub checks: crate::app::check_figures::Completion,
+    pub check_tasks: u64,
+    /// Hazards found in the period by check tasks, and otherwise.
+    pub hazards_from_tasks: u64,
+    pub hazards_other: u64,
+    pub units_by_level: crate::app::check_figures::ByLevel,
+    pub major_sources: u64,
+    /// 一级, 二级, 三级, 四级.
+    pub sources_by_grade: [u64; 4],
+    pub sources_missing_persons: u64,
+    /// Each kind of 包保责任人's duty checks (principal, technical,
+    /// operational).
+    pub duties: Vec<crate::app::duty_figures::KindFigures>,
+}
+
+impl DualPrevention {
+    /// The period's figures, now, if the park runs the mechanism at all.
+    pub fn of(
+        conn: &mut DbConnection,
+        (from, to): (NaiveDate, NaiveDate),
+        behind_below_rate: f64,
+        context: &crate::app::checks::RecordContext,
+    ) -> Result<Option<DualPrevention>, AppError> {
+        let checks = crate::app::check_figures::figures(conn, None, (from, to), context)?;
+        let sources = crate::db::major_sources::sources(conn, None)?;
+        if checks.park.tasks == 0 && sources.is_empty() {
+            return Ok(None);
+        }
+        let records = crate::app::major_sources::with_persons(conn, sources)?;
+        let duties = crate::app::duty_figures::figures(
+            conn,
+            &records,
+            (from, to),
+            behind_below_rate,
+            context,
+        )?;
+        Ok(Some(DualPrevention {
+            checks: checks.park.occurrences,
+            check_tasks: checks.park.tasks,
+            hazards_from_tasks: checks.park.hazards_from_tasks,
+            hazards_other: checks.park.hazards_other,
+            units_by_level: checks.park.units_by_level,
+            major_sources: duties.park.sources,
+            sources_by_grade: duties.park.sources_by_grade,
+            sources_missing_persons: duties.park.sources_missing_persons,
+            duties: duties.park.kinds,
+        }))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -224,6 +295,7 @@ pub fn build(
         inspections_by_source,
         enterprises_by_grade,
         grades_on,
+        dual_prevention: None,
     })
 }
 

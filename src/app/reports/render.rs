@@ -145,6 +145,53 @@ fn csv(report: &Report) -> Result<Vec<u8>, AppError> {
         }
     }
     csv_counts(&mut out, report).map_err(fail)?;
+    if let Some(d) = &report.dual_prevention {
+        let c = &d.checks;
+        let rows = [
+            ("check_tasks", "排查任务", d.check_tasks),
+            ("planned", "应排查次数", c.planned),
+            ("done_on_time", "按时完成", c.done_on_time),
+            ("done_late", "逾期完成", c.done_late),
+            ("missed", "漏查", c.missed),
+            ("paused", "暂停", c.paused),
+            (
+                "hazards_from_tasks",
+                "排查任务发现隐患",
+                d.hazards_from_tasks,
+            ),
+            ("major_sources", "重大危险源", d.major_sources),
+            (
+                "sources_missing_persons",
+                "包保责任人未配齐",
+                d.sources_missing_persons,
+            ),
+        ];
+        for (key, label, value) in rows {
+            out.write_record([
+                "dual_prevention",
+                key,
+                label,
+                &value.to_string(),
+                "",
+                "",
+                "",
+            ])
+            .map_err(fail)?;
+        }
+        for k in &d.duties {
+            let o = &k.occurrences;
+            out.write_record([
+                "baobao_duties",
+                k.kind.as_str(),
+                &k.label,
+                &o.planned.to_string(),
+                &(o.done_on_time + o.done_late).to_string(),
+                &o.done_on_time.to_string(),
+                &o.missed.to_string(),
+            ])
+            .map_err(fail)?;
+        }
+    }
     out.into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
@@ -302,8 +349,76 @@ pub fn markdown(report: &Report) -> String {
     rectification(&mut md, report);
     finds_and_checks(&mut md, report);
     grading(&mut md, report);
+    dual_prevention(&mut md, report);
     month_and_category_tables(&mut md, report);
     md
+}
+
+/// The dual prevention mechanism: check tasks done against planned, the
+/// hazards they found, and the major hazard sources' 包保 duties.
+fn dual_prevention(md: &mut String, report: &Report) {
+    let Some(d) = &report.dual_prevention else {
+        return;
+    };
+    let whole = if report.period.quarter.is_some() {
+        "本季度"
+    } else {
+        "全年"
+    };
+    let c = &d.checks;
+    let percent = |rate: Option<f64>| {
+        rate.map_or("—".to_owned(), |r| format!("{}%", self::rate(r * 100.0)))
+    };
+    let _ = writeln!(md, "\n## 双重预防机制运行\n");
+    let _ = writeln!(
+        md,
+        "{whole}{} 项隐患排查任务应排查 {} 次（截至今日），按时完成 {} 次、逾期完成 {} 次、漏查 {} 次、停用检修暂停 {} 次，完成率 {}；排查任务发现隐患 {} 条，其他方式发现 {} 条。风险分析单元：重大风险 {} 个、较大风险 {} 个、一般风险 {} 个、低风险 {} 个。",
+        d.check_tasks,
+        c.planned,
+        c.done_on_time,
+        c.done_late,
+        c.missed,
+        c.paused,
+        percent(c.completion_rate),
+        d.hazards_from_tasks,
+        d.hazards_other,
+        d.units_by_level.major,
+        d.units_by_level.serious,
+        d.units_by_level.general,
+        d.units_by_level.low,
+    );
+    if d.major_sources > 0 {
+        let [first, second, third, fourth] = d.sources_by_grade;
+        let kinds: Vec<String> = d
+            .duties
+            .iter()
+            .map(|k| {
+                let o = &k.occurrences;
+                format!(
+                    "{}应履职排查 {} 次、完成 {} 次、漏查 {} 次，发现隐患 {} 条、已整改 {} 条",
+                    k.label,
+                    o.planned,
+                    o.done_on_time + o.done_late,
+                    o.missed,
+                    k.hazards_found,
+                    k.hazards_rectified
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "\n重大危险源 {} 处（一级 {first} 处、二级 {second} 处、三级 {third} 处、四级 {fourth} 处），三类包保责任人：{}。",
+            d.major_sources,
+            kinds.join("；")
+        );
+        if d.sources_missing_persons > 0 {
+            let _ = writeln!(
+                md,
+                "\n尚有 {} 处重大危险源包保责任人未配齐。",
+                d.sources_missing_persons
+            );
+        }
+    }
 }
 
 /// The title, and the day the figures stand on when not now.
