@@ -58,6 +58,10 @@ pub struct MajorSourceSettings {
     /// A kind whose duty checks were completed at a lower rate than this
     /// (0–1) in a period is "behind" in the figures.
     pub behind_below_rate: f64,
+    /// Months between drills of the special emergency plan (专项应急预案).
+    pub special_plan_drill_months: u32,
+    /// Months between drills of the on-site plan (现场处置方案).
+    pub onsite_plan_drill_months: u32,
 }
 
 impl Default for MajorSourceSettings {
@@ -67,11 +71,21 @@ impl Default for MajorSourceSettings {
             duty_frequency: DutyFrequencies::default(),
             assessment_every_years: 3,
             behind_below_rate: 1.0,
+            special_plan_drill_months: 12,
+            onsite_plan_drill_months: 6,
         }
     }
 }
 
 impl MajorSourceSettings {
+    /// Months between drills of a kind.
+    pub fn drill_months(&self, kind: crate::domain::major_source::DrillKind) -> u32 {
+        match kind {
+            crate::domain::major_source::DrillKind::SpecialPlan => self.special_plan_drill_months,
+            crate::domain::major_source::DrillKind::OnsitePlan => self.onsite_plan_drill_months,
+        }
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         self.grades
             .validate()
@@ -84,6 +98,11 @@ impl MajorSourceSettings {
         }
         if !(0.0..=1.0).contains(&self.behind_below_rate) {
             bail!("major_sources.behind_below_rate must be between 0 and 1");
+        }
+        if !(1..=60).contains(&self.special_plan_drill_months)
+            || !(1..=60).contains(&self.onsite_plan_drill_months)
+        {
+            bail!("major_sources: drill intervals must be 1 to 60 months");
         }
         Ok(())
     }

@@ -12,15 +12,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::grading::record_enterprise_event;
-use crate::db::major_sources::{self as store, PersonRow, SourceRow};
+use crate::db::major_sources::{self as store, DrillRow, PersonRow, SourceRow};
 use crate::db::risk::{self as register, EventRow, MeasureRow, ObjectRow, TaskRow, UnitRow};
 use crate::db::{enterprises, users, write_transaction, DbConnection, Id};
 use crate::domain::access::{Caller, Role};
 use crate::domain::check_task::TaskKind;
 use crate::domain::grading::{DueItem, DueReason};
 use crate::domain::major_source::{
-    check_content, duties, grade_label, next_assessment, risk_level_of_grade, NewPerson, NewSource,
-    PersonKind, Rating, SourceInputs,
+    check_content, duties, grade_label, next_assessment, risk_level_of_grade, DrillKind, NewDrill,
+    NewPerson, NewSource, PersonKind, Rating, SourceInputs,
 };
 use crate::domain::risk::{Assessment, ControlMode, ObjectKind};
 use crate::domain::schedule::ScheduleSpec;
@@ -320,6 +320,8 @@ pub fn appoint(
 pub struct SourceRecord {
     pub source: SourceRow,
     pub persons: Vec<PersonRow>,
+    /// The last day each kind of drill was held.
+    pub drills: Vec<(DrillKind, NaiveDate)>,
 }
 
 impl SourceRecord {
@@ -336,6 +338,21 @@ impl SourceRecord {
             .into_iter()
             .filter(|k| self.current(*k).is_none())
             .collect()
+    }
+
+    /// When a kind of drill is next due: its interval after the last, or
+    /// today when none is recorded.
+    pub fn next_drill(&self, kind: DrillKind, months: u32, today: NaiveDate) -> NaiveDate {
+        self.last_drill(kind)
+            .and_then(|last| last.checked_add_months(chrono::Months::new(months)))
+            .unwrap_or(today)
+    }
+
+    pub fn last_drill(&self, kind: DrillKind) -> Option<NaiveDate> {
+        self.drills
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, day)| *day)
     }
 
     pub fn grade_label(&self) -> &'static str {
@@ -376,10 +393,16 @@ pub fn with_persons(
     for person in store::persons_of(conn, &ids)? {
         by_source.entry(person.source_id).or_default().push(person);
     }
+    let mut drills: std::collections::HashMap<Id, Vec<(DrillKind, NaiveDate)>> =
+        std::collections::HashMap::new();
+    for (source, kind, day) in store::last_drills(conn, &ids)? {
+        drills.entry(source).or_default().push((kind, day));
+    }
     Ok(rows
         .into_iter()
         .map(|source| SourceRecord {
             persons: by_source.remove(&source.id).unwrap_or_default(),
+            drills: drills.remove(&source.id).unwrap_or_default(),
             source,
         })
         .collect())
@@ -391,8 +414,9 @@ pub fn with_persons(
 pub fn due(
     conn: &mut DbConnection,
     today: NaiveDate,
-    assessment_every_years: u32,
+    settings: &MajorSourceSettings,
 ) -> Result<Vec<(Id, DueItem, String)>, AppError> {
+    let assessment_every_years = settings.assessment_every_years;
     let rows = store::sources(conn, None)?;
     let mut due = Vec::new();
     for record in with_persons(conn, rows)? {
@@ -414,6 +438,25 @@ pub fn due(
                 ),
             ));
         }
+        for kind in DrillKind::ALL {
+            let next = record.next_drill(kind, settings.drill_months(kind), today);
+            let last = record
+                .last_drill(kind)
+                .map_or("none recorded".to_owned(), |day| format!("last {day}"));
+            due.push((
+                source.enterprise_id,
+                DueItem {
+                    reason: DueReason::MajorSourceDrill,
+                    due_on: next,
+                },
+                format!(
+                    "major hazard source {} ({}) is due for its {} on {next} ({last})",
+                    source.name,
+                    source.code,
+                    kind.label_zh()
+                ),
+            ));
+        }
         let next = source
             .assessed_on
             .and_then(|on| next_assessment(on, assessment_every_years));
@@ -432,4 +475,50 @@ pub fn due(
         }
     }
     Ok(due)
+}
+
+/// Records a drill of a source's emergency plan held on a past day.
+pub fn record_drill(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    source_id: Uuid,
+    new: &NewDrill,
+    (now, today): (NaiveDateTime, NaiveDate),
+) -> Result<DrillRow, AppError> {
+    let note = crate::domain::text::optional_text(
+        "note",
+        new.note.as_deref(),
+        crate::domain::text::MAX_TEXT,
+    )?;
+    if new.held_on > today {
+        return Err(AppError::invalid("held_on", "must not be in the future"));
+    }
+    write_transaction(conn, |conn| {
+        let source = visible_source(conn, caller, source_id)?;
+        let row = DrillRow {
+            id: Uuid::now_v7().into(),
+            source_id: source.id,
+            enterprise_id: source.enterprise_id,
+            kind: new.kind,
+            held_on: new.held_on,
+            note: note.clone(),
+            recorded_by: caller.user_id.into(),
+            recorded_at: now,
+        };
+        store::insert_drill(conn, &row)?;
+        record_enterprise_event(
+            conn,
+            source.enterprise_id,
+            caller,
+            "major_source_drill_recorded",
+            now,
+            None,
+            json!({
+                "source_id": source.id.uuid(),
+                "kind": new.kind,
+                "held_on": new.held_on,
+            }),
+        )?;
+        Ok(row)
+    })
 }

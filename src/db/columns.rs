@@ -26,7 +26,7 @@ use crate::domain::evidence::EvidencePhase;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::listing::{AssessorKind, AuthorityLevel, StopScope};
 use crate::domain::hazard::{CheckSource, ExtensionState, HazardLevel, HazardState};
-use crate::domain::major_source::{PersonKind, SourceUnitKind};
+use crate::domain::major_source::{DrillKind, PersonKind, SourceUnitKind};
 use crate::domain::risk::{ControlMode, ObjectKind, RiskLevel};
 
 /// A type read from a `TEXT` column by parsing the stored text where it
@@ -149,6 +149,7 @@ text_columns!(
     CheckOutcome,
     PersonKind,
     SourceUnitKind,
+    DrillKind,
 );
 
 /// A row's id: a UUID stored as its hyphenated text (portable across both

@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::columns::Id;
-use super::schema::{major_source_persons, major_sources};
+use super::schema::{major_source_drills, major_source_persons, major_sources};
 use super::DbConnection;
-use crate::domain::major_source::{PersonKind, SourceUnitKind};
+use crate::domain::major_source::{DrillKind, PersonKind, SourceUnitKind};
 use crate::error::AppError;
 use crate::messages::Rule;
 
@@ -215,4 +215,88 @@ pub fn closed_among(
         );
     }
     Ok(closed)
+}
+
+/// A hazard a source's duty checks found, as the source lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct SourceHazard {
+    pub id: Id,
+    pub number: String,
+    pub title: String,
+    pub state: crate::domain::hazard::HazardState,
+    pub deadline: NaiveDate,
+    pub found_at: NaiveDateTime,
+}
+
+/// The newest `limit` hazards the duty checks of the source whose duties
+/// `unit` holds found, newest first.
+pub fn hazards_of_unit(
+    conn: &mut DbConnection,
+    unit: Id,
+    limit: i64,
+) -> Result<Vec<SourceHazard>, AppError> {
+    use super::schema::{check_records as r, check_tasks as t, hazards as h};
+    let found = r::table
+        .inner_join(t::table.on(t::id.eq(r::task_id)))
+        .filter(t::unit_id.eq(unit))
+        .filter(r::hazard_id.is_not_null())
+        .select(r::hazard_id.assume_not_null());
+    Ok(h::table
+        .filter(h::id.eq_any(found))
+        .order(h::found_at.desc())
+        .limit(limit)
+        .select((
+            h::id,
+            h::number,
+            h::title,
+            h::state,
+            h::deadline,
+            h::found_at,
+        ))
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = major_source_drills)]
+pub struct DrillRow {
+    pub id: Id,
+    pub source_id: Id,
+    pub enterprise_id: Id,
+    pub kind: DrillKind,
+    pub held_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_by: Id,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub fn insert_drill(conn: &mut DbConnection, row: &DrillRow) -> Result<(), AppError> {
+    diesel::insert_into(major_source_drills::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The last day each kind of drill was held, per source.
+pub fn last_drills(
+    conn: &mut DbConnection,
+    sources: &[Id],
+) -> Result<Vec<(Id, DrillKind, NaiveDate)>, AppError> {
+    use diesel::dsl::max;
+    let mut all = Vec::new();
+    for chunk in sources.chunks(500) {
+        let rows: Vec<(Id, DrillKind, Option<NaiveDate>)> = major_source_drills::table
+            .filter(major_source_drills::source_id.eq_any(chunk))
+            .group_by((major_source_drills::source_id, major_source_drills::kind))
+            .select((
+                major_source_drills::source_id,
+                major_source_drills::kind,
+                max(major_source_drills::held_on),
+            ))
+            .load(conn)?;
+        all.extend(
+            rows.into_iter()
+                .filter_map(|(s, k, d)| d.map(|d| (s, k, d))),
+        );
+    }
+    Ok(all)
 }

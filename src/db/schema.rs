@@ -548,6 +548,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    major_source_drills (id) {
+        id -> Text,
+        source_id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        held_on -> Date,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     major_source_persons (id) {
         id -> Text,
         source_id -> Text,
@@ -609,4 +622,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     check_records,
     major_sources,
     major_source_persons,
+    major_source_drills,
 );

@@ -174,6 +174,9 @@ pub enum DueReason {
     /// A major hazard source's safety assessment falls due
     /// (`major_sources.assessment_every_years` after the last).
     MajorSourceAssessment,
+    /// A major hazard source's emergency drill falls due (its plan's
+    /// interval after the last; today when none is recorded).
+    MajorSourceDrill,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

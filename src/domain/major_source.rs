@@ -73,6 +73,36 @@ impl PersonKind {
     }
 }
 
+vocabulary! {
+    /// The emergency plans of a source that are drilled.
+    pub enum DrillKind {
+        /// 专项应急预案: yearly by default.
+        SpecialPlan => "special_plan",
+        /// 现场处置方案: half-yearly by default.
+        OnsitePlan => "onsite_plan",
+    }
+}
+
+impl DrillKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::SpecialPlan => "专项应急预案演练",
+            Self::OnsitePlan => "现场处置方案演练",
+        }
+    }
+}
+
+/// A drill held, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDrill {
+    pub kind: DrillKind,
+    /// The day it was held (park-local), not in the future.
+    pub held_on: NaiveDate,
+    #[schema(max_length = 10000)]
+    pub note: Option<String>,
+}
+
 /// One dangerous chemical of a source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

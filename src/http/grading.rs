@@ -235,7 +235,7 @@ pub async fn due(
         let risk = &state.settings.risk;
         (risk.completion_alert_rate, risk.completion_window_days)
     });
-    let assessment_years = state.settings.major_sources.assessment_every_years;
+    let sources = state.settings.major_sources.clone();
     let shared = state.clone().into_inner();
     let due = state
         .db
@@ -251,7 +251,7 @@ pub async fn due(
                     flagged.entry(id).or_default().push((item, why));
                 }
             }
-            for (id, item, why) in app::major_sources::due(conn, today, assessment_years)? {
+            for (id, item, why) in app::major_sources::due(conn, today, &sources)? {
                 flagged.entry(id).or_default().push((item, why));
             }
             app::grading::due_list(conn, &grading, today, horizon, &flagged)

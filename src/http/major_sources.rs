@@ -14,8 +14,8 @@ use crate::app::prevention_board::PreventionBoard;
 use crate::db::major_sources::PersonRow;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::major_source::{
-    duties, next_assessment, risk_level_of_grade, Chemical, DutyList, NewPerson, NewSource,
-    PersonKind, SourceInputs, SourceUnitKind,
+    duties, next_assessment, risk_level_of_grade, Chemical, DrillKind, DutyList, NewDrill,
+    NewPerson, NewSource, PersonKind, SourceInputs, SourceUnitKind,
 };
 use crate::domain::text::escape_html;
 use crate::error::AppError;
@@ -23,6 +23,7 @@ use crate::http::body::Body;
 use crate::http::risk::{figures_answer, CheckFiguresQuery, LevelView};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, Created};
+use crate::settings::MajorSourceSettings;
 
 /// A 包保责任人, as shown to those who may read the register.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -91,13 +92,22 @@ pub struct SourceView {
     pub missing: Vec<PersonKind>,
     /// Everyone who held a duty, oldest first.
     pub history: Vec<PersonView>,
+    /// Its two emergency drills: when last held and when next due.
+    pub drills: Vec<DrillView>,
+    /// The newest fifty hazards its duty checks found (one source read
+    /// alone; absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hazards: Option<Vec<SourceHazardView>>,
     /// The register object and the unit holding the 包保 duties.
     pub object_id: Uuid,
     pub unit_id: Uuid,
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(record: &SourceRecord, assessment_every_years: u32) -> Result<SourceView, AppError> {
+/// What the views read besides the record: the rules and the park's day.
+type Rules<'a> = (&'a MajorSourceSettings, NaiveDate);
+
+fn view(record: &SourceRecord, (settings, today): Rules) -> Result<SourceView, AppError> {
     let source = &record.source;
     let inputs: SourceInputs = serde_json::from_str(&source.inputs).map_err(|e| {
         AppError::Internal(anyhow::anyhow!("source {} has bad inputs: {e}", source.id))
@@ -120,7 +130,7 @@ fn view(record: &SourceRecord, assessment_every_years: u32) -> Result<SourceView
         assessed_on: source.assessed_on,
         next_assessment_due: source
             .assessed_on
-            .and_then(|on| next_assessment(on, assessment_every_years)),
+            .and_then(|on| next_assessment(on, settings.assessment_every_years)),
         persons: PersonKind::ALL
             .into_iter()
             .filter_map(|kind| record.current(kind))
@@ -128,10 +138,68 @@ fn view(record: &SourceRecord, assessment_every_years: u32) -> Result<SourceView
             .collect(),
         missing: record.missing(),
         history: record.persons.iter().map(PersonView::from).collect(),
+        drills: DrillKind::ALL
+            .into_iter()
+            .map(|kind| DrillView {
+                kind,
+                label: kind.label_zh().to_owned(),
+                last_held_on: record.last_drill(kind),
+                next_due: record.next_drill(kind, settings.drill_months(kind), today),
+            })
+            .collect(),
+        hazards: None,
         object_id: source.object_id.uuid(),
         unit_id: source.unit_id.uuid(),
         updated_at: source.updated_at.and_utc(),
     })
+}
+
+/// A kind of drill of a source.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DrillView {
+    pub kind: DrillKind,
+    /// 专项应急预案演练 / 现场处置方案演练
+    pub label: String,
+    pub last_held_on: Option<NaiveDate>,
+    /// `major_sources.special_plan_drill_months` (12) or
+    /// `onsite_plan_drill_months` (6) after the last; today when none is
+    /// recorded.
+    pub next_due: NaiveDate,
+}
+
+/// A hazard a source's duty checks found.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceHazardView {
+    pub id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub state: crate::domain::hazard::HazardState,
+    pub deadline: NaiveDate,
+    pub found_at: DateTime<Utc>,
+}
+
+/// One source with the hazards its duty checks found.
+fn full_view(
+    conn: &mut crate::db::DbConnection,
+    record: &SourceRecord,
+    rules: Rules,
+) -> Result<SourceView, AppError> {
+    let mut source = view(record, rules)?;
+    let found = crate::db::major_sources::hazards_of_unit(conn, record.source.unit_id, 50)?;
+    source.hazards = Some(
+        found
+            .into_iter()
+            .map(|h| SourceHazardView {
+                id: h.id.uuid(),
+                number: h.number,
+                title: h.title,
+                state: h.state,
+                deadline: h.deadline,
+                found_at: h.found_at.and_utc(),
+            })
+            .collect(),
+    );
+    Ok(source)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -170,14 +238,17 @@ pub async fn create_source(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageRiskRegister)?;
     let body = body.into_inner();
-    let now = state.park.now().utc;
+    let (now, today) = {
+        let now = state.park.now();
+        (now.utc, now.park_today)
+    };
     let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
     let settings = state.settings.major_sources.clone();
     create_idempotently(&state, &req, &caller, &sent, move |conn| {
         let row = service::register_source(conn, &caller, &body, &settings, now)?;
         let record = service::source(conn, &caller, row.id.uuid())?;
         Created::new(
-            &view(&record, settings.assessment_every_years)?,
+            &view(&record, (&settings, today))?,
             source_location(row.id.uuid()),
             None,
         )
@@ -212,14 +283,15 @@ pub async fn list_sources(
     query: web::Query<SourcesQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadRiskRegister)?;
-    let years = state.settings.major_sources.assessment_every_years;
+    let settings = state.settings.major_sources.clone();
+    let today = state.park.now().park_today;
     let enterprise = query.enterprise_id;
     let items = state
         .db
         .run(move |conn| {
             service::sources(conn, &caller, enterprise)?
                 .iter()
-                .map(|r| view(r, years))
+                .map(|r| view(r, (&settings, today)))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
@@ -245,11 +317,15 @@ pub async fn get_source(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadRiskRegister)?;
-    let years = state.settings.major_sources.assessment_every_years;
+    let settings = state.settings.major_sources.clone();
+    let today = state.park.now().park_today;
     let id = path.into_inner();
     let source = state
         .db
-        .run(move |conn| view(&service::source(conn, &caller, id)?, years))
+        .run(move |conn| {
+            let record = service::source(conn, &caller, id)?;
+            full_view(conn, &record, (&settings, today))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(source))
 }
@@ -298,7 +374,10 @@ pub async fn change_inputs(
         alpha: body.alpha,
         chemicals: body.chemicals,
     };
-    let now = state.park.now().utc;
+    let (now, today) = {
+        let now = state.park.now();
+        (now.utc, now.park_today)
+    };
     let settings = state.settings.major_sources.clone();
     let source = state
         .db
@@ -311,10 +390,7 @@ pub async fn change_inputs(
                 &settings,
                 now,
             )?;
-            view(
-                &service::source(conn, &caller, id)?,
-                settings.assessment_every_years,
-            )
+            view(&service::source(conn, &caller, id)?, (&settings, today))
         })
         .await?;
     Ok(HttpResponse::Ok().json(source))
@@ -364,6 +440,67 @@ pub async fn appoint_person(
             (now.utc, now.park_today),
         )?;
         Created::new(&PersonView::from(&row), source_location(id), None)
+    })
+    .await
+}
+
+/// A drill recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DrillRecordView {
+    pub id: Uuid,
+    pub source_id: Uuid,
+    pub kind: DrillKind,
+    pub held_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Records a drill of a source's special emergency plan (专项应急预案,
+/// due every `major_sources.special_plan_drill_months`, 12) or its on-site
+/// plan (现场处置方案, every `onsite_plan_drill_months`, 6), held on a past
+/// day; the next one falls due from it (《生产安全事故应急预案管理办法》 Art.
+/// 33).
+#[utoipa::path(
+    post,
+    path = "/api/v1/major-sources/{id}/drills",
+    operation_id = "record_major_source_drill",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")),
+    request_body = NewDrill,
+    responses(
+        (status = 201, body = DrillRecordView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn record_drill(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: Body<NewDrill>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let now = state.park.now();
+    let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
+    create_idempotently(&state, &req, &caller, &sent, move |conn| {
+        let row = service::record_drill(conn, &caller, id, &body, (now.utc, now.park_today))?;
+        Created::new(
+            &DrillRecordView {
+                id: row.id.uuid(),
+                source_id: row.source_id.uuid(),
+                kind: row.kind,
+                held_on: row.held_on,
+                note: row.note,
+                recorded_at: row.recorded_at.and_utc(),
+            },
+            source_location(id),
+            None,
+        )
     })
     .await
 }

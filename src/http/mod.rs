@@ -350,6 +350,8 @@ fn major_source_routes() -> impl actix_web::dev::HttpServiceFactory {
             .route(web::put().to(major_sources::change_inputs)),
         resource("/major-sources/{id}/persons", "POST")
             .route(web::post().to(major_sources::appoint_person)),
+        resource("/major-sources/{id}/drills", "POST")
+            .route(web::post().to(major_sources::record_drill)),
         resource("/major-sources/{id}/placard", "GET").route(web::get().to(major_sources::placard)),
     )
 }

@@ -121,6 +121,7 @@ use crate::http::{
         major_sources::get_source,
         major_sources::change_inputs,
         major_sources::appoint_person,
+        major_sources::record_drill,
         major_sources::placard,
         major_sources::duty_lists,
         major_sources::duty_figures,

@@ -197,6 +197,46 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
         "{alpha}"
     );
     assert!(alpha["review_reasons"].to_string().contains("技术负责人"));
+    assert!(
+        alpha["due"].to_string().contains("major_source_drill"),
+        "no drill recorded: due today: {alpha}"
+    );
+
+    // Drills: one held a month ago; the next falls due a year after it.
+    let drills = format!("/api/v1/major-sources/{id}/drills");
+    let month_ago = crate::helpers::days_from_today(-30);
+    created(
+        &app,
+        &park.contact_a,
+        &drills,
+        json!({"kind": "special_plan", "held_on": month_ago, "note": "液氨泄漏专项演练"}),
+    )
+    .await;
+    app.post(&drills)
+        .token(&park.contact_a)
+        .json(&json!({"kind": "onsite_plan", "held_on": crate::helpers::days_from_today(2)}))
+        .send()
+        .await
+        .expect(422);
+    let drilled = app
+        .get(&format!("/api/v1/major-sources/{id}"))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let special = &drilled["drills"][0];
+    assert_eq!(special["kind"], "special_plan");
+    assert_eq!(special["last_held_on"], json!(month_ago));
+    let held: chrono::NaiveDate = month_ago.parse().unwrap();
+    assert_eq!(
+        special["next_due"],
+        json!(held
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap()
+            .to_string())
+    );
+    assert!(drilled["drills"][1]["last_held_on"].is_null());
 
     // The operations person's weekly duty check is on their list; an
     // abnormal one names the failed duties and becomes a hazard.
@@ -266,6 +306,8 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     assert_eq!(after["persons"][1]["name"], "赵班长");
     assert!(after["history"][1]["replaced_at"].is_string(), "{after}");
     assert_eq!(after["missing"], json!(["technical"]));
+    assert_eq!(after["hazards"][0]["id"], record["hazard_id"], "{after}");
+    assert_eq!(after["hazards"][0]["state"], "reported");
 
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)

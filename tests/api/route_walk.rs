@@ -136,7 +136,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "POST /api/v1/check-tasks"
         | "POST /api/v1/major-sources"
         | "PUT /api/v1/major-sources/{id}/inputs"
-        | "POST /api/v1/major-sources/{id}/persons" => C::ManageRiskRegister,
+        | "POST /api/v1/major-sources/{id}/persons"
+        | "POST /api/v1/major-sources/{id}/drills" => C::ManageRiskRegister,
         "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
@@ -447,6 +448,10 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
         "PUT /api/v1/major-sources/{id}/inputs" => json!({
             "alpha": 1.5,
             "chemicals": [{"name": "甲醇", "quantity_t": 1500.0, "critical_t": 500.0, "beta": 1.0}],
+        }),
+        "POST /api/v1/major-sources/{id}/drills" => json!({
+            "kind": "onsite_plan",
+            "held_on": days_from_today(-1),
         }),
         "POST /api/v1/major-sources/{id}/persons" => json!({
             "kind": "technical",
