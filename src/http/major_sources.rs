@@ -558,6 +558,11 @@ pub async fn placard(
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            placard_policy(),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
         .body(placard_html(&record)))
 }
 
@@ -584,31 +589,7 @@ fn placard_html(record: &SourceRecord) -> String {
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>重大危险源安全包保责任公示牌 · {name}</title>
-<style>
-body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; margin: 0; padding: 24px; color: #111; }}
-.board {{ max-width: 900px; margin: 0 auto; border: 6px solid #b71c1c; padding: 24px 32px; }}
-h1 {{ margin: 0 0 8px; font-size: 2.2rem; text-align: center; color: #b71c1c; letter-spacing: .1em; }}
-.meta {{ display: flex; flex-wrap: wrap; gap: 8px 24px; justify-content: center; font-size: 1.25rem; margin: 16px 0 24px; }}
-.grade {{ font-weight: bold; color: #b71c1c; }}
-table {{ width: 100%; border-collapse: collapse; font-size: 1.3rem; }}
-th, td {{ border: 2px solid #333; padding: 12px; text-align: center; }}
-thead th {{ background: #fbe9e7; }}
-tr.missing td {{ color: #b71c1c; font-weight: bold; }}
-footer {{ margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }}
-@media print {{ body {{ padding: 0; }} }}
-@media (max-width: 600px) {{
-  body {{ padding: 8px; }}
-  .board {{ padding: 16px; border-width: 4px; }}
-  h1 {{ font-size: 1.5rem; letter-spacing: 0; }}
-  .meta {{ font-size: 1.05rem; flex-direction: column; align-items: center; gap: 4px; }}
-  table, tbody, tr, th, td {{ display: block; width: auto; }}
-  thead {{ display: none; }}
-  tr {{ border: 2px solid #333; margin-bottom: 12px; }}
-  th, td {{ border: 0; padding: 6px 12px; text-align: left; font-size: 1.1rem; }}
-  tbody th {{ background: #fbe9e7; font-size: 1.2rem; }}
-  td[data-label]::before {{ content: attr(data-label) "："; color: #555; }}
-}}
-</style></head>
+<style>{style}</style></head>
 <body><main class="board">
 <h1>重大危险源安全包保责任公示牌</h1>
 <p class="meta"><span>名称：{name}</span><span>编号：{code}</span><span class="grade">等级：{grade}</span><span>{kind}</span></p>
@@ -621,7 +602,50 @@ footer {{ margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }}
         code = escape_html(&source.code),
         grade = record.grade_label(),
         kind = source.unit_kind.label_zh(),
+        style = PLACARD_STYLE,
     )
+}
+
+/// The placard's stylesheet, inline so the page prints alone.
+const PLACARD_STYLE: &str = r#"body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; margin: 0; padding: 24px; color: #111; }
+.board { max-width: 900px; margin: 0 auto; border: 6px solid #b71c1c; padding: 24px 32px; }
+h1 { margin: 0 0 8px; font-size: 2.2rem; text-align: center; color: #b71c1c; letter-spacing: .1em; }
+.meta { display: flex; flex-wrap: wrap; gap: 8px 24px; justify-content: center; font-size: 1.25rem; margin: 16px 0 24px; }
+.grade { font-weight: bold; color: #b71c1c; }
+table { width: 100%; border-collapse: collapse; font-size: 1.3rem; }
+th, td { border: 2px solid #333; padding: 12px; text-align: center; }
+thead th { background: #fbe9e7; }
+tr.missing td { color: #b71c1c; font-weight: bold; }
+footer { margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }
+@media print { body { padding: 0; } }
+@media (max-width: 600px) {
+  body { padding: 8px; }
+  .board { padding: 16px; border-width: 4px; }
+  h1 { font-size: 1.3rem; letter-spacing: 0; }
+  .meta { font-size: 1.05rem; flex-direction: column; align-items: center; gap: 4px; }
+  table, tbody, tr, th, td { display: block; width: auto; }
+  thead { display: none; }
+  tr { border: 2px solid #333; margin-bottom: 12px; }
+  th, td { border: 0; padding: 6px 12px; text-align: left; font-size: 1.1rem; }
+  tbody th { background: #fbe9e7; font-size: 1.2rem; }
+  td[data-label]::before { content: attr(data-label) "："; color: #555; }
+}
+"#;
+
+/// The placard's `Content-Security-Policy`: nothing may load or run, but
+/// its own stylesheet (by its hash) applies.
+pub fn placard_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash =
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(PLACARD_STYLE));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'none'"
+        )
+    })
 }
 
 /// 三类包保责任人分类统计: per major hazard source, enterprise and the

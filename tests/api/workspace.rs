@@ -538,6 +538,44 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         .screenshot(&screenshot_path(&app, "dashboard-test-390-full.png"))
         .await;
     assert_no_policy_violation(&browser).await;
+
+    // The source's printable placard, as the enterprise's contact opens it:
+    // styled under its own policy (its stylesheet allowed by hash), on a
+    // phone and on a wide screen.
+    browser.command_cdp("Network.enable", json!({})).await;
+    browser
+        .command_cdp(
+            "Network.setExtraHTTPHeaders",
+            json!({"headers": {"Authorization": format!("Bearer {}", park.contact_a)}}),
+        )
+        .await;
+    browser.resize(390, 844).await;
+    browser
+        .goto(&format!(
+            "{}/api/v1/major-sources/{}/placard",
+            app.address,
+            source["id"].as_str().unwrap()
+        ))
+        .await;
+    browser
+        .wait_for_text("h1", "重大危险源安全包保责任公示牌")
+        .await;
+    let colour = browser
+        .script(
+            "return getComputedStyle(document.querySelector('h1')).color;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(colour, json!("rgb(183, 28, 28)"), "the stylesheet applies");
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "placard");
+    browser
+        .screenshot(&screenshot_path(&app, "placard-390x844.png"))
+        .await;
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "placard-1920x1080.png"))
+        .await;
+    assert_no_policy_violation(&browser).await;
     browser.close().await;
 
     app.call(
