@@ -60,6 +60,13 @@ const CHECK_STATUS = {
   missed: "漏查",
   paused: "停用检修",
 };
+// A 包保责任人's duty check: the kind of person whose published duties it
+// covers.
+const DUTY_KINDS = {
+  duty_principal: "principal",
+  duty_technical: "technical",
+  duty_operational: "operational",
+};
 // The roles with a duty list (今日排查).
 const CHECK_ROLES = ["enterprise", "expert", "supervisor", "admin"];
 // The roles the desk is for: those who accept rectifications.
@@ -676,7 +683,7 @@ async function showChecks() {
   }
   items.replaceChildren(
     ...duties.map((o, index) => {
-      const row = element("li", undefined, { "data-status": o.status });
+      const row = element("li", undefined, { "data-status": o.status, "data-kind": o.task_kind });
       const waitingHere = pending.has(`${o.task_id}/${o.occurrence}`);
       row.append(element("strong", o.task_name));
       const meta = element("p", undefined, { class: "meta" });
@@ -746,6 +753,22 @@ async function onDutyClick(event) {
   form.reset();
   clearErrors(form);
   $("#abnormal-task").textContent = `${occurrence.task_name}，${clock(occurrence.start)} 至 ${clock(occurrence.end)}`;
+  // A 包保责任人's duty check names the duties not carried out.
+  const kind = DUTY_KINDS[occurrence.task_kind];
+  const dutyBox = $("#abnormal-duties");
+  dutyBox.hidden = !kind;
+  if (kind) {
+    const lists = await reference("/reference/baobao-duties");
+    $("#abnormal-duty-items").replaceChildren(
+      ...lists[kind].items.map((item, i) => {
+        const id = `abnormal-duty-${i + 1}`;
+        const row = element("div", undefined, { class: "check" });
+        const box = element("input", undefined, { type: "checkbox", id, name: "failed_items", value: String(i + 1) });
+        row.append(box, element("label", `${item.number}${item.text}`, { for: id }));
+        return row;
+      }),
+    );
+  }
   const categories = $("#abnormal-category");
   if (categories.options.length === 0) {
     categories.append(element("option", "请选择", { value: "" }));
@@ -765,12 +788,21 @@ async function onAbnormal(event) {
     ["category", "请选择隐患类别"],
     ["deadline", "请填写整改期限"],
   ].filter(([name]) => !text(form, name));
-  if (missing.length) {
+  const duty = !$("#abnormal-duties").hidden;
+  const failed = duty
+    ? [...form.querySelectorAll('input[name="failed_items"]:checked')].map((box) => Number(box.value))
+    : [];
+  if (missing.length || (duty && failed.length === 0)) {
+    if (duty && failed.length === 0) {
+      $("#abnormal-duties-error").textContent = "请选择未落实的包保职责";
+      $("#abnormal-duties").setAttribute("aria-invalid", "true");
+    }
     for (const [name, message] of missing) {
       form.querySelector(`[data-error="hazard.${name}"]`).textContent = message;
       form.elements[name].setAttribute("aria-invalid", "true");
     }
-    form.querySelector("[aria-invalid]").focus();
+    const first = form.querySelector("[aria-invalid]");
+    (first.matches("fieldset") ? first.querySelector("input") : first).focus();
     return;
   }
   try {
@@ -778,6 +810,7 @@ async function onAbnormal(event) {
       outcome: "abnormal",
       note: text(form, "note"),
       hazard: { location: text(form, "location"), category: text(form, "category"), deadline: text(form, "deadline") },
+      ...(duty ? { failed_items: failed } : {}),
     });
     form.hidden = true;
   } catch (problem) {

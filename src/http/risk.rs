@@ -309,6 +309,10 @@ impl From<&RecordRow> for CheckRecordView {
 pub struct OccurrenceView {
     pub task_id: Uuid,
     pub task_name: String,
+    /// `post_check`, or a 包保责任人's duty check (`duty_principal`,
+    /// `duty_technical`, `duty_operational`), whose abnormal record names
+    /// the failed duties (`failed_items`).
+    pub task_kind: TaskKind,
     pub enterprise_id: Uuid,
     pub unit_id: Uuid,
     pub measure_id: Uuid,
@@ -331,6 +335,7 @@ impl From<&OccurrenceState> for OccurrenceView {
         OccurrenceView {
             task_id: state.task.id.uuid(),
             task_name: state.task.name.clone(),
+            task_kind: state.task.kind,
             enterprise_id: state.task.enterprise_id.uuid(),
             unit_id: state.task.unit_id.uuid(),
             measure_id: state.task.measure_id.uuid(),

@@ -942,6 +942,83 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .await;
     browser.reload().await;
     browser.wait_for_text("#notice", "已发送").await;
+
+    // A 包保责任人's weekly duty check: an abnormal one asks which of the
+    // published duties were not carried out, before anything is sent.
+    let source = created(
+        &app,
+        &park.contact_a,
+        "/api/v1/major-sources",
+        json!({
+            "enterprise_id": park.enterprise_a,
+            "code": "320500-0021",
+            "name": "甲醇罐区",
+            "unit_kind": "storage",
+            "alpha": 1.0,
+            "chemicals": [{"name": "甲醇", "quantity_t": 1000.0, "critical_t": 500.0, "beta": 1.0}],
+        }),
+    )
+    .await;
+    let me = app
+        .get("/api/v1/auth/me")
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json["id"]
+        .clone();
+    let person = created(
+        &app,
+        &park.contact_a,
+        &format!("/api/v1/major-sources/{}/persons", id_of(&source)),
+        json!({"kind": "operational", "name": "李班长", "post": "班长", "phone": "13800000001", "user_id": me}),
+    )
+    .await;
+    browser.reload().await;
+    browser
+        .wait_for_text("#duties", "操作负责人包保履职排查")
+        .await;
+    browser
+        .click(r#"#duties li[data-kind="duty_operational"] button[data-outcome="abnormal"]"#)
+        .await;
+    browser.wait_for("#abnormal-duties:not([hidden])").await;
+    browser.type_into("#abnormal-location", "甲醇罐区").await;
+    browser
+        .script(
+            "document.querySelector('#abnormal-category').value = arguments[0]; \
+             document.querySelector('#abnormal-deadline').value = arguments[1];",
+            json!(["unsafe_condition", crate::helpers::days_from_today(7)]),
+        )
+        .await;
+    browser.click("#abnormal-form button[type=submit]").await;
+    browser
+        .wait_for_text("#abnormal-duties-error", "请选择未落实的包保职责")
+        .await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "duty check form");
+    browser.resize(390, 2000).await;
+    browser
+        .screenshot(&screenshot_path(&app, "checks-duty-390-full.png"))
+        .await;
+    browser.resize(390, 844).await;
+    browser.click("#abnormal-duty-2").await;
+    browser.click("#abnormal-form button[type=submit]").await;
+    browser.wait_for_text("#notice", "已生成隐患").await;
+    let duty_task = person["task_id"].as_str().unwrap();
+    let duty = app
+        .get(&format!("/api/v1/check-tasks/{duty_task}/occurrences"))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let recorded = duty["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| !o["record"].is_null())
+        .expect("recorded");
+    assert_eq!(recorded["record"]["failed_items"], json!([2]), "{duty}");
+
     browser.resize(1920, 1080).await;
     browser
         .screenshot(&screenshot_path(&app, "checks-1920x1080.png"))
