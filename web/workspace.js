@@ -51,6 +51,10 @@ const DUE = {
   reassessment: "复评",
   supervision_inspection: "监管检查",
   self_check: "企业自查",
+  check_completion: "排查任务完成率偏低",
+  major_source_persons: "包保责任人未配齐",
+  major_source_assessment: "重大危险源安全评估",
+  major_source_drill: "应急预案演练",
 };
 const CHECK_STATUS = {
   upcoming: "未开始",
@@ -67,6 +71,9 @@ const DUTY_KINDS = {
   duty_technical: "technical",
   duty_operational: "operational",
 };
+// The roles that read the register and the major hazard sources.
+const REGISTER_ROLES = ["enterprise", "expert", "supervisor", "admin"];
+const PERSON_KINDS = { principal: "主要负责人", technical: "技术负责人", operational: "操作负责人" };
 // The roles with a duty list (今日排查).
 const CHECK_ROLES = ["enterprise", "expert", "supervisor", "admin"];
 // The roles the desk is for: those who accept rectifications.
@@ -200,6 +207,7 @@ async function whoAmI() {
   $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   $("#nav-checks").hidden = !CHECK_ROLES.includes(me.role);
+  $("#nav-sources").hidden = !REGISTER_ROLES.includes(me.role);
   if (me.role !== "enterprise") {
     const { items } = await reference("/enterprises?limit=500");
     enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
@@ -706,6 +714,49 @@ async function showChecks() {
   );
 }
 
+/// The major hazard sources the caller may see: grade, the three persons
+/// (or who is missing), and when the next assessment and drills fall due.
+async function showSources() {
+  const { items } = await reference("/major-sources");
+  const list = $("#source-list");
+  if (items.length === 0) {
+    list.replaceChildren(element("li", "没有登记的重大危险源。", { class: "empty" }));
+    return;
+  }
+  list.replaceChildren(
+    ...items.map((s) => {
+      const card = element("li", undefined, { class: "card", "data-grade": String(s.grade) });
+      const title = element("h2");
+      title.append(element("span", s.name), element("span", ` ${s.grade_label}`, { class: "badge grade" }));
+      card.append(title);
+      const enterprise = enterpriseNames[s.enterprise_id];
+      card.append(element("p", `${enterprise ? `${enterprise} · ` : ""}编号 ${s.code} · ${s.unit_kind_label} · R=${s.r}`, { class: "meta" }));
+      const persons = element("dl", undefined, { class: "persons" });
+      for (const [kind, label] of Object.entries(PERSON_KINDS)) {
+        const person = s.persons.find((p) => p.kind === kind);
+        persons.append(element("dt", label));
+        persons.append(
+          person
+            ? element("dd", `${person.name}（${person.post}）${person.phone}`)
+            : element("dd", "未明确", { class: "missing" }),
+        );
+      }
+      card.append(persons);
+      const dates = element("ul", undefined, { class: "dates" });
+      // Whether a day has come is the park's to say (its time zone).
+      const dated = [
+        ...s.drills.map((d) => [d.label, d.next_due, d.due]),
+        ...(s.next_assessment_due ? [["安全评估", s.next_assessment_due, s.assessment_due]] : []),
+      ];
+      for (const [label, day, due] of dated) {
+        dates.append(element("li", `${label}：${day} 前`, due ? { class: "overdue" } : {}));
+      }
+      card.append(dates);
+      return card;
+    }),
+  );
+}
+
 /// Keeps a record in the outbox, then sends it; offline it waits.
 async function recordCheck(occurrence, body) {
   const record = {
@@ -951,6 +1002,9 @@ async function route() {
       $("#abnormal-form").hidden = true;
       await showChecks();
       show("checks");
+    } else if (hash === "#/sources" && REGISTER_ROLES.includes(me.role)) {
+      await showSources();
+      show("sources");
     } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
       await showDesk();
       show("desk");

@@ -86,6 +86,8 @@ pub struct SourceView {
     /// The next safety assessment, `major_sources.assessment_every_years`
     /// after the last.
     pub next_assessment_due: Option<NaiveDate>,
+    /// The next assessment's day is today or past (the park's day).
+    pub assessment_due: bool,
     /// The persons in office, principal, technical, operational.
     pub persons: Vec<PersonView>,
     /// The kinds nobody holds.
@@ -131,6 +133,10 @@ fn view(record: &SourceRecord, (settings, today): Rules) -> Result<SourceView, A
         next_assessment_due: source
             .assessed_on
             .and_then(|on| next_assessment(on, settings.assessment_every_years)),
+        assessment_due: source
+            .assessed_on
+            .and_then(|on| next_assessment(on, settings.assessment_every_years))
+            .is_some_and(|next| next <= today),
         persons: PersonKind::ALL
             .into_iter()
             .filter_map(|kind| record.current(kind))
@@ -145,6 +151,7 @@ fn view(record: &SourceRecord, (settings, today): Rules) -> Result<SourceView, A
                 label: kind.label_zh().to_owned(),
                 last_held_on: record.last_drill(kind),
                 next_due: record.next_drill(kind, settings.drill_months(kind), today),
+                due: record.next_drill(kind, settings.drill_months(kind), today) <= today,
             })
             .collect(),
         hazards: None,
@@ -165,6 +172,8 @@ pub struct DrillView {
     /// `onsite_plan_drill_months` (6) after the last; today when none is
     /// recorded.
     pub next_due: NaiveDate,
+    /// `next_due` is today or past (the park's day).
+    pub due: bool,
 }
 
 /// A hazard a source's duty checks found.

@@ -1024,6 +1024,30 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .screenshot(&screenshot_path(&app, "checks-1920x1080.png"))
         .await;
 
+    // The source on its page: its grade, the person in office, the two
+    // kinds nobody holds and the drills due (none recorded: due today).
+    browser.click("#nav-sources").await;
+    browser.wait_for_text("#source-list", "甲醇罐区").await;
+    let card = browser.text("#source-list").await;
+    assert!(card.contains("李班长") && card.contains("四级"), "{card}");
+    assert_eq!(card.matches("未明确").count(), 2, "{card}");
+    assert!(card.contains("专项应急预案演练"), "{card}");
+    let overdue = browser
+        .script(
+            "return document.querySelectorAll('#source-list .dates li.overdue').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overdue, json!(2), "both drills are due today, in red");
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "重大危险源");
+    browser
+        .screenshot(&screenshot_path(&app, "sources-1920x1080.png"))
+        .await;
+    browser.resize(390, 844).await;
+    browser
+        .screenshot(&screenshot_path(&app, "sources-390x844.png"))
+        .await;
+
     let list = app
         .get(&format!(
             "/api/v1/check-tasks/{task}/occurrences?from={}&until={}",
