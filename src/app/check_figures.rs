@@ -19,90 +19,12 @@ use crate::db::risk::{self as store, RecordRow, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Occurrence, Status};
+pub use crate::domain::tally::{ByLevel, Completion};
 use crate::error::{AppError, FieldError};
 use crate::messages::Rule;
 
 /// The longest period the figures cover.
 pub const MAX_PERIOD_DAYS: i64 = 400;
-
-/// Occurrences by where they stand, and the rates.
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
-pub struct Completion {
-    /// Occurrences that started in the period, up to now.
-    pub planned: u64,
-    /// Of those, paused (the unit was down the whole time).
-    pub paused: u64,
-    pub done_on_time: u64,
-    pub done_late: u64,
-    pub missed: u64,
-    /// Started, not recorded, and still within their time.
-    pub due: u64,
-    /// (on time + late) / (planned − paused − due); null with nothing to
-    /// check yet.
-    pub completion_rate: Option<f64>,
-    /// on time / (planned − paused − due).
-    pub on_time_rate: Option<f64>,
-}
-
-impl Completion {
-    pub(crate) fn count(&mut self, status: Status) {
-        let counter = match status {
-            Status::Done { .. } => &mut self.done_on_time,
-            Status::DoneLate { .. } => &mut self.done_late,
-            Status::Missed => &mut self.missed,
-            Status::Paused => &mut self.paused,
-            Status::Due => &mut self.due,
-            // Not yet started: not planned so far (callers stop at now).
-            Status::Upcoming => return,
-        };
-        *counter += 1;
-        self.planned += 1;
-    }
-
-    pub(crate) fn add(&mut self, other: &Completion) {
-        self.planned += other.planned;
-        self.paused += other.paused;
-        self.done_on_time += other.done_on_time;
-        self.done_late += other.done_late;
-        self.missed += other.missed;
-        self.due += other.due;
-    }
-
-    pub(crate) fn rated(mut self) -> Completion {
-        let settled = self.done_on_time + self.done_late + self.missed;
-        let rate = |n: u64| (settled > 0).then(|| n as f64 / settled as f64);
-        self.completion_rate = rate(self.done_on_time + self.done_late);
-        self.on_time_rate = rate(self.done_on_time);
-        self
-    }
-}
-
-/// Counts by risk level.
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
-pub struct ByLevel {
-    pub major: u64,
-    pub serious: u64,
-    pub general: u64,
-    pub low: u64,
-}
-
-impl ByLevel {
-    fn count(&mut self, level: RiskLevel) {
-        match level {
-            RiskLevel::Major => self.major += 1,
-            RiskLevel::Serious => self.serious += 1,
-            RiskLevel::General => self.general += 1,
-            RiskLevel::Low => self.low += 1,
-        }
-    }
-
-    fn add(&mut self, other: &ByLevel) {
-        self.major += other.major;
-        self.serious += other.serious;
-        self.general += other.general;
-        self.low += other.low;
-    }
-}
 
 /// One enterprise's figures, or the park's.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]

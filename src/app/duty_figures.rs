@@ -12,7 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
-use crate::app::check_figures::{check_period, judge, Completion};
+use crate::app::check_figures::{check_period, judge};
 use crate::app::checks::RecordContext;
 use crate::app::major_sources::SourceRecord;
 use crate::app::occurrences::{utc_of, walk, Walker};
@@ -21,38 +21,8 @@ use crate::db::risk::{self as store, RecordRow, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::major_source::{grade_label, PersonKind};
 use crate::domain::schedule::{Occurrence, Status};
+pub use crate::domain::tally::KindFigures;
 use crate::error::AppError;
-
-/// One kind of person's figures.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct KindFigures {
-    pub kind: PersonKind,
-    /// 主要负责人 / 技术负责人 / 操作负责人
-    pub label: String,
-    pub occurrences: Completion,
-    /// Hazards their duty checks found in the period.
-    pub hazards_found: u64,
-    /// Of those, closed (rectified and accepted) by now.
-    pub hazards_rectified: u64,
-}
-
-impl KindFigures {
-    fn blank(kind: PersonKind) -> Self {
-        KindFigures {
-            kind,
-            label: kind.label_zh().to_owned(),
-            occurrences: Completion::default(),
-            hazards_found: 0,
-            hazards_rectified: 0,
-        }
-    }
-
-    fn add(&mut self, other: &KindFigures) {
-        self.occurrences.add(&other.occurrences);
-        self.hazards_found += other.hazards_found;
-        self.hazards_rectified += other.hazards_rectified;
-    }
-}
 
 fn three() -> Vec<KindFigures> {
     PersonKind::ALL

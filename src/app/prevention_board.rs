@@ -14,6 +14,7 @@ use crate::app::check_figures::{self, ByLevel, Completion};
 use crate::app::checks::RecordContext;
 use crate::app::duty_figures::{self, KindFigures};
 use crate::app::major_sources::with_persons;
+use crate::app::reports::DualPrevention;
 use crate::db::major_sources as sources_store;
 use crate::db::risk as store;
 use crate::db::{stats, DbConnection, Id};
@@ -160,4 +161,32 @@ pub fn board(
             attention,
         },
     })
+}
+
+/// A report's dual-prevention section for `[from, to]`, now, if the park
+/// runs the mechanism at all (a check task or a major hazard source).
+pub fn report_section(
+    conn: &mut DbConnection,
+    (from, to): (NaiveDate, NaiveDate),
+    behind_below_rate: f64,
+    context: &RecordContext,
+) -> Result<Option<DualPrevention>, AppError> {
+    let checks = check_figures::figures(conn, None, (from, to), context)?;
+    let sources = sources_store::sources(conn, None)?;
+    if checks.park.tasks == 0 && sources.is_empty() {
+        return Ok(None);
+    }
+    let records = with_persons(conn, sources)?;
+    let duties = duty_figures::figures(conn, &records, (from, to), behind_below_rate, context)?;
+    Ok(Some(DualPrevention {
+        checks: checks.park.occurrences,
+        check_tasks: checks.park.tasks,
+        hazards_from_tasks: checks.park.hazards_from_tasks,
+        hazards_other: checks.park.hazards_other,
+        units_by_level: checks.park.units_by_level,
+        major_sources: duties.park.sources,
+        sources_by_grade: duties.park.sources_by_grade,
+        sources_missing_persons: duties.park.sources_missing_persons,
+        duties: duties.park.kinds,
+    }))
 }

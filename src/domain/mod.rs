@@ -25,6 +25,7 @@ pub mod network;
 pub mod park;
 pub mod risk;
 pub mod schedule;
+pub mod tally;
 pub mod text;
 pub mod version;
 pub mod vocabulary;

@@ -15,7 +15,6 @@ use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, U
 use crate::db::risk::{EventRow, MeasureRow, ObjectRow, PauseRow, RecordRow, TaskRow, UnitRow};
 use crate::db::{DbConnection, Id};
 use crate::domain::access::{Caller, Capability, Role};
-use crate::domain::calendar::WorkCalendar;
 use crate::domain::check_task::{CheckOutcome, NewPause, NewRecord, NewTask, TaskKind};
 use crate::domain::risk::{
     measure_class, Assessment, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit, ObjectKind,
@@ -788,17 +787,7 @@ pub struct OccurrencesQuery {
     pub until: Option<NaiveDate>,
 }
 
-/// What the check services read besides the database.
-pub fn record_context<'a>(
-    state: &'a AppState,
-    lifecycle: &'a crate::app::hazards::Context,
-) -> Result<RecordContext<'a>, AppError> {
-    Ok(RecordContext {
-        park: &state.park,
-        calendar: WorkCalendar::shipped().map_err(|e| AppError::Internal(e.into()))?,
-        lifecycle,
-    })
-}
+pub use crate::http::state::record_context;
 
 /// A task's occurrences starting within `[from, until)`, each with its
 /// status (upcoming, due, done, done late, missed, paused) and record.

@@ -101,3 +101,16 @@ impl AppState {
         }
     }
 }
+
+/// What the check services read besides the database.
+pub fn record_context<'a>(
+    state: &'a AppState,
+    lifecycle: &'a crate::app::hazards::Context,
+) -> Result<crate::app::checks::RecordContext<'a>, crate::error::AppError> {
+    Ok(crate::app::checks::RecordContext {
+        park: &state.park,
+        calendar: crate::domain::calendar::WorkCalendar::shipped()
+            .map_err(|e| crate::error::AppError::Internal(e.into()))?,
+        lifecycle,
+    })
+}

@@ -166,54 +166,19 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DualPrevention {
     /// Occurrences of check tasks that started in the period, up to now.
-    pub checks: crate::app::check_figures::Completion,
+    pub checks: crate::domain::tally::Completion,
     pub check_tasks: u64,
     /// Hazards found in the period by check tasks, and otherwise.
     pub hazards_from_tasks: u64,
     pub hazards_other: u64,
-    pub units_by_level: crate::app::check_figures::ByLevel,
+    pub units_by_level: crate::domain::tally::ByLevel,
     pub major_sources: u64,
     /// 一级, 二级, 三级, 四级.
     pub sources_by_grade: [u64; 4],
     pub sources_missing_persons: u64,
     /// Each kind of 包保责任人's duty checks (principal, technical,
     /// operational).
-    pub duties: Vec<crate::app::duty_figures::KindFigures>,
-}
-
-impl DualPrevention {
-    /// The period's figures, now, if the park runs the mechanism at all.
-    pub fn of(
-        conn: &mut DbConnection,
-        (from, to): (NaiveDate, NaiveDate),
-        behind_below_rate: f64,
-        context: &crate::app::checks::RecordContext,
-    ) -> Result<Option<DualPrevention>, AppError> {
-        let checks = crate::app::check_figures::figures(conn, None, (from, to), context)?;
-        let sources = crate::db::major_sources::sources(conn, None)?;
-        if checks.park.tasks == 0 && sources.is_empty() {
-            return Ok(None);
-        }
-        let records = crate::app::major_sources::with_persons(conn, sources)?;
-        let duties = crate::app::duty_figures::figures(
-            conn,
-            &records,
-            (from, to),
-            behind_below_rate,
-            context,
-        )?;
-        Ok(Some(DualPrevention {
-            checks: checks.park.occurrences,
-            check_tasks: checks.park.tasks,
-            hazards_from_tasks: checks.park.hazards_from_tasks,
-            hazards_other: checks.park.hazards_other,
-            units_by_level: checks.park.units_by_level,
-            major_sources: duties.park.sources,
-            sources_by_grade: duties.park.sources_by_grade,
-            sources_missing_persons: duties.park.sources_missing_persons,
-            duties: duties.park.kinds,
-        }))
-    }
+    pub duties: Vec<crate::domain::tally::KindFigures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
