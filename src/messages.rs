@@ -132,6 +132,7 @@ rules! {
         zh: "不能包含空字符"
     }
     DateInFuture = "date_in_future" { en: "must not be in the future", zh: "不能晚于现在" }
+    NotADate = "not_a_date" { en: "must be a date YYYY-MM-DD", zh: "应为“年-月-日”格式的日期" }
     BeforePreviousEvent = "before_previous_event" {
         en: "must not be before the previous event ({previous} UTC)",
         zh: "不能早于上一步的时间（协调世界时{previous}）"

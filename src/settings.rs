@@ -55,6 +55,9 @@ pub struct MajorSourceSettings {
     pub duty_frequency: DutyFrequencies,
     /// The safety assessment is due again this many years after the last.
     pub assessment_every_years: u32,
+    /// Days after a change of inputs that moved R (or a registration
+    /// without an assessment) within which a new assessment is due.
+    pub reassessment_within_days: u32,
     /// A kind whose duty checks were completed at a lower rate than this
     /// (0–1) in a period is "behind" in the figures.
     pub behind_below_rate: f64,
@@ -70,6 +73,7 @@ impl Default for MajorSourceSettings {
             grades: GradeThresholds::default(),
             duty_frequency: DutyFrequencies::default(),
             assessment_every_years: 3,
+            reassessment_within_days: 90,
             behind_below_rate: 1.0,
             special_plan_drill_months: 12,
             onsite_plan_drill_months: 6,
@@ -78,6 +82,14 @@ impl Default for MajorSourceSettings {
 }
 
 impl MajorSourceSettings {
+    /// When a source's next safety assessment falls due.
+    pub fn assessment_rule(&self) -> crate::domain::major_source::AssessmentRule {
+        crate::domain::major_source::AssessmentRule {
+            every_years: self.assessment_every_years,
+            after_change_days: self.reassessment_within_days,
+        }
+    }
+
     /// Months between drills of a kind.
     pub fn drill_months(&self, kind: crate::domain::major_source::DrillKind) -> u32 {
         match kind {
@@ -95,6 +107,9 @@ impl MajorSourceSettings {
             .map_err(|m| anyhow::anyhow!("major_sources.duty_frequency: {m}"))?;
         if !(1..=10).contains(&self.assessment_every_years) {
             bail!("major_sources.assessment_every_years must be 1 to 10");
+        }
+        if self.reassessment_within_days > 366 {
+            bail!("major_sources.reassessment_within_days must be 0 to 366");
         }
         if !(0.0..=1.0).contains(&self.behind_below_rate) {
             bail!("major_sources.behind_below_rate must be between 0 and 1");
@@ -655,6 +670,12 @@ pub enum RuleTrigger {
     /// The same, when the occurrence before it was missed too (two in a
     /// row).
     DutyMissedTwice,
+    /// `days` before a major hazard source's next safety assessment or
+    /// drill of an emergency plan falls due, until that day ends.
+    BeforeSourceDue,
+    /// `days` after a major hazard source's assessment or drill day ended
+    /// with none recorded.
+    SourceOverdue,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::app::filings;
+use crate::app::major_sources::SourceDueWhat;
 use crate::app::workers::Workers;
 use crate::clock::Clock;
 use crate::db::hazards::Hazard;
@@ -80,6 +81,8 @@ pub struct Escalation {
     time_zone: chrono_tz::Tz,
     /// How long after its end an occurrence may still be recorded on time.
     check_tolerance: chrono::TimeDelta,
+    /// When major hazard sources' assessments and drills fall due.
+    major_sources: crate::settings::MajorSourceSettings,
     templates: minijinja::Environment<'static>,
 }
 
@@ -99,6 +102,7 @@ impl Escalation {
             check_tolerance: chrono::TimeDelta::minutes(i64::from(
                 settings.records.backdate_tolerance_minutes,
             )),
+            major_sources: settings.major_sources.clone(),
             templates,
         })
     }
@@ -241,7 +245,82 @@ impl Escalation {
         Ok(queued
             + self.scan_listings(conn, now)?
             + self.scan_filings(conn, now)?
-            + self.scan_checks(conn, now)?)
+            + self.scan_checks(conn, now)?
+            + self.scan_sources(conn, now)?)
+    }
+
+    /// Queues the major hazard source rules: before a source's safety
+    /// assessment or a drill of its emergency plans falls due and once its
+    /// day has passed with none recorded, once per (source, item, due
+    /// day, rule). Recording the assessment or drill moves the due day,
+    /// so the next round is a new message.
+    fn scan_sources(&self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+        let today = self.local_date(now);
+        let rules: Vec<&EscalationRule> = self
+            .settings
+            .rules
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.when,
+                    RuleTrigger::BeforeSourceDue | RuleTrigger::SourceOverdue
+                )
+            })
+            .collect();
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        write_transaction(conn, |conn| {
+            let mut count = 0;
+            let due = crate::app::major_sources::due(conn, today, &self.major_sources)?;
+            for item in due {
+                let advice = match item.what {
+                    SourceDueWhat::Persons(_) => continue,
+                    SourceDueWhat::Drill(..) => {
+                        "请按应急预案组织演练，演练后在系统中登记演练日期。"
+                    }
+                    SourceDueWhat::Assessment(_) => {
+                        "请组织安全评估（或委托有资质的机构），完成后在系统中上传评估报告。"
+                    }
+                };
+                let due_on = item.item.due_on;
+                for rule in &rules {
+                    let days = chrono::Days::new(u64::from(rule.days));
+                    let fires = match rule.when {
+                        RuleTrigger::BeforeSourceDue => today <= due_on && due_on <= today + days,
+                        _ => due_on + days < today,
+                    };
+                    if !fires {
+                        continue;
+                    }
+                    let recipients = self.recipients(conn, item.enterprise_id, rule)?;
+                    let (enterprise, _) = enterprises::name_and_contacts(conn, item.enterprise_id)?;
+                    let what = item.describe_zh();
+                    let state = if due_on < today {
+                        format!("已逾期 {} 天", (today - due_on).num_days())
+                    } else {
+                        format!("距到期还有 {} 天", (due_on - today).num_days())
+                    };
+                    let text = format!(
+                        "{}\n\n企业：{enterprise}\n重大危险源：{}（{}）\n事项：{what}\n到期日：{due_on}（{state}）\n\n{advice}\n\n此邮件由园区隐患排查治理系统自动发送（规则：{}），请勿直接回复。\n",
+                        rule.title, item.name, item.code, rule.code
+                    );
+                    let message = scanned_message(
+                        format!("source:{}:{}", item.key(), rule.code),
+                        rule,
+                        Some(due_on),
+                        &recipients,
+                        format!("【{}】{enterprise} {} {what}", rule.title, item.name),
+                        text,
+                        now,
+                    )?;
+                    if outbox::enqueue(conn, &message)? && !recipients.is_empty() {
+                        count += 1;
+                    }
+                }
+            }
+            Ok(count)
+        })
     }
 
     /// Queues the filing rules: once per (enterprise, period, rule) for an

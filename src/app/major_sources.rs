@@ -12,14 +12,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::grading::record_enterprise_event;
-use crate::db::major_sources::{self as store, DrillRow, PersonRow, SourceRow};
+use crate::db::major_sources::{self as store, AssessmentRow, DrillRow, PersonRow, SourceRow};
 use crate::db::risk::{self as register, EventRow, MeasureRow, ObjectRow, TaskRow, UnitRow};
 use crate::db::{enterprises, users, write_transaction, DbConnection, Id};
 use crate::domain::access::{Caller, Role};
 use crate::domain::check_task::TaskKind;
 use crate::domain::grading::{DueItem, DueReason};
 use crate::domain::major_source::{
-    check_content, duties, grade_label, next_assessment, risk_level_of_grade, DrillKind, NewDrill,
+    check_content, duties, grade_label, risk_level_of_grade, AssessmentCause, DrillKind, NewDrill,
     NewPerson, NewSource, PersonKind, Rating, SourceInputs,
 };
 use crate::domain::risk::{Assessment, ControlMode, ObjectKind};
@@ -61,7 +61,7 @@ pub fn register_source(
     caller: &Caller,
     new: &NewSource,
     settings: &MajorSourceSettings,
-    now: NaiveDateTime,
+    (now, today): (NaiveDateTime, NaiveDate),
 ) -> Result<SourceRow, AppError> {
     let fields = new.check(&settings.grades)?;
     let inputs = json_of(&new.inputs())?;
@@ -150,6 +150,8 @@ pub fn register_source(
             created_by: by,
             created_at: now,
             updated_at: now,
+            inputs_changed_on: None,
+            registered_on: Some(today),
         };
         store::insert_source(conn, &row)?;
         record_enterprise_event(
@@ -180,7 +182,7 @@ pub fn change_inputs(
     source_id: Uuid,
     (inputs, assessed_on): (&SourceInputs, Option<NaiveDate>),
     settings: &MajorSourceSettings,
-    now: NaiveDateTime,
+    (now, today): (NaiveDateTime, NaiveDate),
 ) -> Result<SourceRow, AppError> {
     let rating = inputs.rate(&settings.grades)?;
     let stored = json_of(inputs)?;
@@ -188,6 +190,13 @@ pub fn change_inputs(
     write_transaction(conn, |conn| {
         let before = visible_source(conn, caller, source_id)?;
         let assessed_on = assessed_on.or(before.assessed_on);
+        // Art. 11 of the 暂行规定: a change that moves the source's risk
+        // calls for a new assessment, unless one is given with it.
+        let changed_on = if rating.r_centi != before.r_centi {
+            Some(today)
+        } else {
+            before.inputs_changed_on
+        };
         store::update_inputs(
             conn,
             before.id,
@@ -197,7 +206,7 @@ pub fn change_inputs(
                 rating.r_centi,
                 i32::from(rating.grade),
             ),
-            assessed_on,
+            (assessed_on, changed_on),
             now,
         )?;
         register::relevel_event(
@@ -341,11 +350,26 @@ impl SourceRecord {
     }
 
     /// When a kind of drill is next due: its interval after the last, or
-    /// today when none is recorded.
+    /// the day the source was registered when none is recorded.
     pub fn next_drill(&self, kind: DrillKind, months: u32, today: NaiveDate) -> NaiveDate {
-        self.last_drill(kind)
-            .and_then(|last| last.checked_add_months(chrono::Months::new(months)))
-            .unwrap_or(today)
+        match self.last_drill(kind) {
+            Some(last) => last
+                .checked_add_months(chrono::Months::new(months))
+                .unwrap_or(NaiveDate::MAX),
+            None => self.source.registered_on.unwrap_or(today).min(today),
+        }
+    }
+
+    /// When the next safety assessment is due, and why.
+    pub fn next_assessment(
+        &self,
+        settings: &MajorSourceSettings,
+    ) -> Option<(NaiveDate, AssessmentCause)> {
+        settings.assessment_rule().next(
+            self.source.assessed_on,
+            self.source.inputs_changed_on,
+            self.source.registered_on,
+        )
     }
 
     pub fn last_drill(&self, kind: DrillKind) -> Option<NaiveDate> {
@@ -408,70 +432,135 @@ pub fn with_persons(
         .collect())
 }
 
-/// What the sources make due, per enterprise: a source lacking one of its
-/// three persons (due today), and each source's next safety assessment
-/// (due on its day), with the reason in words.
+/// What falls due of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceDueWhat {
+    /// Kinds of 包保责任人 nobody holds: due at once.
+    Persons(Vec<PersonKind>),
+    /// A kind of drill, with the day it was last held.
+    Drill(DrillKind, Option<NaiveDate>),
+    /// The next safety assessment, and why it is due then.
+    Assessment(AssessmentCause),
+}
+
+/// One thing a source makes due, on its day.
+#[derive(Debug, Clone)]
+pub struct SourceDue {
+    pub source_id: Id,
+    pub enterprise_id: Id,
+    pub code: String,
+    pub name: String,
+    pub item: DueItem,
+    pub what: SourceDueWhat,
+}
+
+impl SourceDue {
+    /// The reason as the due list gives it.
+    pub fn reason(&self) -> String {
+        let (name, code, next) = (&self.name, &self.code, self.item.due_on);
+        match &self.what {
+            SourceDueWhat::Persons(kinds) => {
+                let kinds: Vec<&str> = kinds.iter().map(|k| k.label_zh()).collect();
+                format!(
+                    "major hazard source {name} ({code}) has no {}",
+                    kinds.join("、")
+                )
+            }
+            SourceDueWhat::Drill(kind, last) => {
+                let last = last.map_or("none recorded".to_owned(), |day| format!("last {day}"));
+                format!(
+                    "major hazard source {name} ({code}) is due for its {} on {next} ({last})",
+                    kind.label_zh()
+                )
+            }
+            SourceDueWhat::Assessment(cause) => {
+                let why = match cause {
+                    AssessmentCause::Periodic => "three years after the last",
+                    AssessmentCause::InputsChanged => "its inputs changed its risk since the last",
+                    AssessmentCause::NeverAssessed => "none is recorded",
+                };
+                format!(
+                    "major hazard source {name} ({code}) is due for its safety assessment on {next} ({why})"
+                )
+            }
+        }
+    }
+
+    /// What is due, in Chinese, for a reminder.
+    pub fn describe_zh(&self) -> String {
+        match &self.what {
+            SourceDueWhat::Persons(kinds) => {
+                let kinds: Vec<&str> = kinds.iter().map(|k| k.label_zh()).collect();
+                format!("未明确{}", kinds.join("、"))
+            }
+            SourceDueWhat::Drill(kind, last) => match last {
+                Some(day) => format!("{}（上次 {day}）", kind.label_zh()),
+                None => format!("{}（未有演练记录）", kind.label_zh()),
+            },
+            SourceDueWhat::Assessment(cause) => match cause {
+                AssessmentCause::Periodic => "安全评估（距上次评估满三年）".to_owned(),
+                AssessmentCause::InputsChanged => {
+                    "重新安全评估（危险化学品种类、数量等变化影响风险程度）".to_owned()
+                }
+                AssessmentCause::NeverAssessed => "安全评估（未有评估记录）".to_owned(),
+            },
+        }
+    }
+
+    /// A stable name of the item, for a reminder's once-only key.
+    pub fn key(&self) -> String {
+        let item = match &self.what {
+            SourceDueWhat::Persons(_) => "persons".to_owned(),
+            SourceDueWhat::Drill(kind, _) => format!("drill-{kind}"),
+            SourceDueWhat::Assessment(_) => "assessment".to_owned(),
+        };
+        format!("{}:{item}:{}", self.source_id, self.item.due_on)
+    }
+}
+
+/// What the sources make due: a source lacking one of its three persons
+/// (due today), each kind of drill and the next safety assessment (due on
+/// their days).
 pub fn due(
     conn: &mut DbConnection,
     today: NaiveDate,
     settings: &MajorSourceSettings,
-) -> Result<Vec<(Id, DueItem, String)>, AppError> {
-    let assessment_every_years = settings.assessment_every_years;
+) -> Result<Vec<SourceDue>, AppError> {
     let rows = store::sources(conn, None)?;
     let mut due = Vec::new();
     for record in with_persons(conn, rows)? {
         let source = &record.source;
+        let mut push = |due_on: NaiveDate, reason: DueReason, what: SourceDueWhat| {
+            due.push(SourceDue {
+                source_id: source.id,
+                enterprise_id: source.enterprise_id,
+                code: source.code.clone(),
+                name: source.name.clone(),
+                item: DueItem { reason, due_on },
+                what,
+            });
+        };
         let missing = record.missing();
         if !missing.is_empty() {
-            let kinds: Vec<&str> = missing.iter().map(|k| k.label_zh()).collect();
-            due.push((
-                source.enterprise_id,
-                DueItem {
-                    reason: DueReason::MajorSourcePersons,
-                    due_on: today,
-                },
-                format!(
-                    "major hazard source {} ({}) has no {}",
-                    source.name,
-                    source.code,
-                    kinds.join("、")
-                ),
-            ));
+            push(
+                today,
+                DueReason::MajorSourcePersons,
+                SourceDueWhat::Persons(missing),
+            );
         }
         for kind in DrillKind::ALL {
-            let next = record.next_drill(kind, settings.drill_months(kind), today);
-            let last = record
-                .last_drill(kind)
-                .map_or("none recorded".to_owned(), |day| format!("last {day}"));
-            due.push((
-                source.enterprise_id,
-                DueItem {
-                    reason: DueReason::MajorSourceDrill,
-                    due_on: next,
-                },
-                format!(
-                    "major hazard source {} ({}) is due for its {} on {next} ({last})",
-                    source.name,
-                    source.code,
-                    kind.label_zh()
-                ),
-            ));
+            push(
+                record.next_drill(kind, settings.drill_months(kind), today),
+                DueReason::MajorSourceDrill,
+                SourceDueWhat::Drill(kind, record.last_drill(kind)),
+            );
         }
-        let next = source
-            .assessed_on
-            .and_then(|on| next_assessment(on, assessment_every_years));
-        if let Some(next) = next {
-            due.push((
-                source.enterprise_id,
-                DueItem {
-                    reason: DueReason::MajorSourceAssessment,
-                    due_on: next,
-                },
-                format!(
-                    "major hazard source {} ({}) is due for its safety assessment on {next}",
-                    source.name, source.code
-                ),
-            ));
+        if let Some((next, cause)) = record.next_assessment(settings) {
+            push(
+                next,
+                DueReason::MajorSourceAssessment,
+                SourceDueWhat::Assessment(cause),
+            );
         }
     }
     Ok(due)
@@ -521,4 +610,89 @@ pub fn record_drill(
         )?;
         Ok(row)
     })
+}
+
+/// An assessment report whose bytes have been received and checked.
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    pub assessed_on: NaiveDate,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub content_type: String,
+    pub file_name: String,
+    pub caption: Option<String>,
+}
+
+/// The bytes the source's reports already hold, for the caller who may
+/// see it: how much room an upload has.
+pub fn room_for_assessment(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    source_id: Uuid,
+) -> Result<u64, AppError> {
+    let source = visible_source(conn, caller, source_id)?;
+    store::bytes_of_source(conn, source.id)
+}
+
+/// Records a safety assessment (安全评估) of a source held on a past day
+/// with its report: the source's last assessment moves to it when later,
+/// so the next falls due three years on. Storing the bytes is the
+/// caller's part, in the same transaction.
+pub fn record_assessment(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    source_id: Uuid,
+    new: NewAssessment,
+    (max_bytes, now, today): (u64, NaiveDateTime, NaiveDate),
+) -> Result<AssessmentRow, AppError> {
+    if new.assessed_on > today {
+        return Err(AppError::invalid("assessed_on", Rule::DateInFuture));
+    }
+    let source = visible_source(conn, caller, source_id)?;
+    let held = store::bytes_of_source(conn, source.id)?;
+    if held.saturating_add(new.size_bytes) > max_bytes {
+        return Err(AppError::PayloadTooLarge(format!(
+            "the file does not fit in the source's limit of {max_bytes} bytes"
+        )));
+    }
+    let row = AssessmentRow {
+        id: Uuid::now_v7().into(),
+        source_id: source.id,
+        enterprise_id: source.enterprise_id,
+        assessed_on: new.assessed_on,
+        sha256: new.sha256,
+        size_bytes: i64::try_from(new.size_bytes).unwrap_or(i64::MAX),
+        content_type: new.content_type,
+        file_name: new.file_name,
+        caption: new.caption,
+        uploaded_by: caller.user_id.into(),
+        uploaded_at: now,
+    };
+    store::insert_assessment(conn, &row, now)?;
+    record_enterprise_event(
+        conn,
+        source.enterprise_id,
+        caller,
+        "major_source_assessed",
+        now,
+        None,
+        json!({
+            "source_id": source.id.uuid(),
+            "assessed_on": row.assessed_on,
+            "assessment_id": row.id.uuid(),
+            "file_name": row.file_name,
+        }),
+    )?;
+    Ok(row)
+}
+
+/// An assessment report the caller may see; any other is not found.
+pub fn visible_assessment(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<AssessmentRow, AppError> {
+    store::find_assessment(conn, id.into())?
+        .filter(|a| caller.can_see_enterprise(a.enterprise_id.uuid()))
+        .ok_or(AppError::NotFound("assessment report"))
 }

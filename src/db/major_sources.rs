@@ -7,7 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::columns::Id;
-use super::schema::{major_source_drills, major_source_persons, major_sources};
+use super::schema::{
+    major_source_assessments, major_source_drills, major_source_persons, major_sources,
+};
 use super::DbConnection;
 use crate::domain::major_source::{DrillKind, PersonKind, SourceUnitKind};
 use crate::error::AppError;
@@ -39,6 +41,11 @@ pub struct SourceRow {
     pub created_by: Id,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The park's day a change of its inputs last moved R: a new safety
+    /// assessment falls due from it when none is later.
+    pub inputs_changed_on: Option<NaiveDate>,
+    /// The park's day it was registered.
+    pub registered_on: Option<NaiveDate>,
 }
 
 impl SourceRow {
@@ -92,7 +99,7 @@ pub fn update_inputs(
     conn: &mut DbConnection,
     id: Id,
     (inputs, s_centi, r_centi, grade): (&str, i64, i64, i32),
-    assessed_on: Option<NaiveDate>,
+    (assessed_on, inputs_changed_on): (Option<NaiveDate>, Option<NaiveDate>),
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     diesel::update(major_sources::table.find(id))
@@ -102,6 +109,7 @@ pub fn update_inputs(
             major_sources::r_centi.eq(r_centi),
             major_sources::grade.eq(grade),
             major_sources::assessed_on.eq(assessed_on),
+            major_sources::inputs_changed_on.eq(inputs_changed_on),
             major_sources::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -299,4 +307,93 @@ pub fn last_drills(
         );
     }
     Ok(all)
+}
+
+/// A safety assessment of a source, with its report's bytes named by
+/// their SHA-256 in the evidence store.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = major_source_assessments)]
+pub struct AssessmentRow {
+    pub id: Id,
+    pub source_id: Id,
+    pub enterprise_id: Id,
+    pub assessed_on: NaiveDate,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub file_name: String,
+    pub caption: Option<String>,
+    pub uploaded_by: Id,
+    pub uploaded_at: NaiveDateTime,
+}
+
+/// The most assessments one source lists: one every three years.
+pub const MAX_ASSESSMENTS: i64 = 200;
+
+/// Records an assessment and moves the source's last assessment day to
+/// it when it is later.
+pub fn insert_assessment(
+    conn: &mut DbConnection,
+    row: &AssessmentRow,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    diesel::insert_into(major_source_assessments::table)
+        .values(row)
+        .execute(conn)?;
+    let last: Option<NaiveDate> = major_sources::table
+        .find(row.source_id)
+        .select(major_sources::assessed_on)
+        .first(conn)?;
+    if last.is_none_or(|last| last < row.assessed_on) {
+        diesel::update(major_sources::table.find(row.source_id))
+            .set((
+                major_sources::assessed_on.eq(row.assessed_on),
+                major_sources::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A source's assessments, latest first.
+pub fn assessments_of(conn: &mut DbConnection, source: Id) -> Result<Vec<AssessmentRow>, AppError> {
+    Ok(major_source_assessments::table
+        .filter(major_source_assessments::source_id.eq(source))
+        .order((
+            major_source_assessments::assessed_on.desc(),
+            major_source_assessments::id.desc(),
+        ))
+        .limit(MAX_ASSESSMENTS)
+        .select(AssessmentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_assessment(conn: &mut DbConnection, id: Id) -> Result<Option<AssessmentRow>, AppError> {
+    Ok(major_source_assessments::table
+        .find(id)
+        .select(AssessmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether an assessment names these bytes.
+pub fn names_blob(conn: &mut DbConnection, sha256: &str) -> Result<bool, AppError> {
+    let found: Option<Id> = major_source_assessments::table
+        .filter(major_source_assessments::sha256.eq(sha256))
+        .select(major_source_assessments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The bytes a source's assessment reports hold together.
+pub fn bytes_of_source(conn: &mut DbConnection, source: Id) -> Result<u64, AppError> {
+    let sizes: Vec<i64> = major_source_assessments::table
+        .filter(major_source_assessments::source_id.eq(source))
+        .select(major_source_assessments::size_bytes)
+        .load(conn)?;
+    Ok(sizes
+        .into_iter()
+        .map(|size| u64::try_from(size).unwrap_or(0))
+        .sum())
 }

@@ -544,6 +544,24 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        inputs_changed_on -> Nullable<Date>,
+        registered_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    major_source_assessments (id) {
+        id -> Text,
+        source_id -> Text,
+        enterprise_id -> Text,
+        assessed_on -> Date,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        caption -> Nullable<Text>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -588,6 +606,7 @@ diesel::joinable!(hazard_extensions -> hazards (hazard_id));
 diesel::joinable!(attachments -> hazards (hazard_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    major_source_assessments,
     enterprises,
     users,
     inspections,

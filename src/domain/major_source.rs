@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta};
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -583,9 +583,51 @@ pub fn check_content(kind: PersonKind) -> String {
         .join("\n")
 }
 
-/// The next safety assessment is due this many years after the last.
-pub fn next_assessment(last: NaiveDate, every_years: u32) -> Option<NaiveDate> {
-    last.checked_add_months(chrono::Months::new(every_years.saturating_mul(12)))
+vocabulary! {
+    /// Why a source's next safety assessment falls due when it does
+    /// (《危险化学品重大危险源监督管理暂行规定》 Art. 11).
+    pub enum AssessmentCause {
+        /// Three years (`assessment_every_years`) after the last.
+        Periodic => "periodic",
+        /// Its inputs moved R after the last assessment.
+        InputsChanged => "inputs_changed",
+        /// Registered without an assessment.
+        NeverAssessed => "never_assessed",
+    }
+}
+
+/// The rule for a source's next safety assessment.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessmentRule {
+    /// Due again this many years after the last.
+    pub every_years: u32,
+    /// Due this many days after a change of inputs (or a registration
+    /// without one) not followed by an assessment.
+    pub after_change_days: u32,
+}
+
+impl AssessmentRule {
+    /// When the next assessment is due and why: `changed_on` is the day
+    /// the inputs last moved R, `registered_on` the day the source was
+    /// registered (from which one never assessed falls due).
+    pub fn next(
+        self,
+        last: Option<NaiveDate>,
+        changed_on: Option<NaiveDate>,
+        registered_on: Option<NaiveDate>,
+    ) -> Option<(NaiveDate, AssessmentCause)> {
+        let after = |day: NaiveDate| day.checked_add_days(Days::new(self.after_change_days.into()));
+        match (last, changed_on) {
+            (None, _) => Some((after(registered_on?)?, AssessmentCause::NeverAssessed)),
+            (Some(last), Some(changed)) if changed > last => {
+                Some((after(changed)?, AssessmentCause::InputsChanged))
+            }
+            (Some(last), _) => Some((
+                last.checked_add_months(chrono::Months::new(self.every_years.saturating_mul(12)))?,
+                AssessmentCause::Periodic,
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -684,8 +726,39 @@ mod tests {
             .schedule_from(day)
             .starts;
         assert_eq!(week.to_string(), "2026-11-30 00:00:00");
-        let feb29 = NaiveDate::from_ymd_opt(2028, 2, 29).unwrap();
-        assert_eq!(next_assessment(feb29, 3).unwrap().to_string(), "2031-02-28");
+    }
+
+    #[test]
+    fn an_assessment_falls_due_three_years_on_or_soon_after_a_change() {
+        let rule = AssessmentRule {
+            every_years: 3,
+            after_change_days: 90,
+        };
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let feb29 = day("2028-02-29");
+        let registered = Some(day("2026-01-10"));
+        assert_eq!(
+            rule.next(Some(feb29), None, registered),
+            Some((day("2031-02-28"), AssessmentCause::Periodic))
+        );
+        // A change before the last assessment is covered by it.
+        assert_eq!(
+            rule.next(Some(day("2026-06-01")), Some(day("2026-05-01")), registered),
+            Some((day("2029-06-01"), AssessmentCause::Periodic))
+        );
+        assert_eq!(
+            rule.next(Some(day("2026-06-01")), Some(day("2026-06-01")), registered),
+            Some((day("2029-06-01"), AssessmentCause::Periodic))
+        );
+        assert_eq!(
+            rule.next(Some(day("2026-06-01")), Some(day("2026-07-01")), registered),
+            Some((day("2026-09-29"), AssessmentCause::InputsChanged))
+        );
+        assert_eq!(
+            rule.next(None, Some(day("2026-07-01")), registered),
+            Some((day("2026-04-10"), AssessmentCause::NeverAssessed))
+        );
+        assert_eq!(rule.next(None, None, None), None);
     }
 
     #[test]

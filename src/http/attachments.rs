@@ -39,6 +39,7 @@ use crate::error::AppError;
 use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
+use crate::messages::Rule;
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const MAX_CAPTION_CHARS: usize = 500;
@@ -253,6 +254,8 @@ pub(crate) struct UploadedForm {
     pub(crate) phase: Option<EvidencePhase>,
     pub(crate) caption: Option<String>,
     pub(crate) occurred_at: Option<chrono::NaiveDateTime>,
+    /// Always given for an assessment report: the day it was assessed.
+    pub(crate) assessed_on: Option<chrono::NaiveDate>,
 }
 
 /// Which parts a form has besides `file` and `caption`.
@@ -262,6 +265,9 @@ pub(crate) enum FormParts {
     Evidence,
     /// A checklist item's photo: nothing more.
     Photo,
+    /// A major hazard source's assessment report: `assessed_on`
+    /// (required).
+    Assessment,
 }
 
 impl FormParts {
@@ -269,6 +275,7 @@ impl FormParts {
         match self {
             FormParts::Evidence => "file, phase, caption, occurred_at",
             FormParts::Photo => "file, caption",
+            FormParts::Assessment => "file, assessed_on, caption",
         }
     }
 }
@@ -286,6 +293,7 @@ pub(crate) async fn receive_form(
     let mut phase = None;
     let mut caption = None;
     let mut occurred_at = None;
+    let mut assessed_on = None;
     let idle = idle_limit(state);
     let mut parts = 0;
     while let Some(field) = within(idle, payload.next()).await? {
@@ -325,6 +333,14 @@ pub(crate) async fn receive_form(
                     .map_err(|_| AppError::invalid("occurred_at", "must be an RFC 3339 time"))?;
                 occurred_at = Some(at.naive_utc());
             }
+            "assessed_on" if kind == FormParts::Assessment => {
+                let text = read_text(field, "assessed_on", idle).await?;
+                assessed_on = Some(
+                    text.trim()
+                        .parse::<chrono::NaiveDate>()
+                        .map_err(|_| AppError::invalid("assessed_on", Rule::NotADate))?,
+                );
+            }
             other => {
                 return Err(AppError::invalid(
                     other,
@@ -343,12 +359,16 @@ pub(crate) async fn receive_form(
             "is required: \"before\" or \"after\"".into(),
         );
     }
+    if assessed_on.is_none() && kind == FormParts::Assessment {
+        errors.insert("assessed_on".into(), "is required".into());
+    }
     match file {
         Some(file) if errors.is_empty() => Ok(UploadedForm {
             file,
             phase,
             caption,
             occurred_at,
+            assessed_on,
         }),
         _ => Err(AppError::invalid_fields(errors)),
     }

@@ -251,8 +251,12 @@ pub async fn due(
                     flagged.entry(id).or_default().push((item, why));
                 }
             }
-            for (id, item, why) in app::major_sources::due(conn, today, &sources)? {
-                flagged.entry(id).or_default().push((item, why));
+            for due in app::major_sources::due(conn, today, &sources)? {
+                let why = due.reason();
+                flagged
+                    .entry(due.enterprise_id)
+                    .or_default()
+                    .push((due.item, why));
             }
             app::grading::due_list(conn, &grading, today, horizon, &flagged)
         })

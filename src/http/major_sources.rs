@@ -11,19 +11,21 @@ use uuid::Uuid;
 use crate::app::duty_figures::{self, DutyFigures};
 use crate::app::major_sources::{self as service, SourceRecord};
 use crate::app::prevention_board::PreventionBoard;
-use crate::db::major_sources::PersonRow;
+use crate::db::major_sources::{AssessmentRow, PersonRow};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::major_source::{
-    duties, next_assessment, risk_level_of_grade, Chemical, DrillKind, DutyList, NewDrill,
+    duties, risk_level_of_grade, AssessmentCause, Chemical, DrillKind, DutyList, NewDrill,
     NewPerson, NewSource, PersonKind, SourceInputs, SourceUnitKind,
 };
 use crate::domain::text::escape_html;
 use crate::error::AppError;
+use crate::http::attachments::{self, FileLimit, FormParts, StoredFile};
 use crate::http::body::Body;
 use crate::http::risk::{figures_answer, CheckFiguresQuery, LevelView};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, Created};
 use crate::settings::MajorSourceSettings;
+use actix_multipart::Multipart;
 
 /// A 包保责任人, as shown to those who may read the register.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -83,9 +85,13 @@ pub struct SourceView {
     /// The register's level of its 包保 duties: 一级/二级 重大, 三级/四级 较大.
     pub risk_level: LevelView,
     pub assessed_on: Option<NaiveDate>,
-    /// The next safety assessment, `major_sources.assessment_every_years`
-    /// after the last.
+    /// The next safety assessment: `major_sources.assessment_every_years`
+    /// after the last, or `reassessment_within_days` after a change of
+    /// inputs that moved R (or a registration without one), when no
+    /// assessment followed it (《危险化学品重大危险源监督管理暂行规定》 Art. 11).
     pub next_assessment_due: Option<NaiveDate>,
+    /// Why it is due then.
+    pub assessment_cause: Option<AssessmentCause>,
     /// The next assessment's day is today or past (the park's day).
     pub assessment_due: bool,
     /// The persons in office, principal, technical, operational.
@@ -96,6 +102,10 @@ pub struct SourceView {
     pub history: Vec<PersonView>,
     /// Its two emergency drills: when last held and when next due.
     pub drills: Vec<DrillView>,
+    /// Its safety assessments with their reports, latest first (one
+    /// source read alone; absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments: Option<Vec<AssessmentView>>,
     /// The newest fifty hazards its duty checks found (one source read
     /// alone; absent in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,13 +140,11 @@ fn view(record: &SourceRecord, (settings, today): Rules) -> Result<SourceView, A
         grade_label: record.grade_label().to_owned(),
         risk_level: risk_level_of_grade(grade).into(),
         assessed_on: source.assessed_on,
-        next_assessment_due: source
-            .assessed_on
-            .and_then(|on| next_assessment(on, settings.assessment_every_years)),
-        assessment_due: source
-            .assessed_on
-            .and_then(|on| next_assessment(on, settings.assessment_every_years))
-            .is_some_and(|next| next <= today),
+        next_assessment_due: record.next_assessment(settings).map(|(on, _)| on),
+        assessment_cause: record.next_assessment(settings).map(|(_, cause)| cause),
+        assessment_due: record
+            .next_assessment(settings)
+            .is_some_and(|(next, _)| next <= today),
         persons: PersonKind::ALL
             .into_iter()
             .filter_map(|kind| record.current(kind))
@@ -154,6 +162,7 @@ fn view(record: &SourceRecord, (settings, today): Rules) -> Result<SourceView, A
                 due: record.next_drill(kind, settings.drill_months(kind), today) <= today,
             })
             .collect(),
+        assessments: None,
         hazards: None,
         object_id: source.object_id.uuid(),
         unit_id: source.unit_id.uuid(),
@@ -169,8 +178,8 @@ pub struct DrillView {
     pub label: String,
     pub last_held_on: Option<NaiveDate>,
     /// `major_sources.special_plan_drill_months` (12) or
-    /// `onsite_plan_drill_months` (6) after the last; today when none is
-    /// recorded.
+    /// `onsite_plan_drill_months` (6) after the last; the day the source
+    /// was registered when none is recorded.
     pub next_due: NaiveDate,
     /// `next_due` is today or past (the park's day).
     pub due: bool,
@@ -194,6 +203,12 @@ fn full_view(
     rules: Rules,
 ) -> Result<SourceView, AppError> {
     let mut source = view(record, rules)?;
+    source.assessments = Some(
+        crate::db::major_sources::assessments_of(conn, record.source.id)?
+            .into_iter()
+            .map(AssessmentView::from)
+            .collect(),
+    );
     let found = crate::db::major_sources::hazards_of_unit(conn, record.source.unit_id, 50)?;
     source.hazards = Some(
         found
@@ -254,7 +269,7 @@ pub async fn create_source(
     let sent = serde_json::to_value(&body).map_err(|e| AppError::Internal(e.into()))?;
     let settings = state.settings.major_sources.clone();
     create_idempotently(&state, &req, &caller, &sent, move |conn| {
-        let row = service::register_source(conn, &caller, &body, &settings, now)?;
+        let row = service::register_source(conn, &caller, &body, &settings, (now, today))?;
         let record = service::source(conn, &caller, row.id.uuid())?;
         Created::new(
             &view(&record, (&settings, today))?,
@@ -397,7 +412,7 @@ pub async fn change_inputs(
                 id,
                 (&inputs, body.assessed_on),
                 &settings,
-                now,
+                (now, today),
             )?;
             view(&service::source(conn, &caller, id)?, (&settings, today))
         })
@@ -744,4 +759,192 @@ pub async fn prevention_board(
         },
     )
     .await
+}
+
+/// A safety assessment of a source, with its report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssessmentView {
+    pub id: Uuid,
+    pub source_id: Uuid,
+    pub assessed_on: NaiveDate,
+    pub file_name: String,
+    /// Detected from the bytes.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub caption: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+    /// Where the report's bytes are.
+    pub download_url: String,
+}
+
+impl From<AssessmentRow> for AssessmentView {
+    fn from(row: AssessmentRow) -> Self {
+        AssessmentView {
+            id: row.id.uuid(),
+            source_id: row.source_id.uuid(),
+            download_url: format!("/api/v1/major-source-assessments/{}", row.id.uuid()),
+            assessed_on: row.assessed_on,
+            file_name: row.file_name,
+            content_type: row.content_type,
+            size_bytes: row.size_bytes,
+            sha256: row.sha256,
+            caption: row.caption,
+            uploaded_at: row.uploaded_at.and_utc(),
+        }
+    }
+}
+
+/// The multipart form of an assessment report (for the documentation: the
+/// handler reads the parts as they stream in).
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the form for OpenAPI; never built")]
+pub struct AssessmentForm {
+    /// The report. PDF, or a photo of it, by default
+    /// (`attachments.allowed_types`), judged from the bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The day of the assessment (park-local), not in the future.
+    #[schema(value_type = String, format = Date)]
+    assessed_on: NaiveDate,
+    /// A short description (the assessing body, the report's number), up
+    /// to 500 characters.
+    #[schema(max_length = 500)]
+    caption: Option<String>,
+}
+
+/// What the fingerprint of an idempotent report upload covers.
+#[derive(Debug, Serialize)]
+struct AssessmentFingerprint<'a> {
+    assessed_on: NaiveDate,
+    caption: Option<&'a str>,
+    file_name: &'a str,
+    sha256: &'a str,
+}
+
+/// Records a safety assessment (安全评估) of a source with its report as
+/// a file: the source's last assessment moves to its day when later, and
+/// the next falls due `major_sources.assessment_every_years` (3) after it
+/// (《危险化学品重大危险源监督管理暂行规定》 Art. 11). The file is refused
+/// with `413` past the per-file limit or the source's limit
+/// (`attachments.max_hazard_bytes`), with `415` when its bytes show a type
+/// that is not allowed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/major-sources/{id}/assessments",
+    operation_id = "record_major_source_assessment",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")
+    ),
+    request_body(content = AssessmentForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = AssessmentView, headers(("Location" = String))),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Malformed or truncated multipart body"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn record_assessment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageRiskRegister)?;
+    let id = path.into_inner();
+    let held = state
+        .db
+        .run(move |conn| service::room_for_assessment(conn, &caller, id))
+        .await?;
+    let limit = FileLimit::new(&state, held, "the source's report limit");
+    let form = attachments::receive_form(&state, payload, &limit, FormParts::Assessment).await?;
+    let now = state.park.now();
+    // From here on the request finishes even if the client hangs up: a
+    // dropped future could otherwise leave a stored blob without its row.
+    let finished = actix_web::rt::spawn(async move {
+        let assessed_on = form
+            .assessed_on
+            .ok_or_else(|| AppError::invalid("assessed_on", crate::messages::Rule::Required))?;
+        let fingerprint = serde_json::to_value(AssessmentFingerprint {
+            assessed_on,
+            caption: form.caption.as_deref(),
+            file_name: &form.file.file_name,
+            sha256: &form.file.received.sha256,
+        })
+        .map_err(|e| AppError::Internal(e.into()))?;
+        let new = service::NewAssessment {
+            assessed_on,
+            sha256: form.file.received.sha256.clone(),
+            size_bytes: form.file.received.size,
+            content_type: form.file.content_type.to_owned(),
+            file_name: form.file.file_name.clone(),
+            caption: form.caption.clone(),
+        };
+        let max_bytes = state.settings.attachments.max_hazard_bytes;
+        let received = form.file.received;
+        attachments::store_with_row(&state, &req, caller, received, &fingerprint, move |conn| {
+            let row = service::record_assessment(
+                conn,
+                &caller,
+                id,
+                new,
+                (max_bytes, now.utc, now.park_today),
+            )?;
+            let view = AssessmentView::from(row);
+            let location = view.download_url.clone();
+            Created::new(&view, location, None)
+        })
+        .await
+    });
+    finished
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
+}
+
+/// Downloads an assessment report's bytes, with its detected
+/// `Content-Type`, its name, and its SHA-256 as `ETag` (`If-None-Match` →
+/// `304`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/major-source-assessments/{id}",
+    operation_id = "download_major_source_assessment",
+    tag = "major-sources",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag held; unchanged → 304")
+    ),
+    responses(
+        (status = 200, description = "The report's bytes", content_type = "application/octet-stream"),
+        (status = 304, description = "Unchanged"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn download_assessment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadRiskRegister)?;
+    let id = path.into_inner();
+    let row = state
+        .db
+        .run(move |conn| service::visible_assessment(conn, &caller, id))
+        .await?;
+    let file = StoredFile {
+        what: format!("assessment report {}", row.id),
+        sha256: row.sha256,
+        content_type: row.content_type,
+        file_name: row.file_name,
+    };
+    attachments::file_response(&state, &req, file).await
 }

@@ -352,6 +352,10 @@ fn major_source_routes() -> impl actix_web::dev::HttpServiceFactory {
             .route(web::post().to(major_sources::appoint_person)),
         resource("/major-sources/{id}/drills", "POST")
             .route(web::post().to(major_sources::record_drill)),
+        resource("/major-sources/{id}/assessments", "POST")
+            .route(web::post().to(major_sources::record_assessment)),
+        resource("/major-source-assessments/{id}", "GET")
+            .route(web::get().to(major_sources::download_assessment)),
         resource("/major-sources/{id}/placard", "GET").route(web::get().to(major_sources::placard)),
     )
 }

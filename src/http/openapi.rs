@@ -122,6 +122,8 @@ use crate::http::{
         major_sources::change_inputs,
         major_sources::appoint_person,
         major_sources::record_drill,
+        major_sources::record_assessment,
+        major_sources::download_assessment,
         major_sources::placard,
         major_sources::duty_lists,
         major_sources::duty_figures,

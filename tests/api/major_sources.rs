@@ -14,6 +14,7 @@ use crate::risk::{created, local_in};
 backend_tests!(
     a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_by_kind,
     a_missed_duty_check_mails_the_person_and_two_in_a_row_the_supervisors,
+    a_sources_assessment_report_is_kept_and_its_due_days_are_mailed,
 );
 
 /// Rewrites a duty task's schedule in the database: a duty that has run
@@ -501,7 +502,9 @@ async fn a_missed_duty_check_mails_the_person_and_two_in_a_row_the_supervisors(a
         let at = chrono::Utc::now().naive_utc();
         app.state.db.run(move |conn| escalation.scan(conn, at))
     };
-    assert_eq!(scan().await.unwrap(), 4);
+    // Four duty mails, and the reminders of the two drills never held
+    // (due since the source was registered today).
+    assert_eq!(scan().await.unwrap(), 6);
     assert_eq!(scan().await.unwrap(), 0, "each once");
     let mails: Vec<Value> = app
         .get("/api/v1/notifications?limit=500")
@@ -531,8 +534,183 @@ async fn a_missed_duty_check_mails_the_person_and_two_in_a_row_the_supervisors(a
         assert!(mail.contains("contact@alpha.example.cn"), "{mail}");
         assert!(mail.contains("甲醇罐区·操作负责人包保履职排查"), "{mail}");
     }
+    assert_eq!(of("major_source_due_reminder").len(), 2, "{mails:?}");
     let twice = of("duty_missed_twice");
     assert_eq!(twice.len(), 2, "{mails:?}");
     assert!(twice[0].contains("supervisor@"), "{}", twice[0]);
     assert!(!twice[0].contains("duty.person@"), "{}", twice[0]);
+}
+
+/// The mails of one rule, as the outbox lists them.
+async fn mails_of(app: &TestApp, token: &str, rule: &str) -> Vec<String> {
+    app.get("/api/v1/notifications?limit=500")
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["rule"] == rule)
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// A safety assessment is recorded with its report as a file; the next
+/// falls due three years on, or soon after a change of inputs that moves
+/// R (Art. 11 of the 暂行规定), and 90 days after registering a source
+/// never assessed. Assessments and drills are reminded before their day
+/// and, once it has passed, the supervisors are told too.
+async fn a_sources_assessment_report_is_kept_and_its_due_days_are_mailed(app: TestApp) {
+    use crate::helpers::days_from_today;
+    use crate::helpers::evidence::{download_from, pdf, upload_to, Part};
+    let park = app.park().await;
+    let chemicals =
+        |q: f64| json!([{"name": "甲醇", "quantity_t": q, "critical_t": 500.0, "beta": 1.0}]);
+    let source = created(
+        &app,
+        &park.contact_a,
+        "/api/v1/major-sources",
+        json!({
+            "enterprise_id": park.enterprise_a,
+            "code": "320500021",
+            "name": "甲醇储罐区",
+            "unit_kind": "storage",
+            "alpha": 1.0,
+            "chemicals": chemicals(1000.0),
+        }),
+    )
+    .await;
+    let id = id_of(&source);
+    assert_eq!(source["assessment_cause"], "never_assessed");
+    assert_eq!(source["next_assessment_due"], json!(days_from_today(90)));
+    assert_eq!(source["drills"][0]["next_due"], json!(days_from_today(0)));
+    assert_eq!(source["drills"][0]["due"], true);
+
+    let scan = || {
+        let escalation = app.state.escalation.clone();
+        let at = chrono::Utc::now().naive_utc();
+        app.state.db.run(move |conn| escalation.scan(conn, at))
+    };
+    assert_eq!(scan().await.unwrap(), 2, "the two drills never held");
+    assert_eq!(scan().await.unwrap(), 0, "each once");
+    let reminders = mails_of(&app, &park.admin, "major_source_due_reminder").await;
+    assert!(
+        reminders.iter().any(|m| m.contains("专项应急预案演练")
+            && m.contains("甲醇储罐区")
+            && m.contains("contact@alpha.example.cn")),
+        "{reminders:?}"
+    );
+
+    // The report: refused in the future, without its day, to others.
+    let path = format!("/api/v1/major-sources/{id}/assessments");
+    let report = pdf(7);
+    let form = |day: &str| {
+        vec![
+            Part::file(
+                "重大危险源安全评估报告.pdf",
+                "application/pdf",
+                report.clone(),
+            ),
+            Part::text("assessed_on", day),
+            Part::text("caption", "某某安全评价有限公司 2026-118号"),
+        ]
+    };
+    let future = upload_to(&app, &park.contact_a, &path, &form(&days_from_today(3)))
+        .await
+        .expect(422)
+        .json;
+    assert_eq!(
+        codes(&future),
+        vec![("assessed_on".into(), "date_in_future".into())]
+    );
+    let without = upload_to(
+        &app,
+        &park.contact_a,
+        &path,
+        &[Part::file("r.pdf", "application/pdf", report.clone())],
+    )
+    .await
+    .expect(422)
+    .json;
+    assert_eq!(
+        codes(&without),
+        vec![("assessed_on".into(), "required".into())]
+    );
+    upload_to(&app, &park.contact_b, &path, &form(&days_from_today(-10)))
+        .await
+        .expect(404);
+    let assessed_on = days_from_today(-10);
+    let stored = upload_to(&app, &park.contact_a, &path, &form(&assessed_on))
+        .await
+        .expect(201)
+        .json;
+    assert_eq!(stored["content_type"], "application/pdf");
+    assert_eq!(stored["assessed_on"], json!(assessed_on));
+
+    let read = app
+        .get(&format!("/api/v1/major-sources/{id}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let day: chrono::NaiveDate = assessed_on.parse().unwrap();
+    assert_eq!(read["assessed_on"], json!(assessed_on));
+    assert_eq!(read["assessment_cause"], "periodic");
+    assert_eq!(
+        read["next_assessment_due"],
+        json!(day
+            .checked_add_months(chrono::Months::new(36))
+            .unwrap()
+            .to_string())
+    );
+    assert_eq!(read["assessments"][0]["id"], stored["id"]);
+    let url = read["assessments"][0]["download_url"].as_str().unwrap();
+    let file = download_from(&app, &park.supervisor, url, None).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.bytes, report);
+    assert_eq!(
+        download_from(&app, &park.contact_b, url, None).await.status,
+        404
+    );
+    let events = app
+        .get(&format!("/api/v1/enterprises/{}/events", park.enterprise_a))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .text;
+    assert!(events.contains("major_source_assessed"), "{events}");
+
+    // More methanol moves R: a new assessment falls due within 90 days.
+    let changed = app
+        .call(
+            awc::http::Method::PUT,
+            &format!("/api/v1/major-sources/{id}/inputs"),
+        )
+        .token(&park.contact_a)
+        .json(&json!({"alpha": 1.0, "chemicals": chemicals(1500.0)}))
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(changed["assessment_cause"], "inputs_changed");
+    assert_eq!(changed["next_assessment_due"], json!(days_from_today(90)));
+
+    // A special-plan drill last held thirteen months ago is a month late:
+    // the supervisors are told.
+    created(
+        &app,
+        &park.contact_a,
+        &format!("/api/v1/major-sources/{id}/drills"),
+        json!({"kind": "special_plan", "held_on": days_from_today(-396)}),
+    )
+    .await;
+    assert_eq!(scan().await.unwrap(), 1);
+    let overdue = mails_of(&app, &park.admin, "major_source_overdue").await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert!(overdue[0].contains("专项应急预案演练"), "{}", overdue[0]);
+    assert!(overdue[0].contains("supervisor@"), "{}", overdue[0]);
 }

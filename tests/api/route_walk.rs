@@ -12,7 +12,7 @@ use hazard_tracker::domain::access::{Capability, Role};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::evidence::{attach, jpeg, upload, upload_to, Part};
+use crate::helpers::evidence::{attach, jpeg, pdf, upload, upload_to, Part};
 use crate::helpers::{credit_code, days_from_today, general_hazard, id_of, Reply, TestApp};
 
 backend_tests!(every_route_answers_each_role_as_the_capability_table_says);
@@ -127,7 +127,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/check-tasks/{id}/occurrences"
         | "GET /api/v1/major-sources"
         | "GET /api/v1/major-sources/{id}"
-        | "GET /api/v1/major-sources/{id}/placard" => C::ReadRiskRegister,
+        | "GET /api/v1/major-sources/{id}/placard"
+        | "GET /api/v1/major-source-assessments/{id}" => C::ReadRiskRegister,
         "POST /api/v1/risk-objects"
         | "POST /api/v1/risk-units"
         | "POST /api/v1/risk-units/{id}/pauses"
@@ -137,7 +138,8 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "POST /api/v1/major-sources"
         | "PUT /api/v1/major-sources/{id}/inputs"
         | "POST /api/v1/major-sources/{id}/persons"
-        | "POST /api/v1/major-sources/{id}/drills" => C::ManageRiskRegister,
+        | "POST /api/v1/major-sources/{id}/drills"
+        | "POST /api/v1/major-sources/{id}/assessments" => C::ManageRiskRegister,
         "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
@@ -301,6 +303,14 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
     if route == "POST /api/v1/inspections/{id}/checklist-results/{item_id}/photos" {
         let path = path.replace("{item_id}", &built_in_item(n));
         let parts = [Part::file("photo.jpg", "image/jpeg", jpeg(3, 500))];
+        return upload_to(app, token, &path, &parts).await;
+    }
+    if route == "POST /api/v1/major-sources/{id}/assessments" {
+        let day = days_from_today(-1);
+        let parts = [
+            Part::file("report.pdf", "application/pdf", pdf(n as u8)),
+            Part::text("assessed_on", &day),
+        ];
         return upload_to(app, token, &path, &parts).await;
     }
     if route == "POST /api/v1/imports" {
