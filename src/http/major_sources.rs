@@ -105,7 +105,7 @@ pub struct SourceView {
     /// Its safety assessments with their reports, latest first (one
     /// source read alone; absent in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assessments: Option<Vec<AssessmentView>>,
+    pub assessments: Option<Vec<SourceAssessmentView>>,
     /// The newest fifty hazards its duty checks found (one source read
     /// alone; absent in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,7 +206,7 @@ fn full_view(
     source.assessments = Some(
         crate::db::major_sources::assessments_of(conn, record.source.id)?
             .into_iter()
-            .map(AssessmentView::from)
+            .map(SourceAssessmentView::from)
             .collect(),
     );
     let found = crate::db::major_sources::hazards_of_unit(conn, record.source.unit_id, 50)?;
@@ -763,7 +763,7 @@ pub async fn prevention_board(
 
 /// A safety assessment of a source, with its report.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AssessmentView {
+pub struct SourceAssessmentView {
     pub id: Uuid,
     pub source_id: Uuid,
     pub assessed_on: NaiveDate,
@@ -778,9 +778,9 @@ pub struct AssessmentView {
     pub download_url: String,
 }
 
-impl From<AssessmentRow> for AssessmentView {
+impl From<AssessmentRow> for SourceAssessmentView {
     fn from(row: AssessmentRow) -> Self {
-        AssessmentView {
+        SourceAssessmentView {
             id: row.id.uuid(),
             source_id: row.source_id.uuid(),
             download_url: format!("/api/v1/major-source-assessments/{}", row.id.uuid()),
@@ -799,7 +799,7 @@ impl From<AssessmentRow> for AssessmentView {
 /// handler reads the parts as they stream in).
 #[derive(Debug, utoipa::ToSchema)]
 #[expect(dead_code, reason = "describes the form for OpenAPI; never built")]
-pub struct AssessmentForm {
+pub struct SourceAssessmentForm {
     /// The report. PDF, or a photo of it, by default
     /// (`attachments.allowed_types`), judged from the bytes.
     #[schema(value_type = String, format = Binary)]
@@ -839,9 +839,9 @@ struct AssessmentFingerprint<'a> {
         ("id" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry replay the first response")
     ),
-    request_body(content = AssessmentForm, content_type = "multipart/form-data"),
+    request_body(content = SourceAssessmentForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = AssessmentView, headers(("Location" = String))),
+        (status = 201, body = SourceAssessmentView, headers(("Location" = String))),
         (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Malformed or truncated multipart body"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
@@ -897,7 +897,7 @@ pub async fn record_assessment(
                 new,
                 (max_bytes, now.utc, now.park_today),
             )?;
-            let view = AssessmentView::from(row);
+            let view = SourceAssessmentView::from(row);
             let location = view.download_url.clone();
             Created::new(&view, location, None)
         })
