@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::app::analytics::{Cell, Table};
 use crate::app::check_figures::{check_period, judge};
 use crate::app::checks::RecordContext;
+use crate::app::filings::Filing;
 use crate::app::major_sources::SourceRecord;
 use crate::app::occurrences::{utc_of, walk, Walker};
 use crate::db::major_sources as sources_store;
@@ -21,6 +22,7 @@ use crate::db::risk::{self as store, RecordRow, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::major_source::{grade_label, PersonKind};
 use crate::domain::schedule::{Occurrence, Status};
+use crate::domain::tally::DutySummary;
 pub use crate::domain::tally::KindFigures;
 use crate::error::AppError;
 
@@ -82,6 +84,17 @@ pub struct EnterpriseDutyRow {
 }
 
 impl EnterpriseDutyRow {
+    /// The row as a filing carries it.
+    pub fn summary(self) -> DutySummary {
+        DutySummary {
+            sources: self.sources,
+            sources_by_grade: self.sources_by_grade,
+            sources_missing_persons: self.sources_missing_persons,
+            sources_behind: self.sources_behind,
+            kinds: self.kinds,
+        }
+    }
+
     fn blank(enterprise: Option<Id>) -> Self {
         EnterpriseDutyRow {
             enterprise_id: enterprise.map(Id::uuid),
@@ -254,6 +267,47 @@ pub fn figures(
         enterprises,
         sources: rows,
     })
+}
+
+/// One enterprise's figures of `[from, to]`, for its filing; none when it
+/// has no major hazard source.
+pub fn summary_of(
+    conn: &mut DbConnection,
+    enterprise: Id,
+    period: (NaiveDate, NaiveDate),
+    behind_below_rate: f64,
+    context: &RecordContext,
+) -> Result<Option<DutySummary>, AppError> {
+    let rows = sources_store::sources(conn, Some(enterprise))?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let records = crate::app::major_sources::with_persons(conn, rows)?;
+    let figures = figures(conn, &records, period, behind_below_rate, context)?;
+    Ok(Some(figures.park.summary()))
+}
+
+/// Adds the 包保 figures to the filings not yet filed (a filed version
+/// carries its own, frozen), for the enterprises that keep sources.
+pub fn with_duties(
+    conn: &mut DbConnection,
+    filings: &mut [Filing],
+    behind_below_rate: f64,
+    context: &RecordContext,
+) -> Result<(), AppError> {
+    let keeping: HashSet<Id> = sources_store::sources(conn, None)?
+        .into_iter()
+        .map(|s| s.enterprise_id)
+        .collect();
+    for filing in filings.iter_mut() {
+        let enterprise = Id::from(filing.enterprise_id);
+        if filing.versions.is_empty() && keeping.contains(&enterprise) {
+            let period = (filing.period.first_day, filing.period.last_day);
+            filing.figures.major_sources =
+                summary_of(conn, enterprise, period, behind_below_rate, context)?;
+        }
+    }
+    Ok(())
 }
 
 fn rate(value: Option<f64>) -> Cell {

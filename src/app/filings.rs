@@ -18,6 +18,7 @@ use crate::domain::access::Caller;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::filing::{self, FileRequest, FilingStatus};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
+use crate::domain::tally::DutySummary;
 use crate::error::AppError;
 
 /// One line of a breakdown in a filing.
@@ -44,6 +45,11 @@ pub struct FilingFigures {
     pub major_closed: i64,
     pub by_source: Vec<FilingCount>,
     pub by_level: Vec<FilingCount>,
+    /// The enterprise's major hazard sources and their 包保责任人's duty
+    /// checks in the period (三类包保责任人分类统计); absent when it keeps
+    /// none, and in versions filed before the figures existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_sources: Option<DutySummary>,
 }
 
 impl FilingFigures {
@@ -66,6 +72,7 @@ impl FilingFigures {
                 .iter()
                 .map(|l| count(l.as_str(), l.label_zh()))
                 .collect(),
+            major_sources: None,
         };
         for g in groups {
             if g.state == HazardState::Voided {
@@ -331,13 +338,15 @@ fn search(
 
 /// Files the period's analysis as it stands now, signed by the principal:
 /// its first version, or a correction (a new version; the earlier ones
-/// stay as filed).
+/// stay as filed). `duties` works out the enterprise's 包保 figures of the
+/// period, frozen with the rest.
 pub fn file(
     conn: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
     request: &FileRequest,
     now: crate::clock::Now,
+    duties: impl FnOnce(&mut DbConnection, Id, &Period) -> Result<Option<DutySummary>, AppError>,
 ) -> Result<Filing, AppError> {
     let today = now.park_today;
     write_transaction(conn, |conn| {
@@ -352,7 +361,8 @@ pub fn file(
                 enterprise_id: Some(current.enterprise_id.into()),
             },
         )?;
-        let figures = prepare(&groups, current.enterprise_id.into(), &current.period);
+        let mut figures = prepare(&groups, current.enterprise_id.into(), &current.period);
+        figures.major_sources = duties(conn, current.enterprise_id.into(), &current.period)?;
         let row = FilingRow {
             id: Uuid::now_v7().into(),
             period_id: id.into(),

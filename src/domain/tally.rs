@@ -3,14 +3,14 @@
 //! by risk level, and one kind of 包保责任人's duty checks. Plain data with
 //! their counting; the services fill them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::major_source::PersonKind;
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::Status;
 
 /// Occurrences by where they stand, and the rates.
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Completion {
     /// Occurrences that started in the period, up to now.
     pub planned: u64,
@@ -89,7 +89,7 @@ impl ByLevel {
 }
 
 /// One kind of person's figures.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KindFigures {
     pub kind: PersonKind,
     /// 主要负责人 / 技术负责人 / 操作负责人
@@ -117,4 +117,19 @@ impl KindFigures {
         self.hazards_found += other.hazards_found;
         self.hazards_rectified += other.hazards_rectified;
     }
+}
+
+/// One enterprise's 包保 figures over a period, as its Art. 14 filing
+/// carries them: its sources and each kind of person's duty checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DutySummary {
+    pub sources: u64,
+    /// Sources by grade: 一级, 二级, 三级, 四级.
+    pub sources_by_grade: [u64; 4],
+    /// Sources some kind of person is missing from (as of when prepared).
+    pub sources_missing_persons: u64,
+    /// Sources some kind of person is behind on in the period.
+    pub sources_behind: u64,
+    /// Principal, technical, operational, in that order.
+    pub kinds: Vec<KindFigures>,
 }

@@ -177,9 +177,17 @@ pub async fn list_filings(
         enterprise_id: query.enterprise_id,
         status: query.status,
     };
+    let lifecycle = state.lifecycle_context();
+    let behind = state.settings.major_sources.behind_below_rate;
+    let shared = state.clone().into_inner();
     let filings = state
         .db
-        .run(move |conn| app::filings::list(conn, &caller, &filter, today))
+        .run(move |conn| {
+            let mut filings = app::filings::list(conn, &caller, &filter, today)?;
+            let context = crate::http::state::record_context(&shared, &lifecycle)?;
+            app::duty_figures::with_duties(conn, &mut filings, behind, &context)?;
+            Ok(filings)
+        })
         .await?;
     let start = after.map_or(0, |id| {
         filings
@@ -217,9 +225,22 @@ pub async fn get_filing(
     caller.require(Capability::ReadFilings)?;
     let id = path.into_inner();
     let today = state.park.now().park_today;
+    let lifecycle = state.lifecycle_context();
+    let behind = state.settings.major_sources.behind_below_rate;
+    let shared = state.clone().into_inner();
     let filing = state
         .db
-        .run(move |conn| app::filings::find(conn, &caller, id, today))
+        .run(move |conn| {
+            let mut filing = app::filings::find(conn, &caller, id, today)?;
+            let context = crate::http::state::record_context(&shared, &lifecycle)?;
+            app::duty_figures::with_duties(
+                conn,
+                std::slice::from_mut(&mut filing),
+                behind,
+                &context,
+            )?;
+            Ok(filing)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(FilingView::try_from(filing)?.seen_by(&caller)))
 }
@@ -255,8 +276,22 @@ pub async fn file_filing(
     let request = body.into_inner();
     let fingerprint = serde_json::to_value(&request).map_err(|e| AppError::Internal(e.into()))?;
     let now = state.park.now();
+    let lifecycle = state.lifecycle_context();
+    let behind = state.settings.major_sources.behind_below_rate;
+    let shared = state.clone().into_inner();
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
-        let filing = app::filings::file(conn, &caller, id, &request, now)?;
+        let context = crate::http::state::record_context(&shared, &lifecycle)?;
+        let duties =
+            |conn: &mut crate::db::DbConnection, enterprise, period: &app::reports::Period| {
+                app::duty_figures::summary_of(
+                    conn,
+                    enterprise,
+                    (period.first_day, period.last_day),
+                    behind,
+                    &context,
+                )
+            };
+        let filing = app::filings::file(conn, &caller, id, &request, now, duties)?;
         Created::new(
             &FilingView::try_from(filing)?,
             format!("/api/v1/filings/{id}"),

@@ -446,6 +446,70 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
         "as of a day: hazards only"
     );
 
+    // The Art. 14 filings carry the figures: as prepared for this quarter,
+    // and frozen in a version filed for the last one.
+    let quarter = (chrono::Datelike::month(&today) - 1) / 3 + 1;
+    let filings = |year: i32, quarter: u32| {
+        app.get(&format!(
+            "/api/v1/filings?year={year}&quarter={quarter}&enterprise_id={}",
+            park.enterprise_a
+        ))
+        .token(&park.contact_a)
+    };
+    let now = filings(year, quarter).send().await.expect(200).json;
+    let prepared = &now["items"][0]["figures"]["major_sources"];
+    assert_eq!(prepared["sources"], 1, "{now}");
+    assert_eq!(prepared["kinds"][2]["hazards_found"], 1, "{prepared}");
+    assert_eq!(prepared["sources_missing_persons"], 1, "{prepared}");
+    let (last_year, last_quarter) = if quarter == 1 {
+        (year - 1, 4)
+    } else {
+        (year, quarter - 1)
+    };
+    // The enterprise registered a year ago (rewritten): it owes that filing.
+    let enterprise = park.enterprise_a.to_string();
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use hazard_tracker::db::schema::enterprises;
+            let year_ago = chrono::Utc::now().naive_utc() - Duration::days(400);
+            diesel::update(enterprises::table.filter(enterprises::id.eq(enterprise)))
+                .set(enterprises::created_at.eq(year_ago))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let before = filings(last_year, last_quarter)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let filing = before["items"][0]["id"].as_str().unwrap().to_owned();
+    let filed = app
+        .post(&format!("/api/v1/filings/{filing}/file"))
+        .token(&park.contact_a)
+        .json(&json!({"principal_name": "王总"}))
+        .send()
+        .await
+        .expect(201)
+        .json;
+    let frozen = &filed["figures"]["major_sources"];
+    assert_eq!(frozen["sources"], 1, "{filed}");
+    assert_eq!(frozen["kinds"][2]["occurrences"]["planned"], 0, "{frozen}");
+    let other = app
+        .get(&format!("/api/v1/filings?year={year}&quarter={quarter}"))
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert!(
+        other["items"][0]["figures"].get("major_sources").is_none(),
+        "an enterprise without sources files none: {other}"
+    );
+
     // The placard names the persons in office and the one not appointed.
     let placard = app
         .get(&format!("/api/v1/major-sources/{id}/placard"))
