@@ -714,9 +714,181 @@ async function showChecks() {
   );
 }
 
+/// A labelled field with its error slot, for the forms built here.
+function field(form, { name, label, type = "text", options: choices, required = true, max }) {
+  const id = `f-${crypto.randomUUID()}`;
+  const wrap = element("div", undefined, { class: "field" });
+  let input;
+  if (choices) {
+    input = element("select", undefined, { id, name });
+    options(input, choices);
+  } else {
+    input = element("input", undefined, { id, name, type });
+    if (max) input.setAttribute("maxlength", String(max));
+  }
+  input.setAttribute("aria-describedby", `${id}-error`);
+  if (required) input.dataset.required = label;
+  wrap.append(
+    element("label", required ? `${label}（必填）` : label, { for: id }),
+    input,
+    element("p", undefined, { class: "error", id: `${id}-error`, "data-error": name }),
+  );
+  form.append(wrap);
+  return input;
+}
+
+/// Names every required field left empty ("请填写姓名"), focusing the
+/// first; true when none is.
+function checkRequired(form) {
+  clearErrors(form);
+  let first = null;
+  for (const input of form.querySelectorAll("[data-required]")) {
+    const empty = input.type === "file" ? input.files.length === 0 : input.value.trim() === "";
+    if (!empty || input.closest("[hidden]")) continue;
+    const verb = input.tagName === "SELECT" || input.type === "file" || input.type === "date" ? "请选择" : "请填写";
+    document.getElementById(input.getAttribute("aria-describedby")).textContent = `${verb}${input.dataset.required}`;
+    input.setAttribute("aria-invalid", "true");
+    first ??= input;
+  }
+  first?.focus();
+  return first === null;
+}
+
+/// A form of a source's card: sent with `send(form)`, then the page is
+/// shown again with `done` as its notice.
+function sourceAction(title, fields, button, send, done) {
+  const form = element("form", undefined, { class: "quick", novalidate: "" });
+  form.append(element("h3", title));
+  for (const spec of fields) field(form, spec);
+  form.append(element("p", undefined, { class: "error", "data-error": "_", role: "alert" }), element("button", button, { type: "submit" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!checkRequired(form)) return;
+    try {
+      await send(form);
+      await showSources();
+      notice(done);
+    } catch (problem) {
+      if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+    }
+  });
+  return form;
+}
+
+/// What may be done to a source from its card: appoint a person, record a
+/// drill, keep an assessment report, print the placard.
+function sourceActions(s) {
+  const box = element("div", undefined, { class: "source-actions" });
+  const print = element("button", "打印公示牌", { type: "button", "data-placard": s.id });
+  const more = element("details");
+  more.append(element("summary", "任命责任人 · 登记演练 · 上传评估报告"));
+  const kinds = Object.entries(PERSON_KINDS);
+  const drills = s.drills.map((d) => [d.kind, d.label]);
+  more.append(
+    sourceAction(
+      "任命包保责任人",
+      [
+        { name: "kind", label: "责任类别", options: kinds },
+        { name: "name", label: "姓名", max: 200 },
+        { name: "post", label: "职务", max: 200 },
+        { name: "phone", label: "联系电话", type: "tel", max: 40 },
+      ],
+      "任命",
+      (form) =>
+        api(`/major-sources/${s.id}/persons`, {
+          method: "POST",
+          json: { kind: form.kind.value, name: text(form, "name"), post: text(form, "post"), phone: text(form, "phone") },
+        }),
+      "包保责任人已任命，原任者的履职排查任务已停止。",
+    ),
+    sourceAction(
+      "登记应急演练",
+      [
+        { name: "kind", label: "演练类别", options: drills },
+        { name: "held_on", label: "演练日期", type: "date" },
+        { name: "note", label: "说明", required: false, max: 10000 },
+      ],
+      "登记演练",
+      (form) =>
+        api(`/major-sources/${s.id}/drills`, {
+          method: "POST",
+          json: { kind: form.kind.value, held_on: text(form, "held_on"), note: text(form, "note") },
+        }),
+      "演练已登记。",
+    ),
+    sourceAction(
+      "上传安全评估报告",
+      [
+        { name: "assessed_on", label: "评估日期", type: "date" },
+        { name: "file", label: "评估报告", type: "file" },
+        { name: "caption", label: "评估机构、报告编号", required: false, max: 500 },
+      ],
+      "上传",
+      (form) => {
+        const body = new FormData();
+        body.append("assessed_on", form.assessed_on.value);
+        if (form.caption.value.trim()) body.append("caption", form.caption.value.trim());
+        body.append("file", form.file.files[0], form.file.files[0].name);
+        return api(`/major-sources/${s.id}/assessments`, { method: "POST", form: body });
+      },
+      "评估报告已上传，下次评估日期已更新。",
+    ),
+  );
+  box.append(print, more);
+  return box;
+}
+
+/// The placard of a source, opened in this tab from the answer (it needs
+/// the token, so it is fetched, not linked): print it from there.
+async function openPlacard(id) {
+  const reply = await api(`/major-sources/${id}/placard`, { raw: true });
+  const page = await reply.text();
+  location.assign(URL.createObjectURL(new Blob([page], { type: "text/html" })));
+}
+
+/// The register form: the enterprise to choose unless the caller is one.
+function prepareSourceForm() {
+  const form = $("#source-form");
+  const own = me.role === "enterprise";
+  $("#source-enterprise-field").hidden = own;
+  if (!own && form.enterprise_id.options.length === 0) {
+    options(form.enterprise_id, Object.entries(enterpriseNames).sort((a, b) => a[1].localeCompare(b[1], "zh-CN")), "请选择企业");
+  }
+  const required = { enterprise_id: "企业", code: "重大危险源编号", name: "名称", chem_name: "危险化学品品名", quantity_t: "实际存在量", critical_t: "临界量", beta: "校正系数" };
+  for (const [name, label] of Object.entries(required)) form.elements[name].dataset.required = label;
+}
+
+async function registerSource(event) {
+  event.preventDefault();
+  const form = event.target;
+  if (!checkRequired(form)) return;
+  const number = (name) => Number(form.elements[name].value);
+  try {
+    const source = await api("/major-sources", {
+      method: "POST",
+      json: {
+        enterprise_id: me.role === "enterprise" ? me.enterprise_id : form.enterprise_id.value,
+        code: text(form, "code"),
+        name: text(form, "name"),
+        unit_kind: form.unit_kind.value,
+        alpha: Number(form.alpha.value),
+        chemicals: [{ name: text(form, "chem_name"), quantity_t: number("quantity_t"), critical_t: number("critical_t"), beta: number("beta") }],
+        assessed_on: text(form, "assessed_on"),
+      },
+    });
+    form.reset();
+    $("#source-new").open = false;
+    await showSources();
+    notice(`已登记：${source.name}，${source.grade_label}重大危险源（R=${source.r}）。请任命三类包保责任人。`);
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+  }
+}
+
 /// The major hazard sources the caller may see: grade, the three persons
 /// (or who is missing), and when the next assessment and drills fall due.
 async function showSources() {
+  prepareSourceForm();
   const { items } = await reference("/major-sources");
   const list = $("#source-list");
   if (items.length === 0) {
@@ -725,7 +897,7 @@ async function showSources() {
   }
   list.replaceChildren(
     ...items.map((s) => {
-      const card = element("li", undefined, { class: "card", "data-grade": String(s.grade) });
+      const card = element("li", undefined, { class: "card", "data-grade": String(s.grade), "data-source": s.id });
       const title = element("h2");
       title.append(element("span", s.name), element("span", ` ${s.grade_label}`, { class: "badge grade" }));
       card.append(title);
@@ -751,7 +923,7 @@ async function showSources() {
       for (const [label, day, due] of dated) {
         dates.append(element("li", `${label}：${day} 前`, due ? { class: "overdue" } : {}));
       }
-      card.append(dates);
+      card.append(dates, sourceActions(s));
       return card;
     }),
   );
@@ -877,16 +1049,21 @@ function clearErrors(form) {
 /// Shows a refusal beside the fields it names; the rest under the form.
 function showErrors(form, problem) {
   clearErrors(form);
-  let placed = false;
-  for (const [field, message] of Object.entries(problem.errors || {})) {
-    const slot = form.querySelector(`[data-error="${CSS.escape(field)}"]`);
+  const unplaced = [];
+  for (const [name, message] of Object.entries(problem.errors || {})) {
+    const slot = form.querySelector(`[data-error="${CSS.escape(name)}"]`);
     if (slot) {
       slot.textContent = message;
-      form.elements[field]?.setAttribute("aria-invalid", "true");
-      placed = true;
+      form.elements[name]?.setAttribute("aria-invalid", "true");
+    } else {
+      unplaced.push(message);
     }
   }
-  if (!placed) form.querySelector('[data-error="_"]').textContent = problem.message;
+  // What no field shows is said under the form, so nothing goes unsaid.
+  const placedNone = unplaced.length === Object.keys(problem.errors || {}).length;
+  if (unplaced.length || placedNone) {
+    form.querySelector('[data-error="_"]').textContent = placedNone ? problem.message : unplaced.join("；");
+  }
   form.querySelector("[aria-invalid]")?.focus();
 }
 
@@ -934,6 +1111,11 @@ function wire() {
     act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
   });
   $("#new-form").addEventListener("submit", capture);
+  $("#source-form").addEventListener("submit", registerSource);
+  $("#source-list").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-placard]");
+    if (button) openPlacard(button.dataset.placard).catch((problem) => notice(problem.message));
+  });
   $("#duties").addEventListener("click", onDutyClick);
   $("#abnormal-form").addEventListener("submit", onAbnormal);
   $("#abnormal-cancel").addEventListener("click", () => {

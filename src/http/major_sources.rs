@@ -656,18 +656,24 @@ footer { margin-top: 16px; font-size: 1rem; color: #444; text-align: center; }
 }
 "#;
 
+/// The placard's stylesheet as a CSP source: its hash.
+pub fn placard_style_source() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(PLACARD_STYLE));
+    format!("'sha256-{hash}'")
+}
+
 /// The placard's `Content-Security-Policy`: nothing may load or run, but
 /// its own stylesheet (by its hash) applies.
 pub fn placard_policy() -> &'static str {
     static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     POLICY.get_or_init(|| {
-        use base64::Engine;
-        use sha2::Digest;
-        let hash =
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(PLACARD_STYLE));
         format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; frame-ancestors 'none'; \
-             base-uri 'none'; form-action 'none'"
+            "default-src 'none'; style-src {}; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'none'",
+            placard_style_source()
         )
     })
 }

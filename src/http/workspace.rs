@@ -8,11 +8,20 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 
 /// Only the service's own scripts, styles and API; no inline code. Photos
-/// are fetched with the token and shown from `blob:` addresses.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; worker-src 'self'; \
-     manifest-src 'self'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+/// are fetched with the token and shown from `blob:` addresses, and so is
+/// a source's placard, whose one inline stylesheet is allowed by its hash.
+pub fn policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        format!(
+            "default-src 'none'; script-src 'self'; style-src 'self' {placard}; \
+             img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; worker-src 'self'; \
+             manifest-src 'self'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+            placard = crate::http::major_sources::placard_style_source()
+        )
+    })
+}
 
 const WORKSPACE_HTML: &str = include_str!("../../web/workspace.html");
 const WORKSPACE_JS: &str = include_str!("../../web/workspace.js");
@@ -26,7 +35,7 @@ const APP_CSS: &str = include_str!("../../web/app.css");
 fn page(content_type: &str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(body)

@@ -1048,6 +1048,96 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .screenshot(&screenshot_path(&app, "sources-390x844.png"))
         .await;
 
+    // The contact keeps the source from its card: a person left out is
+    // named before anything is sent, then the technical person appointed.
+    browser
+        .click("#source-list li[data-source] .source-actions summary")
+        .await;
+    browser
+        .click("#source-list li[data-source] .source-actions form button[type=submit]")
+        .await;
+    let named = browser
+        .wait_for_text("#source-list .source-actions form", "请填写姓名")
+        .await;
+    assert!(
+        named.contains("请填写职务") && named.contains("请填写联系电话"),
+        "{named}"
+    );
+    browser
+        .script(
+            "const form = document.querySelector('#source-list .source-actions form'); \
+             form.kind.value = 'technical'; form.name.value = '王工'; \
+             form.post.value = '技术部长'; form.phone.value = '13800000002';",
+            json!([]),
+        )
+        .await;
+    browser
+        .click("#source-list li[data-source] .source-actions form button[type=submit]")
+        .await;
+    browser.wait_for_text("#notice", "包保责任人已任命").await;
+    let card = browser.text("#source-list").await;
+    assert!(card.contains("王工（技术部长）"), "{card}");
+    assert_eq!(card.matches("未明确").count(), 1, "{card}");
+
+    // Registering a source: the blanks are named at once; chemicals that
+    // do not make a major source are refused beside them.
+    browser.click("#source-new summary").await;
+    browser.click("#source-form button[type=submit]").await;
+    let blanks = browser
+        .wait_for_text("#source-form", "请填写重大危险源编号")
+        .await;
+    for named in ["请填写名称", "请填写危险化学品品名", "请填写临界量"] {
+        assert!(blanks.contains(named), "{named}: {blanks}");
+    }
+    browser.resize(390, 2400).await;
+    browser
+        .screenshot(&screenshot_path(&app, "sources-register-390-full.png"))
+        .await;
+    browser.resize(390, 844).await;
+    browser.type_into("#source-code", "320500-0022").await;
+    browser.type_into("#source-name", "液氯库").await;
+    browser.type_into("#chem-name", "氯").await;
+    browser.type_into("#chem-q", "0.5").await;
+    browser.type_into("#chem-critical", "5").await;
+    browser.click("#source-form button[type=submit]").await;
+    browser
+        .wait_for("#source-chemical p.error[data-error=chemicals]:not(:empty)")
+        .await;
+    browser
+        .script("document.querySelector('#chem-q').value = '20';", json!([]))
+        .await;
+    browser.click("#source-form button[type=submit]").await;
+    browser.wait_for_text("#notice", "已登记：液氯库").await;
+    browser.wait_for_text("#source-list", "液氯库").await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "source forms");
+    browser.resize(390, 2400).await;
+    browser
+        .screenshot(&screenshot_path(&app, "sources-forms-390-full.png"))
+        .await;
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "sources-forms-1920x1080.png"))
+        .await;
+
+    // The placard opens from the card, styled under the workspace's
+    // policy, and the way back is the browser's.
+    browser
+        .click("#source-list li[data-source] [data-placard]")
+        .await;
+    browser
+        .wait_for_text("h1", "重大危险源安全包保责任公示牌")
+        .await;
+    let colour = browser
+        .script(
+            "return getComputedStyle(document.querySelector('h1')).color;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(colour, json!("rgb(183, 28, 28)"), "the stylesheet applies");
+    assert_no_policy_violation(&browser).await;
+    browser.script("history.back();", json!([])).await;
+    browser.wait_for_text("#source-list", "液氯库").await;
+
     let list = app
         .get(&format!(
             "/api/v1/check-tasks/{task}/occurrences?from={}&until={}",
