@@ -296,7 +296,7 @@ async function loadHistory(id) {
 }
 
 async function showHazard(id) {
-  const h = await api(`/hazards/${id}`);
+  const [h, { origin }] = await Promise.all([api(`/hazards/${id}`), api(`/hazards/${id}/check-origin`)]);
   current = h;
   $("#hazard-title").textContent = `${h.number} ${h.title}`;
   const facts = $("#facts");
@@ -304,6 +304,13 @@ async function showHazard(id) {
   fact(facts, "状态", `${STATES[h.state] || h.state}${h.overdue ? "(已逾期)" : ""}`);
   fact(facts, "级别", LEVELS[h.level] || h.level);
   fact(facts, "检查方式", vocabulary.sources[h.source] || h.source);
+  if (origin) {
+    // Raised by a check of the register: which source, task and measure.
+    const source = origin.major_source;
+    if (source) fact(facts, "重大危险源", `${source.name}（${source.code}，${source.grade_label}）`);
+    fact(facts, "排查任务", `${origin.task.name}（${origin.unit.name}）`);
+    fact(facts, "未落实的管控措施", origin.measure.name);
+  }
   fact(facts, "类别", vocabulary.categories[h.category] || h.category);
   fact(facts, "专业", h.specialty ? vocabulary.specialties[h.specialty] || h.specialty : null);
   fact(facts, "地点", h.location);

@@ -10,7 +10,9 @@ use chrono::NaiveDateTime;
 use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
-use crate::db::risk::{self as store, EventRow, MeasureRow, ObjectRow, Register, TaskRow, UnitRow};
+use crate::db::risk::{
+    self as store, EventRow, MeasureRow, ObjectRow, RecordRow, Register, TaskRow, UnitRow,
+};
 use crate::db::{enterprises, write_transaction, DbConnection, Id};
 use crate::domain::access::Caller;
 use crate::domain::risk::{
@@ -373,4 +375,47 @@ fn assessment_cells(stored: &str) -> (&'static str, String) {
         ),
         Err(_) => ("", String::new()),
     }
+}
+
+/// Where in the register a hazard raised by a check comes from: the
+/// record, its task, measure, event, unit and object, and the major
+/// hazard source when the check was a 包保 duty.
+pub struct CheckOrigin {
+    pub record: RecordRow,
+    pub task: TaskRow,
+    pub measure: MeasureRow,
+    pub event: EventRow,
+    pub unit: UnitRow,
+    pub object: ObjectRow,
+    pub source: Option<crate::db::major_sources::SourceRow>,
+}
+
+/// The origin of a hazard the caller may see; `None` when it was not
+/// raised by a check.
+pub fn check_origin(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    hazard: Uuid,
+) -> Result<Option<CheckOrigin>, AppError> {
+    let hazard = crate::app::hazards::visible_hazard(conn, caller, hazard)?;
+    let Some(record) = store::record_of_hazard(conn, hazard.id)? else {
+        return Ok(None);
+    };
+    let missing =
+        |what: &str| AppError::Internal(anyhow::anyhow!("record {} has no {what}", record.id));
+    let task = store::find_task(conn, record.task_id)?.ok_or_else(|| missing("task"))?;
+    let measure = store::find_measure(conn, task.measure_id)?.ok_or_else(|| missing("measure"))?;
+    let event = store::find_event(conn, measure.event_id)?.ok_or_else(|| missing("event"))?;
+    let unit = store::find_unit(conn, event.unit_id)?.ok_or_else(|| missing("unit"))?;
+    let object = store::find_object(conn, unit.object_id)?.ok_or_else(|| missing("object"))?;
+    let source = crate::db::major_sources::source_of_unit(conn, unit.id)?;
+    Ok(Some(CheckOrigin {
+        record,
+        task,
+        measure,
+        event,
+        unit,
+        object,
+        source,
+    }))
 }

@@ -534,3 +534,15 @@ pub fn relevel_event(
         .execute(conn)?;
     Ok(())
 }
+
+/// The check record a hazard was raised from, if any.
+pub fn record_of_hazard(
+    conn: &mut DbConnection,
+    hazard: Id,
+) -> Result<Option<RecordRow>, AppError> {
+    Ok(check_records::table
+        .filter(check_records::hazard_id.eq(hazard))
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -244,6 +244,7 @@ fn hazard_routes() -> actix_web::Scope {
         .service(resource("/export", "GET").route(web::get().to(ledger::export_hazards)))
         .service(resource("/{id}", "GET").route(web::get().to(hazards::get_hazard)))
         .service(resource("/{id}/events", "GET").route(web::get().to(hazards::list_events)))
+        .service(resource("/{id}/check-origin", "GET").route(web::get().to(risk::get_check_origin)))
         .service(
             resource("/{id}/dossier", "GET, PUT")
                 .route(web::get().to(hazards::get_dossier))

@@ -105,6 +105,7 @@ use crate::http::{
         reference::major_hazard_criteria,
         reference::vocabularies,
         risk::create_object,
+        risk::get_check_origin,
         risk::create_unit,
         risk::create_event,
         risk::create_measure,

@@ -1103,3 +1103,124 @@ pub async fn evaluation(
     })
     .await
 }
+
+/// A thing of the register, by id and name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// The check task a record belongs to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaskRef {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: crate::domain::check_task::TaskKind,
+}
+
+/// The event of the register a failed measure is against, with its level.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventRef {
+    pub id: Uuid,
+    pub name: String,
+    pub level: LevelView,
+}
+
+/// The major hazard source a 包保 duty check was on.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceRef {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    /// 一级 to 四级.
+    pub grade_label: String,
+}
+
+/// Where a hazard raised by a check comes from.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OriginView {
+    /// The abnormal record it was raised from.
+    pub record: CheckRecordView,
+    pub task: TaskRef,
+    /// The control measure that failed (its description as the name).
+    pub measure: RegisterRef,
+    pub event: EventRef,
+    pub unit: RegisterRef,
+    pub object: RegisterRef,
+    /// For a 包保责任人's duty check: the source.
+    pub major_source: Option<SourceRef>,
+}
+
+/// A hazard's origin in the register.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckOriginAnswer {
+    /// Null when the hazard was not raised by a check of the register.
+    pub origin: Option<OriginView>,
+}
+
+/// Where in the risk register a hazard comes from when a check raised it
+/// (隐患排查任务 → 排查记录 → 隐患): the abnormal record, its task, the
+/// control measure that failed with its event, unit and analysis object,
+/// and, for a 包保 duty check, the major hazard source. `origin` is null
+/// for a hazard found any other way.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hazards/{id}/check-origin",
+    operation_id = "get_hazard_check_origin",
+    tag = "risk",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = CheckOriginAnswer),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_check_origin(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadHazards)?;
+    let id = path.into_inner();
+    let origin = state
+        .db
+        .run(move |conn| crate::app::risk::check_origin(conn, &caller, id))
+        .await?;
+    let origin = origin.map(|o| OriginView {
+        record: CheckRecordView::from(&o.record),
+        task: TaskRef {
+            id: o.task.id.uuid(),
+            name: o.task.name,
+            kind: o.task.kind,
+        },
+        measure: RegisterRef {
+            id: o.measure.id.uuid(),
+            name: o.measure.description,
+        },
+        event: EventRef {
+            id: o.event.id.uuid(),
+            name: o.event.name,
+            level: o.event.level.into(),
+        },
+        unit: RegisterRef {
+            id: o.unit.id.uuid(),
+            name: o.unit.name,
+        },
+        object: RegisterRef {
+            id: o.object.id.uuid(),
+            name: o.object.name,
+        },
+        major_source: o.source.map(|s| SourceRef {
+            id: s.id.uuid(),
+            grade_label: crate::domain::major_source::grade_label(
+                u8::try_from(s.grade).unwrap_or(4),
+            )
+            .to_owned(),
+            code: s.code,
+            name: s.name,
+        }),
+    });
+    Ok(HttpResponse::Ok().json(CheckOriginAnswer { origin }))
+}

@@ -309,6 +309,27 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     assert_eq!(after["missing"], json!(["technical"]));
     assert_eq!(after["hazards"][0]["id"], record["hazard_id"], "{after}");
     assert_eq!(after["hazards"][0]["state"], "reported");
+    // The hazard names where it comes from: the source, the duty task and
+    // the failed duty measure; another enterprise's contact learns nothing.
+    let origin_of = |hazard: &str, token: &str| {
+        app.get(&format!("/api/v1/hazards/{hazard}/check-origin"))
+            .token(token)
+    };
+    let hazard_id = record["hazard_id"].as_str().unwrap().to_owned();
+    let origin = origin_of(&hazard_id, &park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json["origin"]
+        .clone();
+    assert_eq!(origin["major_source"]["code"], "320500001", "{origin}");
+    assert_eq!(origin["task"]["kind"], "duty_operational", "{origin}");
+    assert_eq!(origin["record"]["failed_items"], json!([2]));
+    assert_eq!(origin["unit"]["id"], source["unit_id"]);
+    origin_of(&hazard_id, &park.contact_b)
+        .send()
+        .await
+        .expect(404);
 
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)

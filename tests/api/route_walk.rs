@@ -44,6 +44,7 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/reference/major-hazard-criteria"
         | "GET /api/v1/reference/vocabularies"
         | "GET /api/v1/reference/baobao-duties" => return None,
+        "GET /api/v1/hazards/{id}/check-origin" => C::ReadHazards,
         "GET /api/v1/attachments/{id}"
         | "GET /api/v1/hazards/{id}/attachments"
         | "POST /api/v1/hazards/{id}/attachments" => C::HandleEvidence,

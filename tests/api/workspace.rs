@@ -1024,6 +1024,20 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .screenshot(&screenshot_path(&app, "checks-1920x1080.png"))
         .await;
 
+    // The hazard it became names the source, the duty task and the
+    // measure not carried out.
+    let hazard = recorded["record"]["hazard_id"].as_str().unwrap();
+    browser
+        .script(
+            "location.hash = arguments[0];",
+            json!([format!("#/hazard/{hazard}")]),
+        )
+        .await;
+    let facts = browser
+        .wait_for_text("#facts", "甲醇罐区（320500-0021")
+        .await;
+    assert!(facts.contains("未落实的管控措施"), "{facts}");
+
     // The source on its page: its grade, the person in office, the two
     // kinds nobody holds and the drills due (none recorded: due today).
     browser.click("#nav-sources").await;
