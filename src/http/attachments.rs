@@ -168,12 +168,20 @@ pub async fn upload_attachment(
     };
 
     let now = state.park.now();
-    // From here on the request finishes even if the client hangs up: a
-    // dropped future could otherwise leave a stored blob without its row.
-    let finished = actix_web::rt::spawn(async move {
-        attach(&state, &req, caller, hazard_id, form, preconditions, now).await
-    });
-    finished
+    to_the_end(
+        async move { attach(&state, &req, caller, hazard_id, form, preconditions, now).await },
+    )
+    .await
+}
+
+/// Runs the rest of an upload (storing the bytes and committing their
+/// row) to its end even if the client hangs up: a dropped future could
+/// otherwise leave a stored blob without its row.
+pub(crate) async fn to_the_end<F>(rest: F) -> Result<HttpResponse, AppError>
+where
+    F: std::future::Future<Output = Result<HttpResponse, AppError>> + 'static,
+{
+    actix_web::rt::spawn(rest)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
 }

@@ -418,9 +418,7 @@ pub async fn upload_photo(
     let limit = FileLimit::new(&state, held, "the item's photo limit");
     let form = attachments::receive_form(&state, payload, &limit, FormParts::Photo).await?;
     let now = state.park.now();
-    // From here on the request finishes even if the client hangs up: a
-    // dropped future could otherwise leave a stored blob without its row.
-    let finished = actix_web::rt::spawn(async move {
+    attachments::to_the_end(async move {
         let fingerprint = serde_json::to_value(PhotoFingerprint {
             caption: form.caption.as_deref(),
             file_name: &form.file.file_name,
@@ -450,10 +448,8 @@ pub async fn upload_photo(
             Created::new(&view, location, None)
         })
         .await
-    });
-    finished
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
+    })
+    .await
 }
 
 /// Downloads a checklist photo's bytes, with its detected `Content-Type`,

@@ -872,9 +872,7 @@ pub async fn record_assessment(
     let limit = FileLimit::new(&state, held, "the source's report limit");
     let form = attachments::receive_form(&state, payload, &limit, FormParts::Assessment).await?;
     let now = state.park.now();
-    // From here on the request finishes even if the client hangs up: a
-    // dropped future could otherwise leave a stored blob without its row.
-    let finished = actix_web::rt::spawn(async move {
+    attachments::to_the_end(async move {
         let assessed_on = form
             .assessed_on
             .ok_or_else(|| AppError::invalid("assessed_on", crate::messages::Rule::Required))?;
@@ -908,10 +906,8 @@ pub async fn record_assessment(
             Created::new(&view, location, None)
         })
         .await
-    });
-    finished
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("the upload task failed: {e}")))?
+    })
+    .await
 }
 
 /// Downloads an assessment report's bytes, with its detected
@@ -928,7 +924,8 @@ pub async fn record_assessment(
         ("If-None-Match" = Option<String>, Header, description = "The ETag held; unchanged → 304")
     ),
     responses(
-        (status = 200, description = "The report's bytes", content_type = "application/octet-stream"),
+        (status = 200, description = "The report's bytes", content_type = "application/octet-stream", body = Vec<u8>,
+         headers(("ETag" = String, description = "The SHA-256 of the bytes"))),
         (status = 304, description = "Unchanged"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json")
