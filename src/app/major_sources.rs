@@ -189,14 +189,14 @@ pub fn change_inputs(
     let assessment = assessment_of(&rating)?;
     write_transaction(conn, |conn| {
         let before = visible_source(conn, caller, source_id)?;
-        let assessed_on = assessed_on.or(before.assessed_on);
         // Art. 11 of the 暂行规定: a change that moves the source's risk
-        // calls for a new assessment, unless one is given with it.
-        let changed_on = if rating.r_centi != before.r_centi {
-            Some(today)
-        } else {
-            before.inputs_changed_on
+        // calls for a new assessment, unless the inputs come from one.
+        let changed_on = match assessed_on {
+            Some(_) => None,
+            None if rating.r_centi != before.r_centi => Some(today),
+            None => before.inputs_changed_on,
         };
+        let assessed_on = assessed_on.or(before.assessed_on);
         store::update_inputs(
             conn,
             before.id,

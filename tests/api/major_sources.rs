@@ -783,6 +783,29 @@ async fn a_sources_assessment_report_is_kept_and_its_due_days_are_mailed(app: Te
         .json;
     assert_eq!(changed["assessment_cause"], "inputs_changed");
     assert_eq!(changed["next_assessment_due"], json!(days_from_today(90)));
+    // Inputs that come from an assessment (its day given) are covered by it.
+    let assessed = app
+        .call(
+            awc::http::Method::PUT,
+            &format!("/api/v1/major-sources/{id}/inputs"),
+        )
+        .token(&park.contact_a)
+        .json(&json!({"alpha": 1.0, "chemicals": chemicals(1200.0), "assessed_on": days_from_today(-2)}))
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(assessed["assessment_cause"], "periodic", "{assessed}");
+    // Then more methanol again, with no assessment: due within 90 days.
+    app.call(
+        awc::http::Method::PUT,
+        &format!("/api/v1/major-sources/{id}/inputs"),
+    )
+    .token(&park.contact_a)
+    .json(&json!({"alpha": 1.0, "chemicals": chemicals(1500.0)}))
+    .send()
+    .await
+    .expect(200);
 
     // A special-plan drill last held thirteen months ago is a month late:
     // the supervisors are told.
