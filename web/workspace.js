@@ -94,8 +94,17 @@ function element(tag, text, attributes = {}) {
   return node;
 }
 
-function notice(text) {
-  $("#notice").textContent = text || "";
+// The page (its address) the notice on show belongs to: another page
+// does not show it.
+let noticeFor = null;
+
+/// Says `text` at the top of the page `hash` (this one by default), and
+/// brings it into view: the eye is wherever the action was.
+function notice(text, hash = location.hash) {
+  const slot = $("#notice");
+  slot.textContent = text || "";
+  noticeFor = text ? hash : null;
+  if (text && slot.getBoundingClientRect().top < 0) slot.scrollIntoView({ block: "start" });
 }
 
 /// A problem+json answer, thrown by `api`.
@@ -658,7 +667,7 @@ async function capture(event) {
     const hazard = await send(record);
     form.reset();
     delete form.dataset.ready;
-    notice(`已登记 ${hazard.number}${photos.length ? `,照片 ${photos.length} 张` : ""}。`);
+    notice(`已登记 ${hazard.number}${photos.length ? `,照片 ${photos.length} 张` : ""}。`, `#/hazard/${hazard.id}`);
     location.hash = `#/hazard/${hazard.id}`;
   } catch (problem) {
     if (problem instanceof Problem && problem.status !== 401) {
@@ -1172,6 +1181,7 @@ function wire() {
 
 async function route() {
   const hash = location.hash || "#/mine";
+  if (noticeFor !== null && noticeFor !== location.hash) notice("");
   if (!sessionStorage.getItem(TOKEN)) {
     show("signin");
     $("#signin-email").focus();

@@ -1123,6 +1123,12 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
     browser.click("#source-form button[type=submit]").await;
     browser.wait_for_text("#notice", "已登记：液氯库").await;
     browser.wait_for_text("#source-list", "液氯库").await;
+    // A notice belongs to the page it was raised on.
+    browser.click("#nav-checks").await;
+    browser.wait_for("#view-checks:not([hidden])").await;
+    assert_eq!(browser.text("#notice").await, "", "the notice stays behind");
+    browser.click("#nav-sources").await;
+    browser.wait_for_text("#source-list", "液氯库").await;
     assert_eq!(browser.axe().await, Vec::<String>::new(), "source forms");
     browser.resize(390, 2400).await;
     browser
