@@ -273,6 +273,8 @@ impl Escalation {
         write_transaction(conn, |conn| {
             let mut count = 0;
             let due = crate::app::major_sources::due(conn, today, &self.major_sources)?;
+            let mut looked_up: std::collections::HashMap<(Id, &str), (Vec<String>, String)> =
+                std::collections::HashMap::new();
             for item in due {
                 let advice = match item.what {
                     SourceDueWhat::Persons(_) => continue,
@@ -293,8 +295,18 @@ impl Escalation {
                     if !fires {
                         continue;
                     }
-                    let recipients = self.recipients(conn, item.enterprise_id, rule)?;
-                    let (enterprise, _) = enterprises::name_and_contacts(conn, item.enterprise_id)?;
+                    // Overdue items fire on every scan (the outbox keeps one
+                    // message each): look each enterprise up once per scan.
+                    let key = (item.enterprise_id, rule.code.as_str());
+                    let (recipients, enterprise) = match looked_up.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            let recipients = self.recipients(conn, item.enterprise_id, rule)?;
+                            let (name, _) =
+                                enterprises::name_and_contacts(conn, item.enterprise_id)?;
+                            slot.insert((recipients, name))
+                        }
+                    };
                     let what = item.describe_zh();
                     let state = if due_on < today {
                         format!("已逾期 {} 天", (today - due_on).num_days())
@@ -309,7 +321,7 @@ impl Escalation {
                         format!("source:{}:{}", item.key(), rule.code),
                         rule,
                         Some(due_on),
-                        &recipients,
+                        recipients,
                         format!("【{}】{enterprise} {} {what}", rule.title, item.name),
                         text,
                         now,
