@@ -452,19 +452,24 @@ pub fn import_enterprises(
 /// A real run with rows in error: nothing is written, and each problem is
 /// named by row and column (`第5行.发现时间`).
 fn refusal(results: &[RowReport], errors: usize) -> AppError {
+    refusal_of(results.iter().map(|r| (r.row, r.errors.as_slice())), errors)
+}
+
+/// The refusal of a file with `errors` rows in error, each problem named
+/// by its row and column.
+pub fn refusal_of<'a>(
+    rows: impl Iterator<Item = (usize, &'a [CellError])>,
+    errors: usize,
+) -> AppError {
     AppError::Validation {
         detail: format!(
             "{errors} 行有错误,整个文件未导入:改正后重新导入(可先试导入 dry_run 查看逐行结果)"
         ),
-        errors: results
-            .iter()
-            .flat_map(|r| {
-                r.errors.iter().map(move |e| {
-                    (
-                        format!("第{}行.{}", r.row, e.column),
-                        e.reason.clone().into(),
-                    )
-                })
+        errors: rows
+            .flat_map(|(row, problems)| {
+                problems
+                    .iter()
+                    .map(move |e| (format!("第{row}行.{}", e.column), e.reason.clone().into()))
             })
             .collect(),
     }
@@ -1127,26 +1132,41 @@ const TEMPLATE_NOTES: [(&str, &str, &str); 21] = [
 /// The import template: the ledger's columns (those of the export) and a
 /// sheet explaining each.
 pub fn template() -> Result<Vec<u8>, AppError> {
+    template_workbook("隐患台账", &crate::app::ledger::COLUMNS, &TEMPLATE_NOTES)
+}
+
+/// A template workbook: a sheet `name` with `columns` as its header and a
+/// 填写说明 sheet with each column's note (name, whether required, note).
+pub fn template_workbook(
+    name: &str,
+    columns: &[&str],
+    notes: &[(&str, &str, &str)],
+) -> Result<Vec<u8>, AppError> {
     let write = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut workbook = rust_xlsxwriter::Workbook::new();
         let bold = rust_xlsxwriter::Format::new().set_bold();
-        let sheet = workbook.add_worksheet().set_name("隐患台账")?;
-        for (col, name) in crate::app::ledger::COLUMNS.iter().enumerate() {
+        let sheet = workbook.add_worksheet().set_name(name)?;
+        for (col, name) in columns.iter().enumerate() {
             let col = u16::try_from(col).unwrap_or(u16::MAX);
             sheet.write_string_with_format(0, col, *name, &bold)?;
             sheet.set_column_width(col, 14)?;
         }
-        let notes = workbook.add_worksheet().set_name("填写说明")?;
+        let sheet_notes = workbook.add_worksheet().set_name("填写说明")?;
         for (col, name) in ["列名", "是否必填", "说明"].iter().enumerate() {
-            notes.write_string_with_format(0, u16::try_from(col).unwrap_or(0), *name, &bold)?;
+            sheet_notes.write_string_with_format(
+                0,
+                u16::try_from(col).unwrap_or(0),
+                *name,
+                &bold,
+            )?;
         }
-        for (i, (name, required, note)) in TEMPLATE_NOTES.iter().enumerate() {
+        for (i, (name, required, note)) in notes.iter().enumerate() {
             let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            notes.write_string(row, 0, *name)?;
-            notes.write_string(row, 1, *required)?;
-            notes.write_string(row, 2, *note)?;
+            sheet_notes.write_string(row, 0, *name)?;
+            sheet_notes.write_string(row, 1, *required)?;
+            sheet_notes.write_string(row, 2, *note)?;
         }
-        notes.set_column_width(2, 80)?;
+        sheet_notes.set_column_width(2, 80)?;
         workbook.save_to_buffer()
     };
     write().map_err(|e| AppError::Internal(anyhow::anyhow!("writing the template: {e}")))

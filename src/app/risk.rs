@@ -16,7 +16,8 @@ use crate::db::risk::{
 use crate::db::{enterprises, write_transaction, DbConnection, Id};
 use crate::domain::access::Caller;
 use crate::domain::risk::{
-    Assessment, Bands, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit, RiskLevel,
+    Assessment, Bands, ControlMode, EventFields, MeasureFields, NewEvent, NewMeasure, NewObject,
+    NewUnit, ObjectFields, ObjectKind, RiskLevel, UnitFields,
 };
 use crate::error::AppError;
 
@@ -39,15 +40,7 @@ pub fn add_object(
         {
             return Err(unknown("enterprise_id", "enterprise"));
         }
-        let row = ObjectRow {
-            id: Uuid::now_v7().into(),
-            enterprise_id: new.enterprise_id.into(),
-            kind: new.kind,
-            name: fields.name,
-            major_source_code: fields.major_source_code,
-            created_by: caller.user_id.into(),
-            created_at: now,
-        };
+        let row = object_row(new.enterprise_id.into(), new.kind, fields, caller, now);
         store::insert_object(conn, &row)?;
         Ok(row)
     })
@@ -64,16 +57,7 @@ pub fn add_unit(
         let object = store::find_object(conn, new.object_id.into())?
             .filter(|o| caller.can_see_enterprise(o.enterprise_id.uuid()))
             .ok_or_else(|| unknown("object_id", "risk analysis object"))?;
-        let row = UnitRow {
-            id: Uuid::now_v7().into(),
-            object_id: object.id,
-            enterprise_id: object.enterprise_id,
-            name: fields.name,
-            department: fields.department,
-            responsible_person: fields.responsible_person,
-            created_by: caller.user_id.into(),
-            created_at: now,
-        };
+        let row = unit_row(&object, fields, caller, now);
         store::insert_unit(conn, &row)?;
         Ok(row)
     })
@@ -87,23 +71,10 @@ pub fn add_event(
     now: NaiveDateTime,
 ) -> Result<EventRow, AppError> {
     let fields = new.check(bands)?;
-    let assessment =
-        serde_json::to_string(&fields.assessment).map_err(|e| AppError::Internal(e.into()))?;
     write_transaction(conn, |conn| {
         let unit = visible_unit(conn, caller, new.unit_id)
             .map_err(|_| unknown("unit_id", "risk analysis unit"))?;
-        let row = EventRow {
-            id: Uuid::now_v7().into(),
-            unit_id: unit.id,
-            enterprise_id: unit.enterprise_id,
-            name: fields.name,
-            consequence: fields.consequence,
-            assessment,
-            score_centi: fields.score_centi,
-            level: fields.level,
-            created_by: caller.user_id.into(),
-            created_at: now,
-        };
+        let row = event_row(&unit, fields, caller, now)?;
         store::insert_event(conn, &row)?;
         Ok(row)
     })
@@ -120,20 +91,90 @@ pub fn add_measure(
         let event = store::find_event(conn, new.event_id.into())?
             .filter(|e| caller.can_see_enterprise(e.enterprise_id.uuid()))
             .ok_or_else(|| unknown("event_id", "safety risk event"))?;
-        let row = MeasureRow {
-            id: Uuid::now_v7().into(),
-            event_id: event.id,
-            enterprise_id: event.enterprise_id,
-            description: fields.description,
-            classification: fields.classification.to_owned(),
-            control_mode: fields.control_mode,
-            check_content: fields.check_content,
-            created_by: caller.user_id.into(),
-            created_at: now,
-        };
+        let row = measure_row(&event, fields, caller, now);
         store::insert_measure(conn, &row)?;
         Ok(row)
     })
+}
+
+/// A new object of `enterprise`'s register.
+pub fn object_row(
+    enterprise: Id,
+    kind: ObjectKind,
+    fields: ObjectFields,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> ObjectRow {
+    ObjectRow {
+        id: Uuid::now_v7().into(),
+        enterprise_id: enterprise,
+        kind,
+        name: fields.name,
+        major_source_code: fields.major_source_code,
+        created_by: caller.user_id.into(),
+        created_at: now,
+    }
+}
+
+/// A new unit within `object`.
+pub fn unit_row(
+    object: &ObjectRow,
+    fields: UnitFields,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> UnitRow {
+    UnitRow {
+        id: Uuid::now_v7().into(),
+        object_id: object.id,
+        enterprise_id: object.enterprise_id,
+        name: fields.name,
+        department: fields.department,
+        responsible_person: fields.responsible_person,
+        created_by: caller.user_id.into(),
+        created_at: now,
+    }
+}
+
+/// A new event of `unit`, its level worked out.
+pub fn event_row(
+    unit: &UnitRow,
+    fields: EventFields,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> Result<EventRow, AppError> {
+    Ok(EventRow {
+        id: Uuid::now_v7().into(),
+        unit_id: unit.id,
+        enterprise_id: unit.enterprise_id,
+        name: fields.name,
+        consequence: fields.consequence,
+        assessment: serde_json::to_string(&fields.assessment)
+            .map_err(|e| AppError::Internal(e.into()))?,
+        score_centi: fields.score_centi,
+        level: fields.level,
+        created_by: caller.user_id.into(),
+        created_at: now,
+    })
+}
+
+/// A new measure against `event`.
+pub fn measure_row(
+    event: &EventRow,
+    fields: MeasureFields,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> MeasureRow {
+    MeasureRow {
+        id: Uuid::now_v7().into(),
+        event_id: event.id,
+        enterprise_id: event.enterprise_id,
+        description: fields.description,
+        classification: fields.classification.to_owned(),
+        control_mode: fields.control_mode,
+        check_content: fields.check_content,
+        created_by: caller.user_id.into(),
+        created_at: now,
+    }
 }
 
 /// A unit the caller may see; any other is not found.

@@ -141,7 +141,7 @@ pub async fn create_import(
 
 /// Reads the one `file` part into memory, refusing it past `limit` bytes;
 /// a body that stalls is cut with `408`, as an attachment's is.
-async fn receive(
+pub(crate) async fn receive(
     state: &AppState,
     mut payload: Multipart,
     limit: usize,

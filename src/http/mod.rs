@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod reference;
+pub mod register_import;
 pub mod request_log;
 pub mod revalidation;
 pub mod risk;
@@ -322,12 +323,18 @@ fn enterprise_routes() -> actix_web::Scope {
         )
         .service(resource("/{id}/events", "GET").route(web::get().to(grading::list_events)))
         .service(resource("/{id}/risk-register", "GET").route(web::get().to(risk::get_register)))
+        .service(
+            resource("/{id}/risk-register/import", "POST")
+                .route(web::post().to(register_import::import_register)),
+        )
 }
 
 /// The risk register and its check tasks (双重预防).
 fn risk_routes() -> impl actix_web::dev::HttpServiceFactory {
     (
         resource("/risk-objects", "POST").route(web::post().to(risk::create_object)),
+        resource("/risk-register/template.xlsx", "GET")
+            .route(web::get().to(register_import::get_template)),
         resource("/risk-units", "POST").route(web::post().to(risk::create_unit)),
         resource("/risk-units/{id}/pauses", "POST").route(web::post().to(risk::create_pause)),
         resource("/risk-events", "POST").route(web::post().to(risk::create_event)),

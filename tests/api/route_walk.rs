@@ -140,7 +140,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "PUT /api/v1/major-sources/{id}/inputs"
         | "POST /api/v1/major-sources/{id}/persons"
         | "POST /api/v1/major-sources/{id}/drills"
-        | "POST /api/v1/major-sources/{id}/assessments" => C::ManageRiskRegister,
+        | "POST /api/v1/major-sources/{id}/assessments"
+        | "POST /api/v1/enterprises/{id}/risk-register/import"
+        | "GET /api/v1/risk-register/template.xlsx" => C::ManageRiskRegister,
         "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
@@ -313,6 +315,11 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
             Part::text("assessed_on", &day),
         ];
         return upload_to(app, token, &path, &parts).await;
+    }
+    if route == "POST /api/v1/enterprises/{id}/risk-register/import" {
+        let register = "风险分析对象,对象类型\n".as_bytes().to_vec();
+        let parts = [Part::file("register.csv", "text/csv", register)];
+        return upload_to(app, token, &format!("{path}?dry_run=true"), &parts).await;
     }
     if route == "POST /api/v1/imports" {
         let ledger = "隐患描述,隐患部位,发现时间\n".as_bytes().to_vec();

@@ -7,6 +7,7 @@
 //! Pure rules; `app::risk` records them.
 
 pub mod level;
+pub mod sheet;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
