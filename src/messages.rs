@@ -482,8 +482,30 @@ pub const PROBLEM_DETAILS: &[(&str, &str)] = &[
 /// [`PROBLEM_DETAILS`].
 pub const PROBLEM_DETAIL_FALLBACK: &str = "请求未能完成。";
 
+/// A change refused because the major hazard source registry keeps the node.
+pub const REGISTRY_KEEPS: &str =
+    "the major hazard source registry keeps this part of the register: change it through the source";
+/// A task the registry gives and retires.
+pub const REGISTRY_TASK: &str =
+    "a 包保 duty task is given and retired by the major hazard source registry (appoint another person)";
+/// A measure that cannot leave checks while checked.
+pub const MEASURE_CHECKED: &str =
+    "the measure has active check tasks: retire them before it is watched by monitoring only";
+
 /// Fixed English details some errors carry, and their Chinese.
 pub const FIXED_DETAILS: &[(&str, &str)] = &[
+    (
+        REGISTRY_KEEPS,
+        "这部分风险清单由重大危险源登记维护，请通过重大危险源修改。",
+    ),
+    (
+        REGISTRY_TASK,
+        "包保履职任务由重大危险源登记生成和停用（请改任包保责任人）。",
+    ),
+    (
+        MEASURE_CHECKED,
+        "该管控措施还有在用的排查任务：先停用这些任务，再改为仅自动化监控。",
+    ),
     (
         "an Authorization: Bearer token is required",
         "请先登录：请求须携带访问令牌。",

@@ -67,7 +67,7 @@ pub fn add_task(
         .map_err(|e| AppError::Internal(e.into()))?;
     write_transaction(conn, |conn| {
         let measure = store::find_measure(conn, new.measure_id.into())?
-            .filter(|m| caller.can_see_enterprise(m.enterprise_id.uuid()))
+            .filter(|m| caller.can_see_enterprise(m.enterprise_id.uuid()) && m.retired_at.is_none())
             .ok_or_else(|| AppError::invalid("measure_id", "no such control measure"))?;
         if measure.control_mode != ControlMode::Check {
             return Err(AppError::invalid(

@@ -82,6 +82,7 @@ pub fn register_source(
             major_source_code: Some(fields.code.clone()),
             created_by: by,
             created_at: now,
+            retired_at: None,
         };
         register::insert_object(conn, &object)?;
         let unit = UnitRow {
@@ -93,6 +94,7 @@ pub fn register_source(
             responsible_person: None,
             created_by: by,
             created_at: now,
+            retired_at: None,
         };
         register::insert_unit(conn, &unit)?;
         let level = risk_level_of_grade(fields.rating.grade);
@@ -107,6 +109,7 @@ pub fn register_source(
             level,
             created_by: by,
             created_at: now,
+            retired_at: None,
         };
         register::insert_event(conn, &event)?;
         let mut measures = Vec::with_capacity(3);
@@ -126,6 +129,7 @@ pub fn register_source(
                 check_content: Some(check_content(kind)),
                 created_by: by,
                 created_at: now,
+                retired_at: None,
             };
             register::insert_measure(conn, &measure)?;
             measures.push(measure.id);

@@ -55,7 +55,7 @@ pub fn add_unit(
     let fields = new.check()?;
     write_transaction(conn, |conn| {
         let object = store::find_object(conn, new.object_id.into())?
-            .filter(|o| caller.can_see_enterprise(o.enterprise_id.uuid()))
+            .filter(|o| caller.can_see_enterprise(o.enterprise_id.uuid()) && o.retired_at.is_none())
             .ok_or_else(|| unknown("object_id", "risk analysis object"))?;
         let row = unit_row(&object, fields, caller, now);
         store::insert_unit(conn, &row)?;
@@ -89,7 +89,7 @@ pub fn add_measure(
     let fields = new.check()?;
     write_transaction(conn, |conn| {
         let event = store::find_event(conn, new.event_id.into())?
-            .filter(|e| caller.can_see_enterprise(e.enterprise_id.uuid()))
+            .filter(|e| caller.can_see_enterprise(e.enterprise_id.uuid()) && e.retired_at.is_none())
             .ok_or_else(|| unknown("event_id", "safety risk event"))?;
         let row = measure_row(&event, fields, caller, now);
         store::insert_measure(conn, &row)?;
@@ -113,6 +113,7 @@ pub fn object_row(
         major_source_code: fields.major_source_code,
         created_by: caller.user_id.into(),
         created_at: now,
+        retired_at: None,
     }
 }
 
@@ -132,6 +133,7 @@ pub fn unit_row(
         responsible_person: fields.responsible_person,
         created_by: caller.user_id.into(),
         created_at: now,
+        retired_at: None,
     }
 }
 
@@ -154,6 +156,7 @@ pub fn event_row(
         level: fields.level,
         created_by: caller.user_id.into(),
         created_at: now,
+        retired_at: None,
     })
 }
 
@@ -174,17 +177,19 @@ pub fn measure_row(
         check_content: fields.check_content,
         created_by: caller.user_id.into(),
         created_at: now,
+        retired_at: None,
     }
 }
 
-/// A unit the caller may see; any other is not found.
+/// A unit of the register the caller may see; any other (or a retired
+/// one) is not found.
 pub fn visible_unit(
     conn: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
 ) -> Result<UnitRow, AppError> {
     store::find_unit(conn, id.into())?
-        .filter(|u| caller.can_see_enterprise(u.enterprise_id.uuid()))
+        .filter(|u| caller.can_see_enterprise(u.enterprise_id.uuid()) && u.retired_at.is_none())
         .ok_or(AppError::NotFound("risk analysis unit"))
 }
 

@@ -133,6 +133,18 @@ pub fn source_of_unit(conn: &mut DbConnection, unit: Id) -> Result<Option<Source
         .optional()?)
 }
 
+/// The source whose register object `object` is, if any.
+pub fn source_of_object(
+    conn: &mut DbConnection,
+    object: Id,
+) -> Result<Option<SourceRow>, AppError> {
+    Ok(major_sources::table
+        .filter(major_sources::object_id.eq(object))
+        .select(SourceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The sources of one enterprise or all, by enterprise and code.
 pub fn sources(
     conn: &mut DbConnection,

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use super::columns::Id;
 use super::schema::{
-    check_records, check_tasks, control_measures, risk_events, risk_objects, risk_units,
-    unit_pauses,
+    check_records, check_tasks, control_measures, register_revisions, risk_events, risk_objects,
+    risk_units, unit_pauses,
 };
 use super::DbConnection;
 use crate::domain::access::Role;
@@ -31,6 +31,8 @@ pub struct ObjectRow {
     pub major_source_code: Option<String>,
     pub created_by: Id,
     pub created_at: NaiveDateTime,
+    /// When it left the register (with everything below it).
+    pub retired_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -44,6 +46,8 @@ pub struct UnitRow {
     pub responsible_person: Option<String>,
     pub created_by: Id,
     pub created_at: NaiveDateTime,
+    /// When it left the register (with everything below it).
+    pub retired_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -60,6 +64,8 @@ pub struct EventRow {
     pub level: RiskLevel,
     pub created_by: Id,
     pub created_at: NaiveDateTime,
+    /// When it left the register (with everything below it).
+    pub retired_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -74,6 +80,8 @@ pub struct MeasureRow {
     pub check_content: Option<String>,
     pub created_by: Id,
     pub created_at: NaiveDateTime,
+    /// When it left the register (with everything below it).
+    pub retired_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -241,24 +249,28 @@ pub fn register_of(conn: &mut DbConnection, enterprise: Id) -> Result<Register, 
     Ok(Register {
         objects: risk_objects::table
             .filter(risk_objects::enterprise_id.eq(enterprise))
+            .filter(risk_objects::retired_at.is_null())
             .order(risk_objects::id)
             .limit(MAX_REGISTER_ROWS)
             .select(ObjectRow::as_select())
             .load(conn)?,
         units: risk_units::table
             .filter(risk_units::enterprise_id.eq(enterprise))
+            .filter(risk_units::retired_at.is_null())
             .order(risk_units::id)
             .limit(MAX_REGISTER_ROWS)
             .select(UnitRow::as_select())
             .load(conn)?,
         events: risk_events::table
             .filter(risk_events::enterprise_id.eq(enterprise))
+            .filter(risk_events::retired_at.is_null())
             .order(risk_events::id)
             .limit(MAX_REGISTER_ROWS)
             .select(EventRow::as_select())
             .load(conn)?,
         measures: control_measures::table
             .filter(control_measures::enterprise_id.eq(enterprise))
+            .filter(control_measures::retired_at.is_null())
             .order(control_measures::id)
             .limit(MAX_REGISTER_ROWS)
             .select(MeasureRow::as_select())
@@ -545,4 +557,196 @@ pub fn record_of_hazard(
         .select(RecordRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// An edit or retirement of a register node, with the node as it was.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = register_revisions)]
+pub struct RevisionRow {
+    pub id: Id,
+    pub enterprise_id: Id,
+    /// `object`, `unit`, `event`, `measure` or `task`.
+    pub node_kind: String,
+    pub node_id: Id,
+    /// `edited` or `retired`.
+    pub action: String,
+    /// The node before, JSON.
+    pub before: String,
+    /// The node after an edit, JSON.
+    pub after: Option<String>,
+    pub reason: Option<String>,
+    pub revised_by: Id,
+    pub revised_at: NaiveDateTime,
+}
+
+pub fn insert_revision(conn: &mut DbConnection, row: &RevisionRow) -> Result<(), AppError> {
+    diesel::insert_into(register_revisions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An enterprise's revisions, newest first, before `before` (an id) when
+/// given, at most `limit`.
+pub fn revisions_of(
+    conn: &mut DbConnection,
+    enterprise: Id,
+    before: Option<Id>,
+    limit: i64,
+) -> Result<Vec<RevisionRow>, AppError> {
+    let mut query = register_revisions::table
+        .filter(register_revisions::enterprise_id.eq(enterprise))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(register_revisions::id.lt(before));
+    }
+    Ok(query
+        .order(register_revisions::id.desc())
+        .limit(limit)
+        .select(RevisionRow::as_select())
+        .load(conn)?)
+}
+
+pub fn update_object(conn: &mut DbConnection, row: &ObjectRow) -> Result<(), AppError> {
+    diesel::update(risk_objects::table.find(row.id))
+        .set((
+            risk_objects::kind.eq(row.kind),
+            risk_objects::name.eq(&row.name),
+            risk_objects::major_source_code.eq(&row.major_source_code),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_unit(conn: &mut DbConnection, row: &UnitRow) -> Result<(), AppError> {
+    diesel::update(risk_units::table.find(row.id))
+        .set((
+            risk_units::name.eq(&row.name),
+            risk_units::department.eq(&row.department),
+            risk_units::responsible_person.eq(&row.responsible_person),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_event(conn: &mut DbConnection, row: &EventRow) -> Result<(), AppError> {
+    diesel::update(risk_events::table.find(row.id))
+        .set((
+            risk_events::name.eq(&row.name),
+            risk_events::consequence.eq(&row.consequence),
+            risk_events::assessment.eq(&row.assessment),
+            risk_events::score_centi.eq(row.score_centi),
+            risk_events::level.eq(row.level),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_measure(conn: &mut DbConnection, row: &MeasureRow) -> Result<(), AppError> {
+    diesel::update(control_measures::table.find(row.id))
+        .set((
+            control_measures::description.eq(&row.description),
+            control_measures::classification.eq(&row.classification),
+            control_measures::control_mode.eq(row.control_mode),
+            control_measures::check_content.eq(&row.check_content),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many active tasks a measure has.
+pub fn active_tasks_of_measure(conn: &mut DbConnection, measure: Id) -> Result<i64, AppError> {
+    Ok(check_tasks::table
+        .filter(check_tasks::measure_id.eq(measure))
+        .filter(check_tasks::retired_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Where a retirement starts: the node and what lies below it.
+#[derive(Debug, Clone, Copy)]
+pub enum Subtree {
+    Object(Id),
+    Unit(Id),
+    Event(Id),
+    Measure(Id),
+}
+
+/// Takes a node and everything below it (units, events, measures and
+/// their tasks) out of the register from `at`; what was retired before
+/// keeps its day. Counts the tasks retired.
+pub fn retire_subtree(
+    conn: &mut DbConnection,
+    top: Subtree,
+    at: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let (mut units, mut events, mut measures) = (Vec::new(), Vec::new(), Vec::new());
+    match top {
+        Subtree::Object(id) => {
+            diesel::update(
+                risk_objects::table
+                    .find(id)
+                    .filter(risk_objects::retired_at.is_null()),
+            )
+            .set(risk_objects::retired_at.eq(Some(at)))
+            .execute(conn)?;
+            units = risk_units::table
+                .filter(risk_units::object_id.eq(id))
+                .select(risk_units::id)
+                .load(conn)?;
+        }
+        Subtree::Unit(id) => units.push(id),
+        Subtree::Event(id) => events.push(id),
+        Subtree::Measure(id) => measures.push(id),
+    }
+    if !units.is_empty() {
+        diesel::update(
+            risk_units::table
+                .filter(risk_units::id.eq_any(&units))
+                .filter(risk_units::retired_at.is_null()),
+        )
+        .set(risk_units::retired_at.eq(Some(at)))
+        .execute(conn)?;
+        events.extend(
+            risk_events::table
+                .filter(risk_events::unit_id.eq_any(&units))
+                .select(risk_events::id)
+                .load::<Id>(conn)?,
+        );
+    }
+    if !events.is_empty() {
+        diesel::update(
+            risk_events::table
+                .filter(risk_events::id.eq_any(&events))
+                .filter(risk_events::retired_at.is_null()),
+        )
+        .set(risk_events::retired_at.eq(Some(at)))
+        .execute(conn)?;
+        measures.extend(
+            control_measures::table
+                .filter(control_measures::event_id.eq_any(&events))
+                .select(control_measures::id)
+                .load::<Id>(conn)?,
+        );
+    }
+    if measures.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        control_measures::table
+            .filter(control_measures::id.eq_any(&measures))
+            .filter(control_measures::retired_at.is_null()),
+    )
+    .set(control_measures::retired_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(diesel::update(
+        check_tasks::table
+            .filter(check_tasks::measure_id.eq_any(&measures))
+            .filter(check_tasks::retired_at.is_null()),
+    )
+    .set((
+        check_tasks::active.eq(false),
+        check_tasks::retired_at.eq(Some(at)),
+    ))
+    .execute(conn)?)
 }

@@ -430,6 +430,7 @@ diesel::table! {
         major_source_code -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -443,6 +444,7 @@ diesel::table! {
         responsible_person -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -458,6 +460,7 @@ diesel::table! {
         level -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -472,6 +475,7 @@ diesel::table! {
         check_content -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -605,6 +609,21 @@ diesel::joinable!(hazard_events -> hazards (hazard_id));
 diesel::joinable!(hazard_extensions -> hazards (hazard_id));
 diesel::joinable!(attachments -> hazards (hazard_id));
 
+diesel::table! {
+    register_revisions (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        node_kind -> Text,
+        node_id -> Text,
+        action -> Text,
+        before -> Text,
+        after -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        revised_by -> Text,
+        revised_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     major_source_assessments,
     enterprises,
@@ -642,4 +661,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     major_sources,
     major_source_persons,
     major_source_drills,
+    register_revisions,
 );

@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod reference;
+pub mod register_edit;
 pub mod register_import;
 pub mod request_log;
 pub mod revalidation;
@@ -109,6 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(checklist_routes())
                 .service(filing_routes())
                 .service(risk_routes())
+                .service(register_edit_routes())
                 .service(major_source_routes())
                 .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))
                 .service(
@@ -327,6 +329,10 @@ fn enterprise_routes() -> actix_web::Scope {
             resource("/{id}/risk-register/import", "POST")
                 .route(web::post().to(register_import::import_register)),
         )
+        .service(
+            resource("/{id}/risk-register/revisions", "GET")
+                .route(web::get().to(register_edit::list_revisions)),
+        )
 }
 
 /// The risk register and its check tasks (双重预防).
@@ -344,6 +350,27 @@ fn risk_routes() -> impl actix_web::dev::HttpServiceFactory {
             .route(web::get().to(risk::list_occurrences)),
         resource("/check-tasks/{id}/records", "POST").route(web::post().to(risk::create_record)),
         resource("/check-duties", "GET").route(web::get().to(risk::list_duties)),
+    )
+}
+
+/// Editing and retiring the risk register.
+fn register_edit_routes() -> impl actix_web::dev::HttpServiceFactory {
+    (
+        resource("/risk-objects/{id}", "PATCH").route(web::patch().to(register_edit::edit_object)),
+        resource("/risk-units/{id}", "PATCH").route(web::patch().to(register_edit::edit_unit)),
+        resource("/risk-events/{id}", "PATCH").route(web::patch().to(register_edit::edit_event)),
+        resource("/control-measures/{id}", "PATCH")
+            .route(web::patch().to(register_edit::edit_measure)),
+        resource("/risk-objects/{id}/retire", "POST")
+            .route(web::post().to(register_edit::retire_object)),
+        resource("/risk-units/{id}/retire", "POST")
+            .route(web::post().to(register_edit::retire_unit)),
+        resource("/risk-events/{id}/retire", "POST")
+            .route(web::post().to(register_edit::retire_event)),
+        resource("/control-measures/{id}/retire", "POST")
+            .route(web::post().to(register_edit::retire_measure)),
+        resource("/check-tasks/{id}/retire", "POST")
+            .route(web::post().to(register_edit::retire_task)),
     )
 }
 

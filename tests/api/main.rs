@@ -27,6 +27,7 @@ mod major_sources;
 mod messages;
 mod operations;
 mod read_cache;
+mod register_edit;
 mod register_import;
 mod regulation;
 mod renderings;

@@ -125,6 +125,7 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "PATCH /api/v1/users/{id}"
         | "POST /api/v1/users/{id}/revoke-tokens" => C::ManageUsers,
         "GET /api/v1/enterprises/{id}/risk-register"
+        | "GET /api/v1/enterprises/{id}/risk-register/revisions"
         | "GET /api/v1/check-tasks/{id}/occurrences"
         | "GET /api/v1/major-sources"
         | "GET /api/v1/major-sources/{id}"
@@ -142,7 +143,16 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "POST /api/v1/major-sources/{id}/drills"
         | "POST /api/v1/major-sources/{id}/assessments"
         | "POST /api/v1/enterprises/{id}/risk-register/import"
-        | "GET /api/v1/risk-register/template.xlsx" => C::ManageRiskRegister,
+        | "GET /api/v1/risk-register/template.xlsx"
+        | "PATCH /api/v1/risk-objects/{id}"
+        | "PATCH /api/v1/risk-units/{id}"
+        | "PATCH /api/v1/risk-events/{id}"
+        | "PATCH /api/v1/control-measures/{id}"
+        | "POST /api/v1/risk-objects/{id}/retire"
+        | "POST /api/v1/risk-units/{id}/retire"
+        | "POST /api/v1/risk-events/{id}/retire"
+        | "POST /api/v1/control-measures/{id}/retire"
+        | "POST /api/v1/check-tasks/{id}/retire" => C::ManageRiskRegister,
         "POST /api/v1/check-tasks/{id}/records" | "GET /api/v1/check-duties" => C::RecordChecks,
         other => panic!("{other}: add the route to tests/api/route_walk.rs"),
     };
@@ -295,6 +305,9 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 t if t.starts_with("/api/v1/checklists/") => BUILT_IN_CHECKLIST,
                 t if t.starts_with("/api/v1/users/") => &fixture.user,
                 t if t.starts_with("/api/v1/risk-units/") => &fixture.unit,
+                t if t.starts_with("/api/v1/risk-objects/") => &fixture.object,
+                t if t.starts_with("/api/v1/risk-events/") => &fixture.event,
+                t if t.starts_with("/api/v1/control-measures/") => &fixture.measure,
                 t if t.starts_with("/api/v1/major-sources/") => &fixture.source,
                 "/api/v1/check-tasks/{id}/records" if token == fixture.expert => {
                     &fixture.expert_task
@@ -431,6 +444,15 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "password": crate::helpers::PASSWORD,
         }),
         "PATCH /api/v1/users/{id}" => json!({"name": "走查"}),
+        "PATCH /api/v1/risk-objects/{id}" => json!({"name": format!("走查对象{n}")}),
+        "PATCH /api/v1/risk-units/{id}" => json!({"department": format!("走查部门{n}")}),
+        "PATCH /api/v1/risk-events/{id}" => json!({"consequence": format!("走查后果{n}")}),
+        "PATCH /api/v1/control-measures/{id}" => json!({"check_content": format!("走查内容{n}")}),
+        "POST /api/v1/risk-objects/{id}/retire"
+        | "POST /api/v1/risk-units/{id}/retire"
+        | "POST /api/v1/risk-events/{id}/retire"
+        | "POST /api/v1/control-measures/{id}/retire"
+        | "POST /api/v1/check-tasks/{id}/retire" => json!({"reason": "走查"}),
         "POST /api/v1/risk-objects" => json!({
             "enterprise_id": fixture.enterprise,
             "kind": "place",

@@ -6,6 +6,7 @@
 //! its inputs ([`level`]); a unit's level is the highest of its events'.
 //! Pure rules; `app::risk` records them.
 
+pub mod edit;
 pub mod level;
 pub mod sheet;
 
