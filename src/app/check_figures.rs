@@ -113,21 +113,29 @@ pub fn figures(
     let scope = scope.map(Id::from);
     let mut rows: BTreeMap<Id, CheckFiguresRow> = BTreeMap::new();
 
-    // The register's levels.
-    let mut unit_levels: HashMap<Id, (Id, RiskLevel)> = HashMap::new();
-    for (enterprise, unit, level) in store::event_levels(conn, scope)? {
-        let entry = rows.entry(enterprise).or_insert_with(|| blank(enterprise));
-        entry.events_by_level.count(level);
-        unit_levels
-            .entry(unit)
-            .and_modify(|(_, l)| *l = l.max(level))
-            .or_insert((enterprise, level));
+    // The register's levels: those in it now are counted; a retired
+    // event's still judges its unit's past occurrences.
+    let mut unit_level: HashMap<Id, RiskLevel> = HashMap::new();
+    let mut live_units: HashMap<Id, (Id, RiskLevel)> = HashMap::new();
+    for event in store::event_levels(conn, scope)? {
+        let higher = |l: &mut RiskLevel| *l = l.max(event.level);
+        unit_level
+            .entry(event.unit)
+            .and_modify(higher)
+            .or_insert(event.level);
+        if !event.live {
+            continue;
+        }
+        rows.entry(event.enterprise)
+            .or_insert_with(|| blank(event.enterprise))
+            .events_by_level
+            .count(event.level);
+        live_units
+            .entry(event.unit)
+            .and_modify(|(_, l)| higher(l))
+            .or_insert((event.enterprise, event.level));
     }
-    let unit_level: HashMap<Id, RiskLevel> = unit_levels
-        .iter()
-        .map(|(unit, (_, level))| (*unit, *level))
-        .collect();
-    for (enterprise, level) in unit_levels.into_values() {
+    for (enterprise, level) in live_units.into_values() {
         rows.entry(enterprise)
             .or_insert_with(|| blank(enterprise))
             .units_by_level

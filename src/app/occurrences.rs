@@ -70,7 +70,7 @@ pub fn missed_on_units(
     keep: impl Fn(&TaskRow) -> bool,
 ) -> Result<Vec<MissedCheck>, AppError> {
     let mut unit_levels: HashMap<Id, RiskLevel> = HashMap::new();
-    for (_, unit, level) in store::event_levels(conn, None)? {
+    for store::EventLevel { unit, level, .. } in store::event_levels(conn, None)? {
         unit_levels
             .entry(unit)
             .and_modify(|l| *l = l.max(level))

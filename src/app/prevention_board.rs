@@ -93,7 +93,15 @@ pub fn board(
     let names: HashMap<Id, String> = stats::enterprise_names(conn)?.into_iter().collect();
 
     let mut levels: HashMap<Id, (Id, RiskLevel)> = HashMap::new();
-    for (enterprise, unit, level) in store::event_levels(conn, None)? {
+    for store::EventLevel {
+        enterprise,
+        unit,
+        level,
+        ..
+    } in store::event_levels(conn, None)?
+        .into_iter()
+        .filter(|e| e.live)
+    {
         levels
             .entry(unit)
             .and_modify(|(_, l)| *l = l.max(level))

@@ -376,22 +376,42 @@ pub fn records_of_task(
         .load(conn)?)
 }
 
-/// Every event's (enterprise, unit, level), of one enterprise or all.
+/// An event's enterprise, unit and level, and whether it is still in the
+/// register (not retired).
+pub struct EventLevel {
+    pub enterprise: Id,
+    pub unit: Id,
+    pub level: RiskLevel,
+    pub live: bool,
+}
+
+/// Every event's level, of one enterprise or all; retired ones too, as a
+/// past occurrence of their unit is still judged by it.
 pub fn event_levels(
     conn: &mut DbConnection,
     enterprise: Option<Id>,
-) -> Result<Vec<(Id, Id, RiskLevel)>, AppError> {
+) -> Result<Vec<EventLevel>, AppError> {
     let mut query = risk_events::table
         .select((
             risk_events::enterprise_id,
             risk_events::unit_id,
             risk_events::level,
+            risk_events::retired_at,
         ))
         .into_boxed();
     if let Some(enterprise) = enterprise {
         query = query.filter(risk_events::enterprise_id.eq(enterprise));
     }
-    Ok(query.load(conn)?)
+    Ok(query
+        .load::<(Id, Id, RiskLevel, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .map(|(enterprise, unit, level, retired)| EventLevel {
+            enterprise,
+            unit,
+            level,
+            live: retired.is_none(),
+        })
+        .collect())
 }
 
 /// Every task, of one enterprise or all, by id.

@@ -170,6 +170,20 @@ async fn a_register_is_edited_and_retired_with_every_change_kept(app: TestApp) {
         .send()
         .await
         .expect(422);
+    // The figures count what the register holds now.
+    let today = crate::helpers::days_from_today(0);
+    let figures = app
+        .get(&format!("/api/v1/analytics/checks?from={today}&to={today}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(
+        figures["park"]["units_by_level"],
+        json!({"major": 0, "serious": 0, "general": 0, "low": 0}),
+        "{figures}"
+    );
 
     // Every change is kept, newest first, with the node as it was.
     let revisions = app
