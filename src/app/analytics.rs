@@ -399,6 +399,12 @@ impl From<i64> for Cell {
     }
 }
 
+impl From<Option<i64>> for Cell {
+    fn from(value: Option<i64>) -> Cell {
+        value.map_or(Cell::Empty, Cell::from)
+    }
+}
+
 impl From<Option<f64>> for Cell {
     fn from(n: Option<f64>) -> Cell {
         n.map_or(Cell::Empty, Cell::Number)
@@ -850,18 +856,60 @@ pub struct ScoreRow {
     /// Hazards with a step entered after the fact (补录) ÷ found.
     pub entered_late_share: Option<f64>,
     pub last_supervision_on: Option<NaiveDate>,
+    /// Its scheduled checks (双重预防) in `checks_from`–`checks_to`; absent
+    /// for an enterprise without a register or tasks.
+    pub checks: Option<ScoreChecks>,
+}
+
+/// An enterprise's scheduled checks in a period, beside its hazards.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ScoreChecks {
+    /// Occurrences started in the period, up to now.
+    pub planned: u64,
+    /// Done (on time or late).
+    pub done: u64,
+    pub missed: u64,
+    /// Done ÷ (planned − paused − still due); null with nothing settled.
+    pub completion_rate: Option<f64>,
+    /// Hazards the checks found in the period.
+    pub hazards_from_tasks: u64,
+    /// The evaluation E of `evaluation_month` (0–100).
+    pub evaluation: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Scorecard {
     pub filter: Filter,
     pub sort: ScorecardSort,
+    /// The period of each row's `checks`: the filter's, at most the last
+    /// 400 days up to today (this year's by default).
+    pub checks_from: Option<NaiveDate>,
+    pub checks_to: Option<NaiveDate>,
+    /// The month of each row's evaluation E: the one `checks_to` is in.
+    pub evaluation_month: Option<String>,
     pub rows: Vec<ScoreRow>,
 }
 
 /// The scorecard's inputs read beside the facts.
 pub struct ScoreInputs {
     pub visits: HashMap<Uuid, NaiveDate>,
+    /// Each enterprise's checks, of `checks_period`.
+    pub checks: HashMap<Uuid, ScoreChecks>,
+    pub checks_period: Option<(NaiveDate, NaiveDate)>,
+    pub evaluation_month: Option<String>,
+}
+
+/// The period of the scorecard's checks for `filter`: its own, ending no
+/// later than today, starting no earlier than 399 days before its end
+/// (this year's by default); none when it lies wholly ahead.
+pub fn checks_period(filter: &Filter, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let to = filter.to.unwrap_or(today).min(today);
+    let year_start = NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to);
+    let from = filter
+        .from
+        .unwrap_or(year_start)
+        .max(to - chrono::TimeDelta::days(399));
+    (from <= to).then_some((from, to))
 }
 
 impl ScoreInputs {
@@ -871,6 +919,9 @@ impl ScoreInputs {
                 .into_iter()
                 .map(|(id, day)| (id.uuid(), day))
                 .collect(),
+            checks: HashMap::new(),
+            checks_period: None,
+            evaluation_month: None,
         })
     }
 }
@@ -919,6 +970,7 @@ pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Sc
             open_major: t.open_major,
             entered_late_share: ratio(t.entered_late, t.found),
             last_supervision_on: inputs.visits.get(&id).copied(),
+            checks: inputs.checks.get(&id).cloned(),
         })
         .collect();
     let number = |r: &ScoreRow| -> f64 {
@@ -941,6 +993,9 @@ pub fn scorecard(facts: &Facts, inputs: &ScoreInputs, sort: ScorecardSort) -> Sc
     Scorecard {
         filter: facts.filter.clone(),
         sort,
+        checks_from: inputs.checks_period.map(|(from, _)| from),
+        checks_to: inputs.checks_period.map(|(_, to)| to),
+        evaluation_month: inputs.evaluation_month.clone(),
         rows,
     }
 }
@@ -960,6 +1015,12 @@ impl Scorecard {
                 "open_major",
                 "entered_late_share",
                 "last_supervision_on",
+                "checks_planned",
+                "checks_done",
+                "checks_missed",
+                "check_completion_rate",
+                "hazards_from_tasks",
+                "evaluation",
             ]),
             rows: self
                 .rows
@@ -977,6 +1038,12 @@ impl Scorecard {
                         r.open_major.into(),
                         r.entered_late_share.into(),
                         r.last_supervision_on.into(),
+                        r.checks.as_ref().map(|c| c.planned as i64).into(),
+                        r.checks.as_ref().map(|c| c.done as i64).into(),
+                        r.checks.as_ref().map(|c| c.missed as i64).into(),
+                        r.checks.as_ref().and_then(|c| c.completion_rate).into(),
+                        r.checks.as_ref().map(|c| c.hazards_from_tasks as i64).into(),
+                        r.checks.as_ref().and_then(|c| c.evaluation).into(),
                     ]
                 })
                 .collect(),

@@ -14,6 +14,7 @@ use crate::app::checks::RecordContext;
 use crate::db::{enterprises, risk as store, DbConnection, Id};
 use crate::domain::evaluation::{evaluate, Evaluation, EvaluationInputs, EvaluationRules};
 use crate::domain::hazard::HazardLevel;
+use crate::app::analytics::ScoreChecks;
 use crate::error::AppError;
 
 /// One enterprise's evaluation of a month.
@@ -133,6 +134,45 @@ pub fn month(
         month: format!("{}-{:02}", first.year(), first.month()),
         items,
     })
+}
+
+/// Each enterprise's checks of `period` for the scorecard, with its
+/// evaluation E of the month the period ends in (and that month, `2026-12`).
+pub fn score_checks(
+    conn: &mut DbConnection,
+    scope: Option<Uuid>,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &EvaluationRules,
+    context: &RecordContext,
+) -> Result<(HashMap<Uuid, ScoreChecks>, String), AppError> {
+    let figures = check_figures::figures(conn, scope, (from, to), context)?;
+    let mut checks: HashMap<Uuid, ScoreChecks> = figures
+        .enterprises
+        .iter()
+        .filter_map(|row| {
+            let o = &row.occurrences;
+            Some((
+                row.enterprise_id?,
+                ScoreChecks {
+                    planned: o.planned,
+                    done: o.done_on_time + o.done_late,
+                    missed: o.missed,
+                    completion_rate: o.completion_rate,
+                    hazards_from_tasks: row.hazards_from_tasks,
+                    evaluation: None,
+                },
+            ))
+        })
+        .collect();
+    let month_of_to = month_of(Some(&to.format("%Y-%m").to_string()), to)?;
+    let evaluated = month(conn, scope, month_of_to, rules, context)?;
+    for item in evaluated.items {
+        // E is only read beside checks: an enterprise without any has none.
+        if let Some(row) = checks.get_mut(&item.enterprise_id) {
+            row.evaluation = Some(item.evaluation.e);
+        }
+    }
+    Ok((checks, evaluated.month))
 }
 
 impl MonthEvaluation {

@@ -18,7 +18,7 @@ use crate::domain::hazard::{CheckSource, HazardLevel};
 use crate::error::AppError;
 use crate::http::conditional::none_match;
 use crate::http::disclosure::{discloses_to, Disclose};
-use crate::http::state::AppState;
+use crate::http::state::{record_context, AppState};
 use crate::http::stats::{answer, figures_tag, unchanged};
 
 /// How an analysis is sent.
@@ -127,7 +127,14 @@ async fn analyse(
     )?;
     let format = query.format.unwrap_or_default();
     let disclosed = discloses_to(&caller);
-    let scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}|{disclosed}");
+    let mut scope = format!("analytics|{analysis:?}|{filter:?}|{query:?}|{disclosed}");
+    let lifecycle = state.lifecycle_context();
+    if matches!(analysis, Analysis::Scorecard) {
+        // Its checks change as records are made and as time passes.
+        let checks = state.db.run(crate::db::risk::check_marker).await?;
+        let minute = lifecycle.now.utc.format("%Y-%m-%dT%H:%M");
+        scope.push_str(&format!("|{checks}|{minute}"));
+    }
     let tag = figures_tag(&state, &scope).await?;
     if none_match(&req, &tag) {
         return Ok(unchanged(tag));
@@ -143,6 +150,8 @@ async fn analyse(
     let park = state.park.clone();
     let today = park.now().park_today;
     let sources = state.settings.grading.supervision_sources.clone();
+    let rules = state.settings.risk.evaluation;
+    let inner = state.clone();
     let store = state.facts.clone();
     let _turn = state.figures.turn().await?;
     let body = state
@@ -165,7 +174,20 @@ async fn analyse(
                         (serde_json::to_vec(&found), found.table())
                     }
                     Analysis::Scorecard => {
-                        let inputs = ScoreInputs::load(conn, &sources)?;
+                        let mut inputs = ScoreInputs::load(conn, &sources)?;
+                        if let Some(period) = analytics::checks_period(&filter, today) {
+                            let context = record_context(&inner, &lifecycle)?;
+                            let (checks, month) = crate::app::evaluation::score_checks(
+                                conn,
+                                filter.enterprise_id,
+                                period,
+                                &rules,
+                                &context,
+                            )?;
+                            inputs.checks = checks;
+                            inputs.checks_period = Some(period);
+                            inputs.evaluation_month = Some(month);
+                        }
                         let sort = query.sort.unwrap_or(ScorecardSort::OverdueNow);
                         let found = analytics::scorecard(&facts, &inputs, sort);
                         (serde_json::to_vec(&found), found.table())
