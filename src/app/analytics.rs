@@ -1042,7 +1042,10 @@ impl Scorecard {
                         r.checks.as_ref().map(|c| c.done as i64).into(),
                         r.checks.as_ref().map(|c| c.missed as i64).into(),
                         r.checks.as_ref().and_then(|c| c.completion_rate).into(),
-                        r.checks.as_ref().map(|c| c.hazards_from_tasks as i64).into(),
+                        r.checks
+                            .as_ref()
+                            .map(|c| c.hazards_from_tasks as i64)
+                            .into(),
                         r.checks.as_ref().and_then(|c| c.evaluation).into(),
                     ]
                 })

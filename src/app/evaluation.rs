@@ -8,13 +8,13 @@ use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::app::analytics::ScoreChecks;
 use crate::app::analytics::{Cell, Table};
 use crate::app::check_figures;
 use crate::app::checks::RecordContext;
 use crate::db::{enterprises, risk as store, DbConnection, Id};
 use crate::domain::evaluation::{evaluate, Evaluation, EvaluationInputs, EvaluationRules};
 use crate::domain::hazard::HazardLevel;
-use crate::app::analytics::ScoreChecks;
 use crate::error::AppError;
 
 /// One enterprise's evaluation of a month.
