@@ -352,20 +352,28 @@ async function showHazard(id) {
 }
 
 /// A small form of one text field and a button, for the desk's cards.
-function quickForm(label, name, button, primary, onSubmit) {
+/// A one-field form of the desk. `required` names the field when it must
+/// be filled ("驳回理由"); `confirm(value)` gives the question to ask before
+/// an irreversible step: [title, what happens, button].
+function quickForm(label, name, button, primary, onSubmit, { required = false, confirm } = {}) {
   const form = element("form", undefined, { class: "quick", novalidate: "" });
   const id = `f-${crypto.randomUUID()}`;
   const field = element("div", undefined, { class: "field" });
+  const input = element("textarea", undefined, { id, name, rows: "2", "aria-describedby": `${id}-error` });
+  if (required) input.dataset.required = label;
   field.append(
-    element("label", label, { for: id }),
-    element("textarea", undefined, { id, name, rows: "2", "aria-describedby": `${id}-error` }),
+    element("label", required ? `${label}（必填）` : label, { for: id }),
+    input,
     element("p", undefined, { class: "error", id: `${id}-error`, "data-error": name }),
   );
   form.append(field, element("p", undefined, { class: "error", "data-error": "_" }), element("button", button, { type: "submit", class: primary ? "primary" : "" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!checkRequired(form)) return;
+    const value = text(form, name);
+    if (confirm && !(await confirmStep(...confirm(value)))) return;
     try {
-      await onSubmit(text(form, name));
+      await onSubmit(value);
       await showDesk();
     } catch (problem) {
       if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
@@ -373,6 +381,32 @@ function quickForm(label, name, button, primary, onSubmit) {
   });
   return form;
 }
+
+/// Asks before an irreversible step, in the page's own dialog: resolves
+/// true when confirmed. Cancel has the focus, so Enter does not confirm.
+function confirmStep(title, body, label) {
+  const dialog = $("#confirm");
+  $("#confirm-title").textContent = title;
+  $("#confirm-body").textContent = body;
+  $("#confirm-ok").textContent = label;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("#confirm-cancel").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
+
+/// The questions asked before each irreversible step, naming the hazard.
+const ASK = {
+  accept: (h) => [`验收 ${h.number}？`, `验收通过后隐患“${h.title}”即销号，不能撤回。`, "确认验收销号"],
+  reject: (h) => [`驳回 ${h.number}？`, `隐患“${h.title}”将退回企业重新整改。`, "确认驳回"],
+  refuse: (h, pending) => [
+    `不同意 ${h.number} 的延期？`,
+    `期限仍为 ${pending.previous_deadline}，企业须按原期限完成整改。`,
+    "确认不同意",
+  ],
+};
 
 function heading(h) {
   const title = element("h3");
@@ -401,15 +435,25 @@ async function queueItem(h) {
   const actions = element("div", undefined, { class: "decisions" });
   if (h.allowed_actions.includes("accept")) {
     actions.append(
-      quickForm("验收意见", "notes", "验收通过", true, (notes) =>
-        api(`/hazards/${h.id}/accept`, { method: "POST", json: { notes } }).then(() => notice(`${h.number} 已验收销号。`)),
+      quickForm(
+        "验收意见",
+        "notes",
+        "验收通过",
+        true,
+        (notes) => api(`/hazards/${h.id}/accept`, { method: "POST", json: { notes } }).then(() => notice(`${h.number} 已验收销号。`)),
+        { confirm: () => ASK.accept(h) },
       ),
     );
   }
   if (h.allowed_actions.includes("reject")) {
     actions.append(
-      quickForm("驳回理由", "reason", "驳回", false, (reason) =>
-        api(`/hazards/${h.id}/reject`, { method: "POST", json: { reason } }).then(() => notice(`${h.number} 已驳回,退回整改。`)),
+      quickForm(
+        "驳回理由",
+        "reason",
+        "驳回",
+        false,
+        (reason) => api(`/hazards/${h.id}/reject`, { method: "POST", json: { reason } }).then(() => notice(`${h.number} 已驳回，退回整改。`)),
+        { required: true, confirm: () => ASK.reject(h) },
       ),
     );
   }
@@ -432,7 +476,10 @@ async function extensionItem(h) {
     api(`/hazards/${h.id}/extensions/${pending.id}/${decision}`, { method: "POST", json: { note } }).then(() => notice(done));
   actions.append(
     quickForm("审批意见", "note", "同意延期", true, decide("approve", `${h.number} 已同意延期。`)),
-    quickForm("不同意的理由", "note", "不同意", false, decide("refuse", `${h.number} 未同意延期。`)),
+    quickForm("不同意的理由", "note", "不同意", false, decide("refuse", `${h.number} 未同意延期。`), {
+      required: true,
+      confirm: () => ASK.refuse(h, pending),
+    }),
   );
   item.append(actions);
   return item;
@@ -1122,9 +1169,11 @@ function wire() {
     event.preventDefault();
     act(event.target, `/hazards/${current.id}/submit`, { notes: text(event.target, "notes") }, "已提交验收。");
   });
-  $("#accept-form").addEventListener("submit", (event) => {
+  $("#accept-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    act(event.target, `/hazards/${current.id}/accept`, { notes: text(event.target, "notes") }, "已验收销号。");
+    const form = event.target;
+    if (!(await confirmStep(...ASK.accept(current)))) return;
+    act(form, `/hazards/${current.id}/accept`, { notes: text(form, "notes") }, `${current.number} 已验收销号。`);
   });
   $("#new-form").addEventListener("submit", capture);
   $("#source-form").addEventListener("submit", registerSource);
@@ -1140,9 +1189,12 @@ function wire() {
   $("#new-form").level.addEventListener("change", (event) => {
     $("#new-basis-field").hidden = event.target.value !== "major";
   });
-  $("#reject-form").addEventListener("submit", (event) => {
+  $("#reject-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    act(event.target, `/hazards/${current.id}/reject`, { reason: text(event.target, "reason") }, "已驳回,退回整改。");
+    const form = event.target;
+    if (!checkRequired(form)) return;
+    if (!(await confirmStep(...ASK.reject(current)))) return;
+    act(form, `/hazards/${current.id}/reject`, { reason: text(form, "reason") }, `${current.number} 已驳回，退回整改。`);
   });
   $("#extension-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -149,23 +149,44 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
         .screenshot(&screenshot_path(&app, "desk-1920x1080.png"))
         .await;
 
-    // Rejecting needs a reason, shown beside its field (in Chinese: the
-    // pages ask the API for it); then it goes back.
+    // Rejecting needs a reason, named before anything is sent; then the
+    // page asks, naming the hazard, and a cancel leaves it as it was.
+    let first_number = app
+        .get(&format!("/api/v1/hazards/{first}"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reject = "#queue > li:first-child form:nth-of-type(2)";
     browser.click(&format!("{reject} button")).await;
     browser
-        .wait_for_text(&format!("{reject} .field .error"), "必填")
+        .wait_for_text(&format!("{reject} .field .error"), "请填写驳回理由")
         .await;
     browser
         .type_into(&format!("{reject} textarea"), "照片看不清整改部位")
         .await;
     browser.click(&format!("{reject} button")).await;
+    browser.wait_for_text("#confirm-title", &first_number).await;
+    browser.click("#confirm-cancel").await;
+    browser.click(&format!("{reject} button")).await;
+    browser.wait_for_text("#confirm-title", &first_number).await;
+    browser
+        .screenshot(&screenshot_path(&app, "desk-confirm-1920x1080.png"))
+        .await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "the question");
+    browser.click("#confirm-ok").await;
     browser.wait_for_text("#notice", "已驳回").await;
     browser.wait_for_gone("#queue", "第一项").await;
-    // The other is accepted; the extension approved.
+    // The other is accepted, once confirmed; the extension approved.
     browser
         .click("#queue > li:first-child form:first-of-type button")
         .await;
+    browser.wait_for_text("#confirm-body", "销号").await;
+    browser.click("#confirm-ok").await;
     browser.wait_for_text("#notice", "已验收销号").await;
     browser.wait_for_text("#queue", "没有待验收").await;
     browser
@@ -705,6 +726,8 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     phone
         .click("#queue > li:first-child form:first-of-type button")
         .await;
+    phone.wait_for_text("#confirm-body", "配电室挡鼠板缺失").await;
+    phone.click("#confirm-ok").await;
     phone.wait_for_text("#queue", "没有待验收").await;
 
     // The wall screen, never reloaded, shows it closed.
