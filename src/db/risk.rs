@@ -452,8 +452,9 @@ pub fn hazards_found(
         .collect())
 }
 
-/// Changes whenever a check figure could: the latest task, pause, event
-/// and record (ids are time-ordered UUIDv7s). Four index lookups.
+/// Changes whenever a check figure could: the latest task, pause, event,
+/// record and register revision (ids are time-ordered UUIDv7s), and the
+/// sources' latest change. Six index lookups.
 pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
     use diesel::dsl::max;
     let task: Option<Id> = check_tasks::table
@@ -468,17 +469,23 @@ pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
     let record: Option<Id> = check_records::table
         .select(max(check_records::id))
         .first(conn)?;
+    // Edits and retirements change the register in place: each leaves a
+    // revision.
+    let revision: Option<Id> = register_revisions::table
+        .select(max(register_revisions::id))
+        .first(conn)?;
     // Sources' inputs change in place: their latest change moves.
     let source: Option<NaiveDateTime> = super::schema::major_sources::table
         .select(max(super::schema::major_sources::updated_at))
         .first(conn)?;
     let show = |id: Option<Id>| id.map(|id| id.to_string()).unwrap_or_default();
     Ok(format!(
-        "{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}",
         show(task),
         show(pause),
         show(event),
         show(record),
+        show(revision),
         source.map(|at| at.to_string()).unwrap_or_default()
     ))
 }

@@ -150,8 +150,19 @@ async fn a_register_is_edited_and_retired_with_every_change_kept(app: TestApp) {
         .await
         .expect(404);
 
-    // A unit retired takes its events and measures out of the register;
-    // nothing is added under it any more.
+    // A unit retired takes its events and measures out of the register
+    // (and out of the figures, asked for just before); nothing is added
+    // under it any more.
+    let today = crate::helpers::days_from_today(0);
+    let figures_path = format!("/api/v1/analytics/checks?from={today}&to={today}");
+    let before = app
+        .get(&figures_path)
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(before["park"]["units_by_level"]["low"], 1, "{before}");
     let unit_retired = app
         .post(&format!("/api/v1/risk-units/{unit}/retire"))
         .token(&park.contact_a)
@@ -171,9 +182,8 @@ async fn a_register_is_edited_and_retired_with_every_change_kept(app: TestApp) {
         .await
         .expect(422);
     // The figures count what the register holds now.
-    let today = crate::helpers::days_from_today(0);
     let figures = app
-        .get(&format!("/api/v1/analytics/checks?from={today}&to={today}"))
+        .get(&figures_path)
         .token(&park.supervisor)
         .send()
         .await

@@ -726,7 +726,9 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     phone
         .click("#queue > li:first-child form:first-of-type button")
         .await;
-    phone.wait_for_text("#confirm-body", "配电室挡鼠板缺失").await;
+    phone
+        .wait_for_text("#confirm-body", "配电室挡鼠板缺失")
+        .await;
     phone.click("#confirm-ok").await;
     phone.wait_for_text("#queue", "没有待验收").await;
 
