@@ -881,8 +881,8 @@ pub struct ScoreChecks {
 pub struct Scorecard {
     pub filter: Filter,
     pub sort: ScorecardSort,
-    /// The period of each row's `checks`: the filter's, at most the last
-    /// 400 days up to today (this year's by default).
+    /// The period of each row's `checks`: the month the filter's `to` (or
+    /// today) falls in, up to today.
     pub checks_from: Option<NaiveDate>,
     pub checks_to: Option<NaiveDate>,
     /// The month of each row's evaluation E: the one `checks_to` is in.
@@ -899,16 +899,12 @@ pub struct ScoreInputs {
     pub evaluation_month: Option<String>,
 }
 
-/// The period of the scorecard's checks for `filter`: its own, ending no
-/// later than today, starting no earlier than 399 days before its end
-/// (this year's by default); none when it lies wholly ahead.
+/// The period of the scorecard's checks for `filter`: the month its end
+/// (or today) falls in, up to today, as the evaluation is by month; none
+/// when it lies wholly ahead.
 pub fn checks_period(filter: &Filter, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let to = filter.to.unwrap_or(today).min(today);
-    let year_start = NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to);
-    let from = filter
-        .from
-        .unwrap_or(year_start)
-        .max(to - chrono::TimeDelta::days(399));
+    let from = to.with_day(1).unwrap_or(to);
     (from <= to).then_some((from, to))
 }
 

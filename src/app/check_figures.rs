@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::app::analytics::{Cell, Table};
 use crate::app::checks::RecordContext;
 use crate::app::occurrences::{walk, Judge, Walker};
-use crate::db::risk::{self as store, RecordRow, TaskRow};
+use crate::db::risk::{self as store, FoundRecord, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Occurrence, Status};
@@ -159,8 +159,8 @@ pub fn figures(
         end_utc: NaiveDateTime,
     }
     impl Walker for Counter<'_> {
-        fn record(&mut self, task: &TaskRow, record: &RecordRow) {
-            if record.hazard_id.is_some() && record.checked_at < self.end_utc {
+        fn record(&mut self, task: &TaskRow, record: &FoundRecord) {
+            if record.checked_at < self.end_utc {
                 let entry = self
                     .rows
                     .entry(record.enterprise_id)

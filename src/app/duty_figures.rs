@@ -18,7 +18,7 @@ use crate::app::filings::Filing;
 use crate::app::major_sources::SourceRecord;
 use crate::app::occurrences::{utc_of, walk, Walker};
 use crate::db::major_sources as sources_store;
-use crate::db::risk::{self as store, RecordRow, TaskRow};
+use crate::db::risk::{self as store, FoundRecord, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::major_source::{grade_label, PersonKind};
 use crate::domain::schedule::{Occurrence, Status};
@@ -175,8 +175,9 @@ pub fn figures(
         }
     }
     impl Walker for Counter<'_> {
-        fn record(&mut self, task: &TaskRow, record: &RecordRow) {
-            if let (Some((source, kind)), Some(hazard)) = (self.place(task), record.hazard_id) {
+        fn record(&mut self, task: &TaskRow, record: &FoundRecord) {
+            if let Some((source, kind)) = self.place(task) {
+                let hazard = record.hazard_id;
                 if record.checked_at < self.end_utc {
                     self.per_source[source][kind].hazards_found += 1;
                     self.hazards.push((source, kind, hazard));

@@ -66,6 +66,19 @@ pub fn month(
 ) -> Result<MonthEvaluation, AppError> {
     let last = next - TimeDelta::days(1);
     let figures = check_figures::figures(conn, scope, (first, last), context)?;
+    month_of_figures(conn, scope, (first, next), rules, context, &figures)
+}
+
+/// [`month`] from the month's check figures, worked out already.
+fn month_of_figures(
+    conn: &mut DbConnection,
+    scope: Option<Uuid>,
+    (first, next): (NaiveDate, NaiveDate),
+    rules: &EvaluationRules,
+    context: &RecordContext,
+    figures: &check_figures::CheckFigures,
+) -> Result<MonthEvaluation, AppError> {
+    let last = next - TimeDelta::days(1);
     let tz = context.park.time_zone;
     let utc = |day: NaiveDate| {
         let local = day.and_time(NaiveTime::MIN);
@@ -136,16 +149,18 @@ pub fn month(
     })
 }
 
-/// Each enterprise's checks of `period` for the scorecard, with its
-/// evaluation E of the month the period ends in (and that month, `2026-12`).
+/// Each enterprise's checks of the month `day` is in, for the scorecard,
+/// with its evaluation E of that month (and the month, `2026-12`): the
+/// month's occurrences are walked once for both.
 pub fn score_checks(
     conn: &mut DbConnection,
     scope: Option<Uuid>,
-    (from, to): (NaiveDate, NaiveDate),
+    day: NaiveDate,
     rules: &EvaluationRules,
     context: &RecordContext,
 ) -> Result<(HashMap<Uuid, ScoreChecks>, String), AppError> {
-    let figures = check_figures::figures(conn, scope, (from, to), context)?;
+    let (first, next) = month_of(None, day)?;
+    let figures = check_figures::figures(conn, scope, (first, next - TimeDelta::days(1)), context)?;
     let mut checks: HashMap<Uuid, ScoreChecks> = figures
         .enterprises
         .iter()
@@ -164,8 +179,7 @@ pub fn score_checks(
             ))
         })
         .collect();
-    let month_of_to = month_of(Some(&to.format("%Y-%m").to_string()), to)?;
-    let evaluated = month(conn, scope, month_of_to, rules, context)?;
+    let evaluated = month_of_figures(conn, scope, (first, next), rules, context, &figures)?;
     for item in evaluated.items {
         // E is only read beside checks: an enterprise without any has none.
         if let Some(row) = checks.get_mut(&item.enterprise_id) {

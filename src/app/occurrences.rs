@@ -110,13 +110,11 @@ pub fn missed_on_units(
         let Some(earliest) = plans.iter().map(|(_, _, from)| *from).min() else {
             continue;
         };
-        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
-        for record in store::records_since(conn, &ids, utc_of(tz, earliest))? {
-            checked.insert(
-                (record.task_id, record.occurrence),
-                local(tz, record.checked_at),
-            );
-        }
+        let checked: HashMap<(Id, i64), NaiveDateTime> =
+            store::checked_since(conn, &ids, utc_of(tz, earliest))?
+                .into_iter()
+                .map(|(task, occurrence, at)| ((task, occurrence), local(tz, at)))
+                .collect();
         for (task, schedule, from) in plans {
             let of_unit: Vec<&PauseRow> = pauses
                 .iter()
@@ -164,7 +162,8 @@ pub struct Judge<'a> {
 /// the period's start, then every occurrence of each task starting within
 /// the period (up to now) with where it stands.
 pub trait Walker {
-    fn record(&mut self, task: &TaskRow, record: &crate::db::risk::RecordRow);
+    /// A record of the walk that raised a hazard.
+    fn record(&mut self, task: &TaskRow, record: &store::FoundRecord);
     fn occurrence(&mut self, task: &TaskRow, occurrence: &Occurrence, status: Status);
 }
 
@@ -186,12 +185,12 @@ pub fn walk(
         let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
         let pauses = store::pauses_of(conn, &units)?;
         let by_id: HashMap<Id, &TaskRow> = chunk.iter().map(|t| (t.id, t)).collect();
-        let mut checked: HashMap<(Id, i64), NaiveDateTime> = HashMap::new();
-        for record in store::records_since(conn, &ids, utc_of(judge.tz, start))? {
-            checked.insert(
-                (record.task_id, record.occurrence),
-                local(judge.tz, record.checked_at),
-            );
+        let since = utc_of(judge.tz, start);
+        let checked: HashMap<(Id, i64), NaiveDateTime> = store::checked_since(conn, &ids, since)?
+            .into_iter()
+            .map(|(task, occurrence, at)| ((task, occurrence), local(judge.tz, at)))
+            .collect();
+        for record in store::found_since(conn, &ids, since)? {
             if let Some(task) = by_id.get(&record.task_id) {
                 walker.record(task, &record);
             }

@@ -347,6 +347,73 @@ pub fn records_since(
     Ok(rows)
 }
 
+/// When each occurrence of `tasks` since `since` was checked: (task,
+/// occurrence, checked at), unordered. The figures' walk reads only these
+/// three columns of what may be a year of records.
+pub fn checked_since(
+    conn: &mut DbConnection,
+    tasks: &[Id],
+    since: NaiveDateTime,
+) -> Result<Vec<(Id, i64, NaiveDateTime)>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in tasks.chunks(500) {
+        rows.extend(
+            check_records::table
+                .filter(check_records::task_id.eq_any(chunk))
+                .filter(check_records::checked_at.ge(since))
+                .select((
+                    check_records::task_id,
+                    check_records::occurrence,
+                    check_records::checked_at,
+                ))
+                .load::<(Id, i64, NaiveDateTime)>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// A record that raised a hazard.
+pub struct FoundRecord {
+    pub task_id: Id,
+    pub enterprise_id: Id,
+    pub hazard_id: Id,
+    pub checked_at: NaiveDateTime,
+}
+
+/// The records of `tasks` since `since` that raised a hazard.
+pub fn found_since(
+    conn: &mut DbConnection,
+    tasks: &[Id],
+    since: NaiveDateTime,
+) -> Result<Vec<FoundRecord>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in tasks.chunks(500) {
+        rows.extend(
+            check_records::table
+                .filter(check_records::task_id.eq_any(chunk))
+                .filter(check_records::checked_at.ge(since))
+                .filter(check_records::hazard_id.is_not_null())
+                .select((
+                    check_records::task_id,
+                    check_records::enterprise_id,
+                    check_records::hazard_id,
+                    check_records::checked_at,
+                ))
+                .load::<(Id, Id, Option<Id>, NaiveDateTime)>(conn)?
+                .into_iter()
+                .filter_map(|(task_id, enterprise_id, hazard, checked_at)| {
+                    Some(FoundRecord {
+                        task_id,
+                        enterprise_id,
+                        hazard_id: hazard?,
+                        checked_at,
+                    })
+                }),
+        );
+    }
+    Ok(rows)
+}
+
 /// The record of one occurrence, if any.
 pub fn record_of(
     conn: &mut DbConnection,

@@ -180,7 +180,7 @@ async fn analyse(
                             let (checks, month) = crate::app::evaluation::score_checks(
                                 conn,
                                 filter.enterprise_id,
-                                period,
+                                period.1,
                                 &rules,
                                 &context,
                             )?;
