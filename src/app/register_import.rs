@@ -371,27 +371,8 @@ mod tests {
 
     const CASES: u32 = 64;
 
-    /// The export's columns (`RegisterTree::table`).
-    const COLUMNS: [&str; 18] = [
-        "风险分析对象",
-        "对象类型",
-        "重大危险源编号",
-        "风险分析单元",
-        "责任部门",
-        "责任人",
-        "单元风险等级",
-        "安全风险事件",
-        "可能后果",
-        "评价方法",
-        "评价取值",
-        "风险值",
-        "事件风险等级",
-        "管控措施",
-        "管控措施分类",
-        "管控方式",
-        "排查内容",
-        "排查任务数",
-    ];
+    /// The export's columns.
+    const COLUMNS: [&str; 18] = crate::app::risk::REGISTER_COLUMNS;
 
     #[derive(Debug, Clone)]
     struct Measure {

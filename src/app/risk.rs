@@ -306,31 +306,35 @@ pub fn register(
     })
 }
 
+/// The register's columns as a sheet writes them (安全风险分级管控清单),
+/// one row per control measure; the register's import reads them back.
+pub const REGISTER_COLUMNS: [&str; 18] = [
+    "风险分析对象",
+    "对象类型",
+    "重大危险源编号",
+    "风险分析单元",
+    "责任部门",
+    "责任人",
+    "单元风险等级",
+    "安全风险事件",
+    "可能后果",
+    "评价方法",
+    "评价取值",
+    "风险值",
+    "事件风险等级",
+    "管控措施",
+    "管控措施分类",
+    "管控方式",
+    "排查内容",
+    "排查任务数",
+];
+
 impl RegisterTree {
     /// The register as a sheet, one row per control measure (an object,
     /// unit or event without any below it has a row of its own), in the
     /// order and words enterprises keep their registers in.
     pub fn table(&self) -> Table {
-        let columns = [
-            "风险分析对象",
-            "对象类型",
-            "重大危险源编号",
-            "风险分析单元",
-            "责任部门",
-            "责任人",
-            "单元风险等级",
-            "安全风险事件",
-            "可能后果",
-            "评价方法",
-            "评价取值",
-            "风险值",
-            "事件风险等级",
-            "管控措施",
-            "管控措施分类",
-            "管控方式",
-            "排查内容",
-            "排查任务数",
-        ];
+        let columns = REGISTER_COLUMNS;
         let text = |t: &str| Cell::Text(t.to_owned());
         let optional = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, text);
         let mut rows = Vec::new();
