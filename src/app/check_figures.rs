@@ -14,12 +14,13 @@ use uuid::Uuid;
 
 use crate::app::analytics::{Cell, Table};
 use crate::app::checks::RecordContext;
+use crate::app::filings::Filing;
 use crate::app::occurrences::{walk, Judge, Walker};
 use crate::db::risk::{self as store, FoundRecord, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Occurrence, Status};
-pub use crate::domain::tally::{ByLevel, Completion};
+pub use crate::domain::tally::{ByLevel, CheckSummary, Completion};
 use crate::error::{AppError, FieldError};
 use crate::messages::Rule;
 
@@ -61,7 +62,7 @@ pub struct CheckFigures {
 }
 
 /// The park-local day range `[from, to]` as UTC instants `[start, end)`.
-fn utc_range(
+pub(crate) fn utc_range(
     context: &RecordContext,
     from: NaiveDate,
     to: NaiveDate,
@@ -237,6 +238,44 @@ pub fn figures(
         park,
         enterprises,
     })
+}
+
+/// One enterprise's figures of `[from, to]` as its filing carries them;
+/// `None` when it has neither a register nor tasks.
+pub fn summary_of(
+    conn: &mut DbConnection,
+    enterprise: Id,
+    period: (NaiveDate, NaiveDate),
+    context: &RecordContext,
+) -> Result<Option<CheckSummary>, AppError> {
+    let figures = figures(conn, Some(enterprise.uuid()), period, context)?;
+    Ok(figures
+        .enterprises
+        .into_iter()
+        .next()
+        .map(|row| CheckSummary {
+            tasks: row.tasks,
+            occurrences: row.occurrences,
+            missed_on_serious_units: row.missed_on_serious_units,
+            hazards_from_tasks: row.hazards_from_tasks,
+            hazards_other: row.hazards_other,
+            units_by_level: row.units_by_level,
+            events_by_level: row.events_by_level,
+        }))
+}
+
+/// Adds the check figures to the filings not yet filed (a filed version
+/// carries its own, frozen).
+pub fn with_checks(
+    conn: &mut DbConnection,
+    filings: &mut [Filing],
+    context: &RecordContext,
+) -> Result<(), AppError> {
+    for filing in filings.iter_mut().filter(|f| f.versions.is_empty()) {
+        let period = (filing.period.first_day, filing.period.last_day);
+        filing.figures.checks = summary_of(conn, filing.enterprise_id.into(), period, context)?;
+    }
+    Ok(())
 }
 
 fn blank(enterprise: Id) -> CheckFiguresRow {

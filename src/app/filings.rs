@@ -18,7 +18,7 @@ use crate::domain::access::Caller;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::filing::{self, FileRequest, FilingStatus};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
-use crate::domain::tally::DutySummary;
+use crate::domain::tally::{CheckSummary, DutySummary};
 use crate::error::AppError;
 
 /// One line of a breakdown in a filing.
@@ -50,6 +50,11 @@ pub struct FilingFigures {
     /// none, and in versions filed before the figures existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_sources: Option<DutySummary>,
+    /// The enterprise's check tasks in the period (双重预防运行情况); absent
+    /// when it has neither a register nor tasks, and in versions filed
+    /// before the figures existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<CheckSummary>,
 }
 
 impl FilingFigures {
@@ -73,6 +78,7 @@ impl FilingFigures {
                 .map(|l| count(l.as_str(), l.label_zh()))
                 .collect(),
             major_sources: None,
+            checks: None,
         };
         for g in groups {
             if g.state == HazardState::Voided {
@@ -338,15 +344,15 @@ fn search(
 
 /// Files the period's analysis as it stands now, signed by the principal:
 /// its first version, or a correction (a new version; the earlier ones
-/// stay as filed). `duties` works out the enterprise's 包保 figures of the
-/// period, frozen with the rest.
+/// stay as filed). `extras` adds the period's figures kept elsewhere (the
+/// 包保 and check tasks' figures), frozen with the rest.
 pub fn file(
     conn: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
     request: &FileRequest,
     now: crate::clock::Now,
-    duties: impl FnOnce(&mut DbConnection, Id, &Period) -> Result<Option<DutySummary>, AppError>,
+    extras: impl FnOnce(&mut DbConnection, Id, &Period, &mut FilingFigures) -> Result<(), AppError>,
 ) -> Result<Filing, AppError> {
     let today = now.park_today;
     write_transaction(conn, |conn| {
@@ -362,7 +368,12 @@ pub fn file(
             },
         )?;
         let mut figures = prepare(&groups, current.enterprise_id.into(), &current.period);
-        figures.major_sources = duties(conn, current.enterprise_id.into(), &current.period)?;
+        extras(
+            conn,
+            current.enterprise_id.into(),
+            &current.period,
+            &mut figures,
+        )?;
         let row = FilingRow {
             id: Uuid::now_v7().into(),
             period_id: id.into(),

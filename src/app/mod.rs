@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod check_figures;
+pub mod check_hazards;
 pub mod checklists;
 pub mod checks;
 pub mod demo;

@@ -844,3 +844,67 @@ pub fn retire_subtree(
     ))
     .execute(conn)?)
 }
+
+/// A hazard a check record raised, with the register's node whose measure
+/// failed (object, unit, event, measure) and how the hazard stands.
+#[derive(Debug, Clone, Queryable)]
+pub struct RaisedHazard {
+    pub enterprise_id: Id,
+    pub object_name: String,
+    pub unit_id: Id,
+    pub unit_name: String,
+    pub unit_retired: Option<NaiveDateTime>,
+    pub event_id: Id,
+    pub event_name: String,
+    pub event_level: RiskLevel,
+    pub event_retired: Option<NaiveDateTime>,
+    pub measure_id: Id,
+    pub measure: String,
+    pub measure_retired: Option<NaiveDateTime>,
+    pub state: crate::domain::hazard::HazardState,
+    pub level: crate::domain::hazard::HazardLevel,
+    pub deadline: chrono::NaiveDate,
+}
+
+/// The hazards (voided ones left out) raised by check records made in
+/// `[start, end)` (UTC), of one enterprise or all, each with its node.
+pub fn raised_hazards(
+    conn: &mut DbConnection,
+    enterprise: Option<Id>,
+    (start, end): (NaiveDateTime, NaiveDateTime),
+) -> Result<Vec<RaisedHazard>, AppError> {
+    use super::schema::hazards;
+    use crate::domain::hazard::HazardState;
+    let mut query = check_records::table
+        .inner_join(hazards::table.on(hazards::id.nullable().eq(check_records::hazard_id)))
+        .inner_join(check_tasks::table.on(check_tasks::id.eq(check_records::task_id)))
+        .inner_join(control_measures::table.on(control_measures::id.eq(check_tasks::measure_id)))
+        .inner_join(risk_events::table.on(risk_events::id.eq(control_measures::event_id)))
+        .inner_join(risk_units::table.on(risk_units::id.eq(risk_events::unit_id)))
+        .inner_join(risk_objects::table.on(risk_objects::id.eq(risk_units::object_id)))
+        .filter(check_records::checked_at.ge(start))
+        .filter(check_records::checked_at.lt(end))
+        .filter(hazards::state.ne(HazardState::Voided))
+        .select((
+            check_records::enterprise_id,
+            risk_objects::name,
+            risk_units::id,
+            risk_units::name,
+            risk_units::retired_at,
+            risk_events::id,
+            risk_events::name,
+            risk_events::level,
+            risk_events::retired_at,
+            control_measures::id,
+            control_measures::description,
+            control_measures::retired_at,
+            hazards::state,
+            hazards::level,
+            hazards::deadline,
+        ))
+        .into_boxed();
+    if let Some(enterprise) = enterprise {
+        query = query.filter(check_records::enterprise_id.eq(enterprise));
+    }
+    Ok(query.load(conn)?)
+}

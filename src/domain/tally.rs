@@ -62,7 +62,7 @@ impl Completion {
 }
 
 /// Counts by risk level.
-#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ByLevel {
     pub major: u64,
     pub serious: u64,
@@ -117,6 +117,25 @@ impl KindFigures {
         self.hazards_found += other.hazards_found;
         self.hazards_rectified += other.hazards_rectified;
     }
+}
+
+/// One enterprise's check tasks over a period, as its Art. 14 filing
+/// carries them (双重预防运行情况).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CheckSummary {
+    /// Its check tasks (retired ones too: their past occurrences count).
+    pub tasks: u64,
+    /// Occurrences of the period up to when prepared.
+    pub occurrences: Completion,
+    /// Of the missed, those on 重大 or 较大 units.
+    pub missed_on_serious_units: u64,
+    /// Hazards found in the period by check tasks' abnormal records.
+    pub hazards_from_tasks: u64,
+    /// Hazards found in the period otherwise.
+    pub hazards_other: u64,
+    /// The register's units and events by level (as of when prepared).
+    pub units_by_level: ByLevel,
+    pub events_by_level: ByLevel,
 }
 
 /// One enterprise's 包保 figures over a period, as its Art. 14 filing

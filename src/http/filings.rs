@@ -180,25 +180,32 @@ pub async fn list_filings(
     let lifecycle = state.lifecycle_context();
     let behind = state.settings.major_sources.behind_below_rate;
     let shared = state.clone().into_inner();
+    let page_size = page.fetch();
     let filings = state
         .db
         .run(move |conn| {
-            let mut filings = app::filings::list(conn, &caller, &filter, today)?;
+            let filings = app::filings::list(conn, &caller, &filter, today)?;
+            // The page first: the figures kept elsewhere are worked out
+            // for the filings shown only.
+            let start = after.map_or(0, |id| {
+                filings
+                    .iter()
+                    .position(|f| f.id == id)
+                    .map_or(filings.len(), |i| i + 1)
+            });
+            let mut filings: Vec<_> = filings
+                .into_iter()
+                .skip(start)
+                .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+                .collect();
             let context = crate::http::state::record_context(&shared, &lifecycle)?;
             app::duty_figures::with_duties(conn, &mut filings, behind, &context)?;
+            app::check_figures::with_checks(conn, &mut filings, &context)?;
             Ok(filings)
         })
         .await?;
-    let start = after.map_or(0, |id| {
-        filings
-            .iter()
-            .position(|f| f.id == id)
-            .map_or(filings.len(), |i| i + 1)
-    });
     let views = filings
         .into_iter()
-        .skip(start)
-        .take(usize::try_from(page.fetch()).unwrap_or(usize::MAX))
         .map(|f| FilingView::try_from(f).map(|v| v.seen_by(&caller)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(page.finish(views, |f| f.id.to_string(), |f| f)))
@@ -233,12 +240,9 @@ pub async fn get_filing(
         .run(move |conn| {
             let mut filing = app::filings::find(conn, &caller, id, today)?;
             let context = crate::http::state::record_context(&shared, &lifecycle)?;
-            app::duty_figures::with_duties(
-                conn,
-                std::slice::from_mut(&mut filing),
-                behind,
-                &context,
-            )?;
+            let one = std::slice::from_mut(&mut filing);
+            app::duty_figures::with_duties(conn, one, behind, &context)?;
+            app::check_figures::with_checks(conn, one, &context)?;
             Ok(filing)
         })
         .await?;
@@ -281,17 +285,17 @@ pub async fn file_filing(
     let shared = state.clone().into_inner();
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
         let context = crate::http::state::record_context(&shared, &lifecycle)?;
-        let duties =
-            |conn: &mut crate::db::DbConnection, enterprise, period: &app::reports::Period| {
-                app::duty_figures::summary_of(
-                    conn,
-                    enterprise,
-                    (period.first_day, period.last_day),
-                    behind,
-                    &context,
-                )
-            };
-        let filing = app::filings::file(conn, &caller, id, &request, now, duties)?;
+        let extras = |conn: &mut crate::db::DbConnection,
+                      enterprise,
+                      period: &app::reports::Period,
+                      figures: &mut app::filings::FilingFigures| {
+            let days = (period.first_day, period.last_day);
+            figures.major_sources =
+                app::duty_figures::summary_of(conn, enterprise, days, behind, &context)?;
+            figures.checks = app::check_figures::summary_of(conn, enterprise, days, &context)?;
+            Ok(())
+        };
+        let filing = app::filings::file(conn, &caller, id, &request, now, extras)?;
         Created::new(
             &FilingView::try_from(filing)?,
             format!("/api/v1/filings/{id}"),

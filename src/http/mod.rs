@@ -221,6 +221,9 @@ fn analytics_routes() -> actix_web::Scope {
     web::scope("/analytics")
         .service(resource("/checks", "GET").route(web::get().to(risk::check_figures)))
         .service(
+            resource("/checks/hazards", "GET").route(web::get().to(risk::check_hazards_by_node)),
+        )
+        .service(
             resource("/major-sources", "GET").route(web::get().to(major_sources::duty_figures)),
         )
         .service(resource("/evaluation", "GET").route(web::get().to(risk::evaluation)))

@@ -128,6 +128,7 @@ use crate::http::{
         risk::create_record,
         risk::list_duties,
         risk::check_figures,
+        risk::check_hazards_by_node,
         risk::evaluation,
         major_sources::create_source,
         major_sources::list_sources,

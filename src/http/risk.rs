@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::check_figures::{self, CheckFigures};
+use crate::app::check_hazards::{self, CountBy, HazardsByNode};
 use crate::app::checks::{self, OccurrenceState, RecordContext};
 use crate::app::evaluation::{month_of, MonthEvaluation};
 use crate::app::risk::{self, EventNode, MeasureNode, ObjectNode, RegisterTree, UnitNode};
@@ -975,6 +976,71 @@ pub async fn check_figures(
     let key = format!("checks|{scope:?}|{from}|{to}");
     figures_answer(state, req, key, format, move |conn, context| {
         let figures = check_figures::figures(conn, scope, (from, to), context)?;
+        Ok((serde_json::to_vec(&figures), figures.table()))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HazardsByNodeQuery {
+    /// The first park-local day (default: the first of this month).
+    pub from: Option<NaiveDate>,
+    /// The last park-local day (default: today); at most 400 days after
+    /// `from`.
+    pub to: Option<NaiveDate>,
+    /// Only this enterprise (an enterprise contact always gets its own).
+    pub enterprise_id: Option<Uuid>,
+    /// `unit` (default), `event` or `measure`.
+    pub by: Option<CountBy>,
+    /// At most this many rows, 1–1000 (default 100).
+    pub limit: Option<u32>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<TableFormat>,
+}
+
+/// Hazards found by check tasks in a period, counted by the register's
+/// node whose measure failed — its unit (default), event or measure —
+/// with how many are closed, open, overdue and major, the nodes with most
+/// hazards first. Scoped and revalidated as `/analytics/checks`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/checks/hazards",
+    operation_id = "get_check_hazards_by_node",
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(HazardsByNodeQuery, ("If-None-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, headers(("ETag" = String)),
+         description = "JSON by default; `?format=csv|xlsx` for a table",
+         content(
+             (HazardsByNode = "application/json"),
+             (String = "text/csv"),
+             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+         )),
+        (status = 304, description = "Nothing changed since the ETag sent"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn check_hazards_by_node(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: web::Query<HazardsByNodeQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ReadAnalytics)?;
+    let scope = caller.figures_scope(query.enterprise_id)?;
+    let today = state.park.now().park_today;
+    let to = query.to.unwrap_or(today);
+    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let by = query.by.unwrap_or_default();
+    let limit = query.limit.unwrap_or(100);
+    let format = query.format.unwrap_or_default();
+    let key = format!("check-hazards|{scope:?}|{from}|{to}|{by:?}|{limit}");
+    figures_answer(state, req, key, format, move |conn, context| {
+        let figures =
+            check_hazards::hazards_by_node(conn, scope, (from, to), (by, limit), context)?;
         Ok((serde_json::to_vec(&figures), figures.table()))
     })
     .await

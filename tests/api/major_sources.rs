@@ -482,6 +482,20 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     assert_eq!(prepared["sources"], 1, "{now}");
     assert_eq!(prepared["kinds"][2]["hazards_found"], 1, "{prepared}");
     assert_eq!(prepared["sources_missing_persons"], 1, "{prepared}");
+    // And the check tasks' (the duty checks run on the register's engine).
+    let checks = &now["items"][0]["figures"]["checks"];
+    assert!(checks["tasks"].as_u64() >= Some(1), "{checks}");
+    assert_eq!(checks["hazards_from_tasks"], 1, "{checks}");
+    assert_eq!(
+        checks["units_by_level"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_u64)
+            .sum::<u64>(),
+        1,
+        "the source's unit: {checks}"
+    );
     let (last_year, last_quarter) = if quarter == 1 {
         (year - 1, 4)
     } else {
@@ -519,6 +533,10 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     let frozen = &filed["figures"]["major_sources"];
     assert_eq!(frozen["sources"], 1, "{filed}");
     assert_eq!(frozen["kinds"][2]["occurrences"]["planned"], 0, "{frozen}");
+    assert_eq!(
+        filed["figures"]["checks"]["occurrences"]["planned"], 0,
+        "{filed}"
+    );
     let other = app
         .get(&format!("/api/v1/filings?year={year}&quarter={quarter}"))
         .token(&park.contact_b)
@@ -529,6 +547,10 @@ async fn a_major_source_is_graded_and_its_three_persons_duty_checks_are_counted_
     assert!(
         other["items"][0]["figures"].get("major_sources").is_none(),
         "an enterprise without sources files none: {other}"
+    );
+    assert!(
+        other["items"][0]["figures"].get("checks").is_none(),
+        "nor check figures without a register: {other}"
     );
 
     // The placard names the persons in office and the one not appointed.

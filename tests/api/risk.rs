@@ -16,6 +16,7 @@ backend_tests!(
     a_monthly_check_stays_on_the_duty_list_until_done,
     a_missed_check_on_a_serious_unit_mails_the_enterprise_once,
     each_enterprise_is_evaluated_for_the_month_with_its_reasons,
+    hazards_found_by_checks_are_counted_by_unit_event_and_measure,
 );
 
 pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -25,6 +26,16 @@ pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value)
         .send()
         .await
         .expect(201)
+        .json
+}
+
+/// The enterprise's register as `token` reads it.
+pub(crate) async fn register(app: &TestApp, token: &str, enterprise: Uuid) -> Value {
+    app.get(&format!("/api/v1/enterprises/{enterprise}/risk-register"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
         .json
 }
 
@@ -944,4 +955,121 @@ async fn each_enterprise_is_evaluated_for_the_month_with_its_reasons(app: TestAp
         .send()
         .await
         .expect(422);
+}
+
+async fn hazards_found_by_checks_are_counted_by_unit_event_and_measure(app: TestApp) {
+    let park = app.park().await;
+    let (task, unit, _) = daily_task(&app, &park).await;
+    let mut raised = Vec::new();
+    for occurrence in [1, 2] {
+        let made = record(
+            &app,
+            &park.contact_a,
+            &task,
+            json!({
+                "occurrence": occurrence,
+                "outcome": "abnormal",
+                "note": "报警器无显示",
+                "hazard": {"location": "1号罐区", "category": "unsafe_condition", "deadline": days_from_today(7)},
+            }),
+        )
+        .await
+        .expect(201)
+        .json;
+        raised.push(made["hazard_id"].as_str().unwrap().to_owned());
+    }
+    record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 3, "outcome": "normal"}),
+    )
+    .await
+    .expect(201);
+    // Found otherwise: not a check's.
+    app.report(
+        &park.expert,
+        crate::helpers::general_hazard(park.enterprise_a),
+    )
+    .await;
+
+    let path = format!(
+        "/api/v1/analytics/checks/hazards?from={}&to={}",
+        days_from_today(-5),
+        days_from_today(0)
+    );
+    let by_unit = app
+        .get(&path)
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(by_unit["by"], "unit", "{by_unit}");
+    assert_eq!(by_unit["total"]["found"], 2, "{by_unit}");
+    assert_eq!(by_unit["total"]["open"], 2, "{by_unit}");
+    assert_eq!(by_unit["nodes"], 1, "{by_unit}");
+    let row = &by_unit["rows"][0];
+    assert_eq!(row["unit_id"], json!(unit), "{row}");
+    assert_eq!(row["unit_name"], "甲醇储罐");
+    assert_eq!(row["object_name"], "1号罐区");
+    assert_eq!(row["enterprise_name"], "Alpha Chemicals");
+    assert_eq!(row["level"], "serious", "L3 × S5 = 15: {row}");
+    assert!(
+        row["event_id"].is_null() && row["measure"].is_null(),
+        "{row}"
+    );
+
+    // Closed ones count as closed; a voided one not at all.
+    app.post(&format!("/api/v1/hazards/{}/void", raised[1]))
+        .token(&park.supervisor)
+        .json(&json!({"reason": "重复登记"}))
+        .send()
+        .await
+        .expect(200);
+    let by_measure = app
+        .get(&format!("{path}&by=measure"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(by_measure["total"]["found"], 1, "{by_measure}");
+    let row = &by_measure["rows"][0];
+    assert_eq!(row["measure"], "可燃气体检测报警器", "{row}");
+    assert_eq!(row["event_name"], "储罐泄漏引发火灾", "{row}");
+    assert_eq!(row["hazards"]["found"], 1, "{row}");
+    assert_eq!(row["retired"], false);
+
+    // Scoped as the other figures; a table for the park's analysis.
+    app.get(&format!("{path}&enterprise_id={}", park.enterprise_a))
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(404);
+    let own = app
+        .get(&format!("{path}&by=event"))
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(own["total"]["found"], 0, "{own}");
+    assert_eq!(own["rows"], json!([]), "{own}");
+    let csv = app
+        .get(&format!("{path}&by=event&format=csv"))
+        .token(&park.viewer)
+        .send()
+        .await
+        .expect(200);
+    assert!(csv.text.contains("储罐泄漏引发火灾"), "{}", csv.text);
+    assert!(csv.text.contains("合计"), "{}", csv.text);
+    let refused = app
+        .get(&format!("{path}&limit=0"))
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(422)
+        .json;
+    assert!(refused["errors"]["limit"].is_string(), "{refused}");
 }

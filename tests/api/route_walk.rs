@@ -110,6 +110,7 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/analytics/trends"
         | "GET /api/v1/analytics/locations"
         | "GET /api/v1/analytics/checks"
+        | "GET /api/v1/analytics/checks/hazards"
         | "GET /api/v1/analytics/evaluation"
         | "GET /api/v1/analytics/major-sources" => C::ReadAnalytics,
         "GET /api/v1/webhooks"
