@@ -24,8 +24,8 @@ use crate::domain::risk::edit::{
 use crate::domain::risk::{
     Assessment, Bands, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit,
 };
-use crate::error::AppError;
-use crate::messages::{MEASURE_CHECKED, REGISTRY_KEEPS, REGISTRY_TASK};
+use crate::error::{AppError, FieldError};
+use crate::messages::{Rule, MEASURE_CHECKED, REGISTRY_KEEPS, REGISTRY_TASK};
 
 /// What kind of node a revision is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -470,15 +470,18 @@ pub fn revisions(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<RevisionRow>, AppError> {
+    if !(1..=MAX_REVISIONS_PAGE).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            FieldError::new(Rule::OutOfRange)
+                .with("min", 1)
+                .with("max", MAX_REVISIONS_PAGE),
+        ));
+    }
     if !caller.can_see_enterprise(enterprise)
         || crate::db::enterprises::find(conn, enterprise.into())?.is_none()
     {
         return Err(AppError::NotFound("enterprise"));
     }
-    store::revisions_of(
-        conn,
-        enterprise.into(),
-        before.map(Id::from),
-        limit.clamp(1, MAX_REVISIONS_PAGE),
-    )
+    store::revisions_of(conn, enterprise.into(), before.map(Id::from), limit)
 }

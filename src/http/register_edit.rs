@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::register_edit::{self, NodeKind, NodeRef, MAX_REVISIONS_PAGE};
+use crate::app::register_edit::{self, NodeKind, NodeRef};
 use crate::db::risk::RevisionRow;
 use crate::domain::access::{Caller, Capability};
 use crate::domain::risk::edit::{EventEdit, MeasureEdit, ObjectEdit, Retirement, UnitEdit};
@@ -332,14 +332,6 @@ pub async fn list_revisions(
     caller.require(Capability::ReadRiskRegister)?;
     let enterprise = path.into_inner();
     let limit = query.limit.unwrap_or(50);
-    if !(1..=MAX_REVISIONS_PAGE).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            crate::error::FieldError::new(crate::messages::Rule::OutOfRange)
-                .with("min", 1)
-                .with("max", MAX_REVISIONS_PAGE),
-        ));
-    }
     let before = query.before;
     let rows = state
         .db

@@ -9,18 +9,9 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::helpers::{id_of, TestApp};
-use crate::risk::{created, local_in, measure_of};
+use crate::risk::{created, local_in, measure_of, register};
 
 backend_tests!(a_register_is_edited_and_retired_with_every_change_kept);
-
-async fn register(app: &TestApp, token: &str, enterprise: uuid::Uuid) -> Value {
-    app.get(&format!("/api/v1/enterprises/{enterprise}/risk-register"))
-        .token(token)
-        .send()
-        .await
-        .expect(200)
-        .json
-}
 
 async fn a_register_is_edited_and_retired_with_every_change_kept(app: TestApp) {
     let park = app.park().await;

@@ -6,12 +6,13 @@
 //! another enterprise as it is; and another enterprise's register out of
 //! reach.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend_tests;
 use crate::helpers::evidence::{upload_to, Part};
 use crate::helpers::TestApp;
+use crate::risk::register;
 
 backend_tests!(a_register_kept_in_excel_imports_once_and_all_or_nothing);
 
@@ -148,15 +149,6 @@ async fn import(
         &parts,
     )
     .await
-}
-
-async fn register(app: &TestApp, token: &str, enterprise: Uuid) -> Value {
-    app.get(&format!("/api/v1/enterprises/{enterprise}/risk-register"))
-        .token(token)
-        .send()
-        .await
-        .expect(200)
-        .json
 }
 
 async fn a_register_kept_in_excel_imports_once_and_all_or_nothing(app: TestApp) {
