@@ -127,7 +127,14 @@ async function api(path, { method = "GET", json, form, raw = false, key } = {}) 
     body = form;
     headers["idempotency-key"] ??= crypto.randomUUID();
   }
-  const reply = await fetch(`/api/v1${path}`, { method, headers, body });
+  let reply;
+  try {
+    reply = await fetch(`/api/v1${path}`, { method, headers, body });
+  } catch (error) {
+    linkState(false);
+    throw error;
+  }
+  linkState(true);
   if (reply.status === 401) {
     signOut("登录已过期,请重新登录。");
     throw new Problem(401, null);
@@ -143,6 +150,20 @@ async function api(path, { method = "GET", json, form, raw = false, key } = {}) 
   }
   if (raw) return reply;
   return reply.status === 204 ? null : reply.json();
+}
+
+/// Whether the service answers: the offline banner when it does not. An
+/// answer may come from the browser's cache, so the banner goes only
+/// once the service itself answers.
+function linkState(up) {
+  const banner = $("#offline");
+  if (!up) banner.hidden = false;
+  else if (!banner.hidden) {
+    fetch("/healthz", { cache: "no-store" }).then(
+      (reply) => (banner.hidden = reply.ok),
+      () => (banner.hidden = false),
+    );
+  }
 }
 
 function show(view) {
@@ -653,24 +674,32 @@ function flush() {
   return flushing;
 }
 
+/// What waits in the outbox, as list items.
+function waitingItems(captures) {
+  return captures.map((c) => {
+    const item = element("li");
+    if (c.kind === "check") {
+      item.append(element("strong", c.label), element("span", "排查记录待发送", { class: "meta" }));
+      return item;
+    }
+    const left = c.photos.filter((p) => !p.sent).length;
+    const state = c.hazard ? `已登记 ${c.hazard.number}，照片待发送 ${left} 张` : `待发送，照片 ${c.photos.length} 张`;
+    item.append(element("strong", c.body.title || "（无名称）"), element("span", state, { class: "meta" }));
+    return item;
+  });
+}
+
+/// The outbox on the capture page, on its own page and as a count in
+/// the navigation.
 async function showWaiting() {
   const captures = await waiting();
-  const list = $("#waiting");
   $("#waiting-card").hidden = captures.length === 0;
-  list.replaceChildren(
-    ...captures.map((c) => {
-      if (c.kind === "check") {
-        const item = element("li");
-        item.append(element("strong", c.label), element("span", "排查记录待发送", { class: "meta" }));
-        return item;
-      }
-      const left = c.photos.filter((p) => !p.sent).length;
-      const state = c.hazard ? `已登记 ${c.hazard.number},照片待发送 ${left} 张` : `待发送,照片 ${c.photos.length} 张`;
-      const item = element("li");
-      item.append(element("strong", c.body.title || "(无名称)"), element("span", state, { class: "meta" }));
-      return item;
-    }),
+  $("#waiting").replaceChildren(...waitingItems(captures));
+  $("#waiting-all").replaceChildren(
+    ...(captures.length ? waitingItems(captures) : [element("li", "没有待发送的记录。", { class: "empty" })]),
   );
+  $("#nav-waiting").hidden = captures.length === 0;
+  $("#nav-waiting-count").textContent = String(captures.length);
 }
 
 /// 登记: the capture goes into the outbox first, then out. A refusal of
@@ -1226,7 +1255,9 @@ function wire() {
     }
   });
   window.addEventListener("hashchange", route);
+  window.addEventListener("offline", () => linkState(false));
   window.addEventListener("online", () => {
+    linkState(true);
     if (sessionStorage.getItem(TOKEN)) flush();
   });
 }
@@ -1259,17 +1290,30 @@ async function route() {
     } else if (hash === "#/desk" && DESK_ROLES.includes(me.role)) {
       await showDesk();
       show("desk");
+    } else if (hash === "#/waiting") {
+      await showOutbox(false);
     } else {
       await showMine();
       show("mine");
     }
   } catch (problem) {
     if (problem instanceof Problem && problem.status === 401) return;
-    notice(problem.message || "加载失败,请稍后重试。");
+    // No answer from the service: what this phone keeps, not an error.
+    if (!(problem instanceof Problem)) return showOutbox(true);
+    notice(problem.message || "加载失败，请稍后重试。");
   }
 }
 
+/// The outbox's own page; `offline` when it stands in for a page that
+/// could not be read.
+async function showOutbox(offline) {
+  await showWaiting();
+  $("#waiting-why").hidden = !offline;
+  show("waiting");
+}
+
 wire();
+if (!navigator.onLine) linkState(false);
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
 route().then(() => {
   if (sessionStorage.getItem(TOKEN)) flush();

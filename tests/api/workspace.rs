@@ -844,6 +844,21 @@ async fn a_capture_made_offline_arrives_once_with_its_photos(app: TestApp) {
     phone
         .screenshot(&screenshot_path(&app, "capture-offline-390x844.png"))
         .await;
+    // Offline shows: a banner, the count in the navigation, and what waits
+    // on the phone where a page cannot be read (not "Failed to fetch").
+    phone.wait_for("#offline:not([hidden])").await;
+    phone.wait_for_text("#nav-waiting-count", "1").await;
+    phone.click(r##"#nav a[href="#/mine"]"##).await;
+    phone
+        .wait_for("#view-waiting:not([hidden]) #waiting-why:not([hidden])")
+        .await;
+    phone.wait_for_text("#waiting-all", "离线登记的隐患").await;
+    assert_eq!(phone.text("#notice").await, "", "no error shown");
+    phone
+        .screenshot(&screenshot_path(&app, "offline-waiting-390x844.png"))
+        .await;
+    phone.click("#nav-new").await;
+    phone.wait_for("#new-form").await;
     // A reload, still offline: still waiting, nothing sent.
     phone.reload().await;
     phone.wait_for_text("#waiting", "照片 2 张").await;
@@ -852,6 +867,10 @@ async fn a_capture_made_offline_arrives_once_with_its_photos(app: TestApp) {
     link.restore();
     phone.reload().await;
     phone.wait_for_text("#notice", "已发送").await;
+    // Back online: no banner, nothing waiting.
+    phone
+        .wait_for("body:has(#offline[hidden]):has(#nav-waiting[hidden])")
+        .await;
     let arrived = titled(&app, &park, "离线登记的隐患").await;
     assert_eq!(arrived.len(), 1, "exactly once: {arrived:?}");
     assert_eq!(arrived[0]["evidence"]["before"], 2, "with both photos");
