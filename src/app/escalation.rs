@@ -388,8 +388,7 @@ impl Escalation {
                 RuleTrigger::DutyMissed | RuleTrigger::DutyMissedTwice => (&RiskLevel::ALL, true),
                 _ => continue,
             };
-            let calendar = crate::domain::calendar::WorkCalendar::shipped()
-                .map_err(|e| AppError::Internal(e.into()))?;
+            let calendar = crate::app::calendar::current(conn)?;
             queued += write_transaction(conn, |conn| {
                 let missed = crate::app::occurrences::missed_on_units(
                     conn,

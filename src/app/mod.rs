@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod calendar;
 pub mod check_figures;
 pub mod check_hazards;
 pub mod checklists;

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod bulk;
+pub mod calendar;
 pub mod change_feed;
 pub mod changes;
 pub mod checklists;

@@ -545,15 +545,18 @@ pub fn check_marker(conn: &mut DbConnection) -> Result<String, AppError> {
     let source: Option<NaiveDateTime> = super::schema::major_sources::table
         .select(max(super::schema::major_sources::updated_at))
         .first(conn)?;
+    // A calendar loaded re-judges the days it lists.
+    let calendar = super::calendar::marker(conn)?;
     let show = |id: Option<Id>| id.map(|id| id.to_string()).unwrap_or_default();
     Ok(format!(
-        "{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}",
         show(task),
         show(pause),
         show(event),
         show(record),
         show(revision),
-        source.map(|at| at.to_string()).unwrap_or_default()
+        source.map(|at| at.to_string()).unwrap_or_default(),
+        show(calendar)
     ))
 }
 

@@ -624,6 +624,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_files (id) {
+        id -> Text,
+        year -> Integer,
+        file -> Text,
+        loaded_by -> Text,
+        loaded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     major_source_assessments,
     enterprises,
@@ -662,4 +672,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     major_source_persons,
     major_source_drills,
     register_revisions,
+    calendar_files,
 );

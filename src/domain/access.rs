@@ -113,6 +113,9 @@ vocabulary! {
         /// Record the checks one is on duty for (an enterprise contact:
         /// its own enterprise's; supervisors and admins: any, on behalf).
         RecordChecks => "record_checks",
+        /// Load a year's calendar of statutory holidays and make-up
+        /// working days.
+        ManageCalendar => "manage_calendar",
     }
 }
 
@@ -155,6 +158,7 @@ impl Capability {
             Self::ManageUsers => "manage users",
             Self::ManageDisplayKeys => "manage display keys",
             Self::ManageWebhooks => "manage webhooks",
+            Self::ManageCalendar => "load the park's calendar",
             Self::ReadRiskRegister => "read the risk register or check records",
             Self::ManageRiskRegister => "keep the risk register or its check tasks",
             Self::RecordChecks => "record checks",
@@ -198,7 +202,11 @@ fn holders(capability: Capability) -> &'static [Role] {
         C::ReadSupervisionDue => &[Admin, Supervisor, Expert],
         C::ReadParkFigures => &[Admin, Supervisor, Expert, Viewer, Display],
         C::ReadReports => &[Admin, Supervisor, Viewer],
-        C::ReadOutbox | C::ManageUsers | C::ManageDisplayKeys | C::ManageWebhooks => &[Admin],
+        C::ReadOutbox
+        | C::ManageUsers
+        | C::ManageDisplayKeys
+        | C::ManageWebhooks
+        | C::ManageCalendar => &[Admin],
         C::ReadOwnAccount => &[Admin, Supervisor, Expert, Enterprise, Viewer],
     }
 }

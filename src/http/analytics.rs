@@ -176,7 +176,7 @@ async fn analyse(
                     Analysis::Scorecard => {
                         let mut inputs = ScoreInputs::load(conn, &sources)?;
                         if let Some(period) = analytics::checks_period(&filter, today) {
-                            let context = record_context(&inner, &lifecycle)?;
+                            let context = record_context(&inner, &lifecycle, conn)?;
                             let (checks, month) = crate::app::evaluation::score_checks(
                                 conn,
                                 filter.enterprise_id,

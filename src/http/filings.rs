@@ -198,7 +198,7 @@ pub async fn list_filings(
                 .skip(start)
                 .take(usize::try_from(page_size).unwrap_or(usize::MAX))
                 .collect();
-            let context = crate::http::state::record_context(&shared, &lifecycle)?;
+            let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
             app::duty_figures::with_duties(conn, &mut filings, behind, &context)?;
             app::check_figures::with_checks(conn, &mut filings, &context)?;
             Ok(filings)
@@ -239,7 +239,7 @@ pub async fn get_filing(
         .db
         .run(move |conn| {
             let mut filing = app::filings::find(conn, &caller, id, today)?;
-            let context = crate::http::state::record_context(&shared, &lifecycle)?;
+            let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
             let one = std::slice::from_mut(&mut filing);
             app::duty_figures::with_duties(conn, one, behind, &context)?;
             app::check_figures::with_checks(conn, one, &context)?;
@@ -284,7 +284,7 @@ pub async fn file_filing(
     let behind = state.settings.major_sources.behind_below_rate;
     let shared = state.clone().into_inner();
     create_idempotently(&state, &req, &caller, &fingerprint, move |conn| {
-        let context = crate::http::state::record_context(&shared, &lifecycle)?;
+        let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
         let extras = |conn: &mut crate::db::DbConnection,
                       enterprise,
                       period: &app::reports::Period,

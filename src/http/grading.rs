@@ -242,7 +242,7 @@ pub async fn due(
         .run(move |conn| {
             let mut flagged: HashMap<Id, Vec<(DueItem, String)>> = HashMap::new();
             if let Some((rate, days)) = completion {
-                let context = crate::http::state::record_context(&shared, &lifecycle)?;
+                let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
                 for (id, why) in app::check_figures::behind(conn, &context, rate, days)? {
                     let item = DueItem {
                         reason: DueReason::CheckCompletion,

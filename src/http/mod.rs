@@ -197,6 +197,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(
                     web::scope("/reference")
                         .service(
+                            resource("/calendar", "GET")
+                                .route(web::get().to(reference::calendar_years)),
+                        )
+                        .service(
+                            resource("/calendar/{year}", "PUT")
+                                .route(web::put().to(reference::load_calendar)),
+                        )
+                        .service(
                             resource("/direct-red-triggers", "GET")
                                 .route(web::get().to(grading::direct_red_triggers)),
                         )

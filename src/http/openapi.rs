@@ -114,6 +114,8 @@ use crate::http::{
         analytics::recurring,
         analytics::trends,
         analytics::locations,
+        reference::calendar_years,
+        reference::load_calendar,
         reference::major_hazard_criteria,
         reference::vocabularies,
         risk::create_object,

@@ -1,12 +1,17 @@
 //! Reference data clients build their forms from: the national major-hazard
-//! criteria and the park's configured vocabularies.
+//! criteria, the park's configured vocabularies and its calendar of
+//! statutory holidays (read by all; loaded by an admin).
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use crate::domain::access::Caller;
+use crate::app::calendar::{self, CalendarYear};
+use crate::db::Id;
+use crate::domain::access::{Caller, Capability};
 use crate::domain::criteria::{major_hazard_criteria as criteria, MajorHazardCriteria};
 use crate::domain::hazard::CheckSource;
+use crate::error::AppError;
+use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::settings::CodeLabel;
 
@@ -54,4 +59,64 @@ pub async fn vocabularies(_caller: Caller, state: web::Data<AppState>) -> HttpRe
             })
             .collect(),
     })
+}
+
+/// The park's calendar of statutory holidays and make-up working days in
+/// force, year by year: shipped with the service, or loaded by the park
+/// (which then replaces the shipped year). A year not listed follows the
+/// week alone.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reference/calendar",
+    tag = "reference",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<CalendarYear>))
+)]
+pub async fn calendar_years(
+    _caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let years = state.db.run(calendar::years).await?;
+    Ok(HttpResponse::Ok().json(years))
+}
+
+/// Loads a year's calendar as the State Council's notice publishes it
+/// (each November for the next year): the JSON of
+/// `reference/calendar/2026.json` — `year`, `source` (the notice's
+/// `title`, `document_number`, `issued_on`, `checked_against`),
+/// `verified`, `note` and every listed `days` entry (`date`, `kind`
+/// `holiday` or `working_day`, `name`). Checked whole (a make-up working
+/// day must be a Saturday or Sunday; a date once, in one year's file
+/// only) and then in force at once for every schedule, figure and mail;
+/// every file loaded is kept. Answers the years in force.
+#[utoipa::path(
+    put,
+    path = "/api/v1/reference/calendar/{year}",
+    tag = "reference",
+    security(("bearer" = [])),
+    params(("year" = i32, Path)),
+    request_body = Object,
+    responses(
+        (status = 200, body = Vec<CalendarYear>),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn load_calendar(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<i32>,
+    body: Body<serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Capability::ManageCalendar)?;
+    let year = path.into_inner();
+    let text =
+        serde_json::to_string(&body.into_inner()).map_err(|e| AppError::Internal(e.into()))?;
+    let now = state.park.now().utc;
+    let by = Id::from(caller.user_id);
+    let years = state
+        .db
+        .run(move |conn| calendar::load(conn, year, &text, (by, now)))
+        .await?;
+    Ok(HttpResponse::Ok().json(years))
 }

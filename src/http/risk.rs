@@ -826,7 +826,7 @@ pub async fn list_occurrences(
     let list = state
         .db
         .run(move |conn| {
-            let context = record_context(&inner, &lifecycle)?;
+            let context = record_context(&inner, &lifecycle, conn)?;
             checks::task_occurrences(conn, &caller, task, (from, until), &context)
                 .map(occurrence_list)
         })
@@ -868,7 +868,7 @@ pub async fn create_record(
     let shared = state.clone().into_inner();
     create_idempotently(&state, &req, &caller, &sent, move |conn| {
         let lifecycle = shared.lifecycle_context();
-        let context = record_context(&shared, &lifecycle)?;
+        let context = record_context(&shared, &lifecycle, conn)?;
         let recorded = checks::record(conn, &caller, task, &body, &context)?;
         Created::new(
             &CheckRecordView::from(&recorded.record),
@@ -904,7 +904,7 @@ pub async fn list_duties(
     let list = state
         .db
         .run(move |conn| {
-            let context = record_context(&inner, &lifecycle)?;
+            let context = record_context(&inner, &lifecycle, conn)?;
             checks::duty(conn, &caller, overdue_days, &context).map(occurrence_list)
         })
         .await?;
@@ -1101,7 +1101,7 @@ where
     let body = state
         .db
         .run(move |conn| {
-            let context = record_context(&inner, &lifecycle)?;
+            let context = record_context(&inner, &lifecycle, conn)?;
             let (json, table) = compute(conn, &context)?;
             match format {
                 TableFormat::Json => json.map_err(|e| AppError::Internal(e.into())),

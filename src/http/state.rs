@@ -102,15 +102,16 @@ impl AppState {
     }
 }
 
-/// What the check services read besides the database.
+/// What the check services read besides the database: the park, its
+/// calendar in force (read through `conn`) and the lifecycle's context.
 pub fn record_context<'a>(
     state: &'a AppState,
     lifecycle: &'a crate::app::hazards::Context,
+    conn: &mut crate::db::DbConnection,
 ) -> Result<crate::app::checks::RecordContext<'a>, crate::error::AppError> {
     Ok(crate::app::checks::RecordContext {
         park: &state.park,
-        calendar: crate::domain::calendar::WorkCalendar::shipped()
-            .map_err(|e| crate::error::AppError::Internal(e.into()))?,
+        calendar: crate::app::calendar::current(conn)?,
         lifecycle,
     })
 }

@@ -198,7 +198,7 @@ async fn render_report(
             let mut report = app::reports::build(conn, period, as_of, &vocabulary)?;
             // The mechanism's figures are worked out as they stand now.
             if let (None, Some(days)) = (as_of, period.days()) {
-                let context = crate::http::state::record_context(&shared, &lifecycle)?;
+                let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
                 report.dual_prevention =
                     app::prevention_board::report_section(conn, days, behind, &context)?;
             }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod analytics;
 mod attachments;
+mod calendar;
 mod capabilities;
 mod changes;
 mod checklists;

@@ -43,7 +43,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "GET /api/v1/reference/direct-red-triggers"
         | "GET /api/v1/reference/major-hazard-criteria"
         | "GET /api/v1/reference/vocabularies"
-        | "GET /api/v1/reference/baobao-duties" => return None,
+        | "GET /api/v1/reference/baobao-duties"
+        | "GET /api/v1/reference/calendar" => return None,
+        "PUT /api/v1/reference/calendar/{year}" => C::ManageCalendar,
         "GET /api/v1/hazards/{id}/check-origin" => C::ReadHazards,
         "GET /api/v1/attachments/{id}"
         | "GET /api/v1/hazards/{id}/attachments"
@@ -445,6 +447,9 @@ fn body_of(route: &str, fixture: &Fixture, n: usize) -> Option<Value> {
             "password": crate::helpers::PASSWORD,
         }),
         "PATCH /api/v1/users/{id}" => json!({"name": "走查"}),
+        "PUT /api/v1/reference/calendar/{year}" => {
+            serde_json::from_str(include_str!("../../reference/calendar/2025.json")).unwrap()
+        }
         "PATCH /api/v1/risk-objects/{id}" => json!({"name": format!("走查对象{n}")}),
         "PATCH /api/v1/risk-units/{id}" => json!({"department": format!("走查部门{n}")}),
         "PATCH /api/v1/risk-events/{id}" => json!({"consequence": format!("走查后果{n}")}),
