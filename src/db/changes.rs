@@ -1,4 +1,5 @@
 //! The change feed: every hazard event, enterprise event and assessment,
+//! every change of the risk register and every check record,
 //! numbered in commit order by the database's own triggers (see the
 //! `changes` migration of each backend), so a consumer that keeps the last
 //! number it saw misses nothing and sees nothing twice.
@@ -15,7 +16,8 @@ use crate::error::AppError;
 #[diesel(table_name = changes)]
 pub struct Change {
     pub seq: i64,
-    /// `hazard_event`, `enterprise_event` or `assessment`.
+    /// `hazard_event`, `enterprise_event`, `assessment`, `register` or
+    /// `check_record`.
     pub kind: String,
     pub ref_id: Id,
     pub enterprise_id: Id,
@@ -24,16 +26,17 @@ pub struct Change {
     pub recorded_at: NaiveDateTime,
 }
 
-/// Up to `limit` changes after `after`, oldest first; of one enterprise
-/// when given.
+/// Up to `limit` changes of `kinds` after `after`, oldest first; of one
+/// enterprise when given.
 pub fn after(
     conn: &mut DbConnection,
     after: i64,
-    enterprise_id: Option<Id>,
+    (enterprise_id, kinds): (Option<Id>, &[&str]),
     limit: i64,
 ) -> Result<Vec<Change>, AppError> {
     let mut query = changes::table
         .filter(changes::seq.gt(after))
+        .filter(changes::kind.eq_any(kinds))
         .select(Change::as_select())
         .order(changes::seq.asc())
         .limit(limit)

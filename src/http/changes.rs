@@ -23,6 +23,38 @@ pub enum ChangeKind {
     EnterpriseEvent,
     /// A safety-risk assessment (`GET /enterprises/{enterprise_id}/assessments`).
     Assessment,
+    /// A change of the risk register (asked for with `kinds`): a node
+    /// added (`object_added`, `unit_added`, `event_added`,
+    /// `measure_added`, `task_added`, `unit_paused`; `id` is the node's),
+    /// or edited or retired (`unit_edited`, `task_retired`, …; `id` is the
+    /// revision's, `GET /enterprises/{enterprise_id}/risk-register/revisions`).
+    Register,
+    /// A check record (asked for with `kinds`): `normal` or `abnormal`,
+    /// with the hazard an abnormal one raised.
+    CheckRecord,
+}
+
+impl ChangeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::HazardEvent => "hazard_event",
+            Self::EnterpriseEvent => "enterprise_event",
+            Self::Assessment => "assessment",
+            Self::Register => "register",
+            Self::CheckRecord => "check_record",
+        }
+    }
+
+    /// What the feed lists when `kinds` is not given: the kinds it has
+    /// always listed, so a client written before the others keeps working.
+    const DEFAULT: [ChangeKind; 3] = [Self::HazardEvent, Self::EnterpriseEvent, Self::Assessment];
+    const ALL: [ChangeKind; 5] = [
+        Self::HazardEvent,
+        Self::EnterpriseEvent,
+        Self::Assessment,
+        Self::Register,
+        Self::CheckRecord,
+    ];
 }
 
 /// One change, in commit order.
@@ -46,16 +78,12 @@ impl TryFrom<Change> for ChangeView {
     type Error = AppError;
 
     fn try_from(c: Change) -> Result<ChangeView, AppError> {
-        let kind = match c.kind.as_str() {
-            "hazard_event" => ChangeKind::HazardEvent,
-            "enterprise_event" => ChangeKind::EnterpriseEvent,
-            "assessment" => ChangeKind::Assessment,
-            other => {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "change {} has kind {other}",
-                    c.seq
-                )))
-            }
+        let Some(kind) = ChangeKind::ALL.into_iter().find(|k| k.as_str() == c.kind) else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "change {} has kind {}",
+                c.seq,
+                c.kind
+            )));
         };
         Ok(ChangeView {
             seq: c.seq,
@@ -78,9 +106,36 @@ pub struct ChangesQuery {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The kinds to list, comma-separated (`hazard_event`,
+    /// `enterprise_event`, `assessment`, `register`, `check_record`);
+    /// absent: the first three.
+    #[param(
+        pattern = r"^(hazard_event|enterprise_event|assessment|register|check_record)(,(hazard_event|enterprise_event|assessment|register|check_record))*(?![\s\S])"
+    )]
+    pub kinds: Option<String>,
 }
 
-/// Every hazard event, enterprise change and assessment in commit order,
+impl ChangesQuery {
+    fn kinds(&self) -> Result<Vec<&'static str>, AppError> {
+        let Some(list) = &self.kinds else {
+            return Ok(ChangeKind::DEFAULT.map(ChangeKind::as_str).to_vec());
+        };
+        list.split(',')
+            .map(|name| {
+                ChangeKind::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == name.trim())
+                    .map(ChangeKind::as_str)
+                    .ok_or_else(|| {
+                        AppError::invalid("kinds", format!("{name:?} is not a kind of change"))
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Every hazard event, enterprise change and assessment (and on request
+/// every change of the risk register and every check record) in commit order,
 /// numbered so that a consumer keeping the last number it saw misses
 /// nothing and sees nothing twice, across restarts and with several
 /// instances writing. An enterprise contact sees its own enterprise's.
@@ -110,9 +165,10 @@ pub async fn list_changes(
         return Err(AppError::invalid("after", "is not a position of the feed"));
     }
     let scope = caller.scope().map(Id::from);
+    let kinds = query.kinds()?;
     let rows = state
         .db
-        .run(move |conn| changes::after(conn, after, scope, page.limit))
+        .run(move |conn| changes::after(conn, after, (scope, &kinds), page.limit))
         .await?;
     let next_cursor = rows.last().map(|c| c.seq.to_string());
     let items = rows

@@ -994,6 +994,7 @@ pub struct HazardsByNodeQuery {
     /// `unit` (default), `event` or `measure`.
     pub by: Option<CountBy>,
     /// At most this many rows, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<TableFormat>,

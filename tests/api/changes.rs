@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::helpers::{events, general_hazard, id_of, spawn_app_sharing, TestApp};
 
-backend_tests!(a_consumer_sees_every_change_once_in_commit_order);
+backend_tests!(
+    a_consumer_sees_every_change_once_in_commit_order,
+    the_register_and_its_check_records_are_in_the_feed_when_asked_for,
+);
 
 /// Reports `n` hazards through `app` and plans each.
 async fn write(
@@ -121,6 +124,122 @@ async fn a_consumer_sees_every_change_once_in_commit_order(app: TestApp) {
         .await
         .expect_problem(403);
     app.get("/api/v1/changes?after=x")
+        .token(&park.admin)
+        .send()
+        .await
+        .expect_problem(422);
+}
+
+/// The actions of the changes of `kinds` `token` may see.
+async fn actions(app: &TestApp, token: &str, kinds: &str) -> Vec<(String, String)> {
+    let page = app
+        .get(&format!("/api/v1/changes?limit=500&kinds={kinds}"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn the_register_and_its_check_records_are_in_the_feed_when_asked_for(app: TestApp) {
+    use crate::risk::{created, local_in, measure_of};
+    let park = app.park().await;
+    let (measure, unit) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 2, "s": 3}),
+    )
+    .await;
+    let task = id_of(
+        &created(
+            &app,
+            &park.contact_a,
+            "/api/v1/check-tasks",
+            json!({
+                "measure_id": measure,
+                "kind": "post_check",
+                "assignee_role": "enterprise",
+                "schedule": {"every": 1, "unit": "day", "starts": local_in(-30)},
+            }),
+        )
+        .await,
+    );
+    app.post(&format!("/api/v1/check-tasks/{task}/records"))
+        .token(&park.contact_a)
+        .json(&json!({"occurrence": 1, "outcome": "normal"}))
+        .send()
+        .await
+        .expect(201);
+    app.patch(&format!("/api/v1/risk-units/{unit}"))
+        .token(&park.contact_a)
+        .json(&json!({"department": "生产部"}))
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/check-tasks/{task}/retire"))
+        .token(&park.contact_a)
+        .json(&json!({"reason": "改为每班检查"}))
+        .send()
+        .await
+        .expect(200);
+
+    // Not by default: a client written before them sees what it knew.
+    let default = actions(
+        &app,
+        &park.supervisor,
+        "hazard_event,enterprise_event,assessment",
+    )
+    .await;
+    let unasked = app
+        .get("/api/v1/changes?limit=500")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(unasked["items"].as_array().unwrap().len(), default.len());
+    assert!(default.iter().all(|(kind, _)| kind != "register"));
+
+    let register = actions(&app, &park.supervisor, "register,check_record").await;
+    let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, a)| ((*k).to_owned(), (*a).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        register,
+        owned(&[
+            ("register", "object_added"),
+            ("register", "unit_added"),
+            ("register", "event_added"),
+            ("register", "measure_added"),
+            ("register", "task_added"),
+            ("check_record", "normal"),
+            ("register", "unit_edited"),
+            ("register", "task_retired"),
+        ]),
+        "in the order they were made"
+    );
+    assert!(
+        actions(&app, &park.contact_b, "register,check_record")
+            .await
+            .is_empty(),
+        "another enterprise's register is not in a contact's feed"
+    );
+    app.get("/api/v1/changes?kinds=register,hazard")
         .token(&park.admin)
         .send()
         .await
