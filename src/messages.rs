@@ -549,10 +549,15 @@ pub const FIXED_DETAILS: &[(&str, &str)] = &[
 
 /// The Chinese names of the resources a `404` names.
 pub const RESOURCES: &[(&str, &str)] = &[
+    ("assessment report", "评估报告"),
     ("attachment", "证据文件"),
+    ("check record photo", "排查记录照片"),
+    ("check record", "排查记录"),
+    ("check task", "排查任务"),
     ("checklist photo", "检查表照片"),
     ("checklist result", "检查表结果"),
     ("checklist", "检查表"),
+    ("control measure", "管控措施"),
     ("display key", "大屏密钥"),
     ("enterprise", "企业"),
     ("extension request", "延期申请"),
@@ -561,7 +566,11 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("import", "导入"),
     ("inspection", "检查"),
     ("listing", "挂牌督办"),
+    ("major hazard source", "重大危险源"),
     ("resource", "资源"),
+    ("risk analysis object", "风险分析对象"),
+    ("risk analysis unit", "风险分析单元"),
+    ("safety risk event", "安全风险事件"),
     ("user", "用户"),
     ("webhook", "推送地址"),
 ];

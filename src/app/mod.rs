@@ -28,6 +28,7 @@ pub mod listing;
 pub mod major_sources;
 pub mod occurrences;
 pub mod prevention_board;
+pub mod record_photos;
 pub mod register_edit;
 pub mod register_import;
 pub mod reports;

@@ -106,7 +106,8 @@ pub fn bytes_of_enterprise(conn: &mut DbConnection, enterprise_id: Id) -> Result
 }
 
 /// Whether any row still names these bytes: a hazard's evidence file, a
-/// checklist item's photo or a major hazard source's assessment report.
+/// checklist item's or a check record's photo, or a major hazard source's
+/// assessment report.
 pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> Result<bool, AppError> {
     let found: Option<String> = attachments::table
         .filter(attachments::sha256.eq(sha256))
@@ -115,7 +116,8 @@ pub fn is_referenced(conn: &mut DbConnection, sha256: &str) -> Result<bool, AppE
         .optional()?;
     Ok(found.is_some()
         || super::checklists::names_blob(conn, sha256)?
-        || super::major_sources::names_blob(conn, sha256)?)
+        || super::major_sources::names_blob(conn, sha256)?
+        || super::record_photos::names_blob(conn, sha256)?)
 }
 
 /// Namespaces this service's advisory locks on PostgreSQL ("HTev").

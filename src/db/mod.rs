@@ -21,6 +21,7 @@ pub mod imports;
 pub mod inspections;
 pub mod major_sources;
 pub mod outbox;
+pub mod record_photos;
 pub mod regulation;
 pub mod risk;
 pub mod schema;

@@ -634,6 +634,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    check_record_photos (id) {
+        id -> Text,
+        record_id -> Text,
+        enterprise_id -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        caption -> Nullable<Text>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     major_source_assessments,
     enterprises,
@@ -673,4 +688,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     major_source_drills,
     register_revisions,
     calendar_files,
+    check_record_photos,
 );

@@ -31,6 +31,7 @@ pub mod metric_series;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;
+pub mod record_photos;
 pub mod reference;
 pub mod register_edit;
 pub mod register_import;
@@ -361,6 +362,11 @@ fn risk_routes() -> impl actix_web::dev::HttpServiceFactory {
             .route(web::get().to(risk::list_occurrences)),
         resource("/check-tasks/{id}/records", "POST").route(web::post().to(risk::create_record)),
         resource("/check-duties", "GET").route(web::get().to(risk::list_duties)),
+        resource("/check-records/{id}/photos", "GET, POST")
+            .route(web::get().to(record_photos::list_record_photos))
+            .route(web::post().to(record_photos::upload_record_photo)),
+        resource("/check-record-photos/{id}", "GET")
+            .route(web::get().to(record_photos::download_record_photo)),
     )
 }
 

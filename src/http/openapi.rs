@@ -11,7 +11,7 @@ use crate::domain::park::CodeLabel;
 use crate::http::{
     analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
     hazards, health, imports, inspections, ledger, listing, major_sources, metrics, notifications,
-    reference, risk, stats, users, webhooks,
+    record_photos, reference, risk, stats, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -131,6 +131,9 @@ use crate::http::{
         risk::list_duties,
         risk::check_figures,
         risk::check_hazards_by_node,
+        record_photos::upload_record_photo,
+        record_photos::list_record_photos,
+        record_photos::download_record_photo,
         risk::evaluation,
         major_sources::create_source,
         major_sources::list_sources,

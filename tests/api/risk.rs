@@ -17,6 +17,7 @@ backend_tests!(
     a_missed_check_on_a_serious_unit_mails_the_enterprise_once,
     each_enterprise_is_evaluated_for_the_month_with_its_reasons,
     hazards_found_by_checks_are_counted_by_unit_event_and_measure,
+    a_record_keeps_the_photos_of_what_was_checked,
 );
 
 pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -1072,4 +1073,110 @@ async fn hazards_found_by_checks_are_counted_by_unit_event_and_measure(app: Test
         .expect(422)
         .json;
     assert!(refused["errors"]["limit"].is_string(), "{refused}");
+}
+
+async fn a_record_keeps_the_photos_of_what_was_checked(app: TestApp) {
+    use crate::helpers::evidence::{jpeg, upload_to, Part};
+    let park = app.park().await;
+    let (task, _, _) = daily_task(&app, &park).await;
+    // Checked, nothing found: the photo is the evidence.
+    let made = record(
+        &app,
+        &park.contact_a,
+        &task,
+        json!({"occurrence": 3, "outcome": "normal"}),
+    )
+    .await
+    .expect(201)
+    .json;
+    let path = format!("/api/v1/check-records/{}/photos", id_of(&made));
+    let bytes = jpeg(7, 2000);
+    let photo = upload_to(
+        &app,
+        &park.contact_a,
+        &path,
+        &[
+            Part::file("../罐区/报警器.jpg", "image/jpeg", bytes.clone()),
+            Part::text("caption", "报警器显示正常"),
+        ],
+    )
+    .await
+    .expect(201)
+    .json;
+    assert_eq!(photo["file_name"], "报警器.jpg", "{photo}");
+    assert_eq!(photo["caption"], "报警器显示正常");
+    assert_eq!(photo["content_type"], "image/jpeg");
+    // A supervisor may add one on the person's behalf; another person on
+    // duty may not, nor another enterprise.
+    upload_to(
+        &app,
+        &park.supervisor,
+        &path,
+        &[Part::file("b.jpg", "image/jpeg", jpeg(8, 1000))],
+    )
+    .await
+    .expect(201);
+    upload_to(
+        &app,
+        &park.expert,
+        &path,
+        &[Part::file("c.jpg", "image/jpeg", jpeg(9, 1000))],
+    )
+    .await
+    .expect(403);
+    upload_to(
+        &app,
+        &park.contact_b,
+        &path,
+        &[Part::file("d.jpg", "image/jpeg", jpeg(10, 1000))],
+    )
+    .await
+    .expect(404);
+    // Not a photo at all: judged by its bytes.
+    upload_to(
+        &app,
+        &park.contact_a,
+        &path,
+        &[Part::file(
+            "e.jpg",
+            "image/jpeg",
+            b"#!/bin/sh\necho".to_vec(),
+        )],
+    )
+    .await
+    .expect(415);
+
+    let list = app
+        .get(&path)
+        .token(&park.expert)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["id"], photo["id"], "oldest first");
+    let download = crate::helpers::evidence::download_from(
+        &app,
+        &park.contact_a,
+        photo["download_url"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.bytes, bytes);
+    assert_eq!(
+        download.header("etag"),
+        Some(format!("\"{}\"", photo["sha256"].as_str().unwrap()).as_str())
+    );
+    app.get(photo["download_url"].as_str().unwrap())
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(404);
+    app.get(&path)
+        .token(&park.contact_b)
+        .send()
+        .await
+        .expect(404);
 }

@@ -47,6 +47,10 @@ fn capability_of(route: &str) -> Option<Capability> {
         | "GET /api/v1/reference/calendar" => return None,
         "PUT /api/v1/reference/calendar/{year}" => C::ManageCalendar,
         "GET /api/v1/hazards/{id}/check-origin" => C::ReadHazards,
+        "POST /api/v1/check-records/{id}/photos" => C::RecordChecks,
+        "GET /api/v1/check-records/{id}/photos" | "GET /api/v1/check-record-photos/{id}" => {
+            C::ReadRiskRegister
+        }
         "GET /api/v1/attachments/{id}"
         | "GET /api/v1/hazards/{id}/attachments"
         | "POST /api/v1/hazards/{id}/attachments" => C::HandleEvidence,
@@ -182,6 +186,11 @@ struct Fixture {
     expert: String,
     /// A major hazard source of the first enterprise.
     source: String,
+    /// Today's records of the two tasks (each by its role), and a photo of
+    /// the contact's.
+    record: String,
+    expert_record: String,
+    record_photo: String,
 }
 
 async fn register_fixture(app: &TestApp, park: &crate::helpers::Park) -> [String; 6] {
@@ -263,7 +272,37 @@ async fn fixture(app: &TestApp, park: &crate::helpers::Park) -> Fixture {
             .expect(201)
             .json,
     );
+    let record_today = |token: &str, task: &str| {
+        let (token, task) = (token.to_owned(), task.to_owned());
+        async move {
+            id_of(
+                &app.post(&format!("/api/v1/check-tasks/{task}/records"))
+                    .token(&token)
+                    .json(&json!({"occurrence": 2, "outcome": "normal"}))
+                    .send()
+                    .await
+                    .expect(201)
+                    .json,
+            )
+        }
+    };
+    let record = record_today(&park.contact_a, &task).await;
+    let expert_record = record_today(&park.expert, &expert_task).await;
+    let record_photo = id_of(
+        &upload_to(
+            app,
+            &park.contact_a,
+            &format!("/api/v1/check-records/{record}/photos"),
+            &[Part::file("photo.jpg", "image/jpeg", jpeg(4, 500))],
+        )
+        .await
+        .expect(201)
+        .json,
+    );
     Fixture {
+        record,
+        expert_record,
+        record_photo,
         enterprise: park.enterprise_a.to_string(),
         hazard,
         attachment,
@@ -312,6 +351,11 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
                 t if t.starts_with("/api/v1/risk-events/") => &fixture.event,
                 t if t.starts_with("/api/v1/control-measures/") => &fixture.measure,
                 t if t.starts_with("/api/v1/major-sources/") => &fixture.source,
+                t if t.starts_with("/api/v1/check-record-photos/") => &fixture.record_photo,
+                "/api/v1/check-records/{id}/photos" if token == fixture.expert => {
+                    &fixture.expert_record
+                }
+                t if t.starts_with("/api/v1/check-records/") => &fixture.record,
                 "/api/v1/check-tasks/{id}/records" if token == fixture.expert => {
                     &fixture.expert_task
                 }
@@ -330,6 +374,10 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
             Part::file("report.pdf", "application/pdf", pdf(n as u8)),
             Part::text("assessed_on", &day),
         ];
+        return upload_to(app, token, &path, &parts).await;
+    }
+    if route == "POST /api/v1/check-records/{id}/photos" {
+        let parts = [Part::file("photo.jpg", "image/jpeg", jpeg(5, 500 + n))];
         return upload_to(app, token, &path, &parts).await;
     }
     if route == "POST /api/v1/enterprises/{id}/risk-register/import" {
