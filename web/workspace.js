@@ -233,7 +233,7 @@ async function whoAmI() {
   for (const kind of ["categories", "specialties", "sources"]) {
     vocabulary[kind] = Object.fromEntries(vocabularies[kind].map((v) => [v.code, v.label]));
   }
-  $("#who").textContent = `${me.name}(${ROLES[me.role] || me.role})`;
+  $("#who").textContent = `${me.name}（${ROLES[me.role] || me.role}）`;
   $("#nav-desk").hidden = !DESK_ROLES.includes(me.role);
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   $("#nav-checks").hidden = !CHECK_ROLES.includes(me.role);
@@ -311,13 +311,29 @@ async function loadPhotos(id) {
   for (const phase of ["before", "after"]) $(`#photos-${phase}`).replaceChildren(...(await photoItems(id, phase, items)));
 }
 
-async function loadHistory(id) {
-  const { items } = await api(`/hazards/${id}/events?limit=500`);
+/// A moment as the park reads it: `2026-12-06 19:16`.
+function when(at) {
+  const d = new Date(at);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/// Who did a step: name and role.
+function actor(e) {
+  const role = ROLES[e.actor_role] || e.actor_role;
+  return e.actor_name ? `${e.actor_name}（${role}）` : role;
+}
+
+/// The history, each step with who did it and when.
+function showHistory(events) {
   $("#history").replaceChildren(
-    ...items.map((e) => {
+    ...events.map((e) => {
       const item = element("li");
-      const when = new Date(e.occurred_at).toLocaleString("zh-CN", { hour12: false });
-      item.append(element("strong", ACTIONS[e.action] || e.action), element("span", when, { class: "when" }));
+      item.append(
+        element("strong", ACTIONS[e.action] || e.action),
+        element("span", actor(e), { class: "who" }),
+        element("span", when(e.occurred_at), { class: "when" }),
+      );
       if (e.entered_late) item.append(element("span", "补录", { class: "badge" }));
       if (e.note) item.append(element("p", e.note));
       return item;
@@ -325,15 +341,56 @@ async function loadHistory(id) {
   );
 }
 
+/// The enterprise's name: from the directory, or read once for a contact.
+async function enterpriseName(id) {
+  if (!enterpriseNames[id]) {
+    const enterprise = await api(`/enterprises/${id}`);
+    enterpriseNames[id] = enterprise.name;
+  }
+  return enterpriseNames[id];
+}
+
+/// Whole days from `day` (YYYY-MM-DD) to today, in the park's calendar.
+function daysSince(day) {
+  const today = new Date();
+  const start = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate());
+  const [y, m, d] = day.split("-").map(Number);
+  return Math.round((start - Date.UTC(y, m - 1, d)) / 86400000);
+}
+
 async function showHazard(id) {
-  const [h, { origin }] = await Promise.all([api(`/hazards/${id}`), api(`/hazards/${id}/check-origin`)]);
+  const [h, { origin }, { items: events }, { items: extensions }] = await Promise.all([
+    api(`/hazards/${id}`),
+    api(`/hazards/${id}/check-origin`),
+    api(`/hazards/${id}/events?limit=500`),
+    api(`/hazards/${id}/extensions?limit=100`),
+  ]);
   current = h;
   $("#hazard-title").textContent = `${h.number} ${h.title}`;
+  // The last rejection, while the work it sent back is still open.
+  const rejected = [...events].reverse().find((e) => e.action === "reject");
+  const banner = $("#rejection");
+  banner.hidden = !(rejected && h.state === "rectifying");
+  if (!banner.hidden) {
+    banner.textContent = `验收未通过：${rejected.note || "未写明理由"}（${actor(rejected)}，${when(rejected.occurred_at)}）`;
+  }
   const facts = $("#facts");
   facts.replaceChildren();
-  fact(facts, "状态", `${STATES[h.state] || h.state}${h.overdue ? "(已逾期)" : ""}`);
+  fact(facts, "企业", await enterpriseName(h.enterprise_id));
+  const overdue = h.overdue ? `（已逾期 ${daysSince(h.deadline)} 天）` : "";
+  fact(facts, "状态", `${STATES[h.state] || h.state}${overdue}`);
   fact(facts, "级别", LEVELS[h.level] || h.level);
+  if (h.major_basis_code) {
+    const criteria = await reference("/reference/major-hazard-criteria");
+    const item = criteria.items.find((c) => c.code === h.major_basis_code);
+    fact(facts, "判定依据", `121号文第${h.major_basis_code}条${item ? `：${item.text}` : ""}`);
+  }
+  fact(facts, "整改期限", `${h.deadline}${overdue}`);
+  const pending = extensions.find((e) => e.state === "pending");
+  if (pending) fact(facts, "延期申请", `申请延至 ${pending.requested_deadline}，待园区审批（理由：${pending.reason}）`);
+  const report = events.find((e) => e.action === "report");
   fact(facts, "检查方式", vocabulary.sources[h.source] || h.source);
+  fact(facts, "发现", `${when(h.found_at)}${report ? `，${actor(report)}` : ""}`);
   if (origin) {
     // Raised by a check of the register: which source, task and measure.
     const source = origin.major_source;
@@ -343,9 +400,8 @@ async function showHazard(id) {
   }
   fact(facts, "类别", vocabulary.categories[h.category] || h.category);
   fact(facts, "专业", h.specialty ? vocabulary.specialties[h.specialty] || h.specialty : null);
-  fact(facts, "地点", h.location);
+  fact(facts, "隐患部位", h.location);
   fact(facts, "隐患描述", h.description);
-  fact(facts, "整改期限", h.deadline);
   if (h.plan) {
     fact(facts, "整改措施", h.plan.measures);
     fact(facts, "责任人", h.plan.responsible_person);
@@ -369,7 +425,8 @@ async function showHazard(id) {
   }
   if (!plan.hidden) plan.deadline.value = h.deadline;
   for (const form of document.querySelectorAll("#view-hazard form")) clearErrors(form);
-  await Promise.all([loadPhotos(id), loadHistory(id)]);
+  showHistory(events);
+  await loadPhotos(id);
 }
 
 /// A small form of one text field and a button, for the desk's cards.

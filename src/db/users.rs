@@ -81,6 +81,20 @@ pub fn find(conn: &mut DbConnection, id: Id) -> Result<Option<User>, AppError> {
         .optional()?)
 }
 
+/// The names of these users.
+pub fn names_of(conn: &mut DbConnection, ids: &[Id]) -> Result<Vec<(Id, String)>, AppError> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::name))
+                .load::<(Id, String)>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, AppError> {
     Ok(users::table
         .filter(users::email.eq(email))

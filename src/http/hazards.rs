@@ -453,6 +453,10 @@ pub struct EventView {
     pub action: String,
     pub actor_id: Uuid,
     pub actor_role: Role,
+    /// The actor's name, in the hazard's history (`GET
+    /// /hazards/{id}/events`); absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     pub from_state: Option<HazardState>,
     pub to_state: HazardState,
     /// When it happened (may be earlier than `recorded_at` for paper records).
@@ -484,6 +488,7 @@ impl TryFrom<HazardEvent> for EventView {
             seq: e.seq,
             actor_id: e.actor_id.uuid(),
             actor_role: e.actor_role,
+            actor_name: None,
             from_state: e.from_state,
             to_state: e.to_state,
             occurred_at: e.occurred_at.and_utc(),
@@ -533,12 +538,27 @@ pub async fn list_events(
         .db
         .run(move |conn| {
             let hazard = app::hazards::visible_hazard(conn, &caller, id)?;
-            store::events(conn, hazard.id, after, page.fetch())
+            let events = store::events(conn, hazard.id, after, page.fetch())?;
+            let mut actors: Vec<Id> = events.iter().map(|e| e.actor_id).collect();
+            actors.sort_unstable();
+            actors.dedup();
+            let names = crate::db::users::names_of(conn, &actors)?;
+            Ok((events, names))
         })
         .await?;
+    let (rows, names) = rows;
     let views = rows
         .into_iter()
-        .map(EventView::try_from)
+        .map(|event| {
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == event.actor_id)
+                .map(|(_, name)| name.clone());
+            EventView::try_from(event).map(|view| EventView {
+                actor_name: name,
+                ..view
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(page.finish(views, |e| e.seq.to_string(), |e| e)))
 }

@@ -382,6 +382,31 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .collect();
     assert_eq!(actions, ["report", "plan", "evidence_added", "submit"]);
 
+    // The page answers the first questions: whose hazard, found by whom,
+    // who did each step; sent back, why, at the top.
+    let facts = browser.text("#facts").await;
+    assert!(facts.contains("Alpha Chemicals"), "{facts}");
+    assert!(facts.contains("驻园专家"), "the finder: {facts}");
+    let history = browser.text("#history").await;
+    assert!(history.contains("企业联系人"), "who submitted: {history}");
+    app.post(&format!("/api/v1/hazards/{id}/reject"))
+        .token(&park.supervisor)
+        .json(&json!({"reason": "整改后照片看不清报警器读数"}))
+        .send()
+        .await
+        .expect(200);
+    browser.reload().await;
+    let banner = browser.wait_for_text("#rejection", "看不清报警器读数").await;
+    assert!(banner.contains("园区监管"), "who rejected: {banner}");
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "rejected page");
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-rejected-1920x1080.png"))
+        .await;
+    browser.resize(390, 844).await;
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-rejected-390x844.png"))
+        .await;
+
     assert_no_policy_violation(&browser).await;
 
     // Signing out forgets the token; none was ever kept elsewhere.
