@@ -396,7 +396,9 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .await
         .expect(200);
     browser.reload().await;
-    let banner = browser.wait_for_text("#rejection", "看不清报警器读数").await;
+    let banner = browser
+        .wait_for_text("#rejection", "看不清报警器读数")
+        .await;
     assert!(banner.contains("园区监管"), "who rejected: {banner}");
     assert_eq!(browser.axe().await, Vec::<String>::new(), "rejected page");
     browser
