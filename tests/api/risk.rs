@@ -1107,44 +1107,17 @@ async fn a_record_keeps_the_photos_of_what_was_checked(app: TestApp) {
     assert_eq!(photo["caption"], "报警器显示正常");
     assert_eq!(photo["content_type"], "image/jpeg");
     // A supervisor may add one on the person's behalf; another person on
-    // duty may not, nor another enterprise.
-    upload_to(
-        &app,
-        &park.supervisor,
-        &path,
-        &[Part::file("b.jpg", "image/jpeg", jpeg(8, 1000))],
-    )
-    .await
-    .expect(201);
-    upload_to(
-        &app,
-        &park.expert,
-        &path,
-        &[Part::file("c.jpg", "image/jpeg", jpeg(9, 1000))],
-    )
-    .await
-    .expect(403);
-    upload_to(
-        &app,
-        &park.contact_b,
-        &path,
-        &[Part::file("d.jpg", "image/jpeg", jpeg(10, 1000))],
-    )
-    .await
-    .expect(404);
-    // Not a photo at all: judged by its bytes.
-    upload_to(
-        &app,
-        &park.contact_a,
-        &path,
-        &[Part::file(
-            "e.jpg",
-            "image/jpeg",
-            b"#!/bin/sh\necho".to_vec(),
-        )],
-    )
-    .await
-    .expect(415);
+    // duty may not, nor another enterprise; and what is not a photo is
+    // judged by its bytes.
+    for (token, bytes, status) in [
+        (&park.supervisor, jpeg(8, 1000), 201),
+        (&park.expert, jpeg(9, 1000), 403),
+        (&park.contact_b, jpeg(10, 1000), 404),
+        (&park.contact_a, b"#!/bin/sh\necho".to_vec(), 415),
+    ] {
+        let parts = [Part::file("b.jpg", "image/jpeg", bytes)];
+        upload_to(&app, token, &path, &parts).await.expect(status);
+    }
 
     let list = app
         .get(&path)
