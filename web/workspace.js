@@ -765,6 +765,8 @@ async function showWaiting() {
 async function capture(event) {
   event.preventDefault();
   const form = event.target;
+  // Every missing field named at once, before anything is kept or sent.
+  if (!checkRequired(form)) return;
   const major = form.level.value === "major";
   const body = {
     enterprise_id: form.enterprise_id.value || undefined,
@@ -1195,6 +1197,15 @@ function clearErrors(form) {
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
 }
 
+/// A field marked invalid loses its mark and message once it is changed.
+function clearOnChange(event) {
+  const input = event.target;
+  if (!input.hasAttribute?.("aria-invalid")) return;
+  input.removeAttribute("aria-invalid");
+  const slot = document.getElementById(input.getAttribute("aria-describedby"));
+  if (slot) slot.textContent = "";
+}
+
 /// Shows a refusal beside the fields it names; the rest under the form.
 function showErrors(form, problem) {
   clearErrors(form);
@@ -1311,6 +1322,8 @@ function wire() {
       }
     }
   });
+  document.addEventListener("input", clearOnChange);
+  document.addEventListener("change", clearOnChange);
   window.addEventListener("hashchange", route);
   window.addEventListener("offline", () => linkState(false));
   window.addEventListener("online", () => {

@@ -666,6 +666,26 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     sign_in(&phone, &app, "expert@park.example.cn").await;
     phone.click("#nav-new").await;
     phone.wait_for("#new-form").await;
+    // An empty capture names every required field at once, the first
+    // focused; nothing is kept or sent.
+    phone.click("#new-form button").await;
+    for (slot, message) in [
+        ("#new-enterprise-error", "请选择企业"),
+        ("#new-category-error", "请选择隐患类别"),
+        ("#new-title-error", "请填写隐患名称"),
+        ("#new-description-error", "请填写隐患描述"),
+        ("#new-location-error", "请填写隐患部位"),
+    ] {
+        phone.wait_for_text(slot, message).await;
+    }
+    assert_eq!(
+        phone
+            .script("return document.activeElement.id;", json!([]))
+            .await,
+        json!("new-enterprise"),
+        "the first missing field has the focus"
+    );
+    assert_eq!(phone.text("#waiting").await, "", "nothing kept");
     let basis_shown =
         "return getComputedStyle(document.querySelector('#new-basis-field')).display !== 'none';";
     assert_eq!(
@@ -682,7 +702,8 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     phone
         .script(
             "const f = document.querySelector('#new-form'); f.enterprise_id.value = arguments[0]; \
-             f.category.value = 'unsafe_condition'; f.specialty.value = 'electrical';",
+             f.category.value = 'unsafe_condition'; f.specialty.value = 'electrical'; \
+             for (const s of [f.enterprise_id, f.category]) s.dispatchEvent(new Event('change', {bubbles: true}));",
             json!([enterprise]),
         )
         .await;
@@ -703,7 +724,9 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
         .await;
     phone.resize(390, 844).await;
     phone.click("#new-form button").await;
-    phone.wait_for_text("#new-title-error", "必填").await;
+    phone
+        .wait_for_text("#new-title-error", "请填写隐患名称")
+        .await;
     phone
         .type_into("#new-title-input", "配电室挡鼠板缺失")
         .await;
