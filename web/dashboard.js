@@ -12,7 +12,9 @@ if (params.get("key")) {
 }
 const key = sessionStorage.getItem(KEY);
 const query = new URLSearchParams(location.search);
-const seconds = Math.max(2, Number(query.get("interval")) || 15);
+// Every 3 s by default: an unchanged answer is a cheap 304, and a change
+// shows within 5 s.
+const seconds = Math.max(2, Number(query.get("interval")) || 3);
 // ?year=2024 shows one year's hazards; by default all of them, with this
 // year's months.
 const year = /^\d{4}$/.test(query.get("year") || "") ? query.get("year") : null;
@@ -26,11 +28,11 @@ const SOURCES = {
   park_supervision: "园区督导检查",
 };
 const GRADES = [
-  ["red", "红色(重大风险)"],
-  ["orange", "橙色(较大风险)"],
-  ["yellow", "黄色(一般风险)"],
-  ["blue", "蓝色(低风险)"],
-  ["not_assessed", "未评估"],
+  ["red", "红色", "重大风险"],
+  ["orange", "橙色", "较大风险"],
+  ["yellow", "黄色", "一般风险"],
+  ["blue", "蓝色", "低风险"],
+  ["not_assessed", "未评估", ""],
 ];
 
 const STATES = {
@@ -55,6 +57,10 @@ function status(text) {
 }
 
 function draw(o) {
+  // The tiles count every hazard kept (or the year asked for); say which.
+  for (const node of document.querySelectorAll(".tile .period")) {
+    node.textContent = year ? `${year}年` : "累计";
+  }
   for (const node of document.querySelectorAll("[data-figure]")) {
     const name = node.dataset.figure;
     const value = o[name];
@@ -84,9 +90,9 @@ function draw(o) {
 
   const grades = o.enterprises_per_grade || {};
   $("#grades").replaceChildren(
-    ...GRADES.map(([code, name]) => {
+    ...GRADES.map(([code, name, meaning]) => {
       const item = element("li", undefined, { "data-grade": code });
-      item.append(element("span", name, { class: "name" }), element("span", grades[code] ?? 0, { class: "count" }));
+      item.append(element("span", name, { class: "name" }), element("span", meaning, { class: "meaning" }), element("span", grades[code] ?? 0, { class: "count" }));
       return item;
     }),
   );

@@ -545,8 +545,12 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         "no details"
     );
     assert!(
-        dom.contains("蓝色(低风险)"),
-        "grade colours carry their names"
+        dom.contains(r#"<span class="name">蓝色</span><span class="meaning">低风险</span>"#),
+        "grade colours carry their names, each kept whole: {dom}"
+    );
+    assert!(
+        dom.contains(r#"<span class="period">累计</span>"#),
+        "the tiles say what period they count"
     );
     assert!(!dom.contains(r#"id="board" hidden"#), "the board is shown");
     assert!(
@@ -573,6 +577,17 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
         .await;
     assert_eq!(hazards, json!(403), "a display key reads no hazard");
     assert_eq!(browser.axe().await, Vec::<String>::new(), "dashboard");
+    // Readable across a control room: no text under 24 px on the wall.
+    let smallest = browser
+        .script(
+            "let min = [1e9, ''];              for (const n of document.querySelectorAll('body *')) {                if (n.getClientRects().length === 0) continue;                if (![...n.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;                const size = parseFloat(getComputedStyle(n).fontSize);                if (size < min[0]) min = [size, n.textContent.trim().slice(0, 20)];              }              return min;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        smallest[0].as_f64().unwrap() >= 24.0,
+        "the smallest text on the wall: {smallest}"
+    );
     browser
         .screenshot(&screenshot_path(&app, "dashboard-test-1920x1080.png"))
         .await;
