@@ -82,7 +82,7 @@ function draw(o) {
       const track = element("span", undefined, { class: "track", "aria-hidden": "true" });
       track.append(element("span", undefined, { class: "fill" }));
       track.firstChild.style.width = `${(100 * found) / widest}%`;
-      const label = open ? `${found} 条(未整改 ${open})` : `${found} 条`;
+      const label = open ? `${found} 条（未整改 ${open}）` : `${found} 条`;
       row.append(element("span", SOURCES[code]), track, element("span", label, { class: "count" }));
       return row;
     }),
@@ -248,10 +248,10 @@ async function poll() {
       status("大屏密钥已失效");
       return;
     } else {
-      status(`暂时无法更新(${answer.status}),稍后重试`);
+      status(`暂时无法更新（${answer.status}），稍后重试`);
     }
   } catch {
-    status("网络中断,稍后重试");
+    status("网络中断，稍后重试");
   }
   setTimeout(poll, seconds * 1000);
 }
