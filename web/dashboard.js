@@ -24,7 +24,7 @@ const SOURCES = {
   self_check: "企业自查",
   mutual_check: "企业互查",
   resident_expert: "常驻专家检查",
-  national_expert: "国家级专家检查",
+  national_expert: "聘请国家级专家查隐患",
   park_supervision: "园区督导检查",
 };
 const GRADES = [

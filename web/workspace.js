@@ -35,7 +35,7 @@ const ACTIONS = {
   plan: "制定整改方案",
   submit: "提交验收",
   accept: "验收销号",
-  reject: "验收不通过",
+  reject: "驳回",
   void: "作废",
   reopen: "重新打开",
   extension_requested: "申请延期",
@@ -45,7 +45,7 @@ const ACTIONS = {
   evidence_removed: "删除照片",
 };
 
-const GRADES = { red: "红色(重大风险)", orange: "橙色(较大风险)", yellow: "黄色(一般风险)", blue: "蓝色(低风险)" };
+const GRADES = { red: "红色（重大风险）", orange: "橙色（较大风险）", yellow: "黄色（一般风险）", blue: "蓝色（低风险）" };
 const DUE = {
   first_assessment: "首次评估",
   reassessment: "复评",
@@ -136,7 +136,7 @@ async function api(path, { method = "GET", json, form, raw = false, key } = {}) 
   }
   linkState(true);
   if (reply.status === 401) {
-    signOut("登录已过期,请重新登录。");
+    signOut("登录已过期，请重新登录。");
     throw new Problem(401, null);
   }
   if (!reply.ok) {
@@ -195,7 +195,7 @@ async function signIn(event) {
   });
   if (!reply.ok) {
     $("#signin-error").textContent =
-      reply.status === 429 ? "尝试次数过多,请稍后再试。" : "邮箱或密码不正确。";
+      reply.status === 429 ? "尝试次数过多，请稍后再试。" : "邮箱或密码不正确。";
     return;
   }
   const { access_token: token } = await reply.json();
@@ -372,7 +372,7 @@ async function showHazard(id) {
   const banner = $("#rejection");
   banner.hidden = !(rejected && h.state === "rectifying");
   if (!banner.hidden) {
-    banner.textContent = `验收未通过：${rejected.note || "未写明理由"}（${actor(rejected)}，${when(rejected.occurred_at)}）`;
+    banner.textContent = `被驳回：${rejected.note || "未写明理由"}（${actor(rejected)}，${when(rejected.occurred_at)}）`;
   }
   const facts = $("#facts");
   facts.replaceChildren();
@@ -509,7 +509,7 @@ async function queueItem(h) {
     column.append(element("figcaption", label), list);
     photos.append(column);
   }
-  const measures = h.plan && h.plan.measures ? element("p", `整改措施:${h.plan.measures}`) : "";
+  const measures = h.plan && h.plan.measures ? element("p", `整改措施：${h.plan.measures}`) : "";
   const actions = element("div", undefined, { class: "decisions" });
   if (h.allowed_actions.includes("accept")) {
     actions.append(
@@ -547,7 +547,7 @@ async function extensionItem(h) {
   if (!pending) return item;
   item.append(
     element("p", `申请将期限由 ${pending.previous_deadline} 延至 ${pending.requested_deadline}`),
-    element("p", `理由:${pending.reason}`),
+    element("p", `理由：${pending.reason}`),
   );
   const actions = element("div", undefined, { class: "decisions" });
   const decide = (decision, done) => (note) =>
@@ -595,7 +595,7 @@ async function showDesk() {
               element(
                 "span",
                 d.due
-                  .map((i) => `${DUE[i.reason] || i.reason} ${i.due_on}${i.days_overdue > 0 ? `(已逾期 ${i.days_overdue} 天)` : ""}`)
+                  .map((i) => `${DUE[i.reason] || i.reason} ${i.due_on}${i.days_overdue > 0 ? `（已逾期 ${i.days_overdue} 天）` : ""}`)
                   .join(";"),
               ),
             );
@@ -718,7 +718,7 @@ function flush() {
           if (problem instanceof Problem && problem.status !== 401) {
             // Refused for good (the data, not the network): not retried.
             await drop(capture.key);
-            notice(`一条离线登记未被接受:${problem.message}`);
+            notice(`一条离线登记未被接受：${problem.message}`);
           }
         }
       }
@@ -802,7 +802,7 @@ async function capture(event) {
     const hazard = await send(record);
     form.reset();
     delete form.dataset.ready;
-    notice(`已登记 ${hazard.number}${photos.length ? `,照片 ${photos.length} 张` : ""}。`, `#/hazard/${hazard.id}`);
+    notice(`已登记 ${hazard.number}${photos.length ? `，照片 ${photos.length} 张` : ""}。`, `#/hazard/${hazard.id}`);
     location.hash = `#/hazard/${hazard.id}`;
   } catch (problem) {
     if (problem instanceof Problem && problem.status !== 401) {
@@ -812,7 +812,7 @@ async function capture(event) {
       form.reset();
       delete form.dataset.ready;
       await showNew();
-      notice("网络不通:已保存在本机,联网后自动发送。");
+      notice("网络不通：已保存在本机，联网后自动发送。");
     }
   } finally {
     button.disabled = false;
@@ -1300,7 +1300,7 @@ function wire() {
       form,
       `/hazards/${current.id}/extensions`,
       { requested_deadline: text(form, "requested_deadline"), reason: text(form, "reason") },
-      "延期申请已提交,等待园区审批。",
+      "延期申请已提交，等待园区审批。",
     );
   });
   $("#photo-file").addEventListener("change", async (event) => {

@@ -40,5 +40,6 @@ mod route_walk;
 mod security;
 mod smtp;
 mod summaries;
+mod typography;
 mod webhooks;
 mod workspace;
