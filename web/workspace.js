@@ -261,17 +261,21 @@ async function showMine() {
   }
   list.replaceChildren(
     ...items.map((h) => {
+      // The whole card is the link: a thumb may land anywhere on it.
       const row = element("li", undefined, { "data-state": h.state });
       const link = element("a", undefined, { href: `#/hazard/${h.id}` });
-      link.append(element("strong", h.title), element("span", h.number, { class: "number" }));
-      const meta = element("p", undefined, { class: "meta" });
+      const head = element("span", undefined, { class: "head" });
+      head.append(element("strong", h.title), element("span", h.number, { class: "number" }));
+      const meta = element("span", undefined, { class: "meta" });
       meta.append(
         element("span", STATES[h.state] || h.state, { class: "state" }),
         element("span", `期限 ${h.deadline}`),
         element("span", LEVELS[h.level] || h.level, { class: `level ${h.level}` }),
       );
-      if (h.overdue) meta.prepend(element("span", "已逾期", { class: "badge overdue" }));
-      row.append(link, meta);
+      if (enterpriseNames[h.enterprise_id]) meta.append(element("span", enterpriseNames[h.enterprise_id], { class: "chip" }));
+      if (h.overdue) meta.prepend(element("span", `已逾期 ${daysSince(h.deadline)} 天`, { class: "badge overdue" }));
+      link.append(head, meta);
+      row.append(link);
       return row;
     }),
   );

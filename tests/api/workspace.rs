@@ -49,6 +49,25 @@ async fn assert_no_policy_violation(browser: &Browser) {
     );
 }
 
+/// The visible controls smaller than 44×44 px (a thumb's target), as
+/// "tag text w×h".
+async fn small_targets(browser: &Browser) -> Vec<String> {
+    let found = browser
+        .script(
+            "const small = []; \
+             for (const n of document.querySelectorAll('a[href], button, input, select, textarea, summary')) { \
+               const r = n.getBoundingClientRect(); \
+               if (r.width === 0 || r.height === 0 || n.closest('[hidden]')) continue; \
+               if (r.width < 44 || r.height < 44) \
+                 small.push(`${n.tagName} ${(n.textContent || n.name || n.type).trim().slice(0, 12)} ${Math.round(r.width)}×${Math.round(r.height)}`); \
+             } \
+             return small;",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(found).unwrap()
+}
+
 /// Opens the workspace and signs in as `email`.
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     sign_in_at(browser, &app.address, email).await;
@@ -401,6 +420,24 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .await;
     assert!(banner.contains("园区监管"), "who rejected: {banner}");
     assert_eq!(browser.axe().await, Vec::<String>::new(), "rejected page");
+    browser.resize(390, 844).await;
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "the hazard's page on a phone"
+    );
+    browser.goto(&format!("{}/app/#/mine", app.address)).await;
+    browser.wait_for("#items li").await;
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "the list on a phone"
+    );
+    browser
+        .goto(&format!("{}/app/#/hazard/{id}", app.address))
+        .await;
+    browser.wait_for("#rejection").await;
+    browser.resize(1920, 1080).await;
     browser
         .screenshot(&screenshot_path(&app, "workspace-rejected-1920x1080.png"))
         .await;
