@@ -805,6 +805,7 @@ async function capture(event) {
     await keep(record);
     const hazard = await send(record);
     form.reset();
+    showThumbs();
     delete form.dataset.ready;
     notice(`已登记 ${hazard.number}${photos.length ? `，照片 ${photos.length} 张` : ""}。`, `#/hazard/${hazard.id}`);
     location.hash = `#/hazard/${hazard.id}`;
@@ -814,6 +815,7 @@ async function capture(event) {
       showErrors(form, problem);
     } else if (!(problem instanceof Problem)) {
       form.reset();
+      showThumbs();
       delete form.dataset.ready;
       await showNew();
       notice("网络不通：已保存在本机，联网后自动发送。");
@@ -1201,6 +1203,22 @@ function clearErrors(form) {
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
 }
 
+/// The photos chosen for a capture, as thumbnails before anything is sent.
+const thumbUrls = [];
+function showThumbs() {
+  for (const url of thumbUrls.splice(0)) URL.revokeObjectURL(url);
+  const files = [...$("#new-photos").files];
+  $("#new-thumbs").replaceChildren(
+    ...files.map((file, i) => {
+      const url = URL.createObjectURL(file);
+      thumbUrls.push(url);
+      const item = element("li");
+      item.append(element("img", undefined, { src: url, alt: `现场照片 ${i + 1}：${file.name}` }));
+      return item;
+    }),
+  );
+}
+
 /// A field marked invalid loses its mark and message once it is changed.
 function clearOnChange(event) {
   const input = event.target;
@@ -1328,6 +1346,7 @@ function wire() {
   });
   document.addEventListener("input", clearOnChange);
   document.addEventListener("change", clearOnChange);
+  $("#new-photos").addEventListener("change", showThumbs);
   window.addEventListener("hashchange", route);
   window.addEventListener("offline", () => linkState(false));
   window.addEventListener("online", () => {

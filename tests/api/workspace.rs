@@ -766,6 +766,16 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
     let photo = std::env::temp_dir().join(format!("ht-field-{}.png", uuid::Uuid::new_v4()));
     std::fs::write(&photo, png(320, 240, 9)).unwrap();
     phone.choose_file("#new-photos", &photo).await;
+    // Seen before it is sent.
+    phone.wait_for("#new-thumbs img").await;
+    let shown = phone
+        .script(
+            "const i = document.querySelector('#new-thumbs img'); \
+             return i.decode().then(() => i.naturalWidth);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(shown, json!(320), "the chosen photo as a thumbnail");
     assert_eq!(phone.axe().await, Vec::<String>::new(), "capture page");
     phone
         .screenshot(&screenshot_path(&app, "capture-390x844.png"))
