@@ -514,6 +514,10 @@ async function queueItem(h) {
     photos.append(column);
   }
   const measures = h.plan && h.plan.measures ? element("p", `整改措施：${h.plan.measures}`) : "";
+  // What the enterprise said when it submitted, beside what it did.
+  const { items: events } = await api(`/hazards/${h.id}/events?limit=500`);
+  const submitted = [...events].reverse().find((e) => e.action === "submit");
+  const note = submitted?.note ? element("p", `整改说明：${submitted.note}（${actor(submitted)}，${when(submitted.occurred_at)}）`, { class: "note" }) : "";
   const actions = element("div", undefined, { class: "decisions" });
   if (h.allowed_actions.includes("accept")) {
     actions.append(
@@ -539,7 +543,7 @@ async function queueItem(h) {
       ),
     );
   }
-  item.append(...heading(h), photos, measures, actions);
+  item.append(...heading(h), photos, measures, note, actions);
   return item;
 }
 
@@ -588,10 +592,13 @@ async function showDesk() {
   $("#due-card").hidden = me.role !== "supervisor";
   if (me.role === "supervisor") {
     const due = await api("/enterprises/due?within_days=30");
-    const list = Array.isArray(due) ? due : due.items;
-    $("#due").replaceChildren(
-      ...(list.length
-        ? list.map((d) => {
+    const list = (Array.isArray(due) ? due : due.items).map((d) => ({
+      ...d,
+      worst: Math.max(0, ...d.due.map((i) => i.days_overdue || 0)),
+    }));
+    // Most overdue first; the first ten, the rest one tap away.
+    list.sort((a, b) => b.worst - a.worst || a.name.localeCompare(b.name, "zh-CN"));
+    const dueItem = (d) => {
             const item = element("li", undefined, { "data-grade": d.grade || "none" });
             item.append(
               element("strong", d.name),
@@ -600,13 +607,22 @@ async function showDesk() {
                 "span",
                 d.due
                   .map((i) => `${DUE[i.reason] || i.reason} ${i.due_on}${i.days_overdue > 0 ? `（已逾期 ${i.days_overdue} 天）` : ""}`)
-                  .join(";"),
+                  .join("；"),
               ),
             );
             return item;
-          })
-        : [element("li", "30 天内没有到期的评估或检查。", { class: "empty" })]),
-    );
+          };
+    const shown = list.slice(0, 10).map(dueItem);
+    if (list.length > 10) {
+      const more = element("details", undefined, { class: "more" });
+      const rest = element("ul", undefined, { class: "due" });
+      rest.append(...list.slice(10).map(dueItem));
+      more.append(element("summary", `查看全部（共 ${list.length} 家）`), rest);
+      const holder = element("li", undefined, { class: "more-holder" });
+      holder.append(more);
+      shown.push(holder);
+    }
+    $("#due").replaceChildren(...(list.length ? shown : [element("li", "30 天内没有到期的评估或检查。", { class: "empty" })]));
   }
 }
 
@@ -1347,6 +1363,13 @@ function wire() {
   document.addEventListener("input", clearOnChange);
   document.addEventListener("change", clearOnChange);
   $("#new-photos").addEventListener("change", showThumbs);
+  $("#view-desk").addEventListener("click", (event) => {
+    const image = event.target.closest(".photos img");
+    if (!image) return;
+    $("#zoom-image").src = image.src;
+    $("#zoom-image").alt = image.alt;
+    $("#zoom").showModal();
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("offline", () => linkState(false));
   window.addEventListener("online", () => {

@@ -163,10 +163,25 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
     browser
         .screenshot(&screenshot_path(&app, "desk-390x844.png"))
         .await;
+    // What the enterprise said on submitting is on the card.
+    browser.wait_for_text("#queue", "整改说明：已整改").await;
     browser.resize(1920, 1080).await;
     browser
         .screenshot(&screenshot_path(&app, "desk-1920x1080.png"))
         .await;
+    // A photo opens large with a tap, and closes again.
+    browser.click("#queue img").await;
+    browser.wait_for("#zoom[open] #zoom-image").await;
+    let zoomed = browser
+        .script(
+            "const i = document.querySelector('#zoom-image'); \
+             return i.decode().then(() => i.getBoundingClientRect().width);",
+            json!([]),
+        )
+        .await;
+    assert!(zoomed.as_f64().unwrap() > 320.0, "shown larger: {zoomed}");
+    browser.click("#zoom button").await;
+    browser.wait_for("body:has(#zoom:not([open]))").await;
 
     // Rejecting needs a reason, named before anything is sent; then the
     // page asks, naming the hazard, and a cancel leaves it as it was.
