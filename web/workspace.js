@@ -428,6 +428,10 @@ async function showHazard(id) {
     plan.contingency_plan.value = h.plan.contingency_plan || "";
   }
   if (!plan.hidden) plan.deadline.value = h.deadline;
+  // A general hazard's plan needs its measures; a major one all five of 五到位.
+  for (const [name, label] of PLAN_PARTS) {
+    markRequired(plan[name], label, name === "measures" || h.level === "major");
+  }
   for (const form of document.querySelectorAll("#view-hazard form")) clearErrors(form);
   showHistory(events);
   await loadPhotos(id);
@@ -1235,6 +1239,24 @@ function showThumbs() {
   );
 }
 
+/// The plan's five parts (五到位), as the form names them.
+const PLAN_PARTS = [
+  ["measures", "整改措施"],
+  ["responsible_person", "责任人"],
+  ["funds", "整改资金"],
+  ["deadline", "整改期限"],
+  ["contingency_plan", "应急预案"],
+];
+
+/// Marks `input` required (its label says so) or not.
+function markRequired(input, name, needed) {
+  const label = document.querySelector(`label[for="${input.id}"]`);
+  label.dataset.text ??= label.textContent;
+  label.textContent = needed ? `${label.dataset.text}（必填）` : label.dataset.text;
+  if (needed) input.dataset.required = name;
+  else delete input.dataset.required;
+}
+
 /// A field marked invalid loses its mark and message once it is changed.
 function clearOnChange(event) {
   const input = event.target;
@@ -1286,6 +1308,7 @@ function wire() {
   $("#plan-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
+    if (!checkRequired(form)) return;
     const funds = text(form, "funds");
     act(
       form,
@@ -1334,6 +1357,7 @@ function wire() {
   $("#extension-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
+    if (!checkRequired(form)) return;
     act(
       form,
       `/hazards/${current.id}/extensions`,

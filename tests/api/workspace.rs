@@ -356,7 +356,9 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .type_into("#plan-contingency", "整改期间专人巡检")
         .await;
     browser.click("#plan-form button").await;
-    let refusal = browser.wait_for_text("#plan-measures-error", "必填").await;
+    let refusal = browser
+        .wait_for_text("#plan-measures-error", "请填写整改措施")
+        .await;
     assert!(!refusal.is_empty());
     let invalid = browser
         .script(
