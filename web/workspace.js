@@ -104,7 +104,21 @@ function notice(text, hash = location.hash) {
   const slot = $("#notice");
   slot.textContent = text || "";
   noticeFor = text ? hash : null;
-  if (text && slot.getBoundingClientRect().top < 0) slot.scrollIntoView({ block: "start" });
+  if (text) toast(text);
+}
+
+/// The notice again where the eye is: at the bottom of the screen for a
+/// few seconds, whatever was scrolled (the notice itself is what screen
+/// readers announce; taps pass through the toast).
+let toastTimer = null;
+function toast(text) {
+  const node = $("#toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    node.hidden = true;
+  }, 5000);
 }
 
 /// A problem+json answer, thrown by `api`.

@@ -390,6 +390,16 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
     browser.type_into("#submit-notes", "已更换并校验").await;
     browser.click("#submit-form button").await;
     browser.wait_for_text("#facts", "待验收").await;
+    // Said where the eye is, whatever was scrolled.
+    browser.wait_for_text("#toast", "已提交验收").await;
+    let in_view = browser
+        .script(
+            "const r = document.querySelector('#toast').getBoundingClientRect(); \
+             return r.top >= 0 && r.bottom <= innerHeight;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(in_view, json!(true), "the toast is on screen");
     browser.wait_for_text("#history", "提交验收").await;
     browser
         .screenshot(&screenshot_path(&app, "workspace-hazard-390x844.png"))
