@@ -105,6 +105,7 @@ function notice(text, hash = location.hash) {
   slot.textContent = text || "";
   noticeFor = text ? hash : null;
   if (text) toast(text);
+  else $("#toast").hidden = true;
 }
 
 /// The notice again where the eye is: at the bottom of the screen for a
@@ -433,6 +434,7 @@ async function showHazard(id) {
   $("#submit-form").hidden = !allowed.has("submit");
   $("#accept-form").hidden = !allowed.has("accept");
   $("#reject-form").hidden = !allowed.has("reject");
+  $("#void-form").hidden = !allowed.has("void");
   $("#extension-form").hidden = !allowed.has("request_extension");
   const plan = $("#plan-form");
   if (!plan.hidden && h.plan) {
@@ -501,6 +503,7 @@ function confirmStep(title, body, label) {
 const ASK = {
   accept: (h) => [`验收 ${h.number}？`, `验收通过后隐患“${h.title}”即销号，不能撤回。`, "确认验收销号"],
   reject: (h) => [`驳回 ${h.number}？`, `隐患“${h.title}”将退回企业重新整改。`, "确认驳回"],
+  void: (h) => [`作废 ${h.number}？`, `隐患“${h.title}”作废后不再计入统计，不能撤回。`, "确认作废"],
   refuse: (h, pending) => [
     `不同意 ${h.number} 的延期？`,
     `期限仍为 ${pending.previous_deadline}，企业须按原期限完成整改。`,
@@ -1367,6 +1370,13 @@ function wire() {
     if (!checkRequired(form)) return;
     if (!(await confirmStep(...ASK.reject(current)))) return;
     act(form, `/hazards/${current.id}/reject`, { reason: text(form, "reason") }, `${current.number} 已驳回，退回整改。`);
+  });
+  $("#void-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    if (!checkRequired(form)) return;
+    if (!(await confirmStep(...ASK.void(current)))) return;
+    act(form, `/hazards/${current.id}/void`, { reason: text(form, "reason") }, `${current.number} 已作废。`);
   });
   $("#extension-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -242,13 +242,38 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
         }
     };
     // The oldest submission came first and was rejected.
-    let (a, b) = (state(first).await, state(second).await);
+    let (a, b) = (state(first.clone()).await, state(second).await);
     assert_eq!(
         (a["state"].as_str(), b["state"].as_str()),
         (Some("rectifying"), Some("closed"))
     );
     let extended = state(asking).await;
     assert_eq!(extended["deadline"], requested.as_str());
+
+    // Recorded in error: voided from its page on a phone, with a reason,
+    // once the question naming it is confirmed.
+    browser.resize(390, 844).await;
+    browser
+        .goto(&format!("{}/app/#/hazard/{first}", app.address))
+        .await;
+    browser.click("#void-form button").await;
+    browser
+        .wait_for_text("#void-reason-error", "请填写作废理由")
+        .await;
+    browser.type_into("#void-reason", "与另一条重复登记").await;
+    browser.click("#void-form button").await;
+    browser.wait_for_text("#confirm-title", &first_number).await;
+    browser
+        .screenshot(&screenshot_path(&app, "void-confirm-390x844.png"))
+        .await;
+    assert_eq!(
+        browser.axe().await,
+        Vec::<String>::new(),
+        "the question on a phone"
+    );
+    browser.click("#confirm-ok").await;
+    browser.wait_for_text("#notice", "已作废").await;
+    assert_eq!(state(first).await["state"], "voided");
     assert_no_policy_violation(&browser).await;
     browser.close().await;
 }
