@@ -160,6 +160,11 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
     browser.wait_for_text("#extensions", "设备到货延迟").await;
     browser.wait_for_text("#due", "首次评估").await;
     assert_eq!(browser.axe().await, Vec::<String>::new(), "desk");
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "the desk on a phone"
+    );
     browser
         .screenshot(&screenshot_path(&app, "desk-390x844.png"))
         .await;
@@ -829,6 +834,11 @@ async fn one_hazard_travels_from_the_field_to_the_wall_screen(app: TestApp) {
         .await;
     assert_eq!(shown, json!(320), "the chosen photo as a thumbnail");
     assert_eq!(phone.axe().await, Vec::<String>::new(), "capture page");
+    assert_eq!(
+        small_targets(&phone).await,
+        Vec::<String>::new(),
+        "the capture page"
+    );
     phone
         .screenshot(&screenshot_path(&app, "capture-390x844.png"))
         .await;
@@ -1101,6 +1111,11 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
     browser.wait_for_text("#duties", "巡检可燃气体报警器").await;
     browser.wait_for_text("#duties", "漏查").await;
     assert_eq!(browser.axe().await, Vec::<String>::new(), "今日排查");
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "今日排查 on a phone"
+    );
     browser
         .screenshot(&screenshot_path(&app, "checks-390x844.png"))
         .await;
