@@ -262,8 +262,23 @@ async function whoAmI() {
 
 /// The open items the caller may see: overdue first, then by deadline.
 async function showMine() {
+  // The filters asked for: a state (else the open ones; with a search,
+  // every state, closed ones too), level, kind of check, overdue, text.
+  const form = $("#filter-form");
+  if (form.source.options.length === 0) {
+    options(form.source, Object.entries(vocabulary.sources), "全部");
+  }
+  const asked = new URLSearchParams({ limit: "500" });
+  for (const name of ["level", "source", "overdue"]) if (form[name].value) asked.set(name, form[name].value);
+  const q = form.q.value.trim();
+  if (q) asked.set("q", q);
+  const states = form.state.value ? [form.state.value] : q ? [null] : ["reported", "rectifying", "pending_acceptance"];
   const pages = await Promise.all(
-    ["reported", "rectifying", "pending_acceptance"].map((state) => api(`/hazards?state=${state}&limit=500`)),
+    states.map((state) => {
+      const query = new URLSearchParams(asked);
+      if (state) query.set("state", state);
+      return api(`/hazards?${query}`);
+    }),
   );
   const items = pages.flatMap((page) => page.items);
   items.sort(
@@ -271,7 +286,8 @@ async function showMine() {
   );
   const list = $("#items");
   if (items.length === 0) {
-    list.replaceChildren(element("li", "没有未销号的隐患。", { class: "empty" }));
+    const filtered = q || [...asked.keys()].length > 1 || form.state.value;
+    list.replaceChildren(element("li", filtered ? "没有符合条件的隐患。" : "没有未销号的隐患。", { class: "empty" }));
     return;
   }
   list.replaceChildren(
@@ -1417,6 +1433,13 @@ function wire() {
     $("#zoom-image").src = image.src;
     $("#zoom-image").alt = image.alt;
     $("#zoom").showModal();
+  });
+  $("#filter-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    showMine().catch((problem) => notice(problem.message));
+  });
+  $("#filter-form").addEventListener("reset", () => {
+    setTimeout(() => showMine().catch((problem) => notice(problem.message)));
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("offline", () => linkState(false));

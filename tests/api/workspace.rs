@@ -374,6 +374,31 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         .await;
     browser.resize(390, 844).await;
 
+    // Filtered to the overdue ones, then searched by a word of its title.
+    browser.click("#filters summary").await;
+    browser
+        .script(
+            "document.querySelector('#filter-overdue').value = 'true';",
+            json!([]),
+        )
+        .await;
+    browser.click("#filter-form button[type=submit]").await;
+    browser.wait_for_gone("#items", "储罐区").await;
+    assert!(browser.text("#items").await.contains("消防通道堵塞"));
+    browser.click("#filter-form button[type=reset]").await;
+    browser.wait_for_text("#items", "储罐区").await;
+    browser.type_into("#filter-q", "消防通道").await;
+    browser.click("#filter-form button[type=submit]").await;
+    browser.wait_for_gone("#items", "报警器失效").await;
+    assert!(browser.text("#items").await.contains("消防通道堵塞"));
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "the filters on a phone"
+    );
+    browser.click("#filter-form button[type=reset]").await;
+    browser.wait_for_text("#items", "报警器失效").await;
+
     // The item's page: a plan without measures is refused beside the field.
     let id = id_of(&work);
     browser
