@@ -3,7 +3,7 @@
 //! statutory holidays (read by all; loaded by an admin).
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::app::calendar::{self, CalendarYear};
 use crate::db::Id;
@@ -80,6 +80,50 @@ pub async fn calendar_years(
     Ok(HttpResponse::Ok().json(years))
 }
 
+/// A year's calendar file, the form of `reference/calendar/2026.json`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFileBody {
+    pub year: i32,
+    pub source: CalendarSourceBody,
+    /// Whether every date was checked against the published notice.
+    pub verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Every listed day: each day of a holiday span (weekend days inside
+    /// it too) and each make-up working day.
+    pub days: Vec<CalendarDayBody>,
+}
+
+/// The notice a year's dates come from.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSourceBody {
+    /// e.g. 国务院办公厅关于2027年部分节假日安排的通知
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_number: Option<String>,
+    /// YYYY-MM-DD
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<String>,
+    /// Where the dates were checked against the published text.
+    #[serde(default)]
+    pub checked_against: Vec<String>,
+}
+
+/// One listed day.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDayBody {
+    /// YYYY-MM-DD, in the file's year or the December before it.
+    pub date: String,
+    /// `holiday` (放假) or `working_day` (调休上班, a Saturday or Sunday).
+    pub kind: String,
+    /// The holiday it belongs to (元旦, 春节, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// Loads a year's calendar as the State Council's notice publishes it
 /// (each November for the next year): the JSON of
 /// `reference/calendar/2026.json` — `year`, `source` (the notice's
@@ -95,7 +139,7 @@ pub async fn calendar_years(
     tag = "reference",
     security(("bearer" = [])),
     params(("year" = i32, Path)),
-    request_body = Object,
+    request_body = CalendarFileBody,
     responses(
         (status = 200, body = Vec<CalendarYear>),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
@@ -106,7 +150,7 @@ pub async fn load_calendar(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<i32>,
-    body: Body<serde_json::Value>,
+    body: Body<CalendarFileBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ManageCalendar)?;
     let year = path.into_inner();
