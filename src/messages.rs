@@ -492,6 +492,10 @@ pub const REGISTRY_TASK: &str =
 pub const MEASURE_CHECKED: &str =
     "the measure has active check tasks: retire them before it is watched by monitoring only";
 
+/// A record's photo added by someone other than who made the record.
+pub const RECORD_PHOTO_MAKER: &str =
+    "only the person who made the record (or a supervisor) adds its photos";
+
 /// Fixed English details some errors carry, and their Chinese.
 pub const FIXED_DETAILS: &[(&str, &str)] = &[
     (
@@ -501,6 +505,10 @@ pub const FIXED_DETAILS: &[(&str, &str)] = &[
     (
         REGISTRY_TASK,
         "包保履职任务由重大危险源登记生成和停用（请改任包保责任人）。",
+    ),
+    (
+        RECORD_PHOTO_MAKER,
+        "只有记录人（或园区监管人员）可以为这条排查记录添加照片。",
     ),
     (
         MEASURE_CHECKED,
