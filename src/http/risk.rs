@@ -929,12 +929,19 @@ impl CheckFiguresQuery {
     /// The period asked for: to today and from the first of `to`'s month
     /// by default.
     pub fn period(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let to = self.to.unwrap_or(today);
-        (
-            self.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to)),
-            to,
-        )
+        month_to_date(self.from, self.to, today)
     }
+}
+
+/// A figures' period: to today and from the first of `to`'s month by
+/// default.
+fn month_to_date(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    let to = to.unwrap_or(today);
+    (from.unwrap_or_else(|| to.with_day(1).unwrap_or(to)), to)
 }
 
 /// The dual prevention mechanism's figures over a period (双重预防运行情况):
@@ -1032,9 +1039,7 @@ pub async fn check_hazards_by_node(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadAnalytics)?;
     let scope = caller.figures_scope(query.enterprise_id)?;
-    let today = state.park.now().park_today;
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    let (from, to) = month_to_date(query.from, query.to, state.park.now().park_today);
     let by = query.by.unwrap_or_default();
     let limit = query.limit.unwrap_or(100);
     let format = query.format.unwrap_or_default();
