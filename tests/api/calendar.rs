@@ -72,6 +72,8 @@ async fn a_year_loaded_by_the_park_takes_over_its_schedules_at_once(app: TestApp
     );
     let before = today_listed(&app, &park.contact_a, &task).await;
     let figures = "/api/v1/analytics/checks";
+    let marker = || app.state.db.run(hazard_tracker::db::risk::check_marker);
+    let marked = marker().await.unwrap();
     let tag = app
         .get(figures)
         .token(&park.supervisor)
@@ -161,5 +163,10 @@ async fn a_year_loaded_by_the_park_takes_over_its_schedules_at_once(app: TestApp
     assert_eq!(
         again.status, 200,
         "the figures' tag moved with the calendar"
+    );
+    assert_ne!(
+        marker().await.unwrap(),
+        marked,
+        "the figures' change marker moved with the calendar, not only the minute"
     );
 }
