@@ -751,13 +751,34 @@ async function send(capture) {
 
 /// Sends a kept check record (今日排查) once: its Idempotency-Key is the
 /// record's own. Sent well after the check, it is dated when checked for
-/// the park's people; a contact's is dated now, as for captures.
+/// the park's people; a contact's is dated now, as for captures. Its
+/// photos follow, each noted in the outbox once sent: on the record (the
+/// evidence of the check) and, when it became a hazard, as the hazard's
+/// before photos, where its rectification is followed.
 async function sendCheck(record) {
-  const late = Date.now() - Date.parse(record.captured_at) > 60000;
-  const body = late && me.role !== "enterprise" ? { ...record.body, checked_at: record.captured_at } : record.body;
-  const done = await api(`/check-tasks/${record.task_id}/records`, { method: "POST", json: body, key: `${record.key}-record` });
+  if (!record.done) {
+    const late = Date.now() - Date.parse(record.captured_at) > 60000;
+    const body = late && me.role !== "enterprise" ? { ...record.body, checked_at: record.captured_at } : record.body;
+    record.done = await api(`/check-tasks/${record.task_id}/records`, { method: "POST", json: body, key: `${record.key}-record` });
+    await keep(record);
+  }
+  for (const photo of record.photos || []) {
+    if (photo.sent) continue;
+    const onRecord = new FormData();
+    onRecord.append("file", photo.blob, photo.name);
+    await api(`/check-records/${record.done.id}/photos`, { method: "POST", form: onRecord, key: `${record.key}-photo-${photo.index}` });
+    if (record.done.hazard_id) {
+      const onHazard = new FormData();
+      onHazard.append("phase", "before");
+      onHazard.append("file", photo.blob, photo.name);
+      const path = `/hazards/${record.done.hazard_id}/attachments`;
+      await api(path, { method: "POST", form: onHazard, key: `${record.key}-hazard-photo-${photo.index}` });
+    }
+    photo.sent = true;
+    await keep(record);
+  }
   await drop(record.key);
-  return { number: `${record.label}（第 ${record.body.occurrence + 1} 次排查）`, record: done };
+  return { number: `${record.label}（第 ${record.body.occurrence + 1} 次排查）`, record: record.done };
 }
 
 let flushing = null;
@@ -793,7 +814,9 @@ function waitingItems(captures) {
   return captures.map((c) => {
     const item = element("li");
     if (c.kind === "check") {
-      item.append(element("strong", c.label), element("span", "排查记录待发送", { class: "meta" }));
+      const photos = (c.photos || []).filter((p) => !p.sent).length;
+      const state = c.done ? `已记录，照片待发送 ${photos} 张` : `排查记录待发送${photos ? `，照片 ${photos} 张` : ""}`;
+      item.append(element("strong", c.label), element("span", state, { class: "meta" }));
       return item;
     }
     const left = c.photos.filter((p) => !p.sent).length;
@@ -837,12 +860,7 @@ async function capture(event) {
     location: text(form, "location"),
     deadline: text(form, "deadline"),
   };
-  const photos = [...form.photos.files].map((file, index) => ({
-    index,
-    name: file.name || `photo-${index + 1}.jpg`,
-    blob: file,
-    sent: false,
-  }));
+  const photos = photosOf(form.photos.files);
   const record = {
     key: crypto.randomUUID(),
     user: me.id,
@@ -1140,7 +1158,7 @@ async function showSources() {
 }
 
 /// Keeps a record in the outbox, then sends it; offline it waits.
-async function recordCheck(occurrence, body) {
+async function recordCheck(occurrence, body, files = []) {
   const record = {
     key: crypto.randomUUID(),
     user: me.id,
@@ -1148,7 +1166,7 @@ async function recordCheck(occurrence, body) {
     task_id: occurrence.task_id,
     label: occurrence.task_name,
     body: { occurrence: occurrence.occurrence, ...body },
-    photos: [],
+    photos: photosOf(files),
     captured_at: new Date().toISOString(),
   };
   await keep(record);
@@ -1159,6 +1177,11 @@ async function recordCheck(occurrence, body) {
   } catch (problem) {
     if (problem instanceof Problem && problem.status !== 401) {
       await drop(record.key);
+      // The record stands; only a photo was refused.
+      if (record.done) {
+        notice(`已记录：${occurrence.task_name}；有照片未被接受：${problem.message}`);
+        return true;
+      }
       throw problem;
     }
     if (!(problem instanceof Problem)) notice("网络不通：排查记录已保存在本机，联网后自动发送。");
@@ -1184,6 +1207,7 @@ async function onDutyClick(event) {
   abnormalFor = occurrence;
   const form = $("#abnormal-form");
   form.reset();
+  showThumbs("abnormal");
   clearErrors(form);
   $("#abnormal-task").textContent = `${occurrence.task_name}，${clock(occurrence.start)} 至 ${clock(occurrence.end)}`;
   // A 包保责任人's duty check names the duties not carried out.
@@ -1244,8 +1268,10 @@ async function onAbnormal(event) {
       note: text(form, "note"),
       hazard: { location: text(form, "location"), category: text(form, "category"), deadline: text(form, "deadline") },
       ...(duty ? { failed_items: failed } : {}),
-    });
+    }, form.photos.files);
     form.hidden = true;
+    form.reset();
+    showThumbs("abnormal");
   } catch (problem) {
     showErrors(form, problem);
   }
@@ -1256,15 +1282,25 @@ function clearErrors(form) {
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
 }
 
-/// The photos chosen for a capture, as thumbnails before anything is sent.
-const thumbUrls = [];
-function showThumbs() {
-  for (const url of thumbUrls.splice(0)) URL.revokeObjectURL(url);
-  const files = [...$("#new-photos").files];
-  $("#new-thumbs").replaceChildren(
+/// Chosen files as the outbox keeps them, each to be marked once sent.
+function photosOf(files) {
+  return [...files].map((file, index) => ({
+    index,
+    name: file.name || `photo-${index + 1}.jpg`,
+    blob: file,
+    sent: false,
+  }));
+}
+
+/// The photos chosen in a form, as thumbnails before anything is sent.
+const thumbUrls = { new: [], abnormal: [] };
+function showThumbs(form = "new") {
+  for (const url of thumbUrls[form].splice(0)) URL.revokeObjectURL(url);
+  const files = [...$(`#${form}-photos`).files];
+  $(`#${form}-thumbs`).replaceChildren(
     ...files.map((file, i) => {
       const url = URL.createObjectURL(file);
-      thumbUrls.push(url);
+      thumbUrls[form].push(url);
       const item = element("li");
       item.append(element("img", undefined, { src: url, alt: `现场照片 ${i + 1}：${file.name}` }));
       return item;
@@ -1426,7 +1462,8 @@ function wire() {
   });
   document.addEventListener("input", clearOnChange);
   document.addEventListener("change", clearOnChange);
-  $("#new-photos").addEventListener("change", showThumbs);
+  $("#new-photos").addEventListener("change", () => showThumbs("new"));
+  $("#abnormal-photos").addEventListener("change", () => showThumbs("abnormal"));
   $("#view-desk").addEventListener("click", (event) => {
     const image = event.target.closest(".photos img");
     if (!image) return;

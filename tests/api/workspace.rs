@@ -1171,8 +1171,64 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
             json!(["unsafe_condition", crate::helpers::days_from_today(7)]),
         )
         .await;
+    // What was seen goes with it: shown before sending, then kept on the
+    // record and, as the hazard's before photo, on the hazard.
+    let photo = std::env::temp_dir().join(format!("ht-check-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, png(160, 120, 7)).unwrap();
+    browser.choose_file("#abnormal-photos", &photo).await;
+    browser.wait_for("#abnormal-thumbs img").await;
     browser.click("#abnormal-form button[type=submit]").await;
     browser.wait_for_text("#notice", "已生成隐患").await;
+    let occurrences = app
+        .get(&format!(
+            "/api/v1/check-tasks/{task}/occurrences?from={}&until={}",
+            crate::helpers::days_from_today(-4),
+            crate::helpers::days_from_today(1)
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let abnormal = occurrences["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|o| {
+            o["record"]
+                .as_object()
+                .filter(|r| r["outcome"] == "abnormal")
+        })
+        .expect("the abnormal record")
+        .clone();
+    let on_record = app
+        .get(&format!(
+            "/api/v1/check-records/{}/photos",
+            abnormal["id"].as_str().unwrap()
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(on_record.as_array().map(Vec::len), Some(1), "{on_record}");
+    let on_hazard = app
+        .get(&format!(
+            "/api/v1/hazards/{}/attachments",
+            abnormal["hazard_id"].as_str().unwrap()
+        ))
+        .token(&park.contact_a)
+        .send()
+        .await
+        .expect(200)
+        .json;
+    let before: Vec<_> = on_hazard["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["phase"] == "before")
+        .collect();
+    assert_eq!(before.len(), 1, "{on_hazard}");
 
     // The last one while its request cannot get through: kept, then sent
     // once.
