@@ -43,6 +43,44 @@ pub struct Settings {
     pub risk: RiskSettings,
     #[serde(default)]
     pub major_sources: MajorSourceSettings,
+    #[serde(default)]
+    pub exchange: ExchangeSettings,
+}
+
+/// The province's exchange interface (`[exchange]`): what the sources of
+/// its field lists differ on, and our sources mapped onto its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExchangeSettings {
+    /// How times are written (chrono's `strftime`): `%Y-%m-%d %H:%M:%S`
+    /// as the interface's hazard fields are documented; some provinces'
+    /// uploaders write `%Y%m%d%H%M%S`.
+    pub time_format: String,
+    /// `dangerSrc` for each kind of check and for a check task's finding.
+    pub danger_sources: crate::domain::exchange::DangerSources,
+}
+
+impl Default for ExchangeSettings {
+    fn default() -> Self {
+        ExchangeSettings {
+            time_format: "%Y-%m-%d %H:%M:%S".into(),
+            danger_sources: Default::default(),
+        }
+    }
+}
+
+impl ExchangeSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        use chrono::format::{Item, StrftimeItems};
+        if self.time_format.is_empty()
+            || StrftimeItems::new(&self.time_format).any(|item| matches!(item, Item::Error))
+        {
+            bail!("exchange.time_format is not a valid strftime format");
+        }
+        self.danger_sources
+            .validate()
+            .map_err(|m| anyhow::anyhow!("exchange.danger_sources: {m}"))
+    }
 }
 
 /// Major hazard sources and their 包保责任人 (`[major_sources]`).
@@ -934,6 +972,7 @@ impl Settings {
         self.webhooks.validate()?;
         self.risk.validate()?;
         self.major_sources.validate()?;
+        self.exchange.validate()?;
         if self.park.categories.is_empty() {
             bail!("park.categories must list at least one category");
         }

@@ -17,6 +17,7 @@ pub mod enterprises;
 pub mod escalation;
 pub mod evaluation;
 pub mod evidence;
+pub mod exchange;
 pub mod filings;
 pub mod grading;
 pub mod hazards;

@@ -13,6 +13,7 @@ pub mod checklists;
 pub mod columns;
 pub mod display_keys;
 pub mod enterprises;
+pub mod exchange;
 pub mod filings;
 pub mod grading;
 pub mod hazards;

@@ -14,6 +14,7 @@ pub mod email;
 pub mod enterprise;
 pub mod evaluation;
 pub mod evidence;
+pub mod exchange;
 pub mod filing;
 pub mod grading;
 pub mod hazard;

@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod disclosure;
 pub mod display_keys;
 pub mod enterprises;
+pub mod exchange;
 pub mod extract;
 pub mod filings;
 pub mod grading;
@@ -111,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .service(checklist_routes())
                 .service(filing_routes())
                 .service(risk_routes())
+                .service(
+                    resource("/exchange/{table}", "GET")
+                        .route(web::get().to(exchange::exchange_document)),
+                )
                 .service(register_edit_routes())
                 .service(major_source_routes())
                 .service(resource("/changes", "GET").route(web::get().to(changes::list_changes)))

@@ -9,9 +9,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::park::CodeLabel;
 use crate::http::{
-    analytics, attachments, auth, changes, checklists, display_keys, enterprises, filings, grading,
-    hazards, health, imports, inspections, ledger, listing, major_sources, metrics, notifications,
-    record_photos, reference, risk, stats, users, webhooks,
+    analytics, attachments, auth, changes, checklists, display_keys, enterprises, exchange,
+    filings, grading, hazards, health, imports, inspections, ledger, listing, major_sources,
+    metrics, notifications, record_photos, reference, risk, stats, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -134,6 +134,7 @@ use crate::http::{
         record_photos::upload_record_photo,
         record_photos::list_record_photos,
         record_photos::download_record_photo,
+        exchange::exchange_document,
         risk::evaluation,
         major_sources::create_source,
         major_sources::list_sources,

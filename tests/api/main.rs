@@ -16,6 +16,7 @@ mod cli;
 mod contract;
 mod display_keys;
 mod escalation;
+mod exchange;
 mod faults;
 mod filings;
 mod grading;

@@ -48,9 +48,9 @@ fn capability_of(route: &str) -> Option<Capability> {
         "PUT /api/v1/reference/calendar/{year}" => C::ManageCalendar,
         "GET /api/v1/hazards/{id}/check-origin" => C::ReadHazards,
         "POST /api/v1/check-records/{id}/photos" => C::RecordChecks,
-        "GET /api/v1/check-records/{id}/photos" | "GET /api/v1/check-record-photos/{id}" => {
-            C::ReadRiskRegister
-        }
+        "GET /api/v1/check-records/{id}/photos"
+        | "GET /api/v1/check-record-photos/{id}"
+        | "GET /api/v1/exchange/{table}" => C::ReadRiskRegister,
         "GET /api/v1/attachments/{id}"
         | "GET /api/v1/hazards/{id}/attachments"
         | "POST /api/v1/hazards/{id}/attachments" => C::HandleEvidence,
@@ -338,6 +338,7 @@ async fn call(app: &TestApp, route: &str, token: &str, fixture: &Fixture, n: usi
         .replace("{ext_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{year}", "2025")
         .replace("{quarter}", "1")
+        .replace("{table}", "hazard")
         .replace(
             "{id}",
             match template {
