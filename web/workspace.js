@@ -253,6 +253,8 @@ async function whoAmI() {
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   $("#nav-checks").hidden = !CHECK_ROLES.includes(me.role);
   $("#nav-sources").hidden = !REGISTER_ROLES.includes(me.role);
+  // The park's people see whose each item is; a contact, only its own.
+  enterpriseNames = {};
   if (me.role !== "enterprise") {
     const { items } = await reference("/enterprises?limit=500");
     enterpriseNames = Object.fromEntries(items.map((e) => [e.id, e.name]));
@@ -281,6 +283,12 @@ async function showMine() {
     }),
   );
   const items = pages.flatMap((page) => page.items);
+  // Which of them were sent back, and which wait on an extension.
+  const [sentBack, extending] = await Promise.all(
+    ["rejected", "pending_extension"].map((flag) =>
+      api(`/hazards?${flag}=true&limit=500`).then((page) => new Set(page.items.map((h) => h.id))),
+    ),
+  );
   items.sort(
     (a, b) => Number(b.overdue) - Number(a.overdue) || a.deadline.localeCompare(b.deadline) || a.number.localeCompare(b.number),
   );
@@ -303,7 +311,9 @@ async function showMine() {
         element("span", `期限 ${h.deadline}`),
         element("span", LEVELS[h.level] || h.level, { class: `level ${h.level}` }),
       );
-      if (enterpriseNames[h.enterprise_id]) meta.append(element("span", enterpriseNames[h.enterprise_id], { class: "chip" }));
+      if (me.role !== "enterprise" && enterpriseNames[h.enterprise_id]) meta.append(element("span", enterpriseNames[h.enterprise_id], { class: "chip" }));
+      if (extending.has(h.id)) meta.prepend(element("span", "延期审批中", { class: "badge extension" }));
+      if (sentBack.has(h.id)) meta.prepend(element("span", "被驳回", { class: "badge rejected" }));
       if (h.overdue) meta.prepend(element("span", `已逾期 ${daysSince(h.deadline)} 天`, { class: "badge overdue" }));
       link.append(head, meta);
       row.append(link);

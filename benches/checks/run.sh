@@ -6,10 +6,16 @@
 # on each backend, in one run:
 #   - a contact's duty list (GET /check-duties): p50 and max of ROUNDS×3;
 #   - right after a change (a pause recorded, which moves the check
-#     figures' marker, so each answer is computed afresh): the year's
-#     figures (/analytics/checks), the month's evaluation
-#     (/analytics/evaluation) and the scorecard with its checks; p50 and
-#     max of ROUNDS rounds.
+#     figures' marker, so each answer is computed afresh): the month's and
+#     the year's figures (/analytics/checks), the month's evaluation
+#     (/analytics/evaluation), every month's evaluation of the year in
+#     turn, and the scorecard with its checks; p50 and max of ROUNDS
+#     rounds;
+#   - a record's write (POST /check-tasks/{id}/records, the duty list's
+#     open occurrences recorded 正常) against a hazard's (POST /hazards) by
+#     the same contact, one after another: p50 and max of each;
+#   - the service's peak RSS. RECORD_DAYS (seed.py) seeds only the last so
+#     many days' records, to compare it at fewer records.
 # BACKENDS (default "sqlite postgresql"). Needs psql and a release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,11 +33,11 @@ BIN=target/release/hazard-tracker
 export HT_CONFIG_DIR=$PWD/config HT__LOG__LEVEL=warn HT__ESCALATION__ENABLED=false
 export HT__AUTH__JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
 export HT__STORAGE__DATA_DIR=$WORK/data
-export UNITS
+export UNITS RECORD_DAYS
 
 say() { printf '%s\n' "$*" | tee -a "$OUT"; }
 : > "$OUT"
-say "# scheduled checks benchmark: $UNITS units a enterprise, $(date -u +%FT%TZ), $(nproc) cores"
+say "# scheduled checks benchmark: $UNITS units a enterprise, records of ${RECORD_DAYS:-every} day(s), $(date -u +%FT%TZ), $(nproc) cores"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 stats() {
   python3 -c 'import statistics,sys
@@ -82,20 +88,55 @@ bench_backend() {
   year_start=$(TZ=Asia/Shanghai date +%Y-01-01)
   today=$(TZ=Asia/Shanghai date +%F)
   month=$(TZ=Asia/Shanghai date +%Y-%m)
-  local paths="analytics/checks?from=$year_start&to=$today analytics/evaluation?month=$month analytics/scorecard?from=$year_start&to=$today"
+  local month_start=${today:0:8}01
+  # label=path: each timed right after a change.
+  local paths="month-figures=analytics/checks?from=$month_start&to=$today year-figures=analytics/checks?from=$year_start&to=$today evaluation=analytics/evaluation?month=$month scorecard=analytics/scorecard?from=$year_start&to=$today"
+  local months; months=$(seq -f "${year_start:0:4}-%02g" 1 "$((10#${month:5:2}))")
   for round in $(seq 1 "$ROUNDS"); do
     local day; day=$(TZ=Asia/Shanghai date -d "+$((round + 30)) days" +%F)
     curl -sf -o /dev/null "$base/risk-units/$unit/pauses" -H "authorization: Bearer $contact" -H 'content-type: application/json' \
       -d "{\"from\":\"${day}T08:00:00\",\"until\":\"${day}T09:00:00\",\"reason\":\"基准测试检修\"}"
-    for path in $paths; do
-      local key=${path%%\?*}
-      curl -sf -o /dev/null -w '%{time_total}\n' -H "authorization: Bearer $supervisor" "$base/$path" >> "$WORK/t.${key//\//_}"
+    for entry in $paths; do
+      curl -sf -o /dev/null -w '%{time_total}\n' -H "authorization: Bearer $supervisor" "$base/${entry#*=}" >> "$WORK/t.${entry%%=*}"
     done
+    # Every month's evaluation of the year, one after another: their sum.
+    local sum=0 took
+    for m in $months; do
+      took=$(curl -sf -o /dev/null -w '%{time_total}' -H "authorization: Bearer $supervisor" "$base/analytics/evaluation?month=$m")
+      sum=$(python3 -c "print($sum + $took)")
+    done
+    echo "$sum" >> "$WORK/t.year-evaluation"
   done
-  for path in $paths; do
-    local key=${path%%\?*}
-    say "$key right after a change: $(stats "$WORK/t.${key//\//_}")"
+  for entry in $paths; do
+    say "${entry%%=*} (${entry#*=}) right after a change: $(stats "$WORK/t.${entry%%=*}")"
   done
+  say "every month's evaluation of the year ($(echo $months | wc -w) months, all enterprises), summed, right after a change: $(stats "$WORK/t.year-evaluation")"
+
+  # Writes: the duty list's open occurrences recorded, against as many
+  # hazards reported, by the same contact.
+  curl -sf "$base/check-duties" -H "authorization: Bearer $contact" | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["items"]:
+    if o.get("record") is None and o["status"] in ("due", "missed"):
+        print(o["task_id"], o["occurrence"])' > "$WORK/open"
+  local n=0 task occurrence
+  while read -r task occurrence; do
+    curl -sf -o /dev/null -w '%{time_total}\n' "$base/check-tasks/$task/records" -H "authorization: Bearer $contact" \
+      -H 'content-type: application/json' -d "{\"occurrence\":$occurrence,\"outcome\":\"normal\"}" >> "$WORK/t.record"
+    n=$((n + 1))
+  done < "$WORK/open"
+  local deadline; deadline=$(TZ=Asia/Shanghai date -d '+30 days' +%F)
+  for i in $(seq 1 "$n"); do
+    curl -sf -o /dev/null -w '%{time_total}\n' "$base/hazards" -H "authorization: Bearer $contact" -H 'content-type: application/json' \
+      -d "{\"enterprise_id\":\"$first_enterprise\",\"source\":\"self_check\",\"level\":\"general\",\"title\":\"基准隐患$i\",\"description\":\"基准\",\"location\":\"罐区\",\"category\":\"unsafe_condition\",\"deadline\":\"$deadline\"}" >> "$WORK/t.hazard"
+  done
+  if [ "$n" -gt 0 ]; then
+    say "a record written (POST /check-tasks/{id}/records): $(stats "$WORK/t.record")"
+    say "a hazard reported (POST /hazards), as many: $(stats "$WORK/t.hazard")"
+    say "record ÷ hazard, p50: $(python3 -c 'import statistics,sys
+r = statistics.median(float(l) for l in open(sys.argv[1])); h = statistics.median(float(l) for l in open(sys.argv[2]))
+print(f"{r / h:.2f}")' "$WORK/t.record" "$WORK/t.hazard")"
+  fi
   say "peak RSS of the service: $(( $(grep VmHWM /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }

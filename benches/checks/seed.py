@@ -8,7 +8,9 @@ and a shift check every 8 hours from 00:00), and every occurrence from
 any the service makes (00000000-0000-7000-…), so the service's change
 markers still move with what it records after the seed.
 
-usage: seed.py sqlite PATH | postgresql URL   (env UNITS, default 10)
+usage: seed.py sqlite PATH | postgresql URL   (env UNITS, default 10;
+RECORD_DAYS: record only the last so many days, the rest left missed —
+to compare the service's memory at fewer records; default all)
 """
 
 import csv
@@ -21,6 +23,7 @@ import tempfile
 
 backend, target = sys.argv[1], sys.argv[2]
 UNITS = int(os.environ.get("UNITS", "10"))
+RECORD_DAYS = os.environ.get("RECORD_DAYS")
 TZ = dt.timedelta(hours=8)  # Asia/Shanghai, no DST
 
 counter = 0
@@ -47,6 +50,7 @@ creator = query("SELECT id FROM users WHERE email = 'bench-contact@park.example.
 now_utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 now_local = now_utc + TZ
 year_start = dt.datetime(now_local.year, 1, 1)
+records_from = now_local - dt.timedelta(days=int(RECORD_DAYS)) if RECORD_DAYS else year_start
 stamp = (year_start - TZ).strftime("%Y-%m-%d %H:%M:%S")
 levels = ["major", "serious", "general", "low"]
 ls = {"major": (4, 5), "serious": (3, 5), "general": (3, 3), "low": (1, 2)}
@@ -80,7 +84,7 @@ for e in enterprises:
                 start = year_start + dt.timedelta(hours=first + k * every)
                 if start + dt.timedelta(hours=1) > now_local:
                     break
-                if (k + u) % 20 != 0:
+                if (k + u) % 20 != 0 and start >= records_from:
                     checked = (start + dt.timedelta(minutes=30) - TZ).strftime("%Y-%m-%d %H:%M:%S")
                     rows["check_records"].append([
                         next_id(), task, e, k, "normal", None, checked, checked, "false", None, creator, None,

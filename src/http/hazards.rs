@@ -239,6 +239,9 @@ pub struct ListHazardsQuery {
     /// `true`: only hazards with an extension request awaiting a decision;
     /// `false`: only those without one.
     pub pending_extension: Option<bool>,
+    /// `true`: only hazards sent back at acceptance (驳回) and not yet
+    /// submitted again; `false`: only the others.
+    pub rejected: Option<bool>,
     /// The year found, in park time.
     pub found_year: Option<i32>,
     /// Text in the number, title, description or location.
@@ -297,6 +300,7 @@ impl ListHazardsQuery {
             found_year: self.found_year,
             overdue: self.overdue.map(|overdue| (overdue, today)),
             pending_extension: self.pending_extension,
+            rejected: self.rejected,
             text: text.map(like_pattern),
         })
     }

@@ -37,6 +37,7 @@ pub struct ExportHazardsQuery {
     pub inspection_id: Option<Uuid>,
     pub overdue: Option<bool>,
     pub pending_extension: Option<bool>,
+    pub rejected: Option<bool>,
     pub found_year: Option<i32>,
     #[param(max_length = 100, pattern = r"^[^\u0000]*(?![\s\S])")]
     pub q: Option<String>,
@@ -55,6 +56,7 @@ impl ExportHazardsQuery {
             inspection_id: self.inspection_id,
             overdue: self.overdue,
             pending_extension: self.pending_extension,
+            rejected: self.rejected,
             found_year: self.found_year,
             q: self.q.clone(),
             limit: None,

@@ -10,6 +10,7 @@ backend_tests!(
     major_hazard_needs_basis_plan_and_supervisor,
     only_supervision_moves_a_deadline_later_by_plan,
     a_major_hazard_has_a_printable_dossier,
+    a_hazard_sent_back_is_listed_as_rejected_until_submitted_again,
 );
 
 async fn general_hazard_from_report_to_closure(app: TestApp) {
@@ -373,4 +374,64 @@ async fn a_major_hazard_has_a_printable_dossier(app: TestApp) {
     .send()
     .await
     .expect_problem(409);
+}
+
+/// Whether `id` is among the hazards listed with `rejected=<flag>`.
+async fn listed_rejected(app: &TestApp, token: &str, id: &str, flag: bool) -> bool {
+    app.get(&format!("/api/v1/hazards?rejected={flag}&limit=500"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["id"] == id)
+}
+
+async fn a_hazard_sent_back_is_listed_as_rejected_until_submitted_again(app: TestApp) {
+    let park = app.park().await;
+    let hazard = app
+        .report(&park.expert, general_hazard(park.enterprise_a))
+        .await;
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    let step = |action: &'static str, token: String, body: serde_json::Value| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.post(&format!("/api/v1/hazards/{id}/{action}"))
+                .token(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect(200);
+        }
+    };
+    let contact = park.contact_a.clone();
+    let expert = park.expert.clone();
+    step("plan", contact.clone(), json!({"measures": "更换报警器"})).await;
+    step("submit", contact.clone(), json!({"notes": "已更换"})).await;
+    assert!(listed_rejected(&app, &contact, &id, false).await);
+    step("reject", expert.clone(), json!({"reason": "报警器未校验"})).await;
+    assert!(listed_rejected(&app, &contact, &id, true).await);
+    assert!(!listed_rejected(&app, &contact, &id, false).await);
+    // Submitted again, it is no longer sent back; accepted and then
+    // reopened, its old rejection is history.
+    step("submit", contact.clone(), json!({"notes": "已校验"})).await;
+    assert!(!listed_rejected(&app, &contact, &id, true).await);
+    step("accept", expert.clone(), json!({"notes": "合格"})).await;
+    step(
+        "reopen",
+        park.supervisor.clone(),
+        json!({"reason": "复查再次失效"}),
+    )
+    .await;
+    assert!(!listed_rejected(&app, &contact, &id, true).await);
+    // Sent back after the reopening: rejected again.
+    step("submit", contact.clone(), json!({"notes": "再次更换"})).await;
+    step("reject", expert, json!({"reason": "仍未校验"})).await;
+    assert!(listed_rejected(&app, &contact, &id, true).await);
+    // Another enterprise's contact never sees it.
+    assert!(!listed_rejected(&app, &park.contact_b, &id, true).await);
 }

@@ -510,11 +510,18 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
     );
     browser.goto(&format!("{}/app/#/mine", app.address)).await;
     browser.wait_for("#items li").await;
+    // Its card says it was sent back.
+    browser
+        .wait_for_text(&format!("#items a[href='#/hazard/{id}']"), "被驳回")
+        .await;
     assert_eq!(
         small_targets(&browser).await,
         Vec::<String>::new(),
         "the list on a phone"
     );
+    browser
+        .screenshot(&screenshot_path(&app, "workspace-list-rejected-390x844.png"))
+        .await;
     browser
         .goto(&format!("{}/app/#/hazard/{id}", app.address))
         .await;

@@ -208,9 +208,20 @@ pub struct HazardFilter {
     /// Only hazards with (`true`) or without (`false`) an extension request
     /// awaiting a decision.
     pub pending_extension: Option<bool>,
+    /// Only hazards sent back at acceptance (驳回) and not submitted again
+    /// (`true`), or all others (`false`).
+    pub rejected: Option<bool>,
     /// Lower-cased LIKE pattern over number, title, description, location.
     pub text: Option<String>,
 }
+
+/// A hazard sent back at acceptance and not submitted again: still
+/// rectifying, with a rejection no reopening came after (a reopened
+/// hazard's earlier rejection is history). Plain SQL both backends read.
+const SENT_BACK: &str = "(hazards.state = 'rectifying' AND hazards.id IN (\
+    SELECT r.hazard_id FROM hazard_events r WHERE r.action = 'reject' AND NOT EXISTS (\
+    SELECT 1 FROM hazard_events o WHERE o.hazard_id = r.hazard_id \
+    AND o.action = 'reopen' AND o.seq > r.seq)))";
 
 impl HazardFilter {
     /// Whether an index bounds a page under this filter whatever the data:
@@ -230,6 +241,7 @@ impl HazardFilter {
             found_year,
             overdue: None,
             pending_extension: None,
+            rejected: None,
             text: None,
         } = self
         else {
@@ -317,6 +329,14 @@ macro_rules! filtered_page {
                     query.filter(hazards::id.eq_any(awaiting))
                 } else {
                     query.filter(hazards::id.ne_all(awaiting))
+                };
+            }
+            if let Some(rejected) = $filter.rejected {
+                let sent_back = diesel::dsl::sql::<diesel::sql_types::Bool>(SENT_BACK);
+                query = if rejected {
+                    query.filter(sent_back)
+                } else {
+                    query.filter(diesel::dsl::not(sent_back))
                 };
             }
             if let Some(pattern) = &$filter.text {
