@@ -625,11 +625,28 @@ async function showDesk() {
     me.role === "supervisor" ? api("/hazards?pending_extension=true&limit=100") : { items: [] },
   ]);
   const oldestFirst = (a, b) => (a.submitted_at || "").localeCompare(b.submitted_at || "");
-  $("#queue").replaceChildren(
-    ...(queue.items.length
-      ? await Promise.all(queue.items.sort(oldestFirst).map(queueItem))
+  const waiting = queue.items.sort(oldestFirst);
+  const cards = await Promise.all(waiting.map(queueItem));
+  cards.forEach((card, i) => {
+    card.dataset.id = waiting[i].id;
+  });
+  $("#queue").replaceChildren(...(cards.length ? cards : [element("li", "没有待验收的隐患。", { class: "empty" })]));
+  // On a wide screen the queue is an index beside one item at a time.
+  $("#queue-index").replaceChildren(
+    ...(waiting.length
+      ? waiting.map((h) => {
+          const item = element("li");
+          const button = element("button", undefined, { type: "button", "data-id": h.id, "aria-controls": "queue" });
+          button.append(
+            element("strong", `${h.number} ${h.title}`),
+            element("span", [enterpriseNames[h.enterprise_id], h.submitted_at && `提交于 ${when(h.submitted_at)}`].filter(Boolean).join("，"), { class: "meta" }),
+          );
+          item.append(button);
+          return item;
+        })
       : [element("li", "没有待验收的隐患。", { class: "empty" })]),
   );
+  selectDesk(waiting.some((h) => h.id === deskCurrent) ? deskCurrent : waiting[0]?.id);
   $("#extensions-card").hidden = me.role !== "supervisor";
   $("#extensions").replaceChildren(
     ...(asking.items.length
@@ -670,6 +687,16 @@ async function showDesk() {
       shown.push(holder);
     }
     $("#due").replaceChildren(...(list.length ? shown : [element("li", "30 天内没有到期的评估或检查。", { class: "empty" })]));
+  }
+}
+
+/// The desk's item shown beside the index (a wide screen shows one).
+let deskCurrent = null;
+function selectDesk(id) {
+  deskCurrent = id ?? null;
+  for (const card of $("#queue").children) card.classList.toggle("current", card.dataset.id === deskCurrent);
+  for (const button of $("#queue-index").querySelectorAll("button")) {
+    button.setAttribute("aria-current", String(button.dataset.id === deskCurrent));
   }
 }
 
@@ -1419,6 +1446,10 @@ function wire() {
     if (button) openPlacard(button.dataset.placard).catch((problem) => notice(problem.message));
   });
   $("#duties").addEventListener("click", onDutyClick);
+  $("#queue-index").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-id]");
+    if (button) selectDesk(button.dataset.id);
+  });
   $("#abnormal-form").addEventListener("submit", onAbnormal);
   $("#abnormal-cancel").addEventListener("click", () => {
     $("#abnormal-form").hidden = true;

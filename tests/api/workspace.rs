@@ -171,6 +171,29 @@ async fn a_supervisor_decides_at_the_desk(app: TestApp) {
     // What the enterprise said on submitting is on the card.
     browser.wait_for_text("#queue", "整改说明：已整改").await;
     browser.resize(1920, 1080).await;
+    // At a desk, the queue is an index beside one item at a time.
+    let shown_items = "return [...document.querySelectorAll('#queue > li')] \
+         .filter((li) => li.getBoundingClientRect().height > 0) \
+         .map((li) => li.querySelector('h3, a').textContent);";
+    let visible = browser.script(shown_items, json!([])).await;
+    assert!(
+        visible.as_array().is_some_and(|v| v.len() == 1)
+            && visible[0].as_str().unwrap().contains("第一项"),
+        "{visible}"
+    );
+    browser.click("#queue-index li:nth-child(2) button").await;
+    let visible = browser.script(shown_items, json!([])).await;
+    assert!(
+        visible.as_array().is_some_and(|v| v.len() == 1)
+            && visible[0].as_str().unwrap().contains("第二项"),
+        "{visible}"
+    );
+    assert_eq!(
+        browser.axe().await,
+        Vec::<String>::new(),
+        "the desk at 1920"
+    );
+    browser.click("#queue-index li:first-child button").await;
     browser
         .screenshot(&screenshot_path(&app, "desk-1920x1080.png"))
         .await;
@@ -520,7 +543,10 @@ async fn a_contact_plans_and_submits_an_item_in_the_workspace(app: TestApp) {
         "the list on a phone"
     );
     browser
-        .screenshot(&screenshot_path(&app, "workspace-list-rejected-390x844.png"))
+        .screenshot(&screenshot_path(
+            &app,
+            "workspace-list-rejected-390x844.png",
+        ))
         .await;
     browser
         .goto(&format!("{}/app/#/hazard/{id}", app.address))
