@@ -180,21 +180,21 @@ pub fn walk(
     walker: &mut impl Walker,
 ) -> Result<(), AppError> {
     let end = end.min(judge.now_local);
-    for chunk in tasks.chunks(500) {
+    // Two hundred tasks at a time: their occurrences of the period are
+    // worked out first, then only those occurrences' records are read (a
+    // month of a year's records, not every record since the month began).
+    for chunk in tasks.chunks(200) {
         let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
         let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
         let pauses = store::pauses_of(conn, &units)?;
         let by_id: HashMap<Id, &TaskRow> = chunk.iter().map(|t| (t.id, t)).collect();
         let since = utc_of(judge.tz, start);
-        let checked: HashMap<(Id, i64), NaiveDateTime> = store::checked_since(conn, &ids, since)?
-            .into_iter()
-            .map(|(task, occurrence, at)| ((task, occurrence), local(judge.tz, at)))
-            .collect();
         for record in store::found_since(conn, &ids, since)? {
             if let Some(task) = by_id.get(&record.task_id) {
                 walker.record(task, &record);
             }
         }
+        let mut planned = Vec::with_capacity(chunk.len());
         for task in chunk {
             let schedule = schedule_of(task)?;
             let of_unit: Vec<&PauseRow> = pauses
@@ -204,8 +204,26 @@ pub fn walk(
             let pauses = pause_set(&of_unit)?;
             let retired = task.retired_at.map(|at| local(judge.tz, at));
             let until = retired.map_or(end, |r| r.min(end));
+            let occurrences: Vec<Occurrence> = schedule
+                .occurrences(start, until, judge.calendar, &pauses)
+                .collect();
+            planned.push((task, retired, occurrences));
+        }
+        let ranges: Vec<(Id, i64, i64)> = planned
+            .iter()
+            .filter_map(|(task, _, occurrences)| {
+                let first = i64::from(occurrences.first()?.id);
+                let last = i64::from(occurrences.last()?.id);
+                Some((task.id, first, last))
+            })
+            .collect();
+        let checked: HashMap<(Id, i64), NaiveDateTime> = store::checked_in(conn, &ranges)?
+            .into_iter()
+            .map(|(task, occurrence, at)| ((task, occurrence), local(judge.tz, at)))
+            .collect();
+        for (task, retired, occurrences) in planned {
             let judged_at = retired.map_or(judge.now_local, |r| r.min(judge.now_local));
-            for occurrence in schedule.occurrences(start, until, judge.calendar, &pauses) {
+            for occurrence in &occurrences {
                 let at: Vec<NaiveDateTime> = checked
                     .get(&(task.id, i64::from(occurrence.id)))
                     .copied()
@@ -215,7 +233,7 @@ pub fn walk(
                 if retired.is_some() && matches!(status, Status::Due | Status::Upcoming) {
                     continue;
                 }
-                walker.occurrence(task, &occurrence, status);
+                walker.occurrence(task, occurrence, status);
             }
         }
     }
