@@ -274,8 +274,17 @@ impl Browser {
         .await;
     }
 
+    /// Clicks the first element `css` matches, brought to the middle of
+    /// the screen first as a person scrolls to it: WebDriver alone scrolls
+    /// it only to the bottom edge, under the phone's tab bar.
     pub async fn click(&self, css: &str) {
         let id = self.wait_for(css).await;
+        self.script(
+            "const n = document.querySelector(arguments[0]); \
+             if (n) n.scrollIntoView({block: 'center', inline: 'nearest'});",
+            json!([css]),
+        )
+        .await;
         self.command("POST", &format!("/element/{id}/click"), json!({}))
             .await;
     }
