@@ -1398,6 +1398,11 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
     browser
         .screenshot(&screenshot_path(&app, "sources-390x844.png"))
         .await;
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "重大危险源 on a phone"
+    );
 
     // The contact keeps the source from its card: a person left out is
     // named before anything is sent, then the technical person appointed.
@@ -1445,6 +1450,11 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .screenshot(&screenshot_path(&app, "sources-register-390-full.png"))
         .await;
     browser.resize(390, 844).await;
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "the source forms on a phone"
+    );
     browser.type_into("#source-code", "320500-0022").await;
     browser.type_into("#source-name", "液氯库").await;
     browser.type_into("#chem-name", "氯").await;
