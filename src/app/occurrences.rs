@@ -217,16 +217,46 @@ pub fn walk(
                 Some((task.id, first, last))
             })
             .collect();
-        let checked: HashMap<(Id, i64), NaiveDateTime> = store::checked_in(conn, &ranges)?
-            .into_iter()
-            .map(|(task, occurrence, at)| ((task, occurrence), local(judge.tz, at)))
+        // When each occurrence was checked, a slot per occurrence of the
+        // task's range (sized by the schedule, never by what is read).
+        let mut slots: Vec<Vec<Option<NaiveDateTime>>> = planned
+            .iter()
+            .map(|(_, _, occurrences)| match (occurrences.first(), occurrences.last()) {
+                // Ids skip the days a schedule leaves out: slots run first
+                // to last.
+                (Some(first), Some(last)) => {
+                    let span = i64::from(last.id) - i64::from(first.id) + 1;
+                    vec![None; usize::try_from(span).unwrap_or(0)]
+                }
+                _ => Vec::new(),
+            })
             .collect();
-        for (task, retired, occurrences) in planned {
+        let place: HashMap<Id, usize> = planned
+            .iter()
+            .enumerate()
+            .map(|(i, (task, _, _))| (task.id, i))
+            .collect();
+        let firsts: Vec<i64> = planned
+            .iter()
+            .map(|(_, _, o)| o.first().map_or(0, |o| i64::from(o.id)))
+            .collect();
+        for (task, occurrence, at) in store::checked_in(conn, &ranges)? {
+            let Some(&i) = place.get(&task) else {
+                continue;
+            };
+            let slot = usize::try_from(occurrence - firsts[i])
+                .ok()
+                .and_then(|k| slots[i].get_mut(k));
+            if let Some(slot) = slot {
+                *slot = Some(local(judge.tz, at));
+            }
+        }
+        for (i, (task, retired, occurrences)) in planned.into_iter().enumerate() {
             let judged_at = retired.map_or(judge.now_local, |r| r.min(judge.now_local));
             for occurrence in &occurrences {
-                let at: Vec<NaiveDateTime> = checked
-                    .get(&(task.id, i64::from(occurrence.id)))
-                    .copied()
+                let at: Vec<NaiveDateTime> = usize::try_from(i64::from(occurrence.id) - firsts[i])
+                    .ok()
+                    .and_then(|k| slots[i].get(k).copied().flatten())
                     .into_iter()
                     .collect();
                 let status = occurrence.status(&at, judged_at, judge.tolerance);
