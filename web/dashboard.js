@@ -20,27 +20,15 @@ const seconds = Math.max(2, Number(query.get("interval")) || 3);
 const year = /^\d{4}$/.test(query.get("year") || "") ? query.get("year") : null;
 const overview = year ? `/api/v1/stats/overview?year=${year}` : "/api/v1/stats/overview";
 
-const SOURCES = {
-  self_check: "企业自查",
-  mutual_check: "企业互查",
-  resident_expert: "常驻专家检查",
-  national_expert: "聘请国家级专家查隐患",
-  park_supervision: "园区督导检查",
-};
+// The glossary (terms.json): each term once, as the workspace and the
+// service's exports name it.
+const TERMS = await fetch("/app/assets/terms.json").then((reply) => reply.json());
+const SOURCES = TERMS.sources;
 const GRADES = [
-  ["red", "红色", "重大风险"],
-  ["orange", "橙色", "较大风险"],
-  ["yellow", "黄色", "一般风险"],
-  ["blue", "蓝色", "低风险"],
+  ...Object.entries(TERMS.grades).map(([code, name]) => [code, name, TERMS.grade_risks[code]]),
   ["not_assessed", "未评估", ""],
 ];
-
-const STATES = {
-  reported: "待制定方案",
-  rectifying: "整改中",
-  pending_acceptance: "待验收",
-  closed: "已销号",
-};
+const STATES = Object.fromEntries(["reported", "rectifying", "pending_acceptance", "closed"].map((code) => [code, TERMS.states[code]]));
 
 const $ = (selector) => document.querySelector(selector);
 let etag = null;
@@ -141,14 +129,9 @@ function draw(o) {
   );
 }
 
-const LEVELS = [
-  ["major", "重大"],
-  ["serious", "较大"],
-  ["general", "一般"],
-  ["low", "低"],
-];
+const LEVELS = Object.entries(TERMS.risk_levels);
 const GRADE_NAMES = ["一级", "二级", "三级", "四级"];
-const KINDS = { principal: "主要负责人", technical: "技术负责人", operational: "操作负责人" };
+const KINDS = TERMS.persons;
 
 const percent = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
 

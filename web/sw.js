@@ -3,10 +3,11 @@
 // the network fails; the API (/api/) is never touched here — hazards
 // captured offline wait in the page's IndexedDB outbox, not in this cache.
 
-const CACHE = "ht-shell-v1";
+const CACHE = "ht-shell-v2";
 const SHELL = [
   "/app/",
   "/app/assets/workspace.js",
+  "/app/assets/terms.json",
   "/app/assets/app.css",
   "/app/assets/icon.svg",
   "/app/manifest.webmanifest",

@@ -15,55 +15,16 @@
 const TOKEN = "ht_token";
 const $ = (selector) => document.querySelector(selector);
 
-const STATES = {
-  reported: "待制定方案",
-  rectifying: "整改中",
-  pending_acceptance: "待验收",
-  closed: "已销号",
-  voided: "已作废",
-};
-const LEVELS = { general: "一般隐患", major: "重大隐患" };
-const ROLES = {
-  admin: "管理员",
-  supervisor: "园区监管",
-  expert: "驻园专家",
-  enterprise: "企业联系人",
-  viewer: "查看",
-};
-const ACTIONS = {
-  report: "登记隐患",
-  plan: "制定整改方案",
-  submit: "提交验收",
-  accept: "验收销号",
-  reject: "驳回",
-  void: "作废",
-  reopen: "重新打开",
-  extension_requested: "申请延期",
-  extension_approved: "同意延期",
-  extension_refused: "不同意延期",
-  evidence_added: "上传照片",
-  evidence_removed: "删除照片",
-};
-
-const GRADES = { red: "红色（重大风险）", orange: "橙色（较大风险）", yellow: "黄色（一般风险）", blue: "蓝色（低风险）" };
-const DUE = {
-  first_assessment: "首次评估",
-  reassessment: "复评",
-  supervision_inspection: "监管检查",
-  self_check: "企业自查",
-  check_completion: "排查任务完成率偏低",
-  major_source_persons: "包保责任人未配齐",
-  major_source_assessment: "重大危险源安全评估",
-  major_source_drill: "应急预案演练",
-};
-const CHECK_STATUS = {
-  upcoming: "未开始",
-  due: "待排查",
-  done: "已排查",
-  done_late: "逾期完成",
-  missed: "漏查",
-  paused: "停用检修",
-};
+// The glossary (terms.json): each term once, the names the service's
+// mails and exports give too.
+const TERMS = await fetch("/app/assets/terms.json").then((reply) => reply.json());
+const STATES = TERMS.states;
+const LEVELS = TERMS.levels;
+const ROLES = TERMS.roles;
+const ACTIONS = TERMS.actions;
+const GRADES = Object.fromEntries(Object.entries(TERMS.grades).map(([code, name]) => [code, `${name}（${TERMS.grade_risks[code]}）`]));
+const DUE = TERMS.due;
+const CHECK_STATUS = TERMS.check_status;
 // A 包保责任人's duty check: the kind of person whose published duties it
 // covers.
 const DUTY_KINDS = {
@@ -73,7 +34,7 @@ const DUTY_KINDS = {
 };
 // The roles that read the register and the major hazard sources.
 const REGISTER_ROLES = ["enterprise", "expert", "supervisor", "admin"];
-const PERSON_KINDS = { principal: "主要负责人", technical: "技术负责人", operational: "操作负责人" };
+const PERSON_KINDS = TERMS.persons;
 // The roles with a duty list (今日排查).
 const CHECK_ROLES = ["enterprise", "expert", "supervisor", "admin"];
 // The roles the desk is for: those who accept rectifications.
@@ -269,6 +230,9 @@ async function showMine() {
   const form = $("#filter-form");
   if (form.source.options.length === 0) {
     options(form.source, Object.entries(vocabulary.sources), "全部");
+    const states = ["reported", "rectifying", "pending_acceptance", "closed"];
+    options(form.state, states.map((code) => [code, STATES[code]]), "未销号");
+    options(form.level, Object.entries(LEVELS), "全部");
   }
   const asked = new URLSearchParams({ limit: "500" });
   for (const name of ["level", "source", "overdue"]) if (form[name].value) asked.set(name, form[name].value);
@@ -719,6 +683,7 @@ async function showNew() {
   const sources = Object.entries(vocabulary.sources).filter(([code]) => (own ? code === "self_check" : code !== "mutual_check"));
   options(form.source, sources);
   if (!own) form.source.value = "resident_expert";
+  options(form.level, Object.entries(LEVELS));
   options(form.category, Object.entries(vocabulary.categories), "请选择类别");
   options(form.specialty, Object.entries(vocabulary.specialties), "不选");
   const criteria = await reference("/reference/major-hazard-criteria");

@@ -221,15 +221,17 @@ pub fn walk(
         // task's range (sized by the schedule, never by what is read).
         let mut slots: Vec<Vec<Option<NaiveDateTime>>> = planned
             .iter()
-            .map(|(_, _, occurrences)| match (occurrences.first(), occurrences.last()) {
-                // Ids skip the days a schedule leaves out: slots run first
-                // to last.
-                (Some(first), Some(last)) => {
-                    let span = i64::from(last.id) - i64::from(first.id) + 1;
-                    vec![None; usize::try_from(span).unwrap_or(0)]
-                }
-                _ => Vec::new(),
-            })
+            .map(
+                |(_, _, occurrences)| match (occurrences.first(), occurrences.last()) {
+                    // Ids skip the days a schedule leaves out: slots run first
+                    // to last.
+                    (Some(first), Some(last)) => {
+                        let span = i64::from(last.id) - i64::from(first.id) + 1;
+                        vec![None; usize::try_from(span).unwrap_or(0)]
+                    }
+                    _ => Vec::new(),
+                },
+            )
             .collect();
         let place: HashMap<Id, usize> = planned
             .iter()

@@ -51,12 +51,7 @@ impl Grade {
     }
 
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Grade::Red => "红色",
-            Grade::Orange => "橙色",
-            Grade::Yellow => "黄色",
-            Grade::Blue => "蓝色",
-        }
+        crate::domain::terms::name("grades", self.as_str())
     }
 
     /// The park's policy for the grade.

@@ -27,6 +27,7 @@ pub mod park;
 pub mod risk;
 pub mod schedule;
 pub mod tally;
+pub mod terms;
 pub mod text;
 pub mod version;
 pub mod vocabulary;

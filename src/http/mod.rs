@@ -98,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .route(web::get().to(workspace::dashboard_js)),
         )
         .service(resource("/app/assets/app.css", "GET").route(web::get().to(workspace::app_css)))
+        .service(resource("/app/assets/terms.json", "GET").route(web::get().to(workspace::terms)))
         .service(
             web::scope(API_ROOT)
                 // The routes wall screens poll first: actix tries routes in

@@ -31,6 +31,7 @@ const ICON_SVG: &str = include_str!("../../web/icon.svg");
 const DASHBOARD_HTML: &str = include_str!("../../web/dashboard.html");
 const DASHBOARD_JS: &str = include_str!("../../web/dashboard.js");
 const APP_CSS: &str = include_str!("../../web/app.css");
+const TERMS_JSON: &str = include_str!("../../web/terms.json");
 
 fn page(content_type: &str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
@@ -75,6 +76,12 @@ pub async fn icon() -> HttpResponse {
 /// The wall screen (大屏): `/app/dashboard#key=<display key>`.
 pub async fn dashboard() -> HttpResponse {
     page("text/html; charset=utf-8", DASHBOARD_HTML)
+}
+
+/// The park's glossary both pages name things by (`web/terms.json`, the
+/// file the service's own names come from).
+pub async fn terms() -> HttpResponse {
+    page("application/json; charset=utf-8", TERMS_JSON)
 }
 
 pub async fn dashboard_js() -> HttpResponse {

@@ -1,6 +1,7 @@
 //! The pages' words, read from their files: Chinese text takes full-width
 //! punctuation (“，” not “,”, “（）” not “()”), and each thing has one name
-//! (the glossary's), never a second one.
+//! (the glossary's), never a second one; the pages take every name of
+//! `web/terms.json` from that file instead of keeping a copy.
 
 use std::path::Path;
 
@@ -23,7 +24,7 @@ fn page_lines() -> Vec<(String, usize, String)> {
     for entry in std::fs::read_dir(&web).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !(name.ends_with(".html") || name.ends_with(".js")) {
+        if !(name.ends_with(".html") || name.ends_with(".js") || name.ends_with(".json")) {
             continue;
         }
         for (n, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
@@ -78,4 +79,44 @@ fn each_thing_has_one_name_on_the_pages() {
         }
     }
     assert!(found.is_empty(), "a second name:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_pages_take_the_glossarys_names_from_its_file() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let terms: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(web.join("terms.json")).unwrap()).unwrap();
+    let codes: Vec<String> = terms
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(serde_json::Value::as_object)
+        .flat_map(|names| names.keys().cloned())
+        .collect();
+    assert!(codes.len() > 40, "the glossary was read: {}", codes.len());
+    // A page that maps a code to its Chinese name (`closed: "已销号"`)
+    // keeps a copy of the glossary.
+    let mut found = Vec::new();
+    for (file, n, line) in page_lines() {
+        if !file.ends_with(".js") {
+            continue;
+        }
+        for code in &codes {
+            for quote in ['"', '`', '\''] {
+                let pattern = format!("{code}: {quote}");
+                let Some(at) = line.find(&pattern) else {
+                    continue;
+                };
+                let follows = line[at + pattern.len()..].chars().next();
+                if follows.is_some_and(is_cjk) {
+                    found.push(format!("{file}:{n}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a copy of the glossary:\n{}",
+        found.join("\n")
+    );
 }

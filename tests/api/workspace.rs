@@ -691,7 +691,7 @@ async fn the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked(a
     );
     let number = major["number"].as_str().unwrap();
     assert!(dom.contains(number), "{dom}");
-    assert!(dom.contains("待制定方案"), "{dom}");
+    assert!(dom.contains("待制定整改方案"), "{dom}");
     assert!(
         !dom.contains(major["description"].as_str().unwrap()),
         "no details"

@@ -58,13 +58,7 @@ impl HazardState {
 
     /// The name used in the park's mails and on its screens.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Reported => "已登记,待制定整改方案",
-            Self::Rectifying => "整改中",
-            Self::PendingAcceptance => "待验收",
-            Self::Closed => "已销号",
-            Self::Voided => "已作废",
-        }
+        crate::domain::terms::name("states", self.as_str())
     }
 
     /// The states that are [open](Self::is_open), for queries.
@@ -94,10 +88,7 @@ vocabulary! {
 impl HazardLevel {
     /// The level's name in the ledger: 一般隐患 or 重大隐患.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            HazardLevel::General => "一般隐患",
-            HazardLevel::Major => "重大隐患",
-        }
+        crate::domain::terms::name("levels", self.as_str())
     }
 }
 
@@ -115,13 +106,7 @@ vocabulary! {
 impl CheckSource {
     /// The name used on the park's paper forms and reports.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::SelfCheck => "企业自查",
-            Self::MutualCheck => "企业互查",
-            Self::ResidentExpert => "常驻专家检查",
-            Self::NationalExpert => "聘请国家级专家查隐患",
-            Self::ParkSupervision => "园区督导检查",
-        }
+        crate::domain::terms::name("sources", self.as_str())
     }
 }
 
