@@ -214,6 +214,7 @@ async function whoAmI() {
   $("#nav-new").hidden = !REPORTING_ROLES.includes(me.role);
   $("#nav-checks").hidden = !CHECK_ROLES.includes(me.role);
   $("#nav-sources").hidden = !REGISTER_ROLES.includes(me.role);
+  $("#nav-register").hidden = !REGISTER_ROLES.includes(me.role);
   // The park's people see whose each item is; a contact, only its own.
   enterpriseNames = {};
   if (me.role !== "enterprise") {
@@ -1117,6 +1118,121 @@ async function registerSource(event) {
 
 /// The major hazard sources the caller may see: grade, the three persons
 /// (or who is missing), and when the next assessment and drills fall due.
+/// 风险分级管控清单: an enterprise's register as a tree, levels in their
+/// colours; exported to Excel, and imported from it after a dry run.
+let registerFor = null;
+
+async function showRegister() {
+  const own = me.role === "enterprise";
+  const pick = $("#register-enterprise");
+  $("#register-enterprise-field").hidden = own;
+  if (!own && pick.options.length === 0) {
+    options(pick, Object.entries(enterpriseNames).sort((a, b) => a[1].localeCompare(b[1], "zh-CN")));
+  }
+  registerFor = own ? me.enterprise_id : pick.value;
+  if (!registerFor) return;
+  const tree = await api(`/enterprises/${registerFor}/risk-register`);
+  const levels = Object.entries(TERMS.risk_levels);
+  $("#register-counts").textContent = `风险单元：${levels.map(([code, name]) => `${name} ${tree.units_by_level[code]}`).join("，")}；管控措施 ${tree.measures} 项，排查任务 ${tree.tasks} 项。`;
+  const level = (view) =>
+    view ? element("span", `${view.label}`, { class: `badge risk ${view.colour}` }) : element("span", "未评价", { class: "badge" });
+  $("#register-tree").replaceChildren(
+    ...(tree.objects.length
+      ? tree.objects.map((o) => {
+          const card = element("li", undefined, { class: "card" });
+          const title = element("h2", o.name);
+          card.append(title, element("p", [o.kind_label, o.major_source_code && `编号 ${o.major_source_code}`].filter(Boolean).join(" · "), { class: "meta" }));
+          const units = element("ul", undefined, { class: "units" });
+          for (const u of o.units) {
+            const unit = element("li");
+            const head = element("p", undefined, { class: "head" });
+            head.append(element("strong", u.name), level(u.level));
+            unit.append(head, element("p", [u.department, u.responsible_person && `责任人 ${u.responsible_person}`].filter(Boolean).join(" · "), { class: "meta" }));
+            const events = element("ul", undefined, { class: "events" });
+            for (const e of u.events) {
+              const event = element("li");
+              const line = element("p", undefined, { class: "head" });
+              line.append(element("span", e.name), level(e.level));
+              // The method's score (LS R = L × S, LEC D = L × E × C).
+              const method = { ls: "LS", lec: "LEC" }[e.assessment.method];
+              if (method) line.append(element("span", `${method} ${e.score}`, { class: "meta" }));
+              event.append(line);
+              if (e.consequence) event.append(element("p", `可能后果：${e.consequence}`, { class: "meta" }));
+              const measures = element("ul", undefined, { class: "measures" });
+              for (const m of e.measures) {
+                const tasks = m.tasks.filter((t) => t.active).length;
+                measures.append(
+                  element(
+                    "li",
+                    `${m.description}（${m.classification_label}，${TERMS.control_modes[m.control_mode] || m.control_mode}${m.check_content ? `：${m.check_content}` : ""}${tasks ? `，排查任务 ${tasks} 项` : ""}）`,
+                  ),
+                );
+              }
+              event.append(measures);
+              events.append(event);
+            }
+            unit.append(events);
+            units.append(unit);
+          }
+          card.append(units);
+          return card;
+        })
+      : [element("li", "清单是空的：可从 Excel 导入。", { class: "empty" })]),
+  );
+}
+
+/// Downloads the register as the sheet enterprises keep.
+async function exportRegister() {
+  const reply = await api(`/enterprises/${registerFor}/risk-register?format=xlsx`, { raw: true });
+  const url = URL.createObjectURL(await reply.blob());
+  const link = element("a", undefined, { href: url, download: "风险分级管控清单.xlsx" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/// The import's report, row by row: what would be added, and each error.
+function showImportReport(report) {
+  const added = report.added;
+  const lines = [
+    element(
+      "p",
+      `共 ${report.rows} 行：${report.dry_run ? "将" : "已"}新增风险分析对象 ${added.objects} 个、单元 ${added.units} 个、事件 ${added.events} 个、管控措施 ${added.measures} 项；${report.unchanged} 行已在清单中；${report.errors} 行有错。`,
+    ),
+  ];
+  const wrong = report.results.filter((r) => r.errors.length);
+  if (wrong.length) {
+    const list = element("ul", undefined, { class: "errors" });
+    for (const r of wrong) {
+      for (const e of r.errors) list.append(element("li", `第 ${r.row} 行，${e.column}：${e.reason}`));
+    }
+    lines.push(list);
+  }
+  $("#register-report").replaceChildren(...lines);
+}
+
+async function importRegister(dryRun) {
+  const form = $("#register-import");
+  if (!checkRequired(form)) return;
+  const upload = new FormData();
+  upload.append("file", form.file.files[0]);
+  const commit = $("#register-commit");
+  try {
+    const report = await api(`/enterprises/${registerFor}/risk-register/import${dryRun ? "?dry_run=true" : ""}`, { method: "POST", form: upload });
+    showImportReport(report);
+    commit.disabled = !dryRun || report.errors > 0;
+    if (!dryRun) {
+      notice(`已导入：新增管控措施 ${report.added.measures} 项。`);
+      await showRegister();
+    }
+  } catch (problem) {
+    commit.disabled = true;
+    if (problem instanceof Problem) showErrors(form, problem);
+    else notice("网络不通：未能导入，请联网后重试。");
+  }
+}
+
 async function showSources() {
   prepareSourceForm();
   const { items } = await reference("/major-sources");
@@ -1411,6 +1527,17 @@ function wire() {
     if (button) openPlacard(button.dataset.placard).catch((problem) => notice(problem.message));
   });
   $("#duties").addEventListener("click", onDutyClick);
+  $("#register-enterprise").addEventListener("change", () => showRegister());
+  $("#register-export").addEventListener("click", () => exportRegister().catch((problem) => notice(`未能导出：${problem.message}`)));
+  $("#register-file").addEventListener("change", () => {
+    $("#register-commit").disabled = true;
+    $("#register-report").replaceChildren();
+  });
+  $("#register-import").addEventListener("submit", (event) => {
+    event.preventDefault();
+    importRegister(true);
+  });
+  $("#register-commit").addEventListener("click", () => importRegister(false));
   $("#queue-index").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-id]");
     if (button) selectDesk(button.dataset.id);
@@ -1514,6 +1641,9 @@ async function route() {
       $("#abnormal-form").hidden = true;
       await showChecks();
       show("checks");
+    } else if (hash === "#/register" && REGISTER_ROLES.includes(me.role)) {
+      await showRegister();
+      show("register");
     } else if (hash === "#/sources" && REGISTER_ROLES.includes(me.role)) {
       await showSources();
       show("sources");

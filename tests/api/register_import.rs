@@ -56,7 +56,7 @@ const HEADER: &[&str] = &[
 
 /// Two objects, two units, three events and four measures; the object,
 /// unit and event cells merged (blank below their first row).
-fn kept_register() -> Vec<u8> {
+pub(crate) fn kept_register() -> Vec<u8> {
     workbook(&[
         HEADER,
         &[

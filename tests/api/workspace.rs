@@ -1538,6 +1538,37 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         ],
         "{list}"
     );
+
+    // The register: the tree with its levels, checked from Excel first,
+    // then imported.
+    browser.resize(390, 844).await;
+    browser.click("#nav-register").await;
+    browser.wait_for_text("#register-tree", "甲醇储罐").await;
+    browser.wait_for("#register-tree .badge.risk").await;
+    assert_eq!(browser.axe().await, Vec::<String>::new(), "风险清单");
+    assert_eq!(
+        small_targets(&browser).await,
+        Vec::<String>::new(),
+        "风险清单 on a phone"
+    );
+    browser
+        .screenshot(&screenshot_path(&app, "register-390x844.png"))
+        .await;
+    let sheet = std::env::temp_dir().join(format!("ht-register-{}.xlsx", uuid::Uuid::new_v4()));
+    std::fs::write(&sheet, crate::register_import::kept_register()).unwrap();
+    browser.choose_file("#register-file", &sheet).await;
+    browser.click("#register-import button[type=submit]").await;
+    browser.wait_for_text("#register-report", "共 4 行").await;
+    browser.wait_for("#register-commit:not([disabled])").await;
+    browser.click("#register-commit").await;
+    browser.wait_for_text("#notice", "已导入").await;
+    browser
+        .wait_for_text("#register-tree", "储罐泄漏引发火灾")
+        .await;
+    browser.resize(1920, 1080).await;
+    browser
+        .screenshot(&screenshot_path(&app, "register-1920x1080.png"))
+        .await;
     assert_no_policy_violation(&browser).await;
     browser.close().await;
 }
