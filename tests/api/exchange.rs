@@ -127,6 +127,26 @@ async fn the_register_records_and_hazards_go_out_in_the_interfaces_terms(app: Te
     assert_eq!(row["workType"], 0);
     assert!(is_time(&row["taskStartTime"]), "{row}");
 
+    // A unit's stop (停用/检修) goes as a stop record.
+    let from = local_in(24);
+    created(
+        &app,
+        contact,
+        &format!("/api/v1/risk-units/{unit}/pauses"),
+        json!({"from": from, "reason": "停车检修"}),
+    )
+    .await;
+    let stops = document(&app, contact, "stop_record", "").await;
+    assert_eq!(stops["table_name"], "sec_deactivated_maintenance_record");
+    let row = rows_with(&stops, "riskUnitId", &unit)[0];
+    assert_eq!(row["stopReason"], "停车检修");
+    assert_eq!(row["stopEndTime"], Value::Null, "still down: {row}");
+    assert_eq!(
+        row["stopStartTime"],
+        from.replace('T', " "),
+        "park-local, in the interface's form"
+    );
+
     // The records, a page at a time.
     let first = document(&app, contact, "check_record", "limit=1").await;
     assert_eq!(first["datas"].as_array().unwrap().len(), 1, "{first}");
