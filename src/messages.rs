@@ -438,6 +438,26 @@ rules! {
         en: "must be an amount in yuan from 0",
         zh: "须为不小于0的金额（元）"
     }
+    CreditCodeLength = "credit_code_length" {
+        en: "a unified social credit code has exactly 18 characters, but {len} were given",
+        zh: "统一社会信用代码应为18位，这里是{len}位"
+    }
+    CreditCodeCharacter = "credit_code_character" {
+        en: "character {position} ('{character}') cannot appear in a unified social credit code, which uses only digits and capital letters except {excluded}",
+        zh: "第{position}位“{character}”不能出现在统一社会信用代码中（只用数字和大写字母，{excluded}除外）"
+    }
+    CreditCodeAuthority = "credit_code_authority" {
+        en: "the first character of a unified social credit code (registration authority) must be a digit 1-9 or one of {letters}",
+        zh: "统一社会信用代码第1位（登记管理部门代码）应为1～9或{letters}之一"
+    }
+    CreditCodeDivision = "credit_code_division" {
+        en: "characters 3 to 8 of a unified social credit code (administrative division code) must all be digits",
+        zh: "统一社会信用代码第3～8位（行政区划码）应全为数字"
+    }
+    CreditCodeCheck = "credit_code_check" {
+        en: "the unified social credit code fails its check: the 18th character is '{found}' but the first 17 require '{expected}'; the code is probably mistyped",
+        zh: "统一社会信用代码校验不符：第18位是“{found}”，按前17位应为“{expected}”，可能输错了"
+    }
 }
 
 /// The Chinese detail of each kind of problem, by its code; the English

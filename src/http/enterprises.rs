@@ -146,7 +146,7 @@ pub struct ListEnterprisesQuery {
 }
 
 fn parse_credit_code(input: &str) -> Result<CreditCode, AppError> {
-    CreditCode::parse(input).map_err(|e| AppError::invalid("credit_code", e.to_string()))
+    CreditCode::parse(input).map_err(|e| AppError::invalid("credit_code", e))
 }
 
 /// Registers an enterprise (admin, supervisor).

@@ -14,6 +14,7 @@ backend_tests!(
     problems_are_chinese_for_a_chinese_caller_and_english_otherwise,
     a_refusal_of_an_extension_needs_a_reason,
     the_main_bodies_report_every_invalid_field_at_once,
+    a_mistyped_credit_code_is_named_by_its_fault,
 );
 
 /// The codes of a problem's violations, by field.
@@ -338,4 +339,60 @@ async fn the_main_bodies_report_every_invalid_field_at_once(app: TestApp) {
             );
         }
     }
+}
+
+/// A credit code refused says which of its rules it broke, with the
+/// characters concerned, in the caller's language.
+async fn a_mistyped_credit_code_is_named_by_its_fault(app: TestApp) {
+    let park = app.park().await;
+    let valid = crate::helpers::credit_code("mistyped");
+    let last = valid.chars().last().unwrap();
+    let wrong = if last == '0' { '1' } else { '0' };
+    let mistyped = format!("{}{wrong}", &valid[..17]);
+    for (body, code, zh) in [
+        (
+            json!({"name": "错码企业", "credit_code": mistyped, "status": "producing"}),
+            "credit_code_check",
+            "校验不符",
+        ),
+        (
+            json!({"name": "短码企业", "credit_code": "91320500", "status": "producing"}),
+            "credit_code_length",
+            "这里是8位",
+        ),
+    ] {
+        let reply = with_language(
+            app.post("/api/v1/enterprises").token(&park.admin),
+            Some("zh-CN"),
+        )
+        .json(&body)
+        .send()
+        .await
+        .expect_problem(422);
+        let violation = reply.json["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["field"] == "credit_code")
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", reply.text));
+        assert_eq!(violation["code"], code, "{}", reply.text);
+        let message = violation["message"].as_str().unwrap();
+        // Chinese around the code's own characters.
+        assert!(message.contains(zh), "{message}");
+    }
+    let english = app
+        .post("/api/v1/enterprises")
+        .token(&park.admin)
+        .json(&json!({"name": "错码企业", "credit_code": mistyped, "status": "producing"}))
+        .send()
+        .await
+        .expect_problem(422);
+    assert!(
+        english.json["errors"]["credit_code"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("the 18th character is '{wrong}'"))),
+        "{}",
+        english.text
+    );
 }
