@@ -82,30 +82,6 @@ impl From<String> for FieldError {
     }
 }
 
-/// A credit code's fault as the catalogue names it, with its parameters.
-impl From<crate::domain::credit_code::CreditCodeError> for FieldError {
-    fn from(error: crate::domain::credit_code::CreditCodeError) -> FieldError {
-        use crate::domain::credit_code::CreditCodeError as E;
-        match error {
-            E::WrongLength { len } => FieldError::new(Rule::CreditCodeLength).with("len", len),
-            E::InvalidCharacter {
-                position,
-                character,
-            } => FieldError::new(Rule::CreditCodeCharacter)
-                .with("position", position)
-                .with("character", character.to_string())
-                .with("excluded", "I, O, S, V, Z"),
-            E::InvalidRegistrationAuthority => {
-                FieldError::new(Rule::CreditCodeAuthority).with("letters", "A, N, Y")
-            }
-            E::InvalidDivisionCode => FieldError::new(Rule::CreditCodeDivision),
-            E::CheckDigitMismatch { expected, found } => FieldError::new(Rule::CreditCodeCheck)
-                .with("expected", expected.to_string())
-                .with("found", found.to_string()),
-        }
-    }
-}
-
 impl From<&str> for FieldError {
     fn from(reason: &str) -> FieldError {
         FieldError::from(reason.to_owned())

@@ -3,6 +3,9 @@
 //! validation. A [`CreditCode`] value is always a valid, upper-case code.
 
 use std::fmt;
+
+use crate::error::FieldError;
+use crate::messages::Rule;
 use std::str::FromStr;
 
 /// The 31 characters a code may contain, in value order; the standard leaves
@@ -73,6 +76,30 @@ impl fmt::Display for CreditCodeError {
 }
 
 impl std::error::Error for CreditCodeError {}
+
+/// A credit code's fault as the catalogue names it, with its parameters.
+impl From<CreditCodeError> for FieldError {
+    fn from(error: CreditCodeError) -> FieldError {
+        use CreditCodeError as E;
+        match error {
+            E::WrongLength { len } => FieldError::new(Rule::CreditCodeLength).with("len", len),
+            E::InvalidCharacter {
+                position,
+                character,
+            } => FieldError::new(Rule::CreditCodeCharacter)
+                .with("position", position)
+                .with("character", character.to_string())
+                .with("excluded", "I, O, S, V, Z"),
+            E::InvalidRegistrationAuthority => {
+                FieldError::new(Rule::CreditCodeAuthority).with("letters", "A, N, Y")
+            }
+            E::InvalidDivisionCode => FieldError::new(Rule::CreditCodeDivision),
+            E::CheckDigitMismatch { expected, found } => FieldError::new(Rule::CreditCodeCheck)
+                .with("expected", expected.to_string())
+                .with("found", found.to_string()),
+        }
+    }
+}
 
 impl CreditCode {
     /// Validates and normalises `input`: surrounding whitespace is dropped
