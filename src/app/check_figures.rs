@@ -19,7 +19,6 @@ use crate::app::occurrences::{walk, Judge, Walker};
 use crate::db::risk::{self as store, FoundRecord, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::risk::RiskLevel;
-use crate::domain::schedule::{Occurrence, Status};
 pub use crate::domain::tally::{ByLevel, CheckSummary, Completion};
 use crate::error::{AppError, FieldError};
 use crate::messages::Rule;
@@ -173,7 +172,7 @@ pub fn figures(
             }
         }
 
-        fn occurrence(&mut self, task: &TaskRow, _: &Occurrence, status: Status) {
+        fn occurrences(&mut self, task: &TaskRow, counted: &Completion) {
             let serious = self
                 .unit_level
                 .get(&task.unit_id)
@@ -182,13 +181,13 @@ pub fn figures(
                 .rows
                 .entry(task.enterprise_id)
                 .or_insert_with(|| blank(task.enterprise_id));
-            if serious && status == Status::Missed {
-                entry.missed_on_serious_units += 1;
+            if serious {
+                entry.missed_on_serious_units += counted.missed;
             }
-            if status == Status::Missed && task.kind.duty_of().is_some() {
-                entry.missed_duty_checks += 1;
+            if task.kind.duty_of().is_some() {
+                entry.missed_duty_checks += counted.missed;
             }
-            entry.occurrences.count(status);
+            entry.occurrences.add(counted);
         }
     }
     walk(

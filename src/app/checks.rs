@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use crate::app::hazards::{self, Context};
 pub use crate::app::occurrences::schedule_of;
-use crate::app::occurrences::{local, pause_set, utc_of};
+use crate::app::occurrences::{local, month_key, pause_set, utc_of};
 use crate::db::major_sources as major_store;
 use crate::db::risk::{self as store, MeasureRow, PauseRow, RecordRow, TaskRow};
+use crate::db::tallies;
 use crate::db::{users, write_transaction, DbConnection, Id};
 use crate::domain::access::{Caller, Capability, Role};
 use crate::domain::calendar::WorkCalendar;
@@ -349,6 +350,8 @@ pub fn record(
                 .map_err(|e| AppError::Internal(e.into()))?,
         };
         store::insert_record(conn, &record)?;
+        // Counts kept of the occurrence's month no longer stand.
+        tallies::touch(conn, task.id, &month_key(occurrence.start))?;
         Ok(Recorded { record, occurrence })
     })
 }

@@ -21,7 +21,7 @@ use crate::db::major_sources as sources_store;
 use crate::db::risk::{self as store, FoundRecord, TaskRow};
 use crate::db::{stats, DbConnection, Id};
 use crate::domain::major_source::{grade_label, PersonKind};
-use crate::domain::schedule::{Occurrence, Status};
+use crate::domain::tally::Completion;
 use crate::domain::tally::DutySummary;
 pub use crate::domain::tally::KindFigures;
 use crate::error::AppError;
@@ -185,9 +185,9 @@ pub fn figures(
             }
         }
 
-        fn occurrence(&mut self, task: &TaskRow, _: &Occurrence, status: Status) {
+        fn occurrences(&mut self, task: &TaskRow, counted: &Completion) {
             if let Some((source, kind)) = self.place(task) {
-                self.per_source[source][kind].occurrences.count(status);
+                self.per_source[source][kind].occurrences.add(counted);
             }
         }
     }

@@ -6,13 +6,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, TimeDelta, TimeZone};
+use chrono::{Datelike, Months, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 
 use crate::db::risk::{self as store, PauseRow, TaskRow};
+use crate::db::tallies::{self, TallyRow};
 use crate::db::{DbConnection, Id};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Occurrence, Pause, PauseSet, Schedule, ScheduleSpec, Status};
+use crate::domain::tally::Completion;
 use crate::error::AppError;
 
 /// A task's schedule, as stored.
@@ -159,12 +161,73 @@ pub struct Judge<'a> {
 }
 
 /// What [`walk`] reports: every record of the tasks checked at or after
-/// the period's start, then every occurrence of each task starting within
-/// the period (up to now) with where it stands.
+/// the period's start that raised a hazard, then the occurrences of each
+/// task starting within the period (up to now) counted by where they
+/// stand, in one or more parts (a kept month's counts, the rest walked).
 pub trait Walker {
     /// A record of the walk that raised a hazard.
     fn record(&mut self, task: &TaskRow, record: &store::FoundRecord);
-    fn occurrence(&mut self, task: &TaskRow, occurrence: &Occurrence, status: Status);
+    fn occurrences(&mut self, task: &TaskRow, counted: &Completion);
+}
+
+/// `2026-11`: the park-local month a wall time is in.
+pub fn month_key(at: NaiveDateTime) -> String {
+    format!("{:04}-{:02}", at.year(), at.month())
+}
+
+/// The whole months within `[start, end)`: key, first instant and the
+/// next month's first instant.
+fn whole_months(
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> Vec<(String, NaiveDateTime, NaiveDateTime)> {
+    let Some(mut first) = start.date().with_day(1) else {
+        return Vec::new();
+    };
+    if first.and_time(NaiveTime::MIN) < start {
+        first = match first.checked_add_months(Months::new(1)) {
+            Some(next) => next,
+            None => return Vec::new(),
+        };
+    }
+    let mut months = Vec::new();
+    while let Some(next) = first.checked_add_months(Months::new(1)) {
+        let (from, until) = (
+            first.and_time(NaiveTime::MIN),
+            next.and_time(NaiveTime::MIN),
+        );
+        if until > end {
+            break;
+        }
+        months.push((month_key(from), from, until));
+        first = next;
+    }
+    months
+}
+
+/// A task's occurrences of one month (or of the part of it within the
+/// period) walked against the records.
+struct Piece {
+    /// The task's place in its chunk.
+    task: usize,
+    month: String,
+    /// The whole month lies within the period: its counts may be kept.
+    whole: bool,
+    occurrences: Vec<Occurrence>,
+    /// When each occurrence was checked, first to last (ids skip the days
+    /// a schedule leaves out: slots run first to last, sized by the
+    /// schedule, never by what is read).
+    slots: Vec<Option<NaiveDateTime>>,
+}
+
+impl Piece {
+    fn first(&self) -> i64 {
+        self.occurrences.first().map_or(0, |o| i64::from(o.id))
+    }
+
+    fn last(&self) -> i64 {
+        self.occurrences.last().map_or(-1, |o| i64::from(o.id))
+    }
 }
 
 /// Walks the occurrences of `tasks` starting in `[start, end)` (park-local),
@@ -172,6 +235,14 @@ pub trait Walker {
 /// records. A retired task plans nothing from its retirement on: an
 /// occurrence still running (or not begun) when it was retired, and not
 /// recorded, is dropped, as it was never missed.
+///
+/// A whole month of a task whose occurrences are all settled is counted
+/// once and kept (`db::tallies`): later walks read its counts while
+/// nothing it depends on moved — no record of the month since (a record
+/// moves its month's generation), the same time zone, tolerance and
+/// calendar, the same pauses of the unit and the same retirement. Counts
+/// are kept only outside a caller's transaction (a read-only snapshot
+/// cannot write); inside one, kept counts are still read.
 pub fn walk(
     conn: &mut DbConnection,
     tasks: &[TaskRow],
@@ -180,9 +251,15 @@ pub fn walk(
     walker: &mut impl Walker,
 ) -> Result<(), AppError> {
     let end = end.min(judge.now_local);
-    // Two hundred tasks at a time: their occurrences of the period are
-    // worked out first, then only those occurrences' records are read (a
-    // month of a year's records, not every record since the month began).
+    let months = whole_months(start, end);
+    let keys: Vec<String> = months.iter().map(|(key, _, _)| key.clone()).collect();
+    let may_keep = !keys.is_empty() && !crate::db::in_transaction(conn);
+    let settings = format!(
+        "{}|{}|{}",
+        judge.tz,
+        judge.tolerance.num_seconds(),
+        judge.calendar.fingerprint()
+    );
     for chunk in tasks.chunks(200) {
         let ids: Vec<Id> = chunk.iter().map(|t| t.id).collect();
         let units: Vec<Id> = chunk.iter().map(|t| t.unit_id).collect();
@@ -194,80 +271,162 @@ pub fn walk(
                 walker.record(task, &record);
             }
         }
-        let mut planned = Vec::with_capacity(chunk.len());
-        for task in chunk {
+        let kept: HashMap<(Id, String), TallyRow> = tallies::of(conn, &ids, &keys)?
+            .into_iter()
+            .map(|row| ((row.task_id, row.month.clone()), row))
+            .collect();
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut bases: Vec<(Option<NaiveDateTime>, String)> = Vec::with_capacity(chunk.len());
+        for (t, task) in chunk.iter().enumerate() {
             let schedule = schedule_of(task)?;
             let of_unit: Vec<&PauseRow> = pauses
                 .iter()
                 .filter(|p| p.unit_id == task.unit_id)
                 .collect();
-            let pauses = pause_set(&of_unit)?;
+            let pause_set = pause_set(&of_unit)?;
             let retired = task.retired_at.map(|at| local(judge.tz, at));
             let until = retired.map_or(end, |r| r.min(end));
-            let occurrences: Vec<Occurrence> = schedule
-                .occurrences(start, until, judge.calendar, &pauses)
-                .collect();
-            planned.push((task, retired, occurrences));
-        }
-        let ranges: Vec<(Id, i64, i64)> = planned
-            .iter()
-            .filter_map(|(task, _, occurrences)| {
-                let first = i64::from(occurrences.first()?.id);
-                let last = i64::from(occurrences.last()?.id);
-                Some((task.id, first, last))
-            })
-            .collect();
-        // When each occurrence was checked, a slot per occurrence of the
-        // task's range (sized by the schedule, never by what is read).
-        let mut slots: Vec<Vec<Option<NaiveDateTime>>> = planned
-            .iter()
-            .map(
-                |(_, _, occurrences)| match (occurrences.first(), occurrences.last()) {
-                    // Ids skip the days a schedule leaves out: slots run first
-                    // to last.
-                    (Some(first), Some(last)) => {
-                        let span = i64::from(last.id) - i64::from(first.id) + 1;
-                        vec![None; usize::try_from(span).unwrap_or(0)]
+            let basis = format!(
+                "{settings}|{}|{}",
+                of_unit
+                    .iter()
+                    .map(|p| p.id.uuid())
+                    .max()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                task.retired_at.map(|at| at.to_string()).unwrap_or_default()
+            );
+            // Kept months are counted as kept; the rest is walked.
+            let mut spans = Vec::new();
+            let mut from = start;
+            for (key, first, next) in &months {
+                let Some(row) = kept.get(&(task.id, key.clone())) else {
+                    continue;
+                };
+                if row.basis.as_deref() != Some(basis.as_str()) {
+                    continue;
+                }
+                walker.occurrences(task, &counted_of(row));
+                if from < *first {
+                    spans.push((from, (*first).min(until)));
+                }
+                from = *next;
+            }
+            spans.push((from, until));
+            for (from, until) in spans {
+                if from >= until {
+                    continue;
+                }
+                for occurrence in schedule.occurrences(from, until, judge.calendar, &pause_set) {
+                    let month = month_key(occurrence.start);
+                    match pieces.last_mut() {
+                        Some(piece) if piece.task == t && piece.month == month => {
+                            piece.occurrences.push(occurrence);
+                        }
+                        _ => pieces.push(Piece {
+                            task: t,
+                            whole: keys.contains(&month),
+                            month,
+                            occurrences: vec![occurrence],
+                            slots: Vec::new(),
+                        }),
                     }
-                    _ => Vec::new(),
-                },
-            )
-            .collect();
-        let place: HashMap<Id, usize> = planned
+                }
+            }
+            bases.push((retired, basis));
+        }
+        for piece in &mut pieces {
+            let span = piece.last() - piece.first() + 1;
+            piece.slots = vec![None; usize::try_from(span).unwrap_or(0)];
+        }
+        let ranges: Vec<(Id, i64, i64)> = pieces
             .iter()
-            .enumerate()
-            .map(|(i, (task, _, _))| (task.id, i))
+            .map(|p| (chunk[p.task].id, p.first(), p.last()))
             .collect();
-        let firsts: Vec<i64> = planned
-            .iter()
-            .map(|(_, _, o)| o.first().map_or(0, |o| i64::from(o.id)))
-            .collect();
+        let mut of_task: HashMap<Id, Vec<usize>> = HashMap::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            of_task.entry(chunk[piece.task].id).or_default().push(i);
+        }
         for (task, occurrence, at) in store::checked_in(conn, &ranges)? {
-            let Some(&i) = place.get(&task) else {
+            let Some(place) = of_task.get(&task) else {
                 continue;
             };
-            let slot = usize::try_from(occurrence - firsts[i])
+            let Some(&i) = place
+                .iter()
+                .find(|&&i| (pieces[i].first()..=pieces[i].last()).contains(&occurrence))
+            else {
+                continue;
+            };
+            let first = pieces[i].first();
+            let slot = usize::try_from(occurrence - first)
                 .ok()
-                .and_then(|k| slots[i].get_mut(k));
+                .and_then(|k| pieces[i].slots.get_mut(k));
             if let Some(slot) = slot {
                 *slot = Some(local(judge.tz, at));
             }
         }
-        for (i, (task, retired, occurrences)) in planned.into_iter().enumerate() {
+        let mut keep = Vec::new();
+        for piece in &pieces {
+            let task = &chunk[piece.task];
+            let (retired, basis) = &bases[piece.task];
             let judged_at = retired.map_or(judge.now_local, |r| r.min(judge.now_local));
-            for occurrence in &occurrences {
-                let at: Vec<NaiveDateTime> = usize::try_from(i64::from(occurrence.id) - firsts[i])
-                    .ok()
-                    .and_then(|k| slots[i].get(k).copied().flatten())
-                    .into_iter()
-                    .collect();
+            let mut counted = Completion::default();
+            let mut settled = true;
+            for occurrence in &piece.occurrences {
+                let at: Vec<NaiveDateTime> =
+                    usize::try_from(i64::from(occurrence.id) - piece.first())
+                        .ok()
+                        .and_then(|k| piece.slots.get(k).copied().flatten())
+                        .into_iter()
+                        .collect();
                 let status = occurrence.status(&at, judged_at, judge.tolerance);
-                if retired.is_some() && matches!(status, Status::Due | Status::Upcoming) {
-                    continue;
+                if matches!(status, Status::Due | Status::Upcoming) {
+                    settled = false;
+                    if retired.is_some() {
+                        continue;
+                    }
                 }
-                walker.occurrence(task, occurrence, status);
+                counted.count(status);
+            }
+            walker.occurrences(task, &counted);
+            if may_keep && piece.whole && settled {
+                let read = kept.get(&(task.id, piece.month.clone()));
+                keep.push((
+                    tally_of(task.id, &piece.month, basis, &counted),
+                    read.map(|row| row.generation),
+                ));
             }
         }
+        tallies::keep(conn, &keep)?;
     }
     Ok(())
+}
+
+/// A kept month's counts.
+fn counted_of(row: &TallyRow) -> Completion {
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    let mut counted = Completion {
+        paused: n(row.paused),
+        done_on_time: n(row.done_on_time),
+        done_late: n(row.done_late),
+        missed: n(row.missed),
+        ..Completion::default()
+    };
+    counted.planned = counted.paused + counted.done_on_time + counted.done_late + counted.missed;
+    counted
+}
+
+/// A month's counts to keep (read at no generation yet: 0).
+fn tally_of(task: Id, month: &str, basis: &str, counted: &Completion) -> TallyRow {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    TallyRow {
+        task_id: task,
+        month: month.to_owned(),
+        generation: 0,
+        basis: Some(basis.to_owned()),
+        paused: n(counted.paused),
+        done_on_time: n(counted.done_on_time),
+        done_late: n(counted.done_late),
+        missed: n(counted.missed),
+    }
 }

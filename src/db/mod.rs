@@ -27,6 +27,7 @@ pub mod regulation;
 pub mod risk;
 pub mod schema;
 pub mod stats;
+pub mod tallies;
 pub mod users;
 pub mod webhooks;
 pub mod wire_time;
@@ -469,7 +470,7 @@ where
     }
 }
 
-fn in_transaction(conn: &mut DbConnection) -> bool {
+pub(crate) fn in_transaction(conn: &mut DbConnection) -> bool {
     use diesel::connection::TransactionManagerStatus;
     match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn) {
         TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),

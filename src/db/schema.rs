@@ -649,6 +649,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    check_tallies (task_id, month) {
+        task_id -> Text,
+        month -> Text,
+        generation -> BigInt,
+        basis -> Nullable<Text>,
+        paused -> BigInt,
+        done_on_time -> BigInt,
+        done_late -> BigInt,
+        missed -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     major_source_assessments,
     enterprises,
@@ -689,4 +702,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     register_revisions,
     calendar_files,
     check_record_photos,
+    check_tallies,
 );

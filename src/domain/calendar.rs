@@ -244,6 +244,26 @@ impl WorkCalendar {
             .map_err(Clone::clone)
     }
 
+    /// A digest of what decides working days (each listed date and its
+    /// kind): equal for calendars that judge every day alike. Figures kept
+    /// across requests name the calendar they were worked out on by it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (date, entry) in &self.days {
+            let kind = match entry.kind {
+                DayKind::Holiday => 'h',
+                DayKind::WorkingDay => 'w',
+            };
+            hash.update(format!("{date}{kind};"));
+        }
+        hash.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Whether `date` is a working day in the park.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         match self.days.get(&date).map(|entry| entry.kind) {
@@ -375,6 +395,30 @@ mod tests {
             r#"{{"year": 2030, "source": {{"title": "国务院办公厅关于2030年部分节假日安排的通知"}},
                "verified": false, "days": [{days}]}}"#
         )
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_days_and_their_kinds_only() {
+        let entry = |date, kind, name: &str| CalendarEntry {
+            date,
+            kind,
+            name: Some(name.to_owned()),
+        };
+        let holiday = |name| {
+            WorkCalendar::from_entries([entry(d(2030, 1, 1), DayKind::Holiday, name)]).unwrap()
+        };
+        // The holiday's name decides nothing.
+        assert_eq!(holiday("元旦").fingerprint(), holiday("新年").fingerprint());
+        let other_day =
+            WorkCalendar::from_entries([entry(d(2030, 1, 2), DayKind::Holiday, "元旦")]).unwrap();
+        assert_ne!(holiday("元旦").fingerprint(), other_day.fingerprint());
+        let worked =
+            WorkCalendar::from_entries([entry(d(2030, 1, 5), DayKind::WorkingDay, "元旦")])
+                .unwrap();
+        let rested =
+            WorkCalendar::from_entries([entry(d(2030, 1, 5), DayKind::Holiday, "元旦")]).unwrap();
+        assert_ne!(worked.fingerprint(), rested.fingerprint());
+        assert_eq!(shipped().fingerprint(), shipped().clone().fingerprint());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! missed or paused; records made once, an abnormal one becoming a hazard;
 //! the duty list; and every scoping and refusal on the way.
 
+use chrono::Datelike;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -18,6 +19,7 @@ backend_tests!(
     each_enterprise_is_evaluated_for_the_month_with_its_reasons,
     hazards_found_by_checks_are_counted_by_unit_event_and_measure,
     a_record_keeps_the_photos_of_what_was_checked,
+    settled_months_are_counted_once_and_follow_late_records_and_pauses,
 );
 
 pub(crate) async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -1152,4 +1154,125 @@ async fn a_record_keeps_the_photos_of_what_was_checked(app: TestApp) {
         .send()
         .await
         .expect(404);
+}
+
+/// The park's occurrence counts of a period, as the figures give them.
+async fn counts(app: &TestApp, token: &str, query: &str) -> Value {
+    app.get(&format!("/api/v1/analytics/checks?{query}"))
+        .token(token)
+        .send()
+        .await
+        .expect(200)
+        .json["park"]["occurrences"]
+        .clone()
+}
+
+async fn settled_months_are_counted_once_and_follow_late_records_and_pauses(app: TestApp) {
+    let park = app.park().await;
+    let (measure, unit) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 3, "s": 5}),
+    )
+    .await;
+    // Daily since fifty days back (six hours before this time of day):
+    // last month and the one before are whole months of the period, all
+    // settled, nobody having recorded anything.
+    let starts = local_in(-50 * 24 - 6);
+    let task = id_of(
+        &created(
+            &app,
+            &park.contact_a,
+            "/api/v1/check-tasks",
+            json!({
+                "measure_id": measure,
+                "kind": "post_check",
+                "assignee_role": "enterprise",
+                "schedule": {"every": 1, "unit": "day", "starts": starts},
+            }),
+        )
+        .await,
+    );
+    let first_day = chrono::NaiveDate::parse_from_str(&starts[..10], "%Y-%m-%d").unwrap();
+    let today = chrono::NaiveDate::parse_from_str(&days_from_today(0), "%Y-%m-%d").unwrap();
+    let this_month = today.with_day(1).unwrap();
+    let from = first_day.with_day(1).unwrap();
+    let to = this_month.pred_opt().unwrap();
+    let period = format!("from={from}&to={to}");
+    let planned = u64::try_from((to - first_day).num_days() + 1).unwrap();
+
+    let before = counts(&app, &park.supervisor, &period).await;
+    assert_eq!(before["planned"], planned, "{before}");
+    assert_eq!(before["missed"], planned, "{before}");
+    // The settled months were kept, one row per month with occurrences.
+    let kept = app.execute_sql("UPDATE check_tallies SET missed = missed WHERE basis IS NOT NULL");
+    let months = if first_day.month() == to.month() {
+        1
+    } else {
+        2
+    };
+    assert_eq!(kept, months);
+    // ... and are what later figures read (another key of the answer
+    // cache: the enterprise's own row).
+    app.execute_sql("UPDATE check_tallies SET missed = missed + 1000 WHERE basis IS NOT NULL");
+    let own = format!("{period}&enterprise_id={}", park.enterprise_a);
+    let read = counts(&app, &park.supervisor, &own).await;
+    assert_eq!(read["missed"], planned + 1000 * kept as u64, "{read}");
+    app.execute_sql("UPDATE check_tallies SET missed = missed - 1000 WHERE basis IS NOT NULL");
+
+    // A late record of a kept month counts at once.
+    record(
+        &app,
+        &park.supervisor,
+        &task,
+        json!({"occurrence": 5, "outcome": "normal"}),
+    )
+    .await
+    .expect(201);
+    let after = counts(&app, &park.supervisor, &period).await;
+    assert_eq!(after["missed"], planned - 1, "{after}");
+    assert_eq!(after["done_late"], 1, "{after}");
+    assert_eq!(after["planned"], planned, "{after}");
+
+    // So does a shutdown over two whole days of it.
+    created(
+        &app,
+        &park.contact_a,
+        &format!("/api/v1/risk-units/{unit}/pauses"),
+        json!({"from": shifted(&starts, 24 * 10), "until": shifted(&starts, 24 * 12), "reason": "停车检修"}),
+    )
+    .await;
+    let paused = counts(&app, &park.supervisor, &period).await;
+    assert_eq!(paused["paused"], 2, "{paused}");
+    assert_eq!(paused["missed"], planned - 3, "{paused}");
+    assert_eq!(paused["done_late"], 1, "{paused}");
+
+    // A period starting mid-month walks its head and reads the rest kept:
+    // the same counts as its parts asked separately.
+    let mid = first_day + chrono::Duration::days(3);
+    let whole = counts(&app, &park.supervisor, &format!("from={mid}&to={to}")).await;
+    let head_end = (mid.with_day(1).unwrap() + chrono::Months::new(1))
+        .pred_opt()
+        .unwrap()
+        .min(to);
+    let head = counts(&app, &park.supervisor, &format!("from={mid}&to={head_end}")).await;
+    let rest = if head_end < to {
+        counts(
+            &app,
+            &park.supervisor,
+            &format!("from={}&to={to}", head_end.succ_opt().unwrap()),
+        )
+        .await
+    } else {
+        json!({"planned": 0, "missed": 0, "paused": 0, "done_late": 0})
+    };
+    for field in ["planned", "missed", "paused", "done_late"] {
+        assert_eq!(
+            whole[field].as_u64().unwrap(),
+            head[field].as_u64().unwrap() + rest[field].as_u64().unwrap(),
+            "{field}: {whole} {head} {rest}"
+        );
+    }
+    assert_eq!(whole["planned"], planned - 3, "{whole}");
 }

@@ -1,0 +1,2 @@
+DROP INDEX check_records_found;
+DROP TABLE check_tallies;
