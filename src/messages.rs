@@ -458,6 +458,108 @@ rules! {
         en: "the unified social credit code fails its check: the 18th character is '{found}' but the first 17 require '{expected}'; the code is probably mistyped",
         zh: "统一社会信用代码校验不符：第18位是“{found}”，按前17位应为“{expected}”，可能输错了"
     }
+    // Accounts, keys and endpoints.
+    RoleNotForUsers = "role_not_for_users" {
+        en: "display is the role of wall screens' display keys (POST /api/v1/display-keys), not of users",
+        zh: "大屏展示角色只用于大屏密钥，不能授予用户"
+    }
+    TooManyAddresses = "too_many_addresses" {
+        en: "at most {max} addresses",
+        zh: "最多填写{max}个邮箱地址"
+    }
+    ExpiresTooFar = "expires_too_far" {
+        en: "must be at most two years ahead: issue a new key then",
+        zh: "有效期最长两年：到期后请另发新密钥"
+    }
+    UrlNotAbsolute = "url_not_absolute" {
+        en: "must be an absolute URL",
+        zh: "须为完整的网址（含协议和主机名）"
+    }
+    UrlScheme = "url_scheme" {
+        en: "must be http or https",
+        zh: "只接受超文本传输协议或其加密版本的网址"
+    }
+    UrlNoHost = "url_no_host" { en: "must name a host", zh: "须写明主机名" }
+    UrlCredentials = "url_credentials" {
+        en: "must not carry credentials: the signature authenticates",
+        zh: "不能包含用户名或密码：推送以签名验证身份"
+    }
+    HostNotPublic = "host_not_public" {
+        en: "loopback, private, link-local, multicast, reserved and other non-public targets are refused (webhooks.allow_private_targets)",
+        zh: "不接受本机回环、内网、链路本地、组播、保留等非公网地址（除非配置允许推送到内网地址）"
+    }
+    // Hazards, inspections and their records.
+    InspectionOfOtherSource = "inspection_of_other_source" {
+        en: "the inspection is a {inspection_source} check, not {source}",
+        zh: "该检查的检查类型与隐患的检查类型不一致"
+    }
+    BeforePreviousDay = "before_previous_day" {
+        en: "must not be before the day of the previous event ({previous_day})",
+        zh: "不能早于上一步的日期（{previous_day}）"
+    }
+    BeforePreviousStep = "before_previous_step" {
+        en: "must not be before the previous step ({not_before})",
+        zh: "不能早于上一步骤的日期（{not_before}）"
+    }
+    DossierRequiredFirst = "dossier_required_first" {
+        en: "a major hazard is planned only after its report (16号令 Art. 14: present state and cause, danger and difficulty) is recorded: PUT {dossier_path} first",
+        zh: "重大事故隐患须先记录隐患报告（16号令第十四条：隐患的现状及其产生原因、危害程度和整改难易程度），才能制定治理方案；请先提交报告（{dossier_path}）"
+    }
+    NotEvidenceOfHazard = "not_evidence_of_hazard" {
+        en: "must be an evidence file of this hazard: upload the assessment report first",
+        zh: "须为本隐患的证据文件：请先上传评估报告"
+    }
+    TooManyNames = "too_many_names" { en: "at most {max} names", zh: "最多填写{max}个姓名" }
+    ItemCount = "item_count" {
+        en: "must hold 1 to {max} items",
+        zh: "须包含1至{max}个检查项"
+    }
+    ResultCount = "result_count" {
+        en: "must hold 1 to {max} results",
+        zh: "须包含1至{max}条结果"
+    }
+    UnknownTrigger = "unknown_trigger" {
+        en: "unknown trigger \"{trigger}\"; known: {known}",
+        zh: "没有“{trigger}”这一直接判红情形；可选：{known}"
+    }
+    // Uploads, imports, exports and queries.
+    OneFilePerUpload = "one_file_per_upload" {
+        en: "send exactly one file per upload",
+        zh: "每次上传只能发送一个文件"
+    }
+    NotAPhase = "not_a_phase" {
+        en: "must be \"before\" or \"after\"",
+        zh: "须为整改前或整改后"
+    }
+    NotUploadPart = "not_upload_part" {
+        en: "is not a part of this upload ({parts})",
+        zh: "不是此次上传可含的部分（可含：{parts}）"
+    }
+    OneImportPart = "one_import_part" {
+        en: "an import has exactly one part, file",
+        zh: "导入请求只能包含一个部分，即文件"
+    }
+    ExportTooLarge = "export_too_large" {
+        en: "the export holds at most {max} hazards: narrow it (found_year, enterprise_id, …)",
+        zh: "一次最多导出{max}条隐患：请缩小范围（如按发现年份或企业筛选）"
+    }
+    NotAChangeKind = "not_a_change_kind" {
+        en: "\"{kind}\" is not a kind of change",
+        zh: "“{kind}”不是变更类型之一"
+    }
+    AtMost = "at_most" { en: "must be at most {max}", zh: "不能超过{max}" }
+    QuarterOfYear = "quarter_of_year" {
+        en: "must be 1–4 of a year between 2000 and 2100",
+        zh: "须为2000至2100年间某一年的第1至4季度"
+    }
+    CalendarFileInvalid = "calendar_file_invalid" {
+        en: "{reason}",
+        zh: "日历文件不符合要求：{reason}"
+    }
+    CalendarYearMismatch = "calendar_year_mismatch" {
+        en: "the file is {file_year}'s, not {year}'s",
+        zh: "文件是{file_year}年的日历，不是{year}年的"
+    }
 }
 
 /// The Chinese detail of each kind of problem, by its code; the English
@@ -674,9 +776,10 @@ mod tests {
                 let mut zh = placeholders(zh);
                 en.sort_unstable();
                 zh.sort_unstable();
-                // The role and level are named in English only: their
-                // values are English codes the Chinese leaves out.
-                en.retain(|p| !["role", "level"].contains(p));
+                // The role, level and check sources are named in English
+                // only: their values are English codes the Chinese leaves
+                // out.
+                en.retain(|p| !["role", "level", "source", "inspection_source"].contains(p));
                 assert_eq!(en, zh, "{}: the texts' parameters differ", rule.code());
             }
         }

@@ -19,7 +19,8 @@ use crate::db::{self, DbConnection};
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::domain::park::Park;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// What every analysis can be cut by. Dates are park-local days the
 /// hazards were found on, both ends included; none means no bound.
@@ -45,7 +46,7 @@ impl Filter {
         grade: Option<Grade>,
     ) -> Result<Filter, AppError> {
         if from.zip(to).is_some_and(|(from, to)| from > to) {
-            return Err(AppError::invalid("from", "must not be after `to`"));
+            return Err(AppError::invalid("from", Rule::NotAfterEnd));
         }
         Ok(Filter {
             from,
@@ -1093,7 +1094,12 @@ pub fn listed(asked: Option<u32>, default: usize) -> Result<usize, AppError> {
     match asked {
         None => Ok(default),
         Some(asked @ 1..=1000) => Ok(asked as usize),
-        Some(_) => Err(AppError::invalid("limit", "must be from 1 to 1000")),
+        Some(_) => Err(AppError::invalid(
+            "limit",
+            FieldError::new(Rule::OutOfRange)
+                .with("min", 1)
+                .with("max", 1000),
+        )),
     }
 }
 

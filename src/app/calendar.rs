@@ -19,7 +19,8 @@ use uuid::Uuid;
 use crate::db::calendar::{self as store, CalendarFileRow};
 use crate::db::{write_transaction, DbConnection, Id};
 use crate::domain::calendar::{parse_year_file, DayKind, WorkCalendar, YearFile, SHIPPED_FILES};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// Where a year's calendar in force comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -131,6 +132,12 @@ pub fn years(conn: &mut DbConnection) -> Result<Vec<CalendarYear>, AppError> {
         .collect())
 }
 
+/// A calendar file refused: its fault (in English, naming the file's own
+/// dates and fields) under a code of its own.
+fn refused(error: &impl std::fmt::Display) -> FieldError {
+    FieldError::new(Rule::CalendarFileInvalid).with("reason", error.to_string())
+}
+
 /// Loads `year`'s file (the shape of `reference/calendar/`), checked on
 /// its own and with the other years in force (a date may be listed in one
 /// year's file only); it replaces the year's file in force from now on.
@@ -140,11 +147,13 @@ pub fn load(
     text: &str,
     (by, now): (Id, NaiveDateTime),
 ) -> Result<Vec<CalendarYear>, AppError> {
-    let file = parse_year_file(text).map_err(|e| AppError::invalid("file", e.to_string()))?;
+    let file = parse_year_file(text).map_err(|e| AppError::invalid("file", refused(&e)))?;
     if file.year != year {
         return Err(AppError::invalid(
             "year",
-            format!("the file is {}'s, not {year}'s", file.year),
+            FieldError::new(Rule::CalendarYearMismatch)
+                .with("file_year", file.year)
+                .with("year", year),
         ));
     }
     write_transaction(conn, |conn| {
@@ -154,7 +163,7 @@ pub fn load(
             .filter(|other| other.year != year)
             .collect();
         files.push(file.clone());
-        WorkCalendar::from_files(&files).map_err(|e| AppError::invalid("file", e.to_string()))?;
+        WorkCalendar::from_files(&files).map_err(|e| AppError::invalid("file", refused(&e)))?;
         store::insert(
             conn,
             &CalendarFileRow {

@@ -22,6 +22,7 @@ use crate::domain::hazard::HazardLevel;
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
 use crate::error::{AppError, FieldErrors};
+use crate::messages::Rule;
 
 /// Records a new template.
 pub fn create(
@@ -173,7 +174,7 @@ pub fn record_results(
             inspection.checking_enterprise_id.map(Id::uuid),
         )?;
         let template = find(conn, request.checklist_id).map_err(|e| match e {
-            AppError::NotFound(_) => AppError::invalid("checklist_id", "no such checklist"),
+            AppError::NotFound(_) => AppError::invalid("checklist_id", Rule::UnknownChecklist),
             other => other,
         })?;
         request.check(&template)?;
@@ -185,7 +186,7 @@ pub fn record_results(
                 .items
                 .iter()
                 .find(|item| item.id == result.item_id)
-                .ok_or_else(|| AppError::invalid("results", "unknown item"))?;
+                .ok_or_else(|| AppError::invalid("results", Rule::UnknownItem))?;
             let hazard_id = match (&result.outcome, &result.hazard) {
                 (ItemOutcome::Fail, Some(details)) => {
                     let found = FailedItem {

@@ -69,12 +69,9 @@ pub fn add_task(
     write_transaction(conn, |conn| {
         let measure = store::find_measure(conn, new.measure_id.into())?
             .filter(|m| caller.can_see_enterprise(m.enterprise_id.uuid()) && m.retired_at.is_none())
-            .ok_or_else(|| AppError::invalid("measure_id", "no such control measure"))?;
+            .ok_or_else(|| AppError::invalid("measure_id", Rule::UnknownMeasure))?;
         if measure.control_mode != ControlMode::Check {
-            return Err(AppError::invalid(
-                "measure_id",
-                "the measure is watched by automated monitoring, not by checks; a check task needs a measure watched by checks",
-            ));
+            return Err(AppError::invalid("measure_id", Rule::MeasureMonitored));
         }
         let event = store::find_event(conn, measure.event_id)?
             .ok_or(AppError::NotFound("safety risk event"))?;
@@ -88,7 +85,7 @@ pub fn add_task(
             if !fits {
                 return Err(AppError::invalid(
                     "assignee_user_id",
-                    "must be an active contact of the measure's enterprise or a resident expert",
+                    Rule::AssigneeNotEligible,
                 ));
             }
         }
@@ -212,14 +209,9 @@ pub fn record(
         let id = OccurrenceId(request.occurrence);
         let occurrence = schedule
             .occurrence(id, context.calendar, &pauses)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "occurrence",
-                    "is not an occurrence of the task's schedule (outside its window or its days)",
-                )
-            })?;
+            .ok_or_else(|| AppError::invalid("occurrence", Rule::NotAnOccurrence))?;
         if checked_at > now.utc {
-            return Err(AppError::invalid("checked_at", "must not be in the future"));
+            return Err(AppError::invalid("checked_at", Rule::DateInFuture));
         }
         let checked_local = local(context.park.time_zone, checked_at);
         if checked_local < occurrence.start {

@@ -17,6 +17,7 @@ use crate::db::{Db, DbConnection, Id};
 use crate::domain::access::{Caller, Role};
 use crate::domain::text::{required_text, MAX_LINE};
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// Every display key starts so, which tells it from a signed token.
 pub const KEY_PREFIX: &str = "htdk_";
@@ -59,13 +60,10 @@ pub fn issue(
     let name = required_text("name", &request.name, MAX_LINE)?;
     let expires_at = request.expires_at.naive_utc();
     if expires_at <= now {
-        return Err(AppError::invalid("expires_at", "must be in the future"));
+        return Err(AppError::invalid("expires_at", Rule::NotFuture));
     }
     if expires_at > now + chrono::Duration::days(MAX_LIFETIME_DAYS) {
-        return Err(AppError::invalid(
-            "expires_at",
-            "must be at most two years ahead: issue a new key then",
-        ));
+        return Err(AppError::invalid("expires_at", Rule::ExpiresTooFar));
     }
     let secret = format!(
         "{KEY_PREFIX}{}{}",

@@ -19,7 +19,8 @@ use crate::domain::email::Email;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::version::{check_version, ExpectedVersion};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 use crate::settings::GradingSettings;
 
 /// The most contact addresses an enterprise holds.
@@ -31,7 +32,7 @@ pub fn contact_emails(input: &[String]) -> Result<String, AppError> {
     if input.len() > MAX_CONTACT_EMAILS {
         return Err(AppError::invalid(
             "contact_emails",
-            format!("at most {MAX_CONTACT_EMAILS} addresses"),
+            FieldError::new(Rule::TooManyAddresses).with("max", MAX_CONTACT_EMAILS),
         ));
     }
     let mut errors = FieldErrors::new();
@@ -41,7 +42,7 @@ pub fn contact_emails(input: &[String]) -> Result<String, AppError> {
             Ok(email) if !emails.contains(&email) => emails.push(email),
             Ok(_) => {}
             Err(message) => {
-                errors.insert(format!("contact_emails[{i}]"), message.into());
+                errors.insert(format!("contact_emails[{i}]"), message);
             }
         }
     }

@@ -16,6 +16,7 @@ use crate::db::{enterprises, risk as store, DbConnection, Id};
 use crate::domain::evaluation::{evaluate, Evaluation, EvaluationInputs, EvaluationRules};
 use crate::domain::hazard::HazardLevel;
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// One enterprise's evaluation of a month.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -53,7 +54,7 @@ pub fn month_of(asked: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, Nai
             .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
             .and_then(|(y, m)| month_bounds(y, m)),
     }
-    .ok_or_else(|| AppError::invalid("month", "must be a month like 2026-12"))
+    .ok_or_else(|| AppError::invalid("month", Rule::NotMonth))
 }
 
 /// The evaluation of `[first, next)` for every active enterprise (or one).

@@ -20,6 +20,7 @@ use crate::domain::filing::{self, FileRequest, FilingStatus};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::domain::tally::{CheckSummary, DutySummary};
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// One line of a breakdown in a filing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -176,10 +177,10 @@ pub fn list(
     today: NaiveDate,
 ) -> Result<Vec<Filing>, AppError> {
     if !(2000..=2100).contains(&query.year) {
-        return Err(AppError::invalid("year", "must be 2000–2100"));
+        return Err(AppError::invalid("year", Rule::Year));
     }
     if query.quarter.is_some_and(|q| !(1..=4).contains(&q)) {
-        return Err(AppError::invalid("quarter", "must be 1–4"));
+        return Err(AppError::invalid("quarter", Rule::Quarter));
     }
     let scope = match (caller.scope(), query.enterprise_id) {
         (Some(own), Some(asked)) if own != asked => return Ok(Vec::new()),

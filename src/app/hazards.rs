@@ -29,7 +29,8 @@ use crate::domain::hazard::{
 };
 use crate::domain::version::{self, ExpectedVersion};
 use crate::domain::webhook::EventType;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// Records a new hazard and its first event; a major one reaches the
 /// supervisors by mail in the same transaction.
@@ -72,33 +73,32 @@ fn check_references(
     new: &NewHazard,
 ) -> Result<(), AppError> {
     if !enterprises::exists(conn, new.enterprise_id.into())? {
-        return Err(AppError::invalid("enterprise_id", "no such enterprise"));
+        return Err(AppError::invalid("enterprise_id", Rule::UnknownEnterprise));
     }
     if let Some(checking) = new.checking_enterprise_id {
         if !enterprises::exists(conn, checking.into())? {
             return Err(AppError::invalid(
                 "checking_enterprise_id",
-                "no such enterprise",
+                Rule::UnknownEnterprise,
             ));
         }
     }
     if let Some(inspection_id) = new.inspection_id {
         let inspection = inspections::find(conn, inspection_id.into())?
             .filter(|i| caller.can_see_enterprise(i.enterprise_id.uuid()))
-            .ok_or_else(|| AppError::invalid("inspection_id", "no such inspection"))?;
+            .ok_or_else(|| AppError::invalid("inspection_id", Rule::UnknownInspection))?;
         if inspection.enterprise_id != new.enterprise_id {
             return Err(AppError::invalid(
                 "inspection_id",
-                "the inspection checked another enterprise",
+                Rule::InspectionOfAnotherEnterprise,
             ));
         }
         if inspection.source != new.source {
             return Err(AppError::invalid(
                 "inspection_id",
-                format!(
-                    "the inspection is a {} check, not {}",
-                    inspection.source, new.source
-                ),
+                FieldError::new(Rule::InspectionOfOtherSource)
+                    .with("inspection_source", inspection.source.to_string())
+                    .with("source", new.source.to_string()),
             ));
         }
     }
@@ -287,7 +287,8 @@ impl Preconditions {
             if day < previous_day {
                 return Err(AppError::invalid(
                     field,
-                    format!("must not be before the day of the previous event ({previous_day})"),
+                    FieldError::new(Rule::BeforePreviousDay)
+                        .with("previous_day", previous_day.to_string()),
                 ));
             }
             let at = now.day_start(day).max(history.last_step);

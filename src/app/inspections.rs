@@ -7,6 +7,7 @@ use crate::db::Id;
 use crate::db::{enterprises, write_transaction, DbConnection};
 use crate::domain::inspection::NewInspection;
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// Records a checked inspection.
 pub fn record(conn: &mut DbConnection, new: NewInspection) -> Result<Inspection, AppError> {
@@ -24,13 +25,13 @@ pub fn record(conn: &mut DbConnection, new: NewInspection) -> Result<Inspection,
     };
     write_transaction(conn, |conn| {
         if !enterprises::exists(conn, inspection.enterprise_id)? {
-            return Err(AppError::invalid("enterprise_id", "no such enterprise"));
+            return Err(AppError::invalid("enterprise_id", Rule::UnknownEnterprise));
         }
         if let Some(checker) = &inspection.checking_enterprise_id {
             if !enterprises::exists(conn, *checker)? {
                 return Err(AppError::invalid(
                     "checking_enterprise_id",
-                    "no such enterprise",
+                    Rule::UnknownEnterprise,
                 ));
             }
         }

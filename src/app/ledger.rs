@@ -8,7 +8,8 @@ use crate::app::analytics::{Cell, Table};
 use crate::db::hazards::{self as store, Hazard, HazardFilter};
 use crate::db::{enterprises, DbConnection, Id};
 use crate::domain::park::{CodeLabel, Park};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// The ledger's columns, in order (a column added later goes last, so a
 /// reader by position keeps working).
@@ -68,7 +69,7 @@ pub fn export(
         if hazards.len() > MAX_ROWS {
             return Err(AppError::invalid(
                 "filters",
-                format!("the export holds at most {MAX_ROWS} hazards: narrow it (found_year, enterprise_id, …)"),
+                FieldError::new(Rule::ExportTooLarge).with("max", MAX_ROWS),
             ));
         }
         if !full {

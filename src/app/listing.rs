@@ -18,7 +18,8 @@ use crate::domain::hazard::listing::{
 };
 use crate::domain::hazard::HazardLevel;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// What a step adds to its event: a note and details.
 pub type Recorded = (Option<String>, Map<String, Value>);
@@ -65,7 +66,10 @@ pub fn check_report_before_plan(
     {
         return Err(AppError::invalid(
             "dossier",
-            "a major hazard is planned only after its report (16号令 Art. 14: present state and cause, danger and difficulty) is recorded: PUT /api/v1/hazards/{id}/dossier first",
+            FieldError::new(Rule::DossierRequiredFirst).with(
+                "dossier_path",
+                format!("/api/v1/hazards/{}/dossier", hazard.id),
+            ),
         ));
     }
     Ok(())
@@ -155,7 +159,7 @@ pub fn record_assessment(
     if attachments::find(conn, report)?.is_none_or(|a| a.hazard_id != hazard.id) {
         return Err(AppError::invalid(
             "report_attachment_id",
-            "must be an evidence file of this hazard: upload the assessment report first",
+            Rule::NotEvidenceOfHazard,
         ));
     }
     listing.assessor = Some(assessor.clone());

@@ -252,7 +252,7 @@ pub fn appoint(
     let fields = new.check()?;
     let since = new.since.unwrap_or(today);
     if since > today {
-        return Err(AppError::invalid("since", "must not be in the future"));
+        return Err(AppError::invalid("since", Rule::DateInFuture));
     }
     let schedule: ScheduleSpec = settings.duty_frequency.of(new.kind).schedule_from(today);
     let schedule = json_of(&schedule)?;
@@ -584,7 +584,7 @@ pub fn record_drill(
         crate::domain::text::MAX_TEXT,
     )?;
     if new.held_on > today {
-        return Err(AppError::invalid("held_on", "must not be in the future"));
+        return Err(AppError::invalid("held_on", Rule::DateInFuture));
     }
     write_transaction(conn, |conn| {
         let source = visible_source(conn, caller, source_id)?;

@@ -20,11 +20,12 @@ use crate::domain::risk::{
     NewUnit, ObjectFields, ObjectKind, RiskLevel, UnitFields,
 };
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// A reference in a request body to a record the caller cannot see, or
 /// that does not exist: the field is named.
-fn unknown(field: &str, what: &str) -> AppError {
-    AppError::invalid(field, format!("no such {what}"))
+fn unknown(field: &str, rule: Rule) -> AppError {
+    AppError::invalid(field, rule)
 }
 
 pub fn add_object(
@@ -38,7 +39,7 @@ pub fn add_object(
         if !caller.can_see_enterprise(new.enterprise_id)
             || enterprises::find(conn, new.enterprise_id.into())?.is_none()
         {
-            return Err(unknown("enterprise_id", "enterprise"));
+            return Err(unknown("enterprise_id", Rule::UnknownEnterprise));
         }
         let row = object_row(new.enterprise_id.into(), new.kind, fields, caller, now);
         store::insert_object(conn, &row)?;
@@ -56,7 +57,7 @@ pub fn add_unit(
     write_transaction(conn, |conn| {
         let object = store::find_object(conn, new.object_id.into())?
             .filter(|o| caller.can_see_enterprise(o.enterprise_id.uuid()) && o.retired_at.is_none())
-            .ok_or_else(|| unknown("object_id", "risk analysis object"))?;
+            .ok_or_else(|| unknown("object_id", Rule::UnknownRiskObject))?;
         let row = unit_row(&object, fields, caller, now);
         store::insert_unit(conn, &row)?;
         Ok(row)
@@ -73,7 +74,7 @@ pub fn add_event(
     let fields = new.check(bands)?;
     write_transaction(conn, |conn| {
         let unit = visible_unit(conn, caller, new.unit_id)
-            .map_err(|_| unknown("unit_id", "risk analysis unit"))?;
+            .map_err(|_| unknown("unit_id", Rule::UnknownRiskUnit))?;
         let row = event_row(&unit, fields, caller, now)?;
         store::insert_event(conn, &row)?;
         Ok(row)
@@ -90,7 +91,7 @@ pub fn add_measure(
     write_transaction(conn, |conn| {
         let event = store::find_event(conn, new.event_id.into())?
             .filter(|e| caller.can_see_enterprise(e.enterprise_id.uuid()) && e.retired_at.is_none())
-            .ok_or_else(|| unknown("event_id", "safety risk event"))?;
+            .ok_or_else(|| unknown("event_id", Rule::UnknownRiskEvent))?;
         let row = measure_row(&event, fields, caller, now);
         store::insert_measure(conn, &row)?;
         Ok(row)

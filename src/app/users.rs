@@ -15,6 +15,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::email::Email;
 use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
+use crate::messages::Rule;
 
 /// A checked request for a new account; the password is already hashed.
 pub struct NewAccount {
@@ -51,23 +52,20 @@ fn enterprise_for_role(
     enterprise_id: Option<Uuid>,
 ) -> Result<Option<Id>, AppError> {
     match (role, enterprise_id) {
-        (Role::Display, _) => Err(AppError::invalid(
-            "role",
-            "display is the role of wall screens' display keys (POST /api/v1/display-keys), not of users",
-        )),
+        (Role::Display, _) => Err(AppError::invalid("role", Rule::RoleNotForUsers)),
         (Role::Enterprise, None) => Err(AppError::invalid(
             "enterprise_id",
-            "is required for the enterprise role",
+            Rule::RequiredForEnterpriseRole,
         )),
         (Role::Enterprise, Some(id)) => {
             if !enterprises::exists(conn, id.into())? {
-                return Err(AppError::invalid("enterprise_id", "no such enterprise"));
+                return Err(AppError::invalid("enterprise_id", Rule::UnknownEnterprise));
             }
             Ok(Some(id.into()))
         }
         (_, Some(_)) => Err(AppError::invalid(
             "enterprise_id",
-            "is only for the enterprise role",
+            Rule::OnlyForEnterpriseRole,
         )),
         (_, None) => Ok(None),
     }

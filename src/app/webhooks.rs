@@ -28,6 +28,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::text::{optional_text, MAX_LINE};
 use crate::domain::webhook::{self, EventType, SecretSealer};
 use crate::error::AppError;
+use crate::messages::{Lang, Rule};
 use crate::settings::{WebhookSettings, WEBHOOK_LEASE_MARGIN};
 
 /// An endpoint as registered.
@@ -65,7 +66,7 @@ pub struct UpdateWebhook {
 /// every send, [`allowed_at_send`] and the client's [`PublicResolver`].)
 pub async fn check_target(url: &str, settings: &WebhookSettings) -> Result<(), AppError> {
     let parsed = webhook::check_url(url)?;
-    check_allowed_host(&parsed, settings).map_err(|m| AppError::invalid("url", m))?;
+    check_allowed_host(&parsed, settings).map_err(|rule| AppError::invalid("url", rule))?;
     if settings.allow_private_targets {
         return Ok(());
     }
@@ -77,24 +78,22 @@ pub async fn check_target(url: &str, settings: &WebhookSettings) -> Result<(), A
             let host = parsed.host_str().unwrap_or_default().to_owned();
             tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port)))
                 .await
-                .map_err(|_| AppError::invalid("url", "the host did not resolve in time"))?
-                .map_err(|_| AppError::invalid("url", "the host does not resolve"))?
+                .map_err(|_| AppError::invalid("url", Rule::HostSlow))?
+                .map_err(|_| AppError::invalid("url", Rule::HostUnresolved))?
                 .map(|a| a.ip())
                 .collect()
         }
     };
     if addresses.is_empty() || !addresses.into_iter().all(webhook::is_public) {
-        return Err(AppError::invalid("url", NOT_PUBLIC));
+        return Err(AppError::invalid("url", Rule::HostNotPublic));
     }
     Ok(())
 }
 
-const NOT_PUBLIC: &str = "loopback, private, link-local, multicast, reserved and other non-public targets are refused (webhooks.allow_private_targets)";
-
 /// The longest a name may take to resolve when an endpoint is registered.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(3);
 
-fn check_allowed_host(url: &reqwest::Url, settings: &WebhookSettings) -> Result<(), &'static str> {
+fn check_allowed_host(url: &reqwest::Url, settings: &WebhookSettings) -> Result<(), Rule> {
     let host = url.host_str().unwrap_or_default();
     if !settings.allowed_hosts.is_empty()
         && !settings
@@ -102,7 +101,7 @@ fn check_allowed_host(url: &reqwest::Url, settings: &WebhookSettings) -> Result<
             .iter()
             .any(|h| h.eq_ignore_ascii_case(host))
     {
-        return Err("the host is not on the park's allow-list");
+        return Err(Rule::HostNotAllowed);
     }
     Ok(())
 }
@@ -113,14 +112,14 @@ fn check_allowed_host(url: &reqwest::Url, settings: &WebhookSettings) -> Result<
 /// connected to.
 fn allowed_at_send(url: &str, settings: &WebhookSettings) -> Result<(), String> {
     let parsed = webhook::check_url(url).map_err(|e| e.to_string())?;
-    check_allowed_host(&parsed, settings)?;
+    check_allowed_host(&parsed, settings).map_err(|rule| rule.text(Lang::En).to_owned())?;
     let literal = match parsed.host() {
         Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
         Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
         _ => None,
     };
     if !settings.allow_private_targets && literal.is_some_and(|ip| !webhook::is_public(ip)) {
-        return Err(NOT_PUBLIC.to_owned());
+        return Err(Rule::HostNotPublic.text(Lang::En).to_owned());
     }
     Ok(())
 }
@@ -174,10 +173,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 
 fn event_types_json(types: &[EventType]) -> Result<String, AppError> {
     if types.is_empty() {
-        return Err(AppError::invalid(
-            "event_types",
-            "must name at least one event type",
-        ));
+        return Err(AppError::invalid("event_types", Rule::NoEventTypes));
     }
     let mut names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     names.sort_unstable();

@@ -147,18 +147,12 @@ impl NewTask {
         let assignee = match (self.assignee_role, self.assignee_user_id) {
             (Some(role), None) if ASSIGNABLE_ROLES.contains(&role) => Some(Assignee::Role(role)),
             (Some(_), None) => {
-                errors.insert(
-                    "assignee_role".into(),
-                    "must be enterprise or expert: a task is checked by an enterprise's contacts or the park's resident experts".into(),
-                );
+                errors.insert("assignee_role".into(), Rule::AssigneeRole.into());
                 None
             }
             (None, Some(user)) => Some(Assignee::User(user)),
             _ => {
-                errors.insert(
-                    "assignee_role".into(),
-                    "give exactly one of assignee_role and assignee_user_id".into(),
-                );
+                errors.insert("assignee_role".into(), Rule::OneAssignee.into());
                 None
             }
         };
@@ -225,7 +219,7 @@ impl NewPause {
             required_text("reason", &self.reason, MAX_LINE),
         );
         if self.until.is_some_and(|until| until <= self.from) {
-            errors.insert("until".into(), "must be after from".into());
+            errors.insert("until".into(), Rule::UntilAfterFrom.into());
         }
         match reason {
             Some(reason) if errors.is_empty() => Ok(reason),
@@ -269,13 +263,10 @@ impl NewRecord {
         );
         match (self.outcome, &self.hazard) {
             (CheckOutcome::Abnormal, None) => {
-                errors.insert(
-                    "hazard".into(),
-                    "is required for an abnormal record: the location, category and deadline of the hazard it becomes".into(),
-                );
+                errors.insert("hazard".into(), Rule::AbnormalNeedsHazard.into());
             }
             (CheckOutcome::Normal, Some(_)) => {
-                errors.insert("hazard".into(), "must be absent for a normal record".into());
+                errors.insert("hazard".into(), Rule::NormalHasNoHazard.into());
             }
             _ => {}
         }

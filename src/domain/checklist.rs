@@ -11,7 +11,8 @@ use crate::domain::criteria::major_hazard_criteria;
 use crate::domain::park::Park;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::messages::Rule;
 
 /// The most items one template holds, and one request records.
 pub const MAX_ITEMS: usize = 500;
@@ -132,7 +133,7 @@ impl CreateChecklist {
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
             errors.insert(
                 "items".into(),
-                format!("must hold 1 to {MAX_ITEMS} items").into(),
+                FieldError::new(Rule::ItemCount).with("max", MAX_ITEMS),
             );
         }
         let mut items = Vec::with_capacity(self.items.len());
@@ -154,10 +155,7 @@ impl CreateChecklist {
                 Some(given) => match park.specialty_code(given) {
                     Some(code) => Some(code.to_owned()),
                     None => {
-                        errors.insert(
-                            field("specialty"),
-                            "is not one of the park's specialties".into(),
-                        );
+                        errors.insert(field("specialty"), Rule::NotSpecialty.into());
                         None
                     }
                 },
@@ -222,28 +220,25 @@ impl RecordResults {
         if self.results.is_empty() || self.results.len() > MAX_ITEMS {
             errors.insert(
                 "results".into(),
-                format!("must hold 1 to {MAX_ITEMS} results").into(),
+                FieldError::new(Rule::ResultCount).with("max", MAX_ITEMS),
             );
         }
         let mut seen = std::collections::HashSet::new();
         for (i, result) in self.results.iter().enumerate() {
             let field = |name: &str| format!("results[{i}].{name}");
             if !checklist.items.iter().any(|item| item.id == result.item_id) {
-                errors.insert(field("item_id"), "is not an item of this checklist".into());
+                errors.insert(field("item_id"), Rule::NotChecklistItem.into());
             } else if !seen.insert(result.item_id) {
-                errors.insert(field("item_id"), "appears twice".into());
+                errors.insert(field("item_id"), Rule::AppearsTwice.into());
             }
             let note = optional_text(&field("note"), result.note.as_deref(), MAX_TEXT);
             AppError::gather(&mut errors, &field("note"), note);
             match (result.outcome, &result.hazard) {
                 (ItemOutcome::Fail, None) => {
-                    errors.insert(
-                        field("hazard"),
-                        "is required for a failed item: its location, category and deadline".into(),
-                    );
+                    errors.insert(field("hazard"), Rule::FailedItemNeedsHazard.into());
                 }
                 (ItemOutcome::Pass | ItemOutcome::NotApplicable, Some(_)) => {
-                    errors.insert(field("hazard"), "is only for a failed item".into());
+                    errors.insert(field("hazard"), Rule::OnlyForFailedItem.into());
                 }
                 _ => {}
             }

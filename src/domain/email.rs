@@ -3,40 +3,43 @@
 
 use std::fmt;
 
+use crate::error::FieldError;
+use crate::messages::Rule;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(input: &str) -> Result<Email, &'static str> {
+    pub fn parse(input: &str) -> Result<Email, FieldError> {
         let email = input.trim().to_lowercase();
         if email.is_empty() {
-            return Err("must not be empty");
+            return Err(Rule::EmailEmpty.into());
         }
         if email.chars().any(char::is_control) {
-            return Err("must not contain control characters");
+            return Err(Rule::ControlCharacters.into());
         }
         if email.len() > 254 {
-            return Err("must be at most 254 characters");
+            return Err(FieldError::new(Rule::TooLong).with("max", 254));
         }
         let Some((local, domain)) = email.rsplit_once('@') else {
-            return Err("must contain @");
+            return Err(Rule::EmailNoAt.into());
         };
         if local.is_empty() || local.contains('@') {
-            return Err("must have exactly one @ with a name before it");
+            return Err(Rule::EmailOneAt.into());
         }
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..");
         if !domain_ok {
-            return Err("must end in a domain such as example.com");
+            return Err(Rule::EmailDomain.into());
         }
         if email
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
         {
-            return Err("must not contain spaces, commas or angle brackets");
+            return Err(Rule::EmailSpaces.into());
         }
         Ok(Email(email))
     }

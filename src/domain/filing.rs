@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
 use crate::error::{AppError, FieldErrors};
+use crate::messages::Rule;
 
 vocabulary! {
     /// Where a period's filing stands.
@@ -113,15 +114,12 @@ impl FileRequest {
             AppError::gather(&mut errors, "correction_reason", reason).flatten();
         match (versions_before, &correction_reason) {
             (0, Some(_)) => {
-                errors.insert(
-                    "correction_reason".into(),
-                    "is only for correcting a filed version".into(),
-                );
+                errors.insert("correction_reason".into(), Rule::OnlyForCorrection.into());
             }
             (1.., None) => {
                 errors.insert(
                     "correction_reason".into(),
-                    "is required: the period was filed already, so this is a correction (a new version; the filed one is kept)".into(),
+                    Rule::CorrectionNeedsReason.into(),
                 );
             }
             _ => {}

@@ -125,13 +125,13 @@ impl Thresholds {
 pub const MAX_SCORE_CENTI: i32 = 10_000;
 
 /// Converts a score in points (at most two decimals) to hundredths.
-pub fn score_to_centi(score: f64) -> Result<i32, &'static str> {
+pub fn score_to_centi(score: f64) -> Result<i32, FieldError> {
     if !score.is_finite() || !(0.0..=100.0).contains(&score) {
-        return Err("must be a number from 0 to 100");
+        return Err(Rule::Score.into());
     }
     let centi = (score * 100.0).round();
     if (score * 100.0 - centi).abs() > 1e-6 {
-        return Err("must have at most two decimals");
+        return Err(Rule::TwoDecimals.into());
     }
     // Within 0..=10000 by the range check.
     Ok(centi as i32)
@@ -288,7 +288,7 @@ impl CreateAssessment {
     ) -> Result<NewAssessment, AppError> {
         let mut errors = FieldErrors::new();
         let score_centi = score_to_centi(self.score)
-            .map_err(|m| errors.insert("score".into(), m.into()))
+            .map_err(|m| errors.insert("score".into(), m))
             .ok();
         let mut triggers: Vec<String> = Vec::new();
         for code in &self.direct_red_triggers {
@@ -297,7 +297,9 @@ impl CreateAssessment {
                 let known: Vec<&str> = catalogue.iter().map(|t| t.code.as_str()).collect();
                 errors.insert(
                     "direct_red_triggers".into(),
-                    format!("unknown trigger {code:?}; known: {}", known.join(", ")).into(),
+                    FieldError::new(Rule::UnknownTrigger)
+                        .with("trigger", code)
+                        .with("known", known.join(", ")),
                 );
             } else if !triggers.iter().any(|t| t == code) {
                 triggers.push(code.to_owned());

@@ -39,18 +39,15 @@ pub fn check_source_rules(
     match (source, checking_enterprise_id) {
         (CheckSource::MutualCheck, None) => Err(AppError::invalid(
             "checking_enterprise_id",
-            "is required for a mutual check: name the enterprise that did the checking",
+            Rule::CheckingEnterpriseRequired,
         )),
-        (CheckSource::MutualCheck, Some(checker)) if checker == enterprise_id => {
-            Err(AppError::invalid(
-                "checking_enterprise_id",
-                "must differ from enterprise_id: a mutual check is done by another enterprise",
-            ))
-        }
+        (CheckSource::MutualCheck, Some(checker)) if checker == enterprise_id => Err(
+            AppError::invalid("checking_enterprise_id", Rule::CheckingEnterpriseSame),
+        ),
         (CheckSource::MutualCheck, Some(_)) | (_, None) => Ok(()),
         (_, Some(_)) => Err(AppError::invalid(
             "checking_enterprise_id",
-            "is only for mutual checks",
+            Rule::OnlyForMutualCheck,
         )),
     }
 }
@@ -107,7 +104,7 @@ impl CreateInspection {
         if self.inspectors.len() > MAX_INSPECTORS {
             errors.insert(
                 "inspectors".into(),
-                format!("at most {MAX_INSPECTORS} names").into(),
+                FieldError::new(Rule::TooManyNames).with("max", MAX_INSPECTORS),
             );
         } else {
             for name in &self.inspectors {

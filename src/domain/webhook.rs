@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::messages::Rule;
 
 /// What a webhook is told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
@@ -49,21 +50,19 @@ pub const MAX_URL: usize = 2000;
 /// Checks an endpoint's address: an absolute http(s) URL with a host and
 /// no credentials in it.
 pub fn check_url(url: &str) -> Result<reqwest::Url, AppError> {
-    let invalid = |message: &str| AppError::invalid("url", message);
+    let invalid = |message: FieldError| AppError::invalid("url", message);
     if url.chars().count() > MAX_URL {
-        return Err(invalid("must be at most 2000 characters"));
+        return Err(invalid(FieldError::new(Rule::TooLong).with("max", MAX_URL)));
     }
-    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("must be an absolute URL"))?;
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid(Rule::UrlNotAbsolute.into()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("must be http or https"));
+        return Err(invalid(Rule::UrlScheme.into()));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("must name a host"));
+        return Err(invalid(Rule::UrlNoHost.into()));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid(
-            "must not carry credentials: the signature authenticates",
-        ));
+        return Err(invalid(Rule::UrlCredentials.into()));
     }
     Ok(parsed)
 }

@@ -35,7 +35,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{clean_file_name, detect_media_type, EvidencePhase, SNIFF_BYTES};
 use crate::domain::text::optional_text;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
@@ -318,18 +318,16 @@ pub(crate) async fn receive_form(
         let evidence = kind == FormParts::Evidence;
         match name.as_str() {
             "file" if file.is_some() => {
-                return Err(AppError::invalid(
-                    "file",
-                    "send exactly one file per upload",
-                ));
+                return Err(AppError::invalid("file", Rule::OneFilePerUpload));
             }
             "file" => file = Some(receive_file(state, field, limit, allowed_types).await?),
             "phase" if evidence => {
                 let text = read_text(field, "phase", idle).await?;
-                phase =
-                    Some(text.trim().parse::<EvidencePhase>().map_err(|_| {
-                        AppError::invalid("phase", "must be \"before\" or \"after\"")
-                    })?);
+                phase = Some(
+                    text.trim()
+                        .parse::<EvidencePhase>()
+                        .map_err(|_| AppError::invalid("phase", Rule::NotAPhase))?,
+                );
             }
             "caption" => {
                 let text = read_text(field, "caption", idle).await?;
@@ -338,7 +336,7 @@ pub(crate) async fn receive_form(
             "occurred_at" if evidence => {
                 let text = read_text(field, "occurred_at", idle).await?;
                 let at = DateTime::parse_from_rfc3339(text.trim())
-                    .map_err(|_| AppError::invalid("occurred_at", "must be an RFC 3339 time"))?;
+                    .map_err(|_| AppError::invalid("occurred_at", Rule::NotRfc3339))?;
                 occurred_at = Some(at.naive_utc());
             }
             "assessed_on" if kind == FormParts::Assessment => {
@@ -352,23 +350,20 @@ pub(crate) async fn receive_form(
             other => {
                 return Err(AppError::invalid(
                     other,
-                    format!("is not a part of this upload ({})", kind.names()),
+                    FieldError::new(Rule::NotUploadPart).with("parts", kind.names()),
                 ));
             }
         }
     }
     let mut errors = crate::error::FieldErrors::new();
     if file.is_none() {
-        errors.insert("file".into(), "is required".into());
+        errors.insert("file".into(), Rule::Required.into());
     }
     if phase.is_none() && kind == FormParts::Evidence {
-        errors.insert(
-            "phase".into(),
-            "is required: \"before\" or \"after\"".into(),
-        );
+        errors.insert("phase".into(), Rule::PhaseRequired.into());
     }
     if assessed_on.is_none() && kind == FormParts::Assessment {
-        errors.insert("assessed_on".into(), "is required".into());
+        errors.insert("assessed_on".into(), Rule::Required.into());
     }
     match file {
         Some(file) if errors.is_empty() => Ok(UploadedForm {
@@ -428,7 +423,7 @@ async fn receive_file(
         }
     }
     if incoming.size() == 0 {
-        return Err(AppError::invalid("file", "is empty"));
+        return Err(AppError::invalid("file", Rule::Empty));
     }
     let content_type = match content_type {
         Some(known) => known,
@@ -483,11 +478,11 @@ async fn read_text(mut field: Field, name: &str, idle: Duration) -> Result<Strin
     while let Some(chunk) = within(idle, field.next()).await? {
         let chunk = chunk.map_err(multipart_error)?;
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
-            return Err(AppError::invalid(name, "is too long"));
+            return Err(AppError::invalid(name, Rule::TooLongText));
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| AppError::invalid(name, "must be UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| AppError::invalid(name, Rule::NotUtf8))
 }
 
 fn multipart_error(error: MultipartError) -> AppError {
@@ -514,7 +509,7 @@ async fn attach(
     now: crate::clock::Now,
 ) -> Result<HttpResponse, AppError> {
     let Some(phase) = form.phase else {
-        return Err(AppError::invalid("phase", "is required"));
+        return Err(AppError::invalid("phase", Rule::Required));
     };
     let new = NewEvidence {
         phase,

@@ -9,9 +9,10 @@ use uuid::Uuid;
 use crate::db::changes::{self, Change};
 use crate::db::Id;
 use crate::domain::access::{Caller, Capability};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::state::AppState;
 use crate::http::{decode_cursor, Page, Paginated};
+use crate::messages::Rule;
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
@@ -127,7 +128,10 @@ impl ChangesQuery {
                     .find(|k| k.as_str() == name.trim())
                     .map(ChangeKind::as_str)
                     .ok_or_else(|| {
-                        AppError::invalid("kinds", format!("{name:?} is not a kind of change"))
+                        AppError::invalid(
+                            "kinds",
+                            FieldError::new(Rule::NotAChangeKind).with("kind", name),
+                        )
                     })
             })
             .collect()
@@ -162,7 +166,7 @@ pub async fn list_changes(
     let page = Page::new(query.limit)?;
     let after = decode_cursor::<i64>(query.after.as_deref())?.unwrap_or(0);
     if after < 0 {
-        return Err(AppError::invalid("after", "is not a position of the feed"));
+        return Err(AppError::invalid("after", Rule::NotFeedPosition));
     }
     let scope = caller.scope().map(Id::from);
     let kinds = query.kinds()?;

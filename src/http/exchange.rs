@@ -13,6 +13,7 @@ use crate::domain::exchange::ExchangeTable;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::http::{decode_cursor, Page};
+use crate::messages::Rule;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +68,7 @@ pub async fn exchange_document(
     let table = path.into_inner();
     let after = decode_cursor::<i64>(query.after.as_deref())?.unwrap_or(0);
     if after < 0 {
-        return Err(AppError::invalid("after", "is not a position of the feed"));
+        return Err(AppError::invalid("after", Rule::NotFeedPosition));
     }
     let limit = Page::new(query.limit)?.limit;
     let scope = caller.figures_scope(query.enterprise_id)?.map(Id::from);

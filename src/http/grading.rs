@@ -15,10 +15,11 @@ use crate::domain::access::{Caller, Capability};
 use std::collections::HashMap;
 
 use crate::domain::grading::{CreateAssessment, DueItem, DueReason, Grade};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::body::Body;
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_cursor, Created, Page, Paginated};
+use crate::messages::Rule;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {
@@ -224,7 +225,10 @@ pub async fn due(
     caller.require(Capability::ReadSupervisionDue)?;
     let within = query.within_days.unwrap_or(0);
     if within > 366 {
-        return Err(AppError::invalid("within_days", "must be at most 366"));
+        return Err(AppError::invalid(
+            "within_days",
+            FieldError::new(Rule::AtMost).with("max", 366),
+        ));
     }
     let today = query.as_of.unwrap_or(state.park.now().park_today);
     let horizon = today + chrono::Days::new(u64::from(within));

@@ -16,6 +16,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::attachments;
 use crate::http::state::AppState;
+use crate::messages::Rule;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -157,7 +158,7 @@ pub(crate) async fn receive(
         if field.name() != Some("file") || file.is_some() {
             return Err(AppError::invalid(
                 field.name().unwrap_or("part"),
-                "an import has exactly one part, file",
+                Rule::OneImportPart,
             ));
         }
         let name = field
@@ -180,7 +181,7 @@ pub(crate) async fn receive(
         }
         file = Some((crate::domain::evidence::clean_file_name(Some(&name)), bytes));
     }
-    file.ok_or_else(|| AppError::invalid("file", "is required"))
+    file.ok_or_else(|| AppError::invalid("file", Rule::Required))
 }
 
 /// A committed import's row-by-row report.

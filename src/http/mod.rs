@@ -616,7 +616,7 @@ pub fn decode_cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Optio
     cursor
         .map(|c| {
             c.parse::<T>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor this service issued"))
+                .map_err(|_| AppError::invalid("cursor", Rule::NotCursor))
         })
         .transpose()
 }

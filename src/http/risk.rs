@@ -29,6 +29,7 @@ use crate::http::conditional::none_match;
 use crate::http::state::AppState;
 use crate::http::stats::{answer, unchanged};
 use crate::http::{create_idempotently, Created};
+use crate::messages::Rule;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RiskObjectView {
@@ -819,7 +820,7 @@ pub async fn list_occurrences(
         Some(until) => until,
         None => from
             .succ_opt()
-            .ok_or_else(|| AppError::invalid("from", "is too late"))?,
+            .ok_or_else(|| AppError::invalid("from", Rule::TooLate))?,
     };
     let state = state.into_inner();
     let inner = state.clone();

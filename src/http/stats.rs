@@ -318,9 +318,8 @@ pub async fn quarterly(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Capability::ReadReports)?;
     let (year, quarter) = path.into_inner();
-    let period = Period::quarter(year, quarter).ok_or_else(|| {
-        AppError::invalid("quarter", "must be 1–4 of a year between 2000 and 2100")
-    })?;
+    let period = Period::quarter(year, quarter)
+        .ok_or_else(|| AppError::invalid("quarter", Rule::QuarterOfYear))?;
     report_response(&state, &req, period, &query).await
 }
 

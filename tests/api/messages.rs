@@ -15,6 +15,7 @@ backend_tests!(
     a_refusal_of_an_extension_needs_a_reason,
     the_main_bodies_report_every_invalid_field_at_once,
     a_mistyped_credit_code_is_named_by_its_fault,
+    refusals_once_written_as_plain_text_have_codes_and_chinese,
 );
 
 /// The codes of a problem's violations, by field.
@@ -395,4 +396,62 @@ async fn a_mistyped_credit_code_is_named_by_its_fault(app: TestApp) {
         "{}",
         english.text
     );
+}
+
+/// Refusals whose messages were plain English text (code `invalid`, no
+/// Chinese) name their own rule and read in Chinese for a Chinese caller.
+async fn refusals_once_written_as_plain_text_have_codes_and_chinese(app: TestApp) {
+    let park = app.park().await;
+    let in_three_years = (chrono::Utc::now() + chrono::Duration::days(3 * 366)).to_rfc3339();
+    for (call, body, field, code) in [
+        (
+            app.post("/api/v1/users").token(&park.admin),
+            Some(json!({
+                "email": "screen@park.example.cn",
+                "name": "大屏",
+                "role": "display",
+                "password": "correct horse battery",
+            })),
+            "role",
+            "role_not_for_users",
+        ),
+        (
+            app.post("/api/v1/display-keys").token(&park.admin),
+            Some(json!({"name": "中控室大屏", "expires_at": in_three_years})),
+            "expires_at",
+            "expires_too_far",
+        ),
+        (
+            app.get("/api/v1/changes?kinds=register,nonsense")
+                .token(&park.admin),
+            None,
+            "kinds",
+            "not_a_change_kind",
+        ),
+    ] {
+        let call = with_language(call, Some("zh-CN"));
+        let reply = match body {
+            Some(body) => call.json(&body).send().await,
+            None => call.send().await,
+        }
+        .expect_problem(422);
+        assert_eq!(
+            codes(&reply),
+            [(field.to_owned(), code.to_owned())],
+            "{}",
+            reply.text
+        );
+        let context = format!("{code}: {}", reply.text);
+        // The kind refused is named as it was sent, in Chinese quotes.
+        let message = &reply.json["errors"][field];
+        if code == "not_a_change_kind" {
+            assert_eq!(message, "“nonsense”不是变更类型之一", "{context}");
+        } else {
+            assert_chinese(message, &context);
+        }
+        assert_eq!(
+            reply.json["violations"][0]["message"], *message,
+            "{context}"
+        );
+    }
 }

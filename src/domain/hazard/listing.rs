@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldError, FieldErrors};
 use crate::messages::Rule;
 
 vocabulary! {
@@ -235,7 +235,7 @@ impl ListingInput {
             errors.insert("listed_on".into(), Rule::DateInFuture.into());
         }
         if self.due_on < self.listed_on {
-            errors.insert("due_on".into(), "must not be before the day listed".into());
+            errors.insert("due_on".into(), Rule::BeforeListed.into());
         }
         if !errors.is_empty() {
             return Err(AppError::invalid_fields(errors));
@@ -301,7 +301,7 @@ pub fn step_day(
     if day < not_before {
         return Err(AppError::invalid(
             field,
-            format!("must not be before the previous step ({not_before})"),
+            FieldError::new(Rule::BeforePreviousStep).with("not_before", not_before.to_string()),
         ));
     }
     Ok(())

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::vocabulary::vocabulary;
 use crate::error::AppError;
+use crate::messages::Rule;
 
 vocabulary! {
     /// A risk's level, highest first.
@@ -167,7 +168,7 @@ impl Assessment {
                 let mut errors = crate::error::FieldErrors::new();
                 for (name, value) in [("assessment.l", l), ("assessment.s", s)] {
                     if !(1..=5).contains(&value) {
-                        errors.insert(name.into(), "must be 1 to 5 on the risk matrix".into());
+                        errors.insert(name.into(), Rule::LsScale.into());
                     }
                 }
                 if !errors.is_empty() {
@@ -182,22 +183,13 @@ impl Assessment {
                 let e = tenths_of(e, &LEC_E);
                 let c = tenths_of(c, &LEC_C.map(|c| c * 10));
                 if l.is_none() {
-                    errors.insert(
-                        "assessment.l".into(),
-                        "must be one of 10, 6, 3, 1, 0.5, 0.2, 0.1".into(),
-                    );
+                    errors.insert("assessment.l".into(), Rule::LecLikelihood.into());
                 }
                 if e.is_none() {
-                    errors.insert(
-                        "assessment.e".into(),
-                        "must be one of 10, 6, 3, 2, 1, 0.5".into(),
-                    );
+                    errors.insert("assessment.e".into(), Rule::LecExposure.into());
                 }
                 if c.is_none() {
-                    errors.insert(
-                        "assessment.c".into(),
-                        "must be one of 100, 40, 15, 7, 3, 1".into(),
-                    );
+                    errors.insert("assessment.c".into(), Rule::LecConsequence.into());
                 }
                 match (l, e, c) {
                     (Some(l), Some(e), Some(c)) => {

@@ -251,8 +251,7 @@ impl NewObject {
         {
             errors.insert(
                 "major_source_code".into(),
-                "only a major hazard source (kind major_hazard_source) has a registered code"
-                    .into(),
+                Rule::CodeOnlyForMajorSource.into(),
             );
         }
         match (name, code) {
@@ -375,10 +374,7 @@ impl NewMeasure {
         );
         let class = measure_class(self.classification.trim());
         if class.is_none() {
-            errors.insert(
-                "classification".into(),
-                "must be a control measure class of the national classification, by code or as 一级/二级 (see /api/v1/reference/vocabularies)".into(),
-            );
+            errors.insert("classification".into(), Rule::MeasureClass.into());
         }
         let content = AppError::gather(
             &mut errors,
@@ -387,10 +383,7 @@ impl NewMeasure {
         );
         if self.control_mode == ControlMode::Check && content.as_ref().is_some_and(Option::is_none)
         {
-            errors.insert(
-                "check_content".into(),
-                "is required for a measure watched by checks: say what a check looks at".into(),
-            );
+            errors.insert("check_content".into(), Rule::CheckContentRequired.into());
         }
         match (description, class, content) {
             (Some(description), Some(class), Some(check_content)) if errors.is_empty() => {
