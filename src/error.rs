@@ -7,7 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::messages::{self, Lang, Params, Rule};
+use crate::messages::{self, Detail, DetailText, Lang, Params, Rule};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -97,13 +97,13 @@ pub enum AppError {
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(DetailText),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(DetailText),
     #[error("{0}")]
-    InvalidTransition(String),
+    InvalidTransition(DetailText),
     #[error("the resource has changed since it was read (If-Match is stale)")]
     PreconditionFailed,
     #[error("{0}")]
@@ -134,12 +134,27 @@ impl AppError {
         AppError::BadRequest(detail.into())
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> AppError {
+    /// A `403`: a [`Detail`] of the catalogue (with its parameters:
+    /// `Detail::RoleMayNot.with("role", …)`), or a plain English text.
+    pub fn forbidden(detail: impl Into<DetailText>) -> AppError {
         AppError::Forbidden(detail.into())
     }
 
-    pub fn conflict(detail: impl Into<String>) -> AppError {
+    /// A `409`: a [`Detail`] of the catalogue (with its parameters:
+    /// `Detail::OccurrenceRecorded.with("occurrence", 3)`), or a plain
+    /// English text.
+    pub fn conflict(detail: impl Into<DetailText>) -> AppError {
         AppError::Conflict(detail.into())
+    }
+
+    /// The detail as the catalogue names it, where it does.
+    pub fn detail_text(&self) -> Option<&DetailText> {
+        match self {
+            AppError::Forbidden(detail)
+            | AppError::Conflict(detail)
+            | AppError::InvalidTransition(detail) => Some(detail),
+            _ => None,
+        }
     }
 
     /// A validation failure of one field: a [`Rule`] or [`FieldError`]
@@ -219,6 +234,16 @@ pub struct Problem {
     pub detail: String,
     /// The same kind as a stable snake_case code.
     pub code: String,
+    /// What went wrong, as a stable snake_case code finer than `code`
+    /// (`occurrence_recorded`, `email_taken`, `not_in_state`, …), where
+    /// the detail has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail_code: Option<String>,
+    /// The values the detail names, e.g. `{"occurrence": 3}` or
+    /// `{"email": "a@b.cn"}`, with `detail_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail_params: Option<BTreeMap<String, serde_json::Value>>,
     /// Field → message, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<FieldMessages>,
@@ -254,9 +279,27 @@ impl Problem {
             status: status.as_u16(),
             detail,
             code: code.to_owned(),
+            detail_code: None,
+            detail_params: None,
             errors: None,
             violations: None,
         }
+    }
+
+    /// The catalogue's code of the detail and its parameters (those a
+    /// Chinese text alone names, `…_zh`, left out).
+    fn with_detail(mut self, detail: &DetailText) -> Problem {
+        if let Some(code) = detail.detail() {
+            self.detail_code = Some(code.code().to_owned());
+            let params: BTreeMap<String, serde_json::Value> = detail
+                .params()
+                .iter()
+                .filter(|(name, _)| !name.ends_with("_zh"))
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect();
+            self.detail_params = (!params.is_empty()).then_some(params);
+        }
+        self
     }
 
     /// The field failures, as `errors` and as `violations`, in `lang`.
@@ -362,9 +405,15 @@ impl AppError {
                     }
                     other => other.to_string(),
                 };
-                let detail = match lang {
-                    Lang::En => english,
-                    Lang::Zh => {
+                let catalogued = other.detail_text();
+                let chinese = match lang {
+                    Lang::En => None,
+                    Lang::Zh => catalogued.and_then(DetailText::chinese),
+                };
+                let detail = match (lang, chinese) {
+                    (_, Some(chinese)) => chinese,
+                    (Lang::En, None) => english,
+                    (Lang::Zh, None) => {
                         let mut params = Params::new();
                         match other {
                             AppError::NotFound(resource) => {
@@ -378,7 +427,11 @@ impl AppError {
                         messages::problem_detail_zh(other.code(), &english, &params)
                     }
                 };
-                Problem::new(status, other.code(), detail)
+                let problem = Problem::new(status, other.code(), detail);
+                match catalogued {
+                    Some(text) => problem.with_detail(text),
+                    None => problem,
+                }
             }
         }
     }
@@ -448,7 +501,7 @@ impl From<diesel::result::Error> for AppError {
         match &error {
             Error::NotFound => AppError::NotFound("resource"),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::Conflict("the change collided with a concurrent one; retry it".to_owned())
+                AppError::conflict(Detail::Collided)
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 // The pool's check-out test discards the connection; the

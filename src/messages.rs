@@ -75,16 +75,32 @@ pub fn rule_of_text(text: &str) -> Option<Rule> {
 pub type Params = BTreeMap<&'static str, Value>;
 
 /// Fills each `{name}` in `text` with its parameter; numbers and texts
-/// appear as they are, without quotes.
+/// appear as they are, without quotes. A `{name}` with no parameter stays
+/// as written, and a parameter's value is never read for places itself.
 pub fn render(text: &str, params: &Params) -> String {
-    let mut out = text.to_owned();
-    for (name, value) in params {
-        let shown = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        out = out.replace(&format!("{{{name}}}"), &shown);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after
+            .find('}')
+            .and_then(|close| Some((close, params.get(&after[..close])?)));
+        match value {
+            Some((close, value)) => {
+                match value {
+                    Value::String(s) => out.push_str(s),
+                    other => out.push_str(&other.to_string()),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -562,6 +578,330 @@ rules! {
     }
 }
 
+macro_rules! details {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
+        /// A problem's detail the catalogue names: a stable snake_case code
+        /// (the problem's `detail_code`) with an English and a Chinese text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Detail {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Detail {
+            pub const ALL: &'static [Detail] = &[$(Detail::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $( Detail::$variant => $code, )*
+                }
+            }
+
+            /// The detail, with `{name}` where a parameter goes.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $(
+                        (Detail::$variant, Lang::En) => $en,
+                        (Detail::$variant, Lang::Zh) => $zh,
+                    )*
+                }
+            }
+        }
+    };
+}
+
+// The details of refusals (`403`, `409`, …) that name what went wrong.
+// A parameter `{x_zh}` is the Chinese of `{x}` (a state's, role's or
+// action's name), which the English names by its code or in words.
+details! {
+    // Accounts.
+    EmailTaken = "email_taken" {
+        en: "a user with the email {email} already exists",
+        zh: "邮箱为{email}的用户已存在。"
+    }
+    OwnAccount = "own_account" {
+        en: "an admin cannot disable or demote their own account",
+        zh: "管理员不能停用自己的账户，也不能降低自己的角色。"
+    }
+    UserChanged = "user_changed" {
+        en: "the user was changed concurrently; reload and retry",
+        zh: "该用户同时被他人修改，请重新读取后重试。"
+    }
+    UserChangedRetry = "user_changed_retry" {
+        en: "the user was changed concurrently; retry",
+        zh: "该用户同时被他人修改，请重试。"
+    }
+    RoleMayNot = "role_may_not" {
+        en: "the {role} role may not {capability}",
+        zh: "{role_zh}角色无权{capability_zh}。"
+    }
+    // Enterprises, webhooks, the demo park.
+    CreditCodeTaken = "credit_code_taken" {
+        en: "an enterprise with this unified social credit code is already registered",
+        zh: "已有企业以此统一社会信用代码登记。"
+    }
+    EnterpriseChanged = "enterprise_changed" {
+        en: "the enterprise was changed concurrently; reload and retry",
+        zh: "该企业同时被他人修改，请重新读取后重试。"
+    }
+    WebhookChanged = "webhook_changed" {
+        en: "the webhook changed meanwhile; reload it",
+        zh: "该推送地址同时被他人修改，请重新读取。"
+    }
+    DatabaseNotEmpty = "database_not_empty" {
+        en: "the database is not empty: load the demo park into a fresh database",
+        zh: "数据库不是空的：演示园区只能载入新建的空数据库。"
+    }
+    // Hazards and their lifecycle.
+    HazardChanged = "hazard_changed" {
+        en: "the hazard was changed concurrently; reload it and retry",
+        zh: "该隐患同时被他人修改，请重新读取后重试。"
+    }
+    NotInState = "not_in_state" {
+        en: "cannot {action} a hazard that is {state}; this is only possible when it is {allowed}",
+        zh: "隐患处于“{state_zh}”状态，不能进行“{action_zh}”操作；只有处于{allowed_zh}状态时才可以。"
+    }
+    MajorOnly = "major_only" {
+        en: "cannot {action} a general hazard: the dossier and 挂牌督办 are for major hazards (重大事故隐患)",
+        zh: "一般隐患不能进行“{action_zh}”操作：重大事故隐患报告和挂牌督办只适用于重大隐患。"
+    }
+    RoleMayNotTouchHazards = "role_may_not_touch_hazards" {
+        en: "the {role} role may neither read nor change hazards",
+        zh: "{role_zh}角色既不能查看也不能更改隐患。"
+    }
+    SignOffMajor = "sign_off_major" {
+        en: "only a supervisor or admin may {action} a major hazard",
+        zh: "只有园区监管人员或管理员可以对重大隐患进行“{action_zh}”操作。"
+    }
+    SignOffOwnSelfCheck = "sign_off_own_self_check" {
+        en: "an enterprise contact may only {action} general hazards from its own self-check, not from {source} ({source_zh})",
+        zh: "企业联系人只能对本企业自查发现的一般隐患进行“{action_zh}”操作，不能对{source_zh}发现的隐患进行此操作。"
+    }
+    RoleMayNotThisHazard = "role_may_not_this_hazard" {
+        en: "a {role} may not {action} this hazard",
+        zh: "{role_zh}角色不能对此隐患进行“{action_zh}”操作。"
+    }
+    RoleMayNotHazard = "role_may_not_hazard" {
+        en: "a {role} may not {action} a hazard",
+        zh: "{role_zh}角色不能对隐患进行“{action_zh}”操作。"
+    }
+    SupervisorOnly = "supervisor_only" {
+        en: "only a supervisor or admin may {action} a hazard",
+        zh: "只有园区监管人员或管理员可以对隐患进行“{action_zh}”操作。"
+    }
+    ExtensionByEnterprise = "extension_by_enterprise" {
+        en: "only the enterprise responsible for the hazard may request a deadline extension",
+        zh: "只有负责该隐患的企业可以申请延期。"
+    }
+    ListingByAuthority = "listing_by_authority" {
+        en: "only a supervisor or admin may {action} a hazard: the listing and its end (摘牌) are the authority's",
+        zh: "只有园区监管人员或管理员可以对隐患进行“{action_zh}”操作：挂牌督办及摘牌由主管部门决定。"
+    }
+    ListingStepRoles = "listing_step_roles" {
+        en: "only the enterprise, an expert or a supervisor may {action} a listed hazard",
+        zh: "只有企业、专家或园区监管人员可以对挂牌督办的隐患进行“{action_zh}”操作。"
+    }
+    ExtensionPending = "extension_pending" {
+        en: "an extension request for this hazard is already pending a decision",
+        zh: "该隐患已有一份延期申请在等待审批。"
+    }
+    ExtensionDecided = "extension_decided" {
+        en: "the extension request was already {state}",
+        zh: "该延期申请已{state_zh}。"
+    }
+    EvidenceFrozen = "evidence_frozen" {
+        en: "the hazard is {state}: its evidence files can no longer change",
+        zh: "隐患处于“{state_zh}”状态，其证据文件不能再更改。"
+    }
+    EvidenceRemover = "evidence_remover" {
+        en: "only the uploader, a supervisor or an admin may remove an evidence file",
+        zh: "只有上传人、园区监管人员或管理员可以删除证据文件。"
+    }
+    AssessmentReportStays = "assessment_report_stays" {
+        en: "the file is the assessment report of the hazard's 挂牌督办 record and stays with it",
+        zh: "该文件是隐患挂牌督办记录中的评估报告，须随记录保留。"
+    }
+    DossierOnlyMajor = "dossier_only_major" {
+        en: "only a major hazard has a 重大事故隐患报告",
+        zh: "只有重大隐患才有重大事故隐患报告。"
+    }
+    // 挂牌督办.
+    ListingSettled = "listing_settled" {
+        en: "the listing already has later steps recorded; it can no longer be amended",
+        zh: "挂牌督办已记录了后续步骤，不能再修改。"
+    }
+    NotListed = "not_listed" {
+        en: "the hazard is not listed for supervision (挂牌督办)",
+        zh: "该隐患未挂牌督办。"
+    }
+    AlreadyDelisted = "already_delisted" {
+        en: "the hazard was already delisted (摘牌); its listing takes no more steps",
+        zh: "该隐患已摘牌，挂牌督办不再有后续步骤。"
+    }
+    NoProductionStop = "no_production_stop" {
+        en: "production did not stop (see the dossier's production_stop), so there is no resumption to apply for",
+        zh: "生产未曾停止（见重大事故隐患报告中的停产范围），无需申请复产。"
+    }
+    ListingStepsFirst = "listing_steps_first" {
+        en: "{what} needs these recorded steps of the listing first: {missing}",
+        zh: "{what_zh}之前，须先记录挂牌督办的以下步骤：{missing_zh}。"
+    }
+    // Inspections and checklists.
+    SourceNotForRole = "source_not_for_role" {
+        en: "the {role} role may only record its own self-checks (self_check), not {source}",
+        zh: "{role_zh}角色只能记录本企业的自查，不能记录{source_zh}。"
+    }
+    OwnEnterpriseOnly = "own_enterprise_only" {
+        en: "an enterprise contact may only record data of its own enterprise",
+        zh: "企业联系人只能记录本企业的数据。"
+    }
+    OtherChecklist = "other_checklist" {
+        en: "the inspection runs checklist {checklist_id}; record its results against that one",
+        zh: "该检查使用的是检查表{checklist_id}，请按该检查表记录结果。"
+    }
+    ItemsHaveResults = "items_have_results" {
+        en: "these items already have a result: {items}",
+        zh: "以下检查项已有结果：{items}。"
+    }
+    // The risk register and its check tasks (双重预防).
+    RegistryKeeps = "registry_keeps" {
+        en: "the major hazard source registry keeps this part of the register: change it through the source",
+        zh: "这部分风险清单由重大危险源登记维护，请通过重大危险源修改。"
+    }
+    RegistryTask = "registry_task" {
+        en: "a 包保 duty task is given and retired by the major hazard source registry (appoint another person)",
+        zh: "包保履职任务由重大危险源登记生成和停用（请改任包保责任人）。"
+    }
+    MeasureChecked = "measure_checked" {
+        en: "the measure has active check tasks: retire them before it is watched by monitoring only",
+        zh: "该管控措施还有在用的排查任务：先停用这些任务，再改为仅自动化监控。"
+    }
+    TaskOfOthers = "task_of_others" {
+        en: "the task is given to another role or person; only they (or a supervisor) record it",
+        zh: "该排查任务指派给了其他角色或人员，只有他们（或园区监管人员）可以记录。"
+    }
+    TaskInactive = "task_inactive" {
+        en: "the task is no longer active",
+        zh: "该排查任务已停用。"
+    }
+    NoBackdating = "no_backdating" {
+        en: "the {role} role may not enter records after the fact: a check dated more than the park's tolerance ago",
+        zh: "{role_zh}角色不能事后补录：这次排查的时间早于园区允许补记的时限。"
+    }
+    OccurrenceRecorded = "occurrence_recorded" {
+        en: "occurrence {occurrence} of the task is already recorded",
+        zh: "该任务第{occurrence}次排查已有记录。"
+    }
+    RecordPhotoMaker = "record_photo_maker" {
+        en: "only the person who made the record (or a supervisor) adds its photos",
+        zh: "只有记录人（或园区监管人员）可以为这条排查记录添加照片。"
+    }
+    AppointmentCollided = "appointment_collided" {
+        en: "another person of this kind was appointed to the source at the same moment; read the source and try again",
+        zh: "同一时刻已有另一人被任命为该重大危险源的同类包保责任人，请重新读取后重试。"
+    }
+    // Filings.
+    FilingCollided = "filing_collided" {
+        en: "another version of this filing was filed at the same time; reload it",
+        zh: "这份报备的另一个版本同时提交了，请重新读取。"
+    }
+    PeriodNotEnded = "period_not_ended" {
+        en: "the period ends on {last_day}; it is filed after it has ended",
+        zh: "报备期间到{last_day}才结束，须在期间结束后报备。"
+    }
+    // Any resource.
+    Collided = "collided" {
+        en: "the change collided with a concurrent one; retry it",
+        zh: "此修改与同时进行的另一修改冲突，请重试。"
+    }
+}
+
+/// A problem's detail: its English text and, when the catalogue names it,
+/// its [`Detail`] with the parameters, so it can be written in Chinese too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailText {
+    english: String,
+    detail: Option<Detail>,
+    params: Params,
+}
+
+impl DetailText {
+    /// The English detail.
+    pub fn english(&self) -> &str {
+        &self.english
+    }
+
+    /// The catalogue's detail, if it names this one.
+    pub fn detail(&self) -> Option<Detail> {
+        self.detail
+    }
+
+    /// The parameters the texts name.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The same with one more parameter.
+    pub fn with(mut self, name: &'static str, value: impl Into<Value>) -> DetailText {
+        self.params.insert(name, value.into());
+        if let Some(detail) = self.detail {
+            self.english = render(detail.text(Lang::En), &self.params);
+        }
+        self
+    }
+
+    /// The Chinese detail, where the catalogue has one.
+    pub fn chinese(&self) -> Option<String> {
+        self.detail
+            .map(|detail| render(detail.text(Lang::Zh), &self.params))
+    }
+}
+
+impl Detail {
+    /// This detail with one parameter; [`DetailText::with`] adds more.
+    pub fn with(self, name: &'static str, value: impl Into<Value>) -> DetailText {
+        DetailText::from(self).with(name, value)
+    }
+}
+
+impl From<Detail> for DetailText {
+    fn from(detail: Detail) -> DetailText {
+        DetailText {
+            english: detail.text(Lang::En).to_owned(),
+            detail: Some(detail),
+            params: Params::new(),
+        }
+    }
+}
+
+/// A detail written as text: the catalogue's detail with that English
+/// text (and no parameter), or else the text alone.
+impl From<String> for DetailText {
+    fn from(english: String) -> DetailText {
+        let detail = Detail::ALL
+            .iter()
+            .copied()
+            .find(|d| d.text(Lang::En) == english && !english.contains('{'));
+        DetailText {
+            english,
+            detail,
+            params: Params::new(),
+        }
+    }
+}
+
+impl From<&str> for DetailText {
+    fn from(english: &str) -> DetailText {
+        DetailText::from(english.to_owned())
+    }
+}
+
+/// The English detail.
+impl std::fmt::Display for DetailText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
 /// The Chinese detail of each kind of problem, by its code; the English
 /// detail is the error's own text. `{resource}`, `{retry_after_secs}` are
 /// parameters.
@@ -604,38 +944,8 @@ pub const PROBLEM_DETAILS: &[(&str, &str)] = &[
 /// [`PROBLEM_DETAILS`].
 pub const PROBLEM_DETAIL_FALLBACK: &str = "请求未能完成。";
 
-/// A change refused because the major hazard source registry keeps the node.
-pub const REGISTRY_KEEPS: &str =
-    "the major hazard source registry keeps this part of the register: change it through the source";
-/// A task the registry gives and retires.
-pub const REGISTRY_TASK: &str =
-    "a 包保 duty task is given and retired by the major hazard source registry (appoint another person)";
-/// A measure that cannot leave checks while checked.
-pub const MEASURE_CHECKED: &str =
-    "the measure has active check tasks: retire them before it is watched by monitoring only";
-
-/// A record's photo added by someone other than who made the record.
-pub const RECORD_PHOTO_MAKER: &str =
-    "only the person who made the record (or a supervisor) adds its photos";
-
 /// Fixed English details some errors carry, and their Chinese.
 pub const FIXED_DETAILS: &[(&str, &str)] = &[
-    (
-        REGISTRY_KEEPS,
-        "这部分风险清单由重大危险源登记维护，请通过重大危险源修改。",
-    ),
-    (
-        REGISTRY_TASK,
-        "包保履职任务由重大危险源登记生成和停用（请改任包保责任人）。",
-    ),
-    (
-        RECORD_PHOTO_MAKER,
-        "只有记录人（或园区监管人员）可以为这条排查记录添加照片。",
-    ),
-    (
-        MEASURE_CHECKED,
-        "该管控措施还有在用的排查任务：先停用这些任务，再改为仅自动化监控。",
-    ),
     (
         "an Authorization: Bearer token is required",
         "请先登录：请求须携带访问令牌。",
@@ -783,6 +1093,70 @@ mod tests {
                 assert_eq!(en, zh, "{}: the texts' parameters differ", rule.code());
             }
         }
+    }
+
+    /// A text's parameters, sorted, a Chinese `{x_zh}` counted as the
+    /// `{x}` it gives the Chinese of.
+    fn parameters_of(text: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = placeholders(text)
+            .into_iter()
+            .map(|p| p.strip_suffix("_zh").unwrap_or(p))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn every_detail_has_a_chinese_text_without_english_and_the_same_parameters() {
+        let mut codes = std::collections::BTreeSet::new();
+        for detail in Detail::ALL {
+            let code = detail.code();
+            assert!(codes.insert(code), "{code} twice");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code} is not snake_case"
+            );
+            let zh = detail.text(Lang::Zh);
+            if let Some(problem) = english_in(zh) {
+                panic!("{code}: {problem}");
+            }
+            assert!(zh.ends_with('。'), "{code}: a detail is a sentence: {zh}");
+            assert_eq!(
+                parameters_of(detail.text(Lang::En)),
+                parameters_of(zh),
+                "{code}: the texts' parameters differ"
+            );
+        }
+    }
+
+    #[test]
+    fn a_detail_keeps_its_english_and_names_its_values_in_chinese() {
+        let text = Detail::OccurrenceRecorded.with("occurrence", 3);
+        assert_eq!(
+            text.to_string(),
+            "occurrence 3 of the task is already recorded"
+        );
+        assert_eq!(text.chinese().as_deref(), Some("该任务第3次排查已有记录。"));
+        let text = Detail::EmailTaken.with("email", "x@y.cn");
+        assert_eq!(
+            text.english(),
+            "a user with the email x@y.cn already exists"
+        );
+        assert_eq!(
+            text.chinese().as_deref(),
+            Some("邮箱为x@y.cn的用户已存在。")
+        );
+        // A fixed text written out is still the catalogue's.
+        let text = DetailText::from("the task is no longer active");
+        assert_eq!(text.detail(), Some(Detail::TaskInactive));
+        assert_eq!(DetailText::from("something else").chinese(), None);
+        // A value is not read for places.
+        let text = Detail::EmailTaken.with("email", "{email}");
+        assert_eq!(
+            text.chinese().as_deref(),
+            Some("邮箱为{email}的用户已存在。")
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::domain::hazard::HazardLevel;
 use crate::domain::inspection::check_source_rules;
 use crate::domain::park::Park;
 use crate::error::{AppError, FieldErrors};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// Records a new template.
 pub fn create(
@@ -239,10 +239,9 @@ fn check_against_recorded(
 ) -> Result<(), AppError> {
     if let Some(first) = recorded.first() {
         if first.checklist_id.uuid() != template.id {
-            return Err(AppError::conflict(format!(
-                "the inspection runs checklist {}; record its results against that one",
-                first.checklist_id
-            )));
+            return Err(AppError::conflict(
+                Detail::OtherChecklist.with("checklist_id", first.checklist_id.to_string()),
+            ));
         }
     }
     let done: Vec<Uuid> = recorded.iter().map(|r| r.item_id.uuid()).collect();
@@ -253,10 +252,9 @@ fn check_against_recorded(
         .map(|r| r.item_id.to_string())
         .collect();
     if !again.is_empty() {
-        return Err(AppError::conflict(format!(
-            "these items already have a result: {}",
-            again.join(", ")
-        )));
+        return Err(AppError::conflict(
+            Detail::ItemsHaveResults.with("items", again.join(", ")),
+        ));
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ use crate::domain::park::Park;
 use crate::domain::risk::ControlMode;
 use crate::domain::schedule::{Occurrence, OccurrenceId, Schedule, ScheduleSpec, Status};
 use crate::error::{AppError, FieldError};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// The most occurrences one listing returns.
 pub const MAX_LISTED: usize = 1_000;
@@ -196,12 +196,10 @@ pub fn record(
     write_transaction(conn, |conn| {
         let task = visible_task(conn, caller, task_id)?;
         if !on_duty(caller, &task) {
-            return Err(AppError::forbidden(
-                "the task is given to another role or person; only they (or a supervisor) record it",
-            ));
+            return Err(AppError::forbidden(Detail::TaskOfOthers));
         }
         if !task.active {
-            return Err(AppError::conflict("the task is no longer active"));
+            return Err(AppError::conflict(Detail::TaskInactive));
         }
         let schedule = schedule_of(&task)?;
         let pauses = store::pauses_of(conn, &[task.unit_id])?;
@@ -225,16 +223,16 @@ pub fn record(
         }
         let entered_late = now.utc - checked_at > context.lifecycle.policy.backdate_tolerance;
         if entered_late && !caller.may(Capability::EnterPastRecords) {
-            return Err(AppError::forbidden(format!(
-                "the {} role may not enter records after the fact: a check dated more than the park's tolerance ago",
-                caller.role
-            )));
+            return Err(AppError::forbidden(
+                Detail::NoBackdating
+                    .with("role", caller.role.as_str())
+                    .with("role_zh", caller.role.label_zh()),
+            ));
         }
         if store::record_of(conn, task.id, i64::from(id))?.is_some() {
-            return Err(AppError::conflict(format!(
-                "occurrence {} of the task is already recorded",
-                id.index()
-            )));
+            return Err(AppError::conflict(
+                Detail::OccurrenceRecorded.with("occurrence", id.index()),
+            ));
         }
         let failed_items = failed_duties(&task, request)?;
         let hazard_id = match (&request.outcome, &request.hazard) {

@@ -27,6 +27,7 @@ use crate::domain::grading::{Grade, Thresholds};
 use crate::domain::hazard::rules::closed_on_time;
 use crate::domain::hazard::{hazard_number, CheckSource, HazardLevel, HazardState};
 use crate::error::AppError;
+use crate::messages::Detail;
 use crate::settings::Settings;
 
 const PUBLISHED: &str = include_str!("../../reference/park-2024.json");
@@ -316,9 +317,7 @@ pub fn load_scaled(
 fn ensure_empty(conn: &mut DbConnection) -> Result<(), AppError> {
     let existing: i64 = enterprises::table.count().get_result(conn)?;
     if existing > 0 {
-        return Err(AppError::conflict(
-            "the database is not empty: load the demo park into a fresh database",
-        ));
+        return Err(AppError::conflict(Detail::DatabaseNotEmpty));
     }
     Ok(())
 }

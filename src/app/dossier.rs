@@ -21,6 +21,7 @@ use crate::domain::hazard::listing::StopScope;
 use crate::domain::hazard::HazardLevel;
 use crate::domain::park::Park;
 use crate::error::AppError;
+use crate::messages::Detail;
 
 const HTML_TEMPLATE: &str = include_str!("../../templates/dossier.html");
 
@@ -87,9 +88,7 @@ pub fn load(
 ) -> Result<Dossier, AppError> {
     let hazard = super::hazards::visible_hazard(conn, caller, id)?;
     if hazard.level != HazardLevel::Major {
-        return Err(AppError::Conflict(
-            "only a major hazard has a 重大事故隐患报告".to_owned(),
-        ));
+        return Err(AppError::conflict(Detail::DossierOnlyMajor));
     }
     let (enterprise, _) = enterprises::name_and_contacts(conn, hazard.enterprise_id)?;
     let basis = hazard

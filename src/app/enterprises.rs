@@ -20,7 +20,7 @@ use crate::domain::enterprise::EnterpriseStatus;
 use crate::domain::grading::Grade;
 use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::{AppError, FieldError, FieldErrors};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 use crate::settings::GradingSettings;
 
 /// The most contact addresses an enterprise holds.
@@ -108,9 +108,7 @@ pub fn update(
         let current = enterprises::find(conn, id)?.ok_or(AppError::NotFound("enterprise"))?;
         check_version(if_match.as_ref(), current.version)?;
         if !enterprises::update(conn, id, current.version, &changes, now)? {
-            return Err(AppError::conflict(
-                "the enterprise was changed concurrently; reload and retry",
-            ));
+            return Err(AppError::conflict(Detail::EnterpriseChanged));
         }
         let details = json!({
             "name": changes.name,

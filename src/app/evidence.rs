@@ -18,6 +18,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::domain::evidence::{self, EvidencePhase};
 use crate::domain::hazard::rules;
 use crate::error::AppError;
+use crate::messages::Detail;
 
 /// An evidence file whose bytes have been received and checked, about to
 /// become part of a hazard's record.
@@ -133,17 +134,13 @@ pub fn remove_evidence(
             },
         )?;
         if !evidence::may_remove(caller.role, attachment.uploaded_by == caller.user_id) {
-            return Err(AppError::forbidden(
-                "only the uploader, a supervisor or an admin may remove an evidence file",
-            ));
+            return Err(AppError::forbidden(Detail::EvidenceRemover));
         }
         ensure_evidence_may_change(&hazard)?;
         if crate::db::regulation::listing(conn, hazard.id)?
             .is_some_and(|l| l.assessment_attachment_id == Some(attachment.id))
         {
-            return Err(AppError::conflict(
-                "the file is the assessment report of the hazard's 挂牌督办 record and stays with it",
-            ));
+            return Err(AppError::conflict(Detail::AssessmentReportStays));
         }
         // Another request may have removed it while this one waited.
         if !evidence_store::delete(conn, attachment.id)? {
@@ -186,9 +183,11 @@ pub fn ensure_evidence_may_change(hazard: &Hazard) -> Result<(), AppError> {
     if evidence::evidence_may_change(state) {
         Ok(())
     } else {
-        Err(AppError::conflict(format!(
-            "the hazard is {state}: its evidence files can no longer change"
-        )))
+        Err(AppError::conflict(
+            Detail::EvidenceFrozen
+                .with("state", state.as_str())
+                .with("state_zh", state.label_zh()),
+        ))
     }
 }
 

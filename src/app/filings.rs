@@ -20,7 +20,7 @@ use crate::domain::filing::{self, FileRequest, FilingStatus};
 use crate::domain::hazard::{CheckSource, HazardLevel, HazardState};
 use crate::domain::tally::{CheckSummary, DutySummary};
 use crate::error::AppError;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// One line of a breakdown in a filing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -391,9 +391,7 @@ pub fn file(
             filed_on: today,
         };
         if !store::insert(conn, &row)? {
-            return Err(AppError::conflict(
-                "another version of this filing was filed at the same time; reload it",
-            ));
+            return Err(AppError::conflict(Detail::FilingCollided));
         }
         find(conn, caller, id, today)
     })

@@ -30,7 +30,7 @@ use crate::domain::hazard::{
 use crate::domain::version::{self, ExpectedVersion};
 use crate::domain::webhook::EventType;
 use crate::error::{AppError, FieldError};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// Records a new hazard and its first event; a major one reaches the
 /// supervisors by mail in the same transaction.
@@ -494,9 +494,7 @@ pub fn record_change(
     hazard.version += 1;
     hazard.updated_at = now.utc;
     if !store::update(conn, hazard, expected_version)? {
-        return Err(AppError::conflict(
-            "the hazard was changed concurrently; reload it and retry",
-        ));
+        return Err(AppError::conflict(Detail::HazardChanged));
     }
     store::append_event(
         conn,
@@ -735,9 +733,7 @@ fn request_extension(
 ) -> Result<Outcome, AppError> {
     rules::check_extension_request(hazard.deadline, requested_deadline)?;
     if store::pending_extension(conn, hazard.id)?.is_some() {
-        return Err(AppError::conflict(
-            "an extension request for this hazard is already pending a decision",
-        ));
+        return Err(AppError::conflict(Detail::ExtensionPending));
     }
     let request = Extension {
         id: Uuid::now_v7().into(),

@@ -19,7 +19,7 @@ use crate::domain::hazard::listing::{
 use crate::domain::hazard::HazardLevel;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::error::{AppError, FieldError};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// What a step adds to its event: a note and details.
 pub type Recorded = (Option<String>, Map<String, Value>);
@@ -86,9 +86,7 @@ pub fn list(
     if let Some(existing) = store::listing(conn, hazard.id)? {
         let progress = existing.progress();
         if progress.assessed || progress.resumption_applied || progress.delisted {
-            return Err(AppError::conflict(
-                "the listing already has later steps recorded; it can no longer be amended",
-            ));
+            return Err(AppError::conflict(Detail::ListingSettled));
         }
     }
     let row = ListingRow {
@@ -127,17 +125,17 @@ fn listing_for(
     hazard: &Hazard,
     step: ListingStep,
 ) -> Result<ListingRow, AppError> {
-    let listing = store::listing(conn, hazard.id)?
-        .ok_or_else(|| AppError::conflict("the hazard is not listed for supervision (挂牌督办)"))?;
+    let listing =
+        store::listing(conn, hazard.id)?.ok_or_else(|| AppError::conflict(Detail::NotListed))?;
     let stop = store::stop_scope(conn, hazard.id)?;
     let missing = rules::missing_before(step, listing.progress(), stop)?;
     if !missing.is_empty() {
-        let what = match step {
-            ListingStep::Assessment => "the assessment",
-            ListingStep::Resumption => "the application to resume production",
-            ListingStep::Delisting => "the 摘牌",
+        let (what, what_zh) = match step {
+            ListingStep::Assessment => ("the assessment", "记录评估"),
+            ListingStep::Resumption => ("the application to resume production", "申请复产"),
+            ListingStep::Delisting => ("the 摘牌", "摘牌"),
         };
-        return Err(rules::out_of_order(what, &missing));
+        return Err(rules::out_of_order(what, what_zh, &missing));
     }
     Ok(listing)
 }
@@ -276,6 +274,7 @@ pub fn check_closable(conn: &mut DbConnection, hazard: &Hazard) -> Result<(), Ap
     } else {
         Err(rules::out_of_order(
             "closing a hazard listed for supervision (挂牌督办)",
+            "挂牌督办的隐患销号",
             &missing,
         ))
     }

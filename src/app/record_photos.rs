@@ -12,7 +12,7 @@ use crate::db::record_photos::{self as store, RecordPhotoRow};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::access::{Caller, Role};
 use crate::error::AppError;
-use crate::messages::RECORD_PHOTO_MAKER;
+use crate::messages::Detail;
 
 /// The record a photo is to join, made by the caller (or a supervisor or
 /// admin): the bytes its photos already hold.
@@ -23,7 +23,7 @@ pub fn room_for_photo(
 ) -> Result<u64, AppError> {
     let (_, _, made_by) = visible_record(conn, caller, record)?;
     if made_by.uuid() != caller.user_id && !matches!(caller.role, Role::Admin | Role::Supervisor) {
-        return Err(AppError::forbidden(RECORD_PHOTO_MAKER));
+        return Err(AppError::forbidden(Detail::RecordPhotoMaker));
     }
     store::bytes_of_record(conn, record.into())
 }

@@ -25,7 +25,7 @@ use crate::domain::risk::{
     Assessment, Bands, ControlMode, NewEvent, NewMeasure, NewObject, NewUnit,
 };
 use crate::error::{AppError, FieldError};
-use crate::messages::{Rule, MEASURE_CHECKED, REGISTRY_KEEPS, REGISTRY_TASK};
+use crate::messages::{Detail, Rule};
 
 /// What kind of node a revision is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +176,7 @@ fn live_measure(conn: &mut DbConnection, caller: &Caller, id: Id) -> Result<Meas
 /// source's object and everything below it.
 fn not_the_registrys(conn: &mut DbConnection, object: Id) -> Result<(), AppError> {
     match crate::db::major_sources::source_of_object(conn, object)? {
-        Some(_) => Err(AppError::Conflict(REGISTRY_KEEPS.into())),
+        Some(_) => Err(AppError::conflict(Detail::RegistryKeeps)),
         None => Ok(()),
     }
 }
@@ -349,7 +349,7 @@ pub fn edit_measure(
             && row.control_mode == ControlMode::Check
             && store::active_tasks_of_measure(conn, row.id)? > 0
         {
-            return Err(AppError::Conflict(MEASURE_CHECKED.into()));
+            return Err(AppError::conflict(Detail::MeasureChecked));
         }
         let checked = NewMeasure {
             event_id: row.event_id.uuid(),
@@ -432,7 +432,7 @@ pub fn retire(
                     "check task",
                 )?;
                 if row.kind != TaskKind::PostCheck {
-                    return Err(AppError::Conflict(REGISTRY_TASK.into()));
+                    return Err(AppError::conflict(Detail::RegistryTask));
                 }
                 store::retire_task(conn, row.id, now)?;
                 (row.enterprise_id, task_json(&row), 1)

@@ -15,7 +15,7 @@ use crate::domain::access::{Caller, Role};
 use crate::domain::email::Email;
 use crate::domain::version::{check_version, ExpectedVersion};
 use crate::error::AppError;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// A checked request for a new account; the password is already hashed.
 pub struct NewAccount {
@@ -113,9 +113,7 @@ pub fn update_user(
     if caller.user_id == id
         && (change.active == Some(false) || change.role.is_some_and(|r| r != Role::Admin))
     {
-        return Err(AppError::conflict(
-            "an admin cannot disable or demote their own account",
-        ));
+        return Err(AppError::conflict(Detail::OwnAccount));
     }
     let id = Id::from(id);
     write_transaction(conn, |conn| {
@@ -145,9 +143,7 @@ pub fn update_user(
             token_version: ends_tokens.then_some(current.token_version + 1),
         };
         if !users::update(conn, id, current.version, &changes, now)? {
-            return Err(AppError::conflict(
-                "the user was changed concurrently; reload and retry",
-            ));
+            return Err(AppError::conflict(Detail::UserChanged));
         }
         users::find(conn, id)?.ok_or(AppError::NotFound("user"))
     })
@@ -169,9 +165,7 @@ pub fn revoke_tokens(
             ..UserChanges::default()
         };
         if !users::update(conn, id, current.version, &changes, now)? {
-            return Err(AppError::conflict(
-                "the user was changed concurrently; retry",
-            ));
+            return Err(AppError::conflict(Detail::UserChangedRetry));
         }
         Ok(())
     })

@@ -28,7 +28,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::text::{optional_text, MAX_LINE};
 use crate::domain::webhook::{self, EventType, SecretSealer};
 use crate::error::AppError;
-use crate::messages::{Lang, Rule};
+use crate::messages::{Detail, Lang, Rule};
 use crate::settings::{WebhookSettings, WEBHOOK_LEASE_MARGIN};
 
 /// An endpoint as registered.
@@ -240,9 +240,7 @@ pub fn change(
         hook.version += 1;
         hook.updated_at = now;
         if !store::update(conn, &hook, expected)? {
-            return Err(AppError::conflict(
-                "the webhook changed meanwhile; reload it",
-            ));
+            return Err(AppError::conflict(Detail::WebhookChanged));
         }
         Ok((hook, rotated))
     })

@@ -8,6 +8,7 @@ use super::schema::enterprises;
 use super::DbConnection;
 use crate::domain::enterprise::EnterpriseStatus;
 use crate::error::AppError;
+use crate::messages::Detail;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = enterprises)]
@@ -48,9 +49,9 @@ pub struct EnterpriseChanges {
 fn unique_credit_code(error: diesel::result::Error) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
-            "an enterprise with this unified social credit code is already registered",
-        ),
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            AppError::conflict(Detail::CreditCodeTaken)
+        }
         other => other.into(),
     }
 }

@@ -13,7 +13,7 @@ use super::schema::{
 use super::DbConnection;
 use crate::domain::major_source::{DrillKind, PersonKind, SourceUnitKind};
 use crate::error::AppError;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// The most sources one listing returns: a park has dozens.
 pub const MAX_SOURCES: i64 = 5_000;
@@ -169,9 +169,7 @@ pub fn insert_person(conn: &mut DbConnection, row: &PersonRow) -> Result<(), App
         Ok(_) => Ok(()),
         // Two appointments of one kind at once: the second finds the
         // first in office.
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
-            "another person of this kind was appointed to the source at the same moment; read the source and try again",
-        )),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(Detail::AppointmentCollided)),
         Err(e) => Err(e.into()),
     }
 }

@@ -16,6 +16,7 @@ use crate::domain::access::Role;
 use crate::domain::check_task::{CheckOutcome, TaskKind};
 use crate::domain::risk::{ControlMode, ObjectKind, RiskLevel};
 use crate::error::AppError;
+use crate::messages::Detail;
 
 /// The most rows of one kind a register read returns: an enterprise's
 /// register is hundreds of measures, not hundreds of thousands.
@@ -186,12 +187,9 @@ pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), App
         .execute(conn)
     {
         Ok(_) => Ok(()),
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(AppError::conflict(format!(
-                "occurrence {} of the task is already recorded",
-                row.occurrence
-            )))
-        }
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(
+            AppError::conflict(Detail::OccurrenceRecorded.with("occurrence", row.occurrence)),
+        ),
         Err(other) => Err(other.into()),
     }
 }

@@ -8,6 +8,7 @@ use super::schema::users;
 use super::DbConnection;
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::messages::Detail;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -67,7 +68,7 @@ fn unique_email(error: diesel::result::Error, email: &str) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            AppError::conflict(format!("a user with the email {email} already exists"))
+            AppError::conflict(Detail::EmailTaken.with("email", email))
         }
         other => other.into(),
     }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
 use crate::error::{AppError, FieldErrors};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 vocabulary! {
     /// Where a period's filing stands.
@@ -138,9 +138,9 @@ impl FileRequest {
 /// A period is filed once it has ended.
 pub fn check_period_ended(last_day: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
     if today <= last_day {
-        return Err(AppError::conflict(format!(
-            "the period ends on {last_day}; it is filed after it has ended"
-        )));
+        return Err(AppError::conflict(
+            Detail::PeriodNotEnded.with("last_day", last_day.to_string()),
+        ));
     }
     Ok(())
 }

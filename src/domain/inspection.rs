@@ -11,7 +11,7 @@ use crate::domain::access::Caller;
 use crate::domain::hazard::{may_record_source, CheckSource};
 use crate::domain::text::{required_text, MAX_TEXT};
 use crate::error::{AppError, FieldError, FieldErrors};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 const MAX_INSPECTORS: usize = 50;
 const MAX_INSPECTOR_NAME: usize = 100;
@@ -26,15 +26,16 @@ pub fn check_source_rules(
     checking_enterprise_id: Option<Uuid>,
 ) -> Result<(), AppError> {
     if !may_record_source(caller.role, source) {
-        return Err(AppError::forbidden(format!(
-            "the {} role may only record its own self-checks (self_check), not {source}",
-            caller.role
-        )));
+        return Err(AppError::forbidden(
+            Detail::SourceNotForRole
+                .with("role", caller.role.as_str())
+                .with("role_zh", caller.role.label_zh())
+                .with("source", source.as_str())
+                .with("source_zh", source.label_zh()),
+        ));
     }
     if !caller.can_see_enterprise(enterprise_id) {
-        return Err(AppError::forbidden(
-            "an enterprise contact may only record data of its own enterprise",
-        ));
+        return Err(AppError::forbidden(Detail::OwnEnterpriseOnly));
     }
     match (source, checking_enterprise_id) {
         (CheckSource::MutualCheck, None) => Err(AppError::invalid(

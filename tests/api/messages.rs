@@ -16,6 +16,7 @@ backend_tests!(
     the_main_bodies_report_every_invalid_field_at_once,
     a_mistyped_credit_code_is_named_by_its_fault,
     refusals_once_written_as_plain_text_have_codes_and_chinese,
+    conflicts_name_what_collided_in_chinese_too,
 );
 
 /// The codes of a problem's violations, by field.
@@ -454,4 +455,114 @@ async fn refusals_once_written_as_plain_text_have_codes_and_chinese(app: TestApp
             "{context}"
         );
     }
+}
+
+/// The same request twice, in Chinese and with no `Accept-Language`: the
+/// Chinese problem and the English one.
+async fn refused_in_both<'a>(call: impl Fn(Option<&'static str>) -> Call<'a>) -> (Reply, Reply) {
+    let chinese = call(Some("zh-CN")).send().await.expect_problem(409);
+    let english = call(None).send().await.expect_problem(409);
+    (chinese, english)
+}
+
+/// A Chinese detail that names `value` and has no other English in it.
+#[track_caller]
+fn assert_chinese_naming(reply: &Reply, value: &str, code: &str) {
+    let detail = reply.json["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(value), "{value} not named: {}", reply.text);
+    assert_chinese(&json!(detail.replace(value, "")), &reply.text);
+    assert_eq!(reply.json["detail_code"], code, "{}", reply.text);
+}
+
+async fn conflicts_name_what_collided_in_chinese_too(app: TestApp) {
+    use crate::risk::{created, local_in, measure_of};
+    let park = app.park().await;
+
+    // A check occurrence recorded twice.
+    let (measure, _) = measure_of(
+        &app,
+        &park.contact_a,
+        park.enterprise_a,
+        json!({"method": "ls", "l": 3, "s": 5}),
+    )
+    .await;
+    let task = created(
+        &app,
+        &park.contact_a,
+        "/api/v1/check-tasks",
+        json!({
+            "measure_id": measure,
+            "kind": "post_check",
+            "assignee_role": "enterprise",
+            "schedule": {"every": 1, "unit": "day", "starts": local_in(-3 * 24 - 6)},
+        }),
+    )
+    .await;
+    let path = format!("/api/v1/check-tasks/{}/records", id_of(&task));
+    let record = |language: Option<&'static str>| {
+        with_language(app.post(&path).token(&park.contact_a), language)
+            .json(&json!({"occurrence": 3, "outcome": "normal"}))
+    };
+    record(None).send().await.expect(201);
+    let (chinese, english) = refused_in_both(record).await;
+    assert_chinese_naming(&chinese, "3", "occurrence_recorded");
+    assert_eq!(chinese.json["detail"], "该任务第3次排查已有记录。");
+    assert_eq!(chinese.json["detail_params"], json!({"occurrence": 3}));
+    assert_eq!(
+        english.json["detail"], "occurrence 3 of the task is already recorded",
+        "{}",
+        english.text
+    );
+    assert_eq!(english.json["detail_code"], "occurrence_recorded");
+
+    // A user whose email is taken.
+    let email = "taken@park.example.cn";
+    let add_user = |language: Option<&'static str>| {
+        with_language(app.post("/api/v1/users").token(&park.admin), language).json(&json!({
+            "email": email,
+            "name": "王五",
+            "role": "expert",
+            "password": "a long enough password",
+        }))
+    };
+    add_user(None).send().await.expect(201);
+    let (chinese, english) = refused_in_both(add_user).await;
+    assert_chinese_naming(&chinese, email, "email_taken");
+    assert_eq!(
+        english.json["detail"],
+        format!("a user with the email {email} already exists"),
+        "{}",
+        english.text
+    );
+
+    // A hazard submitted before it has a plan: its state is named.
+    let hazard = app
+        .post("/api/v1/hazards")
+        .token(&park.expert)
+        .json(&general_hazard(park.enterprise_a))
+        .send()
+        .await
+        .expect(201);
+    let submit_path = format!("/api/v1/hazards/{}/submit", id_of(&hazard.json));
+    let submit = |language: Option<&'static str>| {
+        with_language(app.post(&submit_path).token(&park.contact_a), language).json(&json!({}))
+    };
+    let (chinese, english) = refused_in_both(submit).await;
+    assert_eq!(
+        chinese.json["code"], "invalid_transition",
+        "{}",
+        chinese.text
+    );
+    assert_chinese(&chinese.json["detail"], &chinese.text);
+    let detail = chinese.json["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("“待制定整改方案”"), "{detail}");
+    assert!(detail.contains("“整改中”"), "{detail}");
+    assert_eq!(chinese.json["detail_code"], "not_in_state");
+    assert_eq!(
+        english.json["detail"],
+        "cannot submit the rectification of a hazard that is reported; \
+         this is only possible when it is rectifying",
+        "{}",
+        english.text
+    );
 }

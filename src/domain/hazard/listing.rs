@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::text::{optional_text, required_text, MAX_LINE, MAX_TEXT};
 use crate::domain::vocabulary::vocabulary;
 use crate::error::{AppError, FieldError, FieldErrors};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 vocabulary! {
     /// The level of government that listed a hazard for supervision.
@@ -332,18 +332,14 @@ pub fn missing_before(
     stop: StopScope,
 ) -> Result<Vec<&'static str>, AppError> {
     if progress.delisted {
-        return Err(AppError::conflict(
-            "the hazard was already delisted (摘牌); its listing takes no more steps",
-        ));
+        return Err(AppError::conflict(Detail::AlreadyDelisted));
     }
     let mut missing = Vec::new();
     match step {
         ListingStep::Assessment => {}
         ListingStep::Resumption => {
             if stop == StopScope::None {
-                return Err(AppError::conflict(
-                    "production did not stop (see the dossier's production_stop), so there is no resumption to apply for",
-                ));
+                return Err(AppError::conflict(Detail::NoProductionStop));
             }
             if !progress.assessed {
                 missing.push("assessment");
@@ -372,12 +368,27 @@ pub fn missing_before_close(progress: ListingProgress, stop: StopScope) -> Vec<&
     missing
 }
 
-/// The `409` for steps taken out of order.
-pub fn out_of_order(what: &str, missing: &[&str]) -> AppError {
-    AppError::conflict(format!(
-        "{what} needs these recorded steps of the listing first: {}",
-        missing.join(", ")
-    ))
+/// The `409` for steps taken out of order: `what` (in English and in
+/// Chinese) needs the `missing` steps first.
+pub fn out_of_order(what: &str, what_zh: &str, missing: &[&str]) -> AppError {
+    let missing_zh: Vec<&str> = missing.iter().map(|step| step_zh(step)).collect();
+    AppError::conflict(
+        Detail::ListingStepsFirst
+            .with("what", what)
+            .with("what_zh", what_zh)
+            .with("missing", missing.join(", "))
+            .with("missing_zh", missing_zh.join("、")),
+    )
+}
+
+/// A step [`missing_before`] names, in Chinese.
+fn step_zh(step: &str) -> &'static str {
+    match step {
+        "assessment" => "评估",
+        "resumption" => "复产申请",
+        "delisting" => "摘牌",
+        _ => "其他步骤",
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::domain::access::Capability;
 use crate::domain::access::Role;
 use crate::domain::vocabulary::vocabulary;
 pub use crate::domain::vocabulary::UnknownValue;
+use crate::messages::{Detail, DetailText};
 
 vocabulary! {
     /// Where a hazard is in its lifecycle.
@@ -122,6 +123,18 @@ vocabulary! {
     }
 }
 
+impl ExtensionState {
+    /// The request's state in Chinese, as a refusal names it.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Pending => "待审批",
+            Self::Approved => "已批准",
+            Self::Refused => "已拒绝",
+            Self::Withdrawn => "已撤回",
+        }
+    }
+}
+
 vocabulary! {
     /// Something a user can do to a hazard.
     pub enum HazardAction {
@@ -189,6 +202,34 @@ impl HazardAction {
             Self::Delist => "delist",
         }
     }
+
+    /// The action's name in Chinese, as a refusal names it
+    /// (“不能进行‘作废’操作”).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Plan => "制定整改方案",
+            Self::Submit => "提交验收",
+            Self::Accept => "验收销号",
+            Self::Reject => "驳回整改",
+            Self::Void => "作废",
+            Self::Reopen => "重新打开",
+            Self::RequestExtension => "申请延期",
+            Self::ApproveExtension => "同意延期",
+            Self::RefuseExtension => "不同意延期",
+            Self::RecordDossier => "记录重大事故隐患报告",
+            Self::List => "挂牌督办",
+            Self::RecordAssessment => "记录评估",
+            Self::RecordResumption => "记录复产申请",
+            Self::Delist => "摘牌",
+        }
+    }
+
+    /// A refusal's detail naming this action, in English and Chinese.
+    fn named(self, detail: Detail) -> DetailText {
+        detail
+            .with("action", self.verb_phrase())
+            .with("action_zh", self.label_zh())
+    }
 }
 
 /// Whether `role` may record a check of `source` (and report hazards from
@@ -229,31 +270,39 @@ pub enum TransitionError {
 
 impl TransitionError {
     /// A sentence for the API client naming the specific rule that refused
-    /// the action, more useful than the generic [`Display`](fmt::Display).
+    /// the action, more useful than the generic [`Display`](fmt::Display);
+    /// in English and in Chinese.
     pub fn explain(
         self,
         state: HazardState,
         action: HazardAction,
         ctx: TransitionContext,
-    ) -> String {
+    ) -> DetailText {
         match self {
             Self::Forbidden => forbidden_reason(action, ctx),
-            Self::MajorOnly => format!(
-                "cannot {} a general hazard: the dossier and 挂牌督办 are for major hazards (重大事故隐患)",
-                action.verb_phrase()
-            ),
+            Self::MajorOnly => action.named(Detail::MajorOnly),
             Self::NotAllowedInState => {
-                let from_states: Vec<&str> = HazardState::ALL
+                let from_states: Vec<HazardState> = HazardState::ALL
                     .into_iter()
                     .filter(|from| next_state(*from, action).is_some())
-                    .map(HazardState::as_str)
                     .collect();
-                format!(
-                    "cannot {} a hazard that is {}; this is only possible when it is {}",
-                    action.verb_phrase(),
-                    state,
-                    from_states.join(" or "),
-                )
+                let codes: Vec<&str> = from_states.iter().map(|s| s.as_str()).collect();
+                // “甲”、“乙”或“丙”
+                let mut names: Vec<String> = from_states
+                    .iter()
+                    .map(|s| format!("“{}”", s.label_zh()))
+                    .collect();
+                let last = names.pop().unwrap_or_default();
+                let names = match names.is_empty() {
+                    true => last,
+                    false => format!("{}或{last}", names.join("、")),
+                };
+                action
+                    .named(Detail::NotInState)
+                    .with("state", state.as_str())
+                    .with("state_zh", state.label_zh())
+                    .with("allowed", codes.join(" or "))
+                    .with("allowed_zh", names)
             }
         }
     }
@@ -365,48 +414,37 @@ fn next_state(state: HazardState, action: HazardAction) -> Option<HazardState> {
     }
 }
 
-fn forbidden_reason(action: HazardAction, ctx: TransitionContext) -> String {
+fn forbidden_reason(action: HazardAction, ctx: TransitionContext) -> DetailText {
     let role = ctx.role;
+    let of_role = |detail: DetailText| {
+        detail
+            .with("role", role.as_str())
+            .with("role_zh", role.label_zh())
+    };
     if !role.may(Capability::ReadHazards) {
-        return format!("the {role} role may neither read nor change hazards");
+        return of_role(Detail::RoleMayNotTouchHazards.into());
     }
     match action {
         HazardAction::Accept | HazardAction::Reject => match (role, ctx.level) {
-            (_, HazardLevel::Major) => format!(
-                "only a supervisor or admin may {} a major hazard",
-                action.verb_phrase()
-            ),
-            (Role::Enterprise, HazardLevel::General) => format!(
-                "an enterprise contact may only {} general hazards from its own self-check, \
-                 not from {} ({})",
-                action.verb_phrase(),
-                ctx.source,
-                ctx.source.label_zh(),
-            ),
-            _ => format!("a {role} may not {} this hazard", action.verb_phrase()),
+            (_, HazardLevel::Major) => action.named(Detail::SignOffMajor),
+            (Role::Enterprise, HazardLevel::General) => action
+                .named(Detail::SignOffOwnSelfCheck)
+                .with("source", ctx.source.as_str())
+                .with("source_zh", ctx.source.label_zh()),
+            _ => of_role(action.named(Detail::RoleMayNotThisHazard)),
         },
-        HazardAction::RequestExtension => {
-            "only the enterprise responsible for the hazard may request a deadline extension"
-                .to_owned()
-        }
+        HazardAction::RequestExtension => Detail::ExtensionByEnterprise.into(),
         HazardAction::Void
         | HazardAction::Reopen
         | HazardAction::ApproveExtension
-        | HazardAction::RefuseExtension => format!(
-            "only a supervisor or admin may {} a hazard",
-            action.verb_phrase()
-        ),
+        | HazardAction::RefuseExtension => action.named(Detail::SupervisorOnly),
         HazardAction::Plan | HazardAction::Submit | HazardAction::RecordDossier => {
-            format!("a {role} may not {} a hazard", action.verb_phrase())
+            of_role(action.named(Detail::RoleMayNotHazard))
         }
-        HazardAction::List | HazardAction::Delist => format!(
-            "only a supervisor or admin may {} a hazard: the listing and its end (摘牌) are the authority's",
-            action.verb_phrase()
-        ),
-        HazardAction::RecordAssessment | HazardAction::RecordResumption => format!(
-            "only the enterprise, an expert or a supervisor may {} a listed hazard",
-            action.verb_phrase()
-        ),
+        HazardAction::List | HazardAction::Delist => action.named(Detail::ListingByAuthority),
+        HazardAction::RecordAssessment | HazardAction::RecordResumption => {
+            action.named(Detail::ListingStepRoles)
+        }
     }
 }
 
@@ -867,8 +905,12 @@ mod tests {
             HazardAction::Accept,
             enterprise,
         );
-        assert!(text.contains("self-check"), "{text}");
-        assert!(text.contains("resident_expert"), "{text}");
+        assert!(text.to_string().contains("self-check"), "{text}");
+        assert!(text.to_string().contains("resident_expert"), "{text}");
+        assert_eq!(
+            text.chinese().as_deref(),
+            Some("企业联系人只能对本企业自查发现的一般隐患进行“验收销号”操作，不能对常驻专家检查发现的隐患进行此操作。")
+        );
 
         let supervisor = ctx(Role::Supervisor, HazardLevel::Major, CheckSource::SelfCheck);
         let text = TransitionError::NotAllowedInState.explain(
@@ -877,9 +919,13 @@ mod tests {
             supervisor,
         );
         assert_eq!(
-            text,
+            text.to_string(),
             "cannot void a hazard that is closed; this is only possible when it is \
              reported or rectifying or pending_acceptance"
+        );
+        assert_eq!(
+            text.chinese().as_deref(),
+            Some("隐患处于“已销号”状态，不能进行“作废”操作；只有处于“待制定整改方案”、“整改中”或“待验收”状态时才可以。")
         );
 
         // Every refusal has a non-empty explanation.
@@ -888,7 +934,14 @@ mod tests {
                 for role in Role::ALL {
                     let c = ctx(role, HazardLevel::Major, CheckSource::MutualCheck);
                     if let Err(error) = transition(state, action, c) {
-                        assert!(!error.explain(state, action, c).is_empty());
+                        let text = error.explain(state, action, c);
+                        assert!(!text.to_string().is_empty());
+                        let chinese = text.chinese().unwrap_or_default();
+                        assert!(!chinese.is_empty(), "{text}");
+                        assert!(
+                            !chinese.chars().any(|c| c.is_ascii_alphabetic()),
+                            "{chinese}"
+                        );
                     }
                 }
             }

@@ -10,7 +10,7 @@ use super::{missing_plan_fields, ExtensionState, HazardLevel, RectificationPlan}
 use crate::domain::access::{Capability, Role};
 use crate::domain::evidence::after_evidence_required;
 use crate::error::{AppError, FieldError};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// When a step really happened. A time given (a paper record entered
 /// later) must not be in the future nor before the hazard's previous
@@ -182,9 +182,11 @@ pub fn ensure_undecided(state: ExtensionState) -> Result<(), AppError> {
     if state == ExtensionState::Pending {
         Ok(())
     } else {
-        Err(AppError::conflict(format!(
-            "the extension request was already {state}"
-        )))
+        Err(AppError::conflict(
+            Detail::ExtensionDecided
+                .with("state", state.as_str())
+                .with("state_zh", state.label_zh()),
+        ))
     }
 }
 
