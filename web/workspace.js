@@ -448,7 +448,7 @@ async function showHazard(id) {
 /// A one-field form of the desk. `required` names the field when it must
 /// be filled ("驳回理由"); `confirm(value)` gives the question to ask before
 /// an irreversible step: [title, what happens, button].
-function quickForm(label, name, button, primary, onSubmit, { required = false, confirm } = {}) {
+function quickForm(label, name, button, primary, onSubmit, { required = false, confirm, after = showDesk } = {}) {
   const form = element("form", undefined, { class: "quick", novalidate: "" });
   const id = `f-${crypto.randomUUID()}`;
   const field = element("div", undefined, { class: "field" });
@@ -467,7 +467,7 @@ function quickForm(label, name, button, primary, onSubmit, { required = false, c
     if (confirm && !(await confirmStep(...confirm(value)))) return;
     try {
       await onSubmit(value);
-      await showDesk();
+      await after();
     } catch (problem) {
       if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
     }
@@ -1141,13 +1141,13 @@ async function showRegister() {
       ? tree.objects.map((o) => {
           const card = element("li", undefined, { class: "card" });
           const title = element("h2", o.name);
-          card.append(title, element("p", [o.kind_label, o.major_source_code && `编号 ${o.major_source_code}`].filter(Boolean).join(" · "), { class: "meta" }));
+          card.append(title, element("p", [o.kind_label, o.major_source_code && `编号 ${o.major_source_code}`].filter(Boolean).join(" · "), { class: "meta" }), ...nodeTools("object", o));
           const units = element("ul", undefined, { class: "units" });
           for (const u of o.units) {
             const unit = element("li");
             const head = element("p", undefined, { class: "head" });
             head.append(element("strong", u.name), level(u.level));
-            unit.append(head, element("p", [u.department, u.responsible_person && `责任人 ${u.responsible_person}`].filter(Boolean).join(" · "), { class: "meta" }));
+            unit.append(head, element("p", [u.department, u.responsible_person && `责任人 ${u.responsible_person}`].filter(Boolean).join(" · "), { class: "meta" }), ...nodeTools("unit", u));
             const events = element("ul", undefined, { class: "events" });
             for (const e of u.events) {
               const event = element("li");
@@ -1158,15 +1158,19 @@ async function showRegister() {
               if (method) line.append(element("span", `${method} ${e.score}`, { class: "meta" }));
               event.append(line);
               if (e.consequence) event.append(element("p", `可能后果：${e.consequence}`, { class: "meta" }));
+              event.append(...nodeTools("event", e));
               const measures = element("ul", undefined, { class: "measures" });
               for (const m of e.measures) {
                 const tasks = m.tasks.filter((t) => t.active).length;
-                measures.append(
+                const measure = element("li");
+                measure.append(
                   element(
-                    "li",
+                    "p",
                     `${m.description}（${m.classification_label}，${TERMS.control_modes[m.control_mode] || m.control_mode}${m.check_content ? `：${m.check_content}` : ""}${tasks ? `，排查任务 ${tasks} 项` : ""}）`,
                   ),
+                  ...nodeTools("measure", m),
                 );
+                measures.append(measure);
               }
               event.append(measures);
               events.append(event);
@@ -1179,6 +1183,74 @@ async function showRegister() {
         })
       : [element("li", "清单是空的：可从 Excel 导入。", { class: "empty" })]),
   );
+}
+
+/// The register's nodes a person edits or takes out on its page: where
+/// each lives in the API, its name here, the fields of its form, and what
+/// leaves with it.
+const NODES = {
+  object: { path: "risk-objects", what: "风险分析对象", title: (n) => n.name, fields: [["name", "名称"]], below: "其下的风险分析单元、风险事件、管控措施和排查任务" },
+  unit: { path: "risk-units", what: "风险分析单元", title: (n) => n.name, fields: [["name", "名称"], ["department", "所属部门"], ["responsible_person", "责任人"]], below: "其下的风险事件、管控措施和排查任务" },
+  event: { path: "risk-events", what: "安全风险事件", title: (n) => n.name, fields: [["name", "名称"], ["consequence", "可能后果", "textarea"]], below: "其下的管控措施和排查任务" },
+  measure: { path: "control-measures", what: "管控措施", title: (n) => n.description, fields: [["description", "措施内容", "textarea"], ["check_content", "排查内容", "textarea"]], below: "它的排查任务" },
+};
+const REGISTER_EDITORS = ["enterprise", "expert", "admin"];
+
+/// 修改或移出 under a node of the register: a form of its fields (only
+/// what changed is sent) and 移出清单 with a reason, asked first.
+function nodeTools(kind, node) {
+  if (!REGISTER_EDITORS.includes(me.role)) return [];
+  const spec = NODES[kind];
+  const name = spec.title(node);
+  const box = element("details", undefined, { class: "node-tools" });
+  box.append(element("summary", "修改或移出"));
+  const form = element("form", undefined, { class: "quick", novalidate: "" });
+  for (const [field, label, tag = "input"] of spec.fields) {
+    const id = `f-${crypto.randomUUID()}`;
+    const input = element(tag, undefined, { id, name: field, "aria-describedby": `${id}-error`, ...(tag === "textarea" ? { rows: "2" } : {}) });
+    input.value = node[field] ?? "";
+    const wrap = element("div", undefined, { class: "field" });
+    wrap.append(element("label", label, { for: id }), input, element("p", undefined, { class: "error", id: `${id}-error`, "data-error": field }));
+    form.append(wrap);
+  }
+  form.append(element("p", undefined, { class: "error", "data-error": "_" }), element("button", "保存修改", { type: "submit", class: "primary" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const changes = {};
+    for (const [field] of spec.fields) {
+      const value = form.elements[field].value.trim();
+      if (value !== (node[field] ?? "")) changes[field] = value;
+    }
+    if (Object.keys(changes).length === 0) {
+      notice("没有改动。");
+      return;
+    }
+    try {
+      const saved = await api(`/${spec.path}/${node.id}`, { method: "PATCH", json: changes });
+      await showRegister();
+      notice(`${spec.what}“${spec.title(saved)}”已修改。`);
+    } catch (problem) {
+      if (problem instanceof Problem && problem.status !== 401) showErrors(form, problem);
+    }
+  });
+  const retire = quickForm(
+    "移出理由",
+    "reason",
+    "移出清单",
+    false,
+    async (reason) => {
+      const done = await api(`/${spec.path}/${node.id}/retire`, { method: "POST", json: { reason } });
+      notice(`${spec.what}“${name}”已移出清单${done.tasks_retired ? `，${done.tasks_retired} 项排查任务随之停止` : ""}。`);
+    },
+    {
+      required: true,
+      confirm: () => [`移出${spec.what}“${name}”？`, `${spec.below}一并移出，不再安排排查，不能撤回；移出前的记录和历史仍保留。`, "确认移出"],
+      after: showRegister,
+    },
+  );
+  box.append(form, retire);
+  return [box];
 }
 
 /// Downloads the register as the sheet enterprises keep.

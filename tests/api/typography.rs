@@ -104,11 +104,14 @@ fn the_pages_take_the_glossarys_names_from_its_file() {
         for code in &codes {
             for quote in ['"', '`', '\''] {
                 let pattern = format!("{code}: {quote}");
-                let Some(at) = line.find(&pattern) else {
-                    continue;
-                };
-                let follows = line[at + pattern.len()..].chars().next();
-                if follows.is_some_and(is_cjk) {
+                // The code as a whole key (`low: "`, not `below: "`).
+                let copied = line.match_indices(&pattern).any(|(at, _)| {
+                    let before = line[..at].chars().next_back();
+                    let follows = line[at + pattern.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && follows.is_some_and(is_cjk)
+                });
+                if copied {
                     found.push(format!("{file}:{n}: {}", line.trim()));
                 }
             }

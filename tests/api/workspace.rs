@@ -1565,6 +1565,67 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
     browser
         .wait_for_text("#register-tree", "储罐泄漏引发火灾")
         .await;
+    // Kept on the page: a unit's responsible person changed, then a
+    // measure taken out of the register, with a reason, asked first.
+    let unit_tools = "#register-tree .units > li > details.node-tools";
+    browser.click(&format!("{unit_tools} > summary")).await;
+    browser
+        .type_into(
+            &format!("{unit_tools} input[name=responsible_person]"),
+            "李工",
+        )
+        .await;
+    browser
+        .click(&format!("{unit_tools} form button[type=submit]"))
+        .await;
+    browser.wait_for_text("#notice", "已修改").await;
+    browser.wait_for_text("#register-tree", "责任人 李工").await;
+    let measures_before = browser.text("#register-counts").await;
+    let measure_tools = "#register-tree .measures > li > details.node-tools";
+    browser.click(&format!("{measure_tools} > summary")).await;
+    browser
+        .click(&format!(
+            "{measure_tools} form.quick:last-child button[type=submit]"
+        ))
+        .await;
+    browser
+        .wait_for_text(
+            &format!("{measure_tools} form.quick:last-child"),
+            "请填写移出理由",
+        )
+        .await;
+    browser
+        .type_into(
+            &format!("{measure_tools} textarea[name=reason]"),
+            "措施已由新工艺取代",
+        )
+        .await;
+    browser
+        .click(&format!(
+            "{measure_tools} form.quick:last-child button[type=submit]"
+        ))
+        .await;
+    browser
+        .wait_for_text("#confirm-title", "移出管控措施")
+        .await;
+    browser
+        .screenshot(&screenshot_path(
+            &app,
+            "register-retire-confirm-390x844.png",
+        ))
+        .await;
+    browser.click("#confirm-ok").await;
+    browser.wait_for_text("#notice", "已移出清单").await;
+    let measures_after = browser.text("#register-counts").await;
+    let measures = |counts: &str| -> u64 {
+        let tail = &counts[counts.find("管控措施 ").unwrap() + "管控措施 ".len()..];
+        tail[..tail.find(' ').unwrap()].parse().unwrap()
+    };
+    assert_eq!(
+        measures(&measures_after) + 1,
+        measures(&measures_before),
+        "{measures_before} → {measures_after}"
+    );
     browser.resize(1920, 1080).await;
     browser
         .screenshot(&screenshot_path(&app, "register-1920x1080.png"))
