@@ -104,30 +104,31 @@ pub fn render(text: &str, params: &Params) -> String {
     out
 }
 
-macro_rules! rules {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
-        /// A rule a field's value broke, named by a stable snake_case code
-        /// clients can match on.
+/// A table of texts in both languages, each named by a stable snake_case
+/// code clients can match on: `Rule`s of fields and `Detail`s of refusals.
+macro_rules! catalogue {
+    ($(#[$what:meta])* $name:ident; $( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
+        $(#[$what])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule {
+        pub enum $name {
             $( $(#[$doc])* $variant, )*
         }
 
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
 
             pub fn code(self) -> &'static str {
                 match self {
-                    $( Rule::$variant => $code, )*
+                    $( $name::$variant => $code, )*
                 }
             }
 
-            /// The message, with `{name}` where a parameter goes.
+            /// The text, with `{name}` where a parameter goes.
             pub fn text(self, lang: Lang) -> &'static str {
                 match (self, lang) {
                     $(
-                        (Rule::$variant, Lang::En) => $en,
-                        (Rule::$variant, Lang::Zh) => $zh,
+                        ($name::$variant, Lang::En) => $en,
+                        ($name::$variant, Lang::Zh) => $zh,
                     )*
                 }
             }
@@ -135,7 +136,10 @@ macro_rules! rules {
     };
 }
 
-rules! {
+catalogue! {
+    /// A rule a field's value broke, named by a stable snake_case code
+    /// clients can match on.
+    Rule;
     /// A rule the catalogue does not name yet: the English text is the
     /// parameter `reason`, sent as it was written.
     Invalid = "invalid" { en: "{reason}", zh: "取值无效" }
@@ -578,41 +582,13 @@ rules! {
     }
 }
 
-macro_rules! details {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal { en: $en:literal, zh: $zh:literal } )*) => {
-        /// A problem's detail the catalogue names: a stable snake_case code
-        /// (the problem's `detail_code`) with an English and a Chinese text.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Detail {
-            $( $(#[$doc])* $variant, )*
-        }
-
-        impl Detail {
-            pub const ALL: &'static [Detail] = &[$(Detail::$variant,)*];
-
-            pub fn code(self) -> &'static str {
-                match self {
-                    $( Detail::$variant => $code, )*
-                }
-            }
-
-            /// The detail, with `{name}` where a parameter goes.
-            pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $(
-                        (Detail::$variant, Lang::En) => $en,
-                        (Detail::$variant, Lang::Zh) => $zh,
-                    )*
-                }
-            }
-        }
-    };
-}
-
 // The details of refusals (`403`, `409`, …) that name what went wrong.
 // A parameter `{x_zh}` is the Chinese of `{x}` (a state's, role's or
 // action's name), which the English names by its code or in words.
-details! {
+catalogue! {
+    /// A problem's detail the catalogue names: a stable snake_case code
+    /// (the problem's `detail_code`) with an English and a Chinese text.
+    Detail;
     // Accounts.
     EmailTaken = "email_taken" {
         en: "a user with the email {email} already exists",

@@ -10,6 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::app::check_figures;
+use crate::app::checks::RecordContext;
 use crate::app::grading::{self, GradeCounts};
 use crate::app::reports::percent;
 use crate::db::grading::Assessment;
@@ -18,6 +20,7 @@ use crate::db::DbConnection;
 use crate::db::Id;
 use crate::domain::grading::Grade;
 use crate::domain::hazard::{HazardLevel, HazardState};
+use crate::domain::tally::Completion;
 use crate::error::AppError;
 
 /// Counts of one slice of the park's hazards.
@@ -86,6 +89,36 @@ pub struct Overview {
     pub found_per_month: FoundPerMonth,
     /// The five newest major hazards (voided ones excluded), newest first.
     pub newest_major: Vec<MajorHazardBrief>,
+    /// The scheduled checks (双重预防) of the park or the enterprise today
+    /// and this month so far, whatever `year` asks, as
+    /// `/analytics/checks` counts them.
+    pub checks: Option<OverviewChecks>,
+}
+
+/// The checks of today and of this month so far.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OverviewChecks {
+    pub today: Completion,
+    pub month: Completion,
+    /// This month's missed occurrences on 重大 or 较大 units.
+    pub month_missed_on_serious_units: u64,
+}
+
+/// [`OverviewChecks`] of `today` (park-local), of one enterprise or all.
+pub fn overview_checks(
+    conn: &mut DbConnection,
+    scope: Option<Uuid>,
+    today: NaiveDate,
+    context: &RecordContext,
+) -> Result<OverviewChecks, AppError> {
+    let first = today.with_day(1).unwrap_or(today);
+    let day = check_figures::figures(conn, scope, (today, today), context)?;
+    let month = check_figures::figures(conn, scope, (first, today), context)?;
+    Ok(OverviewChecks {
+        today: day.park.occurrences,
+        month: month.park.occurrences,
+        month_missed_on_serious_units: month.park.missed_on_serious_units,
+    })
 }
 
 /// Hazards found per month of one year.
@@ -199,6 +232,7 @@ pub fn overview(
             months,
         },
         newest_major,
+        checks: None,
     })
 }
 

@@ -45,7 +45,18 @@ pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String,
         return Ok(tag);
     }
     let generation = state.reads.generation();
-    let marker = state.db.run(crate::db::stats::change_marker).await?;
+    // The hazards' marker and the checks' (the overview and the reports
+    // carry check figures too).
+    let marker = state
+        .db
+        .run(|conn| {
+            Ok(format!(
+                "{}|{}",
+                crate::db::stats::change_marker(conn)?,
+                crate::db::risk::check_marker(conn)?
+            ))
+        })
+        .await?;
     let today = state.park.now().park_today;
     state.figures.remember_marker(&marker, generation, today);
     Ok(tag_of(&marker, today, scope))
@@ -113,7 +124,7 @@ pub async fn overview(
     caller: Caller,
     query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (enterprise_id, scope) = overview_scope(&caller, &query)?;
+    let (enterprise_id, scope) = overview_scope(&caller, &query, &state)?;
     let tag = figures_tag(&state, &scope).await?;
     if none_match(&req, &tag) {
         return Ok(unchanged(tag));
@@ -126,9 +137,21 @@ pub async fn overview(
     let year = query.year;
     let park_wide = caller.scope().is_none();
     let _turn = state.figures.turn().await?;
+    let lifecycle = state.lifecycle_context();
+    let shared = state.clone().into_inner();
     let overview = state
         .db
-        .run(move |conn| stats::overview(conn, today, zone, year, enterprise_id, park_wide))
+        .run(move |conn| {
+            let mut overview = stats::overview(conn, today, zone, year, enterprise_id, park_wide)?;
+            let context = crate::http::state::record_context(&shared, &lifecycle, conn)?;
+            overview.checks = Some(stats::overview_checks(
+                conn,
+                enterprise_id,
+                today,
+                &context,
+            )?);
+            Ok(overview)
+        })
         .await?;
     let body = serde_json::to_vec(&overview).map_err(|e| AppError::Internal(e.into()))?;
     let body = state.figures.put(tag.clone(), body);
@@ -140,14 +163,17 @@ pub async fn overview(
 fn overview_scope(
     caller: &Caller,
     query: &OverviewQuery,
+    state: &AppState,
 ) -> Result<(Option<Uuid>, String), AppError> {
     caller.require(Capability::ReadStats)?;
     let enterprise_id = caller.figures_scope(query.enterprise_id)?;
     if query.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
         return Err(AppError::invalid("year", years()));
     }
+    // The minute too: checks fall due as time passes.
+    let minute = state.park.now().utc.format("%Y-%m-%dT%H:%M");
     let scope = format!(
-        "overview|{:?}|{:?}|{}",
+        "overview|{:?}|{:?}|{}|{minute}",
         query.year,
         enterprise_id,
         caller.scope().is_some()
@@ -161,7 +187,7 @@ fn overview_scope(
 pub(crate) fn overview_unchanged(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
     let caller = remembered_caller(req)?;
     let query = web::Query::<OverviewQuery>::from_query(req.query_string()).ok()?;
-    let (_, scope) = overview_scope(&caller, &query).ok()?;
+    let (_, scope) = overview_scope(&caller, &query, state).ok()?;
     let tag = remembered_figures_tag(state, &scope)?;
     none_match(req, &tag).then(|| unchanged(tag))
 }

@@ -323,6 +323,11 @@ async fn record(app: &TestApp, token: &str, task: &str, body: Value) -> crate::h
 /// hours before this time of day, three days back: its id, its unit's id
 /// and its anchor.
 async fn daily_task(app: &TestApp, park: &Park) -> (String, String, String) {
+    daily_task_since(app, park, 3).await
+}
+
+/// [`daily_task`] with its first occurrence `days` days back.
+async fn daily_task_since(app: &TestApp, park: &Park, days: i64) -> (String, String, String) {
     let (measure, unit) = measure_of(
         app,
         &park.contact_a,
@@ -330,7 +335,7 @@ async fn daily_task(app: &TestApp, park: &Park) -> (String, String, String) {
         json!({"method": "ls", "l": 3, "s": 5}),
     )
     .await;
-    let starts = local_in(-3 * 24 - 6);
+    let starts = local_in(-days * 24 - 6);
     let task = created(
         app,
         &park.contact_a,
@@ -1169,31 +1174,10 @@ async fn counts(app: &TestApp, token: &str, query: &str) -> Value {
 
 async fn settled_months_are_counted_once_and_follow_late_records_and_pauses(app: TestApp) {
     let park = app.park().await;
-    let (measure, unit) = measure_of(
-        &app,
-        &park.contact_a,
-        park.enterprise_a,
-        json!({"method": "ls", "l": 3, "s": 5}),
-    )
-    .await;
     // Daily since fifty days back (six hours before this time of day):
     // last month and the one before are whole months of the period, all
     // settled, nobody having recorded anything.
-    let starts = local_in(-50 * 24 - 6);
-    let task = id_of(
-        &created(
-            &app,
-            &park.contact_a,
-            "/api/v1/check-tasks",
-            json!({
-                "measure_id": measure,
-                "kind": "post_check",
-                "assignee_role": "enterprise",
-                "schedule": {"every": 1, "unit": "day", "starts": starts},
-            }),
-        )
-        .await,
-    );
+    let (task, unit, starts) = daily_task_since(&app, &park, 50).await;
     let first_day = chrono::NaiveDate::parse_from_str(&starts[..10], "%Y-%m-%d").unwrap();
     let today = chrono::NaiveDate::parse_from_str(&days_from_today(0), "%Y-%m-%d").unwrap();
     let this_month = today.with_day(1).unwrap();
@@ -1275,4 +1259,56 @@ async fn settled_months_are_counted_once_and_follow_late_records_and_pauses(app:
         );
     }
     assert_eq!(whole["planned"], planned - 3, "{whole}");
+
+    // The overview carries today's and this month's checks as the figures
+    // count them; a record moves its tag.
+    let overview = app
+        .get("/api/v1/stats/overview")
+        .token(&park.supervisor)
+        .send()
+        .await
+        .expect(200);
+    let checks = &overview.json["checks"];
+    let month = counts(
+        &app,
+        &park.supervisor,
+        &format!("from={this_month}&to={today}"),
+    )
+    .await;
+    let day = counts(&app, &park.supervisor, &format!("from={today}&to={today}")).await;
+    for field in ["planned", "done_on_time", "missed", "due"] {
+        assert_eq!(
+            checks["month"][field], month[field],
+            "{field}: {checks} {month}"
+        );
+        assert_eq!(
+            checks["today"][field], day[field],
+            "{field}: {checks} {day}"
+        );
+    }
+    assert!(
+        checks["month"]["planned"].as_u64().unwrap() >= 1,
+        "{checks}"
+    );
+    let tag = overview.header("etag").unwrap().to_owned();
+    let open = duties(&app, &park.contact_a)
+        .await
+        .into_iter()
+        .find(|o| o["task_id"] == json!(task) && o["record"].is_null())
+        .expect("an open occurrence on the duty list");
+    record(
+        &app,
+        &park.supervisor,
+        &task,
+        json!({"occurrence": open["occurrence"], "outcome": "normal"}),
+    )
+    .await
+    .expect(201);
+    let again = app
+        .get("/api/v1/stats/overview")
+        .token(&park.supervisor)
+        .header("If-None-Match", &tag)
+        .send()
+        .await;
+    assert_eq!(again.status, 200, "a record changes the overview");
 }
