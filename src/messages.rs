@@ -573,8 +573,44 @@ catalogue! {
         zh: "须为2000至2100年间某一年的第1至4季度"
     }
     CalendarFileInvalid = "calendar_file_invalid" {
-        en: "{reason}",
-        zh: "日历文件不符合要求：{reason}"
+        en: "the calendar file is not of the expected shape: {reason}",
+        zh: "日历文件的格式不符合要求：{reason}"
+    }
+    CalendarBadYear = "calendar_bad_year" {
+        en: "the calendar file's year {year} is not a year between 1950 and 9999",
+        zh: "日历文件的年份{year}不在1950至9999年之间"
+    }
+    CalendarNoSource = "calendar_no_source" {
+        en: "the calendar file for {year} names no source: source.title must name the notice the dates come from",
+        zh: "{year}年的日历文件未注明来源：须写明日期所依据的通知标题"
+    }
+    CalendarBadDate = "calendar_bad_date" {
+        en: "days[{index}]: \"{text}\" is not a date written YYYY-MM-DD",
+        zh: "日期列表第{index}项（自0起计）“{text}”不是“年-月-日”格式的日期"
+    }
+    CalendarBadKind = "calendar_bad_kind" {
+        en: "days[{index}] ({date}): kind \"{text}\" is neither \"holiday\" nor \"working_day\"",
+        zh: "日期列表第{index}项（{date}）的类型“{text}”既不是放假，也不是调休上班"
+    }
+    CalendarOutsideYear = "calendar_outside_year" {
+        en: "days[{index}] ({date}): outside the file's year {year} (only that year and the December before it may be listed)",
+        zh: "日期列表第{index}项（{date}）不在文件所属的{year}年内（只能列该年及其前一年的十二月）"
+    }
+    CalendarWorkingDayOnWeekday = "calendar_working_day_on_weekday" {
+        en: "{date} is a {weekday}: a make-up working day (working_day) must be a Saturday or Sunday, Monday to Friday already are working days",
+        zh: "{date}不是周末：调休上班日只能是星期六或星期日，星期一至星期五本就是工作日"
+    }
+    CalendarDuplicateDate = "calendar_duplicate_date" {
+        en: "{date} is listed twice (both times as {day_kind}): list each date once",
+        zh: "{date}列了两次：每个日期只能列一次"
+    }
+    CalendarConflictingKinds = "calendar_conflicting_kinds" {
+        en: "{date} is listed both as {first_kind} and as {second_kind}",
+        zh: "{date}同时被列为放假和调休上班"
+    }
+    CalendarDuplicateYear = "calendar_duplicate_year" {
+        en: "the calendar for {year} is loaded twice",
+        zh: "{year}年的日历载入了两次"
     }
     CalendarYearMismatch = "calendar_year_mismatch" {
         en: "the file is {file_year}'s, not {year}'s",
@@ -1062,10 +1098,22 @@ mod tests {
                 let mut zh = placeholders(zh);
                 en.sort_unstable();
                 zh.sort_unstable();
-                // The role, level and check sources are named in English
-                // only: their values are English codes the Chinese leaves
-                // out.
-                en.retain(|p| !["role", "level", "source", "inspection_source"].contains(p));
+                // The role, level, check sources, weekdays and kinds of
+                // day are named in English only: their values are English
+                // codes the Chinese leaves out.
+                en.retain(|p| {
+                    ![
+                        "role",
+                        "level",
+                        "source",
+                        "inspection_source",
+                        "weekday",
+                        "day_kind",
+                        "first_kind",
+                        "second_kind",
+                    ]
+                    .contains(p)
+                });
                 assert_eq!(en, zh, "{}: the texts' parameters differ", rule.code());
             }
         }

@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 use crate::db::calendar::{self as store, CalendarFileRow};
 use crate::db::{write_transaction, DbConnection, Id};
-use crate::domain::calendar::{parse_year_file, DayKind, WorkCalendar, YearFile, SHIPPED_FILES};
+use crate::domain::calendar::{
+    parse_year_file, CalendarError, DayKind, WorkCalendar, YearFile, SHIPPED_FILES,
+};
 use crate::error::{AppError, FieldError};
 use crate::messages::Rule;
 
@@ -132,10 +134,47 @@ pub fn years(conn: &mut DbConnection) -> Result<Vec<CalendarYear>, AppError> {
         .collect())
 }
 
-/// A calendar file refused: its fault (in English, naming the file's own
-/// dates and fields) under a code of its own.
-fn refused(error: &impl std::fmt::Display) -> FieldError {
-    FieldError::new(Rule::CalendarFileInvalid).with("reason", error.to_string())
+/// A calendar file refused: its fault under a code of its own, with the
+/// file's own dates and fields as parameters.
+fn refused(error: &CalendarError) -> FieldError {
+    use CalendarError as E;
+    match error {
+        E::Syntax(reason) => {
+            FieldError::new(Rule::CalendarFileInvalid).with("reason", reason.clone())
+        }
+        E::BadYear(year) => FieldError::new(Rule::CalendarBadYear).with("year", *year),
+        E::NoSource { year } => FieldError::new(Rule::CalendarNoSource).with("year", *year),
+        E::BadDate { index, text } => FieldError::new(Rule::CalendarBadDate)
+            .with("index", *index)
+            .with("text", text.clone()),
+        E::BadKind { index, date, text } => FieldError::new(Rule::CalendarBadKind)
+            .with("index", *index)
+            .with("date", date.to_string())
+            .with("text", text.clone()),
+        E::OutsideYear { index, date, year } => FieldError::new(Rule::CalendarOutsideYear)
+            .with("index", *index)
+            .with("date", date.to_string())
+            .with("year", *year),
+        E::WorkingDayOnWeekday { date, weekday } => {
+            FieldError::new(Rule::CalendarWorkingDayOnWeekday)
+                .with("date", date.to_string())
+                .with("weekday", weekday.to_string())
+        }
+        E::DuplicateDate { date, kind } => FieldError::new(Rule::CalendarDuplicateDate)
+            .with("date", date.to_string())
+            .with("day_kind", kind.to_string()),
+        E::ConflictingKinds {
+            date,
+            first,
+            second,
+        } => FieldError::new(Rule::CalendarConflictingKinds)
+            .with("date", date.to_string())
+            .with("first_kind", first.to_string())
+            .with("second_kind", second.to_string()),
+        E::DuplicateYear { year } => {
+            FieldError::new(Rule::CalendarDuplicateYear).with("year", *year)
+        }
+    }
 }
 
 /// Loads `year`'s file (the shape of `reference/calendar/`), checked on

@@ -133,6 +133,37 @@ async fn a_year_loaded_by_the_park_takes_over_its_schedules_at_once(app: TestApp
             .json;
         assert!(refused["errors"]["file"].is_string(), "{refused}");
     }
+    // A make-up working day on a Wednesday, named by its own code, in
+    // Chinese for a Chinese caller.
+    let wednesday = (1..=7)
+        .filter_map(|d| chrono::NaiveDate::from_ymd_opt(today.year(), 1, d))
+        .find(|d| d.weekday() == chrono::Weekday::Wed)
+        .unwrap();
+    let mut body = file(today.year(), "working_day");
+    body["days"][0]["date"] = json!(wednesday.to_string());
+    let refused = app
+        .call(
+            awc::http::Method::PUT,
+            &format!("/api/v1/reference/calendar/{}", today.year()),
+        )
+        .token(&park.admin)
+        .header("Accept-Language", "zh-CN")
+        .json(&body)
+        .send()
+        .await
+        .expect(422)
+        .json;
+    let violation = &refused["violations"][0];
+    assert_eq!(
+        violation["code"], "calendar_working_day_on_weekday",
+        "{refused}"
+    );
+    let message = violation["message"].as_str().unwrap();
+    assert!(message.starts_with(&wednesday.to_string()), "{message}");
+    assert!(
+        !message.chars().any(|c| c.is_ascii_alphabetic()),
+        "{message}"
+    );
     assert_eq!(today_listed(&app, &park.contact_a, &task).await, before);
 
     let years = load(today.year(), file(today.year(), kind), park.admin.clone())
