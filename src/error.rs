@@ -91,7 +91,7 @@ impl From<&str> for FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(DetailText),
     #[error("{detail}")]
     Validation { detail: String, errors: FieldErrors },
     #[error("{0}")]
@@ -107,19 +107,19 @@ pub enum AppError {
     #[error("the resource has changed since it was read (If-Match is stale)")]
     PreconditionFailed,
     #[error("{0}")]
-    IdempotencyMismatch(String),
+    IdempotencyMismatch(DetailText),
     #[error("a concurrent request with the same Idempotency-Key is in progress; retry it")]
     IdempotencyRace,
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(DetailText),
     /// A share the enterprise may hold (its evidence) is used up.
     #[error("{0}")]
-    QuotaExceeded(String),
+    QuotaExceeded(DetailText),
     /// The client stopped sending its body.
     #[error("{0}")]
-    RequestTimeout(String),
+    RequestTimeout(DetailText),
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(DetailText),
     #[error("the database is unavailable; retry shortly")]
     Unavailable,
     /// A rate limit was reached; the client may retry after this many seconds.
@@ -130,8 +130,38 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn bad_request(detail: impl Into<String>) -> AppError {
+    /// A `400`: a [`Detail`] of the catalogue (with its parameters), or a
+    /// plain English text.
+    pub fn bad_request(detail: impl Into<DetailText>) -> AppError {
         AppError::BadRequest(detail.into())
+    }
+
+    /// A `413`: a [`Detail`] of the catalogue (with its parameters:
+    /// `Detail::BodyTooLarge.with("limit", 1024)`), or a plain English text.
+    pub fn payload_too_large(detail: impl Into<DetailText>) -> AppError {
+        AppError::PayloadTooLarge(detail.into())
+    }
+
+    /// A `413` of a share the enterprise may hold: a [`Detail`] of the
+    /// catalogue, or a plain English text.
+    pub fn quota_exceeded(detail: impl Into<DetailText>) -> AppError {
+        AppError::QuotaExceeded(detail.into())
+    }
+
+    /// A `408`: a [`Detail`] of the catalogue, or a plain English text.
+    pub fn request_timeout(detail: impl Into<DetailText>) -> AppError {
+        AppError::RequestTimeout(detail.into())
+    }
+
+    /// A `415`: a [`Detail`] of the catalogue, or a plain English text.
+    pub fn unsupported_media_type(detail: impl Into<DetailText>) -> AppError {
+        AppError::UnsupportedMediaType(detail.into())
+    }
+
+    /// A `422` of an `Idempotency-Key` reused: a [`Detail`] of the
+    /// catalogue, or a plain English text.
+    pub fn idempotency_mismatch(detail: impl Into<DetailText>) -> AppError {
+        AppError::IdempotencyMismatch(detail.into())
     }
 
     /// A `403`: a [`Detail`] of the catalogue (with its parameters:
@@ -150,9 +180,15 @@ impl AppError {
     /// The detail as the catalogue names it, where it does.
     pub fn detail_text(&self) -> Option<&DetailText> {
         match self {
-            AppError::Forbidden(detail)
+            AppError::BadRequest(detail)
+            | AppError::Forbidden(detail)
             | AppError::Conflict(detail)
-            | AppError::InvalidTransition(detail) => Some(detail),
+            | AppError::InvalidTransition(detail)
+            | AppError::IdempotencyMismatch(detail)
+            | AppError::PayloadTooLarge(detail)
+            | AppError::QuotaExceeded(detail)
+            | AppError::RequestTimeout(detail)
+            | AppError::UnsupportedMediaType(detail) => Some(detail),
             _ => None,
         }
     }

@@ -820,6 +820,117 @@ catalogue! {
         en: "the period ends on {last_day}; it is filed after it has ended",
         zh: "报备期间到{last_day}才结束，须在期间结束后报备。"
     }
+    // Requests: their query, headers and bodies.
+    QueryStringInvalid = "query_string_invalid" {
+        en: "invalid query string: {reason}",
+        zh: "查询参数有误：{reason}。"
+    }
+    BodyTooLarge = "body_too_large" {
+        en: "the request body exceeds {limit} bytes",
+        zh: "请求体超过{limit}字节的上限。"
+    }
+    NotJsonContentType = "not_json_content_type" {
+        en: "the request body must be {content_type}",
+        zh: "请求体的内容类型须为{content_type}。"
+    }
+    BodyNotJson = "body_not_json" {
+        en: "the request body is not valid JSON: {reason}",
+        zh: "请求体格式有误，无法解析：{reason}。"
+    }
+    BodyUnreadable = "body_unreadable" {
+        en: "the request body could not be read: {reason}",
+        zh: "无法读取请求体：{reason}。"
+    }
+    IfMatchMalformed = "if_match_malformed" {
+        en: "{header} must be \"*\" or a list of entity tags such as \"3\" (the ETag of the record)",
+        zh: "请求头{header}格式有误：须为“*”或实体标签列表，例如“3”（即记录的实体标签）。"
+    }
+    IdempotencyKeyMalformed = "idempotency_key_malformed" {
+        en: "{header} must be 1 to 255 visible ASCII characters, without spaces",
+        zh: "请求头{header}须为1至255个可见的半角字符，不含空格。"
+    }
+    IdempotencyKeyReused = "idempotency_key_reused" {
+        en: "this Idempotency-Key was used for a different request; use a new key",
+        zh: "此幂等键已用于另一个请求，请使用新的幂等键。"
+    }
+    // Uploads.
+    NotMultipart = "not_multipart" {
+        en: "an upload must be {content_type} with the parts {parts}",
+        zh: "上传的请求体须为{content_type}格式，并包含以下部分：{parts}。"
+    }
+    MultipartMalformed = "multipart_malformed" {
+        en: "the multipart body is malformed or incomplete: {reason}",
+        zh: "上传的分段请求体格式有误或不完整：{reason}。"
+    }
+    TooManyParts = "too_many_parts" {
+        en: "an upload has at most {max_parts} parts ({parts})",
+        zh: "一次上传至多包含{max_parts}个部分（{parts}）。"
+    }
+    UploadTimedOut = "upload_timed_out" {
+        en: "the upload stalled for {seconds} seconds; send it again",
+        zh: "上传已停顿{seconds}秒，请重新发送。"
+    }
+    FileTooLarge = "file_too_large" {
+        en: "the file exceeds the limit of {max_bytes} bytes per file",
+        zh: "文件超过单个文件{max_bytes}字节的上限。"
+    }
+    FileExceedsHolderLimit = "file_exceeds_holder_limit" {
+        en: "the file does not fit in {holder_limit} of {max_bytes} bytes",
+        zh: "文件超出{holder_limit_zh}（{max_bytes}字节）。"
+    }
+    FileSizeOverflow = "file_size_overflow" {
+        en: "the file is too large",
+        zh: "文件过大。"
+    }
+    FileTypeNotAllowed = "file_type_not_allowed" {
+        en: "the file is {detected}; evidence files must be one of {allowed}",
+        zh: "文件类型为{detected}，证据文件只能是以下类型之一：{allowed}。"
+    }
+    FileTypeUnknown = "file_type_unknown" {
+        en: "the file's type is not recognised; evidence files must be one of {allowed}",
+        zh: "无法识别文件类型，证据文件只能是以下类型之一：{allowed}。"
+    }
+    HazardEvidenceFull = "hazard_evidence_full" {
+        en: "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {max_bytes} bytes",
+        zh: "该隐患的证据文件已占用{held}字节，加上此文件将超过{max_bytes}字节的上限。"
+    }
+    EnterpriseEvidenceQuota = "enterprise_evidence_quota" {
+        en: "the enterprise's hazards hold {held} bytes of evidence; with this file they would exceed the enterprise's quota of {max_bytes} bytes",
+        zh: "该企业各隐患的证据文件已占用{held}字节，加上此文件将超过企业{max_bytes}字节的配额。"
+    }
+    RecordPhotosFull = "record_photos_full" {
+        en: "the record's photos hold {held} bytes; with this file they would exceed their limit of {max_bytes} bytes",
+        zh: "该排查记录的照片已占用{held}字节，加上此文件将超过{max_bytes}字节的上限。"
+    }
+    ItemPhotosFull = "item_photos_full" {
+        en: "the item's photos hold {held} bytes; with this file they would exceed their limit of {max_bytes} bytes",
+        zh: "该检查项的照片已占用{held}字节，加上此文件将超过{max_bytes}字节的上限。"
+    }
+    SourceReportsFull = "source_reports_full" {
+        en: "the file does not fit in the source's limit of {max_bytes} bytes",
+        zh: "文件超出该重大危险源{max_bytes}字节的存储上限。"
+    }
+    // Ledger files imported.
+    LedgerTooLarge = "ledger_too_large" {
+        en: "文件超过 {max_bytes} 字节的上限",
+        zh: "文件超过{max_bytes}字节的上限。"
+    }
+    WorkbookUnzippedTooLarge = "workbook_unzipped_too_large" {
+        en: "工作簿解压后超过 {max_bytes} 字节的上限",
+        zh: "工作簿解压后超过{max_bytes}字节的上限。"
+    }
+    LedgerTooManyRows = "ledger_too_many_rows" {
+        en: "一个文件至多 {max_rows} 行隐患:请分成几个文件导入",
+        zh: "一个文件至多{max_rows}行隐患：请分成几个文件导入。"
+    }
+    NotXlsxOrCsv = "not_xlsx_or_csv" {
+        en: "文件既不是 XLSX 工作簿也不是 CSV 文本(旧版 .xls 请另存为 .xlsx)",
+        zh: "文件既不是新版电子表格工作簿，也不是逗号分隔的文本（旧版工作簿请先另存为新版格式）。"
+    }
+    CsvEncodingUnknown = "csv_encoding_unknown" {
+        en: "CSV 文件既不是 UTF-8 也不是 GB18030 编码的文本",
+        zh: "逗号分隔文本的编码无法识别：须为统一码或国标码编码。"
+    }
     // Any resource.
     Collided = "collided" {
         en: "the change collided with a concurrent one; retry it",

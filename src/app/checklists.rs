@@ -306,9 +306,11 @@ pub fn add_photo(
     write_transaction(conn, |conn| {
         let held = room_for_photo(conn, caller, inspection_id, item_id)?;
         if held.saturating_add(new.size_bytes) > max_result_bytes {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the item's photos hold {held} bytes; with this file they would exceed their limit of {max_result_bytes} bytes"
-            )));
+            return Err(AppError::payload_too_large(
+                Detail::ItemPhotosFull
+                    .with("held", held)
+                    .with("max_bytes", max_result_bytes),
+            ));
         }
         let photo = PhotoRow {
             id: Uuid::now_v7().into(),
@@ -316,7 +318,7 @@ pub fn add_photo(
             item_id: item_id.into(),
             sha256: new.sha256,
             size_bytes: i64::try_from(new.size_bytes)
-                .map_err(|_| AppError::PayloadTooLarge("the file is too large".into()))?,
+                .map_err(|_| AppError::payload_too_large(Detail::FileSizeOverflow))?,
             content_type: new.content_type,
             file_name: new.file_name,
             caption: new.caption,

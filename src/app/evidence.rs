@@ -68,17 +68,19 @@ pub fn add_evidence(
         ensure_evidence_may_change(&hazard)?;
         let held = evidence_store::bytes_of_hazard(conn, hazard.id)?;
         if held.saturating_add(new.size_bytes) > limits.per_hazard {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the hazard holds {held} bytes of evidence; with this file it would exceed its limit of {} bytes",
-                limits.per_hazard
-            )));
+            return Err(AppError::payload_too_large(
+                Detail::HazardEvidenceFull
+                    .with("held", held)
+                    .with("max_bytes", limits.per_hazard),
+            ));
         }
         let shared = evidence_store::bytes_of_enterprise(conn, hazard.enterprise_id)?;
         if shared.saturating_add(new.size_bytes) > limits.per_enterprise {
-            return Err(AppError::QuotaExceeded(format!(
-                "the enterprise's hazards hold {shared} bytes of evidence; with this file they would exceed the enterprise's quota of {} bytes",
-                limits.per_enterprise
-            )));
+            return Err(AppError::quota_exceeded(
+                Detail::EnterpriseEvidenceQuota
+                    .with("held", shared)
+                    .with("max_bytes", limits.per_enterprise),
+            ));
         }
         let attachment = Attachment {
             id: Uuid::now_v7().into(),
@@ -86,7 +88,7 @@ pub fn add_evidence(
             phase: new.phase,
             sha256: new.sha256,
             size_bytes: i64::try_from(new.size_bytes)
-                .map_err(|_| AppError::PayloadTooLarge("the file is too large".into()))?,
+                .map_err(|_| AppError::payload_too_large(Detail::FileSizeOverflow))?,
             content_type: new.content_type,
             file_name: new.file_name,
             caption: new.caption,

@@ -15,6 +15,7 @@ use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
 
 use crate::domain::ledger::{field_of, CellValue};
 use crate::error::AppError;
+use crate::messages::Detail;
 
 /// Bounds on one file.
 #[derive(Debug, Clone, Copy)]
@@ -73,10 +74,9 @@ const TITLE_ROWS: usize = 10;
 /// Reads `bytes` as a workbook (by its zip signature) or as CSV text.
 pub fn read(bytes: &[u8], limits: FileLimits, header: HeaderRule) -> Result<Sheet, AppError> {
     if bytes.len() > limits.max_bytes {
-        return Err(AppError::PayloadTooLarge(format!(
-            "文件超过 {} 字节的上限",
-            limits.max_bytes
-        )));
+        return Err(AppError::payload_too_large(
+            Detail::LedgerTooLarge.with("max_bytes", limits.max_bytes),
+        ));
     }
     if bytes.is_empty() {
         return Err(AppError::invalid("file", "文件为空"));
@@ -84,9 +84,7 @@ pub fn read(bytes: &[u8], limits: FileLimits, header: HeaderRule) -> Result<Shee
     let rows = if bytes.starts_with(b"PK\x03\x04") {
         read_xlsx(bytes, limits, header)?
     } else if looks_binary(bytes) {
-        return Err(AppError::UnsupportedMediaType(
-            "文件既不是 XLSX 工作簿也不是 CSV 文本(旧版 .xls 请另存为 .xlsx)".into(),
-        ));
+        return Err(AppError::unsupported_media_type(Detail::NotXlsxOrCsv));
     } else {
         read_csv(bytes, limits)?
     };
@@ -260,10 +258,9 @@ fn check_zip(bytes: &[u8], limits: FileLimits) -> Result<(), AppError> {
         }
     }
     if total > limits.max_unzipped_bytes {
-        return Err(AppError::PayloadTooLarge(format!(
-            "工作簿解压后超过 {} 字节的上限",
-            limits.max_unzipped_bytes
-        )));
+        return Err(AppError::payload_too_large(
+            Detail::WorkbookUnzippedTooLarge.with("max_bytes", limits.max_unzipped_bytes),
+        ));
     }
     // No sheet within the limits uses more strings than it has cells.
     let most_strings = (limits.max_rows + TITLE_ROWS + 1).saturating_mul(limits.max_columns);
@@ -401,18 +398,13 @@ fn decode_text(bytes: &[u8]) -> Result<String, AppError> {
     }
     let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
     if had_errors {
-        return Err(AppError::UnsupportedMediaType(
-            "CSV 文件既不是 UTF-8 也不是 GB18030 编码的文本".into(),
-        ));
+        return Err(AppError::unsupported_media_type(Detail::CsvEncodingUnknown));
     }
     Ok(text.into_owned())
 }
 
 fn too_many_rows(limits: FileLimits) -> AppError {
-    AppError::PayloadTooLarge(format!(
-        "一个文件至多 {} 行隐患:请分成几个文件导入",
-        limits.max_rows
-    ))
+    AppError::payload_too_large(Detail::LedgerTooManyRows.with("max_rows", limits.max_rows))
 }
 
 /// The header row, by `rule`: one of the first rows, counted from the

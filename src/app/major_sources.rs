@@ -25,7 +25,7 @@ use crate::domain::major_source::{
 use crate::domain::risk::{Assessment, ControlMode, ObjectKind};
 use crate::domain::schedule::ScheduleSpec;
 use crate::error::AppError;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 use crate::settings::MajorSourceSettings;
 
 /// The class the 包保 duty measures are filed under (操作行为/其他).
@@ -655,9 +655,9 @@ pub fn record_assessment(
     let source = visible_source(conn, caller, source_id)?;
     let held = store::bytes_of_source(conn, source.id)?;
     if held.saturating_add(new.size_bytes) > max_bytes {
-        return Err(AppError::PayloadTooLarge(format!(
-            "the file does not fit in the source's limit of {max_bytes} bytes"
-        )));
+        return Err(AppError::payload_too_large(
+            Detail::SourceReportsFull.with("max_bytes", max_bytes),
+        ));
     }
     let row = AssessmentRow {
         id: Uuid::now_v7().into(),

@@ -40,9 +40,11 @@ pub fn add_photo(
     write_transaction(conn, |conn| {
         let held = room_for_photo(conn, caller, record)?;
         if held.saturating_add(new.size_bytes) > max_record_bytes {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the record's photos hold {held} bytes; with this file they would exceed their limit of {max_record_bytes} bytes"
-            )));
+            return Err(AppError::payload_too_large(
+                Detail::RecordPhotosFull
+                    .with("held", held)
+                    .with("max_bytes", max_record_bytes),
+            ));
         }
         let (_, enterprise, _) = visible_record(conn, caller, record)?;
         let photo = RecordPhotoRow {
@@ -51,7 +53,7 @@ pub fn add_photo(
             enterprise_id: enterprise,
             sha256: new.sha256,
             size_bytes: i64::try_from(new.size_bytes)
-                .map_err(|_| AppError::PayloadTooLarge("the file is too large".into()))?,
+                .map_err(|_| AppError::payload_too_large(Detail::FileSizeOverflow))?,
             content_type: new.content_type,
             file_name: new.file_name,
             caption: new.caption,

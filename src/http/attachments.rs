@@ -39,7 +39,7 @@ use crate::error::{AppError, FieldError};
 use crate::http::conditional::{expected_version, none_match};
 use crate::http::state::AppState;
 use crate::http::{create_idempotently, decode_id_cursor, Created, Page, Paginated};
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 use crate::storage::{BlobStore, IncomingFile, ReceiveError, ReceivedFile};
 
 const MAX_CAPTION_CHARS: usize = 500;
@@ -205,7 +205,11 @@ async fn room_for_upload(
             store::bytes_of_hazard(conn, hazard.id)
         })
         .await?;
-    Ok(FileLimit::new(state, held, "the hazard's evidence limit"))
+    Ok(FileLimit::new(
+        state,
+        held,
+        ("the hazard's evidence limit", "该隐患证据文件的存储上限"),
+    ))
 }
 
 /// The largest file this upload may be, and why.
@@ -215,15 +219,20 @@ pub(crate) struct FileLimit {
     by_holder: bool,
     max_file_bytes: u64,
     max_holder_bytes: u64,
-    /// What the holder's limit is called in a refusal.
-    holder_limit: &'static str,
+    /// What the holder's limit is called in a refusal, in English and in
+    /// Chinese.
+    holder_limit: (&'static str, &'static str),
 }
 
 impl FileLimit {
     /// The room left beside `held` bytes, under the per-file limit and the
     /// per-holder one (`attachments.max_hazard_bytes`, which binds a
     /// hazard's evidence and a checklist item's photos alike).
-    pub(crate) fn new(state: &AppState, held: u64, holder_limit: &'static str) -> FileLimit {
+    pub(crate) fn new(
+        state: &AppState,
+        held: u64,
+        holder_limit: (&'static str, &'static str),
+    ) -> FileLimit {
         let limits = &state.settings.attachments;
         let room = limits.max_hazard_bytes.saturating_sub(held);
         FileLimit {
@@ -236,16 +245,14 @@ impl FileLimit {
     }
 
     fn exceeded(&self) -> AppError {
-        AppError::PayloadTooLarge(if self.by_holder {
-            format!(
-                "the file does not fit in {} of {} bytes",
-                self.holder_limit, self.max_holder_bytes
-            )
+        AppError::payload_too_large(if self.by_holder {
+            let (holder_limit, holder_limit_zh) = self.holder_limit;
+            Detail::FileExceedsHolderLimit
+                .with("holder_limit", holder_limit)
+                .with("holder_limit_zh", holder_limit_zh)
+                .with("max_bytes", self.max_holder_bytes)
         } else {
-            format!(
-                "the file exceeds the limit of {} bytes per file",
-                self.max_file_bytes
-            )
+            Detail::FileTooLarge.with("max_bytes", self.max_file_bytes)
         })
     }
 }
@@ -308,11 +315,11 @@ pub(crate) async fn receive_form(
         let field = field.map_err(multipart_error)?;
         parts += 1;
         if parts > state.settings.attachments.max_form_parts {
-            return Err(AppError::bad_request(format!(
-                "an upload has at most {} parts ({})",
-                state.settings.attachments.max_form_parts,
-                kind.names()
-            )));
+            return Err(AppError::bad_request(
+                Detail::TooManyParts
+                    .with("max_parts", state.settings.attachments.max_form_parts)
+                    .with("parts", kind.names()),
+            ));
         }
         let name = field.name().unwrap_or_default().to_owned();
         let evidence = kind == FormParts::Evidence;
@@ -389,10 +396,7 @@ pub(crate) async fn within<T>(
     next: impl std::future::Future<Output = T>,
 ) -> Result<T, AppError> {
     tokio::time::timeout(idle, next).await.map_err(|_| {
-        AppError::RequestTimeout(format!(
-            "the upload stalled for {} seconds; send it again",
-            idle.as_secs()
-        ))
+        AppError::request_timeout(Detail::UploadTimedOut.with("seconds", idle.as_secs()))
     })
 }
 
@@ -453,14 +457,14 @@ fn allowed_type(
         {
             Ok(detected)
         }
-        Some(detected) => Err(AppError::UnsupportedMediaType(format!(
-            "the file is {detected}; evidence files must be one of {}",
-            allowed()
-        ))),
-        None => Err(AppError::UnsupportedMediaType(format!(
-            "the file's type is not recognised; evidence files must be one of {}",
-            allowed()
-        ))),
+        Some(detected) => Err(AppError::unsupported_media_type(
+            Detail::FileTypeNotAllowed
+                .with("detected", detected)
+                .with("allowed", allowed()),
+        )),
+        None => Err(AppError::unsupported_media_type(
+            Detail::FileTypeUnknown.with("allowed", allowed()),
+        )),
     }
 }
 
@@ -489,12 +493,14 @@ fn multipart_error(error: MultipartError) -> AppError {
     match error {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible => AppError::UnsupportedMediaType(
-            "an upload must be multipart/form-data with the parts file, phase and caption".into(),
+        | MultipartError::ContentTypeIncompatible => AppError::unsupported_media_type(
+            Detail::NotMultipart
+                .with("content_type", "multipart/form-data")
+                .with("parts", "file, phase and caption"),
         ),
-        other => AppError::bad_request(format!(
-            "the multipart body is malformed or incomplete: {other}"
-        )),
+        other => {
+            AppError::bad_request(Detail::MultipartMalformed.with("reason", other.to_string()))
+        }
     }
 }
 

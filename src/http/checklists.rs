@@ -415,7 +415,11 @@ pub async fn upload_photo(
         .db
         .run(move |conn| app::checklists::room_for_photo(conn, &caller, inspection_id, item_id))
         .await?;
-    let limit = FileLimit::new(&state, held, "the item's photo limit");
+    let limit = FileLimit::new(
+        &state,
+        held,
+        ("the item's photo limit", "该检查项照片的存储上限"),
+    );
     let form = attachments::receive_form(&state, payload, &limit, FormParts::Photo).await?;
     let now = state.park.now();
     attachments::to_the_end(async move {

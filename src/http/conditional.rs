@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest};
 
 use crate::domain::version::ExpectedVersion;
 use crate::error::AppError;
+use crate::messages::Detail;
 
 /// One entity tag of a header's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +60,7 @@ fn header_text<'a>(req: &'a HttpRequest, name: &HeaderName) -> Result<Option<&'a
 /// Our tags are strong (`"<version>"`): a weak or non-numeric tag is
 /// well-formed but matches no version.
 pub fn expected_version(req: &HttpRequest) -> Result<Option<ExpectedVersion>, AppError> {
-    let malformed = || {
-        AppError::bad_request(
-            "If-Match must be \"*\" or a list of entity tags such as \"3\" (the ETag of the record)",
-        )
-    };
+    let malformed = || AppError::bad_request(Detail::IfMatchMalformed.with("header", "If-Match"));
     let Some(value) = header_text(req, &header::IF_MATCH).map_err(|_| malformed())? else {
         return Ok(None);
     };

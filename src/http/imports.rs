@@ -16,7 +16,7 @@ use crate::domain::access::{Caller, Capability};
 use crate::error::AppError;
 use crate::http::attachments;
 use crate::http::state::AppState;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -151,9 +151,7 @@ pub(crate) async fn receive(
     let mut file = None;
     while let Some(field) = attachments::within(idle, payload.next()).await? {
         let mut field = field.map_err(|e| {
-            AppError::bad_request(format!(
-                "the multipart body is malformed or incomplete: {e}"
-            ))
+            AppError::bad_request(Detail::MultipartMalformed.with("reason", e.to_string()))
         })?;
         if field.name() != Some("file") || file.is_some() {
             return Err(AppError::invalid(
@@ -168,14 +166,12 @@ pub(crate) async fn receive(
         let mut bytes = Vec::new();
         while let Some(chunk) = attachments::within(idle, field.next()).await? {
             let chunk = chunk.map_err(|e| {
-                AppError::bad_request(format!(
-                    "the multipart body is malformed or incomplete: {e}"
-                ))
+                AppError::bad_request(Detail::MultipartMalformed.with("reason", e.to_string()))
             })?;
             if bytes.len() + chunk.len() > limit {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "文件超过 {limit} 字节的上限"
-                )));
+                return Err(AppError::payload_too_large(
+                    Detail::LedgerTooLarge.with("max_bytes", limit),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }

@@ -869,7 +869,14 @@ pub async fn record_assessment(
         .db
         .run(move |conn| service::room_for_assessment(conn, &caller, id))
         .await?;
-    let limit = FileLimit::new(&state, held, "the source's report limit");
+    let limit = FileLimit::new(
+        &state,
+        held,
+        (
+            "the source's report limit",
+            "该重大危险源评估报告的存储上限",
+        ),
+    );
     let form = attachments::receive_form(&state, payload, &limit, FormParts::Assessment).await?;
     let now = state.park.now();
     attachments::to_the_end(async move {

@@ -55,7 +55,7 @@ use crate::db::{idempotency, write_transaction, DbConnection};
 use crate::domain::access::Caller;
 use crate::error::{problem_response, AppError};
 use crate::http::state::AppState;
-use crate::messages::Rule;
+use crate::messages::{Detail, Rule};
 
 /// Where the API's routes live.
 pub const API_ROOT: &str = "/api/v1";
@@ -73,7 +73,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(json_config(max_body_bytes))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            AppError::bad_request(format!("invalid query string: {err}")).into()
+            AppError::bad_request(Detail::QueryStringInvalid.with("reason", err.to_string())).into()
         }))
         .app_data(
             web::PathConfig::default().error_handler(|_, _| AppError::NotFound("resource").into()),
@@ -490,16 +490,16 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError
     use actix_web::error::JsonPayloadError as E;
     match err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
-            AppError::PayloadTooLarge(format!("the request body exceeds {limit} bytes"))
+            AppError::payload_too_large(Detail::BodyTooLarge.with("limit", limit))
         }
-        E::ContentType => {
-            AppError::UnsupportedMediaType("the request body must be application/json".into())
-        }
+        E::ContentType => AppError::unsupported_media_type(
+            Detail::NotJsonContentType.with("content_type", "application/json"),
+        ),
         E::Deserialize(e) if e.is_data() => schema_mismatch(&e),
         E::Deserialize(e) => {
-            AppError::bad_request(format!("the request body is not valid JSON: {e}"))
+            AppError::bad_request(Detail::BodyNotJson.with("reason", e.to_string()))
         }
-        other => AppError::bad_request(format!("the request body could not be read: {other}")),
+        other => AppError::bad_request(Detail::BodyUnreadable.with("reason", other.to_string())),
     }
 }
 
@@ -723,7 +723,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let bytes = value.as_bytes();
     if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
         return Err(AppError::bad_request(
-            "Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces",
+            Detail::IdempotencyKeyMalformed.with("header", IDEMPOTENCY_KEY),
         ));
     }
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
@@ -807,9 +807,7 @@ fn replay(
     fingerprint: &str,
 ) -> Result<(Created, bool), AppError> {
     if stored.request_fingerprint != fingerprint {
-        return Err(AppError::IdempotencyMismatch(
-            "this Idempotency-Key was used for a different request; use a new key".into(),
-        ));
+        return Err(AppError::idempotency_mismatch(Detail::IdempotencyKeyReused));
     }
     let body: serde_json::Value =
         serde_json::from_str(&stored.response_body).map_err(|e| AppError::Internal(e.into()))?;

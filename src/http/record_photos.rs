@@ -102,7 +102,11 @@ pub async fn upload_record_photo(
         .db
         .run(move |conn| record_photos::room_for_photo(conn, &caller, record))
         .await?;
-    let limit = FileLimit::new(&state, held, "the record's photo limit");
+    let limit = FileLimit::new(
+        &state,
+        held,
+        ("the record's photo limit", "该排查记录照片的存储上限"),
+    );
     let form = attachments::receive_form(&state, payload, &limit, FormParts::Photo).await?;
     let now = state.park.now();
     attachments::to_the_end(async move {

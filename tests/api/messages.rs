@@ -17,6 +17,7 @@ backend_tests!(
     a_mistyped_credit_code_is_named_by_its_fault,
     refusals_once_written_as_plain_text_have_codes_and_chinese,
     conflicts_name_what_collided_in_chinese_too,
+    refused_bodies_have_codes_and_chinese,
 );
 
 /// The codes of a problem's violations, by field.
@@ -565,4 +566,50 @@ async fn conflicts_name_what_collided_in_chinese_too(app: TestApp) {
         "{}",
         english.text
     );
+}
+
+/// A body refused before it is read as the request (not JSON by its
+/// content type, not JSON at all) names what is wrong by a code, in
+/// Chinese for a Chinese caller around the parser's own words, and in
+/// the same English as ever otherwise.
+async fn refused_bodies_have_codes_and_chinese(app: TestApp) {
+    let park = app.park().await;
+    let body = serde_json::to_vec(&general_hazard(park.enterprise_a)).unwrap();
+    let malformed = b"{not json".to_vec();
+    for (content_type, body, status, code, params, english) in [
+        (
+            "text/plain",
+            body,
+            415,
+            "not_json_content_type",
+            json!({"content_type": "application/json"}),
+            "the request body must be application/json",
+        ),
+        (
+            "application/json",
+            malformed,
+            400,
+            "body_not_json",
+            json!({"reason": "key must be a string at line 1 column 2"}),
+            "the request body is not valid JSON: key must be a string at line 1 column 2",
+        ),
+    ] {
+        let send = |language| {
+            with_language(app.post("/api/v1/hazards").token(&park.expert), language)
+                .raw(content_type, body.clone())
+                .send()
+        };
+        let chinese = send(Some("zh-CN")).await.expect_problem(status);
+        assert_eq!(chinese.json["detail_code"], code, "{}", chinese.text);
+        assert_eq!(chinese.json["detail_params"], params, "{}", chinese.text);
+        let detail = chinese.json["detail"].as_str().unwrap_or_default();
+        let value = params.as_object().unwrap().values().next().unwrap();
+        let value = value.as_str().unwrap();
+        assert!(detail.contains(value), "{code}: {detail}");
+        assert_chinese(&json!(detail.replace(value, "")), code);
+
+        let plain = send(None).await.expect_problem(status);
+        assert_eq!(plain.json["detail"], english, "{}", plain.text);
+        assert_eq!(plain.json["detail_code"], code, "{}", plain.text);
+    }
 }
