@@ -1074,16 +1074,7 @@ where
         + 'static,
 {
     let lifecycle = state.lifecycle_context();
-    let markers = state
-        .db
-        .run(|conn| {
-            Ok(format!(
-                "{}|{}",
-                crate::db::stats::change_marker(conn)?,
-                crate::db::risk::check_marker(conn)?
-            ))
-        })
-        .await?;
+    let markers = state.db.run(super::stats::figures_marker).await?;
     let minute = lifecycle.now.utc.format("%Y-%m-%dT%H:%M");
     let tag = {
         use sha2::Digest;

@@ -47,16 +47,7 @@ pub(crate) async fn figures_tag(state: &AppState, scope: &str) -> Result<String,
     let generation = state.reads.generation();
     // The hazards' marker and the checks' (the overview and the reports
     // carry check figures too).
-    let marker = state
-        .db
-        .run(|conn| {
-            Ok(format!(
-                "{}|{}",
-                crate::db::stats::change_marker(conn)?,
-                crate::db::risk::check_marker(conn)?
-            ))
-        })
-        .await?;
+    let marker = state.db.run(figures_marker).await?;
     let today = state.park.now().park_today;
     state.figures.remember_marker(&marker, generation, today);
     Ok(tag_of(&marker, today, scope))
@@ -70,6 +61,16 @@ pub(crate) fn remembered_figures_tag(state: &AppState, scope: &str) -> Option<St
     state
         .figures
         .fresh_tag(ttl, state.reads.generation(), scope, tag_of)
+}
+
+/// Moves whenever a figure could: the hazards' change marker and the
+/// checks' (`db::risk::check_marker`).
+pub(crate) fn figures_marker(conn: &mut crate::db::DbConnection) -> Result<String, AppError> {
+    Ok(format!(
+        "{}|{}",
+        crate::db::stats::change_marker(conn)?,
+        crate::db::risk::check_marker(conn)?
+    ))
 }
 
 fn tag_of(marker: &str, day: NaiveDate, scope: &str) -> String {
