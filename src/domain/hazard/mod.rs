@@ -204,18 +204,20 @@ impl HazardAction {
     }
 
     /// The action's name in Chinese, as a refusal names it
-    /// (“不能进行‘作废’操作”).
+    /// (“不能进行‘作废’操作”): the glossary's (`web/terms.json`, `actions`)
+    /// for the steps it names, the 16号令 steps' own otherwise.
     pub fn label_zh(self) -> &'static str {
+        let glossary = |code| crate::domain::terms::name("actions", code);
         match self {
-            Self::Plan => "制定整改方案",
-            Self::Submit => "提交验收",
-            Self::Accept => "验收销号",
-            Self::Reject => "驳回整改",
-            Self::Void => "作废",
-            Self::Reopen => "重新打开",
-            Self::RequestExtension => "申请延期",
-            Self::ApproveExtension => "同意延期",
-            Self::RefuseExtension => "不同意延期",
+            Self::Plan => glossary("plan"),
+            Self::Submit => glossary("submit"),
+            Self::Accept => glossary("accept"),
+            Self::Reject => glossary("reject"),
+            Self::Void => glossary("void"),
+            Self::Reopen => glossary("reopen"),
+            Self::RequestExtension => glossary("extension_requested"),
+            Self::ApproveExtension => glossary("extension_approved"),
+            Self::RefuseExtension => glossary("extension_refused"),
             Self::RecordDossier => "记录重大事故隐患报告",
             Self::List => "挂牌督办",
             Self::RecordAssessment => "记录评估",
