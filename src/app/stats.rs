@@ -91,7 +91,10 @@ pub struct Overview {
     pub newest_major: Vec<MajorHazardBrief>,
     /// The scheduled checks (双重预防) of the park or the enterprise today
     /// and this month so far, whatever `year` asks, as
-    /// `/analytics/checks` counts them.
+    /// `/analytics/checks` counts them when the overview was last worked
+    /// out: again on any change of the hazards or the checks and each day
+    /// (occurrences falling due meanwhile show at the next change; the
+    /// minute-fresh view is `/stats/dual-prevention`).
     pub checks: Option<OverviewChecks>,
 }
 
