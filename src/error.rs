@@ -355,6 +355,7 @@ impl Problem {
                     params: error
                         .params
                         .iter()
+                        .filter(|(name, _)| !name.ends_with("_zh"))
                         .map(|(name, value)| ((*name).to_owned(), value.clone()))
                         .collect(),
                     message: error.message(lang),

@@ -153,6 +153,34 @@ catalogue! {
     }
     DateInFuture = "date_in_future" { en: "must not be in the future", zh: "不能晚于现在" }
     NotADate = "not_a_date" { en: "must be a date YYYY-MM-DD", zh: "应为“年-月-日”格式的日期" }
+    NotAString = "not_a_string" { en: "must be a text", zh: "应为文字" }
+    NotAnInteger = "not_an_integer" { en: "must be a whole number", zh: "应为整数" }
+    NotACount = "not_a_count" {
+        en: "must be a whole number from 0",
+        zh: "应为不小于0的整数"
+    }
+    NotANumber = "not_a_number" { en: "must be a number", zh: "应为数字" }
+    NotABoolean = "not_a_boolean" { en: "must be true or false", zh: "应为真或假" }
+    NotAList = "not_a_list" { en: "must be a list", zh: "应为列表" }
+    NotAnObject = "not_an_object" { en: "must be an object of fields", zh: "应为由字段组成的对象" }
+    NotAUuid = "not_a_uuid" { en: "must be an identifier (UUID)", zh: "应为标识编号" }
+    NotATime = "not_a_time" {
+        en: "must be a time with its offset (RFC 3339)",
+        zh: "应为带时区的时间"
+    }
+    NotNull = "not_null" { en: "must not be null", zh: "不能为空值" }
+    WrongLength = "wrong_length" {
+        en: "has the wrong number of elements",
+        zh: "元素个数不符"
+    }
+    UnknownField = "unknown_field" {
+        en: "is not a field of this request",
+        zh: "不是此请求的字段"
+    }
+    NotAllowedValue = "not_allowed_value" {
+        en: "is not an allowed value",
+        zh: "不是允许的取值"
+    }
     BeforePreviousEvent = "before_previous_event" {
         en: "must not be before the previous event ({previous} UTC)",
         zh: "不能早于上一步的时间（协调世界时{previous}）"
@@ -574,7 +602,7 @@ catalogue! {
     }
     CalendarFileInvalid = "calendar_file_invalid" {
         en: "the calendar file is not of the expected shape: {reason}",
-        zh: "日历文件的格式不符合要求：{reason}"
+        zh: "日历文件的格式不符合要求：{reason_zh}"
     }
     CalendarBadYear = "calendar_bad_year" {
         en: "the calendar file's year {year} is not a year between 1950 and 9999",
@@ -835,7 +863,7 @@ catalogue! {
     }
     BodyNotJson = "body_not_json" {
         en: "the request body is not valid JSON: {reason}",
-        zh: "请求体格式有误，无法解析：{reason}。"
+        zh: "请求体格式有误，无法解析：{reason_zh}。"
     }
     BodyUnreadable = "body_unreadable" {
         en: "the request body could not be read: {reason}",
@@ -1159,6 +1187,129 @@ pub fn resource_zh(resource: &str) -> &'static str {
         .map_or("资源", |(_, zh)| zh)
 }
 
+/// The rule a JSON value of the wrong shape broke, read from serde's own
+/// words ("invalid type: string \"x\", expected u32"): what the field
+/// expects, so a form can say it beside the field in either language.
+/// `None` for words serde does not use for a value's shape (a field missing
+/// or unknown is the caller's to name, with the field).
+pub fn json_fault(message: &str) -> Option<(Rule, Params)> {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        // serde writes "expected `a`", "expected `a` or `b`" or "expected
+        // one of `a`, `b`, `c`".
+        let allowed = rest.split_once(", expected ").map(|(_, list)| {
+            let list = list.strip_prefix("one of ").unwrap_or(list);
+            list.replace('`', "").replace(" or ", ", ")
+        });
+        return Some(match allowed {
+            Some(allowed) => (Rule::OneOf, Params::from([("allowed", allowed.into())])),
+            None => (Rule::NotAllowedValue, Params::new()),
+        });
+    }
+    if message.starts_with("invalid length ") {
+        return Some((Rule::WrongLength, Params::new()));
+    }
+    let expected = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((found, expected)) = expected else {
+        return Some((custom_fault(message), Params::new()));
+    };
+    if found == "null" {
+        return Some((Rule::NotNull, Params::new()));
+    }
+    let rule = match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => Rule::NotACount,
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => Rule::NotAnInteger,
+        "f32" | "f64" => Rule::NotANumber,
+        "a boolean" => Rule::NotABoolean,
+        "a string" | "a borrowed string" | "a character" => Rule::NotAString,
+        e if e.starts_with("a sequence") || e.starts_with("a tuple") => Rule::NotAList,
+        e if e.starts_with("struct ") || e == "a map" => Rule::NotAnObject,
+        e if e.contains("UUID") => Rule::NotAUuid,
+        e if e.contains("date and time") || e.contains("RFC 3339") => Rule::NotATime,
+        e if e.contains("date") => Rule::NotADate,
+        _ => Rule::NotAllowedValue,
+    };
+    Some((rule, Params::new()))
+}
+
+/// A fault a type's own reader raised in its own words: a date's or a
+/// time's (chrono's), an identifier's (uuid's), or another value.
+fn custom_fault(message: &str) -> Rule {
+    const CHRONO: &[&str] = &[
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "input is not enough for unique date and time",
+        "no possible date and time matching input",
+    ];
+    if message.contains("UUID") {
+        Rule::NotAUuid
+    } else if CHRONO.contains(&message) {
+        Rule::NotADate
+    } else {
+        Rule::NotAllowedValue
+    }
+}
+
+/// A JSON reader's cause (serde_json's words, "key must be a string at line
+/// 1 column 2") said in Chinese, with the place it names.
+pub fn json_cause_zh(message: &str) -> String {
+    let (cause, place) = match message.rsplit_once(" at line ") {
+        Some((cause, place)) => (cause, place.split_once(" column ")),
+        None => (message, None),
+    };
+    let quoted = |prefix: &str| {
+        cause
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let what = if let Some(field) = quoted("missing field `") {
+        format!("缺少字段“{field}”")
+    } else if let Some(field) = quoted("unknown field `") {
+        format!("“{field}”不是此处可用的字段")
+    } else if let Some(field) = quoted("duplicate field `") {
+        format!("字段“{field}”出现了两次")
+    } else if cause.starts_with("EOF while parsing") {
+        "内容不完整，在此提前结束".to_owned()
+    } else {
+        let text = match cause {
+            "expected `:`" => "此处应为冒号",
+            "expected `,` or `]`" => "此处应为逗号或右方括号",
+            "expected `,` or `}`" => "此处应为逗号或右花括号",
+            "expected value" | "expected ident" => "此处应为一个值",
+            "key must be a string" => "对象的键应为带引号的文字",
+            "trailing comma" => "此处有多余的逗号",
+            "trailing characters" => "值之后有多余的字符",
+            "recursion limit exceeded" => "嵌套层数过多",
+            c if c.contains("escape") || c.contains("unicode") || c.contains("surrogate") => {
+                "文字中的转义写法无效"
+            }
+            c if c.starts_with("control character") => "文字中含有控制字符",
+            c if c.contains("number") => "数字无效或超出范围",
+            c => match json_fault(c) {
+                Some((rule, _)) if rule != Rule::NotAllowedValue => {
+                    return with_place(place, &format!("值的类型不符：{}", rule.text(Lang::Zh)));
+                }
+                _ => "内容不符合要求",
+            },
+        };
+        text.to_owned()
+    };
+    with_place(place, &what)
+}
+
+fn with_place(place: Option<(&str, &str)>, what: &str) -> String {
+    match place {
+        Some((line, column)) => format!("{what}（第{line}行第{column}列）"),
+        None => what.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1205,8 +1356,8 @@ mod tests {
                 panic!("{}: {problem}", rule.code());
             }
             if *rule != Rule::Invalid {
-                let mut en = placeholders(rule.text(Lang::En));
-                let mut zh = placeholders(zh);
+                let mut en = parameters_of(rule.text(Lang::En));
+                let mut zh = parameters_of(zh);
                 en.sort_unstable();
                 zh.sort_unstable();
                 // The role, level, check sources, weekdays and kinds of
@@ -1262,6 +1413,64 @@ mod tests {
                 parameters_of(zh),
                 "{code}: the texts' parameters differ"
             );
+        }
+    }
+
+    #[test]
+    fn serdes_words_become_rules_and_chinese() {
+        let rule = |message: &str| json_fault(message).map(|(rule, _)| rule);
+        assert_eq!(
+            rule("invalid type: string \"x\", expected u32"),
+            Some(Rule::NotACount)
+        );
+        assert_eq!(
+            rule("invalid type: integer `3`, expected a string"),
+            Some(Rule::NotAString)
+        );
+        assert_eq!(
+            rule("invalid type: null, expected a string"),
+            Some(Rule::NotNull)
+        );
+        assert_eq!(
+            rule("invalid type: string \"a\", expected a sequence"),
+            Some(Rule::NotAList)
+        );
+        assert_eq!(
+            rule("input contains invalid characters"),
+            Some(Rule::NotADate)
+        );
+        assert_eq!(
+            rule("UUID parsing failed: invalid length"),
+            Some(Rule::NotAUuid)
+        );
+        for (message, allowed) in [
+            ("unknown variant `x`, expected `a` or `b`", "a, b"),
+            (
+                "unknown variant `x`, expected one of `a`, `b`, `c`",
+                "a, b, c",
+            ),
+        ] {
+            let (rule, params) = json_fault(message).unwrap_or((Rule::Invalid, Params::new()));
+            assert_eq!(rule, Rule::OneOf);
+            assert_eq!(params["allowed"], allowed);
+        }
+        for (message, chinese) in [
+            (
+                "key must be a string at line 1 column 2",
+                "对象的键应为带引号的文字（第1行第2列）",
+            ),
+            (
+                "EOF while parsing an object at line 3 column 0",
+                "内容不完整，在此提前结束（第3行第0列）",
+            ),
+            ("missing field `year`", "缺少字段“year”"),
+            (
+                "invalid type: string \"x\", expected u32 at line 1 column 9",
+                "值的类型不符：应为不小于0的整数（第1行第9列）",
+            ),
+            ("something nobody wrote", "内容不符合要求"),
+        ] {
+            assert_eq!(json_cause_zh(message), chinese, "{message}");
         }
     }
 

@@ -139,9 +139,9 @@ pub fn years(conn: &mut DbConnection) -> Result<Vec<CalendarYear>, AppError> {
 fn refused(error: &CalendarError) -> FieldError {
     use CalendarError as E;
     match error {
-        E::Syntax(reason) => {
-            FieldError::new(Rule::CalendarFileInvalid).with("reason", reason.clone())
-        }
+        E::Syntax(reason) => FieldError::new(Rule::CalendarFileInvalid)
+            .with("reason", reason.clone())
+            .with("reason_zh", crate::messages::json_cause_zh(reason)),
         E::BadYear(year) => FieldError::new(Rule::CalendarBadYear).with("year", *year),
         E::NoSource { year } => FieldError::new(Rule::CalendarNoSource).with("year", *year),
         E::BadDate { index, text } => FieldError::new(Rule::CalendarBadDate)

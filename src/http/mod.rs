@@ -497,7 +497,12 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError
         ),
         E::Deserialize(e) if e.is_data() => schema_mismatch(&e),
         E::Deserialize(e) => {
-            AppError::bad_request(Detail::BodyNotJson.with("reason", e.to_string()))
+            let reason = e.to_string();
+            AppError::bad_request(
+                Detail::BodyNotJson
+                    .with("reason_zh", crate::messages::json_cause_zh(&reason))
+                    .with("reason", reason),
+            )
         }
         other => AppError::bad_request(Detail::BodyUnreadable.with("reason", other.to_string())),
     }

@@ -164,6 +164,30 @@ async fn a_year_loaded_by_the_park_takes_over_its_schedules_at_once(app: TestApp
         !message.chars().any(|c| c.is_ascii_alphabetic()),
         "{message}"
     );
+    // A file of the wrong shape: the field named, in Chinese too.
+    let mut body = file(today.year(), "working_day");
+    body["days"] = json!("none");
+    let refused = app
+        .call(
+            awc::http::Method::PUT,
+            &format!("/api/v1/reference/calendar/{}", today.year()),
+        )
+        .token(&park.admin)
+        .header("Accept-Language", "zh-CN")
+        .json(&body)
+        .send()
+        .await
+        .expect(422)
+        .json;
+    let violation = &refused["violations"][0];
+    assert_eq!(violation["code"], "not_a_list", "{refused}");
+    assert_eq!(violation["field"], "days", "{refused}");
+    let message = violation["message"].as_str().unwrap();
+    assert_eq!(message, "应为列表", "{refused}");
+    assert!(
+        !message.chars().any(|c| c.is_ascii_alphabetic()),
+        "{message}"
+    );
     assert_eq!(today_listed(&app, &park.contact_a, &task).await, before);
 
     let years = load(today.year(), file(today.year(), kind), park.admin.clone())
