@@ -173,10 +173,7 @@ pub fn figures(
         }
 
         fn occurrences(&mut self, task: &TaskRow, counted: &Completion) {
-            let serious = self
-                .unit_level
-                .get(&task.unit_id)
-                .is_some_and(|l| matches!(l, RiskLevel::Major | RiskLevel::Serious));
+            let serious = on_serious_unit(self.unit_level, task);
             let entry = self
                 .rows
                 .entry(task.enterprise_id)
@@ -237,6 +234,64 @@ pub fn figures(
         park,
         enterprises,
     })
+}
+
+/// Whether `task` checks a 重大 or 较大 unit.
+fn on_serious_unit(unit_level: &HashMap<Id, RiskLevel>, task: &TaskRow) -> bool {
+    unit_level
+        .get(&task.unit_id)
+        .is_some_and(|l| matches!(l, RiskLevel::Major | RiskLevel::Serious))
+}
+
+/// Each period's occurrences (not yet rated) and, of those missed, the ones
+/// on 重大 or 较大 units: the part of the figures the overview shows, read
+/// without the register's counts, the hazards found or the names.
+pub fn occurrences_in(
+    conn: &mut DbConnection,
+    scope: Option<Uuid>,
+    periods: &[(NaiveDate, NaiveDate)],
+    context: &RecordContext,
+) -> Result<Vec<(Completion, u64)>, AppError> {
+    let scope = scope.map(Id::from);
+    let mut unit_level: HashMap<Id, RiskLevel> = HashMap::new();
+    for event in store::event_levels(conn, scope)? {
+        unit_level
+            .entry(event.unit)
+            .and_modify(|l| *l = (*l).max(event.level))
+            .or_insert(event.level);
+    }
+    let tasks = store::tasks_of(conn, scope)?;
+    struct Counter<'a> {
+        unit_level: &'a HashMap<Id, RiskLevel>,
+        counted: Completion,
+        missed_on_serious_units: u64,
+    }
+    impl Walker for Counter<'_> {
+        fn record(&mut self, _: &TaskRow, _: &FoundRecord) {}
+
+        fn occurrences(&mut self, task: &TaskRow, counted: &Completion) {
+            if on_serious_unit(self.unit_level, task) {
+                self.missed_on_serious_units += counted.missed;
+            }
+            self.counted.add(counted);
+        }
+    }
+    let mut counts = Vec::with_capacity(periods.len());
+    for &(from, to) in periods {
+        check_period(from, to)?;
+        let mut counter = Counter {
+            unit_level: &unit_level,
+            counted: Completion::default(),
+            missed_on_serious_units: 0,
+        };
+        let period = (
+            from.and_time(NaiveTime::MIN),
+            (to + TimeDelta::days(1)).and_time(NaiveTime::MIN),
+        );
+        walk(conn, &tasks, period, judge(context), &mut counter)?;
+        counts.push((counter.counted, counter.missed_on_serious_units));
+    }
+    Ok(counts)
 }
 
 /// One enterprise's figures of `[from, to]` as its filing carries them;

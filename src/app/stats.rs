@@ -114,13 +114,22 @@ pub fn overview_checks(
     today: NaiveDate,
     context: &RecordContext,
 ) -> Result<OverviewChecks, AppError> {
+    // Today, and the month's days before it: two walks, none counted twice.
     let first = today.with_day(1).unwrap_or(today);
-    let day = check_figures::figures(conn, scope, (today, today), context)?;
-    let month = check_figures::figures(conn, scope, (first, today), context)?;
+    let mut periods = vec![(today, today)];
+    if let Some(yesterday) = today.pred_opt().filter(|day| *day >= first) {
+        periods.push((first, yesterday));
+    }
+    let counts = check_figures::occurrences_in(conn, scope, &periods, context)?;
+    let (day, mut month, mut missed) = (counts[0].0, Completion::default(), 0);
+    for (counted, missed_on_serious) in &counts {
+        month.add(counted);
+        missed += missed_on_serious;
+    }
     Ok(OverviewChecks {
-        today: day.park.occurrences,
-        month: month.park.occurrences,
-        month_missed_on_serious_units: month.park.missed_on_serious_units,
+        today: day.rated(),
+        month: month.rated(),
+        month_missed_on_serious_units: missed,
     })
 }
 
