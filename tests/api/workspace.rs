@@ -1089,6 +1089,11 @@ async fn a_capture_made_offline_arrives_once_with_its_photos(app: TestApp) {
     phone
         .screenshot(&screenshot_path(&app, "offline-waiting-390x844.png"))
         .await;
+    phone.resize(1920, 1080).await;
+    phone
+        .screenshot(&screenshot_path(&app, "offline-waiting-1920x1080.png"))
+        .await;
+    phone.resize(390, 844).await;
     phone.click("#nav-new").await;
     phone.wait_for("#new-form").await;
     // A reload, still offline: still waiting, nothing sent.
