@@ -1077,11 +1077,15 @@ async function openPlacard(id) {
   location.assign(URL.createObjectURL(new Blob([page], { type: "text/html" })));
 }
 
-/// The register form: the enterprise to choose unless the caller is one.
+/// The register form: the enterprise to choose unless the caller is one,
+/// and the kind of unit (the glossary's names, 储存单元 first).
 function prepareSourceForm() {
   const form = $("#source-form");
   const own = me.role === "enterprise";
   $("#source-enterprise-field").hidden = own;
+  if (form.unit_kind.options.length === 0) {
+    options(form.unit_kind, ["storage", "production"].map((code) => [code, TERMS.unit_kinds[code]]));
+  }
   if (!own && form.enterprise_id.options.length === 0) {
     options(form.enterprise_id, Object.entries(enterpriseNames).sort((a, b) => a[1].localeCompare(b[1], "zh-CN")), "请选择企业");
   }

@@ -411,7 +411,7 @@ pub fn apply(
         let outcome = carry_out(conn, caller, &mut hazard, command, occurred_at, now)?;
         hazard.state = next;
         let step = Step {
-            action: action_event_name(action),
+            action: action.event_name(),
             from,
             occurred_at,
             note: outcome.note,
@@ -423,7 +423,7 @@ pub fn apply(
         if hazard.state != from {
             let mut data = webhooks::hazard_data(&hazard);
             data["from_state"] = json!(from);
-            data["action"] = json!(action_event_name(action));
+            data["action"] = json!(action.event_name());
             webhooks::publish(conn, EventType::HazardStateChanged, data, now.utc)?;
         }
         Ok(Applied {
@@ -809,26 +809,6 @@ fn decide_extension(
     store::update_extension(conn, &request)?;
     outcome.extension = Some(request);
     Ok(outcome)
-}
-
-/// The name an action has in the event history.
-pub fn action_event_name(action: HazardAction) -> &'static str {
-    match action {
-        HazardAction::Plan => "plan",
-        HazardAction::Submit => "submit",
-        HazardAction::Accept => "accept",
-        HazardAction::Reject => "reject",
-        HazardAction::Void => "void",
-        HazardAction::Reopen => "reopen",
-        HazardAction::RequestExtension => "extension_requested",
-        HazardAction::ApproveExtension => "extension_approved",
-        HazardAction::RefuseExtension => "extension_refused",
-        HazardAction::RecordDossier => "dossier_recorded",
-        HazardAction::List => "listed",
-        HazardAction::RecordAssessment => "listing_assessed",
-        HazardAction::RecordResumption => "resumption_applied",
-        HazardAction::Delist => "delisted",
-    }
 }
 
 fn withdraw_pending_extension(

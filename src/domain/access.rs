@@ -166,49 +166,10 @@ impl Capability {
         }
     }
 
-    /// The same in Chinese: what finishes "该角色无权…".
+    /// The same in Chinese: what finishes "该角色无权…" (the glossary's,
+    /// `web/terms.json`, `capabilities`).
     fn refusal_zh(self) -> &'static str {
-        match self {
-            Self::ReadHazards => "查看隐患",
-            Self::ReportHazards => "登记隐患或记录检查",
-            Self::RectifyHazards => "制定或提交整改",
-            Self::AcceptGeneralHazards => "验收或驳回一般隐患",
-            Self::AcceptOwnSelfCheckHazards => "验收或驳回本企业自查发现的隐患",
-            Self::AcceptMajorHazards => "验收或驳回重大隐患",
-            Self::VoidHazards => "作废隐患",
-            Self::ReopenHazards => "重新打开隐患",
-            Self::RequestExtensions => "申请延期",
-            Self::EnterPastRecords => "事后补录记录",
-            Self::DecideExtensions => "审批延期申请",
-            Self::HandleEvidence => "查看、上传或删除证据文件",
-            Self::SuperviseListings => "挂牌督办隐患或为其摘牌",
-            Self::RecordListingSteps => "记录挂牌督办隐患的评估或复产申请",
-            Self::RemoveAnyEvidence => "删除他人上传的证据文件",
-            Self::ReadInspections => "查看检查",
-            Self::ManageChecklists => "编制检查表",
-            Self::ReadEnterprises => "查看企业",
-            Self::ReadContactDetails => "查看联系方式",
-            Self::ManageEnterprises => "登记或修改企业",
-            Self::ImportLedgers => "导入台账",
-            Self::AssessEnterprises => "记录企业评估",
-            Self::ReadAssessments => "查看评估或企业历史",
-            Self::ReadSupervisionDue => "查看监管待办清单",
-            Self::ReadParkFigures => "查看全园区数据",
-            Self::ReadStats => "查看大屏数据",
-            Self::ReadAnalytics => "查看分析",
-            Self::ReadReports => "查看园区报表",
-            Self::ReadFilings => "查看法定报备",
-            Self::FileStatutoryReports => "提交企业的法定分析报备",
-            Self::ReadOutbox => "查看发件箱",
-            Self::ReadOwnAccount => "查看账户：大屏密钥没有账户",
-            Self::ManageUsers => "管理用户",
-            Self::ManageDisplayKeys => "管理大屏密钥",
-            Self::ManageWebhooks => "管理推送地址",
-            Self::ManageCalendar => "载入园区日历",
-            Self::ReadRiskRegister => "查看风险清单或排查记录",
-            Self::ManageRiskRegister => "维护风险清单或排查任务",
-            Self::RecordChecks => "记录排查",
-        }
+        crate::domain::terms::name("capabilities", self.as_str())
     }
 }
 
@@ -263,13 +224,10 @@ impl Role {
         holders(capability).contains(&self)
     }
 
-    /// The role's name on the park's screens (the glossary's; a wall
-    /// screen's key is no person and has none there).
+    /// The role's name on the park's screens (the glossary's,
+    /// `web/terms.json`, `roles`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Display => "大屏展示",
-            other => crate::domain::terms::name("roles", other.as_str()),
-        }
+        crate::domain::terms::name("roles", self.as_str())
     }
 }
 

@@ -43,11 +43,9 @@ vocabulary! {
 }
 
 impl SourceUnitKind {
+    /// The unit's kind in Chinese (the glossary's, `unit_kinds`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Production => "生产单元",
-            Self::Storage => "储存单元",
-        }
+        crate::domain::terms::name("unit_kinds", self.as_str())
     }
 }
 
@@ -64,12 +62,9 @@ vocabulary! {
 }
 
 impl PersonKind {
+    /// The person's title in Chinese (the glossary's, `persons`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Principal => "主要负责人",
-            Self::Technical => "技术负责人",
-            Self::Operational => "操作负责人",
-        }
+        crate::domain::terms::name("persons", self.as_str())
     }
 }
 
@@ -84,11 +79,9 @@ vocabulary! {
 }
 
 impl DrillKind {
+    /// The drill's name in Chinese (the glossary's, `drills`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::SpecialPlan => "专项应急预案演练",
-            Self::OnsitePlan => "现场处置方案演练",
-        }
+        crate::domain::terms::name("drills", self.as_str())
     }
 }
 

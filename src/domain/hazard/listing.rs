@@ -28,13 +28,9 @@ vocabulary! {
 }
 
 impl AuthorityLevel {
+    /// The level's name in Chinese (the glossary's, `authority_levels`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Province => "省级",
-            Self::City => "市级",
-            Self::County => "县级",
-            Self::Park => "园区",
-        }
+        crate::domain::terms::name("authority_levels", self.as_str())
     }
 }
 
@@ -49,11 +45,9 @@ vocabulary! {
 }
 
 impl AssessorKind {
+    /// Who assessed, in Chinese (the glossary's, `assessors`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::EnterpriseExperts => "本单位技术人员和专家",
-            Self::AssessmentBody => "安全评价机构",
-        }
+        crate::domain::terms::name("assessors", self.as_str())
     }
 }
 
@@ -71,12 +65,9 @@ vocabulary! {
 }
 
 impl StopScope {
+    /// The stop's scope in Chinese (the glossary's, `stop_scopes`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::None => "未停产",
-            Self::Partial => "局部停产停业",
-            Self::Full => "全部停产停业",
-        }
+        crate::domain::terms::name("stop_scopes", self.as_str())
     }
 }
 

@@ -124,14 +124,10 @@ vocabulary! {
 }
 
 impl ExtensionState {
-    /// The request's state in Chinese, as a refusal names it.
+    /// The request's state in Chinese, as a refusal names it: the
+    /// glossary's (`web/terms.json`, `extension_states`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Pending => "待审批",
-            Self::Approved => "已批准",
-            Self::Refused => "已拒绝",
-            Self::Withdrawn => "已撤回",
-        }
+        crate::domain::terms::name("extension_states", self.as_str())
     }
 }
 
@@ -203,27 +199,33 @@ impl HazardAction {
         }
     }
 
-    /// The action's name in Chinese, as a refusal names it
-    /// (“不能进行‘作废’操作”): the glossary's (`web/terms.json`, `actions`)
-    /// for the steps it names, the 16号令 steps' own otherwise.
-    pub fn label_zh(self) -> &'static str {
-        let glossary = |code| crate::domain::terms::name("actions", code);
+    /// The name the step has in a hazard's history (`GET
+    /// /hazards/{id}/events`) and in webhooks: the verb's wire code for
+    /// the lifecycle's own steps, a past participle for the others.
+    pub fn event_name(self) -> &'static str {
         match self {
-            Self::Plan => glossary("plan"),
-            Self::Submit => glossary("submit"),
-            Self::Accept => glossary("accept"),
-            Self::Reject => glossary("reject"),
-            Self::Void => glossary("void"),
-            Self::Reopen => glossary("reopen"),
-            Self::RequestExtension => glossary("extension_requested"),
-            Self::ApproveExtension => glossary("extension_approved"),
-            Self::RefuseExtension => glossary("extension_refused"),
-            Self::RecordDossier => "记录重大事故隐患报告",
-            Self::List => "挂牌督办",
-            Self::RecordAssessment => "记录评估",
-            Self::RecordResumption => "记录复产申请",
-            Self::Delist => "摘牌",
+            Self::Plan => "plan",
+            Self::Submit => "submit",
+            Self::Accept => "accept",
+            Self::Reject => "reject",
+            Self::Void => "void",
+            Self::Reopen => "reopen",
+            Self::RequestExtension => "extension_requested",
+            Self::ApproveExtension => "extension_approved",
+            Self::RefuseExtension => "extension_refused",
+            Self::RecordDossier => "dossier_recorded",
+            Self::List => "listed",
+            Self::RecordAssessment => "listing_assessed",
+            Self::RecordResumption => "resumption_applied",
+            Self::Delist => "delisted",
         }
+    }
+
+    /// The action's name in Chinese, as a refusal names it
+    /// (“不能进行‘作废’操作”): the glossary's (`web/terms.json`,
+    /// `actions`), which names each step by its [event name](Self::event_name).
+    pub fn label_zh(self) -> &'static str {
+        crate::domain::terms::name("actions", self.event_name())
     }
 
     /// A refusal's detail naming this action, in English and Chinese.

@@ -28,13 +28,11 @@ vocabulary! {
 }
 
 impl RiskLevel {
+    /// The level's name in Chinese, 重大风险 to 低风险: the glossary's
+    /// name of the risk its [colour](Self::colour) stands for
+    /// (`grade_risks`), the grades and the levels sharing their colours.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Major => "重大风险",
-            Self::Serious => "较大风险",
-            Self::General => "一般风险",
-            Self::Low => "低风险",
-        }
+        crate::domain::terms::name("grade_risks", self.colour())
     }
 
     /// The colour it is shown in.

@@ -35,13 +35,9 @@ vocabulary! {
 }
 
 impl ObjectKind {
+    /// The object's kind in Chinese (the glossary's, `object_kinds`).
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::MajorHazardSource => "重大危险源",
-            Self::ProductionUnit => "生产装置",
-            Self::Facility => "设施",
-            Self::Place => "场所",
-        }
+        crate::domain::terms::name("object_kinds", self.as_str())
     }
 }
 
