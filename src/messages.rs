@@ -851,7 +851,7 @@ catalogue! {
     // Requests: their query, headers and bodies.
     QueryStringInvalid = "query_string_invalid" {
         en: "invalid query string: {reason}",
-        zh: "查询参数有误：{reason}。"
+        zh: "查询参数有误：{reason_zh}。"
     }
     BodyTooLarge = "body_too_large" {
         en: "the request body exceeds {limit} bytes",
@@ -867,7 +867,7 @@ catalogue! {
     }
     BodyUnreadable = "body_unreadable" {
         en: "the request body could not be read: {reason}",
-        zh: "无法读取请求体：{reason}。"
+        zh: "无法读取请求体：{reason_zh}。"
     }
     IfMatchMalformed = "if_match_malformed" {
         en: "{header} must be \"*\" or a list of entity tags such as \"3\" (the ETag of the record)",
@@ -888,7 +888,7 @@ catalogue! {
     }
     MultipartMalformed = "multipart_malformed" {
         en: "the multipart body is malformed or incomplete: {reason}",
-        zh: "上传的分段请求体格式有误或不完整：{reason}。"
+        zh: "上传的分段请求体格式有误或不完整：{reason_zh}。"
     }
     TooManyParts = "too_many_parts" {
         en: "an upload has at most {max_parts} parts ({parts})",
@@ -1011,6 +1011,14 @@ impl Detail {
     /// This detail with one parameter; [`DetailText::with`] adds more.
     pub fn with(self, name: &'static str, value: impl Into<Value>) -> DetailText {
         DetailText::from(self).with(name, value)
+    }
+
+    /// This detail with a reader's cause: in its own English as `reason`,
+    /// in Chinese as `reason_zh` (see [`cause_zh`]).
+    pub fn because(self, reason: impl Into<String>) -> DetailText {
+        let reason = reason.into();
+        self.with("reason_zh", cause_zh(&reason))
+            .with("reason", reason)
     }
 }
 
@@ -1255,9 +1263,16 @@ fn custom_fault(message: &str) -> Rule {
     }
 }
 
-/// A JSON reader's cause (serde_json's words, "key must be a string at line
-/// 1 column 2") said in Chinese, with the place it names.
-pub fn json_cause_zh(message: &str) -> String {
+/// A reader's cause in its own English said in Chinese, with the place it
+/// names: serde_json's ("key must be a string at line 1 column 2"), a query
+/// string's (serde_urlencoded's, a number's parser's), a multipart or
+/// payload reader's. What is not recognised is said in general words; the
+/// English stays in the problem's `reason`.
+pub fn cause_zh(message: &str) -> String {
+    let message = ["Query deserialize error: ", "Json deserialize error: "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .unwrap_or(message);
     let (cause, place) = match message.rsplit_once(" at line ") {
         Some((cause, place)) => (cause, place.split_once(" column ")),
         None => (message, None),
@@ -1286,14 +1301,21 @@ pub fn json_cause_zh(message: &str) -> String {
             "trailing comma" => "此处有多余的逗号",
             "trailing characters" => "值之后有多余的字符",
             "recursion limit exceeded" => "嵌套层数过多",
+            "invalid digit found in string" | "invalid float literal" => "应为数字",
+            "cannot parse integer from empty string" => "数字不能为空",
+            "number too large to fit in target type" => "数字过大",
+            "number too small to fit in target type" => "数字过小",
+            "provided string was not `true` or `false`" => "应为真或假",
+            c if c.starts_with("A payload reached EOF") => "请求体不完整",
             c if c.contains("escape") || c.contains("unicode") || c.contains("surrogate") => {
                 "文字中的转义写法无效"
             }
             c if c.starts_with("control character") => "文字中含有控制字符",
             c if c.contains("number") => "数字无效或超出范围",
             c => match json_fault(c) {
-                Some((rule, _)) if rule != Rule::NotAllowedValue => {
-                    return with_place(place, &format!("值的类型不符：{}", rule.text(Lang::Zh)));
+                Some((rule, params)) if rule != Rule::NotAllowedValue => {
+                    let said = render(rule.text(Lang::Zh), &params);
+                    return with_place(place, &format!("取值不符：{said}"));
                 }
                 _ => "内容不符合要求",
             },
@@ -1466,11 +1488,19 @@ mod tests {
             ("missing field `year`", "缺少字段“year”"),
             (
                 "invalid type: string \"x\", expected u32 at line 1 column 9",
-                "值的类型不符：应为不小于0的整数（第1行第9列）",
+                "取值不符：应为不小于0的整数（第1行第9列）",
             ),
             ("something nobody wrote", "内容不符合要求"),
+            (
+                "Query deserialize error: invalid digit found in string",
+                "应为数字",
+            ),
+            (
+                "Query deserialize error: unknown variant `x`, expected `a` or `b`",
+                "取值不符：须为以下之一：a, b",
+            ),
         ] {
-            assert_eq!(json_cause_zh(message), chinese, "{message}");
+            assert_eq!(cause_zh(message), chinese, "{message}");
         }
     }
 

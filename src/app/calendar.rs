@@ -141,7 +141,7 @@ fn refused(error: &CalendarError) -> FieldError {
     match error {
         E::Syntax(reason) => FieldError::new(Rule::CalendarFileInvalid)
             .with("reason", reason.clone())
-            .with("reason_zh", crate::messages::json_cause_zh(reason)),
+            .with("reason_zh", crate::messages::cause_zh(reason)),
         E::BadYear(year) => FieldError::new(Rule::CalendarBadYear).with("year", *year),
         E::NoSource { year } => FieldError::new(Rule::CalendarNoSource).with("year", *year),
         E::BadDate { index, text } => FieldError::new(Rule::CalendarBadDate)

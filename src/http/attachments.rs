@@ -498,9 +498,7 @@ fn multipart_error(error: MultipartError) -> AppError {
                 .with("content_type", "multipart/form-data")
                 .with("parts", "file, phase and caption"),
         ),
-        other => {
-            AppError::bad_request(Detail::MultipartMalformed.with("reason", other.to_string()))
-        }
+        other => AppError::bad_request(Detail::MultipartMalformed.because(other.to_string())),
     }
 }
 

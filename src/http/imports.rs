@@ -151,7 +151,7 @@ pub(crate) async fn receive(
     let mut file = None;
     while let Some(field) = attachments::within(idle, payload.next()).await? {
         let mut field = field.map_err(|e| {
-            AppError::bad_request(Detail::MultipartMalformed.with("reason", e.to_string()))
+            AppError::bad_request(Detail::MultipartMalformed.because(e.to_string()))
         })?;
         if field.name() != Some("file") || file.is_some() {
             return Err(AppError::invalid(
@@ -166,7 +166,7 @@ pub(crate) async fn receive(
         let mut bytes = Vec::new();
         while let Some(chunk) = attachments::within(idle, field.next()).await? {
             let chunk = chunk.map_err(|e| {
-                AppError::bad_request(Detail::MultipartMalformed.with("reason", e.to_string()))
+                AppError::bad_request(Detail::MultipartMalformed.because(e.to_string()))
             })?;
             if bytes.len() + chunk.len() > limit {
                 return Err(AppError::payload_too_large(

@@ -73,7 +73,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(json_config(max_body_bytes))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            AppError::bad_request(Detail::QueryStringInvalid.with("reason", err.to_string())).into()
+            AppError::bad_request(Detail::QueryStringInvalid.because(err.to_string())).into()
         }))
         .app_data(
             web::PathConfig::default().error_handler(|_, _| AppError::NotFound("resource").into()),
@@ -496,15 +496,8 @@ fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> AppError
             Detail::NotJsonContentType.with("content_type", "application/json"),
         ),
         E::Deserialize(e) if e.is_data() => schema_mismatch(&e),
-        E::Deserialize(e) => {
-            let reason = e.to_string();
-            AppError::bad_request(
-                Detail::BodyNotJson
-                    .with("reason_zh", crate::messages::json_cause_zh(&reason))
-                    .with("reason", reason),
-            )
-        }
-        other => AppError::bad_request(Detail::BodyUnreadable.with("reason", other.to_string())),
+        E::Deserialize(e) => AppError::bad_request(Detail::BodyNotJson.because(e.to_string())),
+        other => AppError::bad_request(Detail::BodyUnreadable.because(other.to_string())),
     }
 }
 

@@ -618,6 +618,28 @@ async fn refused_bodies_have_codes_and_chinese(app: TestApp) {
         assert_eq!(plain.json["detail"], english, "{}", plain.text);
         assert_eq!(plain.json["detail_code"], code, "{}", plain.text);
     }
+    // A query string's fault, said in Chinese; its English cause kept.
+    let send = |language| {
+        with_language(
+            app.get("/api/v1/hazards?limit=ten").token(&park.expert),
+            language,
+        )
+        .send()
+    };
+    let chinese = send(Some("zh-CN")).await.expect_problem(400);
+    assert_eq!(chinese.json["detail_code"], "query_string_invalid");
+    assert_eq!(
+        chinese.json["detail"], "查询参数有误：应为数字。",
+        "{}",
+        chinese.text
+    );
+    let plain = send(None).await.expect_problem(400);
+    assert_eq!(
+        plain.json["detail_params"]["reason"],
+        "Query deserialize error: invalid digit found in string",
+        "{}",
+        plain.text
+    );
 }
 
 /// A body whose values are of the wrong type, with a field the request
