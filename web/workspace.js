@@ -959,11 +959,19 @@ function field(form, { name, label, type = "text", options: choices, required = 
   }
   input.setAttribute("aria-describedby", `${id}-error`);
   if (required) input.dataset.required = label;
-  wrap.append(
-    element("label", required ? `${label}（必填）` : label, { for: id }),
-    input,
-    element("p", undefined, { class: "error", id: `${id}-error`, "data-error": name }),
-  );
+  wrap.append(element("label", required ? `${label}（必填）` : label, { for: id }));
+  // A file is chosen with the page's own button (see app.css), its name
+  // shown beside it.
+  if (type === "file") {
+    const picked = element("p", "未选择文件", { class: "picked", "aria-live": "polite" });
+    input.addEventListener("change", () => {
+      picked.textContent = input.files.length ? input.files[0].name : "未选择文件";
+    });
+    wrap.append(element("label", "选择文件", { for: id, class: "pick" }), input, picked);
+  } else {
+    wrap.append(input);
+  }
+  wrap.append(element("p", undefined, { class: "error", id: `${id}-error`, "data-error": name }));
   form.append(wrap);
   return input;
 }
@@ -1605,9 +1613,11 @@ function wire() {
   $("#duties").addEventListener("click", onDutyClick);
   $("#register-enterprise").addEventListener("change", () => showRegister());
   $("#register-export").addEventListener("click", () => exportRegister().catch((problem) => notice(`未能导出：${problem.message}`)));
-  $("#register-file").addEventListener("change", () => {
+  $("#register-file").addEventListener("change", (event) => {
     $("#register-commit").disabled = true;
     $("#register-report").replaceChildren();
+    const [file] = event.target.files;
+    $("#register-file-picked").textContent = file ? file.name : "未选择文件";
   });
   $("#register-import").addEventListener("submit", (event) => {
     event.preventDefault();

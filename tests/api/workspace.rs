@@ -50,13 +50,15 @@ async fn assert_no_policy_violation(browser: &Browser) {
 }
 
 /// The visible controls smaller than 44×44 px (a thumb's target), as
-/// "tag text w×h".
+/// "tag text w×h"; a file input's target is its label that is a button
+/// (`label.pick`).
 async fn small_targets(browser: &Browser) -> Vec<String> {
     let found = browser
         .script(
             "const small = []; \
              for (const n of document.querySelectorAll('a[href], button, input, select, textarea, summary')) { \
-               const r = n.getBoundingClientRect(); \
+               const pick = n.type === 'file' && [...n.labels].find(l => l.classList.contains('pick')); \
+               const r = (pick || n).getBoundingClientRect(); \
                if (r.width === 0 || r.height === 0 || n.closest('[hidden]')) continue; \
                if (r.width < 44 || r.height < 44) \
                  small.push(`${n.tagName} ${(n.textContent || n.name || n.type).trim().slice(0, 12)} ${Math.round(r.width)}×${Math.round(r.height)}`); \
