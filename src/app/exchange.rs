@@ -732,7 +732,7 @@ fn hazard_row(
             .settings
             .danger_sources
             .of(h.source, record.is_some()),
-        danger_manage_type: u8::from(h.deadline > found_day),
+        danger_manage_type: code::manage_type(found_day, h.deadline),
         hazard_danger_type: code::danger_type(h.specialty.as_deref()),
         hazard_category: task.map_or(0, |t| code::work_type(t.kind)),
         management_classification: code::management_classification(&h.category),

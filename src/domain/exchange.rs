@@ -10,6 +10,7 @@
 //! kinds of check onto its ten hazard sources), the value is
 //! configuration (`[exchange]`) with the default chosen here.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::check_task::{CheckOutcome, TaskKind};
@@ -188,6 +189,12 @@ pub fn management_classification(category: &str) -> Option<u8> {
     }
 }
 
+/// `dangerManageType`: 0 即查即改 when the deadline is the day the hazard
+/// was found (park-local), 1 限期整改 when it is later.
+pub fn manage_type(found_on: NaiveDate, deadline: NaiveDate) -> u8 {
+    u8::from(deadline > found_on)
+}
+
 /// `hazardDangerType` of the park's shipped specialties: 1 安全, 2 工艺,
 /// 3 电气, 4 仪表, 5 消防, 6 总图, 7 设备, 8 其他.
 pub fn danger_type(specialty: Option<&str>) -> u8 {
@@ -278,6 +285,13 @@ pub fn organization_code(credit_code: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hazard_put_right_the_day_it_was_found_is_rectified_on_the_spot() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        assert_eq!(manage_type(day, day), 0);
+        assert_eq!(manage_type(day, day + chrono::Days::new(1)), 1);
+    }
 
     #[test]
     fn measure_classes_take_the_interfaces_numbers() {

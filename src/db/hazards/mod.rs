@@ -215,13 +215,23 @@ pub struct HazardFilter {
     pub text: Option<String>,
 }
 
-/// A hazard sent back at acceptance and not submitted again: still
-/// rectifying, with a rejection no reopening came after (a reopened
-/// hazard's earlier rejection is history). Plain SQL both backends read.
-const SENT_BACK: &str = "(hazards.state = 'rectifying' AND hazards.id IN (\
-    SELECT r.hazard_id FROM hazard_events r WHERE r.action = 'reject' AND NOT EXISTS (\
-    SELECT 1 FROM hazard_events o WHERE o.hazard_id = r.hazard_id \
-    AND o.action = 'reopen' AND o.seq > r.seq)))";
+/// [`sent_back`](crate::domain::hazard::sent_back) in SQL both backends
+/// read: in its state, with a sending back no clearing step came after.
+fn sent_back_sql() -> &'static str {
+    use crate::domain::hazard::sent_back::{CLEARED_BY, SENT_BY, STATE};
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "(hazards.state = '{state}' AND hazards.id IN (\
+             SELECT r.hazard_id FROM hazard_events r WHERE r.action = '{sent}' AND NOT EXISTS (\
+             SELECT 1 FROM hazard_events o WHERE o.hazard_id = r.hazard_id \
+             AND o.action = '{cleared}' AND o.seq > r.seq)))",
+            state = STATE.as_str(),
+            sent = SENT_BY.event_name(),
+            cleared = CLEARED_BY.event_name(),
+        )
+    })
+}
 
 impl HazardFilter {
     /// Whether an index bounds a page under this filter whatever the data:
@@ -332,7 +342,7 @@ macro_rules! filtered_page {
                 };
             }
             if let Some(rejected) = $filter.rejected {
-                let sent_back = diesel::dsl::sql::<diesel::sql_types::Bool>(SENT_BACK);
+                let sent_back = diesel::dsl::sql::<diesel::sql_types::Bool>(sent_back_sql());
                 query = if rejected {
                     query.filter(sent_back)
                 } else {

@@ -10,6 +10,7 @@
 pub mod listing;
 pub mod new;
 pub mod rules;
+pub mod sent_back;
 
 use std::fmt;
 
