@@ -13,7 +13,9 @@ use serde_json::json;
 use crate::backend_tests;
 use crate::helpers::browser::Browser;
 use crate::helpers::evidence::{png, upload, Part};
-use crate::helpers::{credit_code, events, general_hazard, id_of, major_hazard, TestApp};
+use crate::helpers::{
+    credit_code, days_from_today, events, general_hazard, id_of, major_hazard, TestApp,
+};
 
 backend_tests!(
     the_dashboard_shows_the_figures_in_a_browser_until_its_key_is_revoked,
@@ -1348,8 +1350,19 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
     browser.click("#abnormal-form button[type=submit]").await;
     browser.wait_for_text("#notice", "已生成隐患").await;
     let duty_task = person["task_id"].as_str().unwrap();
+    // An operator's duty is weekly, its occurrence starting on Monday: the
+    // week's occurrences, whatever today is.
+    let monday = days_from_today(-i64::from(
+        chrono::Datelike::weekday(
+            &chrono::NaiveDate::parse_from_str(&days_from_today(0), "%Y-%m-%d").unwrap(),
+        )
+        .num_days_from_monday(),
+    ));
     let duty = app
-        .get(&format!("/api/v1/check-tasks/{duty_task}/occurrences"))
+        .get(&format!(
+            "/api/v1/check-tasks/{duty_task}/occurrences?from={monday}&until={}",
+            days_from_today(1)
+        ))
         .token(&park.contact_a)
         .send()
         .await
@@ -1360,7 +1373,7 @@ async fn a_contact_records_todays_checks_once_online_or_not(app: TestApp) {
         .unwrap()
         .iter()
         .find(|o| !o["record"].is_null())
-        .expect("recorded");
+        .unwrap_or_else(|| panic!("no occurrence recorded: {duty}"));
     assert_eq!(recorded["record"]["failed_items"], json!([2]), "{duty}");
 
     browser.resize(1920, 1080).await;
