@@ -139,55 +139,41 @@ async fn a_year_loaded_by_the_park_takes_over_its_schedules_at_once(app: TestApp
         .filter_map(|d| chrono::NaiveDate::from_ymd_opt(today.year(), 1, d))
         .find(|d| d.weekday() == chrono::Weekday::Wed)
         .unwrap();
+    // The first fault of a file refused to a Chinese caller, and its
+    // Chinese message (no English word in it).
+    let refused_in_chinese = |body: Value| {
+        let call = app
+            .call(
+                awc::http::Method::PUT,
+                &format!("/api/v1/reference/calendar/{}", today.year()),
+            )
+            .token(&park.admin)
+            .header("Accept-Language", "zh-CN")
+            .json(&body)
+            .send();
+        async move {
+            let refused = call.await.expect(422).json;
+            let violation = refused["violations"][0].clone();
+            let message = violation["message"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                !message.chars().any(|c| c.is_ascii_alphabetic()),
+                "{refused}"
+            );
+            (violation, message)
+        }
+    };
     let mut body = file(today.year(), "working_day");
     body["days"][0]["date"] = json!(wednesday.to_string());
-    let refused = app
-        .call(
-            awc::http::Method::PUT,
-            &format!("/api/v1/reference/calendar/{}", today.year()),
-        )
-        .token(&park.admin)
-        .header("Accept-Language", "zh-CN")
-        .json(&body)
-        .send()
-        .await
-        .expect(422)
-        .json;
-    let violation = &refused["violations"][0];
-    assert_eq!(
-        violation["code"], "calendar_working_day_on_weekday",
-        "{refused}"
-    );
-    let message = violation["message"].as_str().unwrap();
+    let (violation, message) = refused_in_chinese(body).await;
+    assert_eq!(violation["code"], "calendar_working_day_on_weekday");
     assert!(message.starts_with(&wednesday.to_string()), "{message}");
-    assert!(
-        !message.chars().any(|c| c.is_ascii_alphabetic()),
-        "{message}"
-    );
     // A file of the wrong shape: the field named, in Chinese too.
     let mut body = file(today.year(), "working_day");
     body["days"] = json!("none");
-    let refused = app
-        .call(
-            awc::http::Method::PUT,
-            &format!("/api/v1/reference/calendar/{}", today.year()),
-        )
-        .token(&park.admin)
-        .header("Accept-Language", "zh-CN")
-        .json(&body)
-        .send()
-        .await
-        .expect(422)
-        .json;
-    let violation = &refused["violations"][0];
-    assert_eq!(violation["code"], "not_a_list", "{refused}");
-    assert_eq!(violation["field"], "days", "{refused}");
-    let message = violation["message"].as_str().unwrap();
-    assert_eq!(message, "应为列表", "{refused}");
-    assert!(
-        !message.chars().any(|c| c.is_ascii_alphabetic()),
-        "{message}"
-    );
+    let (violation, message) = refused_in_chinese(body).await;
+    assert_eq!(violation["code"], "not_a_list", "{violation}");
+    assert_eq!(violation["field"], "days", "{violation}");
+    assert_eq!(message, "应为列表");
     assert_eq!(today_listed(&app, &park.contact_a, &task).await, before);
 
     let years = load(today.year(), file(today.year(), kind), park.admin.clone())
