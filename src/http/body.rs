@@ -94,10 +94,8 @@ fn shape_faults<T: DeserializeOwned + utoipa::ToSchema>(value: Value) -> FieldEr
         let Some(name) = (!path.is_empty()).then(|| field_name(&path)) else {
             break;
         };
-        if faults.contains_key(&name) {
-            break;
-        }
-        faults.insert(name, fault);
+        // A required field sent as `null` is named `required` already.
+        faults.entry(name).or_insert(fault);
         match remove(&mut probe, &path) {
             Some(gone) => removed.push(gone),
             None => break,
@@ -254,6 +252,7 @@ mod tests {
     #[test]
     fn every_field_of_the_wrong_shape_is_named_once() {
         let body = serde_json::json!({
+            "name": null,
             "size": "big",
             "on": "2026/12/20",
             "at": "yesterday",
